@@ -1,0 +1,275 @@
+//! Interaction data: training positives as per-user sorted CSR rows, and the
+//! leave-one-out test set of the NCF protocol (one held-out positive plus sampled negatives
+//! per test case).
+
+use crate::error::{NcfError, Result};
+
+/// Training positives of every user as a compressed sparse row matrix.
+/// Row `u` is `cols[row_ptr[u]..row_ptr[u+1]]`, strictly increasing (duplicates removed).
+#[derive(Clone, Debug, Default)]
+pub struct Csr {
+    pub row_ptr: Vec<u32>,
+    pub cols: Vec<u32>,
+}
+
+impl Csr {
+    /// Builds rows from unsorted `(user, item)` pairs; returns the matrix and the number of
+    /// duplicate pairs dropped.
+    pub fn from_pairs(num_users: u32, users: &[u32], items: &[u32]) -> (Csr, usize) {
+        let mut counts = vec![0u32; num_users as usize + 1];
+        for &u in users {
+            counts[u as usize + 1] += 1;
+        }
+        for u in 0..num_users as usize {
+            counts[u + 1] += counts[u];
+        }
+        let mut fill = counts.clone();
+        let mut cols = vec![0u32; users.len()];
+        for (&u, &i) in users.iter().zip(items) {
+            cols[fill[u as usize] as usize] = i;
+            fill[u as usize] += 1;
+        }
+        // Sort and dedupe each row in place, compacting as we go.
+        let mut row_ptr = vec![0u32; num_users as usize + 1];
+        let mut out = 0usize;
+        for u in 0..num_users as usize {
+            let (s, e) = (counts[u] as usize, counts[u + 1] as usize);
+            let row = &mut cols[s..e];
+            row.sort_unstable();
+            let mut last = None;
+            for k in s..e {
+                let v = cols[k];
+                if last != Some(v) {
+                    cols[out] = v;
+                    out += 1;
+                    last = Some(v);
+                }
+            }
+            row_ptr[u + 1] = out as u32;
+        }
+        let dropped = cols.len() - out;
+        cols.truncate(out);
+        (Csr { row_ptr, cols }, dropped)
+    }
+
+    pub fn num_users(&self) -> u32 {
+        self.row_ptr.len().saturating_sub(1) as u32
+    }
+
+    pub fn nnz(&self) -> usize {
+        self.cols.len()
+    }
+
+    pub fn row(&self, u: u32) -> &[u32] {
+        &self.cols[self.row_ptr[u as usize] as usize..self.row_ptr[u as usize + 1] as usize]
+    }
+
+    /// The user of every stored positive, in CSR order (`users[j]` owns `cols[j]`).
+    pub fn row_owners(&self) -> Vec<u32> {
+        let mut owners = Vec::with_capacity(self.cols.len());
+        for u in 0..self.num_users() {
+            let len = self.row_ptr[u as usize + 1] - self.row_ptr[u as usize];
+            owners.extend(std::iter::repeat_n(u, len as usize));
+        }
+        owners
+    }
+}
+
+/// Leave-one-out test cases: case `c` asks to rank `candidates[c*C]` (the held-out positive)
+/// among `candidates[c*C+1 .. (c+1)*C]` (its sampled negatives) for user `users[c]`.
+#[derive(Clone, Debug)]
+pub struct TestSet {
+    pub users: Vec<u32>,
+    /// Candidates per case, the positive first (`1 + negatives`).
+    pub per_case: u32,
+    pub candidates: Vec<u32>,
+}
+
+impl TestSet {
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+    pub fn positive(&self, case: usize) -> u32 {
+        self.candidates[case * self.per_case as usize]
+    }
+}
+
+/// A dataset: implicit-feedback training positives and an optional test set.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub num_users: u32,
+    pub num_items: u32,
+    pub train: Csr,
+    /// `train.row_owners()`, kept because sampling and uploads need it every epoch.
+    pub train_users: Vec<u32>,
+    pub test: Option<TestSet>,
+    /// Duplicate training pairs dropped while loading.
+    pub duplicates_removed: usize,
+}
+
+impl Dataset {
+    /// Builds a dataset from validated pairs. `num_users`/`num_items`, when given, must exceed
+    /// every id; otherwise they are `max id + 1` over train and test.
+    pub fn from_pairs(
+        users: &[u32],
+        items: &[u32],
+        test: Option<TestSet>,
+        num_users: Option<u32>,
+        num_items: Option<u32>,
+    ) -> Result<Dataset> {
+        if users.is_empty() {
+            return Err(NcfError::Data("the training data is empty: no interactions".into()));
+        }
+        if users.len() != items.len() {
+            return Err(NcfError::invalid(
+                "items",
+                format!("has {} entries but users has {}", items.len(), users.len()),
+            ));
+        }
+        let max_user = users.iter().copied().max().unwrap_or(0);
+        let max_item = items.iter().copied().max().unwrap_or(0);
+        let (mut tu, mut ti) = (0u32, 0u32);
+        if let Some(t) = &test {
+            tu = t.users.iter().copied().max().unwrap_or(0);
+            ti = t.candidates.iter().copied().max().unwrap_or(0);
+        }
+        let num_users = match num_users {
+            Some(n) => {
+                if n == 0 || max_user >= n || (test.is_some() && tu >= n) {
+                    return Err(NcfError::invalid(
+                        "numUsers",
+                        format!("{n} is too small: the data holds user id {}", max_user.max(tu)),
+                    ));
+                }
+                n
+            }
+            None => max_user.max(tu) + 1,
+        };
+        let num_items = match num_items {
+            Some(n) => {
+                if n == 0 || max_item >= n || (test.is_some() && ti >= n) {
+                    return Err(NcfError::invalid(
+                        "numItems",
+                        format!("{n} is too small: the data holds item id {}", max_item.max(ti)),
+                    ));
+                }
+                n
+            }
+            None => max_item.max(ti) + 1,
+        };
+        let (train, duplicates_removed) = Csr::from_pairs(num_users, users, items);
+        let train_users = train.row_owners();
+        Ok(Dataset { num_users, num_items, train, train_users, test, duplicates_removed })
+    }
+
+    /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.
+    pub fn from_signed_arrays(
+        users: &[i32],
+        items: &[i32],
+        num_users: Option<i64>,
+        num_items: Option<i64>,
+    ) -> Result<Dataset> {
+        if users.len() != items.len() {
+            return Err(NcfError::invalid(
+                "items",
+                format!("has {} entries but users has {}", items.len(), users.len()),
+            ));
+        }
+        let to_u32 = |field: &str, v: &[i32]| -> Result<Vec<u32>> {
+            v.iter()
+                .enumerate()
+                .map(|(k, &x)| {
+                    u32::try_from(x).map_err(|_| {
+                        NcfError::invalid(format!("{field}[{k}]"), format!("id {x} is negative"))
+                    })
+                })
+                .collect()
+        };
+        let check_count = |field: &str, n: Option<i64>| -> Result<Option<u32>> {
+            match n {
+                None => Ok(None),
+                Some(n) if n > 0 && n <= u32::MAX as i64 => Ok(Some(n as u32)),
+                Some(n) => Err(NcfError::invalid(field, format!("must be a positive integer, got {n}"))),
+            }
+        };
+        let u = to_u32("users", users)?;
+        let i = to_u32("items", items)?;
+        let nu = check_count("numUsers", num_users)?;
+        let ni = check_count("numItems", num_items)?;
+        if let Some(n) = nu
+            && let Some(k) = u.iter().position(|&x| x >= n)
+        {
+            return Err(NcfError::invalid(format!("users[{k}]"), format!("id {} is not below numUsers = {n}", u[k])));
+        }
+        if let Some(n) = ni
+            && let Some(k) = i.iter().position(|&x| x >= n)
+        {
+            return Err(NcfError::invalid(format!("items[{k}]"), format!("id {} is not below numItems = {n}", i[k])));
+        }
+        Dataset::from_pairs(&u, &i, None, nu, ni)
+    }
+
+    pub fn num_interactions(&self) -> usize {
+        self.train.nnz()
+    }
+
+    /// Fails when some user has interacted with every item (no negative can be drawn) or has
+    /// no item left to sample.
+    pub fn check_sampleable(&self) -> Result<()> {
+        for u in 0..self.num_users {
+            let deg = self.train.row(u).len() as u32;
+            if deg > 0 && deg >= self.num_items {
+                return Err(NcfError::Data(format!(
+                    "user {u} has interacted with all {} items, so no negative item can be sampled for it",
+                    self.num_items
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Item popularity (training counts), the ItemPop baseline's scores.
+    pub fn item_counts(&self) -> Vec<u32> {
+        let mut c = vec![0u32; self.num_items as usize];
+        for &i in &self.train.cols {
+            c[i as usize] += 1;
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csr_sorts_and_dedupes() {
+        let (csr, dropped) = Csr::from_pairs(3, &[2, 0, 2, 2, 0], &[5, 1, 3, 5, 0]);
+        assert_eq!(dropped, 1);
+        assert_eq!(csr.row(0), &[0, 1]);
+        assert_eq!(csr.row(1), &[] as &[u32]);
+        assert_eq!(csr.row(2), &[3, 5]);
+        assert_eq!(csr.row_owners(), vec![0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn signed_arrays_name_the_bad_index() {
+        let e = Dataset::from_signed_arrays(&[0, 1, -3], &[0, 1, 2], None, None).unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_ARG");
+        assert!(e.to_string().contains("users[2]"), "{e}");
+        let e = Dataset::from_signed_arrays(&[0, 1], &[0, 9], None, Some(5)).unwrap_err();
+        assert!(e.to_string().contains("items[1]"), "{e}");
+        let e = Dataset::from_signed_arrays(&[], &[], None, None).unwrap_err();
+        assert_eq!(e.code(), "ERR_DATA");
+        assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn counts_default_to_max_id_plus_one() {
+        let d = Dataset::from_signed_arrays(&[0, 4], &[7, 2], None, None).unwrap();
+        assert_eq!((d.num_users, d.num_items), (5, 8));
+    }
+}

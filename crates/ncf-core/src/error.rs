@@ -1,0 +1,75 @@
+//! The one error type of ncf-native. Every variant carries a stable machine code
+//! (`code()`), which the binding forwards to JavaScript as `error.code`.
+
+use std::path::PathBuf;
+
+/// Result alias used across the workspace.
+pub type Result<T, E = NcfError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NcfError {
+    /// A file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of an input file is malformed; `line` is 1-based.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// An argument or an element of an input array is out of its domain.
+    #[error("{field}: {message}")]
+    InvalidArg { field: String, message: String },
+    /// The data cannot be used as asked (e.g. a user who has seen every item).
+    #[error("{0}")]
+    Data(String),
+    /// No GPU adapter could be found.
+    #[error("{0}")]
+    NoAdapter(String),
+    /// The GPU device failed (validation, out of memory, lost device).
+    #[error("GPU error: {0}")]
+    Gpu(String),
+    /// Training produced a non-finite loss or weight.
+    #[error("training diverged: {0}")]
+    Diverged(String),
+    /// The model was disposed and can no longer be used.
+    #[error("Model is disposed")]
+    Disposed,
+    /// Another call is using the model right now.
+    #[error("the model is busy with another call (await the previous fit/evaluate first)")]
+    Busy,
+}
+
+impl NcfError {
+    /// Stable code exposed to JavaScript as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NcfError::Io { .. } => "ERR_IO",
+            NcfError::Parse { .. } => "ERR_PARSE",
+            NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
+            NcfError::Data(_) => "ERR_DATA",
+            NcfError::NoAdapter(_) => "ERR_NO_GPU",
+            NcfError::Gpu(_) => "ERR_GPU",
+            NcfError::Diverged(_) => "ERR_DIVERGED",
+            NcfError::Disposed => "ERR_DISPOSED",
+            NcfError::Busy => "ERR_BUSY",
+        }
+    }
+
+    /// True when the caller's input is at fault (maps to `Status::InvalidArg`).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            NcfError::Parse { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_)
+        )
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        NcfError::InvalidArg { field: field.into(), message: message.into() }
+    }
+}

@@ -1,0 +1,21 @@
+//! ncf-core: data, sampling, metrics, GMF math, optimizers and the CPU backend of
+//! ncf-native. No GPU and no napi code lives here; `ncf-gpu` implements [`train::Trainer`]
+//! on wgpu and is tested against [`train::CpuTrainer`].
+
+pub mod data;
+pub mod error;
+pub mod gmf;
+pub mod metrics;
+pub mod ncf_files;
+pub mod optim;
+pub mod rng;
+pub mod sampling;
+pub mod synthetic;
+pub mod train;
+
+pub use data::{Csr, Dataset, TestSet};
+pub use error::{NcfError, Result};
+pub use gmf::{GmfLayout, GmfParams};
+pub use metrics::RankMetrics;
+pub use optim::{Optimizer, StepScalars};
+pub use train::{CpuTrainer, EpochReport, TrainConfig, Trainer};

@@ -1,0 +1,277 @@
+//! Training configuration, the backend-neutral trainer interface, and the CPU backend: the
+//! deterministic plain-Rust oracle that every GPU kernel is tested against, and the fallback
+//! when no GPU adapter exists.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::data::{Dataset, TestSet};
+use crate::error::{NcfError, Result};
+use crate::gmf::GmfParams;
+use crate::metrics::{RankMetrics, hit_and_ndcg, rank_of_positive};
+use crate::optim::{Optimizer, StepScalars, adam_update, sgd_update};
+use crate::sampling::{Samples, epoch_samples, samples_per_epoch};
+
+/// Hyperparameters of one `fit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub batch_size: u32,
+    pub negatives: u32,
+    pub optimizer: Optimizer,
+    pub lr: f32,
+    pub seed: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0 }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.batch_size > 1 << 20 {
+            return Err(NcfError::invalid("batchSize", format!("must be in 1..=1048576, got {}", self.batch_size)));
+        }
+        if self.negatives == 0 || self.negatives > 1000 {
+            return Err(NcfError::invalid("negatives", format!("must be in 1..=1000, got {}", self.negatives)));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(NcfError::invalid("lr", format!("must be a positive finite number, got {}", self.lr)));
+        }
+        Ok(())
+    }
+
+    /// Optimizer steps in one epoch of `samples` samples.
+    pub fn steps_per_epoch(&self, samples: u32) -> u32 {
+        samples.div_ceil(self.batch_size)
+    }
+}
+
+/// Checks that a dataset fits a model of `num_users × num_items`, and can be trained on.
+pub fn check_fits(data: &Dataset, num_users: u32, num_items: u32) -> Result<()> {
+    if data.num_users > num_users {
+        return Err(NcfError::invalid(
+            "numUsers",
+            format!("the dataset has {} users but the model was built for {num_users}", data.num_users),
+        ));
+    }
+    if data.num_items > num_items {
+        return Err(NcfError::invalid(
+            "numItems",
+            format!("the dataset has {} items but the model was built for {num_items}", data.num_items),
+        ));
+    }
+    Ok(())
+}
+
+/// What one epoch produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    /// 1-based epoch number within this fit.
+    pub epoch: u32,
+    /// Mean BCE over the epoch's samples.
+    pub loss: f64,
+    pub samples: u64,
+    pub metrics: Option<RankMetrics>,
+    /// Wall-clock seconds of training plus evaluation.
+    pub seconds: f64,
+}
+
+/// A training session on one backend. Weights after each epoch are available from
+/// [`Trainer::params`]; the session keeps optimizer state across epochs.
+pub trait Trainer: Send {
+    fn backend(&self) -> &'static str;
+    /// Trains one epoch and, when `eval_k` is set and the dataset has a test set, evaluates.
+    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport>;
+    /// Weights after the last completed epoch.
+    fn params(&self) -> &GmfParams;
+}
+
+/// Fails on a non-finite loss so that a diverged run never reports numbers.
+pub fn check_finite_loss(loss: f64, epoch: u32) -> Result<()> {
+    if loss.is_finite() {
+        Ok(())
+    } else {
+        Err(NcfError::Diverged(format!(
+            "the mean loss of epoch {epoch} is {loss}; lower lr or check the data (weights were left at the previous epoch)"
+        )))
+    }
+}
+
+/// The CPU backend.
+pub struct CpuTrainer {
+    data: Arc<Dataset>,
+    cfg: TrainConfig,
+    params: GmfParams,
+    grads: Vec<f32>,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: u64,
+    epoch: u32,
+}
+
+/// Chunk size of the parallel dense optimizer update (element-wise, so results do not depend
+/// on the split).
+const OPT_CHUNK: usize = 1 << 14;
+
+impl CpuTrainer {
+    pub fn new(data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+        cfg.validate()?;
+        check_fits(&data, params.layout.num_users, params.layout.num_items)?;
+        data.check_sampleable()?;
+        samples_per_epoch(&data, cfg.negatives)?;
+        let n = params.data.len();
+        Ok(CpuTrainer { data, cfg, params, grads: vec![0.0; n], m: vec![0.0; n], v: vec![0.0; n], step: 0, epoch: 0 })
+    }
+
+    /// Batch-mean gradients of a batch, without stepping (for parity and finite-difference tests).
+    pub fn gradients(&self, users: &[u32], items: &[u32], labels: &[f32]) -> (Vec<f32>, f64) {
+        let mut g = vec![0f32; self.params.data.len()];
+        let scale = 1.0 / users.len() as f32;
+        let mut loss = 0f64;
+        for t in 0..users.len() {
+            loss += self.params.accumulate_grad(&mut g, users[t], items[t], labels[t], scale) as f64;
+        }
+        (g, loss)
+    }
+
+    /// One optimizer step on a batch; returns the batch's summed loss.
+    pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> f64 {
+        let scale = 1.0 / users.len() as f32;
+        let mut loss = 0f64;
+        for t in 0..users.len() {
+            loss += self.params.accumulate_grad(&mut self.grads, users[t], items[t], labels[t], scale) as f64;
+        }
+        self.step += 1;
+        let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
+        let opt = self.cfg.optimizer;
+        let p = self.params.data.par_chunks_mut(OPT_CHUNK);
+        let g = self.grads.par_chunks_mut(OPT_CHUNK);
+        match opt {
+            Optimizer::Adam { .. } => {
+                p.zip(g).zip(self.m.par_chunks_mut(OPT_CHUNK)).zip(self.v.par_chunks_mut(OPT_CHUNK)).for_each(
+                    |(((p, g), m), v)| adam_update(p, g, m, v, opt, s),
+                );
+            }
+            Optimizer::Sgd => p.zip(g).for_each(|(p, g)| sgd_update(p, g, s)),
+        }
+        loss
+    }
+
+    /// Trains on given samples in order (the whole-epoch parity test feeds the GPU's samples).
+    pub fn train_samples(&mut self, samples: &Samples) -> f64 {
+        let b = self.cfg.batch_size as usize;
+        let mut loss = 0f64;
+        for s in (0..samples.len()).step_by(b) {
+            let e = (s + b).min(samples.len());
+            loss += self.train_batch(&samples.users[s..e], &samples.items[s..e], &samples.labels[s..e]);
+        }
+        loss / samples.len() as f64
+    }
+
+    pub fn params_mut(&mut self) -> &mut GmfParams {
+        &mut self.params
+    }
+}
+
+impl Trainer for CpuTrainer {
+    fn backend(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+        let start = Instant::now();
+        let samples = epoch_samples(&self.data, self.cfg.negatives, self.cfg.seed, self.epoch)?;
+        let before = self.params.data.clone();
+        let loss = self.train_samples(&samples);
+        if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
+            self.params.data = before;
+            return Err(e);
+        }
+        self.epoch += 1;
+        let metrics = match (eval_k, &self.data.test) {
+            (Some(k), Some(test)) => Some(evaluate_cpu(&self.params, test, k)?),
+            _ => None,
+        };
+        Ok(EpochReport {
+            epoch: self.epoch,
+            loss,
+            samples: samples.len() as u64,
+            metrics,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    fn params(&self) -> &GmfParams {
+        &self.params
+    }
+}
+
+pub fn check_k(k: u32) -> Result<()> {
+    if k == 0 {
+        return Err(NcfError::invalid("k", "must be a positive integer"));
+    }
+    Ok(())
+}
+
+/// Checks that every test user and candidate exists in the model.
+pub fn check_test_fits(test: &TestSet, params: &GmfParams) -> Result<()> {
+    let l = params.layout;
+    if let Some(c) = test.users.iter().position(|&u| u >= l.num_users) {
+        return Err(NcfError::Data(format!(
+            "test case {} has user {} outside the model's user range [0, {})",
+            c + 1,
+            test.users[c],
+            l.num_users
+        )));
+    }
+    if let Some(k) = test.candidates.iter().position(|&i| i >= l.num_items) {
+        let what = if k % test.per_case as usize == 0 { "positive" } else { "negative" };
+        return Err(NcfError::Data(format!(
+            "test case {} has {what} item {} outside the model's item range [0, {})",
+            k / test.per_case as usize + 1,
+            test.candidates[k],
+            l.num_items
+        )));
+    }
+    Ok(())
+}
+
+/// HR@K / NDCG@K on the CPU, ranking by logits (the sigmoid is monotone, and logits do not
+/// saturate into false ties the way probabilities near 1.0 do in f32).
+pub fn evaluate_cpu(params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMetrics> {
+    check_k(k)?;
+    check_test_fits(test, params)?;
+    let c = test.per_case as usize;
+    let per_case: Vec<(f32, f32)> = (0..test.len())
+        .into_par_iter()
+        .map(|case| {
+            let u = test.users[case];
+            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c].iter().map(|&i| params.logit(u, i)).collect();
+            hit_and_ndcg(rank_of_positive(&scores), k)
+        })
+        .collect();
+    let (hits, ndcgs): (Vec<f32>, Vec<f32>) = per_case.into_iter().unzip();
+    Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+}
+
+/// The ItemPop baseline: ranks candidates by training popularity (ties against the positive).
+pub fn evaluate_item_pop(data: &Dataset, k: u32) -> Result<RankMetrics> {
+    check_k(k)?;
+    let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+    let counts = data.item_counts();
+    let c = test.per_case as usize;
+    let (hits, ndcgs): (Vec<f32>, Vec<f32>) = (0..test.len())
+        .map(|case| {
+            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c]
+                .iter()
+                .map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32)
+                .collect();
+            hit_and_ndcg(rank_of_positive(&scores), k)
+        })
+        .unzip();
+    Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+}

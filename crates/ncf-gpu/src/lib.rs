@@ -1,0 +1,13 @@
+//! ncf-gpu: the wgpu compute backend of ncf-native. [`GpuContext`] owns the device and every
+//! pipeline; [`GpuTrainer`] implements `ncf_core::train::Trainer` with all sampling, forward,
+//! backward, optimizer and evaluation work in WGSL kernels (`src/shaders/`).
+
+pub mod context;
+pub mod eval;
+mod records;
+pub mod shaders;
+pub mod trainer;
+
+pub use context::{GpuContext, GpuInfo, GpuOptions};
+pub use eval::{evaluate_gpu, predict_gpu};
+pub use trainer::GpuTrainer;

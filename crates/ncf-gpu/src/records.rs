@@ -1,0 +1,71 @@
+//! Host-side twins of the uniform records in the WGSL sources.
+
+use ncf_core::optim::{Optimizer, StepScalars};
+use ncf_core::GmfLayout;
+
+/// Mirror of `struct Step` in common.wgsl (64 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct StepRecord {
+    pub batch_start: u32,
+    pub batch_len: u32,
+    pub step_slot: u32,
+    pub factors: u32,
+    pub item_offset: u32,
+    pub h_offset: u32,
+    pub n_params: u32,
+    pub _pad0: u32,
+    pub step_size: f32,
+    pub bc2_sqrt: f32,
+    pub inv_batch: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+}
+
+impl StepRecord {
+    pub fn new(layout: GmfLayout, batch_start: u32, batch_len: u32, step_slot: u32, opt: Optimizer, s: StepScalars) -> Self {
+        let (beta1, beta2, eps) = match opt {
+            Optimizer::Adam { beta1, beta2, eps } => (beta1, beta2, eps),
+            Optimizer::Sgd => (0.0, 0.0, 0.0),
+        };
+        StepRecord {
+            batch_start,
+            batch_len,
+            step_slot,
+            factors: layout.factors,
+            item_offset: layout.item_offset() as u32,
+            h_offset: layout.h_offset() as u32,
+            n_params: layout.len() as u32,
+            step_size: s.step_size,
+            bc2_sqrt: s.bc2_sqrt,
+            inv_batch: 1.0 / batch_len.max(1) as f32,
+            beta1,
+            beta2,
+            eps,
+            ..Default::default()
+        }
+    }
+
+    /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
+    pub fn for_pairs(layout: GmfLayout, n: u32) -> Self {
+        StepRecord::new(layout, 0, n, 0, Optimizer::Sgd, StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
+    }
+}
+
+/// Mirror of `struct Epoch` in sampling.wgsl (48 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct EpochRecord {
+    pub n_samples: u32,
+    pub per: u32,
+    pub num_items: u32,
+    pub seed: u32,
+    pub epoch: u32,
+    pub half_bits: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub keys: [u32; 4],
+}

@@ -1,0 +1,64 @@
+//! The one place WGSL enters the crate. Each op family lives in its own `.wgsl` file; a module
+//! is composed as `const WG` + `common.wgsl` + the atomic helpers it needs + the family.
+
+pub const COMMON: &str = include_str!("shaders/common.wgsl");
+pub const SAMPLING: &str = include_str!("shaders/sampling.wgsl");
+pub const GMF: &str = include_str!("shaders/gmf.wgsl");
+pub const PREDICT: &str = include_str!("shaders/predict.wgsl");
+pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
+pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
+
+/// How float atomics are done on this device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicMode {
+    /// `atomic<f32>` with `atomicAdd` (wgpu feature SHADER_FLOAT32_ATOMIC).
+    NativeF32,
+    /// Compare-exchange loop on the bits of an `atomic<u32>`: portable to every adapter.
+    CasU32,
+}
+
+/// `add_<buf>`, `load_<buf>`, `store_<buf>` for each named `array<AtomicCell>` buffer.
+fn atomic_helpers(mode: AtomicMode, buffers: &[&str]) -> String {
+    let mut s = String::new();
+    match mode {
+        AtomicMode::NativeF32 => {
+            s.push_str("alias AtomicCell = atomic<f32>;\n");
+            for b in buffers {
+                s.push_str(&format!(
+                    "fn add_{b}(i: u32, x: f32) {{ atomicAdd(&{b}[i], x); }}\n\
+                     fn load_{b}(i: u32) -> f32 {{ return atomicLoad(&{b}[i]); }}\n\
+                     fn store_{b}(i: u32, x: f32) {{ atomicStore(&{b}[i], x); }}\n"
+                ));
+            }
+        }
+        AtomicMode::CasU32 => {
+            s.push_str("alias AtomicCell = atomic<u32>;\n");
+            for b in buffers {
+                s.push_str(&format!(
+                    "fn add_{b}(i: u32, x: f32) {{\n\
+                       var old = atomicLoad(&{b}[i]);\n\
+                       loop {{\n\
+                         let r = atomicCompareExchangeWeak(&{b}[i], old, bitcast<u32>(bitcast<f32>(old) + x));\n\
+                         if r.exchanged {{ break; }}\n\
+                         old = r.old_value;\n\
+                       }}\n\
+                     }}\n\
+                     fn load_{b}(i: u32) -> f32 {{ return bitcast<f32>(atomicLoad(&{b}[i])); }}\n\
+                     fn store_{b}(i: u32, x: f32) {{ atomicStore(&{b}[i], bitcast<u32>(x)); }}\n"
+                ));
+            }
+        }
+    }
+    s
+}
+
+/// Full source of a module: workgroup size, shared code, atomic helpers, the family.
+pub fn compose(family: &str, wg: u32, atomics: Option<(AtomicMode, &[&str])>) -> String {
+    let mut s = format!("const WG: u32 = {wg}u;\n");
+    s.push_str(COMMON);
+    if let Some((mode, buffers)) = atomics {
+        s.push_str(&atomic_helpers(mode, buffers));
+    }
+    s.push_str(family);
+    s
+}

@@ -1,0 +1,64 @@
+// Shared by every ncf-native kernel; prepended to each family's source by `shaders.rs`,
+// after `const WG: u32` (the workgroup size the host chose from the adapter's limits).
+
+// Per-step parameters. One 64-byte record per optimizer step, bound with a dynamic offset so
+// that many steps are recorded in one compute pass without any host round trip.
+struct Step {
+    batch_start: u32,
+    batch_len: u32,
+    step_slot: u32,
+    factors: u32,
+    item_offset: u32,
+    h_offset: u32,
+    n_params: u32,
+    _pad0: u32,
+    step_size: f32,
+    bc2_sqrt: f32,
+    inv_batch: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    _pad1: f32,
+    _pad2: f32,
+}
+
+// Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids
+// above max_compute_workgroups_per_dimension into rows).
+fn flat_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// ---- Counter-based RNG: bit-identical to ncf-core/src/rng.rs -------------------------------
+
+// lowbias32 (C. Wellons): a bijective u32 finaliser.
+fn mix(x0: u32) -> u32 {
+    var x = x0;
+    x ^= x >> 16u;
+    x *= 0x7feb352du;
+    x ^= x >> 15u;
+    x *= 0x846ca68bu;
+    x ^= x >> 16u;
+    return x;
+}
+
+fn hash5(seed: u32, domain: u32, epoch: u32, index: u32, counter: u32) -> u32 {
+    return mix(mix(mix(mix(mix(seed ^ 0x9e3779b9u) ^ domain) ^ epoch) ^ index) ^ counter);
+}
+
+fn sigmoid(z: f32) -> f32 {
+    if z >= 0.0 {
+        return 1.0 / (1.0 + exp(-z));
+    }
+    let e = exp(z);
+    return e / (1.0 + e);
+}
+
+// Binary cross-entropy on a logit, stable for any z (same formula as gmf.rs).
+fn bce_with_logits(z: f32, y: f32) -> f32 {
+    return max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
+}
+
+// NaN test on the bits: `x != x` may be folded away by fast-math shader compilers.
+fn is_nan(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}

@@ -1,0 +1,316 @@
+//! The GPU training loop. Per epoch: one sampling dispatch, then for every batch a
+//! forward/backward dispatch and a dense optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
+//! compute pass and submit, with per-step parameters taken from a uniform ring by dynamic
+//! offset. The loss of every step stays in a GPU buffer; losses, weights and test metrics
+//! come back in one read-back at the end of the epoch.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ncf_core::optim::{Optimizer, StepScalars};
+use ncf_core::rng::Permutation;
+use ncf_core::sampling::{Samples, samples_per_epoch};
+use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_fits, check_test_fits};
+use ncf_core::{Dataset, GmfLayout, GmfParams, NcfError, Result};
+
+use crate::context::GpuContext;
+use crate::eval::TestBuffers;
+use crate::records::{EpochRecord, StepRecord};
+
+/// Steps recorded per compute pass and submit. Large enough that submit overhead vanishes
+/// (lavapipe: ~15 µs per dispatch in a pass vs ~100 µs per submit), small enough that the
+/// uniform ring stays a few hundred KiB.
+pub const STEPS_PER_SUBMIT: u32 = 512;
+
+pub struct GpuTrainer {
+    ctx: Arc<GpuContext>,
+    data: Arc<Dataset>,
+    cfg: TrainConfig,
+    layout: GmfLayout,
+    params_cpu: GmfParams,
+    params: wgpu::Buffer,
+    grads: wgpu::Buffer,
+    _m: wgpu::Buffer,
+    _v: wgpu::Buffer,
+    _csr: [wgpu::Buffer; 3],
+    s_users: wgpu::Buffer,
+    s_items: wgpu::Buffer,
+    s_labels: wgpu::Buffer,
+    step_loss: wgpu::Buffer,
+    step_ring: wgpu::Buffer,
+    epoch_uniform: wgpu::Buffer,
+    sampling_bg: wgpu::BindGroup,
+    gmf_bg: wgpu::BindGroup,
+    optim_bg: wgpu::BindGroup,
+    test: Option<TestBuffers>,
+    n_samples: u32,
+    steps_per_epoch: u32,
+    epoch: u32,
+    step: u64,
+}
+
+impl GpuTrainer {
+    pub fn new(ctx: Arc<GpuContext>, data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+        cfg.validate()?;
+        let layout = params.layout;
+        check_fits(&data, layout.num_users, layout.num_items)?;
+        data.check_sampleable()?;
+        let n_samples = samples_per_epoch(&data, cfg.negatives)?;
+        let steps_per_epoch = cfg.steps_per_epoch(n_samples);
+        let n = layout.len() as u64;
+        let none = wgpu::BufferUsages::empty();
+        let pbuf = ctx.storage_init("ncf params", &params.data, none)?;
+        let grads = ctx.storage_zeroed("ncf grads", n * 4)?;
+        let m = ctx.storage_zeroed("ncf adam m", n * 4)?;
+        let v = ctx.storage_zeroed("ncf adam v", n * 4)?;
+        let row_ptr = ctx.storage_init("ncf csr row_ptr", &data.train.row_ptr, none)?;
+        let cols = ctx.storage_init("ncf csr cols", &data.train.cols, none)?;
+        let pos_users = ctx.storage_init("ncf positive users", &data.train_users, none)?;
+        let s_users = ctx.storage_zeroed("ncf sample users", n_samples as u64 * 4)?;
+        let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
+        let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
+        let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
+        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * STEPS_PER_SUBMIT as u64);
+        let epoch_uniform = ctx.uniform("ncf epoch uniform", std::mem::size_of::<EpochRecord>() as u64);
+        let p = &ctx.pipelines;
+        let sampling_bg = ctx.bind_group(
+            "ncf sampling bind group",
+            &p.sampling_layout,
+            &[&epoch_uniform, &row_ptr, &cols, &pos_users, &s_users, &s_items, &s_labels],
+            None,
+        );
+        let gmf_bg = ctx.bind_group(
+            "ncf gmf bind group",
+            &p.gmf_layout,
+            &[&step_ring, &pbuf, &grads, &s_users, &s_items, &s_labels, &step_loss],
+            Some(0),
+        );
+        let optim_bg = ctx.bind_group("ncf optimizer bind group", &p.optim_layout, &[&step_ring, &pbuf, &grads, &m, &v], Some(0));
+        let test = match &data.test {
+            Some(t) => {
+                check_test_fits(t, &params)?;
+                Some(TestBuffers::new(&ctx, t, &pbuf, layout)?)
+            }
+            None => None,
+        };
+        ctx.check_errors()?;
+        Ok(GpuTrainer {
+            ctx,
+            data,
+            cfg,
+            layout,
+            params_cpu: params,
+            params: pbuf,
+            grads,
+            _m: m,
+            _v: v,
+            _csr: [row_ptr, cols, pos_users],
+            s_users,
+            s_items,
+            s_labels,
+            step_loss,
+            step_ring,
+            epoch_uniform,
+            sampling_bg,
+            gmf_bg,
+            optim_bg,
+            test,
+            n_samples,
+            steps_per_epoch,
+            epoch: 0,
+            step: 0,
+        })
+    }
+
+    fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
+        let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, step);
+        StepRecord::new(self.layout, start, len, slot, self.cfg.optimizer, s)
+    }
+
+    fn write_ring(&self, records: &[StepRecord]) {
+        let stride = self.ctx.step_stride() as usize;
+        let mut bytes = vec![0u8; stride * records.len()];
+        for (k, r) in records.iter().enumerate() {
+            bytes[k * stride..k * stride + 64].copy_from_slice(bytemuck::bytes_of(r));
+        }
+        self.ctx.queue.write_buffer(&self.step_ring, 0, &bytes);
+    }
+
+    /// Records the steps whose records sit in the ring (`count` of them).
+    fn encode_steps(&self, pass: &mut wgpu::ComputePass<'_>, records: &[StepRecord], optimize: bool) {
+        let stride = self.ctx.step_stride() as u32;
+        let p = &self.ctx.pipelines;
+        let (ox, oy) = self.ctx.grid(self.layout.len() as u32);
+        let opt_pipeline = match self.cfg.optimizer {
+            Optimizer::Adam { .. } => &p.adam,
+            Optimizer::Sgd => &p.sgd,
+        };
+        for (k, r) in records.iter().enumerate() {
+            let offset = k as u32 * stride;
+            let (x, y) = self.ctx.grid(r.batch_len);
+            pass.set_pipeline(&p.forward_backward);
+            pass.set_bind_group(0, &self.gmf_bg, &[offset]);
+            pass.dispatch_workgroups(x, y, 1);
+            if optimize {
+                pass.set_pipeline(opt_pipeline);
+                pass.set_bind_group(0, &self.optim_bg, &[offset]);
+                pass.dispatch_workgroups(ox, oy, 1);
+            }
+        }
+    }
+
+    /// Writes a caller-chosen batch into the sample buffers (parity tests).
+    fn upload_batch(&self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<u32> {
+        let n = users.len();
+        if n == 0 || n != items.len() || n != labels.len() || n > self.n_samples as usize {
+            return Err(NcfError::invalid("batch", format!("needs 1..={} equal-length arrays", self.n_samples)));
+        }
+        self.ctx.queue.write_buffer(&self.s_users, 0, bytemuck::cast_slice(users));
+        self.ctx.queue.write_buffer(&self.s_items, 0, bytemuck::cast_slice(items));
+        self.ctx.queue.write_buffer(&self.s_labels, 0, bytemuck::cast_slice(labels));
+        Ok(n as u32)
+    }
+
+    /// Batch-mean gradients and summed loss of one batch, without an optimizer step
+    /// (the `forward_backward` kernel alone). Clears the gradient buffer afterwards.
+    pub fn gradients(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<(Vec<f32>, f64)> {
+        let n = self.upload_batch(users, items, labels)?;
+        let rec = self.record(0, n, 0, self.step.max(1));
+        self.write_ring(&[rec]);
+        let mut enc = self.ctx.encoder("ncf gradients");
+        enc.clear_buffer(&self.step_loss, 0, None);
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf gradients"), timestamp_writes: None });
+            self.encode_steps(&mut pass, &[rec], false);
+        }
+        let out = self.ctx.read_back(enc, &[(&self.grads, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
+        let mut clear = self.ctx.encoder("ncf clear grads");
+        clear.clear_buffer(&self.grads, 0, None);
+        self.ctx.queue.submit([clear.finish()]);
+        let loss: &[f32] = bytemuck::cast_slice(&out[1]);
+        Ok((bytemuck::cast_slice(&out[0]).to_vec(), loss[0] as f64))
+    }
+
+    /// One optimizer step on a caller-chosen batch; returns the summed loss.
+    pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<f64> {
+        let n = self.upload_batch(users, items, labels)?;
+        self.step += 1;
+        let rec = self.record(0, n, 0, self.step);
+        self.write_ring(&[rec]);
+        let mut enc = self.ctx.encoder("ncf train batch");
+        enc.clear_buffer(&self.step_loss, 0, None);
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf train batch"), timestamp_writes: None });
+            self.encode_steps(&mut pass, &[rec], true);
+        }
+        let out = self.ctx.read_back(enc, &[(&self.params, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
+        self.params_cpu.data = bytemuck::cast_slice(&out[0]).to_vec();
+        let loss: &[f32] = bytemuck::cast_slice(&out[1]);
+        Ok(loss[0] as f64)
+    }
+
+    /// The samples of the last epoch, in training order, as the GPU drew them.
+    pub fn samples(&self) -> Result<Samples> {
+        let bytes = self.n_samples as u64 * 4;
+        let enc = self.ctx.encoder("ncf read samples");
+        let out = self.ctx.read_back(enc, &[(&self.s_users, bytes), (&self.s_items, bytes), (&self.s_labels, bytes)])?;
+        Ok(Samples {
+            users: bytemuck::cast_slice(&out[0]).to_vec(),
+            items: bytemuck::cast_slice(&out[1]).to_vec(),
+            labels: bytemuck::cast_slice(&out[2]).to_vec(),
+        })
+    }
+
+    /// Draws the samples of the next epoch without training on them (sampler parity tests).
+    pub fn sample_only(&mut self, epoch: u32) -> Result<Samples> {
+        let mut enc = self.ctx.encoder("ncf sample only");
+        self.encode_sampling(&mut enc, epoch);
+        self.ctx.queue.submit([enc.finish()]);
+        self.samples()
+    }
+
+    fn encode_sampling(&self, enc: &mut wgpu::CommandEncoder, epoch: u32) {
+        let perm = Permutation::new(self.n_samples, self.cfg.seed, epoch);
+        let rec = EpochRecord {
+            n_samples: self.n_samples,
+            per: self.cfg.negatives + 1,
+            num_items: self.data.num_items,
+            seed: self.cfg.seed,
+            epoch,
+            half_bits: perm.half_bits,
+            keys: perm.keys,
+            ..Default::default()
+        };
+        self.ctx.queue.write_buffer(&self.epoch_uniform, 0, bytemuck::bytes_of(&rec));
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf sample epoch"), timestamp_writes: None });
+        let (x, y) = self.ctx.grid(self.n_samples);
+        pass.set_pipeline(&self.ctx.pipelines.sample_epoch);
+        pass.set_bind_group(0, &self.sampling_bg, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+}
+
+impl Trainer for GpuTrainer {
+    fn backend(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+        let start = Instant::now();
+        let b = self.cfg.batch_size;
+        let mut enc = self.ctx.encoder("ncf epoch");
+        enc.clear_buffer(&self.step_loss, 0, None);
+        self.encode_sampling(&mut enc, self.epoch);
+        let step0 = self.step;
+        let mut first = 0u32;
+        while first < self.steps_per_epoch {
+            let last = (first + STEPS_PER_SUBMIT).min(self.steps_per_epoch);
+            let records: Vec<StepRecord> = (first..last)
+                .map(|s| {
+                    let start = s * b;
+                    let len = b.min(self.n_samples - start);
+                    self.record(start, len, s, step0 + s as u64 + 1)
+                })
+                .collect();
+            // Queue writes land before the next submit's commands and after earlier submits',
+            // so reusing the ring per chunk is ordered by the queue.
+            self.write_ring(&records);
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf train steps"), timestamp_writes: None });
+                self.encode_steps(&mut pass, &records, true);
+            }
+            self.ctx.queue.submit([enc.finish()]);
+            enc = self.ctx.encoder("ncf epoch");
+            first = last;
+        }
+        self.step = step0 + self.steps_per_epoch as u64;
+        let eval = match (eval_k, &self.test) {
+            (Some(k), Some(t)) => {
+                ncf_core::train::check_k(k)?;
+                t.encode(&self.ctx, &mut enc, k);
+                Some((k, t))
+            }
+            _ => None,
+        };
+        let mut sources = vec![(&self.step_loss, self.steps_per_epoch as u64 * 4), (&self.params, self.layout.len() as u64 * 4)];
+        if let Some((_, t)) = eval {
+            sources.extend(t.sources());
+        }
+        let out = self.ctx.read_back(enc, &sources)?;
+        let losses: &[f32] = bytemuck::cast_slice(&out[0]);
+        let loss = losses.iter().map(|&x| x as f64).sum::<f64>() / self.n_samples as f64;
+        if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
+            // Leave the model at the last good epoch, on the GPU as on the host.
+            self.ctx.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&self.params_cpu.data));
+            return Err(e);
+        }
+        self.params_cpu.data = bytemuck::cast_slice(&out[1]).to_vec();
+        self.epoch += 1;
+        let metrics = eval.map(|(k, t)| t.metrics(k, &out[2], &out[3]));
+        Ok(EpochReport { epoch: self.epoch, loss, samples: self.n_samples as u64, metrics, seconds: start.elapsed().as_secs_f64() })
+    }
+
+    fn params(&self) -> &GmfParams {
+        &self.params_cpu
+    }
+}

@@ -1,0 +1,237 @@
+//! GPU kernels against the CPU backend on fresh random inputs (the seed is printed, and
+//! `NCF_TEST_SEED` replays a run). Sizes cross workgroup edges (batches of 300 and 777 over
+//! workgroups of ≤256; parameter counts not multiples of the workgroup size).
+//!
+//! Tolerance: |gpu − cpu| ≤ ATOL + RTOL·|cpu| with RTOL = 1e-4 and ATOL = 1e-6 for single
+//! kernels. GPU float atomics add in a different order than the CPU loop, and shader
+//! compilers may fuse multiply-adds, so bitwise equality is not expected; the sampler and
+//! integer outputs must match exactly.
+
+use std::sync::Arc;
+
+use ncf_core::sampling::epoch_samples;
+use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
+use ncf_core::{Dataset, GmfLayout, GmfParams, Optimizer, TestSet};
+use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer, evaluate_gpu, predict_gpu};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+const RTOL: f64 = 1e-4;
+const ATOL: f64 = 1e-6;
+
+fn seed() -> u64 {
+    let s = std::env::var("NCF_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    eprintln!("NCF_TEST_SEED={s}");
+    s
+}
+
+fn shared() -> Arc<GpuContext> {
+    GpuContext::shared().expect("a GPU adapter (lavapipe on CI) is required for the parity tests")
+}
+
+fn contexts() -> Vec<(&'static str, Arc<GpuContext>)> {
+    let mut v = vec![("native", shared())];
+    if v[0].1.info.float32_atomics {
+        v.push(("cas", Arc::new(GpuContext::new(GpuOptions { force_cas_atomics: true }).unwrap())));
+    }
+    v
+}
+
+fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], rtol: f64, atol: f64) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: length");
+    let mut worst = (0usize, 0f64);
+    for (k, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
+        assert!(g.is_finite() && c.is_finite(), "{what}[{k}]: non-finite gpu {g} cpu {c}");
+        let err = (g as f64 - c as f64).abs();
+        let tol = atol + rtol * (c as f64).abs();
+        if err - tol > worst.1 - 0.0 && err > tol {
+            worst = (k, err - tol);
+        }
+        assert!(err <= tol, "{what}[{k}]: gpu {g} vs cpu {c} (|Δ| {err:e} > {tol:e})");
+    }
+}
+
+/// A random dataset with uneven rows, one user who has seen all but 3 items (exercising the
+/// exact rank fallback of the sampler), and a test set.
+fn random_dataset(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Dataset {
+    let (mut us, mut is) = (Vec::new(), Vec::new());
+    for u in 0..users {
+        let deg = if u == 3 { items - 3 } else { rng.random_range(1..25) };
+        let mut row: Vec<u32> = (0..items).collect();
+        for k in 0..deg as usize {
+            let j = rng.random_range(k..items as usize);
+            row.swap(k, j);
+            us.push(u);
+            is.push(row[k]);
+        }
+    }
+    // Duplicates are part of real data.
+    us.push(0);
+    is.push(is[0]);
+    let per_case = 20;
+    let mut test = TestSet { users: Vec::new(), per_case, candidates: Vec::new() };
+    for u in 0..users {
+        test.users.push(u);
+        for _ in 0..per_case {
+            test.candidates.push(rng.random_range(0..items));
+        }
+    }
+    Dataset::from_pairs(&us, &is, Some(test), None, Some(items)).unwrap()
+}
+
+/// Parameters larger than the N(0, 0.01) init so that products and gradients are not tiny.
+fn random_params(rng: &mut Xoshiro256PlusPlus, layout: GmfLayout) -> GmfParams {
+    let data = (0..layout.len()).map(|_| rng.random_range(-0.6f32..0.6)).collect();
+    GmfParams::from_vec(layout, data).unwrap()
+}
+
+fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+    // Few distinct rows so that many samples of a batch hit the same embedding row.
+    let hot_users = users.min(7);
+    let u = (0..n).map(|_| rng.random_range(0..hot_users)).collect();
+    let i = (0..n).map(|_| rng.random_range(0..items)).collect();
+    let y = (0..n).map(|_| if rng.random_bool(0.3) { 1.0 } else { 0.0 }).collect();
+    (u, i, y)
+}
+
+fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
+    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed }
+}
+
+#[test]
+fn sampler_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = Arc::new(random_dataset(&mut rng, 61, 97));
+    let s = rng.random::<u32>();
+    let layout = GmfLayout::new(data.num_users, data.num_items, 4).unwrap();
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), GmfParams::init(layout, 0), cfg(Optimizer::adam(), 256, s)).unwrap();
+    for epoch in [0u32, 1, 7] {
+        let g = gpu.sample_only(epoch).unwrap();
+        let c = epoch_samples(&data, 4, s, epoch).unwrap();
+        assert_eq!(g.len(), c.len());
+        assert!(g == c, "epoch {epoch}: GPU samples differ from the CPU draw");
+        for t in 0..g.len() {
+            if g.labels[t] == 0.0 {
+                assert!(!data.train.row(g.users[t]).contains(&g.items[t]), "a positive was sampled as negative");
+            }
+        }
+    }
+}
+
+#[test]
+fn forward_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let layout = GmfLayout::new(301, 517, 13).unwrap();
+    let params = random_params(&mut rng, layout);
+    let n = 1000;
+    let users: Vec<u32> = (0..n).map(|_| rng.random_range(0..301)).collect();
+    let items: Vec<u32> = (0..n).map(|_| rng.random_range(0..517)).collect();
+    let gpu = predict_gpu(&shared(), &params, &users, &items).unwrap();
+    let cpu: Vec<f32> = users.iter().zip(&items).map(|(&u, &i)| params.logit(u, i)).collect();
+    assert_close("logits", &gpu, &cpu, RTOL, ATOL);
+}
+
+#[test]
+fn gradients_match_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = Arc::new(random_dataset(&mut rng, 40, 90));
+    for (name, ctx) in contexts() {
+        for (n, factors) in [(300usize, 8u32), (777, 5)] {
+            let layout = GmfLayout::new(data.num_users, data.num_items, factors).unwrap();
+            let params = random_params(&mut rng, layout);
+            let (u, i, y) = random_batch(&mut rng, n, data.num_users, data.num_items);
+            let c = cfg(Optimizer::adam(), 256, 1);
+            let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), params.clone(), c).unwrap();
+            let cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+            let (gg, gl) = gpu.gradients(&u, &i, &y).unwrap();
+            let (cg, cl) = cpu.gradients(&u, &i, &y);
+            assert!(cg.iter().filter(|x| **x != 0.0).count() > 50, "the batch must touch many parameters");
+            assert_close(&format!("{name} grads n={n}"), &gg, &cg, RTOL, ATOL);
+            assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{name} batch loss gpu {gl} cpu {cl}");
+            // The gradient buffer is cleared after use: a second call gives the same result.
+            let (gg2, _) = gpu.gradients(&u, &i, &y).unwrap();
+            assert_close(&format!("{name} grads again"), &gg2, &cg, RTOL, ATOL);
+        }
+    }
+}
+
+#[test]
+fn optimizer_steps_match_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = Arc::new(random_dataset(&mut rng, 40, 90));
+    let layout = GmfLayout::new(data.num_users, data.num_items, 6).unwrap();
+    for opt in [Optimizer::adam(), Optimizer::Sgd] {
+        let params = random_params(&mut rng, layout);
+        let c = cfg(opt, 300, 1);
+        let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
+        let mut cpu = CpuTrainer::new(data.clone(), params.clone(), c).unwrap();
+        // Three steps, so Adam's moments and bias corrections are exercised past step 1.
+        for step in 0..3 {
+            let (u, i, y) = random_batch(&mut rng, 300, data.num_users, data.num_items);
+            let gl = gpu.train_batch(&u, &i, &y).unwrap();
+            let cl = cpu.train_batch(&u, &i, &y);
+            assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{opt:?} step {step}: loss {gl} vs {cl}");
+            assert_close(&format!("{opt:?} params after step {step}"), &gpu.params().data, &cpu.params().data, RTOL, ATOL);
+        }
+        assert_ne!(gpu.params().data, params.data, "the step must move the weights");
+    }
+}
+
+#[test]
+fn epoch_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = Arc::new(random_dataset(&mut rng, 50, 120));
+    let layout = GmfLayout::new(data.num_users, data.num_items, 8).unwrap();
+    let params = GmfParams::init(layout, rng.random());
+    let c = cfg(Optimizer::adam(), 64, rng.random());
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
+    let mut cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+    for epoch in 1..=2 {
+        let g = gpu.run_epoch(Some(10)).unwrap();
+        let s = gpu.samples().unwrap();
+        assert_eq!(s, epoch_samples(&data, 4, c.seed, epoch - 1).unwrap(), "identical samples");
+        let k = cpu.run_epoch(Some(10)).unwrap();
+        assert_eq!(g.epoch, epoch);
+        assert_eq!(g.samples, k.samples);
+        assert!(g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss, "epoch {epoch} loss gpu {} cpu {}", g.loss, k.loss);
+        // Tens of Adam steps amplify last-bit differences; 1e-3 relative on the weights.
+        assert_close(&format!("weights after epoch {epoch}"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-5);
+        let (gm, km) = (g.metrics.unwrap(), k.metrics.unwrap());
+        assert!((gm.hr - km.hr).abs() <= 1.0 / 50.0 + 1e-12, "hr {} vs {}", gm.hr, km.hr);
+        assert!((gm.ndcg - km.ndcg).abs() <= 1.0 / 50.0, "ndcg {} vs {}", gm.ndcg, km.ndcg);
+    }
+}
+
+#[test]
+fn evaluate_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = random_dataset(&mut rng, 300, 200);
+    let layout = GmfLayout::new(data.num_users, data.num_items, 16).unwrap();
+    let params = random_params(&mut rng, layout);
+    let test = data.test.as_ref().unwrap();
+    for k in [1, 5, 10, 20] {
+        let g = evaluate_gpu(&shared(), &params, test, k).unwrap();
+        let c = evaluate_cpu(&params, test, k).unwrap();
+        assert_eq!(g.cases, 300);
+        assert!((g.hr - c.hr).abs() < 1e-9, "k={k}: hr {} vs {}", g.hr, c.hr);
+        assert!((g.ndcg - c.ndcg).abs() < 1e-6, "k={k}: ndcg {} vs {}", g.ndcg, c.ndcg);
+        assert!(c.hr > 0.0 && c.hr <= 1.0);
+    }
+    // A NaN weight must never look like a good model.
+    let mut bad = params.clone();
+    bad.data[0] = f32::NAN;
+    let tiny = TestSet { users: vec![0], per_case: 3, candidates: vec![1, 2, 3] };
+    let g = evaluate_gpu(&shared(), &bad, &tiny, 1).unwrap();
+    assert_eq!(g.hr, 0.0);
+}
+
+#[test]
+fn context_reports_the_adapter() {
+    let ctx = shared();
+    let i = &ctx.info;
+    assert!(!i.name.is_empty());
+    assert!(i.max_storage_buffer_binding_size >= 1 << 20);
+    assert!(i.workgroup_size.is_power_of_two() && i.workgroup_size <= i.max_compute_invocations_per_workgroup);
+}
