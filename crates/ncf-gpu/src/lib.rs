@@ -3,11 +3,13 @@
 //! backward, optimizer and evaluation work in WGSL kernels (`src/shaders/`).
 
 pub mod context;
+pub mod device;
 pub mod eval;
 mod records;
 pub mod shaders;
 pub mod trainer;
 
 pub use context::{GpuContext, GpuInfo, GpuOptions};
+pub use device::{Backend, DevicePref};
 pub use eval::{evaluate_gpu, predict_gpu};
 pub use trainer::GpuTrainer;

@@ -1,0 +1,65 @@
+//! Backend selection shared by every entry point: `'gpu'` demands an adapter, `'cpu'` never
+//! touches one, `'auto'` takes the GPU when there is one and otherwise says why it fell back.
+
+use std::sync::Arc;
+
+use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
+use ncf_core::{Dataset, GmfParams, RankMetrics, Result, TestSet};
+
+use crate::{GpuContext, GpuTrainer, evaluate_gpu};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevicePref {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+/// The backend a call will run on.
+#[derive(Clone)]
+pub enum Backend {
+    Gpu(Arc<GpuContext>),
+    /// The CPU backend; `fallback` holds the reason when `'auto'` found no GPU.
+    Cpu { fallback: Option<String> },
+}
+
+impl Backend {
+    pub fn resolve(pref: DevicePref) -> Result<Backend> {
+        match pref {
+            DevicePref::Cpu => Ok(Backend::Cpu { fallback: None }),
+            DevicePref::Gpu => Ok(Backend::Gpu(GpuContext::shared()?)),
+            DevicePref::Auto => match GpuContext::shared() {
+                Ok(ctx) => Ok(Backend::Gpu(ctx)),
+                Err(e) => Ok(Backend::Cpu { fallback: Some(e.to_string()) }),
+            },
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Gpu(_) => "gpu",
+            Backend::Cpu { .. } => "cpu",
+        }
+    }
+
+    pub fn fallback(&self) -> Option<&str> {
+        match self {
+            Backend::Cpu { fallback } => fallback.as_deref(),
+            Backend::Gpu(_) => None,
+        }
+    }
+
+    pub fn trainer(&self, data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Box<dyn Trainer>> {
+        Ok(match self {
+            Backend::Gpu(ctx) => Box::new(GpuTrainer::new(ctx.clone(), data, params, cfg)?),
+            Backend::Cpu { .. } => Box::new(CpuTrainer::new(data, params, cfg)?),
+        })
+    }
+
+    pub fn evaluate(&self, params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMetrics> {
+        match self {
+            Backend::Gpu(ctx) => evaluate_gpu(ctx, params, test, k),
+            Backend::Cpu { .. } => evaluate_cpu(params, test, k),
+        }
+    }
+}

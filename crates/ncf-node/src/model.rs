@@ -1,0 +1,216 @@
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use ncf_core::optim::parse_optimizer;
+use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::{GmfLayout, GmfParams, NcfError};
+use ncf_gpu::{Backend, DevicePref};
+
+use crate::dataset::NativeDataset;
+use crate::errors::{IntoNapi, to_napi, to_u32};
+use crate::job::Job;
+
+#[napi(string_enum = "lowercase")]
+pub enum Device {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+impl From<Device> for DevicePref {
+    fn from(d: Device) -> Self {
+        match d {
+            Device::Auto => DevicePref::Auto,
+            Device::Gpu => DevicePref::Gpu,
+            Device::Cpu => DevicePref::Cpu,
+        }
+    }
+}
+
+#[napi(object)]
+pub struct NativeTrainOptions {
+    pub batch_size: f64,
+    pub negatives: f64,
+    pub optimizer: String,
+    pub lr: f64,
+    pub seed: f64,
+    pub device: Device,
+}
+
+#[napi(object)]
+pub struct NativeMetrics {
+    pub k: u32,
+    pub hr: f64,
+    pub ndcg: f64,
+    pub cases: u32,
+    pub backend: String,
+    /// Why `'auto'` fell back to the CPU, if it did.
+    pub fallback_reason: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeEpoch {
+    pub epoch: u32,
+    pub loss: f64,
+    pub samples: f64,
+    pub hr: Option<f64>,
+    pub ndcg: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Weights shared by a model and its trainers; `None` once disposed.
+type Shared = Arc<Mutex<Option<GmfParams>>>;
+
+fn current(state: &Shared) -> std::result::Result<GmfParams, NcfError> {
+    state.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(NcfError::Disposed)
+}
+
+/// Native GMF model; wrapped by `GMF` in index.ts.
+#[napi]
+pub struct NativeGmf {
+    layout: GmfLayout,
+    state: Shared,
+}
+
+#[napi]
+impl NativeGmf {
+    #[napi(constructor)]
+    pub fn new(num_users: f64, num_items: f64, factors: f64, seed: f64) -> napi::Result<Self> {
+        let layout = GmfLayout::new(
+            to_u32("numUsers", num_users)?,
+            to_u32("numItems", num_items)?,
+            to_u32("factors", factors)?,
+        )
+        .napi()?;
+        let params = GmfParams::init(layout, to_u32("seed", seed)?);
+        Ok(NativeGmf { layout, state: Arc::new(Mutex::new(Some(params))) })
+    }
+
+    #[napi(getter)]
+    pub fn num_users(&self) -> u32 {
+        self.layout.num_users
+    }
+    #[napi(getter)]
+    pub fn num_items(&self) -> u32 {
+        self.layout.num_items
+    }
+    #[napi(getter)]
+    pub fn factors(&self) -> u32 {
+        self.layout.factors
+    }
+    #[napi(getter)]
+    pub fn disposed(&self) -> bool {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    /// A copy of the flat weights `[P | Q | h | b]`.
+    #[napi]
+    pub fn weights(&self) -> napi::Result<Float32Array> {
+        Ok(Float32Array::new(current(&self.state).napi()?.data))
+    }
+
+    /// Starts a training session (resolving the device may create the GPU context).
+    #[napi(ts_return_type = "Promise<NativeTrainer>")]
+    pub fn create_trainer(&self, data: &NativeDataset, opts: NativeTrainOptions) -> napi::Result<AsyncTask<Job<NativeTrainer>>> {
+        let cfg = TrainConfig {
+            batch_size: to_u32("batchSize", opts.batch_size)?,
+            negatives: to_u32("negatives", opts.negatives)?,
+            optimizer: parse_optimizer(&opts.optimizer).napi()?,
+            lr: opts.lr as f32,
+            seed: to_u32("seed", opts.seed)?,
+        };
+        cfg.validate().napi()?;
+        let params = current(&self.state).napi()?;
+        let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
+        Ok(Job::spawn(move || {
+            let backend = Backend::resolve(pref).napi()?;
+            let trainer = backend.trainer(data, params, cfg).napi()?;
+            Ok(NativeTrainer {
+                backend: backend.name().to_string(),
+                fallback: backend.fallback().map(str::to_string),
+                trainer: Arc::new(Mutex::new(trainer)),
+                state,
+            })
+        }))
+    }
+
+    #[napi(ts_return_type = "Promise<NativeMetrics>")]
+    pub fn evaluate(&self, data: &NativeDataset, k: f64, device: Device) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
+        let k = to_u32("k", k)?;
+        let params = current(&self.state).napi()?;
+        let data = data.inner.clone();
+        let pref = DevicePref::from(device);
+        Ok(Job::spawn(move || {
+            let test = data.test.as_ref().ok_or_else(|| {
+                to_napi(NcfError::Data("the dataset has no test set: load it with testNegative (or testRating + testNegative)".into()))
+            })?;
+            let backend = Backend::resolve(pref).napi()?;
+            let m = backend.evaluate(&params, test, k).napi()?;
+            Ok(NativeMetrics {
+                k,
+                hr: m.hr,
+                ndcg: m.ndcg,
+                cases: m.cases as u32,
+                backend: backend.name().into(),
+                fallback_reason: backend.fallback().map(str::to_string),
+            })
+        }))
+    }
+
+    #[napi]
+    pub fn dispose(&self) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// One `fit` session: owns the backend trainer and its optimizer state.
+#[napi]
+pub struct NativeTrainer {
+    backend: String,
+    fallback: Option<String>,
+    trainer: Arc<Mutex<Box<dyn Trainer>>>,
+    state: Shared,
+}
+
+#[napi]
+impl NativeTrainer {
+    #[napi(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Why `'auto'` fell back to the CPU, if it did.
+    #[napi(getter)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback.clone()
+    }
+
+    /// Trains one epoch (and evaluates at `evalK` when the dataset has a test set); the model's
+    /// weights are updated to the end of the epoch.
+    #[napi(ts_return_type = "Promise<NativeEpoch>")]
+    pub fn run_epoch(&self, eval_k: Option<f64>) -> napi::Result<AsyncTask<Job<NativeEpoch>>> {
+        let k = eval_k.map(|k| to_u32("k", k)).transpose()?;
+        let (trainer, state) = (self.trainer.clone(), self.state.clone());
+        Ok(Job::spawn(move || {
+            let mut t = trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            if state.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+                return Err(to_napi(NcfError::Disposed));
+            }
+            let r = t.run_epoch(k).napi()?;
+            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            match s.as_mut() {
+                Some(p) => *p = t.params().clone(),
+                None => return Err(to_napi(NcfError::Disposed)),
+            }
+            Ok(NativeEpoch {
+                epoch: r.epoch,
+                loss: r.loss,
+                samples: r.samples as f64,
+                hr: r.metrics.map(|m| m.hr),
+                ndcg: r.metrics.map(|m| m.ndcg),
+                seconds: r.seconds,
+            })
+        }))
+    }
+}

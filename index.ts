@@ -1,0 +1,475 @@
+/**
+ * ncf-native: Neural Collaborative Filtering (He et al., WWW'17) for Node.js, trained and
+ * evaluated on the GPU through wgpu compute shaders, with a deterministic CPU backend.
+ *
+ * @example
+ * ```ts
+ * import { Dataset, GMF } from 'ncf-native'
+ *
+ * const data = await Dataset.fromNcfFiles({
+ *   train: 'ml-1m/ncf/ml-1m.train.rating',
+ *   testNegative: 'ml-1m/ncf/ml-1m.test.negative',
+ * })
+ * const model = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 32 })
+ * const history = await model.fit(data, {
+ *   epochs: 20,
+ *   onEpoch: (e) => console.log(e.epoch, e.loss, e.hr, e.ndcg),
+ * })
+ * console.log(await model.evaluate(data, { k: 10 }))
+ * model.dispose()
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { createRequire } from 'node:module'
+import type * as Native from './binding.cjs'
+
+const require = createRequire(import.meta.url)
+const native: typeof Native = require('./binding.cjs')
+
+/** Where a call runs: the GPU, the CPU backend, or the GPU when one exists (`'auto'`). */
+export type Device = 'auto' | 'gpu' | 'cpu'
+
+/** Optimizers with PyTorch semantics (Adam is bias-corrected). */
+export type OptimizerName = 'adam' | 'sgd'
+
+/**
+ * Every error ncf-native throws. `code` is stable:
+ * - `ERR_INVALID_ARG`: an argument or array element is out of its domain (the message names it);
+ * - `ERR_PARSE`: a malformed input line (the message starts with `file:line:`);
+ * - `ERR_IO`: a file cannot be read;
+ * - `ERR_DATA`: the data cannot be used as asked (empty input, ids outside the model, …);
+ * - `ERR_NO_GPU`: `device: 'gpu'` and no adapter exists;
+ * - `ERR_GPU`: the GPU device failed;
+ * - `ERR_DIVERGED`: training produced a non-finite loss;
+ * - `ERR_DISPOSED`: the model was disposed;
+ * - `ERR_BUSY`: the same training session was asked to run two epochs at once.
+ */
+export class NcfError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_PARSE`. */
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'NcfError'
+    this.code = code
+  }
+}
+
+const CODED = /^(ERR_[A-Z_]+): ([\s\S]*)$/
+
+function lift(err: unknown): unknown {
+  if (err instanceof NcfError || !(err instanceof Error)) return err
+  const m = CODED.exec(err.message)
+  if (m) return new NcfError(m[1], m[2], { cause: err })
+  const code = (err as { code?: unknown }).code
+  return new NcfError(typeof code === 'string' && code.startsWith('ERR_') ? code : 'ERR_INVALID_ARG', err.message, {
+    cause: err,
+  })
+}
+
+/** Calls into the binding and turns its errors into {@link NcfError}s. */
+async function call<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f()
+  } catch (err) {
+    throw lift(err)
+  }
+}
+
+function callSync<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (err) {
+    throw lift(err)
+  }
+}
+
+function invalid(field: string, message: string): NcfError {
+  return new NcfError('ERR_INVALID_ARG', `${field}: ${message}`)
+}
+
+function positiveInt(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw invalid(field, `must be a positive integer, got ${String(v)}`)
+  }
+  return v
+}
+
+function optionalCount(field: string, v: unknown): number | undefined {
+  return v === undefined ? undefined : positiveInt(field, v)
+}
+
+function checkDevice(device: unknown): Device {
+  if (device !== 'auto' && device !== 'gpu' && device !== 'cpu') {
+    throw invalid('device', `must be 'auto', 'gpu' or 'cpu', got ${String(device)}`)
+  }
+  return device
+}
+
+let warnedFallback = false
+function warnFallback(reason: string): void {
+  if (warnedFallback) return
+  warnedFallback = true
+  const first = reason.split(/\.\s/)[0]
+  console.warn(`ncf-native: no usable GPU (${first}); falling back to the CPU backend. Pass device: 'cpu' to silence this.`)
+}
+
+/** The adapter's limits that bound what can be trained on it. */
+export interface GpuLimits {
+  maxStorageBufferBindingSize: number
+  maxBufferSize: number
+  maxComputeWorkgroupSizeX: number
+  maxComputeInvocationsPerWorkgroup: number
+  maxComputeWorkgroupsPerDimension: number
+  minUniformBufferOffsetAlignment: number
+}
+
+/** What {@link gpuInfo} reports about the GPU adapter. */
+export interface GpuInfo {
+  /** Adapter name, e.g. `NVIDIA H100` or `llvmpipe (LLVM 15.0.6, 256 bits)`. */
+  name: string
+  /** `DiscreteGpu`, `IntegratedGpu`, `VirtualGpu`, `Cpu` (software) or `Other`. */
+  deviceType: string
+  /** Graphics API: `Vulkan`, `Metal` or `Dx12`. */
+  backend: string
+  driver: string
+  driverInfo: string
+  limits: GpuLimits
+  subgroupMinSize: number
+  subgroupMaxSize: number
+  /** Whether gradients accumulate with native f32 atomics (else a compare-exchange loop). */
+  float32Atomics: boolean
+  /** Workgroup size the kernels were compiled with. */
+  workgroupSize: number
+}
+
+/**
+ * Describes the GPU adapter ncf-native trains on. The adapter is chosen once per process:
+ * discrete over integrated over virtual over software.
+ *
+ * @throws {@link NcfError} `ERR_NO_GPU` when no adapter exists; the message says what to
+ * install, and `device: 'cpu'` always works.
+ * @example
+ * ```ts
+ * const info = await gpuInfo()
+ * console.log(info.name, info.backend, info.limits.maxStorageBufferBindingSize)
+ * ```
+ */
+export async function gpuInfo(): Promise<GpuInfo> {
+  return call(() => native.gpuInfo())
+}
+
+/** Paths of a split in the NCF text format (the original NCF code's `Data/` folder). */
+export interface NcfFiles {
+  /** `*.train.rating`: `user\titem[\trating[\ttimestamp]]`, 0-based ids. */
+  train: string
+  /** `*.test.rating`; when given, each line must match the same line of `testNegative`. */
+  testRating?: string
+  /** `*.test.negative`: `(user,item)\tneg1\tneg2…`, one test case per line. */
+  testNegative?: string
+  /** Number of users; defaults to the largest user id + 1. */
+  numUsers?: number
+  /** Number of items; defaults to the largest item id + 1 (train and test). */
+  numItems?: number
+}
+
+/** In-memory interactions: `users[k]` interacted with `items[k]`. */
+export interface InteractionArrays {
+  users: Int32Array
+  items: Int32Array
+  numUsers?: number
+  numItems?: number
+}
+
+/** Options of {@link Dataset.synthetic}. */
+export interface SyntheticOptions {
+  /** Default 1000. */
+  numUsers?: number
+  /** Default 800. */
+  numItems?: number
+  /** Interactions per user before one is held out for test. Default 30. */
+  perUser?: number
+  /** Taste clusters users and items are drawn around. Default 8. */
+  clusters?: number
+  /** Sampled negatives per test case. Default 99. */
+  testNegatives?: number
+  /** Default 0. */
+  seed?: number
+}
+
+/**
+ * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus an
+ * optional leave-one-out test set (one held-out positive and sampled negatives per case).
+ */
+export class Dataset {
+  /** @internal */
+  readonly native: Native.NativeDataset
+
+  private constructor(n: Native.NativeDataset) {
+    this.native = n
+  }
+
+  /**
+   * Reads an NCF split. Malformed lines fail with `ERR_PARSE` naming `file:line`.
+   *
+   * @example
+   * ```ts
+   * const data = await Dataset.fromNcfFiles({
+   *   train: '../shared/data/ml-1m/ncf/ml-1m.train.rating',
+   *   testRating: '../shared/data/ml-1m/ncf/ml-1m.test.rating',
+   *   testNegative: '../shared/data/ml-1m/ncf/ml-1m.test.negative',
+   * })
+   * ```
+   */
+  static async fromNcfFiles(files: NcfFiles): Promise<Dataset> {
+    if (!files || typeof files.train !== 'string') throw invalid('train', 'a path to the *.train.rating file is required')
+    for (const f of ['testRating', 'testNegative'] as const) {
+      if (files[f] !== undefined && typeof files[f] !== 'string') throw invalid(f, 'must be a path string')
+    }
+    const opts = {
+      train: files.train,
+      testRating: files.testRating,
+      testNegative: files.testNegative,
+      numUsers: optionalCount('numUsers', files.numUsers),
+      numItems: optionalCount('numItems', files.numItems),
+    }
+    return new Dataset(await call(() => native.NativeDataset.fromNcfFiles(opts)))
+  }
+
+  /**
+   * Builds a dataset from typed arrays. A negative id fails with `ERR_INVALID_ARG` naming
+   * the array index (`users[3]`).
+   *
+   * @example
+   * ```ts
+   * const data = Dataset.fromArrays({ users: Int32Array.of(0, 0, 1), items: Int32Array.of(2, 5, 2) })
+   * ```
+   */
+  static fromArrays(arrays: InteractionArrays): Dataset {
+    if (!arrays || !(arrays.users instanceof Int32Array)) throw invalid('users', 'must be an Int32Array')
+    if (!(arrays.items instanceof Int32Array)) throw invalid('items', 'must be an Int32Array')
+    const nu = optionalCount('numUsers', arrays.numUsers)
+    const ni = optionalCount('numItems', arrays.numItems)
+    return new Dataset(callSync(() => native.NativeDataset.fromArrays(arrays.users, arrays.items, nu, ni)))
+  }
+
+  /**
+   * A seeded synthetic dataset with planted structure (users and items around shared taste
+   * clusters, plus a popularity tilt), split leave-one-out with sampled test negatives.
+   * Useful for demos and tests; it ships with the package.
+   */
+  static synthetic(options: SyntheticOptions = {}): Dataset {
+    const o = {
+      numUsers: options.numUsers ?? 1000,
+      numItems: options.numItems ?? 800,
+      perUser: options.perUser ?? 30,
+      clusters: options.clusters ?? 8,
+      testNegatives: options.testNegatives ?? 99,
+      seed: options.seed ?? 0,
+    }
+    return new Dataset(callSync(() => native.NativeDataset.synthetic(o)))
+  }
+
+  get numUsers(): number {
+    return this.native.numUsers
+  }
+  get numItems(): number {
+    return this.native.numItems
+  }
+  /** Training interactions after duplicate removal. */
+  get numInteractions(): number {
+    return this.native.numInteractions
+  }
+  /** Leave-one-out test cases (0 without a test set). */
+  get numTestCases(): number {
+    return this.native.numTestCases
+  }
+  /** Sampled negatives per test case. */
+  get testNegatives(): number {
+    return this.native.testNegatives
+  }
+  /** Duplicate `(user, item)` training pairs dropped while loading. */
+  get duplicatesRemoved(): number {
+    return this.native.duplicatesRemoved
+  }
+}
+
+/** Options of {@link GMF}. */
+export interface GMFOptions {
+  numUsers: number
+  numItems: number
+  /** Predictive factors (embedding size). Default 8, as in the paper's smallest setting. */
+  factors?: number
+  /** Seed of the N(0, 0.01) embedding initialisation. Default 0. */
+  seed?: number
+}
+
+/** One epoch of training. */
+export interface EpochStats {
+  /** 1-based epoch number. */
+  epoch: number
+  /** Mean binary cross-entropy over the epoch's samples. */
+  loss: number
+  /** Samples trained on (positives × (1 + negatives)). */
+  samples: number
+  /** HR@k on the test set, when the dataset has one. */
+  hr?: number
+  /** NDCG@k on the test set, when the dataset has one. */
+  ndcg?: number
+  /** Wall-clock seconds of training plus evaluation. */
+  seconds: number
+}
+
+/** Options of {@link GMF.fit}. */
+export interface FitOptions {
+  /** Default 20. */
+  epochs?: number
+  /** Default 256. */
+  batchSize?: number
+  /** Negatives sampled per positive, anew every epoch. Default 4. */
+  negatives?: number
+  /** Default `'adam'`. */
+  optimizer?: OptimizerName
+  /** Default 0.001. */
+  lr?: number
+  /** Seeds negative sampling and shuffling; the same seed repeats a run. Default 0. */
+  seed?: number
+  /** Default `'auto'`: the GPU when there is one, else the CPU with a one-line warning. */
+  device?: Device
+  /** Cut-off of the per-epoch HR/NDCG. Default 10. */
+  k?: number
+  /** Evaluate after every epoch when the dataset has a test set. Default true. */
+  evaluate?: boolean
+  /** Called after every epoch; return `false` to stop training. */
+  onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
+}
+
+/** What {@link GMF.fit} returns. */
+export interface History {
+  /** The backend that trained: `'gpu'` or `'cpu'`. */
+  backend: 'gpu' | 'cpu'
+  epochs: EpochStats[]
+}
+
+/** Options of {@link GMF.evaluate}. */
+export interface EvaluateOptions {
+  /** Cut-off K of HR@K and NDCG@K. Default 10. */
+  k?: number
+  /** Default `'auto'`. */
+  device?: Device
+}
+
+/** Leave-one-out ranking metrics. */
+export interface Metrics {
+  k: number
+  /** Hit ratio: share of test cases whose positive ranks in the top k. */
+  hr: number
+  /** Mean NDCG@k, 1/log2(rank + 2) on a hit. */
+  ndcg: number
+  /** Test cases evaluated. */
+  cases: number
+  backend: 'gpu' | 'cpu'
+}
+
+/**
+ * Generalized Matrix Factorization (He et al. §3.2): ŷ = σ(hᵀ(p_u ⊙ q_i) + b), trained with
+ * binary cross-entropy on sampled negatives.
+ *
+ * @example
+ * ```ts
+ * const data = Dataset.synthetic({ seed: 1 })
+ * const gmf = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16 })
+ * const { epochs } = await gmf.fit(data, { epochs: 5, lr: 0.005 })
+ * console.log(epochs.at(-1))
+ * gmf.dispose()
+ * ```
+ */
+export class GMF {
+  readonly #native: Native.NativeGmf
+
+  constructor(options: GMFOptions) {
+    if (!options || typeof options !== 'object') throw invalid('options', 'expected { numUsers, numItems, factors? }')
+    const nu = positiveInt('numUsers', options.numUsers)
+    const ni = positiveInt('numItems', options.numItems)
+    const f = positiveInt('factors', options.factors ?? 8)
+    const seed = options.seed ?? 0
+    if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
+    this.#native = callSync(() => new native.NativeGmf(nu, ni, f, seed))
+  }
+
+  get numUsers(): number {
+    return this.#native.numUsers
+  }
+  get numItems(): number {
+    return this.#native.numItems
+  }
+  get factors(): number {
+    return this.#native.factors
+  }
+  /** True after {@link GMF.dispose}. */
+  get disposed(): boolean {
+    return this.#native.disposed
+  }
+
+  /**
+   * A copy of the weights in the flat layout `[P (numUsers×factors) | Q (numItems×factors) | h | b]`.
+   */
+  weights(): Float32Array {
+    return callSync(() => this.#native.weights())
+  }
+
+  /**
+   * Trains the model. Each epoch draws `negatives` fresh negatives per positive and reshuffles,
+   * then runs every step, all on the chosen backend; the event loop stays free. After each
+   * epoch the model holds that epoch's weights, so stopping early (return `false` from
+   * `onEpoch`) or an error in a later epoch keeps the last complete one.
+   */
+  async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const epochs = positiveInt('epochs', options.epochs ?? 20)
+    const k = positiveInt('k', options.k ?? 10)
+    const optimizer = options.optimizer ?? 'adam'
+    const lr = options.lr ?? 0.001
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
+    const trainer = await call(() =>
+      this.#native.createTrainer(data.native, {
+        batchSize: options.batchSize ?? 256,
+        negatives: options.negatives ?? 4,
+        optimizer,
+        lr,
+        seed: options.seed ?? 0,
+        device: checkDevice(options.device ?? 'auto'),
+      }),
+    )
+    if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
+    const evalK = options.evaluate === false || data.numTestCases === 0 ? undefined : k
+    const history: EpochStats[] = []
+    for (let e = 0; e < epochs; e++) {
+      const r = await call(() => trainer.runEpoch(evalK))
+      const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, seconds: r.seconds }
+      if (r.hr !== undefined && r.hr !== null) stats.hr = r.hr
+      if (r.ndcg !== undefined && r.ndcg !== null) stats.ndcg = r.ndcg
+      history.push(stats)
+      if (options.onEpoch && (await options.onEpoch(stats)) === false) break
+    }
+    return { backend: trainer.backend as 'gpu' | 'cpu', epochs: history }
+  }
+
+  /**
+   * HR@k and NDCG@k over the dataset's test cases: each held-out positive is ranked among its
+   * sampled negatives, ties counting against the positive (He et al. §4.1).
+   */
+  async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const k = positiveInt('k', options.k ?? 10)
+    const device = checkDevice(options.device ?? 'auto')
+    const m = await call(() => this.#native.evaluate(data.native, k, device))
+    if (m.fallbackReason) warnFallback(m.fallbackReason)
+    return { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, backend: m.backend as 'gpu' | 'cpu' }
+  }
+
+  /** Frees the weights. Every later call fails with `ERR_DISPOSED` ("Model is disposed"). */
+  dispose(): void {
+    this.#native.dispose()
+  }
+}
