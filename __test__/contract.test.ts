@@ -1,0 +1,89 @@
+// One contract suite per model × backend: every backend must train, evaluate and behave the
+// same through the public API.
+import test from 'ava'
+import { Dataset, GMF, gpuInfo, type Device } from '../index.ts'
+import { randomHr } from './helpers.ts'
+
+const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
+
+for (const device of ['cpu', 'gpu'] as Device[]) {
+  test(`GMF × ${device}: trains, beats a random ranker, and evaluate agrees with the history`, async (t) => {
+    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 12, seed: 5 })
+    const before = m.weights()
+    const seen: number[] = []
+    const h = await m.fit(data, { epochs: 4, lr: 0.005, seed: 9, device, onEpoch: (e) => void seen.push(e.epoch) })
+    t.is(h.backend, device)
+    t.deepEqual(seen, [1, 2, 3, 4])
+    t.is(h.epochs.length, 4)
+    for (const e of h.epochs) {
+      t.true(Number.isFinite(e.loss) && e.loss > 0)
+      t.is(e.samples, data.numInteractions * 5)
+      t.true(e.seconds > 0)
+      t.true(e.hr! >= 0 && e.hr! <= 1 && e.ndcg! >= 0 && e.ndcg! <= e.hr!)
+    }
+    t.true(h.epochs[3].loss < h.epochs[0].loss, 'loss decreases')
+    const last = h.epochs[3]
+    t.true(last.hr! > 3 * randomHr(10, data.testNegatives), `HR@10 ${last.hr} vs random ${randomHr(10, 99)}`)
+    const ev = await m.evaluate(data, { k: 10, device })
+    t.is(ev.backend, device)
+    t.is(ev.cases, data.numTestCases)
+    t.true(Math.abs(ev.hr - last.hr!) < 1e-9)
+    t.true(Math.abs(ev.ndcg - last.ndcg!) < 1e-6)
+    const w = m.weights()
+    t.is(w.length, (data.numUsers + data.numItems) * 12 + 12 + 1)
+    t.true(w.every(Number.isFinite))
+    t.notDeepEqual(w, before)
+    const ev1 = await m.evaluate(data, { k: 1, device })
+    t.true(ev1.hr <= ev.hr)
+    m.dispose()
+  })
+
+  test(`GMF × ${device}: a seed repeats the run; onEpoch can stop early`, async (t) => {
+    const run = async (stopAt?: number) => {
+      const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
+      const h = await m.fit(data, { epochs: 3, lr: 0.01, seed: 4, device, onEpoch: (e) => (stopAt && e.epoch >= stopAt ? false : undefined) })
+      return { h, w: m.weights() }
+    }
+    const a = await run()
+    const b = await run()
+    // The CPU backend is bit-deterministic; GPU atomics sum in varying order.
+    const tol = device === 'cpu' ? 0 : 1e-4
+    a.h.epochs.forEach((e, i) => t.true(Math.abs(e.loss - b.h.epochs[i].loss) <= tol * e.loss))
+    const c = await run(2)
+    t.is(c.h.epochs.length, 2)
+  })
+}
+
+test('GPU and CPU backends agree epoch by epoch on identical samples', async (t) => {
+  const fit = async (device: Device) => {
+    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 11 })
+    return (await m.fit(data, { epochs: 2, lr: 0.002, seed: 12, device })).epochs
+  }
+  const [g, c] = [await fit('gpu'), await fit('cpu')]
+  for (let i = 0; i < 2; i++) {
+    t.true(Math.abs(g[i].loss - c[i].loss) <= 1e-4 * c[i].loss, `loss ${g[i].loss} vs ${c[i].loss}`)
+    t.true(Math.abs(g[i].hr! - c[i].hr!) <= 2 / data.numTestCases, `hr ${g[i].hr} vs ${c[i].hr}`)
+  }
+})
+
+test('gpuInfo reports the adapter and its limits', async (t) => {
+  const info = await gpuInfo()
+  t.true(info.name.length > 0)
+  t.regex(info.deviceType, /^(DiscreteGpu|IntegratedGpu|VirtualGpu|Cpu|Other)$/)
+  t.regex(info.backend, /^(Vulkan|Metal|Dx12|Gl)$/)
+  t.true(info.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024)
+  t.true(info.workgroupSize > 0 && info.workgroupSize <= info.limits.maxComputeInvocationsPerWorkgroup)
+})
+
+test('training does not block the event loop', async (t) => {
+  const big = Dataset.synthetic({ numUsers: 3000, numItems: 1500, perUser: 40, seed: 2 })
+  const m = new GMF({ numUsers: big.numUsers, numItems: big.numItems, factors: 16 })
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 5)
+  const start = performance.now()
+  await m.fit(big, { epochs: 2, device: 'gpu', evaluate: false })
+  const ms = performance.now() - start
+  clearInterval(timer)
+  // A blocked loop would tick at most once; a free one ticks about every 5 ms.
+  t.true(ticks >= Math.min(20, ms / 20), `${ticks} ticks in ${ms.toFixed(0)} ms`)
+})
