@@ -444,13 +444,18 @@ export class GMF {
     if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
     const evalK = options.evaluate === false || data.numTestCases === 0 ? undefined : k
     const history: EpochStats[] = []
-    for (let e = 0; e < epochs; e++) {
-      const r = await call(() => trainer.runEpoch(evalK))
-      const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, seconds: r.seconds }
-      if (r.hr !== undefined && r.hr !== null) stats.hr = r.hr
-      if (r.ndcg !== undefined && r.ndcg !== null) stats.ndcg = r.ndcg
-      history.push(stats)
-      if (options.onEpoch && (await options.onEpoch(stats)) === false) break
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const r = await call(() => trainer.runEpoch(evalK))
+        const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, seconds: r.seconds }
+        if (r.hr !== undefined && r.hr !== null) stats.hr = r.hr
+        if (r.ndcg !== undefined && r.ndcg !== null) stats.ndcg = r.ndcg
+        history.push(stats)
+        if (options.onEpoch && (await options.onEpoch(stats)) === false) break
+      }
+    } finally {
+      // Release the session's GPU buffers now, not whenever the collector runs.
+      trainer.close()
     }
     return { backend: trainer.backend as 'gpu' | 'cpu', epochs: history }
   }

@@ -129,7 +129,7 @@ impl NativeGmf {
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),
-                trainer: Arc::new(Mutex::new(trainer)),
+                trainer: Arc::new(Mutex::new(Some(trainer))),
                 state,
             })
         }))
@@ -169,7 +169,7 @@ impl NativeGmf {
 pub struct NativeTrainer {
     backend: String,
     fallback: Option<String>,
-    trainer: Arc<Mutex<Box<dyn Trainer>>>,
+    trainer: Arc<Mutex<Option<Box<dyn Trainer>>>>,
     state: Shared,
 }
 
@@ -193,7 +193,10 @@ impl NativeTrainer {
         let k = eval_k.map(|k| to_u32("k", k)).transpose()?;
         let (trainer, state) = (self.trainer.clone(), self.state.clone());
         Ok(Job::spawn(move || {
-            let mut t = trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            let mut guard = trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            let t = guard
+                .as_mut()
+                .ok_or_else(|| to_napi(NcfError::invalid("trainer", "this training session was closed")))?;
             if state.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
                 return Err(to_napi(NcfError::Disposed));
             }
@@ -212,5 +215,13 @@ impl NativeTrainer {
                 seconds: r.seconds,
             })
         }))
+    }
+
+    /// Frees the session's buffers (GPU memory included) now rather than at garbage collection.
+    #[napi]
+    pub fn close(&self) -> napi::Result<()> {
+        let mut guard = self.trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+        *guard = None;
+        Ok(())
     }
 }
