@@ -136,30 +136,18 @@ impl Dataset {
             tu = t.users.iter().copied().max().unwrap_or(0);
             ti = t.candidates.iter().copied().max().unwrap_or(0);
         }
-        let num_users = match num_users {
-            Some(n) => {
-                if n == 0 || max_user >= n || (test.is_some() && tu >= n) {
-                    return Err(NcfError::invalid(
-                        "numUsers",
-                        format!("{n} is too small: the data holds user id {}", max_user.max(tu)),
-                    ));
+        // An explicit count must exceed every id in train and test.
+        let count = |field: &str, given: Option<u32>, max_id: u32| -> Result<u32> {
+            match given {
+                Some(n) if n == 0 || max_id >= n => {
+                    Err(NcfError::invalid(field, format!("{n} is too small: the data holds id {max_id}")))
                 }
-                n
+                Some(n) => Ok(n),
+                None => Ok(max_id + 1),
             }
-            None => max_user.max(tu) + 1,
         };
-        let num_items = match num_items {
-            Some(n) => {
-                if n == 0 || max_item >= n || (test.is_some() && ti >= n) {
-                    return Err(NcfError::invalid(
-                        "numItems",
-                        format!("{n} is too small: the data holds item id {}", max_item.max(ti)),
-                    ));
-                }
-                n
-            }
-            None => max_item.max(ti) + 1,
-        };
+        let num_users = count("numUsers", num_users, max_user.max(tu))?;
+        let num_items = count("numItems", num_items, max_item.max(ti))?;
         let (train, duplicates_removed) = Csr::from_pairs(num_users, users, items);
         let train_users = train.row_owners();
         Ok(Dataset { num_users, num_items, train, train_users, test, duplicates_removed })

@@ -83,12 +83,13 @@ enum Slot {
     Storage { read_only: bool },
 }
 
-fn layout(device: &wgpu::Device, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
+/// A bind group layout of `(binding, slot)` pairs; bindings need not be contiguous, so entry
+/// points of one module can each bind the subset they use.
+fn layout(device: &wgpu::Device, label: &str, slots: &[(u32, Slot)]) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
         .iter()
-        .enumerate()
         .map(|(b, slot)| wgpu::BindGroupLayoutEntry {
-            binding: b as u32,
+            binding: *b,
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: match *slot {
                 Slot::Uniform { dynamic } => wgpu::BindingType::Buffer {
@@ -288,13 +289,20 @@ impl GpuContext {
         })
     }
 
-    pub(crate) fn bind_group(&self, label: &str, layout: &wgpu::BindGroupLayout, buffers: &[&wgpu::Buffer], step_binding: Option<u32>) -> wgpu::BindGroup {
+    /// A bind group of `(binding, buffer)` pairs; `step_binding` is bound as one `Step` record
+    /// for dynamic offsets.
+    pub(crate) fn bind_group(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[(u32, &wgpu::Buffer)],
+        step_binding: Option<u32>,
+    ) -> wgpu::BindGroup {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
-            .enumerate()
-            .map(|(b, buf)| wgpu::BindGroupEntry {
-                binding: b as u32,
-                resource: if step_binding == Some(b as u32) {
+            .map(|&(b, buf)| wgpu::BindGroupEntry {
+                binding: b,
+                resource: if step_binding == Some(b) {
                     wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: buf, offset: 0, size: NonZeroU64::new(STEP_BYTES) })
                 } else {
                     buf.as_entire_binding()
@@ -349,21 +357,21 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let ro = Storage { read_only: true };
     let rw = Storage { read_only: false };
     let dynu = Uniform { dynamic: true };
-    let sampling_layout = layout(device, "ncf sampling layout", &[Uniform { dynamic: false }, ro, ro, ro, rw, rw, rw]);
-    let gmf_layout = layout(device, "ncf gmf layout", &[dynu, ro, rw, ro, ro, ro, rw]);
-    let predict_layout = layout(device, "ncf predict layout", &[dynu, ro, ro, ro, rw]);
-    let optim_layout = layout(device, "ncf optimizer layout", &[dynu, rw, rw, rw, rw]);
-    let metrics_layout = layout(device, "ncf metrics layout", &[Uniform { dynamic: false }, ro, rw, rw]);
+    let u = Uniform { dynamic: false };
+    let sampling_layout = layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw)]);
+    let gmf_layout = layout(device, "ncf gmf layout", &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw)]);
+    let predict_layout = layout(device, "ncf gmf predict layout", &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw)]);
+    let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
+    let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw)]);
 
     let sampling_src = shaders::compose(shaders::SAMPLING, wg, None);
     let gmf_src = shaders::compose(shaders::GMF, wg, Some((mode, &["grads", "step_loss"])));
-    let predict_src = shaders::compose(shaders::PREDICT, wg, None);
     let optim_src = shaders::compose(shaders::OPTIM, wg, Some((mode, &["grads"])));
     let metrics_src = shaders::compose(shaders::METRICS, wg, None);
     Pipelines {
         sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
         forward_backward: pipeline(device, "ncf gmf forward_backward", &gmf_src, "forward_backward", &gmf_layout),
-        predict: pipeline(device, "ncf gmf predict", &predict_src, "predict", &predict_layout),
+        predict: pipeline(device, "ncf gmf predict", &gmf_src, "predict", &predict_layout),
         adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
         sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
         rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),

@@ -29,7 +29,7 @@ impl PairScores {
         let bind = ctx.bind_group(
             "ncf predict bind group",
             &ctx.pipelines.predict_layout,
-            &[&uniform, params, &users_buf, &items_buf, &scores],
+            &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores)],
             Some(0),
         );
         Ok(PairScores { n, scores, _users: users_buf, _items: items_buf, _uniform: uniform, bind })
@@ -72,7 +72,7 @@ impl TestBuffers {
         let hits = ctx.storage_zeroed("ncf eval hits", n_cases as u64 * 4)?;
         let ndcgs = ctx.storage_zeroed("ncf eval ndcgs", n_cases as u64 * 4)?;
         let uniform = ctx.uniform("ncf eval uniform", 16);
-        let bind = ctx.bind_group("ncf rank bind group", &ctx.pipelines.metrics_layout, &[&uniform, &pairs.scores, &hits, &ndcgs], None);
+        let bind = ctx.bind_group("ncf rank bind group", &ctx.pipelines.metrics_layout, &[(0, &uniform), (1, &pairs.scores), (2, &hits), (3, &ndcgs)], None);
         Ok(TestBuffers { pairs, n_cases, per_case: test.per_case, uniform, hits, ndcgs, bind })
     }
 

@@ -4,7 +4,6 @@
 pub const COMMON: &str = include_str!("shaders/common.wgsl");
 pub const SAMPLING: &str = include_str!("shaders/sampling.wgsl");
 pub const GMF: &str = include_str!("shaders/gmf.wgsl");
-pub const PREDICT: &str = include_str!("shaders/predict.wgsl");
 pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 

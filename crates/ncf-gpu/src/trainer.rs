@@ -76,16 +76,21 @@ impl GpuTrainer {
         let sampling_bg = ctx.bind_group(
             "ncf sampling bind group",
             &p.sampling_layout,
-            &[&epoch_uniform, &row_ptr, &cols, &pos_users, &s_users, &s_items, &s_labels],
+            &[(0, &epoch_uniform), (1, &row_ptr), (2, &cols), (3, &pos_users), (4, &s_users), (5, &s_items), (6, &s_labels)],
             None,
         );
         let gmf_bg = ctx.bind_group(
             "ncf gmf bind group",
             &p.gmf_layout,
-            &[&step_ring, &pbuf, &grads, &s_users, &s_items, &s_labels, &step_loss],
+            &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &s_users), (4, &s_items), (5, &s_labels), (6, &step_loss)],
             Some(0),
         );
-        let optim_bg = ctx.bind_group("ncf optimizer bind group", &p.optim_layout, &[&step_ring, &pbuf, &grads, &m, &v], Some(0));
+        let optim_bg = ctx.bind_group(
+            "ncf optimizer bind group",
+            &p.optim_layout,
+            &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
+            Some(0),
+        );
         let test = match &data.test {
             Some(t) => {
                 check_test_fits(t, &params)?;
@@ -171,42 +176,42 @@ impl GpuTrainer {
         Ok(n as u32)
     }
 
-    /// Batch-mean gradients and summed loss of one batch, without an optimizer step
-    /// (the `forward_backward` kernel alone). Clears the gradient buffer afterwards.
-    pub fn gradients(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<(Vec<f32>, f64)> {
+    /// Runs one caller-chosen batch (forward/backward, then the optimizer when `optimize`),
+    /// reading back `what` and the batch's summed loss in one read-back.
+    fn run_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32], optimize: bool) -> Result<(Vec<f32>, f64)> {
         let n = self.upload_batch(users, items, labels)?;
+        if optimize {
+            self.step += 1;
+        }
         let rec = self.record(0, n, 0, self.step.max(1));
         self.write_ring(&[rec]);
-        let mut enc = self.ctx.encoder("ncf gradients");
+        let mut enc = self.ctx.encoder("ncf single batch");
         enc.clear_buffer(&self.step_loss, 0, None);
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf gradients"), timestamp_writes: None });
-            self.encode_steps(&mut pass, &[rec], false);
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf single batch"), timestamp_writes: None });
+            self.encode_steps(&mut pass, &[rec], optimize);
         }
-        let out = self.ctx.read_back(enc, &[(&self.grads, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
-        let mut clear = self.ctx.encoder("ncf clear grads");
-        clear.clear_buffer(&self.grads, 0, None);
-        self.ctx.queue.submit([clear.finish()]);
+        let what = if optimize { &self.params } else { &self.grads };
+        let out = self.ctx.read_back(enc, &[(what, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
         let loss: &[f32] = bytemuck::cast_slice(&out[1]);
         Ok((bytemuck::cast_slice(&out[0]).to_vec(), loss[0] as f64))
     }
 
+    /// Batch-mean gradients and summed loss of one batch, without an optimizer step
+    /// (the `forward_backward` kernel alone). Clears the gradient buffer afterwards.
+    pub fn gradients(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<(Vec<f32>, f64)> {
+        let out = self.run_batch(users, items, labels, false)?;
+        let mut clear = self.ctx.encoder("ncf clear grads");
+        clear.clear_buffer(&self.grads, 0, None);
+        self.ctx.queue.submit([clear.finish()]);
+        Ok(out)
+    }
+
     /// One optimizer step on a caller-chosen batch; returns the summed loss.
     pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<f64> {
-        let n = self.upload_batch(users, items, labels)?;
-        self.step += 1;
-        let rec = self.record(0, n, 0, self.step);
-        self.write_ring(&[rec]);
-        let mut enc = self.ctx.encoder("ncf train batch");
-        enc.clear_buffer(&self.step_loss, 0, None);
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf train batch"), timestamp_writes: None });
-            self.encode_steps(&mut pass, &[rec], true);
-        }
-        let out = self.ctx.read_back(enc, &[(&self.params, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
-        self.params_cpu.data = bytemuck::cast_slice(&out[0]).to_vec();
-        let loss: &[f32] = bytemuck::cast_slice(&out[1]);
-        Ok(loss[0] as f64)
+        let (params, loss) = self.run_batch(users, items, labels, true)?;
+        self.params_cpu.data = params;
+        Ok(loss)
     }
 
     /// The samples of the last epoch, in training order, as the GPU drew them.

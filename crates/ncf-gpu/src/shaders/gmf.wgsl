@@ -1,4 +1,5 @@
-// GMF (He et al. §3.2): z = hᵀ(p_u ⊙ q_i) + b, BCE loss on σ(z).
+// GMF (He et al. §3.2): z = hᵀ(p_u ⊙ q_i) + b, BCE loss on σ(z). Entry points: `predict`
+// (forward) and `forward_backward` (training).
 // Parameters are one flat array [P (U×F) | Q (I×F) | h (F) | b].
 //
 // Gradient accumulation: one thread per sample adds its contribution to a dense gradient
@@ -16,6 +17,8 @@
 @group(0) @binding(4) var<storage, read> s_items: array<u32>;
 @group(0) @binding(5) var<storage, read> s_labels: array<f32>;
 @group(0) @binding(6) var<storage, read_write> step_loss: array<AtomicCell>;
+// Output of `predict` only.
+@group(0) @binding(7) var<storage, read_write> scores: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -29,6 +32,22 @@ fn logit(u: u32, i: u32) -> f32 {
         z += params[ho + k] * (params[uo + k] * params[io + k]);
     }
     return z + params[ho + f];
+}
+
+// Forward pass alone: logits of the (user, item) pairs in bindings 3 and 4, for evaluation
+// candidates and `predict`. Ranking uses logits, not σ(z): σ saturates to 1.0 in f32 and
+// would create false ties.
+@compute @workgroup_size(WG)
+fn predict(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_index(wid, nwg, lid);
+    if t >= st.batch_len {
+        return;
+    }
+    scores[t] = logit(s_users[t], s_items[t]);
 }
 
 // Forward and backward of one batch: every thread owns one sample; the batch-mean loss
