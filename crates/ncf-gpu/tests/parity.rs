@@ -235,3 +235,22 @@ fn context_reports_the_adapter() {
     assert!(i.max_storage_buffer_binding_size >= 1 << 20);
     assert!(i.workgroup_size.is_power_of_two() && i.workgroup_size <= i.max_compute_invocations_per_workgroup);
 }
+
+/// Epochs longer than one submit reuse the per-step uniform ring; queue ordering must keep
+/// each chunk's records intact. Batch 3 gives ~1000 steps, two submits and a partial one.
+#[test]
+fn epoch_spanning_several_submits_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let data = Arc::new(random_dataset(&mut rng, 50, 120));
+    let layout = GmfLayout::new(data.num_users, data.num_items, 4).unwrap();
+    let params = GmfParams::init(layout, rng.random());
+    let c = TrainConfig { batch_size: 3, negatives: 4, optimizer: Optimizer::Sgd, lr: 0.05, seed: rng.random() };
+    let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
+    assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
+    let mut cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+    let g = gpu.run_epoch(None).unwrap();
+    let k = cpu.run_epoch(None).unwrap();
+    assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss gpu {} cpu {}", g.loss, k.loss);
+    assert_close("weights after a multi-submit epoch", &gpu.params().data, &cpu.params().data, 1e-3, 1e-5);
+}
