@@ -24,6 +24,11 @@
 import { createRequire } from 'node:module'
 import type * as Native from './binding.cjs'
 
+// Mesa's device-select Vulkan layer prints "error: XDG_RUNTIME_DIR is invalid" in headless
+// processes. ncf-native ranks adapters itself, so the layer has nothing to add; the user's own
+// setting wins.
+process.env.NODEVICE_SELECT ??= '1'
+
 const require = createRequire(import.meta.url)
 const native: typeof Native = require('./binding.cjs')
 

@@ -2,7 +2,7 @@
 // same through the public API.
 import test from 'ava'
 import { Dataset, GMF, gpuInfo, type Device } from '../index.ts'
-import { randomHr } from './helpers.ts'
+import { randomHr, rejectsWith } from './helpers.ts'
 
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
 
@@ -51,6 +51,15 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     a.h.epochs.forEach((e, i) => t.true(Math.abs(e.loss - b.h.epochs[i].loss) <= tol * e.loss))
     const c = await run(2)
     t.is(c.h.epochs.length, 2)
+  })
+
+  test(`GMF × ${device}: a diverging run is ERR_DIVERGED and keeps the last good weights`, async (t) => {
+    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 3 })
+    const before = m.weights()
+    await rejectsWith(t, m.fit(data, { epochs: 2, lr: 1e30, device }), 'ERR_DIVERGED', /mean loss of epoch 1 is NaN/)
+    t.deepEqual(m.weights(), before)
+    const ev = await m.evaluate(data, { device })
+    t.true(Number.isFinite(ev.hr))
   })
 }
 
