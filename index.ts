@@ -337,6 +337,10 @@ export interface FitOptions {
   optimizer?: OptimizerName
   /** Default 0.001. */
   lr?: number
+  /** Heavy-ball momentum of `'sgd'` (PyTorch semantics, in [0, 1)). An error with `'adam'`. */
+  momentum?: number
+  /** L2 penalty λ added to every gradient as λ·w (PyTorch's `weight_decay`). Default 0. */
+  weightDecay?: number
   /** Seeds negative sampling and shuffling; the same seed repeats a run. Default 0. */
   seed?: number
   /** Default `'auto'`: the GPU when there is one, else the CPU with a one-line warning. */
@@ -441,6 +445,8 @@ export class GMF {
         batchSize: options.batchSize ?? 256,
         negatives: options.negatives ?? 4,
         optimizer,
+        momentum: options.momentum,
+        weightDecay: options.weightDecay ?? 0,
         lr,
         seed: options.seed ?? 0,
         device: checkDevice(options.device ?? 'auto'),

@@ -1,7 +1,7 @@
 // One contract suite per model × backend: every backend must train, evaluate and behave the
 // same through the public API.
 import test from 'ava'
-import { Dataset, GMF, gpuInfo, type Device } from '../index.ts'
+import { Dataset, GMF, gpuInfo, type Device, type FitOptions } from '../index.ts'
 import { randomHr, rejectsWith } from './helpers.ts'
 
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
@@ -63,17 +63,24 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
   })
 }
 
-test('GPU and CPU backends agree epoch by epoch on identical samples', async (t) => {
-  const fit = async (device: Device) => {
-    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 11 })
-    return (await m.fit(data, { epochs: 2, lr: 0.002, seed: 12, device })).epochs
-  }
-  const [g, c] = [await fit('gpu'), await fit('cpu')]
-  for (let i = 0; i < 2; i++) {
-    t.true(Math.abs(g[i].loss - c[i].loss) <= 1e-4 * c[i].loss, `loss ${g[i].loss} vs ${c[i].loss}`)
-    t.true(Math.abs(g[i].hr! - c[i].hr!) <= 2 / data.numTestCases, `hr ${g[i].hr} vs ${c[i].hr}`)
-  }
-})
+for (const opt of [
+  { optimizer: 'adam', lr: 0.002 },
+  { optimizer: 'adam', lr: 0.002, weightDecay: 1e-4 },
+  { optimizer: 'sgd', lr: 0.5, momentum: 0.9, weightDecay: 1e-5 },
+] as FitOptions[]) {
+  test(`GPU and CPU backends agree epoch by epoch on identical samples: ${JSON.stringify(opt)}`, async (t) => {
+    const fit = async (device: Device) => {
+      const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 11 })
+      return (await m.fit(data, { epochs: 2, seed: 12, device, ...opt })).epochs
+    }
+    const [g, c] = [await fit('gpu'), await fit('cpu')]
+    for (let i = 0; i < 2; i++) {
+      t.true(Math.abs(g[i].loss - c[i].loss) <= 1e-4 * c[i].loss, `loss ${g[i].loss} vs ${c[i].loss}`)
+      t.true(Math.abs(g[i].hr! - c[i].hr!) <= 2 / data.numTestCases, `hr ${g[i].hr} vs ${c[i].hr}`)
+    }
+    t.true(g[1].loss < g[0].loss)
+  })
+}
 
 test('gpuInfo reports the adapter and its limits', async (t) => {
   const info = await gpuInfo()

@@ -41,7 +41,11 @@ fn run() -> ncf_core::Result<()> {
     let cfg = TrainConfig {
         batch_size: num("--batch", "256")? as u32,
         negatives: num("--negatives", "4")? as u32,
-        optimizer: parse_optimizer(&get("--optimizer", "adam"))?,
+        optimizer: parse_optimizer(
+            &get("--optimizer", "adam"),
+            args.iter().any(|a| a == "--momentum").then(|| num("--momentum", "0")).transpose()?.map(|m| m as f32),
+            num("--weight-decay", "0")? as f32,
+        )?,
         lr: num("--lr", "0.001")? as f32,
         seed: num("--seed", "0")? as u32,
     };

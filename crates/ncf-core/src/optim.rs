@@ -3,15 +3,46 @@
 
 use crate::error::{NcfError, Result};
 
+/// `weight_decay` is PyTorch's L2 penalty: `λ·p` is added to the gradient before the update
+/// (coupled, as in `torch.optim.Adam`/`SGD`, not AdamW's decoupled decay).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Optimizer {
-    Adam { beta1: f32, beta2: f32, eps: f32 },
-    Sgd,
+    Adam { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
+    /// SGD with optional heavy-ball momentum (`torch.optim.SGD`, dampening 0, no Nesterov).
+    Sgd { momentum: f32, weight_decay: f32 },
 }
 
 impl Optimizer {
+    /// PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8.
     pub fn adam() -> Self {
-        Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Optimizer::adam_with_decay(0.0)
+    }
+
+    pub fn adam_with_decay(weight_decay: f32) -> Self {
+        Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay }
+    }
+
+    pub fn sgd() -> Self {
+        Optimizer::Sgd { momentum: 0.0, weight_decay: 0.0 }
+    }
+
+    pub fn weight_decay(&self) -> f32 {
+        match *self {
+            Optimizer::Adam { weight_decay, .. } | Optimizer::Sgd { weight_decay, .. } => weight_decay,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let wd = self.weight_decay();
+        if !(wd.is_finite() && wd >= 0.0) {
+            return Err(NcfError::invalid("weightDecay", format!("must be a finite number >= 0, got {wd}")));
+        }
+        if let Optimizer::Sgd { momentum, .. } = *self
+            && !(momentum.is_finite() && (0.0..1.0).contains(&momentum))
+        {
+            return Err(NcfError::invalid("momentum", format!("must be in [0, 1), got {momentum}")));
+        }
+        Ok(())
     }
 }
 
@@ -35,19 +66,19 @@ impl StepScalars {
                 let bc2 = 1.0 - (beta2 as f64).powi(t);
                 StepScalars { step_size: (lr as f64 / bc1) as f32, bc2_sqrt: bc2.sqrt() as f32 }
             }
-            Optimizer::Sgd => StepScalars { step_size: lr, bc2_sqrt: 1.0 },
+            Optimizer::Sgd { .. } => StepScalars { step_size: lr, bc2_sqrt: 1.0 },
         }
     }
 }
 
 /// One Adam step on a slice, then clears the gradient (the GPU kernel does the same so the
 /// next step accumulates from zero). Mirrors `torch.optim.adam._single_tensor_adam`:
-/// `m ← m + (1−β1)(g − m)`, `v ← β2 v + (1−β2) g²`, `p ← p − s · m / (√v / √bc2 + ε)`.
+/// `g ← g + λp`, `m ← m + (1−β1)(g − m)`, `v ← β2 v + (1−β2) g²`, `p ← p − s · m / (√v / √bc2 + ε)`.
 #[inline]
 pub fn adam_update(p: &mut [f32], g: &mut [f32], m: &mut [f32], v: &mut [f32], opt: Optimizer, s: StepScalars) {
-    let Optimizer::Adam { beta1, beta2, eps } = opt else { unreachable!("adam_update with SGD") };
+    let Optimizer::Adam { beta1, beta2, eps, weight_decay } = opt else { unreachable!("adam_update with SGD") };
     for k in 0..p.len() {
-        let gk = g[k];
+        let gk = g[k] + weight_decay * p[k];
         m[k] += (1.0 - beta1) * (gk - m[k]);
         v[k] = beta2 * v[k] + (1.0 - beta2) * gk * gk;
         let denom = v[k].sqrt() / s.bc2_sqrt + eps;
@@ -56,21 +87,36 @@ pub fn adam_update(p: &mut [f32], g: &mut [f32], m: &mut [f32], v: &mut [f32], o
     }
 }
 
-/// Plain SGD `p ← p − lr·g`, then clears the gradient.
+/// SGD as `torch.optim.SGD` (dampening 0): `g ← g + λp`; with momentum μ > 0,
+/// `b ← μb + g` (b starts at 0, so the first step sets b = g, as PyTorch does) and `g ← b`;
+/// then `p ← p − lr·g`. Clears the gradient.
 #[inline]
-pub fn sgd_update(p: &mut [f32], g: &mut [f32], s: StepScalars) {
+pub fn sgd_update(p: &mut [f32], g: &mut [f32], buf: &mut [f32], opt: Optimizer, s: StepScalars) {
+    let Optimizer::Sgd { momentum, weight_decay } = opt else { unreachable!("sgd_update with Adam") };
     for k in 0..p.len() {
-        p[k] -= s.step_size * g[k];
+        let mut gk = g[k] + weight_decay * p[k];
+        if momentum != 0.0 {
+            buf[k] = momentum * buf[k] + gk;
+            gk = buf[k];
+        }
+        p[k] -= s.step_size * gk;
         g[k] = 0.0;
     }
 }
 
-pub fn parse_optimizer(name: &str) -> Result<Optimizer> {
-    match name {
-        "adam" => Ok(Optimizer::adam()),
-        "sgd" => Ok(Optimizer::Sgd),
-        other => Err(NcfError::invalid("optimizer", format!("must be 'adam' or 'sgd', got '{other}'"))),
-    }
+/// Builds an optimizer from its name and options. Momentum belongs to SGD only: asking for
+/// it with Adam is an error rather than an ignored option.
+pub fn parse_optimizer(name: &str, momentum: Option<f32>, weight_decay: f32) -> Result<Optimizer> {
+    let opt = match (name, momentum) {
+        ("adam", None) => Optimizer::adam_with_decay(weight_decay),
+        ("adam", Some(_)) => {
+            return Err(NcfError::invalid("momentum", "applies to optimizer 'sgd' only; Adam keeps its own moment estimates"));
+        }
+        ("sgd", m) => Optimizer::Sgd { momentum: m.unwrap_or(0.0), weight_decay },
+        (other, _) => return Err(NcfError::invalid("optimizer", format!("must be 'adam' or 'sgd', got '{other}'"))),
+    };
+    opt.validate()?;
+    Ok(opt)
 }
 
 #[cfg(test)]
@@ -99,9 +145,46 @@ mod tests {
 
     #[test]
     fn sgd_steps_against_the_gradient() {
-        let (mut p, mut g) = ([1.0f32, -2.0], [0.5f32, -1.0]);
-        sgd_update(&mut p, &mut g, StepScalars::new(Optimizer::Sgd, 0.1, 1));
+        let (mut p, mut g, mut b) = ([1.0f32, -2.0], [0.5f32, -1.0], [0f32; 2]);
+        let opt = Optimizer::sgd();
+        sgd_update(&mut p, &mut g, &mut b, opt, StepScalars::new(opt, 0.1, 1));
         assert_eq!(p, [0.95, -1.9]);
         assert_eq!(g, [0.0, 0.0]);
+        assert_eq!(b, [0.0, 0.0], "no momentum buffer without momentum");
+    }
+
+    /// `torch.optim.SGD(lr=0.1, momentum=0.9, weight_decay=0.01)` on p=1 with gradients 0.5
+    /// then 0.5, worked by hand.
+    #[test]
+    fn sgd_momentum_and_weight_decay_match_hand_computed_steps() {
+        let opt = Optimizer::Sgd { momentum: 0.9, weight_decay: 0.01 };
+        let (mut p, mut b) = ([1.0f32], [0f32]);
+        let s = StepScalars::new(opt, 0.1, 1);
+        sgd_update(&mut p, &mut [0.5], &mut b, opt, s);
+        // g = 0.5 + 0.01 = 0.51; b = 0.51; p = 1 − 0.051 = 0.949
+        assert!((b[0] - 0.51).abs() < 1e-7 && (p[0] - 0.949).abs() < 1e-7, "{b:?} {p:?}");
+        sgd_update(&mut p, &mut [0.5], &mut b, opt, s);
+        // g = 0.5 + 0.00949 = 0.50949; b = 0.9·0.51 + 0.50949 = 0.96849; p = 0.949 − 0.096849
+        assert!((b[0] - 0.96849).abs() < 1e-6, "{b:?}");
+        assert!((p[0] - 0.852151).abs() < 1e-6, "{p:?}");
+    }
+
+    #[test]
+    fn adam_weight_decay_is_added_to_the_gradient() {
+        let opt = Optimizer::adam_with_decay(0.5);
+        let (mut p, mut m, mut v) = ([2.0f32], [0f32], [0f32]);
+        // g = 0 + 0.5·2 = 1 → first step moves p by −lr·sign(g).
+        adam_update(&mut p, &mut [0.0], &mut m, &mut v, opt, StepScalars::new(opt, 0.1, 1));
+        assert!((p[0] - 1.9).abs() < 1e-6, "{}", p[0]);
+        assert!((m[0] - 0.1).abs() < 1e-7);
+    }
+
+    #[test]
+    fn options_are_validated() {
+        assert!(parse_optimizer("adam", Some(0.9), 0.0).unwrap_err().to_string().contains("momentum"));
+        assert!(parse_optimizer("sgd", Some(1.0), 0.0).is_err());
+        assert!(parse_optimizer("sgd", None, -1.0).unwrap_err().to_string().contains("weightDecay"));
+        assert_eq!(parse_optimizer("sgd", Some(0.9), 0.0).unwrap(), Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 });
+        assert!(parse_optimizer("rmsprop", None, 0.0).is_err());
     }
 }

@@ -41,7 +41,7 @@ impl TrainConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(NcfError::invalid("lr", format!("must be a positive finite number, got {}", self.lr)));
         }
-        Ok(())
+        self.optimizer.validate()
     }
 
     /// Optimizer steps in one epoch of `samples` samples.
@@ -156,7 +156,10 @@ impl CpuTrainer {
                     |(((p, g), m), v)| adam_update(p, g, m, v, opt, s),
                 );
             }
-            Optimizer::Sgd => p.zip(g).for_each(|(p, g)| sgd_update(p, g, s)),
+            Optimizer::Sgd { .. } => {
+                // The first moment buffer doubles as SGD's momentum buffer.
+                p.zip(g).zip(self.m.par_chunks_mut(OPT_CHUNK)).for_each(|((p, g), b)| sgd_update(p, g, b, opt, s))
+            }
         }
         loss
     }

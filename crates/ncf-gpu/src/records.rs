@@ -21,15 +21,15 @@ pub(crate) struct StepRecord {
     pub beta1: f32,
     pub beta2: f32,
     pub eps: f32,
-    pub _pad1: f32,
-    pub _pad2: f32,
+    pub weight_decay: f32,
+    pub momentum: f32,
 }
 
 impl StepRecord {
     pub fn new(layout: GmfLayout, batch_start: u32, batch_len: u32, step_slot: u32, opt: Optimizer, s: StepScalars) -> Self {
-        let (beta1, beta2, eps) = match opt {
-            Optimizer::Adam { beta1, beta2, eps } => (beta1, beta2, eps),
-            Optimizer::Sgd => (0.0, 0.0, 0.0),
+        let (beta1, beta2, eps, momentum) = match opt {
+            Optimizer::Adam { beta1, beta2, eps, .. } => (beta1, beta2, eps, 0.0),
+            Optimizer::Sgd { momentum, .. } => (0.0, 0.0, 0.0, momentum),
         };
         StepRecord {
             batch_start,
@@ -45,13 +45,15 @@ impl StepRecord {
             beta1,
             beta2,
             eps,
+            weight_decay: opt.weight_decay(),
+            momentum,
             ..Default::default()
         }
     }
 
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
     pub fn for_pairs(layout: GmfLayout, n: u32) -> Self {
-        StepRecord::new(layout, 0, n, 0, Optimizer::Sgd, StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
+        StepRecord::new(layout, 0, n, 0, Optimizer::sgd(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
     }
 }
 

@@ -148,7 +148,7 @@ impl GpuTrainer {
         let (ox, oy) = self.ctx.grid(self.layout.len() as u32);
         let opt_pipeline = match self.cfg.optimizer {
             Optimizer::Adam { .. } => &p.adam,
-            Optimizer::Sgd => &p.sgd,
+            Optimizer::Sgd { .. } => &p.sgd,
         };
         for (k, r) in records.iter().enumerate() {
             let offset = k as u32 * stride;

@@ -162,7 +162,12 @@ fn optimizer_steps_match_cpu() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
     let data = Arc::new(random_dataset(&mut rng, 40, 90));
     let layout = GmfLayout::new(data.num_users, data.num_items, 6).unwrap();
-    for opt in [Optimizer::adam(), Optimizer::Sgd] {
+    for opt in [
+        Optimizer::adam(),
+        Optimizer::adam_with_decay(0.01),
+        Optimizer::sgd(),
+        Optimizer::Sgd { momentum: 0.9, weight_decay: 0.001 },
+    ] {
         let params = random_params(&mut rng, layout);
         let c = cfg(opt, 300, 1);
         let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
@@ -244,7 +249,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
     let data = Arc::new(random_dataset(&mut rng, 50, 120));
     let layout = GmfLayout::new(data.num_users, data.num_items, 4).unwrap();
     let params = GmfParams::init(layout, rng.random());
-    let c = TrainConfig { batch_size: 3, negatives: 4, optimizer: Optimizer::Sgd, lr: 0.05, seed: rng.random() };
+    let c = TrainConfig { batch_size: 3, negatives: 4, optimizer: Optimizer::Sgd { momentum: 0.5, weight_decay: 1e-4 }, lr: 0.05, seed: rng.random() };
     let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
     let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();

@@ -33,6 +33,8 @@ pub struct NativeTrainOptions {
     pub batch_size: f64,
     pub negatives: f64,
     pub optimizer: String,
+    pub momentum: Option<f64>,
+    pub weight_decay: f64,
     pub lr: f64,
     pub seed: f64,
     pub device: Device,
@@ -116,7 +118,7 @@ impl NativeGmf {
         let cfg = TrainConfig {
             batch_size: to_u32("batchSize", opts.batch_size)?,
             negatives: to_u32("negatives", opts.negatives)?,
-            optimizer: parse_optimizer(&opts.optimizer).napi()?,
+            optimizer: parse_optimizer(&opts.optimizer, opts.momentum.map(|m| m as f32), opts.weight_decay as f32).napi()?,
             lr: opts.lr as f32,
             seed: to_u32("seed", opts.seed)?,
         };

@@ -18,8 +18,8 @@ struct Step {
     beta1: f32,
     beta2: f32,
     eps: f32,
-    _pad1: f32,
-    _pad2: f32,
+    weight_decay: f32,
+    momentum: f32,
 }
 
 // Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids
