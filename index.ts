@@ -317,12 +317,26 @@ export interface EpochStats {
   loss: number
   /** Samples trained on (positives × (1 + negatives)). */
   samples: number
-  /** HR@k on the test set, when the dataset has one. */
+  /** HR@k on the test set, when the dataset has one (reported, never used to choose). */
   hr?: number
   /** NDCG@k on the test set, when the dataset has one. */
   ndcg?: number
+  /** HR@k and NDCG@k on the validation cases, with `validation: 'leave-one-out'`. */
+  validation?: { hr: number; ndcg: number }
+  /** Learning rate this epoch trained with (lowered by `reduceLrOnPlateau`). */
+  lr: number
   /** Wall-clock seconds of training plus evaluation. */
   seconds: number
+}
+
+/** `ReduceLROnPlateau` on the validation metric, with PyTorch's semantics (mode "max"). */
+export interface PlateauOptions {
+  /** Multiplies the learning rate. Default 0.1. */
+  factor?: number
+  /** Epochs without a relative improvement of 1e-4 tolerated before lowering. Default 10. */
+  patience?: number
+  /** Floor of the learning rate. Default 0. */
+  minLr?: number
 }
 
 /** Options of {@link GMF.fit}. */
@@ -347,8 +361,28 @@ export interface FitOptions {
   device?: Device
   /** Cut-off of the per-epoch HR/NDCG. Default 10. */
   k?: number
-  /** Evaluate after every epoch when the dataset has a test set. Default true. */
+  /** Evaluate after every epoch (test and validation sets). Default true. */
   evaluate?: boolean
+  /**
+   * `'leave-one-out'` holds one more interaction per user out of the training data (the
+   * latest by timestamp when the data has them, else a seeded choice) and ranks it among
+   * `validationNegatives` sampled negatives. Epochs are then chosen on it, never on the test
+   * set. Default `'none'`.
+   */
+  validation?: 'leave-one-out' | 'none'
+  /** Sampled negatives per validation case. Default 99. */
+  validationNegatives?: number
+  /** Validation metric that chooses epochs. Default `'hr'`. */
+  monitor?: 'hr' | 'ndcg'
+  /** Lower the learning rate when the validation metric stalls (needs `validation`). */
+  reduceLrOnPlateau?: PlateauOptions
+  /** Stop after `patience` epochs without a new best validation value (needs `validation`). */
+  earlyStopping?: { patience: number }
+  /**
+   * Keep the best validation epoch's weights when training ends. Default true with
+   * validation (it has no effect without it).
+   */
+  restoreBest?: boolean
   /** Called after every epoch; return `false` to stop training. */
   onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
 }
@@ -358,6 +392,10 @@ export interface History {
   /** The backend that trained: `'gpu'` or `'cpu'`. */
   backend: 'gpu' | 'cpu'
   epochs: EpochStats[]
+  /** The epoch chosen on validation (its weights are kept with `restoreBest`). */
+  bestEpoch?: number
+  /** True when early stopping ended training before `epochs`. */
+  stoppedEarly: boolean
 }
 
 /** Options of {@link GMF.evaluate}. */
@@ -440,6 +478,15 @@ export class GMF {
     const optimizer = options.optimizer ?? 'adam'
     const lr = options.lr ?? 0.001
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
+    const validation = options.validation ?? 'none'
+    const plateau = options.reduceLrOnPlateau
+    if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
+      throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
+    }
+    const early = options.earlyStopping
+    if (early !== undefined && (typeof early !== 'object' || early === null)) {
+      throw invalid('earlyStopping', 'must be an object { patience }')
+    }
     const trainer = await call(() =>
       this.#native.createTrainer(data.native, {
         batchSize: options.batchSize ?? 256,
@@ -450,25 +497,42 @@ export class GMF {
         lr,
         seed: options.seed ?? 0,
         device: checkDevice(options.device ?? 'auto'),
+        validation,
+        validationNegatives: options.validationNegatives ?? 99,
+        monitor: options.monitor ?? 'hr',
+        plateauFactor: plateau ? (plateau.factor ?? 0.1) : undefined,
+        plateauPatience: plateau ? (plateau.patience ?? 10) : undefined,
+        plateauMinLr: plateau?.minLr,
+        earlyStoppingPatience: early ? positiveInt('earlyStopping.patience', early.patience) : undefined,
+        restoreBest: options.restoreBest ?? true,
       }),
     )
     if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
-    const evalK = options.evaluate === false || data.numTestCases === 0 ? undefined : k
+    const evalK = options.evaluate === false ? undefined : k
     const history: EpochStats[] = []
+    let stoppedEarly = false
+    let bestEpoch: number | null = null
     try {
       for (let e = 0; e < epochs; e++) {
         const r = await call(() => trainer.runEpoch(evalK))
-        const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, seconds: r.seconds }
-        if (r.hr !== undefined && r.hr !== null) stats.hr = r.hr
-        if (r.ndcg !== undefined && r.ndcg !== null) stats.ndcg = r.ndcg
+        const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, lr: r.lr, seconds: r.seconds }
+        if (r.hr != null) stats.hr = r.hr
+        if (r.ndcg != null) stats.ndcg = r.ndcg
+        if (r.validHr != null && r.validNdcg != null) stats.validation = { hr: r.validHr, ndcg: r.validNdcg }
         history.push(stats)
         if (options.onEpoch && (await options.onEpoch(stats)) === false) break
+        if (r.stop && e + 1 < epochs) {
+          stoppedEarly = true
+          break
+        }
       }
     } finally {
-      // Release the session's GPU buffers now, not whenever the collector runs.
-      trainer.close()
+      // Keep the chosen weights and release the session's GPU buffers now.
+      bestEpoch = trainer.finish()
     }
-    return { backend: trainer.backend as 'gpu' | 'cpu', epochs: history }
+    const result: History = { backend: trainer.backend as 'gpu' | 'cpu', epochs: history, stoppedEarly }
+    if (bestEpoch != null) result.bestEpoch = bestEpoch
+    return result
   }
 
   /**

@@ -53,6 +53,61 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.is(c.h.epochs.length, 2)
   })
 
+  test(`GMF × ${device}: validation chooses the epoch and its weights are kept`, async (t) => {
+    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
+    const snapshots: Float32Array[] = []
+    // lr 0.02 overfits this data after a few epochs, so the best epoch is not the last.
+    const h = await m.fit(data, {
+      epochs: 6,
+      lr: 0.02,
+      seed: 9,
+      device,
+      validation: 'leave-one-out',
+      validationNegatives: 50,
+      onEpoch: () => void snapshots.push(m.weights()),
+    })
+    t.false(h.stoppedEarly)
+    const vals = h.epochs.map((e) => e.validation!.hr)
+    t.true(vals.every((v) => v >= 0 && v <= 1))
+    // The first epoch reaching the maximum wins (a tie is no improvement).
+    const best = vals.indexOf(Math.max(...vals)) + 1
+    t.is(h.bestEpoch, best, `validation HR by epoch: ${vals.join(', ')}`)
+    t.deepEqual(m.weights(), snapshots[best - 1])
+    // Test metrics are still reported every epoch, and evaluate sees the restored weights.
+    const ev = await m.evaluate(data, { device })
+    t.true(Math.abs(ev.hr - h.epochs[best - 1].hr!) < 1e-9)
+    // The held-out interactions are not trained on: one fewer positive per user.
+    t.is(h.epochs[0].samples, (data.numInteractions - data.numUsers) * 5)
+  })
+
+  test(`GMF × ${device}: early stopping and ReduceLROnPlateau follow the validation metric`, async (t) => {
+    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
+    const h = await m.fit(data, {
+      epochs: 30,
+      lr: 0.02,
+      seed: 9,
+      device,
+      validation: 'leave-one-out',
+      validationNegatives: 50,
+      earlyStopping: { patience: 3 },
+      reduceLrOnPlateau: { factor: 0.5, patience: 0 },
+    })
+    t.true(h.stoppedEarly, `ran ${h.epochs.length} epochs`)
+    const vals = h.epochs.map((e) => e.validation!.hr)
+    const best = vals.indexOf(Math.max(...vals)) + 1
+    t.is(h.bestEpoch, best)
+    t.is(h.epochs.length, best + 3, 'stops after 3 epochs without a new best')
+    // lr crosses as f32, hence 1e-6. patience 0: every epoch that fails to beat the running best by 1e-4 halves the rate.
+    let top = -Infinity
+    let lr = 0.02
+    for (const e of h.epochs) {
+      t.true(Math.abs(e.lr - lr) <= 1e-6 * lr, `epoch ${e.epoch}: lr ${e.lr} vs ${lr}`)
+      if (e.validation!.hr > top * (1 + 1e-4) || top === -Infinity) top = e.validation!.hr
+      else lr *= 0.5
+    }
+    t.true(h.epochs.at(-1)!.lr < 0.02)
+  })
+
   test(`GMF × ${device}: a diverging run is ERR_DIVERGED and keeps the last good weights`, async (t) => {
     const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 3 })
     const before = m.weights()

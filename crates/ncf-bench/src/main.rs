@@ -74,7 +74,7 @@ fn run() -> ncf_core::Result<()> {
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
     let layout = GmfLayout::new(data.num_users, data.num_items, factors)?;
     let t1 = Instant::now();
-    let mut trainer = backend.trainer(data.clone(), GmfParams::init(layout, cfg.seed), cfg)?;
+    let mut trainer = backend.trainer(data.clone(), None, GmfParams::init(layout, cfg.seed), cfg)?;
     println!("# trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|");

@@ -13,43 +13,50 @@ pub struct Csr {
 }
 
 impl Csr {
-    /// Builds rows from unsorted `(user, item)` pairs; returns the matrix and the number of
-    /// duplicate pairs dropped.
-    pub fn from_pairs(num_users: u32, users: &[u32], items: &[u32]) -> (Csr, usize) {
-        let mut counts = vec![0u32; num_users as usize + 1];
+    /// Builds rows from unsorted `(user, item)` pairs; returns the matrix, the timestamps in
+    /// CSR order (when given), and the number of duplicate pairs dropped. A duplicate keeps its
+    /// latest timestamp.
+    pub fn from_pairs(num_users: u32, users: &[u32], items: &[u32], timestamps: Option<&[i64]>) -> (Csr, Option<Vec<i64>>, usize) {
+        let mut start = vec![0u32; num_users as usize + 1];
         for &u in users {
-            counts[u as usize + 1] += 1;
+            start[u as usize + 1] += 1;
         }
         for u in 0..num_users as usize {
-            counts[u + 1] += counts[u];
+            start[u + 1] += start[u];
         }
-        let mut fill = counts.clone();
-        let mut cols = vec![0u32; users.len()];
-        for (&u, &i) in users.iter().zip(items) {
-            cols[fill[u as usize] as usize] = i;
+        // Input indices grouped by user.
+        let mut fill = start.clone();
+        let mut order = vec![0u32; users.len()];
+        for (k, &u) in users.iter().enumerate() {
+            order[fill[u as usize] as usize] = k as u32;
             fill[u as usize] += 1;
         }
-        // Sort and dedupe each row in place, compacting as we go.
+        let ts_of = |k: u32| timestamps.map_or(0, |t| t[k as usize]);
         let mut row_ptr = vec![0u32; num_users as usize + 1];
-        let mut out = 0usize;
+        let mut cols = Vec::with_capacity(users.len());
+        let mut ts_out = timestamps.map(|_| Vec::with_capacity(users.len()));
         for u in 0..num_users as usize {
-            let (s, e) = (counts[u] as usize, counts[u + 1] as usize);
-            let row = &mut cols[s..e];
-            row.sort_unstable();
-            let mut last = None;
-            for k in s..e {
-                let v = cols[k];
-                if last != Some(v) {
-                    cols[out] = v;
-                    out += 1;
-                    last = Some(v);
+            let row = &mut order[start[u] as usize..start[u + 1] as usize];
+            // By item, then time, so the last of a run of duplicates is the latest.
+            row.sort_unstable_by_key(|&k| (items[k as usize], ts_of(k)));
+            let row_start = cols.len();
+            for &k in row.iter() {
+                let item = items[k as usize];
+                if cols.len() > row_start && cols.last() == Some(&item) {
+                    if let Some(t) = ts_out.as_mut() {
+                        *t.last_mut().expect("aligned with cols") = ts_of(k);
+                    }
+                    continue;
+                }
+                cols.push(item);
+                if let Some(t) = ts_out.as_mut() {
+                    t.push(ts_of(k));
                 }
             }
-            row_ptr[u + 1] = out as u32;
+            row_ptr[u + 1] = cols.len() as u32;
         }
-        let dropped = cols.len() - out;
-        cols.truncate(out);
-        (Csr { row_ptr, cols }, dropped)
+        let dropped = users.len() - cols.len();
+        (Csr { row_ptr, cols }, ts_out, dropped)
     }
 
     pub fn num_users(&self) -> u32 {
@@ -105,6 +112,8 @@ pub struct Dataset {
     pub train: Csr,
     /// `train.row_owners()`, kept because sampling and uploads need it every epoch.
     pub train_users: Vec<u32>,
+    /// Timestamps of the training positives in CSR order, when the source had them.
+    pub train_timestamps: Option<Vec<i64>>,
     pub test: Option<TestSet>,
     /// Duplicate training pairs dropped while loading.
     pub duplicates_removed: usize,
@@ -116,6 +125,7 @@ impl Dataset {
     pub fn from_pairs(
         users: &[u32],
         items: &[u32],
+        timestamps: Option<&[i64]>,
         test: Option<TestSet>,
         num_users: Option<u32>,
         num_items: Option<u32>,
@@ -148,9 +158,9 @@ impl Dataset {
         };
         let num_users = count("numUsers", num_users, max_user.max(tu))?;
         let num_items = count("numItems", num_items, max_item.max(ti))?;
-        let (train, duplicates_removed) = Csr::from_pairs(num_users, users, items);
+        let (train, train_timestamps, duplicates_removed) = Csr::from_pairs(num_users, users, items, timestamps);
         let train_users = train.row_owners();
-        Ok(Dataset { num_users, num_items, train, train_users, test, duplicates_removed })
+        Ok(Dataset { num_users, num_items, train, train_users, train_timestamps, test, duplicates_removed })
     }
 
     /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.
@@ -197,7 +207,7 @@ impl Dataset {
         {
             return Err(NcfError::invalid(format!("items[{k}]"), format!("id {} is not below numItems = {n}", i[k])));
         }
-        Dataset::from_pairs(&u, &i, None, nu, ni)
+        Dataset::from_pairs(&u, &i, None, None, nu, ni)
     }
 
     pub fn num_interactions(&self) -> usize {
@@ -235,8 +245,10 @@ mod tests {
 
     #[test]
     fn csr_sorts_and_dedupes() {
-        let (csr, dropped) = Csr::from_pairs(3, &[2, 0, 2, 2, 0], &[5, 1, 3, 5, 0]);
+        let (csr, ts, dropped) = Csr::from_pairs(3, &[2, 0, 2, 2, 0], &[5, 1, 3, 5, 0], Some(&[10, 11, 12, 9, 13]));
         assert_eq!(dropped, 1);
+        // Row 2 holds items 3 and 5; the duplicate 5 keeps its latest time (10, not 9).
+        assert_eq!(ts.unwrap(), vec![13, 11, 12, 10]);
         assert_eq!(csr.row(0), &[0, 1]);
         assert_eq!(csr.row(1), &[] as &[u32]);
         assert_eq!(csr.row(2), &[3, 5]);

@@ -2,6 +2,7 @@
 //! ncf-native. No GPU and no napi code lives here; `ncf-gpu` implements [`train::Trainer`]
 //! on wgpu and is tested against [`train::CpuTrainer`].
 
+pub mod control;
 pub mod data;
 pub mod error;
 pub mod gmf;
@@ -12,6 +13,7 @@ pub mod rng;
 pub mod sampling;
 pub mod synthetic;
 pub mod train;
+pub mod validation;
 
 pub use data::{Csr, Dataset, TestSet};
 pub use error::{NcfError, Result};

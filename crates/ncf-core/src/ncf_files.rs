@@ -56,9 +56,18 @@ fn for_each_line(path: &Path, mut f: impl FnMut(usize, &str) -> Result<()>) -> R
     }
 }
 
-/// Reads a `*.rating` file into `(users, items)`.
-pub fn read_rating_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>)> {
+/// Interactions read from a `*.rating` file; `timestamps` is set when every line has one.
+pub struct RatingFile {
+    pub users: Vec<u32>,
+    pub items: Vec<u32>,
+    pub timestamps: Option<Vec<i64>>,
+}
+
+/// Reads a `*.rating` file.
+pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
     let (mut users, mut items) = (Vec::new(), Vec::new());
+    let mut timestamps = Vec::new();
+    let mut all_timed = true;
     for_each_line(path, |no, line| {
         let cols: Vec<&str> = line.split('\t').collect();
         if !(2..=4).contains(&cols.len()) {
@@ -75,17 +84,19 @@ pub fn read_rating_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>)> {
         {
             return Err(parse_err(path, no, format!("rating '{}' is not a finite number", r.trim())));
         }
-        if let Some(ts) = cols.get(3)
-            && ts.trim().parse::<i64>().is_err()
-        {
-            return Err(parse_err(path, no, format!("timestamp '{}' is not an integer", ts.trim())));
+        match cols.get(3) {
+            Some(ts) => match ts.trim().parse::<i64>() {
+                Ok(v) => timestamps.push(v),
+                Err(_) => return Err(parse_err(path, no, format!("timestamp '{}' is not an integer", ts.trim()))),
+            },
+            None => all_timed = false,
         }
         Ok(())
     })?;
     if users.is_empty() {
         return Err(NcfError::Data(format!("{} holds no interactions", path.display())));
     }
-    Ok((users, items))
+    Ok(RatingFile { users, items, timestamps: all_timed.then_some(timestamps) })
 }
 
 /// Reads a `*.test.negative` file: returns `(users, candidates, per_case)` with the positive
@@ -134,7 +145,7 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
 /// Loads a whole NCF split. When both test files are given, each `test.negative` line must
 /// name the same `(user,item)` as the `test.rating` line of the same number.
 pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>) -> Result<Dataset> {
-    let (users, items) = read_rating_file(&paths.train)?;
+    let train = read_rating_file(&paths.train)?;
     let test = match (&paths.test_rating, &paths.test_negative) {
         (None, None) => None,
         (Some(tr), None) => {
@@ -149,7 +160,7 @@ pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>
         (rating, Some(neg)) => {
             let (tu, cands, per_case) = read_negative_file(neg)?;
             if let Some(rating) = rating {
-                let (ru, ri) = read_rating_file(rating)?;
+                let RatingFile { users: ru, items: ri, .. } = read_rating_file(rating)?;
                 if ru.len() != tu.len() {
                     return Err(NcfError::Data(format!(
                         "{} has {} test cases but {} has {}",
@@ -189,5 +200,5 @@ pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>
             case + 1
         )));
     }
-    Dataset::from_pairs(&users, &items, test, num_users, num_items)
+    Dataset::from_pairs(&train.users, &train.items, train.timestamps.as_deref(), test, num_users, num_items)
 }

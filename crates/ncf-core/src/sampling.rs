@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn epoch_samples_hold_every_positive_once_and_reshuffle() {
-        let data = Dataset::from_pairs(&[0, 0, 1, 2, 2, 2], &[1, 3, 0, 4, 5, 6], None, None, Some(12)).unwrap();
+        let data = Dataset::from_pairs(&[0, 0, 1, 2, 2, 2], &[1, 3, 0, 4, 5, 6], None, None, None, Some(12)).unwrap();
         let a = epoch_samples(&data, 4, 7, 0).unwrap();
         let b = epoch_samples(&data, 4, 7, 1).unwrap();
         assert_eq!(a.len(), 30);

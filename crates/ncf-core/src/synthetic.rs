@@ -99,7 +99,7 @@ pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
             seen[i as usize] = false;
         }
     }
-    Dataset::from_pairs(&tu, &ti, Some(test), Some(cfg.num_users), Some(cfg.num_items))
+    Dataset::from_pairs(&tu, &ti, None, Some(test), Some(cfg.num_users), Some(cfg.num_items))
 }
 
 #[cfg(test)]

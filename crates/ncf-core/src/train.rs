@@ -75,7 +75,10 @@ pub struct EpochReport {
     /// Mean BCE over the epoch's samples.
     pub loss: f64,
     pub samples: u64,
+    /// Metrics on the test set (reported only, never used to choose).
     pub metrics: Option<RankMetrics>,
+    /// Metrics on the validation set, when the session has one.
+    pub validation: Option<RankMetrics>,
     /// Wall-clock seconds of training plus evaluation.
     pub seconds: f64,
 }
@@ -84,8 +87,11 @@ pub struct EpochReport {
 /// [`Trainer::params`]; the session keeps optimizer state across epochs.
 pub trait Trainer: Send {
     fn backend(&self) -> &'static str;
-    /// Trains one epoch and, when `eval_k` is set and the dataset has a test set, evaluates.
+    /// Trains one epoch and, when `eval_k` is set, evaluates on the validation and test sets
+    /// that exist.
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport>;
+    /// Learning rate of the following steps (learning-rate schedules).
+    fn set_lr(&mut self, lr: f32);
     /// Weights after the last completed epoch.
     fn params(&self) -> &GmfParams;
 }
@@ -104,6 +110,7 @@ pub fn check_finite_loss(loss: f64, epoch: u32) -> Result<()> {
 /// The CPU backend.
 pub struct CpuTrainer {
     data: Arc<Dataset>,
+    validation: Option<TestSet>,
     cfg: TrainConfig,
     params: GmfParams,
     grads: Vec<f32>,
@@ -118,13 +125,26 @@ pub struct CpuTrainer {
 const OPT_CHUNK: usize = 1 << 14;
 
 impl CpuTrainer {
-    pub fn new(data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+    pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
         cfg.validate()?;
         check_fits(&data, params.layout.num_users, params.layout.num_items)?;
         data.check_sampleable()?;
         samples_per_epoch(&data, cfg.negatives)?;
+        if let Some(v) = &validation {
+            check_test_fits(v, &params)?;
+        }
         let n = params.data.len();
-        Ok(CpuTrainer { data, cfg, params, grads: vec![0.0; n], m: vec![0.0; n], v: vec![0.0; n], step: 0, epoch: 0 })
+        Ok(CpuTrainer {
+            data,
+            validation,
+            cfg,
+            params,
+            grads: vec![0.0; n],
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            step: 0,
+            epoch: 0,
+        })
     }
 
     /// Batch-mean gradients of a batch, without stepping (for parity and finite-difference tests).
@@ -195,17 +215,24 @@ impl Trainer for CpuTrainer {
             return Err(e);
         }
         self.epoch += 1;
-        let metrics = match (eval_k, &self.data.test) {
-            (Some(k), Some(test)) => Some(evaluate_cpu(&self.params, test, k)?),
-            _ => None,
+        let eval = |set: &Option<TestSet>| match (eval_k, set) {
+            (Some(k), Some(s)) => evaluate_cpu(&self.params, s, k).map(Some),
+            _ => Ok(None),
         };
+        let metrics = eval(&self.data.test)?;
+        let validation = eval(&self.validation)?;
         Ok(EpochReport {
             epoch: self.epoch,
             loss,
             samples: samples.len() as u64,
             metrics,
+            validation,
             seconds: start.elapsed().as_secs_f64(),
         })
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.cfg.lr = lr;
     }
 
     fn params(&self) -> &GmfParams {

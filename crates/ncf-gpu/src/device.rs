@@ -49,10 +49,16 @@ impl Backend {
         }
     }
 
-    pub fn trainer(&self, data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Box<dyn Trainer>> {
+    pub fn trainer(
+        &self,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: GmfParams,
+        cfg: TrainConfig,
+    ) -> Result<Box<dyn Trainer>> {
         Ok(match self {
-            Backend::Gpu(ctx) => Box::new(GpuTrainer::new(ctx.clone(), data, params, cfg)?),
-            Backend::Cpu { .. } => Box::new(CpuTrainer::new(data, params, cfg)?),
+            Backend::Gpu(ctx) => Box::new(GpuTrainer::new(ctx.clone(), data, validation, params, cfg)?),
+            Backend::Cpu { .. } => Box::new(CpuTrainer::new(data, validation, params, cfg)?),
         })
     }
 

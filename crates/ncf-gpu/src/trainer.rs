@@ -11,7 +11,7 @@ use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
 use ncf_core::sampling::{Samples, samples_per_epoch};
 use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_fits, check_test_fits};
-use ncf_core::{Dataset, GmfLayout, GmfParams, NcfError, Result};
+use ncf_core::{Dataset, GmfLayout, GmfParams, NcfError, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::eval::TestBuffers;
@@ -43,6 +43,7 @@ pub struct GpuTrainer {
     gmf_bg: wgpu::BindGroup,
     optim_bg: wgpu::BindGroup,
     test: Option<TestBuffers>,
+    validation: Option<TestBuffers>,
     n_samples: u32,
     steps_per_epoch: u32,
     epoch: u32,
@@ -50,7 +51,7 @@ pub struct GpuTrainer {
 }
 
 impl GpuTrainer {
-    pub fn new(ctx: Arc<GpuContext>, data: Arc<Dataset>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+    pub fn new(ctx: Arc<GpuContext>, data: Arc<Dataset>, validation: Option<TestSet>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
         cfg.validate()?;
         let layout = params.layout;
         check_fits(&data, layout.num_users, layout.num_items)?;
@@ -91,13 +92,17 @@ impl GpuTrainer {
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
             Some(0),
         );
-        let test = match &data.test {
-            Some(t) => {
-                check_test_fits(t, &params)?;
-                Some(TestBuffers::new(&ctx, t, &pbuf, layout)?)
+        let resident = |set: Option<&TestSet>| -> Result<Option<TestBuffers>> {
+            match set {
+                Some(t) => {
+                    check_test_fits(t, &params)?;
+                    Ok(Some(TestBuffers::new(&ctx, t, &pbuf, layout)?))
+                }
+                None => Ok(None),
             }
-            None => None,
         };
+        let test = resident(data.test.as_ref())?;
+        let validation = resident(validation.as_ref())?;
         ctx.check_errors()?;
         Ok(GpuTrainer {
             ctx,
@@ -120,6 +125,7 @@ impl GpuTrainer {
             gmf_bg,
             optim_bg,
             test,
+            validation,
             n_samples,
             steps_per_epoch,
             epoch: 0,
@@ -289,16 +295,23 @@ impl Trainer for GpuTrainer {
             first = last;
         }
         self.step = step0 + self.steps_per_epoch as u64;
-        let eval = match (eval_k, &self.test) {
-            (Some(k), Some(t)) => {
-                ncf_core::train::check_k(k)?;
-                t.encode(&self.ctx, &mut enc, k);
-                Some((k, t))
+        if let Some(k) = eval_k {
+            ncf_core::train::check_k(k)?;
+        }
+        // Test and validation scores are computed in the same submit and come back in the
+        // epoch's single read-back.
+        let sets: Vec<&TestBuffers> = match eval_k {
+            Some(k) => {
+                let sets: Vec<&TestBuffers> = [&self.test, &self.validation].into_iter().flatten().collect();
+                for t in &sets {
+                    t.encode(&self.ctx, &mut enc, k);
+                }
+                sets
             }
-            _ => None,
+            None => Vec::new(),
         };
         let mut sources = vec![(&self.step_loss, self.steps_per_epoch as u64 * 4), (&self.params, self.layout.len() as u64 * 4)];
-        if let Some((_, t)) = eval {
+        for t in &sets {
             sources.extend(t.sources());
         }
         let out = self.ctx.read_back(enc, &sources)?;
@@ -311,8 +324,26 @@ impl Trainer for GpuTrainer {
         }
         self.params_cpu.data = bytemuck::cast_slice(&out[1]).to_vec();
         self.epoch += 1;
-        let metrics = eval.map(|(k, t)| t.metrics(k, &out[2], &out[3]));
-        Ok(EpochReport { epoch: self.epoch, loss, samples: self.n_samples as u64, metrics, seconds: start.elapsed().as_secs_f64() })
+        let mut metrics = [None, None];
+        let mut next = 2;
+        for (slot, set) in [&self.test, &self.validation].into_iter().enumerate() {
+            if let (Some(k), Some(t)) = (eval_k, set) {
+                metrics[slot] = Some(t.metrics(k, &out[next], &out[next + 1]));
+                next += 2;
+            }
+        }
+        Ok(EpochReport {
+            epoch: self.epoch,
+            loss,
+            samples: self.n_samples as u64,
+            metrics: metrics[0],
+            validation: metrics[1],
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.cfg.lr = lr;
     }
 
     fn params(&self) -> &GmfParams {

@@ -78,7 +78,7 @@ fn random_dataset(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Datas
             test.candidates.push(rng.random_range(0..items));
         }
     }
-    Dataset::from_pairs(&us, &is, Some(test), None, Some(items)).unwrap()
+    Dataset::from_pairs(&us, &is, None, Some(test), None, Some(items)).unwrap()
 }
 
 /// Parameters larger than the N(0, 0.01) init so that products and gradients are not tiny.
@@ -106,7 +106,7 @@ fn sampler_matches_cpu() {
     let data = Arc::new(random_dataset(&mut rng, 61, 97));
     let s = rng.random::<u32>();
     let layout = GmfLayout::new(data.num_users, data.num_items, 4).unwrap();
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), GmfParams::init(layout, 0), cfg(Optimizer::adam(), 256, s)).unwrap();
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, GmfParams::init(layout, 0), cfg(Optimizer::adam(), 256, s)).unwrap();
     for epoch in [0u32, 1, 7] {
         let g = gpu.sample_only(epoch).unwrap();
         let c = epoch_samples(&data, 4, s, epoch).unwrap();
@@ -143,8 +143,8 @@ fn gradients_match_cpu() {
             let params = random_params(&mut rng, layout);
             let (u, i, y) = random_batch(&mut rng, n, data.num_users, data.num_items);
             let c = cfg(Optimizer::adam(), 256, 1);
-            let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), params.clone(), c).unwrap();
-            let cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+            let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
+            let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
             let (gg, gl) = gpu.gradients(&u, &i, &y).unwrap();
             let (cg, cl) = cpu.gradients(&u, &i, &y);
             assert!(cg.iter().filter(|x| **x != 0.0).count() > 50, "the batch must touch many parameters");
@@ -170,8 +170,8 @@ fn optimizer_steps_match_cpu() {
     ] {
         let params = random_params(&mut rng, layout);
         let c = cfg(opt, 300, 1);
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), params.clone(), c).unwrap();
+        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
+        let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
         // Three steps, so Adam's moments and bias corrections are exercised past step 1.
         for step in 0..3 {
             let (u, i, y) = random_batch(&mut rng, 300, data.num_users, data.num_items);
@@ -184,15 +184,20 @@ fn optimizer_steps_match_cpu() {
     }
 }
 
+/// Whole epochs with identical samples, validation and test evaluation in the same submit,
+/// and a learning-rate change between epochs (as ReduceLROnPlateau makes).
 #[test]
 fn epoch_matches_cpu() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
-    let data = Arc::new(random_dataset(&mut rng, 50, 120));
+    let full = random_dataset(&mut rng, 50, 120);
+    // User 3 has 3 items left, the most negatives it can have.
+    let split = ncf_core::validation::leave_one_out(&full, 3, rng.random()).unwrap();
+    let data = Arc::new(split.train);
     let layout = GmfLayout::new(data.num_users, data.num_items, 8).unwrap();
     let params = GmfParams::init(layout, rng.random());
     let c = cfg(Optimizer::adam(), 64, rng.random());
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
-    let mut cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap();
+    let mut cpu = CpuTrainer::new(data.clone(), Some(split.validation.clone()), params, c).unwrap();
     for epoch in 1..=2 {
         let g = gpu.run_epoch(Some(10)).unwrap();
         let s = gpu.samples().unwrap();
@@ -203,9 +208,14 @@ fn epoch_matches_cpu() {
         assert!(g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss, "epoch {epoch} loss gpu {} cpu {}", g.loss, k.loss);
         // Tens of Adam steps amplify last-bit differences; 1e-3 relative on the weights.
         assert_close(&format!("weights after epoch {epoch}"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-5);
-        let (gm, km) = (g.metrics.unwrap(), k.metrics.unwrap());
-        assert!((gm.hr - km.hr).abs() <= 1.0 / 50.0 + 1e-12, "hr {} vs {}", gm.hr, km.hr);
-        assert!((gm.ndcg - km.ndcg).abs() <= 1.0 / 50.0, "ndcg {} vs {}", gm.ndcg, km.ndcg);
+        for (what, gm, km, n) in [("test", g.metrics, k.metrics, 50.0), ("validation", g.validation, k.validation, split.validation.len() as f64)] {
+            let (gm, km) = (gm.unwrap(), km.unwrap());
+            assert!((gm.hr - km.hr).abs() <= 1.0 / n + 1e-12, "{what} hr {} vs {}", gm.hr, km.hr);
+            assert!((gm.ndcg - km.ndcg).abs() <= 1.0 / n, "{what} ndcg {} vs {}", gm.ndcg, km.ndcg);
+        }
+        assert_eq!(g.validation.unwrap().cases, split.validation.len());
+        gpu.set_lr(c.lr * 0.3);
+        cpu.set_lr(c.lr * 0.3);
     }
 }
 
@@ -252,8 +262,8 @@ fn epoch_spanning_several_submits_matches_cpu() {
     let c = TrainConfig { batch_size: 3, negatives: 4, optimizer: Optimizer::Sgd { momentum: 0.5, weight_decay: 1e-4 }, lr: 0.05, seed: rng.random() };
     let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), params.clone(), c).unwrap();
-    let mut cpu = CpuTrainer::new(data.clone(), params, c).unwrap();
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
+    let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
     let g = gpu.run_epoch(None).unwrap();
     let k = cpu.run_epoch(None).unwrap();
     assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss gpu {} cpu {}", g.loss, k.loss);

@@ -2,8 +2,10 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::optim::parse_optimizer;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::train::TrainConfig;
+use ncf_core::validation::leave_one_out;
 use ncf_core::{GmfLayout, GmfParams, NcfError};
 use ncf_gpu::{Backend, DevicePref};
 
@@ -38,6 +40,15 @@ pub struct NativeTrainOptions {
     pub lr: f64,
     pub seed: f64,
     pub device: Device,
+    /// `'leave-one-out'` or `'none'`.
+    pub validation: String,
+    pub validation_negatives: f64,
+    pub monitor: String,
+    pub plateau_factor: Option<f64>,
+    pub plateau_patience: Option<f64>,
+    pub plateau_min_lr: Option<f64>,
+    pub early_stopping_patience: Option<f64>,
+    pub restore_best: bool,
 }
 
 #[napi(object)]
@@ -58,6 +69,12 @@ pub struct NativeEpoch {
     pub samples: f64,
     pub hr: Option<f64>,
     pub ndcg: Option<f64>,
+    pub valid_hr: Option<f64>,
+    pub valid_ndcg: Option<f64>,
+    pub lr: f64,
+    pub best_epoch: Option<u32>,
+    /// Early stopping asks to end training after this epoch.
+    pub stop: bool,
     pub seconds: f64,
 }
 
@@ -123,15 +140,44 @@ impl NativeGmf {
             seed: to_u32("seed", opts.seed)?,
         };
         cfg.validate().napi()?;
+        let validation = match opts.validation.as_str() {
+            "none" => None,
+            "leave-one-out" => Some(to_u32("validationNegatives", opts.validation_negatives)?),
+            other => {
+                return Err(to_napi(NcfError::invalid("validation", format!("must be 'leave-one-out' or 'none', got '{other}'"))));
+            }
+        };
+        let plateau = match (opts.plateau_factor, opts.plateau_patience) {
+            (Some(factor), Some(patience)) => Some(PlateauConfig {
+                factor: factor as f32,
+                patience: to_u32("reduceLrOnPlateau.patience", patience)?,
+                min_lr: opts.plateau_min_lr.unwrap_or(0.0) as f32,
+            }),
+            _ => None,
+        };
+        let control = Control {
+            monitor: Monitor::parse(&opts.monitor).napi()?,
+            plateau,
+            early_stopping: opts.early_stopping_patience.map(|p| to_u32("earlyStopping.patience", p)).transpose()?,
+            restore_best: opts.restore_best,
+        };
+        control.validate(validation.is_some()).napi()?;
         let params = current(&self.state).napi()?;
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
         Ok(Job::spawn(move || {
+            let (train, valid) = match validation {
+                Some(n) => {
+                    let split = leave_one_out(&data, n, cfg.seed).napi()?;
+                    (Arc::new(split.train), Some(split.validation))
+                }
+                None => (data, None),
+            };
             let backend = Backend::resolve(pref).napi()?;
-            let trainer = backend.trainer(data, params, cfg).napi()?;
+            let trainer = backend.trainer(train, valid, params, cfg).napi()?;
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),
-                trainer: Arc::new(Mutex::new(Some(trainer))),
+                session: Arc::new(Mutex::new(Some(Session::new(trainer, control, cfg.lr)))),
                 state,
             })
         }))
@@ -166,13 +212,17 @@ impl NativeGmf {
     }
 }
 
-/// One `fit` session: owns the backend trainer and its optimizer state.
+/// One `fit` session: owns the backend trainer, its optimizer state and the training control.
 #[napi]
 pub struct NativeTrainer {
     backend: String,
     fallback: Option<String>,
-    trainer: Arc<Mutex<Option<Box<dyn Trainer>>>>,
+    session: Arc<Mutex<Option<Session>>>,
     state: Shared,
+}
+
+fn closed() -> napi::Error {
+    to_napi(NcfError::invalid("trainer", "this training session was closed"))
 }
 
 #[napi]
@@ -188,42 +238,50 @@ impl NativeTrainer {
         self.fallback.clone()
     }
 
-    /// Trains one epoch (and evaluates at `evalK` when the dataset has a test set); the model's
-    /// weights are updated to the end of the epoch.
+    /// Trains one epoch (and evaluates at `evalK`); the model's weights are updated to the end
+    /// of the epoch.
     #[napi(ts_return_type = "Promise<NativeEpoch>")]
     pub fn run_epoch(&self, eval_k: Option<f64>) -> napi::Result<AsyncTask<Job<NativeEpoch>>> {
         let k = eval_k.map(|k| to_u32("k", k)).transpose()?;
-        let (trainer, state) = (self.trainer.clone(), self.state.clone());
+        let (session, state) = (self.session.clone(), self.state.clone());
         Ok(Job::spawn(move || {
-            let mut guard = trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
-            let t = guard
-                .as_mut()
-                .ok_or_else(|| to_napi(NcfError::invalid("trainer", "this training session was closed")))?;
+            let mut guard = session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            let s = guard.as_mut().ok_or_else(closed)?;
             if state.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
                 return Err(to_napi(NcfError::Disposed));
             }
-            let r = t.run_epoch(k).napi()?;
-            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-            match s.as_mut() {
-                Some(p) => *p = t.params().clone(),
+            let o = s.run_epoch(k).napi()?;
+            match state.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                Some(p) => *p = s.params().clone(),
                 None => return Err(to_napi(NcfError::Disposed)),
             }
+            let r = &o.report;
             Ok(NativeEpoch {
                 epoch: r.epoch,
                 loss: r.loss,
                 samples: r.samples as f64,
                 hr: r.metrics.map(|m| m.hr),
                 ndcg: r.metrics.map(|m| m.ndcg),
+                valid_hr: r.validation.map(|m| m.hr),
+                valid_ndcg: r.validation.map(|m| m.ndcg),
+                lr: o.lr as f64,
+                best_epoch: o.best_epoch,
+                stop: o.stop,
                 seconds: r.seconds,
             })
         }))
     }
 
-    /// Frees the session's buffers (GPU memory included) now rather than at garbage collection.
+    /// Ends the session: the model keeps the best validation epoch's weights (with
+    /// `restoreBest`) or the last epoch's, and the session's buffers (GPU memory included) are
+    /// freed now rather than at garbage collection. Returns the best epoch, if any.
     #[napi]
-    pub fn close(&self) -> napi::Result<()> {
-        let mut guard = self.trainer.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
-        *guard = None;
-        Ok(())
+    pub fn finish(&self) -> napi::Result<Option<u32>> {
+        let mut guard = self.session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+        let Some(s) = guard.take() else { return Ok(None) };
+        if let Some(p) = self.state.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            *p = s.final_params().clone();
+        }
+        Ok(s.best_epoch())
     }
 }
