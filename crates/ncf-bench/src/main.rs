@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ncf_core::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::control::{Control, Monitor, Session};
 use ncf_core::optim::parse_optimizer;
+use ncf_core::validation::leave_one_out;
 use ncf_core::train::{TrainConfig, evaluate_item_pop};
 use ncf_core::{GmfLayout, GmfParams};
 use ncf_gpu::{Backend, DevicePref};
@@ -73,21 +75,32 @@ fn run() -> ncf_core::Result<()> {
     println!("# backend: {adapter}; config {cfg:?}");
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
     let layout = GmfLayout::new(data.num_users, data.num_items, factors)?;
+    let validation = args.iter().any(|a| a == "--validation").then(|| num("--validation", "99")).transpose()?;
+    let (train, valid) = match validation {
+        Some(n) => {
+            let split = leave_one_out(&data, n as u32, cfg.seed)?;
+            (Arc::new(split.train), Some(split.validation))
+        }
+        None => (data.clone(), None),
+    };
     let t1 = Instant::now();
-    let mut trainer = backend.trainer(data.clone(), None, GmfParams::init(layout, cfg.seed), cfg)?;
+    let trainer = backend.trainer(train, valid, GmfParams::init(layout, cfg.seed), cfg)?;
+    let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
+    let mut session = Session::new(trainer, control, cfg.lr);
     println!("# trainer setup {:.2} s", t1.elapsed().as_secs_f64());
-    println!("| epoch | loss | HR@10 | NDCG@10 | seconds | samples/s |");
-    println!("|---:|---:|---:|---:|---:|---:|");
-    let (mut best, mut total) = ((0.0f64, 0.0f64, 0u32), 0.0f64);
+    println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut test_by_epoch = Vec::new();
+    let mut total = 0.0f64;
     for _ in 0..epochs {
-        let r = trainer.run_epoch(Some(10))?;
+        let o = session.run_epoch(Some(10))?;
+        let r = &o.report;
         let m = r.metrics.expect("test set present");
         total += r.seconds;
-        if m.hr > best.0 {
-            best = (m.hr, m.ndcg, r.epoch);
-        }
+        test_by_epoch.push((m.hr, m.ndcg));
+        let (vh, vn) = r.validation.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
         println!(
-            "| {} | {:.4} | {:.4} | {:.4} | {:.2} | {:.0} |",
+            "| {} | {:.4} | {:.4} | {:.4} | {vh} | {vn} | {:.2} | {:.0} |",
             r.epoch,
             r.loss,
             m.hr,
@@ -96,7 +109,12 @@ fn run() -> ncf_core::Result<()> {
             r.samples as f64 / r.seconds
         );
     }
-    println!("# best HR@10 {:.4} NDCG@10 {:.4} at epoch {}; mean {:.2} s/epoch", best.0, best.1, best.2, total / epochs.max(1) as f64);
+    let (best_test, bt) = test_by_epoch.iter().enumerate().fold((0, (0.0, 0.0)), |a, (e, &m)| if m.0 > a.1.0 { (e + 1, m) } else { a });
+    println!("# best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch", bt.0, bt.1, total / epochs.max(1) as f64);
+    if let Some(e) = session.best_epoch() {
+        let (h, n) = test_by_epoch[e as usize - 1];
+        println!("# validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
+    }
     Ok(())
 }
 
