@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod data;
+pub mod dense;
 pub mod error;
 pub mod gmf;
 pub mod metrics;

@@ -48,6 +48,8 @@ pub(crate) struct Pipelines {
     pub adam: wgpu::ComputePipeline,
     pub sgd: wgpu::ComputePipeline,
     pub rank_cases: wgpu::ComputePipeline,
+    pub gemm_layout: wgpu::BindGroupLayout,
+    pub gemm: wgpu::ComputePipeline,
 }
 
 pub struct GpuContext {
@@ -226,6 +228,11 @@ impl GpuContext {
         self.info.workgroup_size
     }
 
+    /// Side of the square workgroup of the `gemm` kernel.
+    pub fn tile(&self) -> u32 {
+        shaders::tile_for(self.info.workgroup_size)
+    }
+
     /// Workgroup grid for `threads` invocations, split into rows when it exceeds the
     /// per-dimension limit.
     pub(crate) fn grid(&self, threads: u32) -> (u32, u32) {
@@ -368,6 +375,8 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let gmf_src = shaders::compose(shaders::GMF, wg, Some((mode, &["grads", "step_loss"])));
     let optim_src = shaders::compose(shaders::OPTIM, wg, Some((mode, &["grads"])));
     let metrics_src = shaders::compose(shaders::METRICS, wg, None);
+    let dense_src = shaders::compose(shaders::DENSE, wg, None);
+    let gemm_layout = layout(device, "ncf gemm layout", &[(0, u), (1, ro), (2, ro), (3, rw), (4, ro), (5, ro)]);
     Pipelines {
         sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
         forward_backward: pipeline(device, "ncf gmf forward_backward", &gmf_src, "forward_backward", &gmf_layout),
@@ -375,6 +384,8 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
         adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
         sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
         rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),
+        gemm: pipeline(device, "ncf dense gemm", &dense_src, "gemm", &gemm_layout),
+        gemm_layout,
         sampling_layout,
         gmf_layout,
         predict_layout,

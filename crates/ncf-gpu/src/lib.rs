@@ -3,6 +3,7 @@
 //! backward, optimizer and evaluation work in WGSL kernels (`src/shaders/`).
 
 pub mod context;
+pub mod dense;
 pub mod device;
 pub mod eval;
 mod records;

@@ -6,6 +6,7 @@ pub const SAMPLING: &str = include_str!("shaders/sampling.wgsl");
 pub const GMF: &str = include_str!("shaders/gmf.wgsl");
 pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
+pub const DENSE: &str = include_str!("shaders/dense.wgsl");
 
 /// How float atomics are done on this device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +53,22 @@ fn atomic_helpers(mode: AtomicMode, buffers: &[&str]) -> String {
 }
 
 /// Full source of a module: workgroup size, shared code, atomic helpers, the family.
+/// `TILE` (the side of a square workgroup in `dense.wgsl`) is chosen so `TILE²` fits `wg`.
 pub fn compose(family: &str, wg: u32, atomics: Option<(AtomicMode, &[&str])>) -> String {
-    let mut s = format!("const WG: u32 = {wg}u;\n");
+    let mut s = format!("const WG: u32 = {wg}u;\nconst TILE: u32 = {}u;\n", tile_for(wg));
     s.push_str(COMMON);
     if let Some((mode, buffers)) = atomics {
         s.push_str(&atomic_helpers(mode, buffers));
     }
     s.push_str(family);
     s
+}
+
+/// Side of the square `gemm` workgroup: 16 (256 invocations) where allowed, else smaller.
+pub fn tile_for(wg: u32) -> u32 {
+    let mut t = 16;
+    while t * t > wg && t > 1 {
+        t /= 2;
+    }
+    t
 }

@@ -269,3 +269,55 @@ fn epoch_spanning_several_submits_matches_cpu() {
     assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss gpu {} cpu {}", g.loss, k.loss);
     assert_close("weights after a multi-submit epoch", &gpu.params().data, &cpu.params().data, 1e-3, 1e-5);
 }
+
+fn random_vec(rng: &mut Xoshiro256PlusPlus, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+}
+
+/// Dense layers (the MLP tower's kernel) on shapes that cross the 16×16 tile edges.
+#[test]
+fn dense_forward_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let ctx = shared();
+    for (rows, inputs, outputs) in [(37usize, 70usize, 33usize), (256, 64, 32), (5, 16, 8), (1, 3, 1)] {
+        let x = random_vec(&mut rng, rows * inputs);
+        let w = random_vec(&mut rng, outputs * inputs);
+        let b = random_vec(&mut rng, outputs);
+        for relu in [false, true] {
+            let g = ncf_gpu::dense::dense_forward_gpu(&ctx, &x, rows, &w, &b, inputs, outputs, relu).unwrap();
+            let c = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu);
+            assert_close(&format!("dense forward {rows}x{inputs}->{outputs} relu={relu}"), &g, &c, RTOL, 1e-5);
+            if relu && rows * outputs >= 20 {
+                assert!(c.iter().any(|&v| v == 0.0) && c.iter().any(|&v| v > 0.0), "the ReLU must clip some outputs");
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_backward_matches_cpu() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let ctx = shared();
+    for (rows, inputs, outputs) in [(37usize, 70usize, 33usize), (300, 32, 16), (2, 5, 3)] {
+        let x = random_vec(&mut rng, rows * inputs);
+        let w = random_vec(&mut rng, outputs * inputs);
+        let b = random_vec(&mut rng, outputs);
+        let dy = random_vec(&mut rng, rows * outputs);
+        for relu in [false, true] {
+            let y = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu);
+            let (cdx, cdw, cdb) = ncf_core::dense::dense_backward(&x, &y, &dy, rows, &w, inputs, outputs, relu);
+            let (gdx, gdw, gdb) = ncf_gpu::dense::dense_backward_gpu(&ctx, &x, &y, &dy, rows, &w, inputs, outputs, relu, None).unwrap();
+            let what = format!("{rows}x{inputs}->{outputs} relu={relu}");
+            // Sums over up to 300 terms of O(1) values: absolute tolerance scales with them.
+            assert_close(&format!("dx {what}"), &gdx, &cdx, RTOL, 1e-4);
+            assert_close(&format!("dw {what}"), &gdw, &cdw, RTOL, 1e-4);
+            assert_close(&format!("db {what}"), &gdb, &cdb, RTOL, 1e-4);
+            // Accumulation adds onto existing gradients (shared weights across a batch).
+            let (w0, b0) = (random_vec(&mut rng, outputs * inputs), random_vec(&mut rng, outputs));
+            let (_, adw, adb) = ncf_gpu::dense::dense_backward_gpu(&ctx, &x, &y, &dy, rows, &w, inputs, outputs, relu, Some((&w0, &b0))).unwrap();
+            let sum = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x + y).collect::<Vec<f32>>();
+            assert_close(&format!("dw accumulated {what}"), &adw, &sum(&cdw, &w0), RTOL, 1e-4);
+            assert_close(&format!("db accumulated {what}"), &adb, &sum(&cdb, &b0), RTOL, 1e-4);
+        }
+    }
+}
