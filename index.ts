@@ -48,7 +48,7 @@ export type OptimizerName = 'adam' | 'sgd'
  * - `ERR_GPU`: the GPU device failed;
  * - `ERR_DIVERGED`: training produced a non-finite loss;
  * - `ERR_DISPOSED`: the model was disposed;
- * - `ERR_BUSY`: the same training session was asked to run two epochs at once.
+ * - `ERR_BUSY`: the model is already training (one `fit` at a time per model).
  */
 export class NcfError extends Error {
   /** Stable machine-readable code, e.g. `ERR_PARSE`. */

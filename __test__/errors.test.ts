@@ -111,6 +111,8 @@ test('bad model and fit options are ERR_INVALID_ARG naming the field', async (t)
   await rejectsWith(t, m.fit(data, { validation: 'kfold' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /validation: must be 'leave-one-out' or 'none'/)
   await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', monitor: 'auc' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /monitor: must be 'hr' or 'ndcg'/)
   await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', device: 'cpu' }), 'ERR_DATA', /at least 2 training interactions/)
+  // A fit that failed to start leaves the model free to train.
+  t.is((await m.fit(data, { epochs: 1, device: 'cpu' })).epochs.length, 1)
   const small = new GMF({ numUsers: 2, numItems: 10 })
   await rejectsWith(t, small.fit(data, { device: 'cpu' }), 'ERR_INVALID_ARG', /numUsers: the dataset has 3 users but the model was built for 2/)
 })
@@ -128,6 +130,17 @@ test('evaluate without a test set is ERR_DATA; k must be positive', async (t) =>
   const m = new GMF({ numUsers: 2, numItems: 4 })
   await rejectsWith(t, m.evaluate(data, { device: 'cpu' }), 'ERR_DATA', /no test set/)
   await rejectsWith(t, m.evaluate(data, { k: 0 }), 'ERR_INVALID_ARG', /k: must be a positive integer/)
+})
+
+test('a model trains one fit at a time', async (t) => {
+  const data = Dataset.synthetic({ numUsers: 60, numItems: 200, perUser: 6, seed: 2 })
+  const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems })
+  const first = m.fit(data, { epochs: 3, device: 'cpu' })
+  await rejectsWith(t, m.fit(data, { epochs: 1, device: 'cpu' }), 'ERR_BUSY', /already training/)
+  const h = await first
+  t.is(h.epochs.length, 3)
+  t.is(h.epochs[0].lr, 0.001, 'the learning rate is reported as given')
+  t.is((await m.fit(data, { epochs: 1, device: 'cpu' })).epochs.length, 1)
 })
 
 test('a disposed model fails with "Model is disposed"', async (t) => {

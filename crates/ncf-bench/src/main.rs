@@ -86,7 +86,7 @@ fn run() -> ncf_core::Result<()> {
     let t1 = Instant::now();
     let trainer = backend.trainer(train, valid, GmfParams::init(layout, cfg.seed), cfg)?;
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
-    let mut session = Session::new(trainer, control, cfg.lr);
+    let mut session = Session::new(trainer, control, cfg.lr as f64);
     println!("# trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -81,10 +81,10 @@ impl Control {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub report: EpochReport,
-    /// Learning rate this epoch trained with.
-    pub lr: f32,
+    /// Learning rate this epoch trained with (kept in f64 so the caller's value round-trips).
+    pub lr: f64,
     /// Learning rate of the next epoch (lower after a plateau).
-    pub next_lr: f32,
+    pub next_lr: f64,
     pub best_epoch: Option<u32>,
     pub stop: bool,
 }
@@ -93,7 +93,7 @@ pub struct Outcome {
 pub struct Session {
     trainer: Box<dyn Trainer>,
     control: Control,
-    lr: f32,
+    lr: f64,
     best: Option<(f64, u32, GmfParams)>,
     since_best: u32,
     plateau_best: f64,
@@ -101,7 +101,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(trainer: Box<dyn Trainer>, control: Control, lr: f32) -> Self {
+    pub fn new(trainer: Box<dyn Trainer>, control: Control, lr: f64) -> Self {
         Session { trainer, control, lr, best: None, since_best: 0, plateau_best: f64::NEG_INFINITY, plateau_bad: 0 }
     }
 
@@ -129,8 +129,8 @@ impl Session {
                     self.plateau_bad += 1;
                 }
                 if self.plateau_bad > p.patience {
-                    self.lr = (self.lr * p.factor).max(p.min_lr);
-                    self.trainer.set_lr(self.lr);
+                    self.lr = (self.lr * p.factor as f64).max(p.min_lr as f64);
+                    self.trainer.set_lr(self.lr as f32);
                     self.plateau_bad = 0;
                 }
             }
@@ -232,11 +232,12 @@ mod tests {
     fn plateau_lowers_the_rate_like_pytorch() {
         let plateau = PlateauConfig { factor: 0.5, patience: 1, min_lr: 0.2 };
         let mut s = session(&[0.5, 0.50001, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], Control { plateau: Some(plateau), ..PLAIN });
-        let lrs: Vec<(f32, f32)> = (0..9).map(|_| s.run_epoch(Some(10)).map(|o| (o.lr, o.next_lr)).unwrap()).collect();
+        let lrs: Vec<(f64, f64)> = (0..9).map(|_| s.run_epoch(Some(10)).map(|o| (o.lr, o.next_lr)).unwrap()).collect();
         // 0.50001 is below the 1e-4 relative threshold: bad epochs at 2 and 3 → drop after 3.
         // 0.6 improves (epoch 4); epochs 5 and 6 are bad → drop; 7, 8 → drop to the floor 0.2.
-        let next: Vec<f32> = lrs.iter().map(|x| x.1).collect();
-        assert_eq!(next, vec![1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2]);
+        let next: Vec<f64> = lrs.iter().map(|x| x.1).collect();
+        let expect = [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2];
+        assert!(next.iter().zip(expect).all(|(a, b)| (a - b).abs() < 1e-7), "{next:?}");
         assert_eq!(lrs[3].0, 0.5);
     }
 

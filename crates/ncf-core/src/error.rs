@@ -41,7 +41,7 @@ pub enum NcfError {
     #[error("Model is disposed")]
     Disposed,
     /// Another call is using the model right now.
-    #[error("the model is busy with another call (await the previous fit/evaluate first)")]
+    #[error("the model is already training; await the previous fit before starting another")]
     Busy,
 }
 

@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
@@ -85,11 +86,29 @@ fn current(state: &Shared) -> std::result::Result<GmfParams, NcfError> {
     state.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(NcfError::Disposed)
 }
 
+/// Held by the one training session a model may have at a time; dropping it (when the
+/// session finishes, or when creating it failed) frees the model for the next `fit`.
+struct TrainingLease(Arc<AtomicBool>);
+
+impl TrainingLease {
+    fn take(flag: &Arc<AtomicBool>) -> std::result::Result<Self, NcfError> {
+        flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).map_err(|_| NcfError::Busy)?;
+        Ok(TrainingLease(flag.clone()))
+    }
+}
+
+impl Drop for TrainingLease {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Native GMF model; wrapped by `GMF` in index.ts.
 #[napi]
 pub struct NativeGmf {
     layout: GmfLayout,
     state: Shared,
+    training: Arc<AtomicBool>,
 }
 
 #[napi]
@@ -103,7 +122,7 @@ impl NativeGmf {
         )
         .napi()?;
         let params = GmfParams::init(layout, to_u32("seed", seed)?);
-        Ok(NativeGmf { layout, state: Arc::new(Mutex::new(Some(params))) })
+        Ok(NativeGmf { layout, state: Arc::new(Mutex::new(Some(params))), training: Arc::new(AtomicBool::new(false)) })
     }
 
     #[napi(getter)]
@@ -163,6 +182,8 @@ impl NativeGmf {
         };
         control.validate(validation.is_some()).napi()?;
         let params = current(&self.state).napi()?;
+        let lease = TrainingLease::take(&self.training).napi()?;
+        let lr = opts.lr;
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
         Ok(Job::spawn(move || {
             let (train, valid) = match validation {
@@ -177,7 +198,7 @@ impl NativeGmf {
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),
-                session: Arc::new(Mutex::new(Some(Session::new(trainer, control, cfg.lr)))),
+                session: Arc::new(Mutex::new(Some((Session::new(trainer, control, lr), lease)))),
                 state,
             })
         }))
@@ -217,7 +238,7 @@ impl NativeGmf {
 pub struct NativeTrainer {
     backend: String,
     fallback: Option<String>,
-    session: Arc<Mutex<Option<Session>>>,
+    session: Arc<Mutex<Option<(Session, TrainingLease)>>>,
     state: Shared,
 }
 
@@ -246,7 +267,7 @@ impl NativeTrainer {
         let (session, state) = (self.session.clone(), self.state.clone());
         Ok(Job::spawn(move || {
             let mut guard = session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
-            let s = guard.as_mut().ok_or_else(closed)?;
+            let (s, _) = guard.as_mut().ok_or_else(closed)?;
             if state.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
                 return Err(to_napi(NcfError::Disposed));
             }
@@ -264,7 +285,7 @@ impl NativeTrainer {
                 ndcg: r.metrics.map(|m| m.ndcg),
                 valid_hr: r.validation.map(|m| m.hr),
                 valid_ndcg: r.validation.map(|m| m.ndcg),
-                lr: o.lr as f64,
+                lr: o.lr,
                 best_epoch: o.best_epoch,
                 stop: o.stop,
                 seconds: r.seconds,
@@ -278,7 +299,7 @@ impl NativeTrainer {
     #[napi]
     pub fn finish(&self) -> napi::Result<Option<u32>> {
         let mut guard = self.session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
-        let Some(s) = guard.take() else { return Ok(None) };
+        let Some((s, _lease)) = guard.take() else { return Ok(None) };
         if let Some(p) = self.state.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
             *p = s.final_params().clone();
         }
