@@ -147,7 +147,8 @@ impl GpuTrainer {
         self.ctx.queue.write_buffer(&self.step_ring, 0, &bytes);
     }
 
-    /// Records the steps whose records sit in the ring (`count` of them).
+    /// Records one forward/backward (and, when `optimize`, one optimizer) dispatch per record;
+    /// record `k` sits at ring slot `k`.
     fn encode_steps(&self, pass: &mut wgpu::ComputePass<'_>, records: &[StepRecord], optimize: bool) {
         let stride = self.ctx.step_stride() as u32;
         let p = &self.ctx.pipelines;
