@@ -299,8 +299,8 @@ export class Dataset {
   }
 }
 
-/** Options of {@link GMF}. */
-export interface GMFOptions {
+/** Options of {@link GMF} and {@link MF}. */
+export interface ModelOptions {
   numUsers: number
   numItems: number
   /** Predictive factors (embedding size). Default 8, as in the paper's smallest setting. */
@@ -308,6 +308,11 @@ export interface GMFOptions {
   /** Seed of the N(0, 0.01) embedding initialisation. Default 0. */
   seed?: number
 }
+
+/** Options of {@link GMF}. */
+export type GMFOptions = ModelOptions
+/** Options of {@link MF}. */
+export type MFOptions = ModelOptions
 
 /** One epoch of training. */
 export interface EpochStats {
@@ -339,7 +344,7 @@ export interface PlateauOptions {
   minLr?: number
 }
 
-/** Options of {@link GMF.fit}. */
+/** Options of {@link FactorizationModel.fit}. */
 export interface FitOptions {
   /** Default 20. */
   epochs?: number
@@ -387,7 +392,7 @@ export interface FitOptions {
   onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
 }
 
-/** What {@link GMF.fit} returns. */
+/** What {@link FactorizationModel.fit} returns. */
 export interface History {
   /** The backend that trained: `'gpu'` or `'cpu'`. */
   backend: 'gpu' | 'cpu'
@@ -398,7 +403,7 @@ export interface History {
   stoppedEarly: boolean
 }
 
-/** Options of {@link GMF.evaluate}. */
+/** Options of {@link FactorizationModel.evaluate}. */
 export interface EvaluateOptions {
   /** Cut-off K of HR@K and NDCG@K. Default 10. */
   k?: number
@@ -419,29 +424,20 @@ export interface Metrics {
 }
 
 /**
- * Generalized Matrix Factorization (He et al. §3.2): ŷ = σ(hᵀ(p_u ⊙ q_i) + b), trained with
- * binary cross-entropy on sampled negatives.
- *
- * @example
- * ```ts
- * const data = Dataset.synthetic({ seed: 1 })
- * const gmf = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16 })
- * const { epochs } = await gmf.fit(data, { epochs: 5, lr: 0.005 })
- * console.log(epochs.at(-1))
- * gmf.dispose()
- * ```
+ * What every model scored from one user row and one item row shares: training with sampled
+ * negatives, evaluation, weights and disposal. Use {@link GMF} or {@link MF}.
  */
-export class GMF {
-  readonly #native: Native.NativeGmf
+export abstract class FactorizationModel {
+  readonly #native: Native.NativeModel
 
-  constructor(options: GMFOptions) {
+  protected constructor(kind: 'gmf' | 'mf', options: ModelOptions) {
     if (!options || typeof options !== 'object') throw invalid('options', 'expected { numUsers, numItems, factors? }')
     const nu = positiveInt('numUsers', options.numUsers)
     const ni = positiveInt('numItems', options.numItems)
     const f = positiveInt('factors', options.factors ?? 8)
     const seed = options.seed ?? 0
     if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-    this.#native = callSync(() => new native.NativeGmf(nu, ni, f, seed))
+    this.#native = callSync(() => new native.NativeModel(kind, nu, ni, f, seed))
   }
 
   get numUsers(): number {
@@ -453,13 +449,14 @@ export class GMF {
   get factors(): number {
     return this.#native.factors
   }
-  /** True after {@link GMF.dispose}. */
+  /** True after {@link FactorizationModel.dispose}. */
   get disposed(): boolean {
     return this.#native.disposed
   }
 
   /**
-   * A copy of the weights in the flat layout `[P (numUsers×factors) | Q (numItems×factors) | h | b]`.
+   * A copy of the weights in the flat layout: GMF `[P (numUsers×factors) | Q (numItems×factors) | h | b]`,
+   * MF `[P | Q | b_user (numUsers) | b_item (numItems) | b]`.
    */
   weights(): Float32Array {
     return callSync(() => this.#native.weights())
@@ -551,5 +548,42 @@ export class GMF {
   /** Frees the weights. Every later call fails with `ERR_DISPOSED` ("Model is disposed"). */
   dispose(): void {
     this.#native.dispose()
+  }
+}
+
+/**
+ * Generalized Matrix Factorization (He et al. §3.2): ŷ = σ(hᵀ(p_u ⊙ q_i) + b), trained with
+ * binary cross-entropy on sampled negatives.
+ *
+ * @example
+ * ```ts
+ * const data = Dataset.synthetic({ seed: 1 })
+ * const gmf = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16 })
+ * const { epochs } = await gmf.fit(data, { epochs: 5 })
+ * console.log(epochs.at(-1))
+ * gmf.dispose()
+ * ```
+ */
+export class GMF extends FactorizationModel {
+  constructor(options: GMFOptions) {
+    super('gmf', options)
+  }
+}
+
+/**
+ * Dot-product matrix factorization with biases, the baseline of Rendle et al. (RecSys'20,
+ * "Neural Collaborative Filtering vs. Matrix Factorization Revisited"):
+ * ŷ = σ(p_u · q_i + b_u + b_i + b), trained like GMF (logistic loss on sampled negatives; add
+ * `weightDecay` for the L2 penalty).
+ *
+ * @example
+ * ```ts
+ * const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 64 })
+ * await mf.fit(data, { epochs: 10, weightDecay: 1e-6 })
+ * ```
+ */
+export class MF extends FactorizationModel {
+  constructor(options: MFOptions) {
+    super('mf', options)
   }
 }

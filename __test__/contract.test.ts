@@ -1,14 +1,15 @@
-// One contract suite per model × backend: every backend must train, evaluate and behave the
-// same through the public API.
+// One contract suite per model (GMF, MF) × backend (cpu, gpu): every model and backend must
+// train, evaluate and behave the same through the public API.
 import test from 'ava'
-import { Dataset, GMF, gpuInfo, type Device, type FitOptions } from '../index.ts'
+import { Dataset, GMF, MF, gpuInfo, type Device, type FitOptions } from '../index.ts'
 import { randomHr, rejectsWith } from './helpers.ts'
 
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
 
+for (const [name, Model] of [['GMF', GMF], ['MF', MF]] as const) {
 for (const device of ['cpu', 'gpu'] as Device[]) {
-  test(`GMF × ${device}: trains, beats a random ranker, and evaluate agrees with the history`, async (t) => {
-    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 12, seed: 5 })
+  test(`${name} × ${device}: trains, beats a random ranker, and evaluate agrees with the history`, async (t) => {
+    const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 12, seed: 5 })
     const before = m.weights()
     const seen: number[] = []
     const h = await m.fit(data, { epochs: 4, lr: 0.005, seed: 9, device, onEpoch: (e) => void seen.push(e.epoch) })
@@ -30,7 +31,8 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.true(Math.abs(ev.hr - last.hr!) < 1e-9)
     t.true(Math.abs(ev.ndcg - last.ndcg!) < 1e-6)
     const w = m.weights()
-    t.is(w.length, (data.numUsers + data.numItems) * 12 + 12 + 1)
+    const head = name === 'GMF' ? 12 + 1 : data.numUsers + data.numItems + 1
+    t.is(w.length, (data.numUsers + data.numItems) * 12 + head)
     t.true(w.every(Number.isFinite))
     t.notDeepEqual(w, before)
     const ev1 = await m.evaluate(data, { k: 1, device })
@@ -38,9 +40,9 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     m.dispose()
   })
 
-  test(`GMF × ${device}: a seed repeats the run; onEpoch can stop early`, async (t) => {
+  test(`${name} × ${device}: a seed repeats the run; onEpoch can stop early`, async (t) => {
     const run = async (stopAt?: number) => {
-      const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
+      const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
       const h = await m.fit(data, { epochs: 3, lr: 0.01, seed: 4, device, onEpoch: (e) => (stopAt && e.epoch >= stopAt ? false : undefined) })
       return { h, w: m.weights() }
     }
@@ -53,8 +55,8 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.is(c.h.epochs.length, 2)
   })
 
-  test(`GMF × ${device}: validation chooses the epoch and its weights are kept`, async (t) => {
-    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
+  test(`${name} × ${device}: validation chooses the epoch and its weights are kept`, async (t) => {
+    const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
     const snapshots: Float32Array[] = []
     // lr 0.02 overfits this data after a few epochs, so the best epoch is not the last.
     const h = await m.fit(data, {
@@ -80,8 +82,8 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.is(h.epochs[0].samples, (data.numInteractions - data.numUsers) * 5)
   })
 
-  test(`GMF × ${device}: early stopping and ReduceLROnPlateau follow the validation metric`, async (t) => {
-    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
+  test(`${name} × ${device}: early stopping and ReduceLROnPlateau follow the validation metric`, async (t) => {
+    const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 5 })
     const h = await m.fit(data, {
       epochs: 30,
       lr: 0.02,
@@ -108,14 +110,15 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.true(h.epochs.at(-1)!.lr < 0.02)
   })
 
-  test(`GMF × ${device}: a diverging run is ERR_DIVERGED and keeps the last good weights`, async (t) => {
-    const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 3 })
+  test(`${name} × ${device}: a diverging run is ERR_DIVERGED and keeps the last good weights`, async (t) => {
+    const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 3 })
     const before = m.weights()
     await rejectsWith(t, m.fit(data, { epochs: 2, lr: 1e30, device }), 'ERR_DIVERGED', /mean loss of epoch 1 is NaN/)
     t.deepEqual(m.weights(), before)
     const ev = await m.evaluate(data, { device })
     t.true(Number.isFinite(ev.hr))
   })
+}
 }
 
 for (const opt of [
@@ -124,8 +127,9 @@ for (const opt of [
   { optimizer: 'sgd', lr: 0.5, momentum: 0.9, weightDecay: 1e-5 },
 ] as FitOptions[]) {
   test(`GPU and CPU backends agree epoch by epoch on identical samples: ${JSON.stringify(opt)}`, async (t) => {
+    for (const Model of [GMF, MF]) {
     const fit = async (device: Device) => {
-      const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 11 })
+      const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 11 })
       return (await m.fit(data, { epochs: 2, seed: 12, device, ...opt })).epochs
     }
     const [g, c] = [await fit('gpu'), await fit('cpu')]
@@ -134,6 +138,7 @@ for (const opt of [
       t.true(Math.abs(g[i].hr! - c[i].hr!) <= 2 / data.numTestCases, `hr ${g[i].hr} vs ${c[i].hr}`)
     }
     t.true(g[1].loss < g[0].loss)
+    }
   })
 }
 

@@ -18,9 +18,9 @@ test('npm/linux-x64-gnu holds the addon and it loads', (t) => {
   t.deepEqual(pkg.os, ['linux'])
   t.true(existsSync(join(dir, pkg.main)), 'run npm run build:native to stage the addon')
   const addon = require(join(dir, pkg.main))
-  t.is(typeof addon.NativeGmf, 'function')
+  t.is(typeof addon.NativeModel, 'function')
   t.is(typeof addon.gpuInfo, 'function')
-  const m = new addon.NativeGmf(3, 4, 2, 0)
+  const m = new addon.NativeModel('gmf', 3, 4, 2, 0)
   t.is(m.weights().length, (3 + 4) * 2 + 2 + 1)
 })
 

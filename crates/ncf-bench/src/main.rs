@@ -1,19 +1,19 @@
-//! `ncf-bench`: GMF on an NCF split (e.g. ../shared/data/ml-1m/ncf), printing HR/NDCG and
+//! `ncf-bench`: GMF or MF on an NCF split (e.g. ../shared/data/ml-1m/ncf), printing HR/NDCG and
 //! seconds per epoch as a Markdown table. Built here and carried to the GPU machine.
 //!
-//! ncf-bench --data DIR --name ml-1m [--device gpu|cpu] [--factors 8] [--epochs 20]
+//! ncf-bench --data DIR --name ml-1m [--model gmf|mf] [--device gpu|cpu] [--factors 8] [--epochs 20]
 //!           [--batch 256] [--negatives 4] [--lr 0.001] [--optimizer adam|sgd] [--seed 0]
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::control::{Control, Monitor, Session};
+use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::optim::parse_optimizer;
-use ncf_core::validation::leave_one_out;
 use ncf_core::train::{TrainConfig, evaluate_item_pop};
-use ncf_core::{GmfLayout, GmfParams};
+use ncf_core::validation::leave_one_out;
+use ncf_core::{Layout, ModelKind, Params};
 use ncf_gpu::{Backend, DevicePref};
 
 fn main() {
@@ -26,7 +26,11 @@ fn main() {
 fn run() -> ncf_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |flag: &str, default: &str| -> String {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
     };
     let num = |flag: &str, default: &str| -> ncf_core::Result<f64> {
         get(flag, default).parse::<f64>().map_err(|_| ncf_core::NcfError::invalid(flag, "must be a number"))
@@ -66,7 +70,8 @@ fn run() -> ncf_core::Result<()> {
     };
     let pop = evaluate_item_pop(&data, 10)?;
     println!(
-        "# GMF f{factors} on {name}: {} users, {} items, {} train, {} test cases; load {load_s:.2} s",
+        "# {} f{factors} on {name}: {} users, {} items, {} train, {} test cases; load {load_s:.2} s",
+        get("--model", "gmf").to_uppercase(),
         data.num_users,
         data.num_items,
         data.num_interactions(),
@@ -74,7 +79,12 @@ fn run() -> ncf_core::Result<()> {
     );
     println!("# backend: {adapter}; config {cfg:?}");
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
-    let layout = GmfLayout::new(data.num_users, data.num_items, factors)?;
+    let kind = match get("--model", "gmf").as_str() {
+        "gmf" => ModelKind::Gmf,
+        "mf" => ModelKind::Mf,
+        other => return Err(ncf_core::NcfError::invalid("--model", format!("must be gmf or mf, got {other}"))),
+    };
+    let layout = Layout::new(kind, data.num_users, data.num_items, factors)?;
     let validation = args.iter().any(|a| a == "--validation").then(|| num("--validation", "99")).transpose()?;
     let (train, valid) = match validation {
         Some(n) => {
@@ -84,7 +94,7 @@ fn run() -> ncf_core::Result<()> {
         None => (data.clone(), None),
     };
     let t1 = Instant::now();
-    let trainer = backend.trainer(train, valid, GmfParams::init(layout, cfg.seed), cfg)?;
+    let trainer = backend.trainer(train, valid, Params::init(layout, cfg.seed), cfg)?;
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
     let mut session = Session::new(trainer, control, cfg.lr as f64);
     println!("# trainer setup {:.2} s", t1.elapsed().as_secs_f64());
@@ -98,7 +108,8 @@ fn run() -> ncf_core::Result<()> {
         let m = r.metrics.expect("test set present");
         total += r.seconds;
         test_by_epoch.push((m.hr, m.ndcg));
-        let (vh, vn) = r.validation.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
+        let (vh, vn) =
+            r.validation.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
         println!(
             "| {} | {:.4} | {:.4} | {:.4} | {vh} | {vn} | {:.2} | {:.0} |",
             r.epoch,
@@ -109,8 +120,14 @@ fn run() -> ncf_core::Result<()> {
             r.samples as f64 / r.seconds
         );
     }
-    let (best_test, bt) = test_by_epoch.iter().enumerate().fold((0, (0.0, 0.0)), |a, (e, &m)| if m.0 > a.1.0 { (e + 1, m) } else { a });
-    println!("# best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch", bt.0, bt.1, total / epochs.max(1) as f64);
+    let (best_test, bt) =
+        test_by_epoch.iter().enumerate().fold((0, (0.0, 0.0)), |a, (e, &m)| if m.0 > a.1.0 { (e + 1, m) } else { a });
+    println!(
+        "# best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch",
+        bt.0,
+        bt.1,
+        total / epochs.max(1) as f64
+    );
     if let Some(e) = session.best_epoch() {
         let (h, n) = test_by_epoch[e as usize - 1];
         println!("# validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");

@@ -3,8 +3,8 @@
 //! backend's [`Trainer`], so both backends are controlled identically.
 
 use crate::error::{NcfError, Result};
-use crate::gmf::GmfParams;
 use crate::metrics::RankMetrics;
+use crate::model::Params;
 use crate::train::{EpochReport, Trainer};
 
 /// Validation metric that selects epochs.
@@ -52,7 +52,10 @@ impl Control {
     pub fn validate(&self, has_validation: bool) -> Result<()> {
         if let Some(p) = self.plateau {
             if !(p.factor > 0.0 && p.factor < 1.0) {
-                return Err(NcfError::invalid("reduceLrOnPlateau.factor", format!("must be in (0, 1), got {}", p.factor)));
+                return Err(NcfError::invalid(
+                    "reduceLrOnPlateau.factor",
+                    format!("must be in (0, 1), got {}", p.factor),
+                ));
             }
             if !(p.min_lr.is_finite() && p.min_lr >= 0.0) {
                 return Err(NcfError::invalid("reduceLrOnPlateau.minLr", format!("must be >= 0, got {}", p.min_lr)));
@@ -94,7 +97,7 @@ pub struct Session {
     trainer: Box<dyn Trainer>,
     control: Control,
     lr: f64,
-    best: Option<(f64, u32, GmfParams)>,
+    best: Option<(f64, u32, Params)>,
     since_best: u32,
     plateau_best: f64,
     plateau_bad: u32,
@@ -142,14 +145,14 @@ impl Session {
     }
 
     /// Weights to keep: the best validation epoch's when restoring, else the last epoch's.
-    pub fn final_params(&self) -> &GmfParams {
+    pub fn final_params(&self) -> &Params {
         match (&self.best, self.control.restore_best) {
             (Some((_, _, p)), true) => p,
             _ => self.trainer.params(),
         }
     }
 
-    pub fn params(&self) -> &GmfParams {
+    pub fn params(&self) -> &Params {
         self.trainer.params()
     }
 
@@ -161,14 +164,14 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gmf::GmfLayout;
+    use crate::model::{Layout, ModelKind};
 
     /// A trainer that replays scripted validation HRs and records the learning rates it is given.
     struct Scripted {
         hrs: Vec<f64>,
         epoch: u32,
         lrs: Vec<f32>,
-        params: GmfParams,
+        params: Params,
     }
 
     impl Trainer for Scripted {
@@ -192,13 +195,13 @@ mod tests {
         fn set_lr(&mut self, lr: f32) {
             self.lrs.push(lr);
         }
-        fn params(&self) -> &GmfParams {
+        fn params(&self) -> &Params {
             &self.params
         }
     }
 
     fn session(hrs: &[f64], control: Control) -> Session {
-        let params = GmfParams::init(GmfLayout::new(1, 1, 1).unwrap(), 0);
+        let params = Params::init(Layout::new(ModelKind::Gmf, 1, 1, 1).unwrap(), 0);
         Session::new(Box::new(Scripted { hrs: hrs.to_vec(), epoch: 0, lrs: Vec::new(), params }), control, 1.0)
     }
 
@@ -231,7 +234,8 @@ mod tests {
     #[test]
     fn plateau_lowers_the_rate_like_pytorch() {
         let plateau = PlateauConfig { factor: 0.5, patience: 1, min_lr: 0.2 };
-        let mut s = session(&[0.5, 0.50001, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], Control { plateau: Some(plateau), ..PLAIN });
+        let mut s =
+            session(&[0.5, 0.50001, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], Control { plateau: Some(plateau), ..PLAIN });
         let lrs: Vec<(f64, f64)> = (0..9).map(|_| s.run_epoch(Some(10)).map(|o| (o.lr, o.next_lr)).unwrap()).collect();
         // 0.50001 is below the 1e-4 relative threshold: bad epochs at 2 and 3 → drop after 3.
         // 0.6 improves (epoch 4); epochs 5 and 6 are bad → drop; 7, 8 → drop to the floor 0.2.

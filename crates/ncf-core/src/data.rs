@@ -16,7 +16,12 @@ impl Csr {
     /// Builds rows from unsorted `(user, item)` pairs; returns the matrix, the timestamps in
     /// CSR order (when given), and the number of duplicate pairs dropped. A duplicate keeps its
     /// latest timestamp.
-    pub fn from_pairs(num_users: u32, users: &[u32], items: &[u32], timestamps: Option<&[i64]>) -> (Csr, Option<Vec<i64>>, usize) {
+    pub fn from_pairs(
+        num_users: u32,
+        users: &[u32],
+        items: &[u32],
+        timestamps: Option<&[i64]>,
+    ) -> (Csr, Option<Vec<i64>>, usize) {
         let mut start = vec![0u32; num_users as usize + 1];
         for &u in users {
             start[u as usize + 1] += 1;
@@ -180,9 +185,8 @@ impl Dataset {
             v.iter()
                 .enumerate()
                 .map(|(k, &x)| {
-                    u32::try_from(x).map_err(|_| {
-                        NcfError::invalid(format!("{field}[{k}]"), format!("id {x} is negative"))
-                    })
+                    u32::try_from(x)
+                        .map_err(|_| NcfError::invalid(format!("{field}[{k}]"), format!("id {x} is negative")))
                 })
                 .collect()
         };

@@ -3,7 +3,15 @@
 //! oracle of `ncf-gpu`'s `dense.wgsl`; the MLP and NeuMF models build on it.
 
 /// `y[b, o] = act(Σ_k x[b, k] · w[o, k] + bias[o])` for a batch of `rows` inputs.
-pub fn dense_forward(x: &[f32], rows: usize, w: &[f32], bias: &[f32], inputs: usize, outputs: usize, relu: bool) -> Vec<f32> {
+pub fn dense_forward(
+    x: &[f32],
+    rows: usize,
+    w: &[f32],
+    bias: &[f32],
+    inputs: usize,
+    outputs: usize,
+    relu: bool,
+) -> Vec<f32> {
     assert_eq!(x.len(), rows * inputs);
     assert_eq!(w.len(), outputs * inputs);
     assert_eq!(bias.len(), outputs);
@@ -80,7 +88,11 @@ mod tests {
             let check = |name: &str, analytic: &[f32], f: &dyn Fn(usize, f32) -> f64| {
                 for k in 0..analytic.len() {
                     let fd = (f(k, eps) - f(k, -eps)) / (2.0 * eps as f64);
-                    assert!((fd - analytic[k] as f64).abs() <= 2e-3 + 1e-2 * fd.abs(), "relu={relu} {name}[{k}]: {} vs {fd}", analytic[k]);
+                    assert!(
+                        (fd - analytic[k] as f64).abs() <= 2e-3 + 1e-2 * fd.abs(),
+                        "relu={relu} {name}[{k}]: {} vs {fd}",
+                        analytic[k]
+                    );
                 }
             };
             check("dx", &dx, &|k, e| {

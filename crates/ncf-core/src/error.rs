@@ -17,11 +17,7 @@ pub enum NcfError {
     },
     /// A line of an input file is malformed; `line` is 1-based.
     #[error("{path}:{line}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Parse { path: PathBuf, line: usize, message: String },
     /// An argument or an element of an input array is out of its domain.
     #[error("{field}: {message}")]
     InvalidArg { field: String, message: String },
@@ -63,10 +59,7 @@ impl NcfError {
 
     /// True when the caller's input is at fault (maps to `Status::InvalidArg`).
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            NcfError::Parse { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_)
-        )
+        matches!(self, NcfError::Parse { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_))
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -6,8 +6,8 @@ pub mod control;
 pub mod data;
 pub mod dense;
 pub mod error;
-pub mod gmf;
 pub mod metrics;
+pub mod model;
 pub mod ncf_files;
 pub mod optim;
 pub mod rng;
@@ -18,7 +18,7 @@ pub mod validation;
 
 pub use data::{Csr, Dataset, TestSet};
 pub use error::{NcfError, Result};
-pub use gmf::{GmfLayout, GmfParams};
 pub use metrics::RankMetrics;
+pub use model::{Layout, ModelKind, Params};
 pub use optim::{Optimizer, StepScalars};
 pub use train::{CpuTrainer, EpochReport, TrainConfig, Trainer};

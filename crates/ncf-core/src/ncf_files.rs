@@ -108,10 +108,9 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
     for_each_line(path, |no, line| {
         let mut cols = line.split('\t');
         let head = cols.next().unwrap_or("").trim();
-        let pair = head
-            .strip_prefix('(')
-            .and_then(|h| h.strip_suffix(')'))
-            .ok_or_else(|| parse_err(path, no, format!("expected '(user,item)' as the first column, found '{head}'")))?;
+        let pair = head.strip_prefix('(').and_then(|h| h.strip_suffix(')')).ok_or_else(|| {
+            parse_err(path, no, format!("expected '(user,item)' as the first column, found '{head}'"))
+        })?;
         let (u, i) = pair
             .split_once(',')
             .ok_or_else(|| parse_err(path, no, format!("expected '(user,item)', found '{head}'")))?;
@@ -128,11 +127,7 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
         match per_case {
             None => per_case = Some(n),
             Some(p) if p != n => {
-                return Err(parse_err(
-                    path,
-                    no,
-                    format!("has {} negatives but earlier lines have {}", n - 1, p - 1),
-                ));
+                return Err(parse_err(path, no, format!("has {} negatives but earlier lines have {}", n - 1, p - 1)));
             }
             _ => {}
         }

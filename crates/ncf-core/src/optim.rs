@@ -7,9 +7,17 @@ use crate::error::{NcfError, Result};
 /// (coupled, as in `torch.optim.Adam`/`SGD`, not AdamW's decoupled decay).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Optimizer {
-    Adam { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
+    Adam {
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        weight_decay: f32,
+    },
     /// SGD with optional heavy-ball momentum (`torch.optim.SGD`, dampening 0, no Nesterov).
-    Sgd { momentum: f32, weight_decay: f32 },
+    Sgd {
+        momentum: f32,
+        weight_decay: f32,
+    },
 }
 
 impl Optimizer {
@@ -110,7 +118,10 @@ pub fn parse_optimizer(name: &str, momentum: Option<f32>, weight_decay: f32) -> 
     let opt = match (name, momentum) {
         ("adam", None) => Optimizer::adam_with_decay(weight_decay),
         ("adam", Some(_)) => {
-            return Err(NcfError::invalid("momentum", "applies to optimizer 'sgd' only; Adam keeps its own moment estimates"));
+            return Err(NcfError::invalid(
+                "momentum",
+                "applies to optimizer 'sgd' only; Adam keeps its own moment estimates",
+            ));
         }
         ("sgd", m) => Optimizer::Sgd { momentum: m.unwrap_or(0.0), weight_decay },
         (other, _) => return Err(NcfError::invalid("optimizer", format!("must be 'adam' or 'sgd', got '{other}'"))),
@@ -184,7 +195,10 @@ mod tests {
         assert!(parse_optimizer("adam", Some(0.9), 0.0).unwrap_err().to_string().contains("momentum"));
         assert!(parse_optimizer("sgd", Some(1.0), 0.0).is_err());
         assert!(parse_optimizer("sgd", None, -1.0).unwrap_err().to_string().contains("weightDecay"));
-        assert_eq!(parse_optimizer("sgd", Some(0.9), 0.0).unwrap(), Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 });
+        assert_eq!(
+            parse_optimizer("sgd", Some(0.9), 0.0).unwrap(),
+            Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 }
+        );
         assert!(parse_optimizer("rmsprop", None, 0.0).is_err());
     }
 }

@@ -47,7 +47,8 @@ pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed as u64 ^ 0x5359_4e54);
     let normal = Normal::new(0.0f32, 1.0).expect("normal");
     let gumbel = Gumbel::new(0.0f32, 1.0).expect("gumbel");
-    let centers: Vec<[f32; DIM]> = (0..cfg.clusters).map(|_| std::array::from_fn(|_| normal.sample(&mut rng))).collect();
+    let centers: Vec<[f32; DIM]> =
+        (0..cfg.clusters).map(|_| std::array::from_fn(|_| normal.sample(&mut rng))).collect();
     let latent = |n: u32, rng: &mut Xoshiro256PlusPlus| -> Vec<[f32; DIM]> {
         (0..n)
             .map(|_| {

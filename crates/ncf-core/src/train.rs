@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
-use crate::gmf::GmfParams;
 use crate::metrics::{RankMetrics, hit_and_ndcg, rank_of_positive};
+use crate::model::Params;
 use crate::optim::{Optimizer, StepScalars, adam_update, sgd_update};
 use crate::sampling::{Samples, epoch_samples, samples_per_epoch};
 
@@ -93,7 +93,7 @@ pub trait Trainer: Send {
     /// Learning rate of the following steps (learning-rate schedules).
     fn set_lr(&mut self, lr: f32);
     /// Weights after the last completed epoch.
-    fn params(&self) -> &GmfParams;
+    fn params(&self) -> &Params;
 }
 
 /// Fails on a non-finite loss so that a diverged run never reports numbers.
@@ -112,7 +112,7 @@ pub struct CpuTrainer {
     data: Arc<Dataset>,
     validation: Option<TestSet>,
     cfg: TrainConfig,
-    params: GmfParams,
+    params: Params,
     grads: Vec<f32>,
     m: Vec<f32>,
     v: Vec<f32>,
@@ -125,7 +125,7 @@ pub struct CpuTrainer {
 const OPT_CHUNK: usize = 1 << 14;
 
 impl CpuTrainer {
-    pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+    pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
         cfg.validate()?;
         check_fits(&data, params.layout.num_users, params.layout.num_items)?;
         data.check_sampleable()?;
@@ -172,9 +172,10 @@ impl CpuTrainer {
         let g = self.grads.par_chunks_mut(OPT_CHUNK);
         match opt {
             Optimizer::Adam { .. } => {
-                p.zip(g).zip(self.m.par_chunks_mut(OPT_CHUNK)).zip(self.v.par_chunks_mut(OPT_CHUNK)).for_each(
-                    |(((p, g), m), v)| adam_update(p, g, m, v, opt, s),
-                );
+                p.zip(g)
+                    .zip(self.m.par_chunks_mut(OPT_CHUNK))
+                    .zip(self.v.par_chunks_mut(OPT_CHUNK))
+                    .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, opt, s));
             }
             Optimizer::Sgd { .. } => {
                 // The first moment buffer doubles as SGD's momentum buffer.
@@ -195,7 +196,7 @@ impl CpuTrainer {
         loss / samples.len() as f64
     }
 
-    pub fn params_mut(&mut self) -> &mut GmfParams {
+    pub fn params_mut(&mut self) -> &mut Params {
         &mut self.params
     }
 }
@@ -235,7 +236,7 @@ impl Trainer for CpuTrainer {
         self.cfg.lr = lr;
     }
 
-    fn params(&self) -> &GmfParams {
+    fn params(&self) -> &Params {
         &self.params
     }
 }
@@ -248,7 +249,7 @@ pub fn check_k(k: u32) -> Result<()> {
 }
 
 /// Checks that every test user and candidate exists in the model.
-pub fn check_test_fits(test: &TestSet, params: &GmfParams) -> Result<()> {
+pub fn check_test_fits(test: &TestSet, params: &Params) -> Result<()> {
     let l = params.layout;
     if let Some(c) = test.users.iter().position(|&u| u >= l.num_users) {
         return Err(NcfError::Data(format!(
@@ -272,7 +273,7 @@ pub fn check_test_fits(test: &TestSet, params: &GmfParams) -> Result<()> {
 
 /// HR@K / NDCG@K on the CPU, ranking by logits (the sigmoid is monotone, and logits do not
 /// saturate into false ties the way probabilities near 1.0 do in f32).
-pub fn evaluate_cpu(params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMetrics> {
+pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
     check_k(k)?;
     check_test_fits(test, params)?;
     let c = test.per_case as usize;
@@ -280,7 +281,8 @@ pub fn evaluate_cpu(params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMe
         .into_par_iter()
         .map(|case| {
             let u = test.users[case];
-            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c].iter().map(|&i| params.logit(u, i)).collect();
+            let scores: Vec<f32> =
+                test.candidates[case * c..(case + 1) * c].iter().map(|&i| params.logit(u, i)).collect();
             hit_and_ndcg(rank_of_positive(&scores), k)
         })
         .collect();

@@ -45,7 +45,9 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
         held[pick] = true;
         let row = data.train.row(u);
         let excluded = &test_pos[u as usize];
-        let available = data.num_items as u64 - row.len() as u64 - excluded.iter().filter(|&&i| !row_contains(row, i)).count() as u64;
+        let available = data.num_items as u64
+            - row.len() as u64
+            - excluded.iter().filter(|&&i| !row_contains(row, i)).count() as u64;
         if available < negatives as u64 {
             return Err(NcfError::Data(format!(
                 "user {u} has only {available} items left to sample {negatives} validation negatives from; lower validationNegatives"
@@ -71,7 +73,14 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
     let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
     let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
     let ts: Option<Vec<i64>> = data.train_timestamps.as_ref().map(|t| keep.iter().map(|&k| t[k]).collect());
-    let mut train = Dataset::from_pairs(&users, &items, ts.as_deref(), data.test.clone(), Some(data.num_users), Some(data.num_items))?;
+    let mut train = Dataset::from_pairs(
+        &users,
+        &items,
+        ts.as_deref(),
+        data.test.clone(),
+        Some(data.num_users),
+        Some(data.num_items),
+    )?;
     train.duplicates_removed = data.duplicates_removed;
     Ok(ValidationSplit { train, validation: valid })
 }

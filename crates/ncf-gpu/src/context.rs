@@ -43,8 +43,9 @@ pub(crate) struct Pipelines {
     pub optim_layout: wgpu::BindGroupLayout,
     pub metrics_layout: wgpu::BindGroupLayout,
     pub sample_epoch: wgpu::ComputePipeline,
-    pub forward_backward: wgpu::ComputePipeline,
-    pub predict: wgpu::ComputePipeline,
+    /// Per model kind (index `kind as usize`: GMF, MF).
+    pub forward_backward: [wgpu::ComputePipeline; 2],
+    pub predict: [wgpu::ComputePipeline; 2],
     pub adam: wgpu::ComputePipeline,
     pub sgd: wgpu::ComputePipeline,
     pub rank_cases: wgpu::ComputePipeline,
@@ -168,7 +169,9 @@ impl GpuContext {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .map_err(|e| NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name)))?;
+        .map_err(|e| {
+            NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name))
+        })?;
 
         // wgpu's default handler panics; record the error instead and fail the next sync point.
         let errors = Arc::new(Mutex::new(None::<String>));
@@ -259,7 +262,12 @@ impl GpuContext {
         Ok(())
     }
 
-    pub(crate) fn storage_init<T: bytemuck::Pod>(&self, label: &str, data: &[T], extra: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
+    pub(crate) fn storage_init<T: bytemuck::Pod>(
+        &self,
+        label: &str,
+        data: &[T],
+        extra: wgpu::BufferUsages,
+    ) -> Result<wgpu::Buffer> {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         self.check_storage(label, bytes.len() as u64)?;
         // wgpu rejects zero-sized bindings; keep at least one element.
@@ -310,7 +318,11 @@ impl GpuContext {
             .map(|&(b, buf)| wgpu::BindGroupEntry {
                 binding: b,
                 resource: if step_binding == Some(b) {
-                    wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: buf, offset: 0, size: NonZeroU64::new(STEP_BYTES) })
+                    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: buf,
+                        offset: 0,
+                        size: NonZeroU64::new(STEP_BYTES),
+                    })
                 } else {
                     buf.as_entire_binding()
                 },
@@ -320,7 +332,11 @@ impl GpuContext {
     }
 
     /// Copies buffers to host memory with one submit and one wait.
-    pub(crate) fn read_back(&self, encoder: wgpu::CommandEncoder, sources: &[(&wgpu::Buffer, u64)]) -> Result<Vec<Vec<u8>>> {
+    pub(crate) fn read_back(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        sources: &[(&wgpu::Buffer, u64)],
+    ) -> Result<Vec<Vec<u8>>> {
         let mut encoder = encoder;
         let staging: Vec<wgpu::Buffer> = sources
             .iter()
@@ -346,7 +362,10 @@ impl GpuContext {
         self.check_errors()?;
         let mut out = Vec::with_capacity(staging.len());
         for (s, (_, bytes)) in staging.iter().zip(sources) {
-            let view = s.slice(..).get_mapped_range().map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
+            let view = s
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
             out.push(view[..*bytes as usize].to_vec());
             drop(view);
             s.unmap();
@@ -365,22 +384,32 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let rw = Storage { read_only: false };
     let dynu = Uniform { dynamic: true };
     let u = Uniform { dynamic: false };
-    let sampling_layout = layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw)]);
-    let gmf_layout = layout(device, "ncf gmf layout", &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw)]);
-    let predict_layout = layout(device, "ncf gmf predict layout", &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw)]);
+    let sampling_layout =
+        layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw)]);
+    let gmf_layout =
+        layout(device, "ncf factorization layout", &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw)]);
+    let predict_layout =
+        layout(device, "ncf factorization predict layout", &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw)]);
     let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
     let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw)]);
 
-    let sampling_src = shaders::compose(shaders::SAMPLING, wg, None);
-    let gmf_src = shaders::compose(shaders::GMF, wg, Some((mode, &["grads", "step_loss"])));
-    let optim_src = shaders::compose(shaders::OPTIM, wg, Some((mode, &["grads"])));
-    let metrics_src = shaders::compose(shaders::METRICS, wg, None);
-    let dense_src = shaders::compose(shaders::DENSE, wg, None);
+    let sampling_src = shaders::compose(shaders::SAMPLING, wg, 0, None);
+    let model_src = |m: u32| shaders::compose(shaders::FACTORIZATION, wg, m, Some((mode, &["grads", "step_loss"])));
+    let (gmf_src, mf_src) = (model_src(0), model_src(1));
+    let optim_src = shaders::compose(shaders::OPTIM, wg, 0, Some((mode, &["grads"])));
+    let metrics_src = shaders::compose(shaders::METRICS, wg, 0, None);
+    let dense_src = shaders::compose(shaders::DENSE, wg, 0, None);
     let gemm_layout = layout(device, "ncf gemm layout", &[(0, u), (1, ro), (2, ro), (3, rw), (4, ro), (5, ro)]);
     Pipelines {
         sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
-        forward_backward: pipeline(device, "ncf gmf forward_backward", &gmf_src, "forward_backward", &gmf_layout),
-        predict: pipeline(device, "ncf gmf predict", &gmf_src, "predict", &predict_layout),
+        forward_backward: [
+            pipeline(device, "ncf gmf forward_backward", &gmf_src, "forward_backward", &gmf_layout),
+            pipeline(device, "ncf mf forward_backward", &mf_src, "forward_backward", &gmf_layout),
+        ],
+        predict: [
+            pipeline(device, "ncf gmf predict", &gmf_src, "predict", &predict_layout),
+            pipeline(device, "ncf mf predict", &mf_src, "predict", &predict_layout),
+        ],
         adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
         sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
         rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),

@@ -49,7 +49,10 @@ pub fn gemm_gpu(ctx: &GpuContext, rec: GemmRecord, inputs: GemmInputs<'_>) -> Re
     let (gx, gy) = (rec.n.div_ceil(tile), rec.m.div_ceil(tile));
     let max = ctx.info.max_compute_workgroups_per_dimension;
     if gx > max || gy > max {
-        return Err(NcfError::Data(format!("a {}×{} product exceeds this adapter's {max} workgroups per dimension", rec.m, rec.n)));
+        return Err(NcfError::Data(format!(
+            "a {}×{} product exceeds this adapter's {max} workgroups per dimension",
+            rec.m, rec.n
+        )));
     }
     let none = wgpu::BufferUsages::empty();
     let a = ctx.storage_init("ncf gemm A", inputs.a, none)?;
@@ -67,7 +70,8 @@ pub fn gemm_gpu(ctx: &GpuContext, rec: GemmRecord, inputs: GemmInputs<'_>) -> Re
     );
     let mut enc = ctx.encoder("ncf gemm");
     {
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf gemm"), timestamp_writes: None });
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf gemm"), timestamp_writes: None });
         pass.set_pipeline(&ctx.pipelines.gemm);
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups(gx, gy, 1);
@@ -131,13 +135,33 @@ pub fn dense_backward_gpu(
     // dw[o, i] = Σ_b dz[b, o] · x[b, i]
     let dw = gemm_gpu(
         ctx,
-        GemmRecord { m: o, n: i, k: r, flags: mask | accumulate, a_rs: 1, a_cs: o, b_rs: i, b_cs: 1, c_rs: i, ..Default::default() },
+        GemmRecord {
+            m: o,
+            n: i,
+            k: r,
+            flags: mask | accumulate,
+            a_rs: 1,
+            a_cs: o,
+            b_rs: i,
+            b_cs: 1,
+            c_rs: i,
+            ..Default::default()
+        },
         GemmInputs { a: dy, b: x, c: dw0, bias: &[0.0], mask: y },
     )?;
     // db[o] = Σ_b dz[b, o]
     let db = gemm_gpu(
         ctx,
-        GemmRecord { m: o, n: 1, k: r, flags: mask | accumulate | B_ONES, a_rs: 1, a_cs: o, c_rs: 1, ..Default::default() },
+        GemmRecord {
+            m: o,
+            n: 1,
+            k: r,
+            flags: mask | accumulate | B_ONES,
+            a_rs: 1,
+            a_cs: o,
+            c_rs: 1,
+            ..Default::default()
+        },
         GemmInputs { a: dy, b: &[0.0], c: db0, bias: &[0.0], mask: y },
     )?;
     Ok((dx, dw, db))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
-use ncf_core::{Dataset, GmfParams, RankMetrics, Result, TestSet};
+use ncf_core::{Dataset, Params, RankMetrics, Result, TestSet};
 
 use crate::{GpuContext, GpuTrainer, evaluate_gpu};
 
@@ -20,7 +20,9 @@ pub enum DevicePref {
 pub enum Backend {
     Gpu(Arc<GpuContext>),
     /// The CPU backend; `fallback` holds the reason when `'auto'` found no GPU.
-    Cpu { fallback: Option<String> },
+    Cpu {
+        fallback: Option<String>,
+    },
 }
 
 impl Backend {
@@ -53,7 +55,7 @@ impl Backend {
         &self,
         data: Arc<Dataset>,
         validation: Option<TestSet>,
-        params: GmfParams,
+        params: Params,
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
         Ok(match self {
@@ -62,7 +64,7 @@ impl Backend {
         })
     }
 
-    pub fn evaluate(&self, params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMetrics> {
+    pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
         match self {
             Backend::Gpu(ctx) => evaluate_gpu(ctx, params, test, k),
             Backend::Cpu { .. } => evaluate_cpu(params, test, k),

@@ -2,7 +2,7 @@
 
 use ncf_core::metrics::RankMetrics;
 use ncf_core::train::{check_k, check_test_fits};
-use ncf_core::{GmfLayout, GmfParams, NcfError, Result, TestSet};
+use ncf_core::{Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::records::StepRecord;
@@ -10,6 +10,7 @@ use crate::records::StepRecord;
 /// Logits of fixed pairs against a parameter buffer (the `predict` kernel).
 pub(crate) struct PairScores {
     pub n: u32,
+    kind: usize,
     pub scores: wgpu::Buffer,
     _users: wgpu::Buffer,
     _items: wgpu::Buffer,
@@ -18,7 +19,7 @@ pub(crate) struct PairScores {
 }
 
 impl PairScores {
-    pub fn new(ctx: &GpuContext, params: &wgpu::Buffer, layout: GmfLayout, users: &[u32], items: &[u32]) -> Result<Self> {
+    pub fn new(ctx: &GpuContext, params: &wgpu::Buffer, layout: Layout, users: &[u32], items: &[u32]) -> Result<Self> {
         let n = u32::try_from(users.len()).map_err(|_| NcfError::invalid("users", "too many pairs"))?;
         let users_buf = ctx.storage_init("ncf pair users", users, wgpu::BufferUsages::empty())?;
         let items_buf = ctx.storage_init("ncf pair items", items, wgpu::BufferUsages::empty())?;
@@ -32,12 +33,20 @@ impl PairScores {
             &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores)],
             Some(0),
         );
-        Ok(PairScores { n, scores, _users: users_buf, _items: items_buf, _uniform: uniform, bind })
+        Ok(PairScores {
+            n,
+            kind: layout.kind as usize,
+            scores,
+            _users: users_buf,
+            _items: items_buf,
+            _uniform: uniform,
+            bind,
+        })
     }
 
     pub fn encode(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
         let (x, y) = ctx.grid(self.n);
-        pass.set_pipeline(&ctx.pipelines.predict);
+        pass.set_pipeline(&ctx.pipelines.predict[self.kind]);
         pass.set_bind_group(0, &self.bind, &[0]);
         pass.dispatch_workgroups(x, y, 1);
     }
@@ -64,7 +73,7 @@ pub(crate) struct TestBuffers {
 }
 
 impl TestBuffers {
-    pub fn new(ctx: &GpuContext, test: &TestSet, params: &wgpu::Buffer, layout: GmfLayout) -> Result<Self> {
+    pub fn new(ctx: &GpuContext, test: &TestSet, params: &wgpu::Buffer, layout: Layout) -> Result<Self> {
         let c = test.per_case as usize;
         let users: Vec<u32> = (0..test.candidates.len()).map(|k| test.users[k / c]).collect();
         let pairs = PairScores::new(ctx, params, layout, &users, &test.candidates)?;
@@ -72,7 +81,12 @@ impl TestBuffers {
         let hits = ctx.storage_zeroed("ncf eval hits", n_cases as u64 * 4)?;
         let ndcgs = ctx.storage_zeroed("ncf eval ndcgs", n_cases as u64 * 4)?;
         let uniform = ctx.uniform("ncf eval uniform", 16);
-        let bind = ctx.bind_group("ncf rank bind group", &ctx.pipelines.metrics_layout, &[(0, &uniform), (1, &pairs.scores), (2, &hits), (3, &ndcgs)], None);
+        let bind = ctx.bind_group(
+            "ncf rank bind group",
+            &ctx.pipelines.metrics_layout,
+            &[(0, &uniform), (1, &pairs.scores), (2, &hits), (3, &ndcgs)],
+            None,
+        );
         Ok(TestBuffers { pairs, n_cases, per_case: test.per_case, uniform, hits, ndcgs, bind })
     }
 
@@ -80,7 +94,8 @@ impl TestBuffers {
     pub fn encode(&self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder, k: u32) {
         let rec = EvalRecord { n_cases: self.n_cases, per_case: self.per_case, k, _pad: 0 };
         ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&rec));
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf evaluate"), timestamp_writes: None });
+        let mut pass = encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf evaluate"), timestamp_writes: None });
         self.pairs.encode(ctx, &mut pass);
         let (x, y) = ctx.grid(self.n_cases);
         pass.set_pipeline(&ctx.pipelines.rank_cases);
@@ -98,7 +113,7 @@ impl TestBuffers {
 }
 
 /// HR@K / NDCG@K of `params` on `test`, computed on the GPU.
-pub fn evaluate_gpu(ctx: &GpuContext, params: &GmfParams, test: &TestSet, k: u32) -> Result<RankMetrics> {
+pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
     check_k(k)?;
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
@@ -109,17 +124,23 @@ pub fn evaluate_gpu(ctx: &GpuContext, params: &GmfParams, test: &TestSet, k: u32
     Ok(tb.metrics(k, &out[0], &out[1]))
 }
 
-/// GMF logits of `(users[t], items[t])` computed on the GPU.
-pub fn predict_gpu(ctx: &GpuContext, params: &GmfParams, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {
+/// Model logits of `(users[t], items[t])` computed on the GPU.
+pub fn predict_gpu(ctx: &GpuContext, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {
     let l = params.layout;
     if users.len() != items.len() {
         return Err(NcfError::invalid("items", format!("has {} entries but users has {}", items.len(), users.len())));
     }
     if let Some(k) = users.iter().position(|&u| u >= l.num_users) {
-        return Err(NcfError::invalid(format!("users[{k}]"), format!("id {} is not below numUsers = {}", users[k], l.num_users)));
+        return Err(NcfError::invalid(
+            format!("users[{k}]"),
+            format!("id {} is not below numUsers = {}", users[k], l.num_users),
+        ));
     }
     if let Some(k) = items.iter().position(|&i| i >= l.num_items) {
-        return Err(NcfError::invalid(format!("items[{k}]"), format!("id {} is not below numItems = {}", items[k], l.num_items)));
+        return Err(NcfError::invalid(
+            format!("items[{k}]"),
+            format!("id {} is not below numItems = {}", items[k], l.num_items),
+        ));
     }
     if users.is_empty() {
         return Ok(Vec::new());
@@ -128,7 +149,8 @@ pub fn predict_gpu(ctx: &GpuContext, params: &GmfParams, users: &[u32], items: &
     let pairs = PairScores::new(ctx, &pbuf, l, users, items)?;
     let mut enc = ctx.encoder("ncf predict");
     {
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf predict"), timestamp_writes: None });
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf predict"), timestamp_writes: None });
         pairs.encode(ctx, &mut pass);
     }
     let out = ctx.read_back(enc, &[(&pairs.scores, pairs.n as u64 * 4)])?;

@@ -1,7 +1,7 @@
 //! Host-side twins of the uniform records in the WGSL sources.
 
+use ncf_core::Layout;
 use ncf_core::optim::{Optimizer, StepScalars};
-use ncf_core::GmfLayout;
 
 /// Mirror of `struct Step` in common.wgsl (64 bytes).
 #[repr(C)]
@@ -12,9 +12,9 @@ pub(crate) struct StepRecord {
     pub step_slot: u32,
     pub factors: u32,
     pub item_offset: u32,
-    pub h_offset: u32,
+    pub head_offset: u32,
     pub n_params: u32,
-    pub _pad0: u32,
+    pub item_bias_offset: u32,
     pub step_size: f32,
     pub bc2_sqrt: f32,
     pub inv_batch: f32,
@@ -26,7 +26,14 @@ pub(crate) struct StepRecord {
 }
 
 impl StepRecord {
-    pub fn new(layout: GmfLayout, batch_start: u32, batch_len: u32, step_slot: u32, opt: Optimizer, s: StepScalars) -> Self {
+    pub fn new(
+        layout: Layout,
+        batch_start: u32,
+        batch_len: u32,
+        step_slot: u32,
+        opt: Optimizer,
+        s: StepScalars,
+    ) -> Self {
         let (beta1, beta2, eps, momentum) = match opt {
             Optimizer::Adam { beta1, beta2, eps, .. } => (beta1, beta2, eps, 0.0),
             Optimizer::Sgd { momentum, .. } => (0.0, 0.0, 0.0, momentum),
@@ -37,8 +44,9 @@ impl StepRecord {
             step_slot,
             factors: layout.factors,
             item_offset: layout.item_offset() as u32,
-            h_offset: layout.h_offset() as u32,
+            head_offset: layout.head_offset() as u32,
             n_params: layout.len() as u32,
+            item_bias_offset: layout.item_bias_offset() as u32,
             step_size: s.step_size,
             bc2_sqrt: s.bc2_sqrt,
             inv_batch: 1.0 / batch_len.max(1) as f32,
@@ -52,7 +60,7 @@ impl StepRecord {
     }
 
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
-    pub fn for_pairs(layout: GmfLayout, n: u32) -> Self {
+    pub fn for_pairs(layout: Layout, n: u32) -> Self {
         StepRecord::new(layout, 0, n, 0, Optimizer::sgd(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
     }
 }

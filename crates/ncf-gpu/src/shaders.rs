@@ -3,7 +3,7 @@
 
 pub const COMMON: &str = include_str!("shaders/common.wgsl");
 pub const SAMPLING: &str = include_str!("shaders/sampling.wgsl");
-pub const GMF: &str = include_str!("shaders/gmf.wgsl");
+pub const FACTORIZATION: &str = include_str!("shaders/factorization.wgsl");
 pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 pub const DENSE: &str = include_str!("shaders/dense.wgsl");
@@ -53,9 +53,10 @@ fn atomic_helpers(mode: AtomicMode, buffers: &[&str]) -> String {
 }
 
 /// Full source of a module: workgroup size, shared code, atomic helpers, the family.
-/// `TILE` (the side of a square workgroup in `dense.wgsl`) is chosen so `TILE²` fits `wg`.
-pub fn compose(family: &str, wg: u32, atomics: Option<(AtomicMode, &[&str])>) -> String {
-    let mut s = format!("const WG: u32 = {wg}u;\nconst TILE: u32 = {}u;\n", tile_for(wg));
+/// `TILE` (the side of a square workgroup in `dense.wgsl`) is chosen so `TILE²` fits `wg`;
+/// `model` is the `MODEL` constant of `factorization.wgsl` (0 GMF, 1 MF).
+pub fn compose(family: &str, wg: u32, model: u32, atomics: Option<(AtomicMode, &[&str])>) -> String {
+    let mut s = format!("const WG: u32 = {wg}u;\nconst TILE: u32 = {}u;\nconst MODEL: u32 = {model}u;\n", tile_for(wg));
     s.push_str(COMMON);
     if let Some((mode, buffers)) = atomics {
         s.push_str(&atomic_helpers(mode, buffers));

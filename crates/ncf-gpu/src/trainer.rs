@@ -11,7 +11,7 @@ use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
 use ncf_core::sampling::{Samples, samples_per_epoch};
 use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_fits, check_test_fits};
-use ncf_core::{Dataset, GmfLayout, GmfParams, NcfError, Result, TestSet};
+use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::eval::TestBuffers;
@@ -26,8 +26,8 @@ pub struct GpuTrainer {
     ctx: Arc<GpuContext>,
     data: Arc<Dataset>,
     cfg: TrainConfig,
-    layout: GmfLayout,
-    params_cpu: GmfParams,
+    layout: Layout,
+    params_cpu: Params,
     params: wgpu::Buffer,
     grads: wgpu::Buffer,
     _m: wgpu::Buffer,
@@ -51,7 +51,13 @@ pub struct GpuTrainer {
 }
 
 impl GpuTrainer {
-    pub fn new(ctx: Arc<GpuContext>, data: Arc<Dataset>, validation: Option<TestSet>, params: GmfParams, cfg: TrainConfig) -> Result<Self> {
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: Params,
+        cfg: TrainConfig,
+    ) -> Result<Self> {
         cfg.validate()?;
         let layout = params.layout;
         check_fits(&data, layout.num_users, layout.num_items)?;
@@ -77,7 +83,15 @@ impl GpuTrainer {
         let sampling_bg = ctx.bind_group(
             "ncf sampling bind group",
             &p.sampling_layout,
-            &[(0, &epoch_uniform), (1, &row_ptr), (2, &cols), (3, &pos_users), (4, &s_users), (5, &s_items), (6, &s_labels)],
+            &[
+                (0, &epoch_uniform),
+                (1, &row_ptr),
+                (2, &cols),
+                (3, &pos_users),
+                (4, &s_users),
+                (5, &s_items),
+                (6, &s_labels),
+            ],
             None,
         );
         let gmf_bg = ctx.bind_group(
@@ -160,7 +174,7 @@ impl GpuTrainer {
         for (k, r) in records.iter().enumerate() {
             let offset = k as u32 * stride;
             let (x, y) = self.ctx.grid(r.batch_len);
-            pass.set_pipeline(&p.forward_backward);
+            pass.set_pipeline(&p.forward_backward[self.layout.kind as usize]);
             pass.set_bind_group(0, &self.gmf_bg, &[offset]);
             pass.dispatch_workgroups(x, y, 1);
             if optimize {
@@ -195,7 +209,10 @@ impl GpuTrainer {
         let mut enc = self.ctx.encoder("ncf single batch");
         enc.clear_buffer(&self.step_loss, 0, None);
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf single batch"), timestamp_writes: None });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("ncf single batch"),
+                timestamp_writes: None,
+            });
             self.encode_steps(&mut pass, &[rec], optimize);
         }
         let what = if optimize { &self.params } else { &self.grads };
@@ -225,7 +242,8 @@ impl GpuTrainer {
     pub fn samples(&self) -> Result<Samples> {
         let bytes = self.n_samples as u64 * 4;
         let enc = self.ctx.encoder("ncf read samples");
-        let out = self.ctx.read_back(enc, &[(&self.s_users, bytes), (&self.s_items, bytes), (&self.s_labels, bytes)])?;
+        let out =
+            self.ctx.read_back(enc, &[(&self.s_users, bytes), (&self.s_items, bytes), (&self.s_labels, bytes)])?;
         Ok(Samples {
             users: bytemuck::cast_slice(&out[0]).to_vec(),
             items: bytemuck::cast_slice(&out[1]).to_vec(),
@@ -254,7 +272,10 @@ impl GpuTrainer {
             ..Default::default()
         };
         self.ctx.queue.write_buffer(&self.epoch_uniform, 0, bytemuck::bytes_of(&rec));
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf sample epoch"), timestamp_writes: None });
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("ncf sample epoch"),
+            timestamp_writes: None,
+        });
         let (x, y) = self.ctx.grid(self.n_samples);
         pass.set_pipeline(&self.ctx.pipelines.sample_epoch);
         pass.set_bind_group(0, &self.sampling_bg, &[]);
@@ -288,7 +309,10 @@ impl Trainer for GpuTrainer {
             // so reusing the ring per chunk is ordered by the queue.
             self.write_ring(&records);
             {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf train steps"), timestamp_writes: None });
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("ncf train steps"),
+                    timestamp_writes: None,
+                });
                 self.encode_steps(&mut pass, &records, true);
             }
             self.ctx.queue.submit([enc.finish()]);
@@ -311,7 +335,8 @@ impl Trainer for GpuTrainer {
             }
             None => Vec::new(),
         };
-        let mut sources = vec![(&self.step_loss, self.steps_per_epoch as u64 * 4), (&self.params, self.layout.len() as u64 * 4)];
+        let mut sources =
+            vec![(&self.step_loss, self.steps_per_epoch as u64 * 4), (&self.params, self.layout.len() as u64 * 4)];
         for t in &sets {
             sources.extend(t.sources());
         }
@@ -347,7 +372,7 @@ impl Trainer for GpuTrainer {
         self.cfg.lr = lr;
     }
 
-    fn params(&self) -> &GmfParams {
+    fn params(&self) -> &Params {
         &self.params_cpu
     }
 }

@@ -3,9 +3,9 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use ncf_core::Dataset;
 use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::synthetic::{SyntheticConfig, synthetic};
-use ncf_core::Dataset;
 
 use crate::errors::{IntoNapi, to_u32};
 use crate::job::Job;
@@ -54,11 +54,17 @@ impl NativeDataset {
     }
 
     #[napi]
-    pub fn from_arrays(users: Int32Array, items: Int32Array, num_users: Option<f64>, num_items: Option<f64>) -> napi::Result<NativeDataset> {
-        let check = |field: &str, v: Option<f64>| -> napi::Result<Option<i64>> {
-            Ok(opt_u32(field, v)?.map(|x| x as i64))
-        };
-        let d = Dataset::from_signed_arrays(&users, &items, check("numUsers", num_users)?, check("numItems", num_items)?).napi()?;
+    pub fn from_arrays(
+        users: Int32Array,
+        items: Int32Array,
+        num_users: Option<f64>,
+        num_items: Option<f64>,
+    ) -> napi::Result<NativeDataset> {
+        let check =
+            |field: &str, v: Option<f64>| -> napi::Result<Option<i64>> { Ok(opt_u32(field, v)?.map(|x| x as i64)) };
+        let d =
+            Dataset::from_signed_arrays(&users, &items, check("numUsers", num_users)?, check("numItems", num_items)?)
+                .napi()?;
         Ok(NativeDataset { inner: Arc::new(d) })
     }
 

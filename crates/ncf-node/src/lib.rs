@@ -8,4 +8,4 @@ mod job;
 mod model;
 
 pub use dataset::NativeDataset;
-pub use model::{NativeGmf, NativeTrainer};
+pub use model::{NativeModel, NativeTrainer};

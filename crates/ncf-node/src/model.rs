@@ -7,7 +7,7 @@ use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::optim::parse_optimizer;
 use ncf_core::train::TrainConfig;
 use ncf_core::validation::leave_one_out;
-use ncf_core::{GmfLayout, GmfParams, NcfError};
+use ncf_core::{Layout, ModelKind, NcfError, Params};
 use ncf_gpu::{Backend, DevicePref};
 
 use crate::dataset::NativeDataset;
@@ -29,6 +29,13 @@ impl From<Device> for DevicePref {
             Device::Cpu => DevicePref::Cpu,
         }
     }
+}
+
+/// The models `NativeModel` implements.
+#[napi(string_enum = "lowercase")]
+pub enum Kind {
+    Gmf,
+    Mf,
 }
 
 #[napi(object)]
@@ -80,9 +87,9 @@ pub struct NativeEpoch {
 }
 
 /// Weights shared by a model and its trainers; `None` once disposed.
-type Shared = Arc<Mutex<Option<GmfParams>>>;
+type Shared = Arc<Mutex<Option<Params>>>;
 
-fn current(state: &Shared) -> std::result::Result<GmfParams, NcfError> {
+fn current(state: &Shared) -> std::result::Result<Params, NcfError> {
     state.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(NcfError::Disposed)
 }
 
@@ -103,26 +110,35 @@ impl Drop for TrainingLease {
     }
 }
 
-/// Native GMF model; wrapped by `GMF` in index.ts.
+/// Native factorization model (GMF or MF); wrapped by `GMF` and `MF` in index.ts.
 #[napi]
-pub struct NativeGmf {
-    layout: GmfLayout,
+pub struct NativeModel {
+    layout: Layout,
     state: Shared,
     training: Arc<AtomicBool>,
 }
 
 #[napi]
-impl NativeGmf {
+impl NativeModel {
     #[napi(constructor)]
-    pub fn new(num_users: f64, num_items: f64, factors: f64, seed: f64) -> napi::Result<Self> {
-        let layout = GmfLayout::new(
+    pub fn new(kind: Kind, num_users: f64, num_items: f64, factors: f64, seed: f64) -> napi::Result<Self> {
+        let kind = match kind {
+            Kind::Gmf => ModelKind::Gmf,
+            Kind::Mf => ModelKind::Mf,
+        };
+        let layout = Layout::new(
+            kind,
             to_u32("numUsers", num_users)?,
             to_u32("numItems", num_items)?,
             to_u32("factors", factors)?,
         )
         .napi()?;
-        let params = GmfParams::init(layout, to_u32("seed", seed)?);
-        Ok(NativeGmf { layout, state: Arc::new(Mutex::new(Some(params))), training: Arc::new(AtomicBool::new(false)) })
+        let params = Params::init(layout, to_u32("seed", seed)?);
+        Ok(NativeModel {
+            layout,
+            state: Arc::new(Mutex::new(Some(params))),
+            training: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     #[napi(getter)]
@@ -142,7 +158,7 @@ impl NativeGmf {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).is_none()
     }
 
-    /// A copy of the flat weights `[P | Q | h | b]`.
+    /// A copy of the flat weights (GMF `[P | Q | h | b]`, MF `[P | Q | b_user | b_item | b]`).
     #[napi]
     pub fn weights(&self) -> napi::Result<Float32Array> {
         Ok(Float32Array::new(current(&self.state).napi()?.data))
@@ -150,11 +166,16 @@ impl NativeGmf {
 
     /// Starts a training session (resolving the device may create the GPU context).
     #[napi(ts_return_type = "Promise<NativeTrainer>")]
-    pub fn create_trainer(&self, data: &NativeDataset, opts: NativeTrainOptions) -> napi::Result<AsyncTask<Job<NativeTrainer>>> {
+    pub fn create_trainer(
+        &self,
+        data: &NativeDataset,
+        opts: NativeTrainOptions,
+    ) -> napi::Result<AsyncTask<Job<NativeTrainer>>> {
         let cfg = TrainConfig {
             batch_size: to_u32("batchSize", opts.batch_size)?,
             negatives: to_u32("negatives", opts.negatives)?,
-            optimizer: parse_optimizer(&opts.optimizer, opts.momentum.map(|m| m as f32), opts.weight_decay as f32).napi()?,
+            optimizer: parse_optimizer(&opts.optimizer, opts.momentum.map(|m| m as f32), opts.weight_decay as f32)
+                .napi()?,
             lr: opts.lr as f32,
             seed: to_u32("seed", opts.seed)?,
         };
@@ -163,7 +184,10 @@ impl NativeGmf {
             "none" => None,
             "leave-one-out" => Some(to_u32("validationNegatives", opts.validation_negatives)?),
             other => {
-                return Err(to_napi(NcfError::invalid("validation", format!("must be 'leave-one-out' or 'none', got '{other}'"))));
+                return Err(to_napi(NcfError::invalid(
+                    "validation",
+                    format!("must be 'leave-one-out' or 'none', got '{other}'"),
+                )));
             }
         };
         let plateau = match (opts.plateau_factor, opts.plateau_patience) {
@@ -205,14 +229,21 @@ impl NativeGmf {
     }
 
     #[napi(ts_return_type = "Promise<NativeMetrics>")]
-    pub fn evaluate(&self, data: &NativeDataset, k: f64, device: Device) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
+    pub fn evaluate(
+        &self,
+        data: &NativeDataset,
+        k: f64,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
         let k = to_u32("k", k)?;
         let params = current(&self.state).napi()?;
         let data = data.inner.clone();
         let pref = DevicePref::from(device);
         Ok(Job::spawn(move || {
             let test = data.test.as_ref().ok_or_else(|| {
-                to_napi(NcfError::Data("the dataset has no test set: load it with testNegative (or testRating + testNegative)".into()))
+                to_napi(NcfError::Data(
+                    "the dataset has no test set: load it with testNegative (or testRating + testNegative)".into(),
+                ))
             })?;
             let backend = Backend::resolve(pref).napi()?;
             let m = backend.evaluate(&params, test, k).napi()?;

@@ -9,9 +9,11 @@ struct Step {
     step_slot: u32,
     factors: u32,
     item_offset: u32,
-    h_offset: u32,
+    // GMF: h; MF: user biases.
+    head_offset: u32,
     n_params: u32,
-    _pad0: u32,
+    // MF: item biases.
+    item_bias_offset: u32,
     step_size: f32,
     bc2_sqrt: f32,
     inv_batch: f32,

@@ -1,0 +1,287 @@
+//! Models whose score is a function of one user row and one item row, trained with binary
+//! cross-entropy on sampled negatives (He et al., WWW'17, eq. 7):
+//!
+//! - **GMF** (§3.2, eq. 9–10): `z = hᵀ(p_u ⊙ q_i) + b`.
+//! - **MF**, the dot-product baseline of Rendle et al. (RecSys'20, "Neural Collaborative
+//!   Filtering vs. Matrix Factorization Revisited"): `z = p_u · q_i + b_u + b_i + b`.
+//!
+//! Parameters live in one flat `f32` vector: GMF `[P (U×F) | Q (I×F) | h (F) | b]`, MF
+//! `[P | Q | b_user (U) | b_item (I) | b]`. The GPU buffers use the same layout, so weights
+//! move between backends as one copy; the global bias is always the last value.
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::error::{NcfError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    Gmf,
+    Mf,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Gmf => "GMF",
+            ModelKind::Mf => "MF",
+        }
+    }
+}
+
+/// Offsets of the parameter blocks inside the flat vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub kind: ModelKind,
+    pub num_users: u32,
+    pub num_items: u32,
+    pub factors: u32,
+}
+
+impl Layout {
+    pub fn new(kind: ModelKind, num_users: u32, num_items: u32, factors: u32) -> Result<Self> {
+        if num_users == 0 {
+            return Err(NcfError::invalid("numUsers", "must be a positive integer"));
+        }
+        if num_items == 0 {
+            return Err(NcfError::invalid("numItems", "must be a positive integer"));
+        }
+        if factors == 0 || factors > 4096 {
+            return Err(NcfError::invalid("factors", format!("must be in 1..=4096, got {factors}")));
+        }
+        let layout = Layout { kind, num_users, num_items, factors };
+        let total = (num_users as u64 + num_items as u64) * factors as u64 + layout.head_len() as u64;
+        if total > (u32::MAX as u64) / 4 {
+            return Err(NcfError::invalid(
+                "factors",
+                format!("{num_users} users + {num_items} items × {factors} factors is too many parameters ({total})"),
+            ));
+        }
+        Ok(layout)
+    }
+    /// Parameters after the embeddings: GMF's `h` and `b`; MF's biases.
+    fn head_len(&self) -> usize {
+        match self.kind {
+            ModelKind::Gmf => self.factors as usize + 1,
+            ModelKind::Mf => self.num_users as usize + self.num_items as usize + 1,
+        }
+    }
+    pub fn user_offset(&self) -> usize {
+        0
+    }
+    pub fn item_offset(&self) -> usize {
+        self.num_users as usize * self.factors as usize
+    }
+    /// Start of the parameters after the embeddings: GMF's `h`, MF's user biases.
+    pub fn head_offset(&self) -> usize {
+        self.item_offset() + self.num_items as usize * self.factors as usize
+    }
+    /// MF's item biases (0 for GMF, which has none).
+    pub fn item_bias_offset(&self) -> usize {
+        match self.kind {
+            ModelKind::Gmf => 0,
+            ModelKind::Mf => self.head_offset() + self.num_users as usize,
+        }
+    }
+    /// The global bias `b`, always the last parameter.
+    pub fn b_offset(&self) -> usize {
+        self.len() - 1
+    }
+    pub fn len(&self) -> usize {
+        self.head_offset() + self.head_len()
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Model weights in the flat layout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    pub layout: Layout,
+    pub data: Vec<f32>,
+}
+
+impl Params {
+    /// Embeddings from N(0, 0.01) as in the NCF reference code. GMF's predict layer is
+    /// LeCun-uniform U(±√(3/F)) (Keras `lecun_uniform`, the original code); biases start at 0.
+    pub fn init(layout: Layout, seed: u32) -> Params {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed as u64 ^ 0x6e63_665f_676d_6600);
+        let normal = Normal::new(0.0f32, 0.01).expect("valid normal");
+        let mut data = vec![0f32; layout.len()];
+        for x in &mut data[..layout.head_offset()] {
+            *x = normal.sample(&mut rng);
+        }
+        if layout.kind == ModelKind::Gmf {
+            let limit = (3.0 / layout.factors as f32).sqrt();
+            for x in &mut data[layout.head_offset()..layout.b_offset()] {
+                *x = rng.random_range(-limit..limit);
+            }
+        }
+        Params { layout, data }
+    }
+
+    pub fn from_vec(layout: Layout, data: Vec<f32>) -> Result<Params> {
+        if data.len() != layout.len() {
+            return Err(NcfError::invalid("weights", format!("expected {} values, got {}", layout.len(), data.len())));
+        }
+        Ok(Params { layout, data })
+    }
+
+    /// The logit `z` (before the sigmoid).
+    #[inline]
+    pub fn logit(&self, u: u32, i: u32) -> f32 {
+        let l = self.layout;
+        let f = l.factors as usize;
+        let p = &self.data[u as usize * f..][..f];
+        let q = &self.data[l.item_offset() + i as usize * f..][..f];
+        let mut z = 0f32;
+        match l.kind {
+            ModelKind::Gmf => {
+                let h = &self.data[l.head_offset()..][..f];
+                for k in 0..f {
+                    z += h[k] * (p[k] * q[k]);
+                }
+            }
+            ModelKind::Mf => {
+                for k in 0..f {
+                    z += p[k] * q[k];
+                }
+                z += self.data[l.head_offset() + u as usize] + self.data[l.item_bias_offset() + i as usize];
+            }
+        }
+        z + self.data[l.b_offset()]
+    }
+
+    /// Adds `scale · ∂BCE/∂θ` of one sample into `grads` (same layout) and returns its loss.
+    /// With `d = σ(z) − y`: GMF ∂/∂p_u = d·h⊙q_i, ∂/∂q_i = d·h⊙p_u, ∂/∂h = d·p_u⊙q_i;
+    /// MF ∂/∂p_u = d·q_i, ∂/∂q_i = d·p_u, ∂/∂b_u = ∂/∂b_i = d; both ∂/∂b = d.
+    #[inline]
+    pub fn accumulate_grad(&self, grads: &mut [f32], u: u32, i: u32, label: f32, scale: f32) -> f32 {
+        let l = self.layout;
+        let f = l.factors as usize;
+        let z = self.logit(u, i);
+        let d = (sigmoid(z) - label) * scale;
+        let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
+        match l.kind {
+            ModelKind::Gmf => {
+                for k in 0..f {
+                    let (p, q, h) = (self.data[uo + k], self.data[io + k], self.data[ho + k]);
+                    grads[uo + k] += d * h * q;
+                    grads[io + k] += d * h * p;
+                    grads[ho + k] += d * p * q;
+                }
+            }
+            ModelKind::Mf => {
+                for k in 0..f {
+                    let (p, q) = (self.data[uo + k], self.data[io + k]);
+                    grads[uo + k] += d * q;
+                    grads[io + k] += d * p;
+                }
+                grads[ho + u as usize] += d;
+                grads[l.item_bias_offset() + i as usize] += d;
+            }
+        }
+        grads[l.b_offset()] += d;
+        bce_with_logits(z, label)
+    }
+}
+
+/// Logistic function, split by sign so `exp` never overflows.
+#[inline]
+pub fn sigmoid(z: f32) -> f32 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Binary cross-entropy on a logit: `max(z,0) − z·y + ln(1 + e^{−|z|})`, stable for any z.
+/// (`ln(1+x)` rather than `ln_1p` because WGSL has no `log1p`; both backends must agree.)
+#[inline]
+pub fn bce_with_logits(z: f32, y: f32) -> f32 {
+    z.max(0.0) - z * y + (1.0 + (-z.abs()).exp()).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loss_of(p: &Params, batch: &[(u32, u32, f32)]) -> f64 {
+        batch.iter().map(|&(u, i, y)| bce_with_logits(p.logit(u, i), y) as f64).sum::<f64>() / batch.len() as f64
+    }
+
+    /// Central finite differences (in f64 loss, step 1e-3) against the analytic gradient of
+    /// the batch-mean BCE, on every parameter the batch touches plus untouched ones (which must be 0).
+    #[test]
+    fn gradients_match_finite_differences() {
+        for kind in [ModelKind::Gmf, ModelKind::Mf] {
+            gradients_match_finite_differences_for(kind);
+        }
+    }
+
+    fn gradients_match_finite_differences_for(kind: ModelKind) {
+        let layout = Layout::new(kind, 5, 7, 4).unwrap();
+        let mut p = Params::init(layout, 3);
+        // Larger weights than the init so the loss surface is not flat.
+        for (k, x) in p.data.iter_mut().enumerate() {
+            *x = ((k as f32 * 0.37).sin()) * 0.8;
+        }
+        let batch = [(0, 1, 1.0), (0, 2, 0.0), (3, 1, 0.0), (4, 6, 1.0), (0, 1, 0.0)];
+        let mut g = vec![0f32; layout.len()];
+        for &(u, i, y) in &batch {
+            p.accumulate_grad(&mut g, u, i, y, 1.0 / batch.len() as f32);
+        }
+        let eps = 1e-3f32;
+        for k in 0..layout.len() {
+            let mut plus = p.clone();
+            plus.data[k] += eps;
+            let mut minus = p.clone();
+            minus.data[k] -= eps;
+            let fd = (loss_of(&plus, &batch) - loss_of(&minus, &batch)) / (2.0 * eps as f64);
+            let tol = 1e-3 + 1e-2 * fd.abs();
+            assert!((fd - g[k] as f64).abs() <= tol, "{kind:?} param {k}: analytic {} vs finite difference {fd}", g[k]);
+        }
+        // Rows no sample touches get exactly zero.
+        assert_eq!(g[layout.user_offset() + 4], 0.0); // user 1, factor 0
+        assert!(g.iter().any(|&x| x.abs() > 1e-3));
+    }
+
+    #[test]
+    fn bce_is_stable_at_extremes() {
+        assert!((bce_with_logits(100.0, 1.0)).abs() < 1e-6);
+        assert!((bce_with_logits(-100.0, 1.0) - 100.0).abs() < 1e-3);
+        assert!((bce_with_logits(0.0, 0.0) - std::f32::consts::LN_2).abs() < 1e-6);
+        assert_eq!(sigmoid(-200.0), 0.0);
+        assert_eq!(sigmoid(200.0), 1.0);
+    }
+
+    #[test]
+    fn init_has_the_paper_statistics() {
+        let layout = Layout::new(ModelKind::Gmf, 300, 400, 16).unwrap();
+        let p = Params::init(layout, 1);
+        let emb = &p.data[..layout.head_offset()];
+        let mean = emb.iter().map(|&x| x as f64).sum::<f64>() / emb.len() as f64;
+        let var = emb.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / emb.len() as f64;
+        assert!(mean.abs() < 5e-4, "{mean}");
+        assert!((var.sqrt() - 0.01).abs() < 5e-4, "{}", var.sqrt());
+        assert_eq!(p.data[layout.b_offset()], 0.0);
+        assert_ne!(Params::init(layout, 2).data, p.data);
+        let mf = Layout::new(ModelKind::Mf, 300, 400, 16).unwrap();
+        assert_eq!(mf.len(), 700 * 16 + 300 + 400 + 1);
+        assert!(Params::init(mf, 1).data[mf.head_offset()..].iter().all(|&x| x == 0.0), "MF biases start at 0");
+    }
+
+    #[test]
+    fn mf_logit_is_dot_plus_biases() {
+        let layout = Layout::new(ModelKind::Mf, 2, 3, 2).unwrap();
+        // P = [[1,2],[3,4]], Q = [[.5,.5],[1,0],[0,1]], b_u = [.1,.2], b_i = [.3,.4,.5], b = .05
+        let data = vec![1.0, 2.0, 3.0, 4.0, 0.5, 0.5, 1.0, 0.0, 0.0, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.05];
+        let p = Params::from_vec(layout, data).unwrap();
+        assert!((p.logit(1, 2) - (4.0 + 0.2 + 0.5 + 0.05)).abs() < 1e-6);
+        assert!((p.logit(0, 0) - (1.5 + 0.1 + 0.3 + 0.05)).abs() < 1e-6);
+    }
+}
