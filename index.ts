@@ -318,7 +318,7 @@ export type MFOptions = ModelOptions
 export interface EpochStats {
   /** 1-based epoch number. */
   epoch: number
-  /** Mean binary cross-entropy over the epoch's samples. */
+  /** Mean loss over the epoch's samples: binary cross-entropy, plus the `l2` term when set. */
   loss: number
   /** Samples trained on (positives × (1 + negatives)). */
   samples: number
@@ -360,6 +360,12 @@ export interface FitOptions {
   momentum?: number
   /** L2 penalty λ added to every gradient as λ·w (PyTorch's `weight_decay`). Default 0. */
   weightDecay?: number
+  /**
+   * L2 penalty λ(‖p_u‖² + ‖q_i‖²) on the two embedding rows each sample uses, once per
+   * occurrence (Rendle et al.'s regularisation for MF). Unlike `weightDecay`, rows a batch does
+   * not touch are left alone. Default 0.
+   */
+  l2?: number
   /** Seeds negative sampling and shuffling; the same seed repeats a run. Default 0. */
   seed?: number
   /** Default `'auto'`: the GPU when there is one, else the CPU with a one-line warning. */
@@ -491,6 +497,7 @@ export abstract class FactorizationModel {
         optimizer,
         momentum: options.momentum,
         weightDecay: options.weightDecay ?? 0,
+        l2: options.l2 ?? 0,
         lr,
         seed: options.seed ?? 0,
         device: checkDevice(options.device ?? 'auto'),

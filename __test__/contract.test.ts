@@ -124,6 +124,7 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
 for (const opt of [
   { optimizer: 'adam', lr: 0.002 },
   { optimizer: 'adam', lr: 0.002, weightDecay: 1e-4 },
+  { optimizer: 'adam', lr: 0.002, l2: 1e-3 },
   { optimizer: 'sgd', lr: 0.5, momentum: 0.9, weightDecay: 1e-5 },
 ] as FitOptions[]) {
   test(`GPU and CPU backends agree epoch by epoch on identical samples: ${JSON.stringify(opt)}`, async (t) => {

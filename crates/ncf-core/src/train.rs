@@ -22,11 +22,13 @@ pub struct TrainConfig {
     pub optimizer: Optimizer,
     pub lr: f32,
     pub seed: u32,
+    /// λ of the per-occurrence L2 penalty on the embedding rows a sample uses.
+    pub l2: f32,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0 }
+        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0, l2: 0.0 }
     }
 }
 
@@ -40,6 +42,9 @@ impl TrainConfig {
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(NcfError::invalid("lr", format!("must be a positive finite number, got {}", self.lr)));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(NcfError::invalid("l2", format!("must be a finite number >= 0, got {}", self.l2)));
         }
         self.optimizer.validate()
     }
@@ -153,7 +158,7 @@ impl CpuTrainer {
         let scale = 1.0 / users.len() as f32;
         let mut loss = 0f64;
         for t in 0..users.len() {
-            loss += self.params.accumulate_grad(&mut g, users[t], items[t], labels[t], scale) as f64;
+            loss += self.params.accumulate_grad(&mut g, users[t], items[t], labels[t], scale, self.cfg.l2) as f64;
         }
         (g, loss)
     }
@@ -163,7 +168,8 @@ impl CpuTrainer {
         let scale = 1.0 / users.len() as f32;
         let mut loss = 0f64;
         for t in 0..users.len() {
-            loss += self.params.accumulate_grad(&mut self.grads, users[t], items[t], labels[t], scale) as f64;
+            loss +=
+                self.params.accumulate_grad(&mut self.grads, users[t], items[t], labels[t], scale, self.cfg.l2) as f64;
         }
         self.step += 1;
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);

@@ -64,7 +64,7 @@ pub struct GpuContext {
 }
 
 /// Size in bytes of one `Step` record (see common.wgsl).
-pub(crate) const STEP_BYTES: u64 = 64;
+pub(crate) const STEP_BYTES: u64 = 80;
 
 const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install a Vulkan driver for your GPU \
 (on Linux without a GPU: `sudo apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe \

@@ -3,7 +3,7 @@
 use ncf_core::Layout;
 use ncf_core::optim::{Optimizer, StepScalars};
 
-/// Mirror of `struct Step` in common.wgsl (64 bytes).
+/// Mirror of `struct Step` in common.wgsl (80 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct StepRecord {
@@ -23,6 +23,10 @@ pub(crate) struct StepRecord {
     pub eps: f32,
     pub weight_decay: f32,
     pub momentum: f32,
+    pub l2: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+    pub _pad3: f32,
 }
 
 impl StepRecord {

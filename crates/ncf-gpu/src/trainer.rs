@@ -149,14 +149,14 @@ impl GpuTrainer {
 
     fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, step);
-        StepRecord::new(self.layout, start, len, slot, self.cfg.optimizer, s)
+        StepRecord { l2: self.cfg.l2, ..StepRecord::new(self.layout, start, len, slot, self.cfg.optimizer, s) }
     }
 
     fn write_ring(&self, records: &[StepRecord]) {
         let stride = self.ctx.step_stride() as usize;
         let mut bytes = vec![0u8; stride * records.len()];
         for (k, r) in records.iter().enumerate() {
-            bytes[k * stride..k * stride + 64].copy_from_slice(bytemuck::bytes_of(r));
+            bytes[k * stride..k * stride + std::mem::size_of::<StepRecord>()].copy_from_slice(bytemuck::bytes_of(r));
         }
         self.ctx.queue.write_buffer(&self.step_ring, 0, &bytes);
     }

@@ -99,7 +99,7 @@ fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) 
 }
 
 fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
-    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed }
+    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, l2: 0.0 }
 }
 
 #[test]
@@ -150,7 +150,9 @@ fn gradients_match_cpu() {
             let layout = Layout::new(kind, data.num_users, data.num_items, factors).unwrap();
             let params = random_params(&mut rng, layout);
             let (u, i, y) = random_batch(&mut rng, n, data.num_users, data.num_items);
-            let c = cfg(Optimizer::adam(), 256, 1);
+            // The per-occurrence L2 term is exercised on every other case.
+            let l2 = if n == 300 { 0.05 } else { 0.0 };
+            let c = TrainConfig { l2, ..cfg(Optimizer::adam(), 256, 1) };
             let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
             let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
             let (gg, gl) = gpu.gradients(&u, &i, &y).unwrap();
@@ -178,7 +180,7 @@ fn optimizer_steps_match_cpu() {
             Optimizer::Sgd { momentum: 0.9, weight_decay: 0.001 },
         ] {
             let params = random_params(&mut rng, layout);
-            let c = cfg(opt, 300, 1);
+            let c = TrainConfig { l2: 0.02, ..cfg(opt, 300, 1) };
             let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
             let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
             // Three steps, so Adam's moments and bias corrections are exercised past step 1.
@@ -212,7 +214,7 @@ fn epoch_matches_cpu() {
     for kind in KINDS {
         let layout = Layout::new(kind, data.num_users, data.num_items, 8).unwrap();
         let params = Params::init(layout, rng.random());
-        let c = cfg(Optimizer::adam(), 64, rng.random());
+        let c = TrainConfig { l2: 0.01, ..cfg(Optimizer::adam(), 64, rng.random()) };
         let mut gpu =
             GpuTrainer::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap();
         let mut cpu = CpuTrainer::new(data.clone(), Some(split.validation.clone()), params, c).unwrap();
@@ -303,6 +305,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
         optimizer: Optimizer::Sgd { momentum: 0.5, weight_decay: 1e-4 },
         lr: 0.05,
         seed: rng.random(),
+        l2: 0.001,
     };
     let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");

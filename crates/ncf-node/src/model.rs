@@ -45,6 +45,7 @@ pub struct NativeTrainOptions {
     pub optimizer: String,
     pub momentum: Option<f64>,
     pub weight_decay: f64,
+    pub l2: f64,
     pub lr: f64,
     pub seed: f64,
     pub device: Device,
@@ -178,6 +179,7 @@ impl NativeModel {
                 .napi()?,
             lr: opts.lr as f32,
             seed: to_u32("seed", opts.seed)?,
+            l2: opts.l2 as f32,
         };
         cfg.validate().napi()?;
         let validation = match opts.validation.as_str() {

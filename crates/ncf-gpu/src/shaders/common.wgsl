@@ -1,7 +1,7 @@
 // Shared by every ncf-native kernel; prepended to each family's source by `shaders.rs`,
 // after `const WG: u32` (the workgroup size the host chose from the adapter's limits).
 
-// Per-step parameters. One 64-byte record per optimizer step, bound with a dynamic offset so
+// Per-step parameters. One 80-byte record per optimizer step, bound with a dynamic offset so
 // that many steps are recorded in one compute pass without any host round trip.
 struct Step {
     batch_start: u32,
@@ -22,6 +22,11 @@ struct Step {
     eps: f32,
     weight_decay: f32,
     momentum: f32,
+    // λ of the per-occurrence L2 penalty on the embedding rows a sample uses.
+    l2: f32,
+    _pad1: f32,
+    _pad2: f32,
+    _pad3: f32,
 }
 
 // Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids

@@ -84,27 +84,32 @@ fn forward_backward(
         let uo = u * f;
         let io = st.item_offset + i * f;
         let ho = st.head_offset;
+        // Per-occurrence L2 on the two embedding rows: ℓ += λ(‖p_u‖² + ‖q_i‖²).
+        let r = 2.0 * st.l2 * st.inv_batch;
+        var norm = 0.0;
         if MODEL == MODEL_GMF {
             for (var k = 0u; k < f; k++) {
                 let p = params[uo + k];
                 let q = params[io + k];
                 let h = params[ho + k];
-                add_grads(uo + k, d * h * q);
-                add_grads(io + k, d * h * p);
+                add_grads(uo + k, d * h * q + r * p);
+                add_grads(io + k, d * h * p + r * q);
                 add_grads(ho + k, d * p * q);
+                norm += p * p + q * q;
             }
         } else {
             for (var k = 0u; k < f; k++) {
                 let p = params[uo + k];
                 let q = params[io + k];
-                add_grads(uo + k, d * q);
-                add_grads(io + k, d * p);
+                add_grads(uo + k, d * q + r * p);
+                add_grads(io + k, d * p + r * q);
+                norm += p * p + q * q;
             }
             add_grads(ho + u, d);
             add_grads(st.item_bias_offset + i, d);
         }
         add_grads(st.n_params - 1u, d);
-        loss = bce_with_logits(z, y);
+        loss = bce_with_logits(z, y) + st.l2 * norm;
     }
     partial[lid] = loss;
     workgroupBarrier();
