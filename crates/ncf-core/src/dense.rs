@@ -1,8 +1,34 @@
 //! Fully connected layers of the NCF MLP tower (He et al. §3.3, eq. 10): `y = act(W x + b)`
-//! with PyTorch's `nn.Linear` layout (`W` is `out × in`, row-major) and ReLU. This is the CPU
-//! oracle of `ncf-gpu`'s `dense.wgsl`; the MLP and NeuMF models build on it.
+//! with PyTorch's `nn.Linear` layout (`W` is `out × in`, row-major), ReLU, and optional
+//! inverted dropout after the ReLU. This is the CPU oracle of `ncf-gpu`'s `dense.wgsl`; the MLP
+//! and NeuMF models build on it.
 
-/// `y[b, o] = act(Σ_k x[b, k] · w[o, k] + bias[o])` for a batch of `rows` inputs.
+use crate::rng::{DOMAIN_DROPOUT, hash5, unit_f32};
+
+/// Inverted dropout (Srivastava et al. 2014) after a ReLU: unit `(row, col)` is kept when
+/// `unit(hash(key, row, col)) >= p` and then scaled by `1/(1−p)`. The mask is a pure function of
+/// `key` (the host mixes seed, step and layer into it), so the GPU draws the same mask and the
+/// backward pass needs no stored mask: a dropped or inactive unit has output 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dropout {
+    pub key: u32,
+    pub p: f32,
+}
+
+impl Dropout {
+    #[inline]
+    pub fn keeps(&self, row: usize, col: usize) -> bool {
+        unit_f32(hash5(self.key, DOMAIN_DROPOUT, 0, row as u32, col as u32)) >= self.p
+    }
+    #[inline]
+    pub fn scale(&self) -> f32 {
+        1.0 / (1.0 - self.p)
+    }
+}
+
+/// `y[b, o] = drop(act(Σ_k x[b, k] · w[o, k] + bias[o]))` for a batch of `rows` inputs.
+/// Dropout is only defined after a ReLU (the backward pass reads the mask from `y > 0`).
+#[allow(clippy::too_many_arguments)]
 pub fn dense_forward(
     x: &[f32],
     rows: usize,
@@ -11,7 +37,9 @@ pub fn dense_forward(
     inputs: usize,
     outputs: usize,
     relu: bool,
+    dropout: Option<Dropout>,
 ) -> Vec<f32> {
+    assert!(relu || dropout.is_none(), "dropout follows a ReLU");
     assert_eq!(x.len(), rows * inputs);
     assert_eq!(w.len(), outputs * inputs);
     assert_eq!(bias.len(), outputs);
@@ -25,15 +53,23 @@ pub fn dense_forward(
                 z += xr[k] * wo[k];
             }
             z += bias[o];
-            y[r * outputs + o] = if relu { z.max(0.0) } else { z };
+            if relu {
+                z = z.max(0.0);
+            }
+            if let Some(d) = dropout {
+                z = if d.keeps(r, o) { z * d.scale() } else { 0.0 };
+            }
+            y[r * outputs + o] = z;
         }
     }
     y
 }
 
 /// Gradients of a dense layer given the upstream gradient `dy` and the layer's output `y`
-/// (ReLU's derivative is `[y > 0]`, which equals `[z > 0]`). Returns `(dx, dw, dbias)`, with
-/// `dw` and `dbias` summed over the batch.
+/// (ReLU's derivative is `[y > 0]`, which equals `[z > 0]`; with dropout, `y > 0` also means
+/// kept, and kept units carry the `1/(1−p)` scale). Returns `(dx, dw, dbias)`, with `dw` and
+/// `dbias` summed over the batch.
+#[allow(clippy::too_many_arguments)]
 pub fn dense_backward(
     x: &[f32],
     y: &[f32],
@@ -43,8 +79,10 @@ pub fn dense_backward(
     inputs: usize,
     outputs: usize,
     relu: bool,
+    dropout: Option<Dropout>,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let dz: Vec<f32> = dy.iter().zip(y).map(|(&g, &v)| if relu && v <= 0.0 { 0.0 } else { g }).collect();
+    let scale = dropout.map_or(1.0, |d| d.scale());
+    let dz: Vec<f32> = dy.iter().zip(y).map(|(&g, &v)| if relu && v <= 0.0 { 0.0 } else { g * scale }).collect();
     let mut dx = vec![0f32; rows * inputs];
     let mut dw = vec![0f32; outputs * inputs];
     let mut db = vec![0f32; outputs];
@@ -74,16 +112,20 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         let (rows, inputs, outputs) = (3, 5, 4);
-        for relu in [false, true] {
+        for (relu, dropout) in [(false, None), (true, None), (true, Some(Dropout { key: 7, p: 0.3 }))] {
             let x = wave(rows * inputs, 0.3);
             let w = wave(outputs * inputs, 1.1);
             let bias = wave(outputs, 2.0);
             let r = wave(rows * outputs, 0.7);
             let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
-                dense_forward(x, rows, w, b, inputs, outputs, relu).iter().zip(&r).map(|(&y, &g)| (y * g) as f64).sum()
+                dense_forward(x, rows, w, b, inputs, outputs, relu, dropout)
+                    .iter()
+                    .zip(&r)
+                    .map(|(&y, &g)| (y * g) as f64)
+                    .sum()
             };
-            let y = dense_forward(&x, rows, &w, &bias, inputs, outputs, relu);
-            let (dx, dw, db) = dense_backward(&x, &y, &r, rows, &w, inputs, outputs, relu);
+            let y = dense_forward(&x, rows, &w, &bias, inputs, outputs, relu, dropout);
+            let (dx, dw, db) = dense_backward(&x, &y, &r, rows, &w, inputs, outputs, relu, dropout);
             let eps = 1e-3f32;
             let check = |name: &str, analytic: &[f32], f: &dyn Fn(usize, f32) -> f64| {
                 for k in 0..analytic.len() {
@@ -113,6 +155,20 @@ mod tests {
             if relu {
                 assert!(y.iter().any(|&v| v == 0.0), "the case must exercise the ReLU mask");
             }
+        }
+    }
+
+    /// The mask keeps a fraction 1−p of units, depends on the key, and scales kept units.
+    #[test]
+    fn dropout_keeps_one_minus_p_and_scales() {
+        let d = Dropout { key: 3, p: 0.3 };
+        let kept = (0..200).flat_map(|r| (0..50).map(move |c| (r, c))).filter(|&(r, c)| d.keeps(r, c)).count();
+        assert!((kept as f64 / 10_000.0 - 0.7).abs() < 0.02, "{kept}");
+        let other = Dropout { key: 4, p: 0.3 };
+        assert!((0..100).any(|c| d.keeps(0, c) != other.keeps(0, c)));
+        let y = dense_forward(&[1.0], 1, &[2.0, 3.0, 4.0], &[0.0; 3], 1, 3, true, Some(Dropout { key: 1, p: 0.5 }));
+        for (v, base) in y.iter().zip([2.0f32, 3.0, 4.0]) {
+            assert!(*v == 0.0 || (*v - base * 2.0).abs() < 1e-6, "{y:?}");
         }
     }
 }

@@ -8,6 +8,13 @@
 /// Domain tags keep the streams of different consumers independent.
 pub const DOMAIN_NEGATIVE: u32 = 0x6e65_6731; // "neg1"
 pub const DOMAIN_SHUFFLE: u32 = 0x7368_7566; // "shuf"
+pub const DOMAIN_DROPOUT: u32 = 0x6472_6f70; // "drop"
+
+/// A uniform value in [0, 1) from the top 24 bits of a hash (exact in f32 on both backends).
+#[inline]
+pub fn unit_f32(h: u32) -> f32 {
+    (h >> 8) as f32 * (1.0 / 16_777_216.0)
+}
 
 /// Integer finaliser "lowbias32" (C. Wellons, hash-prospector): a bijection on u32
 /// with low avalanche bias, cheap on GPUs.

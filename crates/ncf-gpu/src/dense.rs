@@ -2,6 +2,7 @@
 //! tower records these dispatches inside its training passes; the functions here run one
 //! product per submit, for tests and one-off use.
 
+use ncf_core::dense::Dropout;
 use ncf_core::{NcfError, Result};
 
 use crate::context::GpuContext;
@@ -24,8 +25,8 @@ pub struct GemmRecord {
     pub c_rs: u32,
     pub bias_off: u32,
     pub mask_off: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    pub dropout_key: u32,
+    pub dropout_p: f32,
 }
 
 pub const ADD_BIAS: u32 = 1;
@@ -33,6 +34,8 @@ pub const RELU: u32 = 2;
 pub const MASK_A: u32 = 4;
 pub const ACCUMULATE: u32 = 8;
 pub const B_ONES: u32 = 16;
+pub const DROPOUT: u32 = 32;
+pub const SCALE_A: u32 = 64;
 
 /// Operands of one product; `c` is the initial C (read when ACCUMULATE is set).
 pub struct GemmInputs<'a> {
@@ -80,7 +83,8 @@ pub fn gemm_gpu(ctx: &GpuContext, rec: GemmRecord, inputs: GemmInputs<'_>) -> Re
     Ok(bytemuck::cast_slice(&out[0]).to_vec())
 }
 
-/// `y = act(x Wᵀ + b)` on the GPU (`w` is `outputs × inputs`).
+/// `y = drop(act(x Wᵀ + b))` on the GPU (`w` is `outputs × inputs`); dropout follows a ReLU.
+#[allow(clippy::too_many_arguments)]
 pub fn dense_forward_gpu(
     ctx: &GpuContext,
     x: &[f32],
@@ -90,12 +94,18 @@ pub fn dense_forward_gpu(
     inputs: usize,
     outputs: usize,
     relu: bool,
+    dropout: Option<Dropout>,
 ) -> Result<Vec<f32>> {
+    if dropout.is_some() && !relu {
+        return Err(NcfError::invalid("dropout", "is applied after a ReLU; the layer has none"));
+    }
     let rec = GemmRecord {
         m: rows as u32,
         n: outputs as u32,
         k: inputs as u32,
-        flags: ADD_BIAS | if relu { RELU } else { 0 },
+        flags: ADD_BIAS | if relu { RELU } else { 0 } | if dropout.is_some() { DROPOUT } else { 0 },
+        dropout_key: dropout.map_or(0, |d| d.key),
+        dropout_p: dropout.map_or(0.0, |d| d.p),
         a_rs: inputs as u32,
         a_cs: 1,
         b_rs: 1,
@@ -107,7 +117,9 @@ pub fn dense_forward_gpu(
 }
 
 /// `(dx, dw, dbias)` of a dense layer on the GPU, each product accumulating into `acc`'s
-/// initial values when given (as gradients of shared weights accumulate over a batch).
+/// initial values when given (as gradients of shared weights accumulate over a batch). With
+/// dropout, kept units (`y > 0`) carry the `1/(1−p)` scale.
+#[allow(clippy::too_many_arguments)]
 pub fn dense_backward_gpu(
     ctx: &GpuContext,
     x: &[f32],
@@ -118,15 +130,29 @@ pub fn dense_backward_gpu(
     inputs: usize,
     outputs: usize,
     relu: bool,
+    dropout: Option<Dropout>,
     acc: Option<(&[f32], &[f32])>,
 ) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
-    let mask = if relu { MASK_A } else { 0 };
+    let mask = if relu { MASK_A } else { 0 } | if dropout.is_some() { SCALE_A } else { 0 };
+    let p = dropout.map_or(0.0, |d| d.p);
     let (r, i, o) = (rows as u32, inputs as u32, outputs as u32);
     let accumulate = if acc.is_some() { ACCUMULATE } else { 0 };
     // dx[b, i] = Σ_o dz[b, o] · w[o, i]
     let dx = gemm_gpu(
         ctx,
-        GemmRecord { m: r, n: i, k: o, flags: mask, a_rs: o, a_cs: 1, b_rs: i, b_cs: 1, c_rs: i, ..Default::default() },
+        GemmRecord {
+            m: r,
+            n: i,
+            k: o,
+            flags: mask,
+            a_rs: o,
+            a_cs: 1,
+            b_rs: i,
+            b_cs: 1,
+            c_rs: i,
+            dropout_p: p,
+            ..Default::default()
+        },
         GemmInputs { a: dy, b: w, c: &vec![0.0; rows * inputs], bias: &[0.0], mask: y },
     )?;
     let zeros_w = vec![0.0; outputs * inputs];
@@ -145,6 +171,7 @@ pub fn dense_backward_gpu(
             b_rs: i,
             b_cs: 1,
             c_rs: i,
+            dropout_p: p,
             ..Default::default()
         },
         GemmInputs { a: dy, b: x, c: dw0, bias: &[0.0], mask: y },
@@ -160,6 +187,7 @@ pub fn dense_backward_gpu(
             a_rs: 1,
             a_cs: o,
             c_rs: 1,
+            dropout_p: p,
             ..Default::default()
         },
         GemmInputs { a: dy, b: &[0.0], c: db0, bias: &[0.0], mask: y },

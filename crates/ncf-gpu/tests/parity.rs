@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use ncf_core::dense::Dropout;
 use ncf_core::sampling::epoch_samples;
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, TestSet};
@@ -330,10 +331,12 @@ fn dense_forward_matches_cpu() {
         let x = random_vec(&mut rng, rows * inputs);
         let w = random_vec(&mut rng, outputs * inputs);
         let b = random_vec(&mut rng, outputs);
-        for relu in [false, true] {
-            let g = ncf_gpu::dense::dense_forward_gpu(&ctx, &x, rows, &w, &b, inputs, outputs, relu).unwrap();
-            let c = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu);
-            assert_close(&format!("dense forward {rows}x{inputs}->{outputs} relu={relu}"), &g, &c, RTOL, 1e-5);
+        let dropout = Some(Dropout { key: rng.random(), p: 0.4 });
+        for (relu, dropout) in [(false, None), (true, None), (true, dropout)] {
+            let g = ncf_gpu::dense::dense_forward_gpu(&ctx, &x, rows, &w, &b, inputs, outputs, relu, dropout).unwrap();
+            let c = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
+            let what = format!("dense forward {rows}x{inputs}->{outputs} relu={relu} dropout={dropout:?}");
+            assert_close(&what, &g, &c, RTOL, 1e-5);
             if relu && rows * outputs >= 20 {
                 assert!(c.iter().any(|&v| v == 0.0) && c.iter().any(|&v| v > 0.0), "the ReLU must clip some outputs");
             }
@@ -350,12 +353,15 @@ fn dense_backward_matches_cpu() {
         let w = random_vec(&mut rng, outputs * inputs);
         let b = random_vec(&mut rng, outputs);
         let dy = random_vec(&mut rng, rows * outputs);
-        for relu in [false, true] {
-            let y = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu);
-            let (cdx, cdw, cdb) = ncf_core::dense::dense_backward(&x, &y, &dy, rows, &w, inputs, outputs, relu);
+        let dropout = Some(Dropout { key: rng.random(), p: 0.25 });
+        for (relu, dropout) in [(false, None), (true, None), (true, dropout)] {
+            let y = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
+            let (cdx, cdw, cdb) =
+                ncf_core::dense::dense_backward(&x, &y, &dy, rows, &w, inputs, outputs, relu, dropout);
             let (gdx, gdw, gdb) =
-                ncf_gpu::dense::dense_backward_gpu(&ctx, &x, &y, &dy, rows, &w, inputs, outputs, relu, None).unwrap();
-            let what = format!("{rows}x{inputs}->{outputs} relu={relu}");
+                ncf_gpu::dense::dense_backward_gpu(&ctx, &x, &y, &dy, rows, &w, inputs, outputs, relu, dropout, None)
+                    .unwrap();
+            let what = format!("{rows}x{inputs}->{outputs} relu={relu} dropout={dropout:?}");
             // Sums over up to 300 terms of O(1) values: absolute tolerance scales with them.
             assert_close(&format!("dx {what}"), &gdx, &cdx, RTOL, 1e-4);
             assert_close(&format!("dw {what}"), &gdw, &cdw, RTOL, 1e-4);
@@ -372,6 +378,7 @@ fn dense_backward_matches_cpu() {
                 inputs,
                 outputs,
                 relu,
+                dropout,
                 Some((&w0, &b0)),
             )
             .unwrap();

@@ -52,6 +52,11 @@ fn hash5(seed: u32, domain: u32, epoch: u32, index: u32, counter: u32) -> u32 {
     return mix(mix(mix(mix(mix(seed ^ 0x9e3779b9u) ^ domain) ^ epoch) ^ index) ^ counter);
 }
 
+// A uniform value in [0, 1) from the top 24 bits of a hash (rng.rs `unit_f32`).
+fn unit_f32(h: u32) -> f32 {
+    return f32(h >> 8u) * (1.0 / 16777216.0);
+}
+
 fn sigmoid(z: f32) -> f32 {
     if z >= 0.0 {
         return 1.0 / (1.0 + exp(-z));

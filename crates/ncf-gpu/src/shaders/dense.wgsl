@@ -1,6 +1,6 @@
 // Dense layers of the NCF MLP tower (He et al. §3.3), as one tiled matrix product with
-// flags, so forward (X·Wᵀ + b, ReLU) and both backward products (dZ·W and dZᵀ·X) are one
-// kernel: C[m, n] (+)= Σ_k A[m, k] · B[k, n], every operand a strided view into a flat buffer
+// flags, so forward (X·Wᵀ + b, ReLU, inverted dropout) and both backward products (dZ·W and
+// dZᵀ·X) are one kernel: C[m, n] (+)= Σ_k A[m, k] · B[k, n], every operand a strided view into a flat buffer
 // (weights are slices of the parameter buffer in PyTorch's nn.Linear `out × in` layout).
 // Each workgroup computes a TILE×TILE block of C from TILE×TILE tiles staged in workgroup
 // memory; the sum over k runs tile by tile, so rounding differs from the CPU's plain loop.
@@ -20,8 +20,8 @@ struct Gemm {
     c_rs: u32,
     bias_off: u32,
     mask_off: u32,
-    _pad0: u32,
-    _pad1: u32,
+    dropout_key: u32,
+    dropout_p: f32,
 }
 
 const ADD_BIAS: u32 = 1u;      // C[m, n] += bias[n] before the activation
@@ -29,6 +29,9 @@ const RELU: u32 = 2u;          // C = max(C, 0)
 const MASK_A: u32 = 4u;        // A[m, k] = 0 where mask[m, k] <= 0 (ReLU backward; mask = Y, same strides as A)
 const ACCUMULATE: u32 = 8u;    // C += result instead of C = result
 const B_ONES: u32 = 16u;       // B is all ones (column sums: the bias gradient)
+const DROPOUT: u32 = 32u;      // inverted dropout after the activation, mask from hash(key, row, col)
+const SCALE_A: u32 = 64u;      // unmasked A entries times 1/(1−p): dropout's backward (with MASK_A)
+const DOMAIN_DROPOUT: u32 = 0x64726f70u;
 
 @group(0) @binding(0) var<uniform> g: Gemm;
 @group(0) @binding(1) var<storage, read> a_buf: array<f32>;
@@ -47,6 +50,9 @@ fn load_a(r: u32, k: u32) -> f32 {
     let idx = r * g.a_rs + k * g.a_cs;
     if (g.flags & MASK_A) != 0u && mask_buf[g.mask_off + idx] <= 0.0 {
         return 0.0;
+    }
+    if (g.flags & SCALE_A) != 0u {
+        return a_buf[g.a_off + idx] * (1.0 / (1.0 - g.dropout_p));
     }
     return a_buf[g.a_off + idx];
 }
@@ -84,6 +90,13 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     if (g.flags & RELU) != 0u {
         acc = max(acc, 0.0);
+    }
+    if (g.flags & DROPOUT) != 0u {
+        if unit_f32(hash5(g.dropout_key, DOMAIN_DROPOUT, 0u, row, col)) >= g.dropout_p {
+            acc = acc * (1.0 / (1.0 - g.dropout_p));
+        } else {
+            acc = 0.0;
+        }
     }
     let ci = g.c_off + row * g.c_rs + col;
     if (g.flags & ACCUMULATE) != 0u {
