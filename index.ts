@@ -472,7 +472,9 @@ export abstract class FactorizationModel {
    * Trains the model. Each epoch draws `negatives` fresh negatives per positive and reshuffles,
    * then runs every step, all on the chosen backend; the event loop stays free. After each
    * epoch the model holds that epoch's weights, so stopping early (return `false` from
-   * `onEpoch`) or an error in a later epoch keeps the last complete one.
+   * `onEpoch`) or an error in a later epoch keeps the last complete one. With `validation`
+   * and `restoreBest` (the default), the best validation epoch's weights are kept at the end.
+   * Optimizer state lives for one `fit`; a model runs one `fit` at a time (`ERR_BUSY`).
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
