@@ -8,10 +8,16 @@ import sys
 
 
 def rows(path):
+    """epoch -> [epoch, loss, HR, NDCG, seconds, samples/s]. ncf-bench prints 8 columns
+    (with validation HR/NDCG in 5 and 6, '—' without validation); older outputs have 6."""
     out = {}
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if len(cells) == 6 and cells[0].isdigit():
+        if not cells[0].isdigit():
+            continue
+        if len(cells) == 8:
+            cells = cells[:4] + cells[6:]
+        if len(cells) == 6:
             out[int(cells[0])] = cells
     return out
 

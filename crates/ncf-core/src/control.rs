@@ -108,10 +108,6 @@ impl Session {
         Session { trainer, control, lr, best: None, since_best: 0, plateau_best: f64::NEG_INFINITY, plateau_bad: 0 }
     }
 
-    pub fn backend(&self) -> &'static str {
-        self.trainer.backend()
-    }
-
     pub fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<Outcome> {
         let lr = self.lr;
         let report = self.trainer.run_epoch(eval_k)?;

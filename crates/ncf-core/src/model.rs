@@ -21,15 +21,6 @@ pub enum ModelKind {
     Mf,
 }
 
-impl ModelKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Gmf => "GMF",
-            ModelKind::Mf => "MF",
-        }
-    }
-}
-
 /// Offsets of the parameter blocks inside the flat vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {

@@ -72,6 +72,19 @@ pub fn check_fits(data: &Dataset, num_users: u32, num_items: u32) -> Result<()> 
     Ok(())
 }
 
+/// Everything a training session needs of its inputs, checked once for every backend:
+/// hyperparameters, sizes against the model, that negatives can be drawn, and that the test
+/// and validation cases fit the model. Returns the samples per epoch.
+pub fn check_session(data: &Dataset, validation: Option<&TestSet>, params: &Params, cfg: &TrainConfig) -> Result<u32> {
+    cfg.validate()?;
+    check_fits(data, params.layout.num_users, params.layout.num_items)?;
+    data.check_sampleable()?;
+    for set in data.test.iter().chain(validation) {
+        check_test_fits(set, params)?;
+    }
+    samples_per_epoch(data, cfg.negatives)
+}
+
 /// What one epoch produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochReport {
@@ -131,13 +144,7 @@ const OPT_CHUNK: usize = 1 << 14;
 
 impl CpuTrainer {
     pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
-        cfg.validate()?;
-        check_fits(&data, params.layout.num_users, params.layout.num_items)?;
-        data.check_sampleable()?;
-        samples_per_epoch(&data, cfg.negatives)?;
-        if let Some(v) = &validation {
-            check_test_fits(v, &params)?;
-        }
+        check_session(&data, validation.as_ref(), &params, &cfg)?;
         let n = params.data.len();
         Ok(CpuTrainer {
             data,
@@ -200,10 +207,6 @@ impl CpuTrainer {
             loss += self.train_batch(&samples.users[s..e], &samples.items[s..e], &samples.labels[s..e]);
         }
         loss / samples.len() as f64
-    }
-
-    pub fn params_mut(&mut self) -> &mut Params {
-        &mut self.params
     }
 }
 
@@ -280,15 +283,19 @@ pub fn check_test_fits(test: &TestSet, params: &Params) -> Result<()> {
 /// HR@K / NDCG@K on the CPU, ranking by logits (the sigmoid is monotone, and logits do not
 /// saturate into false ties the way probabilities near 1.0 do in f32).
 pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
-    check_k(k)?;
     check_test_fits(test, params)?;
+    rank_cases(test, k, |u, i| params.logit(u, i))
+}
+
+/// HR@K / NDCG@K of any scoring function over the test cases (ties count against the positive).
+fn rank_cases(test: &TestSet, k: u32, score: impl Fn(u32, u32) -> f32 + Sync) -> Result<RankMetrics> {
+    check_k(k)?;
     let c = test.per_case as usize;
     let per_case: Vec<(f32, f32)> = (0..test.len())
         .into_par_iter()
         .map(|case| {
             let u = test.users[case];
-            let scores: Vec<f32> =
-                test.candidates[case * c..(case + 1) * c].iter().map(|&i| params.logit(u, i)).collect();
+            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c].iter().map(|&i| score(u, i)).collect();
             hit_and_ndcg(rank_of_positive(&scores), k)
         })
         .collect();
@@ -298,18 +305,7 @@ pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetri
 
 /// The ItemPop baseline: ranks candidates by training popularity (ties against the positive).
 pub fn evaluate_item_pop(data: &Dataset, k: u32) -> Result<RankMetrics> {
-    check_k(k)?;
     let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
     let counts = data.item_counts();
-    let c = test.per_case as usize;
-    let (hits, ndcgs): (Vec<f32>, Vec<f32>) = (0..test.len())
-        .map(|case| {
-            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c]
-                .iter()
-                .map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32)
-                .collect();
-            hit_and_ndcg(rank_of_positive(&scores), k)
-        })
-        .unzip();
-    Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+    rank_cases(test, k, |_, i| counts.get(i as usize).copied().unwrap_or(0) as f32)
 }

@@ -227,10 +227,6 @@ impl GpuContext {
         }
     }
 
-    pub fn workgroup_size(&self) -> u32 {
-        self.info.workgroup_size
-    }
-
     /// Side of the square workgroup of the `gemm` kernel.
     pub fn tile(&self) -> u32 {
         shaders::tile_for(self.info.workgroup_size)

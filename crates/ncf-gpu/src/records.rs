@@ -2,6 +2,7 @@
 
 use ncf_core::Layout;
 use ncf_core::optim::{Optimizer, StepScalars};
+use ncf_core::train::TrainConfig;
 
 /// Mirror of `struct Step` in common.wgsl (80 bytes).
 #[repr(C)]
@@ -35,9 +36,10 @@ impl StepRecord {
         batch_start: u32,
         batch_len: u32,
         step_slot: u32,
-        opt: Optimizer,
+        cfg: &TrainConfig,
         s: StepScalars,
     ) -> Self {
+        let opt = cfg.optimizer;
         let (beta1, beta2, eps, momentum) = match opt {
             Optimizer::Adam { beta1, beta2, eps, .. } => (beta1, beta2, eps, 0.0),
             Optimizer::Sgd { momentum, .. } => (0.0, 0.0, 0.0, momentum),
@@ -59,13 +61,14 @@ impl StepRecord {
             eps,
             weight_decay: opt.weight_decay(),
             momentum,
+            l2: cfg.l2,
             ..Default::default()
         }
     }
 
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
     pub fn for_pairs(layout: Layout, n: u32) -> Self {
-        StepRecord::new(layout, 0, n, 0, Optimizer::sgd(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
+        StepRecord::new(layout, 0, n, 0, &TrainConfig::default(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
-use ncf_core::sampling::{Samples, samples_per_epoch};
-use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_fits, check_test_fits};
+use ncf_core::sampling::Samples;
+use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_session};
 use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
@@ -58,11 +58,8 @@ impl GpuTrainer {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Self> {
-        cfg.validate()?;
         let layout = params.layout;
-        check_fits(&data, layout.num_users, layout.num_items)?;
-        data.check_sampleable()?;
-        let n_samples = samples_per_epoch(&data, cfg.negatives)?;
+        let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
         let steps_per_epoch = cfg.steps_per_epoch(n_samples);
         let n = layout.len() as u64;
         let none = wgpu::BufferUsages::empty();
@@ -106,15 +103,7 @@ impl GpuTrainer {
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
             Some(0),
         );
-        let resident = |set: Option<&TestSet>| -> Result<Option<TestBuffers>> {
-            match set {
-                Some(t) => {
-                    check_test_fits(t, &params)?;
-                    Ok(Some(TestBuffers::new(&ctx, t, &pbuf, layout)?))
-                }
-                None => Ok(None),
-            }
-        };
+        let resident = |set: Option<&TestSet>| set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout)).transpose();
         let test = resident(data.test.as_ref())?;
         let validation = resident(validation.as_ref())?;
         ctx.check_errors()?;
@@ -149,7 +138,7 @@ impl GpuTrainer {
 
     fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, step);
-        StepRecord { l2: self.cfg.l2, ..StepRecord::new(self.layout, start, len, slot, self.cfg.optimizer, s) }
+        StepRecord::new(self.layout, start, len, slot, &self.cfg, s)
     }
 
     fn write_ring(&self, records: &[StepRecord]) {

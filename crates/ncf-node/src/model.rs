@@ -198,7 +198,13 @@ impl NativeModel {
                 patience: to_u32("reduceLrOnPlateau.patience", patience)?,
                 min_lr: opts.plateau_min_lr.unwrap_or(0.0) as f32,
             }),
-            _ => None,
+            (None, None) if opts.plateau_min_lr.is_none() => None,
+            _ => {
+                return Err(to_napi(NcfError::invalid(
+                    "reduceLrOnPlateau",
+                    "needs both factor and patience (index.ts fills their defaults)",
+                )));
+            }
         };
         let control = Control {
             monitor: Monitor::parse(&opts.monitor).napi()?,
