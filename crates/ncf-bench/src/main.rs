@@ -55,6 +55,7 @@ fn run() -> ncf_core::Result<()> {
         lr: num("--lr", "0.001")? as f32,
         seed: num("--seed", "0")? as u32,
         l2: num("--l2", "0")? as f32,
+        dropout: 0.0,
     };
     let t0 = Instant::now();
     let paths = NcfPaths {

@@ -107,6 +107,11 @@ impl TestSet {
     pub fn positive(&self, case: usize) -> u32 {
         self.candidates[case * self.per_case as usize]
     }
+    /// The user of every candidate pair, parallel to `candidates`.
+    pub fn pair_users(&self) -> Vec<u32> {
+        let c = self.per_case as usize;
+        (0..self.candidates.len()).map(|k| self.users[k / c]).collect()
+    }
 }
 
 /// A dataset: implicit-feedback training positives and an optional test set.

@@ -1,4 +1,4 @@
-//! ncf-core: data, sampling, metrics, GMF math, optimizers and the CPU backend of
+//! ncf-core: data, sampling, metrics, the math of GMF, MF, MLP and NeuMF, optimizers and the CPU backend of
 //! ncf-native. No GPU and no napi code lives here; `ncf-gpu` implements [`train::Trainer`]
 //! on wgpu and is tested against [`train::CpuTrainer`].
 
@@ -9,6 +9,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod ncf_files;
+pub mod neural;
 pub mod optim;
 pub mod rng;
 pub mod sampling;
@@ -19,6 +20,6 @@ pub mod validation;
 pub use data::{Csr, Dataset, TestSet};
 pub use error::{NcfError, Result};
 pub use metrics::RankMetrics;
-pub use model::{Layout, ModelKind, Params};
+pub use model::{Layout, ModelKind, Params, Tower};
 pub use optim::{Optimizer, StepScalars};
 pub use train::{CpuTrainer, EpochReport, TrainConfig, Trainer};

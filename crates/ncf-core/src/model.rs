@@ -1,13 +1,18 @@
-//! Models whose score is a function of one user row and one item row, trained with binary
-//! cross-entropy on sampled negatives (He et al., WWW'17, eq. 7):
+//! Models trained with binary cross-entropy on sampled negatives (He et al., WWW'17, eq. 7):
 //!
 //! - **GMF** (§3.2, eq. 9–10): `z = hᵀ(p_u ⊙ q_i) + b`.
 //! - **MF**, the dot-product baseline of Rendle et al. (RecSys'20, "Neural Collaborative
 //!   Filtering vs. Matrix Factorization Revisited"): `z = p_u · q_i + b_u + b_i + b`.
+//! - **MLP** (§3.3, eq. 10): `z = hᵀ a_L + b`, `a_l = ReLU(W_l a_{l−1} + b_l)`,
+//!   `a_0 = [p_u ; q_i]` (see [`crate::neural`]).
+//! - **NeuMF** (§3.4, eq. 11–12): GMF and MLP with their own embeddings, fused before one
+//!   predict layer: `z = hᵀ[p_u ⊙ q_i ; a_L] + b`.
 //!
 //! Parameters live in one flat `f32` vector: GMF `[P (U×F) | Q (I×F) | h (F) | b]`, MF
-//! `[P | Q | b_user (U) | b_item (I) | b]`. The GPU buffers use the same layout, so weights
-//! move between backends as one copy; the global bias is always the last value.
+//! `[P | Q | b_user (U) | b_item (I) | b]`, NeuMF `[P | Q | P_mlp (U×E) | Q_mlp (I×E) |
+//! W_1 | b_1 | … | W_L | b_L | h (F + L_L) | b]` (W in PyTorch's `out × in` layout), MLP the
+//! same with F = 0. The GPU buffers use the same layout, so weights move between backends as
+//! one copy; the global bias is always the last value.
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
@@ -19,6 +24,96 @@ use crate::error::{NcfError, Result};
 pub enum ModelKind {
     Gmf,
     Mf,
+    Mlp,
+    NeuMf,
+}
+
+impl ModelKind {
+    /// Models with an MLP tower (dense layers on the concatenated embeddings).
+    pub fn is_neural(self) -> bool {
+        matches!(self, ModelKind::Mlp | ModelKind::NeuMf)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Gmf => "GMF",
+            ModelKind::Mf => "MF",
+            ModelKind::Mlp => "MLP",
+            ModelKind::NeuMf => "NeuMF",
+        }
+    }
+}
+
+/// Longest tower (input width plus up to 7 dense layers).
+pub const MAX_TOWER: usize = 8;
+
+/// Widths of the MLP tower: `sizes[0]` is the input (twice the MLP embedding size, since user
+/// and item embeddings are concatenated), each later entry one dense ReLU layer (§3.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tower {
+    sizes: [u32; MAX_TOWER],
+    len: u32,
+}
+
+impl Tower {
+    pub fn new(sizes: &[u32]) -> Result<Tower> {
+        if sizes.len() < 2 || sizes.len() > MAX_TOWER {
+            return Err(NcfError::invalid(
+                "layers",
+                format!("needs 2..={MAX_TOWER} widths (the input, then each dense layer), got {}", sizes.len()),
+            ));
+        }
+        if let Some(k) = sizes.iter().position(|&s| s == 0 || s > 4096) {
+            return Err(NcfError::invalid(format!("layers[{k}]"), format!("must be in 1..=4096, got {}", sizes[k])));
+        }
+        if sizes[0] % 2 != 0 {
+            return Err(NcfError::invalid(
+                "layers[0]",
+                format!("is the concatenated user and item embedding, so it must be even; got {}", sizes[0]),
+            ));
+        }
+        let mut t = Tower { sizes: [0; MAX_TOWER], len: sizes.len() as u32 };
+        t.sizes[..sizes.len()].copy_from_slice(sizes);
+        Ok(t)
+    }
+
+    /// The paper's tower for `factors` predictive factors and `layers` hidden layers, each
+    /// halving the width: 3 layers give `[8f, 4f, 2f, f]` (f = 8: `[64, 32, 16, 8]`).
+    pub fn for_factors(factors: u32, layers: u32) -> Result<Tower> {
+        if factors == 0 || layers == 0 || layers as usize >= MAX_TOWER || factors > 4096 >> layers {
+            return Err(NcfError::invalid(
+                "factors",
+                format!("{factors} factors with {layers} layers gives no tower within 1..=4096 wide"),
+            ));
+        }
+        let sizes: Vec<u32> = (0..=layers).rev().map(|k| factors << k).collect();
+        Tower::new(&sizes)
+    }
+
+    pub fn sizes(&self) -> &[u32] {
+        &self.sizes[..self.len as usize]
+    }
+    /// Number of dense layers.
+    pub fn layers(&self) -> usize {
+        (self.len as usize).saturating_sub(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Size of each MLP embedding (half the input width).
+    pub fn embedding(&self) -> u32 {
+        self.sizes.first().map_or(0, |&s| s / 2)
+    }
+    /// Width of the last layer, the MLP's predictive factors.
+    pub fn output(&self) -> u32 {
+        if self.len == 0 { 0 } else { self.sizes[self.len as usize - 1] }
+    }
+    /// `(inputs, outputs)` of dense layer `l` (1-based).
+    pub fn dims(&self, l: usize) -> (usize, usize) {
+        (self.sizes[l - 1] as usize, self.sizes[l] as usize)
+    }
+    fn param_len(&self) -> usize {
+        (1..=self.layers()).map(|l| self.dims(l)).map(|(i, o)| o * i + o).sum()
+    }
 }
 
 /// Offsets of the parameter blocks inside the flat vector.
@@ -27,35 +122,83 @@ pub struct Layout {
     pub kind: ModelKind,
     pub num_users: u32,
     pub num_items: u32,
+    /// Width of the GMF (or MF) embeddings; 0 for MLP.
     pub factors: u32,
+    /// The MLP tower; empty for GMF and MF.
+    pub tower: Tower,
 }
 
 impl Layout {
+    /// A GMF or MF layout.
     pub fn new(kind: ModelKind, num_users: u32, num_items: u32, factors: u32) -> Result<Self> {
-        if num_users == 0 {
-            return Err(NcfError::invalid("numUsers", "must be a positive integer"));
-        }
-        if num_items == 0 {
-            return Err(NcfError::invalid("numItems", "must be a positive integer"));
+        if kind.is_neural() {
+            return Err(NcfError::invalid("kind", format!("{} needs a tower: use Layout::neural", kind.name())));
         }
         if factors == 0 || factors > 4096 {
             return Err(NcfError::invalid("factors", format!("must be in 1..=4096, got {factors}")));
         }
-        let layout = Layout { kind, num_users, num_items, factors };
-        let total = (num_users as u64 + num_items as u64) * factors as u64 + layout.head_len() as u64;
+        Layout { kind, num_users, num_items, factors, tower: Tower::default() }.checked()
+    }
+
+    /// An MLP (`factors` must be 0) or NeuMF layout.
+    pub fn neural(kind: ModelKind, num_users: u32, num_items: u32, factors: u32, tower: Tower) -> Result<Self> {
+        match kind {
+            ModelKind::Mlp if factors != 0 => {
+                return Err(NcfError::invalid("factors", "an MLP has no GMF embeddings; its width is set by layers"));
+            }
+            ModelKind::NeuMf if factors == 0 || factors > 4096 => {
+                return Err(NcfError::invalid("factors", format!("must be in 1..=4096, got {factors}")));
+            }
+            ModelKind::Gmf | ModelKind::Mf => return Layout::new(kind, num_users, num_items, factors),
+            _ => {}
+        }
+        if tower.is_empty() {
+            return Err(NcfError::invalid("layers", "an MLP tower needs at least one dense layer"));
+        }
+        Layout { kind, num_users, num_items, factors, tower }.checked()
+    }
+
+    fn checked(self) -> Result<Self> {
+        if self.num_users == 0 {
+            return Err(NcfError::invalid("numUsers", "must be a positive integer"));
+        }
+        if self.num_items == 0 {
+            return Err(NcfError::invalid("numItems", "must be a positive integer"));
+        }
+        let rows = self.num_users as u64 + self.num_items as u64;
+        let total = rows * (self.factors as u64 + self.tower.embedding() as u64)
+            + self.tower.param_len() as u64
+            + self.head_len() as u64;
         if total > (u32::MAX as u64) / 4 {
             return Err(NcfError::invalid(
                 "factors",
-                format!("{num_users} users + {num_items} items × {factors} factors is too many parameters ({total})"),
+                format!(
+                    "{} users + {} items give too many parameters ({total}) for this model size",
+                    self.num_users, self.num_items
+                ),
             ));
         }
-        Ok(layout)
+        Ok(self)
     }
-    /// Parameters after the embeddings: GMF's `h` and `b`; MF's biases.
+
+    /// Predictive factors as the paper counts them: the embedding width for GMF/MF, the last
+    /// tower layer for MLP, the GMF width for NeuMF.
+    pub fn predictive_factors(&self) -> u32 {
+        if self.kind == ModelKind::Mlp { self.tower.output() } else { self.factors }
+    }
+
+    /// Parameters from `head_offset` on: GMF's and the neural models' `h` and `b`; MF's biases.
     fn head_len(&self) -> usize {
         match self.kind {
-            ModelKind::Gmf => self.factors as usize + 1,
             ModelKind::Mf => self.num_users as usize + self.num_items as usize + 1,
+            _ => self.h_len() + 1,
+        }
+    }
+    /// Length of the predict layer `h` (0 for MF).
+    pub fn h_len(&self) -> usize {
+        match self.kind {
+            ModelKind::Mf => 0,
+            _ => self.factors as usize + self.tower.output() as usize,
         }
     }
     pub fn user_offset(&self) -> usize {
@@ -64,15 +207,37 @@ impl Layout {
     pub fn item_offset(&self) -> usize {
         self.num_users as usize * self.factors as usize
     }
-    /// Start of the parameters after the embeddings: GMF's `h`, MF's user biases.
-    pub fn head_offset(&self) -> usize {
-        self.item_offset() + self.num_items as usize * self.factors as usize
+    /// The MLP user embeddings `P_mlp` (U × E), after the GMF embeddings.
+    pub fn mlp_user_offset(&self) -> usize {
+        (self.num_users as usize + self.num_items as usize) * self.factors as usize
     }
-    /// MF's item biases (0 for GMF, which has none).
+    /// The MLP item embeddings `Q_mlp` (I × E).
+    pub fn mlp_item_offset(&self) -> usize {
+        self.mlp_user_offset() + self.num_users as usize * self.tower.embedding() as usize
+    }
+    /// End of all embedding tables (the start of the tower for neural models).
+    pub fn embeddings_end(&self) -> usize {
+        self.mlp_item_offset() + self.num_items as usize * self.tower.embedding() as usize
+    }
+    /// `W_l` (outputs × inputs, row-major) of dense layer `l` (1-based).
+    pub fn weight_offset(&self, l: usize) -> usize {
+        self.embeddings_end() + (1..l).map(|j| self.tower.dims(j)).map(|(i, o)| o * i + o).sum::<usize>()
+    }
+    /// `b_l` of dense layer `l`.
+    pub fn layer_bias_offset(&self, l: usize) -> usize {
+        let (i, o) = self.tower.dims(l);
+        self.weight_offset(l) + o * i
+    }
+    /// Start of the parameters after the embeddings and the tower: `h` (GMF, MLP, NeuMF) or
+    /// MF's user biases.
+    pub fn head_offset(&self) -> usize {
+        self.embeddings_end() + self.tower.param_len()
+    }
+    /// MF's item biases (0 for the other models, which have none).
     pub fn item_bias_offset(&self) -> usize {
         match self.kind {
-            ModelKind::Gmf => 0,
             ModelKind::Mf => self.head_offset() + self.num_users as usize,
+            _ => 0,
         }
     }
     /// The global bias `b`, always the last parameter.
@@ -95,17 +260,28 @@ pub struct Params {
 }
 
 impl Params {
-    /// Embeddings from N(0, 0.01) as in the NCF reference code. GMF's predict layer is
-    /// LeCun-uniform U(±√(3/F)) (Keras `lecun_uniform`, the original code); biases start at 0.
+    /// Embeddings from N(0, 0.01) as in the NCF reference code. Tower layers are
+    /// Xavier-uniform U(±√(6/(in+out))) with zero biases (Glorot & Bengio 2010, the reference
+    /// PyTorch NCF). The predict layer `h` is LeCun-uniform U(±√(3/fan_in)) (Keras
+    /// `lecun_uniform` in the original code; PyTorch's `kaiming_uniform_(a=1)` is the same);
+    /// biases start at 0.
     pub fn init(layout: Layout, seed: u32) -> Params {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed as u64 ^ 0x6e63_665f_676d_6600);
         let normal = Normal::new(0.0f32, 0.01).expect("valid normal");
         let mut data = vec![0f32; layout.len()];
-        for x in &mut data[..layout.head_offset()] {
+        let embeddings = if layout.kind == ModelKind::Mf { layout.head_offset() } else { layout.embeddings_end() };
+        for x in &mut data[..embeddings] {
             *x = normal.sample(&mut rng);
         }
-        if layout.kind == ModelKind::Gmf {
-            let limit = (3.0 / layout.factors as f32).sqrt();
+        for l in 1..=layout.tower.layers() {
+            let (i, o) = layout.tower.dims(l);
+            let limit = (6.0 / (i + o) as f32).sqrt();
+            for x in &mut data[layout.weight_offset(l)..][..o * i] {
+                *x = rng.random_range(-limit..limit);
+            }
+        }
+        if layout.h_len() > 0 {
+            let limit = (3.0 / layout.h_len() as f32).sqrt();
             for x in &mut data[layout.head_offset()..layout.b_offset()] {
                 *x = rng.random_range(-limit..limit);
             }
@@ -120,29 +296,73 @@ impl Params {
         Ok(Params { layout, data })
     }
 
-    /// The logit `z` (before the sigmoid).
+    /// The logit `z` (before the sigmoid) of one pair. For many pairs use [`Params::logits`],
+    /// which batches the MLP tower.
     #[inline]
     pub fn logit(&self, u: u32, i: u32) -> f32 {
         let l = self.layout;
+        if l.kind.is_neural() {
+            return crate::neural::forward(self, &[u], &[i], None).z[0];
+        }
         let f = l.factors as usize;
         let p = &self.data[u as usize * f..][..f];
         let q = &self.data[l.item_offset() + i as usize * f..][..f];
         let mut z = 0f32;
         match l.kind {
-            ModelKind::Gmf => {
-                let h = &self.data[l.head_offset()..][..f];
-                for k in 0..f {
-                    z += h[k] * (p[k] * q[k]);
-                }
-            }
             ModelKind::Mf => {
                 for k in 0..f {
                     z += p[k] * q[k];
                 }
                 z += self.data[l.head_offset() + u as usize] + self.data[l.item_bias_offset() + i as usize];
             }
+            _ => {
+                let h = &self.data[l.head_offset()..][..f];
+                for k in 0..f {
+                    z += h[k] * (p[k] * q[k]);
+                }
+            }
         }
         z + self.data[l.b_offset()]
+    }
+
+    /// Logits of `(users[t], items[t])`, in parallel chunks (the tower runs as batched
+    /// matrix products).
+    pub fn logits(&self, users: &[u32], items: &[u32]) -> Vec<f32> {
+        use rayon::prelude::*;
+        assert_eq!(users.len(), items.len());
+        if !self.layout.kind.is_neural() {
+            return users.par_iter().zip(items).map(|(&u, &i)| self.logit(u, i)).collect();
+        }
+        const CHUNK: usize = 1024;
+        users
+            .par_chunks(CHUNK)
+            .zip(items.par_chunks(CHUNK))
+            .flat_map_iter(|(u, i)| crate::neural::forward(self, u, i, None).z)
+            .collect()
+    }
+
+    /// Adds the batch-mean gradient of a batch (`scale` = 1/B) into `grads` and returns the
+    /// summed loss. `dropout` applies to the tower of neural models.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_grad(
+        &self,
+        grads: &mut [f32],
+        users: &[u32],
+        items: &[u32],
+        labels: &[f32],
+        scale: f32,
+        l2: f32,
+        dropout: Option<crate::neural::DropoutSpec>,
+    ) -> f64 {
+        if self.layout.kind.is_neural() {
+            let fwd = crate::neural::forward(self, users, items, dropout);
+            return crate::neural::backward(self, &fwd, users, items, labels, scale, l2, grads);
+        }
+        let mut loss = 0f64;
+        for t in 0..users.len() {
+            loss += self.accumulate_grad(grads, users[t], items[t], labels[t], scale, l2) as f64;
+        }
+        loss
     }
 
     /// Adds `scale · ∂ℓ/∂θ` of one sample into `grads` (same layout) and returns its loss
@@ -160,8 +380,9 @@ impl Params {
         let r = 2.0 * l2 * scale;
         let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
         let mut norm = 0f32;
+        debug_assert!(!l.kind.is_neural(), "neural models use batch_grad");
         match l.kind {
-            ModelKind::Gmf => {
+            ModelKind::Gmf | ModelKind::Mlp | ModelKind::NeuMf => {
                 for k in 0..f {
                     let (p, q, h) = (self.data[uo + k], self.data[io + k], self.data[ho + k]);
                     grads[uo + k] += d * h * q + r * p;

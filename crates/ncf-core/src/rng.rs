@@ -9,6 +9,7 @@
 pub const DOMAIN_NEGATIVE: u32 = 0x6e65_6731; // "neg1"
 pub const DOMAIN_SHUFFLE: u32 = 0x7368_7566; // "shuf"
 pub const DOMAIN_DROPOUT: u32 = 0x6472_6f70; // "drop"
+pub const DOMAIN_DROPOUT_KEY: u32 = 0x646b_6579; // "dkey"
 
 /// A uniform value in [0, 1) from the top 24 bits of a hash (exact in f32 on both backends).
 #[inline]

@@ -24,11 +24,13 @@ pub struct TrainConfig {
     pub seed: u32,
     /// λ of the per-occurrence L2 penalty on the embedding rows a sample uses.
     pub l2: f32,
+    /// Dropout probability after each ReLU of the MLP tower (MLP and NeuMF only).
+    pub dropout: f32,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0, l2: 0.0 }
+        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0, l2: 0.0, dropout: 0.0 }
     }
 }
 
@@ -46,7 +48,15 @@ impl TrainConfig {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(NcfError::invalid("l2", format!("must be a finite number >= 0, got {}", self.l2)));
         }
+        if !(self.dropout.is_finite() && (0.0..0.95).contains(&self.dropout)) {
+            return Err(NcfError::invalid("dropout", format!("must be in [0, 0.95), got {}", self.dropout)));
+        }
         self.optimizer.validate()
+    }
+
+    /// Dropout of optimizer step `step` (1-based).
+    pub fn dropout_at(&self, step: u64) -> Option<crate::neural::DropoutSpec> {
+        crate::neural::DropoutSpec::new(self.dropout, self.seed, step)
     }
 
     /// Optimizer steps in one epoch of `samples` samples.
@@ -77,6 +87,12 @@ pub fn check_fits(data: &Dataset, num_users: u32, num_items: u32) -> Result<()> 
 /// and validation cases fit the model. Returns the samples per epoch.
 pub fn check_session(data: &Dataset, validation: Option<&TestSet>, params: &Params, cfg: &TrainConfig) -> Result<u32> {
     cfg.validate()?;
+    if cfg.dropout > 0.0 && !params.layout.kind.is_neural() {
+        return Err(NcfError::invalid(
+            "dropout",
+            format!("applies to the MLP tower; {} has none (use l2 or weightDecay)", params.layout.kind.name()),
+        ));
+    }
     check_fits(data, params.layout.num_users, params.layout.num_items)?;
     data.check_sampleable()?;
     for set in data.test.iter().chain(validation) {
@@ -159,26 +175,22 @@ impl CpuTrainer {
         })
     }
 
-    /// Batch-mean gradients of a batch, without stepping (for parity and finite-difference tests).
+    /// Batch-mean gradients of a batch as the next step would compute them (its dropout mask
+    /// included), without stepping (for parity and finite-difference tests).
     pub fn gradients(&self, users: &[u32], items: &[u32], labels: &[f32]) -> (Vec<f32>, f64) {
         let mut g = vec![0f32; self.params.data.len()];
         let scale = 1.0 / users.len() as f32;
-        let mut loss = 0f64;
-        for t in 0..users.len() {
-            loss += self.params.accumulate_grad(&mut g, users[t], items[t], labels[t], scale, self.cfg.l2) as f64;
-        }
+        let drop = self.cfg.dropout_at(self.step + 1);
+        let loss = self.params.batch_grad(&mut g, users, items, labels, scale, self.cfg.l2, drop);
         (g, loss)
     }
 
     /// One optimizer step on a batch; returns the batch's summed loss.
     pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> f64 {
         let scale = 1.0 / users.len() as f32;
-        let mut loss = 0f64;
-        for t in 0..users.len() {
-            loss +=
-                self.params.accumulate_grad(&mut self.grads, users[t], items[t], labels[t], scale, self.cfg.l2) as f64;
-        }
         self.step += 1;
+        let drop = self.cfg.dropout_at(self.step);
+        let loss = self.params.batch_grad(&mut self.grads, users, items, labels, scale, self.cfg.l2, drop);
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
         let opt = self.cfg.optimizer;
         let p = self.params.data.par_chunks_mut(OPT_CHUNK);
@@ -284,20 +296,18 @@ pub fn check_test_fits(test: &TestSet, params: &Params) -> Result<()> {
 /// saturate into false ties the way probabilities near 1.0 do in f32).
 pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
     check_test_fits(test, params)?;
-    rank_cases(test, k, |u, i| params.logit(u, i))
+    check_k(k)?;
+    let users: Vec<u32> = test.pair_users();
+    rank_cases(test, k, &params.logits(&users, &test.candidates))
 }
 
-/// HR@K / NDCG@K of any scoring function over the test cases (ties count against the positive).
-fn rank_cases(test: &TestSet, k: u32, score: impl Fn(u32, u32) -> f32 + Sync) -> Result<RankMetrics> {
+/// HR@K / NDCG@K from the scores of every candidate, case-major (ties count against the positive).
+fn rank_cases(test: &TestSet, k: u32, scores: &[f32]) -> Result<RankMetrics> {
     check_k(k)?;
     let c = test.per_case as usize;
-    let per_case: Vec<(f32, f32)> = (0..test.len())
-        .into_par_iter()
-        .map(|case| {
-            let u = test.users[case];
-            let scores: Vec<f32> = test.candidates[case * c..(case + 1) * c].iter().map(|&i| score(u, i)).collect();
-            hit_and_ndcg(rank_of_positive(&scores), k)
-        })
+    let per_case: Vec<(f32, f32)> = scores
+        .par_chunks(c)
+        .map(|case| hit_and_ndcg(rank_of_positive(case), k))
         .collect();
     let (hits, ndcgs): (Vec<f32>, Vec<f32>) = per_case.into_iter().unzip();
     Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
@@ -307,5 +317,6 @@ fn rank_cases(test: &TestSet, k: u32, score: impl Fn(u32, u32) -> f32 + Sync) ->
 pub fn evaluate_item_pop(data: &Dataset, k: u32) -> Result<RankMetrics> {
     let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
     let counts = data.item_counts();
-    rank_cases(test, k, |_, i| counts.get(i as usize).copied().unwrap_or(0) as f32)
+    let scores: Vec<f32> = test.candidates.iter().map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32).collect();
+    rank_cases(test, k, &scores)
 }

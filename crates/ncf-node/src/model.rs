@@ -180,6 +180,7 @@ impl NativeModel {
             lr: opts.lr as f32,
             seed: to_u32("seed", opts.seed)?,
             l2: opts.l2 as f32,
+            dropout: 0.0,
         };
         cfg.validate().napi()?;
         let validation = match opts.validation.as_str() {

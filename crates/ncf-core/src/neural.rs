@@ -1,0 +1,363 @@
+//! The MLP tower and the NeuMF fusion on the CPU (He et al., WWW'17, §3.3–3.4), batched as
+//! matrix products: the CPU backend's training math and the oracle of the GPU's `neural.wgsl`.
+//!
+//! Forward for a batch of `(u, i)`:
+//! - `a_0 = [P_mlp[u] ; Q_mlp[i]]` (eq. 10, concatenation);
+//! - `a_l = drop(ReLU(W_l a_{l−1} + b_l))` for each dense layer (eq. 10; dropout is optional
+//!   and inverted, after the ReLU, so `a_l > 0` marks exactly the units that pass gradient);
+//! - `z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b` (eq. 11–12; MLP has no GMF part).
+//!
+//! The loss is the batch-mean BCE of eq. 7 plus the per-occurrence L2 of every embedding row a
+//! sample uses (`l2`), as for GMF and MF in [`crate::model`].
+
+use crate::dense::{Dropout, Strides, sgemm};
+use crate::error::{NcfError, Result};
+use crate::model::{Layout, ModelKind, Params, bce_with_logits, sigmoid};
+use crate::rng::{DOMAIN_DROPOUT_KEY, hash5};
+
+/// Dropout of one optimizer step: every layer draws its mask from a key mixed from the seed,
+/// the step and the layer, so both backends drop the same units without storing a mask.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropoutSpec {
+    pub p: f32,
+    pub seed: u32,
+    pub step: u64,
+}
+
+impl DropoutSpec {
+    /// `None` when `p` is 0 (no dropout).
+    pub fn new(p: f32, seed: u32, step: u64) -> Option<Self> {
+        (p > 0.0).then_some(DropoutSpec { p, seed, step })
+    }
+    /// The mask of dense layer `l` (1-based).
+    pub fn layer(&self, l: usize) -> Dropout {
+        Dropout { key: dropout_key(self.seed, self.step, l as u32), p: self.p }
+    }
+}
+
+pub fn dropout_key(seed: u32, step: u64, layer: u32) -> u32 {
+    hash5(seed, DOMAIN_DROPOUT_KEY, step as u32, (step >> 32) as u32, layer)
+}
+
+/// Activations of a batch: `acts[0]` is the concatenated embeddings, `acts[l]` the output of
+/// layer `l` (row-major, one row per sample); `z` the logits; `scales[l]` is layer `l`'s
+/// inverted-dropout scale (1 without dropout).
+pub struct Forward {
+    pub acts: Vec<Vec<f32>>,
+    pub scales: Vec<f32>,
+    pub z: Vec<f32>,
+}
+
+/// Forward pass of an MLP or NeuMF over a batch.
+pub fn forward(p: &Params, users: &[u32], items: &[u32], dropout: Option<DropoutSpec>) -> Forward {
+    let l = p.layout;
+    let t = l.tower;
+    let rows = users.len();
+    let e = t.embedding() as usize;
+    let width = 2 * e;
+    let mut x0 = vec![0f32; rows * width];
+    for r in 0..rows {
+        let (u, i) = (users[r] as usize, items[r] as usize);
+        x0[r * width..][..e].copy_from_slice(&p.data[l.mlp_user_offset() + u * e..][..e]);
+        x0[r * width + e..][..e].copy_from_slice(&p.data[l.mlp_item_offset() + i * e..][..e]);
+    }
+    let mut acts = vec![x0];
+    let mut scales = vec![1.0];
+    for layer in 1..=t.layers() {
+        let (inp, out) = t.dims(layer);
+        let w = &p.data[l.weight_offset(layer)..][..out * inp];
+        let bias = &p.data[l.layer_bias_offset(layer)..][..out];
+        let mut y = Vec::with_capacity(rows * out);
+        for _ in 0..rows {
+            y.extend_from_slice(bias);
+        }
+        // y = x Wᵀ + b (W is out × in, so Wᵀ is W read with transposed strides).
+        let x = &acts[layer - 1];
+        sgemm(rows, inp, out, x, Strides::row_major(inp), w, Strides::transposed(inp), 1.0, &mut y, Strides::row_major(out));
+        let mask = dropout.map(|d| d.layer(layer));
+        scales.push(mask.map_or(1.0, |d| d.scale()));
+        for r in 0..rows {
+            for o in 0..out {
+                let v = &mut y[r * out + o];
+                *v = v.max(0.0);
+                if let Some(d) = mask {
+                    *v = if d.keeps(r, o) { *v * d.scale() } else { 0.0 };
+                }
+            }
+        }
+        acts.push(y);
+    }
+    let z = (0..rows).map(|r| head_logit(p, users[r], items[r], &acts[t.layers()][r * t.output() as usize..])).collect();
+    Forward { acts, scales, z }
+}
+
+/// `z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b` for one sample whose last activations start `a_last`.
+fn head_logit(p: &Params, u: u32, i: u32, a_last: &[f32]) -> f32 {
+    let l = p.layout;
+    let f = l.factors as usize;
+    let h = &p.data[l.head_offset()..][..l.h_len()];
+    let pu = &p.data[u as usize * f..][..f];
+    let qi = &p.data[l.item_offset() + i as usize * f..][..f];
+    let mut z = 0f32;
+    for k in 0..f {
+        z += h[k] * (pu[k] * qi[k]);
+    }
+    for (k, &a) in a_last[..l.tower.output() as usize].iter().enumerate() {
+        z += h[f + k] * a;
+    }
+    z + p.data[l.b_offset()]
+}
+
+/// Backward pass: adds `scale · ∂ℓ/∂θ` of every sample into `grads` and returns the summed
+/// loss. With `d = σ(z) − y`: `∂/∂h_g = d·p⊙q`, `∂/∂h_m = d·a_L`, `∂/∂b = d`; GMF rows as in
+/// GMF; `∂/∂a_L = d·h_m`, then through each layer `dz = ∂a ⊙ [a > 0] / (1−p)`,
+/// `∂W = dzᵀ a_{l−1}`, `∂b_l = Σ dz`, `∂a_{l−1} = dz W`; finally `∂a_0` scatters into the two
+/// MLP embedding rows.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    p: &Params,
+    fwd: &Forward,
+    users: &[u32],
+    items: &[u32],
+    labels: &[f32],
+    scale: f32,
+    l2: f32,
+    grads: &mut [f32],
+) -> f64 {
+    let l = p.layout;
+    let t = l.tower;
+    let rows = users.len();
+    let f = l.factors as usize;
+    let last = t.output() as usize;
+    let e = t.embedding() as usize;
+    let (ho, bo) = (l.head_offset(), l.b_offset());
+    let r2 = 2.0 * l2 * scale;
+    let mut da = vec![0f32; rows * last];
+    let mut loss = 0f64;
+    let row = |o: usize, n: usize| &p.data[o..o + n];
+    for r in 0..rows {
+        let (u, i) = (users[r] as usize, items[r] as usize);
+        let z = fwd.z[r];
+        let d = (sigmoid(z) - labels[r]) * scale;
+        let mut norm = 0f32;
+        let (uo, io) = (u * f, l.item_offset() + i * f);
+        for k in 0..f {
+            let (pk, qk, hk) = (p.data[uo + k], p.data[io + k], p.data[ho + k]);
+            grads[uo + k] += d * hk * qk + r2 * pk;
+            grads[io + k] += d * hk * pk + r2 * qk;
+            grads[ho + k] += d * pk * qk;
+            norm += pk * pk + qk * qk;
+        }
+        let a_last = &fwd.acts[t.layers()][r * last..][..last];
+        for k in 0..last {
+            grads[ho + f + k] += d * a_last[k];
+            da[r * last + k] = d * p.data[ho + f + k];
+        }
+        grads[bo] += d;
+        let (mu, mi) = (l.mlp_user_offset() + u * e, l.mlp_item_offset() + i * e);
+        norm += row(mu, e).iter().chain(row(mi, e)).map(|x| x * x).sum::<f32>();
+        loss += (bce_with_logits(z, labels[r]) + l2 * norm) as f64;
+    }
+    for layer in (1..=t.layers()).rev() {
+        let (inp, out) = t.dims(layer);
+        let y = &fwd.acts[layer];
+        let x = &fwd.acts[layer - 1];
+        // Kept units carry dropout's 1/(1−p); which were kept (and active) is read from a_l > 0.
+        let s = fwd.scales[layer];
+        let dz: Vec<f32> = da.iter().zip(y).map(|(&g, &v)| if v > 0.0 { g * s } else { 0.0 }).collect();
+        let (wo, bo) = (l.weight_offset(layer), l.layer_bias_offset(layer));
+        // ∂W += dzᵀ x: (out × rows) · (rows × in)
+        sgemm(
+            out,
+            rows,
+            inp,
+            &dz,
+            Strides::transposed(out),
+            x,
+            Strides::row_major(inp),
+            1.0,
+            &mut grads[wo..wo + out * inp],
+            Strides::row_major(inp),
+        );
+        for r in 0..rows {
+            for o in 0..out {
+                grads[bo + o] += dz[r * out + o];
+            }
+        }
+        let w = &p.data[wo..wo + out * inp];
+        let mut dx = vec![0f32; rows * inp];
+        sgemm(rows, out, inp, &dz, Strides::row_major(out), w, Strides::row_major(inp), 0.0, &mut dx, Strides::row_major(inp));
+        da = dx;
+    }
+    for r in 0..rows {
+        let (mu, mi) = (l.mlp_user_offset() + users[r] as usize * e, l.mlp_item_offset() + items[r] as usize * e);
+        for k in 0..e {
+            grads[mu + k] += da[r * 2 * e + k] + r2 * p.data[mu + k];
+            grads[mi + k] += da[r * 2 * e + e + k] + r2 * p.data[mi + k];
+        }
+    }
+    loss
+}
+
+/// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
+/// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP`, so the first
+/// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`.
+pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<Params> {
+    let (g, m) = (gmf.layout, mlp.layout);
+    if g.kind != ModelKind::Gmf {
+        return Err(NcfError::invalid("gmf", format!("must be a GMF model, got {}", g.kind.name())));
+    }
+    if m.kind != ModelKind::Mlp {
+        return Err(NcfError::invalid("mlp", format!("must be an MLP model, got {}", m.kind.name())));
+    }
+    if (g.num_users, g.num_items) != (m.num_users, m.num_items) {
+        return Err(NcfError::invalid(
+            "mlp",
+            format!(
+                "has {} users × {} items but the GMF has {} × {}; both must be trained on the same ids",
+                m.num_users, m.num_items, g.num_users, g.num_items
+            ),
+        ));
+    }
+    if !(alpha.is_finite() && (0.0..=1.0).contains(&alpha)) {
+        return Err(NcfError::invalid("alpha", format!("must be in [0, 1], got {alpha}")));
+    }
+    let layout = Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?;
+    let mut data = Vec::with_capacity(layout.len());
+    data.extend_from_slice(&gmf.data[..g.head_offset()]);
+    data.extend_from_slice(&mlp.data[..m.head_offset()]);
+    data.extend(gmf.data[g.head_offset()..g.b_offset()].iter().map(|&h| alpha * h));
+    data.extend(mlp.data[m.head_offset()..m.b_offset()].iter().map(|&h| (1.0 - alpha) * h));
+    data.push(alpha * gmf.data[g.b_offset()] + (1.0 - alpha) * mlp.data[m.b_offset()]);
+    Params::from_vec(layout, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Tower;
+
+    const L2: f32 = 0.03;
+
+    fn layout(kind: ModelKind) -> Layout {
+        let f = if kind == ModelKind::NeuMf { 3 } else { 0 };
+        Layout::neural(kind, 4, 6, f, Tower::new(&[6, 5, 3]).unwrap()).unwrap()
+    }
+
+    /// Weights large enough that the loss is not flat, tower biases positive so most units are
+    /// active (a finite difference across the ReLU kink would be meaningless).
+    fn wavy(layout: Layout) -> Params {
+        let mut p = Params::init(layout, 5);
+        for (k, x) in p.data.iter_mut().enumerate() {
+            *x = (k as f32 * 0.61).sin() * 0.7;
+        }
+        for l in 1..=layout.tower.layers() {
+            let (_, o) = layout.tower.dims(l);
+            for x in &mut p.data[layout.layer_bias_offset(l)..][..o] {
+                *x = x.abs() + 0.3;
+            }
+        }
+        p
+    }
+
+    fn mean_loss(p: &Params, users: &[u32], items: &[u32], labels: &[f32], drop: Option<DropoutSpec>) -> f64 {
+        let mut g = vec![0f32; p.data.len()];
+        let n = users.len() as f32;
+        p.batch_grad(&mut g, users, items, labels, 1.0 / n, L2, drop) / n as f64
+    }
+
+    /// Central differences (step 1e-3, f64 loss) against the analytic batch-mean gradient of
+    /// MLP and NeuMF, for every parameter: embeddings of both branches, every W and b of the
+    /// tower, h and b; with and without dropout. Untouched rows must get exactly zero.
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (users, items, labels) = ([0u32, 0, 2, 3, 2], [1u32, 4, 1, 5, 4], [1.0f32, 0.0, 0.0, 1.0, 1.0]);
+        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
+            for drop in [None, DropoutSpec::new(0.25, 9, 3)] {
+                let p = wavy(layout(kind));
+                let mut g = vec![0f32; p.data.len()];
+                p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, drop);
+                let eps = 1e-3f32;
+                for k in 0..p.data.len() {
+                    let (mut plus, mut minus) = (p.clone(), p.clone());
+                    plus.data[k] += eps;
+                    minus.data[k] -= eps;
+                    let fd = (mean_loss(&plus, &users, &items, &labels, drop)
+                        - mean_loss(&minus, &users, &items, &labels, drop))
+                        / (2.0 * eps as f64);
+                    let tol = 2e-3 + 1e-2 * fd.abs();
+                    assert!(
+                        (fd - g[k] as f64).abs() <= tol,
+                        "{kind:?} dropout={drop:?} param {k}: analytic {} vs finite difference {fd}",
+                        g[k]
+                    );
+                }
+                let l = p.layout;
+                let e = l.tower.embedding() as usize;
+                assert!(g[l.mlp_user_offset() + e..][..e].iter().all(|&x| x == 0.0), "user 1 is in no sample");
+                assert!(g[l.weight_offset(1)..l.head_offset()].iter().any(|&x| x.abs() > 1e-3), "tower gradients");
+            }
+        }
+    }
+
+    /// Dropout changes the logits of a training pass but not of evaluation, and its mask
+    /// depends on the step.
+    #[test]
+    fn dropout_is_seeded_per_step() {
+        let p = wavy(layout(ModelKind::Mlp));
+        let (u, i) = ([0u32, 1, 2, 3], [0u32, 1, 2, 3]);
+        let plain = forward(&p, &u, &i, None).z;
+        let a = forward(&p, &u, &i, DropoutSpec::new(0.5, 1, 1)).z;
+        let b = forward(&p, &u, &i, DropoutSpec::new(0.5, 1, 2)).z;
+        assert_ne!(plain, a);
+        assert_ne!(a, b);
+        assert_eq!(a, forward(&p, &u, &i, DropoutSpec::new(0.5, 1, 1)).z);
+        assert_eq!(p.logits(&u, &i), plain);
+    }
+
+    /// NeuMF-pre's first forward pass is α·z_GMF + (1−α)·z_MLP for every pair (§3.4.1).
+    #[test]
+    fn pretrained_neumf_is_the_alpha_mix() {
+        let tower = Tower::new(&[8, 6, 4]).unwrap();
+        let mut gmf = Params::init(Layout::new(ModelKind::Gmf, 7, 9, 5).unwrap(), 1);
+        let mut mlp = Params::init(Layout::neural(ModelKind::Mlp, 7, 9, 0, tower).unwrap(), 2);
+        for (k, x) in gmf.data.iter_mut().enumerate() {
+            *x = (k as f32 * 0.3).cos() * 0.5;
+        }
+        let n = mlp.data.len();
+        mlp.data[n - 1] = 0.4;
+        let users: Vec<u32> = (0..63).map(|k| k % 7).collect();
+        let items: Vec<u32> = (0..63).map(|k| k / 7).collect();
+        for alpha in [0.5f32, 0.2] {
+            let neumf = neumf_from_pretrained(&gmf, &mlp, alpha).unwrap();
+            assert_eq!(neumf.layout.kind, ModelKind::NeuMf);
+            let (zg, zm, zn) = (gmf.logits(&users, &items), mlp.logits(&users, &items), neumf.logits(&users, &items));
+            for t in 0..users.len() {
+                let want = alpha * zg[t] + (1.0 - alpha) * zm[t];
+                assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "pair {t}: {} vs {want}", zn[t]);
+            }
+        }
+        let err = neumf_from_pretrained(&mlp, &gmf, 0.5).unwrap_err();
+        assert!(err.to_string().contains("must be a GMF"), "{err}");
+        let other = Params::init(Layout::neural(ModelKind::Mlp, 8, 9, 0, tower).unwrap(), 2);
+        assert!(neumf_from_pretrained(&gmf, &other, 0.5).unwrap_err().to_string().contains("same ids"));
+        assert!(neumf_from_pretrained(&gmf, &mlp, 1.5).unwrap_err().to_string().contains("alpha"));
+    }
+
+    #[test]
+    fn towers_follow_the_paper() {
+        assert_eq!(Tower::for_factors(8, 3).unwrap().sizes(), &[64, 32, 16, 8]);
+        assert_eq!(Tower::for_factors(64, 3).unwrap().sizes(), &[512, 256, 128, 64]);
+        assert!(Tower::new(&[7, 3]).unwrap_err().to_string().contains("even"));
+        assert!(Tower::new(&[8]).is_err());
+        let l = Layout::neural(ModelKind::NeuMf, 10, 20, 8, Tower::for_factors(8, 3).unwrap()).unwrap();
+        // P, Q (8), P_mlp, Q_mlp (32), 64·32+32 + 32·16+16 + 16·8+8, h (8 + 8), b
+        assert_eq!(l.len(), 30 * 8 + 30 * 32 + (2048 + 32 + 512 + 16 + 128 + 8) + 16 + 1);
+        assert_eq!(l.predictive_factors(), 8);
+        let p = Params::init(l, 3);
+        let w1 = &p.data[l.weight_offset(1)..l.layer_bias_offset(1)];
+        let limit = (6.0f32 / 96.0).sqrt();
+        assert!(w1.iter().all(|x| x.abs() <= limit) && w1.iter().any(|x| x.abs() > limit * 0.9), "Xavier bounds");
+        assert!(p.data[l.layer_bias_offset(1)..l.weight_offset(2)].iter().all(|&x| x == 0.0));
+    }
+}
