@@ -230,7 +230,18 @@ mod tests {
         let bias = vec![0.0; outputs];
         let plain = dense_forward(&x, rows, &w, &bias, inputs, outputs, false, None);
         let mut c = vec![1.0; rows * outputs];
-        sgemm(rows, inputs, outputs, &x, Strides::row_major(inputs), &w, Strides::transposed(inputs), 0.0, &mut c, Strides::row_major(outputs));
+        sgemm(
+            rows,
+            inputs,
+            outputs,
+            &x,
+            Strides::row_major(inputs),
+            &w,
+            Strides::transposed(inputs),
+            0.0,
+            &mut c,
+            Strides::row_major(outputs),
+        );
         for (a, b) in plain.iter().zip(&c) {
             assert!((a - b).abs() <= 1e-5 + 1e-5 * a.abs(), "{a} vs {b}");
         }

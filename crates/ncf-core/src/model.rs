@@ -65,7 +65,7 @@ impl Tower {
         if let Some(k) = sizes.iter().position(|&s| s == 0 || s > 4096) {
             return Err(NcfError::invalid(format!("layers[{k}]"), format!("must be in 1..=4096, got {}", sizes[k])));
         }
-        if sizes[0] % 2 != 0 {
+        if !sizes[0].is_multiple_of(2) {
             return Err(NcfError::invalid(
                 "layers[0]",
                 format!("is the concatenated user and item embedding, so it must be even; got {}", sizes[0]),

@@ -73,7 +73,18 @@ pub fn forward(p: &Params, users: &[u32], items: &[u32], dropout: Option<Dropout
         }
         // y = x Wᵀ + b (W is out × in, so Wᵀ is W read with transposed strides).
         let x = &acts[layer - 1];
-        sgemm(rows, inp, out, x, Strides::row_major(inp), w, Strides::transposed(inp), 1.0, &mut y, Strides::row_major(out));
+        sgemm(
+            rows,
+            inp,
+            out,
+            x,
+            Strides::row_major(inp),
+            w,
+            Strides::transposed(inp),
+            1.0,
+            &mut y,
+            Strides::row_major(out),
+        );
         let mask = dropout.map(|d| d.layer(layer));
         scales.push(mask.map_or(1.0, |d| d.scale()));
         for r in 0..rows {
@@ -87,7 +98,8 @@ pub fn forward(p: &Params, users: &[u32], items: &[u32], dropout: Option<Dropout
         }
         acts.push(y);
     }
-    let z = (0..rows).map(|r| head_logit(p, users[r], items[r], &acts[t.layers()][r * t.output() as usize..])).collect();
+    let z =
+        (0..rows).map(|r| head_logit(p, users[r], items[r], &acts[t.layers()][r * t.output() as usize..])).collect();
     Forward { acts, scales, z }
 }
 
@@ -186,7 +198,18 @@ pub fn backward(
         }
         let w = &p.data[wo..wo + out * inp];
         let mut dx = vec![0f32; rows * inp];
-        sgemm(rows, out, inp, &dz, Strides::row_major(out), w, Strides::row_major(inp), 0.0, &mut dx, Strides::row_major(inp));
+        sgemm(
+            rows,
+            out,
+            inp,
+            &dz,
+            Strides::row_major(out),
+            w,
+            Strides::row_major(inp),
+            0.0,
+            &mut dx,
+            Strides::row_major(inp),
+        );
         da = dx;
     }
     for r in 0..rows {

@@ -30,7 +30,15 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { batch_size: 256, negatives: 4, optimizer: Optimizer::adam(), lr: 0.001, seed: 0, l2: 0.0, dropout: 0.0 }
+        TrainConfig {
+            batch_size: 256,
+            negatives: 4,
+            optimizer: Optimizer::adam(),
+            lr: 0.001,
+            seed: 0,
+            l2: 0.0,
+            dropout: 0.0,
+        }
     }
 }
 
@@ -305,10 +313,7 @@ pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetri
 fn rank_cases(test: &TestSet, k: u32, scores: &[f32]) -> Result<RankMetrics> {
     check_k(k)?;
     let c = test.per_case as usize;
-    let per_case: Vec<(f32, f32)> = scores
-        .par_chunks(c)
-        .map(|case| hit_and_ndcg(rank_of_positive(case), k))
-        .collect();
+    let per_case: Vec<(f32, f32)> = scores.par_chunks(c).map(|case| hit_and_ndcg(rank_of_positive(case), k)).collect();
     let (hits, ndcgs): (Vec<f32>, Vec<f32>) = per_case.into_iter().unzip();
     Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
 }
@@ -317,6 +322,7 @@ fn rank_cases(test: &TestSet, k: u32, scores: &[f32]) -> Result<RankMetrics> {
 pub fn evaluate_item_pop(data: &Dataset, k: u32) -> Result<RankMetrics> {
     let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
     let counts = data.item_counts();
-    let scores: Vec<f32> = test.candidates.iter().map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32).collect();
+    let scores: Vec<f32> =
+        test.candidates.iter().map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32).collect();
     rank_cases(test, k, &scores)
 }

@@ -51,6 +51,11 @@ pub(crate) struct Pipelines {
     pub rank_cases: wgpu::ComputePipeline,
     pub gemm_layout: wgpu::BindGroupLayout,
     pub gemm: wgpu::ComputePipeline,
+    pub neural_layout: wgpu::BindGroupLayout,
+    pub gather: wgpu::ComputePipeline,
+    pub head_forward: wgpu::ComputePipeline,
+    pub head_backward: wgpu::ComputePipeline,
+    pub scatter: wgpu::ComputePipeline,
 }
 
 pub struct GpuContext {
@@ -242,7 +247,25 @@ impl GpuContext {
 
     /// Dynamic-offset stride of `Step` records.
     pub(crate) fn step_stride(&self) -> u64 {
-        STEP_BYTES.next_multiple_of(self.limits.min_uniform_buffer_offset_alignment as u64)
+        self.ring_stride(STEP_BYTES)
+    }
+
+    /// Distance between records of `bytes` in a uniform ring read by dynamic offsets.
+    pub(crate) fn ring_stride(&self, bytes: u64) -> u64 {
+        bytes.next_multiple_of(self.limits.min_uniform_buffer_offset_alignment as u64)
+    }
+
+    /// Writes `records` into consecutive ring slots from slot 0.
+    pub(crate) fn write_ring<T: bytemuck::Pod>(&self, ring: &wgpu::Buffer, records: &[T]) {
+        let size = std::mem::size_of::<T>();
+        let stride = self.ring_stride(size as u64) as usize;
+        let mut bytes = vec![0u8; stride * records.len()];
+        for (k, r) in records.iter().enumerate() {
+            bytes[k * stride..k * stride + size].copy_from_slice(bytemuck::bytes_of(r));
+        }
+        if !bytes.is_empty() {
+            self.queue.write_buffer(ring, 0, &bytes);
+        }
     }
 
     /// Checks a storage buffer against the adapter's binding limit before allocating it.
@@ -309,15 +332,27 @@ impl GpuContext {
         buffers: &[(u32, &wgpu::Buffer)],
         step_binding: Option<u32>,
     ) -> wgpu::BindGroup {
+        self.bind_group_ring(label, layout, buffers, step_binding.map(|b| (b, STEP_BYTES)))
+    }
+
+    /// As [`GpuContext::bind_group`], with `ring = (binding, record size)` bound as one record
+    /// of a uniform ring for dynamic offsets.
+    pub(crate) fn bind_group_ring(
+        &self,
+        label: &str,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[(u32, &wgpu::Buffer)],
+        ring: Option<(u32, u64)>,
+    ) -> wgpu::BindGroup {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .map(|&(b, buf)| wgpu::BindGroupEntry {
                 binding: b,
-                resource: if step_binding == Some(b) {
+                resource: if let Some((_, size)) = ring.filter(|r| r.0 == b) {
                     wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                         buffer: buf,
                         offset: 0,
-                        size: NonZeroU64::new(STEP_BYTES),
+                        size: NonZeroU64::new(size),
                     })
                 } else {
                     buf.as_entire_binding()
@@ -395,7 +430,14 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let optim_src = shaders::compose(shaders::OPTIM, wg, 0, Some((mode, &["grads"])));
     let metrics_src = shaders::compose(shaders::METRICS, wg, 0, None);
     let dense_src = shaders::compose(shaders::DENSE, wg, 0, None);
-    let gemm_layout = layout(device, "ncf gemm layout", &[(0, u), (1, ro), (2, ro), (3, rw), (4, ro), (5, ro)]);
+    let gemm_layout = layout(device, "ncf gemm layout", &[(0, dynu), (1, ro), (2, ro), (3, rw), (4, ro), (5, ro)]);
+    let neural_layout = layout(
+        device,
+        "ncf neural layout",
+        &[(0, dynu), (1, u), (2, ro), (3, rw), (4, ro), (5, ro), (6, ro), (7, rw), (8, ro), (9, rw)],
+    );
+    let neural_src = shaders::compose(shaders::NEURAL, wg, 0, Some((mode, &["grads", "step_loss"])));
+    let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
     Pipelines {
         sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
         forward_backward: [
@@ -410,6 +452,11 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
         sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
         rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),
         gemm: pipeline(device, "ncf dense gemm", &dense_src, "gemm", &gemm_layout),
+        gather: neural("gather"),
+        head_forward: neural("head_forward"),
+        head_backward: neural("head_backward"),
+        scatter: neural("scatter"),
+        neural_layout,
         gemm_layout,
         sampling_layout,
         gmf_layout,

@@ -29,6 +29,9 @@ pub struct GemmRecord {
     pub dropout_p: f32,
 }
 
+/// Size of one `GemmRecord` in a uniform ring.
+pub const GEMM_BYTES: u64 = std::mem::size_of::<GemmRecord>() as u64;
+
 pub const ADD_BIAS: u32 = 1;
 pub const RELU: u32 = 2;
 pub const MASK_A: u32 = 4;
@@ -63,20 +66,20 @@ pub fn gemm_gpu(ctx: &GpuContext, rec: GemmRecord, inputs: GemmInputs<'_>) -> Re
     let c = ctx.storage_init("ncf gemm C", inputs.c, none)?;
     let bias = ctx.storage_init("ncf gemm bias", inputs.bias, none)?;
     let mask = ctx.storage_init("ncf gemm mask", inputs.mask, none)?;
-    let uniform = ctx.uniform("ncf gemm uniform", std::mem::size_of::<GemmRecord>() as u64);
+    let uniform = ctx.uniform("ncf gemm uniform", GEMM_BYTES);
     ctx.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&rec));
-    let bind = ctx.bind_group(
+    let bind = ctx.bind_group_ring(
         "ncf gemm bind group",
         &ctx.pipelines.gemm_layout,
         &[(0, &uniform), (1, &a), (2, &b), (3, &c), (4, &bias), (5, &mask)],
-        None,
+        Some((0, GEMM_BYTES)),
     );
     let mut enc = ctx.encoder("ncf gemm");
     {
         let mut pass =
             enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf gemm"), timestamp_writes: None });
         pass.set_pipeline(&ctx.pipelines.gemm);
-        pass.set_bind_group(0, &bind, &[]);
+        pass.set_bind_group(0, &bind, &[0]);
         pass.dispatch_workgroups(gx, gy, 1);
     }
     let out = ctx.read_back(enc, &[(&c, (inputs.c.len() * 4) as u64)])?;

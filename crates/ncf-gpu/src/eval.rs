@@ -5,18 +5,37 @@ use ncf_core::train::{check_k, check_test_fits};
 use ncf_core::{Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
+use crate::dense::GemmRecord;
 use crate::records::StepRecord;
+use crate::tower::{Tower, TowerIo, TowerMode};
 
-/// Logits of fixed pairs against a parameter buffer (the `predict` kernel).
+/// Logits of fixed pairs against a parameter buffer: the `predict` kernel for GMF and MF, the
+/// tower in chunks of rows for MLP and NeuMF (their activations would not fit one binding).
 pub(crate) struct PairScores {
     pub n: u32,
-    kind: usize,
     pub scores: wgpu::Buffer,
     _users: wgpu::Buffer,
     _items: wgpu::Buffer,
     _uniform: wgpu::Buffer,
-    bind: wgpu::BindGroup,
+    scorer: Scorer,
 }
+
+enum Scorer {
+    Factorization {
+        kind: usize,
+        bind: wgpu::BindGroup,
+    },
+    /// One tower pass per chunk of `tower.rows` pairs.
+    Neural {
+        tower: Tower,
+        chunks: Vec<u32>,
+        gemm: Vec<GemmRecord>,
+    },
+}
+
+/// Pairs per tower pass when scoring: large enough to fill a GPU, small enough that the widest
+/// activation stays well inside one storage binding.
+const SCORE_ROWS: u32 = 8192;
 
 impl PairScores {
     pub fn new(ctx: &GpuContext, params: &wgpu::Buffer, layout: Layout, users: &[u32], items: &[u32]) -> Result<Self> {
@@ -24,31 +43,64 @@ impl PairScores {
         let users_buf = ctx.storage_init("ncf pair users", users, wgpu::BufferUsages::empty())?;
         let items_buf = ctx.storage_init("ncf pair items", items, wgpu::BufferUsages::empty())?;
         let scores = ctx.storage_zeroed("ncf pair scores", n as u64 * 4)?;
-        let uniform = ctx.uniform("ncf predict step", crate::context::STEP_BYTES);
-        let rec = StepRecord::for_pairs(layout, n);
-        ctx.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&rec));
-        let bind = ctx.bind_group(
-            "ncf predict bind group",
-            &ctx.pipelines.predict_layout,
-            &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores)],
-            Some(0),
-        );
-        Ok(PairScores {
-            n,
-            kind: layout.kind as usize,
-            scores,
-            _users: users_buf,
-            _items: items_buf,
-            _uniform: uniform,
-            bind,
-        })
+        let (uniform, scorer) = if layout.kind.is_neural() {
+            let widest = *layout.tower.sizes().iter().max().unwrap_or(&1) as u64;
+            let fit = (ctx.info.max_storage_buffer_binding_size / (4 * widest)).max(1) as u32;
+            let rows = SCORE_ROWS.min(fit).min(n.max(1));
+            let chunks: Vec<u32> = (0..n.div_ceil(rows)).map(|c| rows.min(n - c * rows)).collect();
+            let uniform = ctx.uniform("ncf score steps", ctx.step_stride() * chunks.len().max(1) as u64);
+            let steps: Vec<StepRecord> = chunks
+                .iter()
+                .enumerate()
+                .map(|(c, &len)| {
+                    let mut r = StepRecord::for_pairs(layout, len);
+                    r.batch_start = c as u32 * rows;
+                    r
+                })
+                .collect();
+            ctx.write_ring(&uniform, &steps);
+            let io = TowerIo {
+                step_ring: &uniform,
+                params,
+                users: &users_buf,
+                items: &items_buf,
+                mode: TowerMode::Score { scores: &scores },
+            };
+            let tower = Tower::new(ctx, layout, rows, chunks.len().max(1) as u32, io)?;
+            let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None)).collect();
+            tower.write_records(ctx, &gemm);
+            (uniform, Scorer::Neural { tower, chunks, gemm })
+        } else {
+            let uniform = ctx.uniform("ncf predict step", crate::context::STEP_BYTES);
+            let rec = StepRecord::for_pairs(layout, n);
+            ctx.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&rec));
+            let bind = ctx.bind_group(
+                "ncf predict bind group",
+                &ctx.pipelines.predict_layout,
+                &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores)],
+                Some(0),
+            );
+            (uniform, Scorer::Factorization { kind: layout.kind as usize, bind })
+        };
+        Ok(PairScores { n, scores, _users: users_buf, _items: items_buf, _uniform: uniform, scorer })
     }
 
     pub fn encode(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
-        let (x, y) = ctx.grid(self.n);
-        pass.set_pipeline(&ctx.pipelines.predict[self.kind]);
-        pass.set_bind_group(0, &self.bind, &[0]);
-        pass.dispatch_workgroups(x, y, 1);
+        match &self.scorer {
+            Scorer::Factorization { kind, bind } => {
+                let (x, y) = ctx.grid(self.n);
+                pass.set_pipeline(&ctx.pipelines.predict[*kind]);
+                pass.set_bind_group(0, bind, &[0]);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            Scorer::Neural { tower, chunks, gemm } => {
+                let per = tower.records_per_pass() as usize;
+                for (c, &len) in chunks.iter().enumerate() {
+                    let offset = c as u32 * ctx.step_stride() as u32;
+                    tower.encode(ctx, pass, offset, c as u32, len, &gemm[c * per..(c + 1) * per]);
+                }
+            }
+        }
     }
 }
 
@@ -74,8 +126,7 @@ pub(crate) struct TestBuffers {
 
 impl TestBuffers {
     pub fn new(ctx: &GpuContext, test: &TestSet, params: &wgpu::Buffer, layout: Layout) -> Result<Self> {
-        let c = test.per_case as usize;
-        let users: Vec<u32> = (0..test.candidates.len()).map(|k| test.users[k / c]).collect();
+        let users = test.pair_users();
         let pairs = PairScores::new(ctx, params, layout, &users, &test.candidates)?;
         let n_cases = test.len() as u32;
         let hits = ctx.storage_zeroed("ncf eval hits", n_cases as u64 * 4)?;

@@ -8,6 +8,7 @@ pub mod device;
 pub mod eval;
 mod records;
 pub mod shaders;
+mod tower;
 pub mod trainer;
 
 pub use context::{GpuContext, GpuInfo, GpuOptions};

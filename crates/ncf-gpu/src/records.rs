@@ -86,3 +86,26 @@ pub(crate) struct EpochRecord {
     pub _pad1: u32,
     pub keys: [u32; 4],
 }
+
+/// Mirror of `struct Net` in neural.wgsl (32 bytes): the tower's fixed geometry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct NetRecord {
+    pub emb: u32,
+    pub last: u32,
+    pub mlp_user_offset: u32,
+    pub mlp_item_offset: u32,
+    pub _pad: [u32; 4],
+}
+
+impl NetRecord {
+    pub fn new(layout: Layout) -> Self {
+        NetRecord {
+            emb: layout.tower.embedding(),
+            last: layout.tower.output(),
+            mlp_user_offset: layout.mlp_user_offset() as u32,
+            mlp_item_offset: layout.mlp_item_offset() as u32,
+            _pad: [0; 4],
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub const FACTORIZATION: &str = include_str!("shaders/factorization.wgsl");
 pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 pub const DENSE: &str = include_str!("shaders/dense.wgsl");
+pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
 
 /// How float atomics are done on this device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

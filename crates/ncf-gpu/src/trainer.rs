@@ -1,5 +1,6 @@
-//! The GPU training loop. Per epoch: one sampling dispatch, then for every batch a
-//! forward/backward dispatch and a dense optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
+//! The GPU training loop. Per epoch: one sampling dispatch, then for every batch the model's
+//! forward/backward (one dispatch for GMF/MF, the tower's passes for MLP/NeuMF) and a dense
+//! optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
 //! compute pass and submit, with per-step parameters taken from a uniform ring by dynamic
 //! offset. The loss of every step stays in a GPU buffer; losses, weights and test metrics
 //! come back in one read-back at the end of the epoch.
@@ -14,13 +15,23 @@ use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, chec
 use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
+use crate::dense::GemmRecord;
 use crate::eval::TestBuffers;
 use crate::records::{EpochRecord, StepRecord};
+use crate::tower::{Tower, TowerIo, TowerMode};
 
 /// Steps recorded per compute pass and submit. Large enough that submit overhead vanishes
 /// (lavapipe: ~15 µs per dispatch in a pass vs ~100 µs per submit), small enough that the
 /// uniform ring stays a few hundred KiB.
 pub const STEPS_PER_SUBMIT: u32 = 512;
+
+/// How a model's forward and backward are recorded.
+enum ModelPasses {
+    /// GMF and MF: one `forward_backward` dispatch per step.
+    Factorization(wgpu::BindGroup),
+    /// MLP and NeuMF: the tower's passes (tower.rs).
+    Neural(Tower),
+}
 
 pub struct GpuTrainer {
     ctx: Arc<GpuContext>,
@@ -40,7 +51,7 @@ pub struct GpuTrainer {
     step_ring: wgpu::Buffer,
     epoch_uniform: wgpu::Buffer,
     sampling_bg: wgpu::BindGroup,
-    gmf_bg: wgpu::BindGroup,
+    model: ModelPasses,
     optim_bg: wgpu::BindGroup,
     test: Option<TestBuffers>,
     validation: Option<TestBuffers>,
@@ -91,12 +102,31 @@ impl GpuTrainer {
             ],
             None,
         );
-        let gmf_bg = ctx.bind_group(
-            "ncf gmf bind group",
-            &p.gmf_layout,
-            &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &s_users), (4, &s_items), (5, &s_labels), (6, &step_loss)],
-            Some(0),
-        );
+        let model = if layout.kind.is_neural() {
+            let io = TowerIo {
+                step_ring: &step_ring,
+                params: &pbuf,
+                users: &s_users,
+                items: &s_items,
+                mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
+            };
+            ModelPasses::Neural(Tower::new(&ctx, layout, cfg.batch_size.min(n_samples), STEPS_PER_SUBMIT, io)?)
+        } else {
+            ModelPasses::Factorization(ctx.bind_group(
+                "ncf factorization bind group",
+                &p.gmf_layout,
+                &[
+                    (0, &step_ring),
+                    (1, &pbuf),
+                    (2, &grads),
+                    (3, &s_users),
+                    (4, &s_items),
+                    (5, &s_labels),
+                    (6, &step_loss),
+                ],
+                Some(0),
+            ))
+        };
         let optim_bg = ctx.bind_group(
             "ncf optimizer bind group",
             &p.optim_layout,
@@ -125,7 +155,7 @@ impl GpuTrainer {
             step_ring,
             epoch_uniform,
             sampling_bg,
-            gmf_bg,
+            model,
             optim_bg,
             test,
             validation,
@@ -141,18 +171,33 @@ impl GpuTrainer {
         StepRecord::new(self.layout, start, len, slot, &self.cfg, s)
     }
 
-    fn write_ring(&self, records: &[StepRecord]) {
-        let stride = self.ctx.step_stride() as usize;
-        let mut bytes = vec![0u8; stride * records.len()];
-        for (k, r) in records.iter().enumerate() {
-            bytes[k * stride..k * stride + std::mem::size_of::<StepRecord>()].copy_from_slice(bytemuck::bytes_of(r));
+    /// Uploads the step records of one submit (and, for the tower, the gemm records of each
+    /// step, whose dropout masks depend on the step) and returns the gemm records.
+    fn write_rings(&self, records: &[StepRecord], steps: &[u64]) -> Vec<GemmRecord> {
+        self.ctx.write_ring(&self.step_ring, records);
+        match &self.model {
+            ModelPasses::Neural(tower) => {
+                let gemm: Vec<GemmRecord> = records
+                    .iter()
+                    .zip(steps)
+                    .flat_map(|(r, &step)| tower.records(r.batch_len, self.cfg.dropout_at(step)))
+                    .collect();
+                tower.write_records(&self.ctx, &gemm);
+                gemm
+            }
+            ModelPasses::Factorization(_) => Vec::new(),
         }
-        self.ctx.queue.write_buffer(&self.step_ring, 0, &bytes);
     }
 
-    /// Records one forward/backward (and, when `optimize`, one optimizer) dispatch per record;
+    /// Records one forward/backward (and, when `optimize`, one optimizer) pass per record;
     /// record `k` sits at ring slot `k`.
-    fn encode_steps(&self, pass: &mut wgpu::ComputePass<'_>, records: &[StepRecord], optimize: bool) {
+    fn encode_steps(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        records: &[StepRecord],
+        gemm: &[GemmRecord],
+        optimize: bool,
+    ) {
         let stride = self.ctx.step_stride() as u32;
         let p = &self.ctx.pipelines;
         let (ox, oy) = self.ctx.grid(self.layout.len() as u32);
@@ -162,10 +207,18 @@ impl GpuTrainer {
         };
         for (k, r) in records.iter().enumerate() {
             let offset = k as u32 * stride;
-            let (x, y) = self.ctx.grid(r.batch_len);
-            pass.set_pipeline(&p.forward_backward[self.layout.kind as usize]);
-            pass.set_bind_group(0, &self.gmf_bg, &[offset]);
-            pass.dispatch_workgroups(x, y, 1);
+            match &self.model {
+                ModelPasses::Factorization(bind) => {
+                    let (x, y) = self.ctx.grid(r.batch_len);
+                    pass.set_pipeline(&p.forward_backward[self.layout.kind as usize]);
+                    pass.set_bind_group(0, bind, &[offset]);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+                ModelPasses::Neural(tower) => {
+                    let per = tower.records_per_pass() as usize;
+                    tower.encode(&self.ctx, pass, offset, k as u32, r.batch_len, &gemm[k * per..(k + 1) * per]);
+                }
+            }
             if optimize {
                 pass.set_pipeline(opt_pipeline);
                 pass.set_bind_group(0, &self.optim_bg, &[offset]);
@@ -190,11 +243,18 @@ impl GpuTrainer {
     /// reading back `what` and the batch's summed loss in one read-back.
     fn run_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32], optimize: bool) -> Result<(Vec<f32>, f64)> {
         let n = self.upload_batch(users, items, labels)?;
-        if optimize {
-            self.step += 1;
+        if let ModelPasses::Neural(tower) = &self.model
+            && n > tower.rows
+        {
+            return Err(NcfError::invalid("batch", format!("holds at most batchSize = {} samples", tower.rows)));
         }
-        let rec = self.record(0, n, 0, self.step.max(1));
-        self.write_ring(&[rec]);
+        // The step this batch is (or would be): its optimizer scalars and dropout masks.
+        let step = self.step + 1;
+        if optimize {
+            self.step = step;
+        }
+        let rec = self.record(0, n, 0, step);
+        let gemm = self.write_rings(&[rec], &[step]);
         let mut enc = self.ctx.encoder("ncf single batch");
         enc.clear_buffer(&self.step_loss, 0, None);
         {
@@ -202,7 +262,7 @@ impl GpuTrainer {
                 label: Some("ncf single batch"),
                 timestamp_writes: None,
             });
-            self.encode_steps(&mut pass, &[rec], optimize);
+            self.encode_steps(&mut pass, &[rec], &gemm, optimize);
         }
         let what = if optimize { &self.params } else { &self.grads };
         let out = self.ctx.read_back(enc, &[(what, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
@@ -287,22 +347,24 @@ impl Trainer for GpuTrainer {
         let mut first = 0u32;
         while first < self.steps_per_epoch {
             let last = (first + STEPS_PER_SUBMIT).min(self.steps_per_epoch);
+            let steps: Vec<u64> = (first..last).map(|s| step0 + s as u64 + 1).collect();
             let records: Vec<StepRecord> = (first..last)
-                .map(|s| {
+                .zip(&steps)
+                .map(|(s, &step)| {
                     let start = s * b;
                     let len = b.min(self.n_samples - start);
-                    self.record(start, len, s, step0 + s as u64 + 1)
+                    self.record(start, len, s, step)
                 })
                 .collect();
             // Queue writes land before the next submit's commands and after earlier submits',
-            // so reusing the ring per chunk is ordered by the queue.
-            self.write_ring(&records);
+            // so reusing the rings per chunk is ordered by the queue.
+            let gemm = self.write_rings(&records, &steps);
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("ncf train steps"),
                     timestamp_writes: None,
                 });
-                self.encode_steps(&mut pass, &records, true);
+                self.encode_steps(&mut pass, &records, &gemm, true);
             }
             self.ctx.queue.submit([enc.finish()]);
             enc = self.ctx.encoder("ncf epoch");

@@ -7,105 +7,23 @@
 //! compilers may fuse multiply-adds, so bitwise equality is not expected; the sampler and
 //! integer outputs must match exactly.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::*;
 use ncf_core::dense::Dropout;
 use ncf_core::sampling::epoch_samples;
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
-use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, TestSet};
+use ncf_core::{Layout, ModelKind, Optimizer, Params, TestSet};
+use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
+use rand::Rng;
 
 const KINDS: [ModelKind; 2] = [ModelKind::Gmf, ModelKind::Mf];
-use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer, evaluate_gpu, predict_gpu};
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
-
-const RTOL: f64 = 1e-4;
-const ATOL: f64 = 1e-6;
-
-fn seed() -> u64 {
-    let s = std::env::var("NCF_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
-    eprintln!("NCF_TEST_SEED={s}");
-    s
-}
-
-fn shared() -> Arc<GpuContext> {
-    GpuContext::shared().expect("a GPU adapter (lavapipe on CI) is required for the parity tests")
-}
-
-fn contexts() -> Vec<(&'static str, Arc<GpuContext>)> {
-    let mut v = vec![("native", shared())];
-    if v[0].1.info.float32_atomics {
-        v.push(("cas", Arc::new(GpuContext::new(GpuOptions { force_cas_atomics: true }).unwrap())));
-    }
-    v
-}
-
-fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], rtol: f64, atol: f64) {
-    assert_eq!(gpu.len(), cpu.len(), "{what}: length");
-    let mut worst = (0usize, 0f64);
-    for (k, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
-        assert!(g.is_finite() && c.is_finite(), "{what}[{k}]: non-finite gpu {g} cpu {c}");
-        let err = (g as f64 - c as f64).abs();
-        let tol = atol + rtol * (c as f64).abs();
-        if err - tol > worst.1 - 0.0 && err > tol {
-            worst = (k, err - tol);
-        }
-        assert!(err <= tol, "{what}[{k}]: gpu {g} vs cpu {c} (|Δ| {err:e} > {tol:e})");
-    }
-}
-
-/// A random dataset with uneven rows, one user who has seen all but 3 items (exercising the
-/// exact rank fallback of the sampler), and a test set.
-fn random_dataset(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Dataset {
-    let (mut us, mut is) = (Vec::new(), Vec::new());
-    for u in 0..users {
-        let deg = if u == 3 { items - 3 } else { rng.random_range(1..25) };
-        let mut row: Vec<u32> = (0..items).collect();
-        for k in 0..deg as usize {
-            let j = rng.random_range(k..items as usize);
-            row.swap(k, j);
-            us.push(u);
-            is.push(row[k]);
-        }
-    }
-    // Duplicates are part of real data.
-    us.push(0);
-    is.push(is[0]);
-    let per_case = 20;
-    let mut test = TestSet { users: Vec::new(), per_case, candidates: Vec::new() };
-    for u in 0..users {
-        test.users.push(u);
-        for _ in 0..per_case {
-            test.candidates.push(rng.random_range(0..items));
-        }
-    }
-    Dataset::from_pairs(&us, &is, None, Some(test), None, Some(items)).unwrap()
-}
-
-/// Parameters larger than the N(0, 0.01) init so that products and gradients are not tiny.
-fn random_params(rng: &mut Xoshiro256PlusPlus, layout: Layout) -> Params {
-    let data = (0..layout.len()).map(|_| rng.random_range(-0.6f32..0.6)).collect();
-    Params::from_vec(layout, data).unwrap()
-}
-
-fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
-    // Few distinct rows so that many samples of a batch hit the same embedding row.
-    let hot_users = users.min(7);
-    let u = (0..n).map(|_| rng.random_range(0..hot_users)).collect();
-    let i = (0..n).map(|_| rng.random_range(0..items)).collect();
-    let y = (0..n).map(|_| if rng.random_bool(0.3) { 1.0 } else { 0.0 }).collect();
-    (u, i, y)
-}
-
-fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
-    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, l2: 0.0 }
-}
 
 #[test]
 fn sampler_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 61, 97));
     let s = rng.random::<u32>();
     let layout = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 4).unwrap();
@@ -126,7 +44,7 @@ fn sampler_matches_cpu() {
 
 #[test]
 fn forward_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     for kind in KINDS {
         let layout = Layout::new(kind, 301, 517, 13).unwrap();
         let params = random_params(&mut rng, layout);
@@ -141,7 +59,7 @@ fn forward_matches_cpu() {
 
 #[test]
 fn gradients_match_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 40, 90));
     for (name, ctx) in contexts() {
         for ((n, factors), kind) in
@@ -170,7 +88,7 @@ fn gradients_match_cpu() {
 
 #[test]
 fn optimizer_steps_match_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 40, 90));
     for kind in KINDS {
         let layout = Layout::new(kind, data.num_users, data.num_items, 6).unwrap();
@@ -207,10 +125,11 @@ fn optimizer_steps_match_cpu() {
 /// and a learning-rate change between epochs (as ReduceLROnPlateau makes).
 #[test]
 fn epoch_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let full = random_dataset(&mut rng, 50, 120);
-    // User 3 has 3 items left, the most negatives it can have.
-    let split = ncf_core::validation::leave_one_out(&full, 3, rng.random()).unwrap();
+    // User 3 has 3 unseen items, and the test positive may be one of them: 2 negatives is
+    // the most every user can have.
+    let split = ncf_core::validation::leave_one_out(&full, 2, rng.random()).unwrap();
     let data = Arc::new(split.train);
     for kind in KINDS {
         let layout = Layout::new(kind, data.num_users, data.num_items, 8).unwrap();
@@ -260,7 +179,7 @@ fn epoch_matches_cpu() {
 
 #[test]
 fn evaluate_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let data = random_dataset(&mut rng, 300, 200);
     let layout = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 16).unwrap();
     let params = random_params(&mut rng, layout);
@@ -294,7 +213,7 @@ fn context_reports_the_adapter() {
 /// each chunk's records intact.
 #[test]
 fn epoch_spanning_several_submits_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 50, 120));
     let layout = Layout::new(ModelKind::Mf, data.num_users, data.num_items, 4).unwrap();
     let params = Params::init(layout, rng.random());
@@ -307,6 +226,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
         lr: 0.05,
         seed: rng.random(),
         l2: 0.001,
+        dropout: 0.0,
     };
     let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
@@ -325,7 +245,7 @@ fn random_vec(rng: &mut Xoshiro256PlusPlus, n: usize) -> Vec<f32> {
 /// Dense layers (the MLP tower's kernel) on shapes that cross the 16×16 tile edges.
 #[test]
 fn dense_forward_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let ctx = shared();
     for (rows, inputs, outputs) in [(37usize, 70usize, 33usize), (256, 64, 32), (5, 16, 8), (1, 3, 1)] {
         let x = random_vec(&mut rng, rows * inputs);
@@ -346,7 +266,7 @@ fn dense_forward_matches_cpu() {
 
 #[test]
 fn dense_backward_matches_cpu() {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed());
+    let mut rng = rng();
     let ctx = shared();
     for (rows, inputs, outputs) in [(37usize, 70usize, 33usize), (300, 32, 16), (2, 5, 3)] {
         let x = random_vec(&mut rng, rows * inputs);

@@ -1,0 +1,178 @@
+// The parts of MLP and NeuMF (He et al. §3.3–3.4) around the dense tower, whose layers run on
+// `gemm` (dense.wgsl). Per batch of B samples:
+//   gather         a_0[t] = [P_mlp[u_t] ; Q_mlp[i_t]]                          (eq. 10)
+//   (gemm ×L)      a_l = drop(ReLU(a_{l−1} W_lᵀ + b_l))
+//   head_backward  z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b (eq. 11–12), the loss, d = (σ(z) − y)/B,
+//                  the GMF-branch and predict-layer gradients, and ∂a_L = d·h_m
+//   (gemm ×3L)     the tower's backward products
+//   scatter        ∂a_0 into the two MLP embedding rows of each sample
+// `head_forward` replaces `head_backward` when only scores are wanted.
+//
+// Parameters follow ncf-core's layout: [P | Q | P_mlp | Q_mlp | tower | h (F + L) | b], MLP with
+// F = 0. Gradients of rows shared by several samples (embeddings, h, b) accumulate with atomic
+// adds, as in factorization.wgsl; each sample owns its rows of the activation buffers.
+
+struct Net {
+    // MLP embedding size E (a_0 is 2E wide).
+    emb: u32,
+    // Width of the last tower layer.
+    last: u32,
+    mlp_user_offset: u32,
+    mlp_item_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
+}
+
+@group(0) @binding(0) var<uniform> st: Step;
+@group(0) @binding(1) var<uniform> net: Net;
+@group(0) @binding(2) var<storage, read> params: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grads: array<AtomicCell>;
+@group(0) @binding(4) var<storage, read> s_users: array<u32>;
+@group(0) @binding(5) var<storage, read> s_items: array<u32>;
+@group(0) @binding(6) var<storage, read> s_labels: array<f32>;
+@group(0) @binding(7) var<storage, read_write> step_loss: array<AtomicCell>;
+// head: a_L; scatter: ∂a_0.
+@group(0) @binding(8) var<storage, read> x_in: array<f32>;
+// gather: a_0; head_backward: ∂a_L; head_forward: scores (indexed by pair, not batch row).
+@group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
+
+var<workgroup> partial: array<f32, WG>;
+
+// One thread per element of a_0 (B × 2E).
+@compute @workgroup_size(WG)
+fn gather(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_index(wid, nwg, lid);
+    let width = 2u * net.emb;
+    if g >= st.batch_len * width {
+        return;
+    }
+    let t = g / width;
+    let c = g % width;
+    let s = st.batch_start + t;
+    if c < net.emb {
+        x_out[g] = params[net.mlp_user_offset + s_users[s] * net.emb + c];
+    } else {
+        x_out[g] = params[net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb)];
+    }
+}
+
+fn head_logit(t: u32, u: u32, i: u32) -> f32 {
+    let f = st.factors;
+    let ho = st.head_offset;
+    var z = 0.0;
+    for (var k = 0u; k < f; k++) {
+        z += params[ho + k] * (params[u * f + k] * params[st.item_offset + i * f + k]);
+    }
+    for (var k = 0u; k < net.last; k++) {
+        z += params[ho + f + k] * x_in[t * net.last + k];
+    }
+    return z + params[st.n_params - 1u];
+}
+
+// Scores of the pairs batch_start .. batch_start + batch_len into x_out[pair].
+@compute @workgroup_size(WG)
+fn head_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_index(wid, nwg, lid);
+    if t >= st.batch_len {
+        return;
+    }
+    let s = st.batch_start + t;
+    x_out[s] = head_logit(t, s_users[s], s_items[s]);
+}
+
+fn row_norm(offset: u32, n: u32) -> f32 {
+    var acc = 0.0;
+    for (var k = 0u; k < n; k++) {
+        let x = params[offset + k];
+        acc += x * x;
+    }
+    return acc;
+}
+
+// One thread per sample. The batch's summed loss (BCE + per-occurrence L2 of the four
+// embedding rows) is reduced in workgroup memory into step_loss[step_slot].
+@compute @workgroup_size(WG)
+fn head_backward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_index(wid, nwg, lid);
+    var loss = 0.0;
+    if t < st.batch_len {
+        let s = st.batch_start + t;
+        let u = s_users[s];
+        let i = s_items[s];
+        let y = s_labels[s];
+        let z = head_logit(t, u, i);
+        let d = (sigmoid(z) - y) * st.inv_batch;
+        let f = st.factors;
+        let ho = st.head_offset;
+        let uo = u * f;
+        let io = st.item_offset + i * f;
+        let r = 2.0 * st.l2 * st.inv_batch;
+        var norm = 0.0;
+        for (var k = 0u; k < f; k++) {
+            let p = params[uo + k];
+            let q = params[io + k];
+            let h = params[ho + k];
+            add_grads(uo + k, d * h * q + r * p);
+            add_grads(io + k, d * h * p + r * q);
+            add_grads(ho + k, d * p * q);
+            norm += p * p + q * q;
+        }
+        for (var k = 0u; k < net.last; k++) {
+            add_grads(ho + f + k, d * x_in[t * net.last + k]);
+            x_out[t * net.last + k] = d * params[ho + f + k];
+        }
+        add_grads(st.n_params - 1u, d);
+        norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
+        loss = bce_with_logits(z, y) + st.l2 * norm;
+    }
+    partial[lid] = loss;
+    workgroupBarrier();
+    for (var w = WG / 2u; w > 0u; w >>= 1u) {
+        if lid < w {
+            partial[lid] += partial[lid + w];
+        }
+        workgroupBarrier();
+    }
+    if lid == 0u {
+        add_step_loss(st.step_slot, partial[0]);
+    }
+}
+
+// One thread per element of ∂a_0 (B × 2E): the gradient plus the L2 term lands in its
+// embedding row; samples sharing a row add atomically.
+@compute @workgroup_size(WG)
+fn scatter(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_index(wid, nwg, lid);
+    let width = 2u * net.emb;
+    if g >= st.batch_len * width {
+        return;
+    }
+    let t = g / width;
+    let c = g % width;
+    let s = st.batch_start + t;
+    var o = 0u;
+    if c < net.emb {
+        o = net.mlp_user_offset + s_users[s] * net.emb + c;
+    } else {
+        o = net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
+    }
+    add_grads(o, x_in[g] + 2.0 * st.l2 * st.inv_batch * params[o]);
+}

@@ -1,0 +1,95 @@
+//! Helpers shared by the parity test files: seeds, contexts, tolerances and random inputs.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use ncf_core::train::TrainConfig;
+use ncf_core::{Dataset, Layout, Optimizer, Params, TestSet};
+use ncf_gpu::{GpuContext, GpuOptions};
+use rand::{Rng, SeedableRng};
+pub use rand_xoshiro::Xoshiro256PlusPlus;
+
+pub const RTOL: f64 = 1e-4;
+pub const ATOL: f64 = 1e-6;
+
+/// A fresh seed per run, printed; `NCF_TEST_SEED` replays one.
+pub fn rng() -> Xoshiro256PlusPlus {
+    let s = std::env::var("NCF_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    eprintln!("NCF_TEST_SEED={s}");
+    Xoshiro256PlusPlus::seed_from_u64(s)
+}
+
+pub fn shared() -> Arc<GpuContext> {
+    GpuContext::shared().expect("a GPU adapter (lavapipe on CI) is required for the parity tests")
+}
+
+pub fn contexts() -> Vec<(&'static str, Arc<GpuContext>)> {
+    let mut v = vec![("native", shared())];
+    if v[0].1.info.float32_atomics {
+        v.push(("cas", Arc::new(GpuContext::new(GpuOptions { force_cas_atomics: true }).unwrap())));
+    }
+    v
+}
+
+pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], rtol: f64, atol: f64) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: length");
+    let mut worst = (0usize, 0f64);
+    for (k, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
+        assert!(g.is_finite() && c.is_finite(), "{what}[{k}]: non-finite gpu {g} cpu {c}");
+        let err = (g as f64 - c as f64).abs();
+        let tol = atol + rtol * (c as f64).abs();
+        if err - tol > worst.1 - 0.0 && err > tol {
+            worst = (k, err - tol);
+        }
+        assert!(err <= tol, "{what}[{k}]: gpu {g} vs cpu {c} (|Δ| {err:e} > {tol:e})");
+    }
+}
+
+/// A random dataset with uneven rows, one user who has seen all but 3 items (exercising the
+/// exact rank fallback of the sampler), and a test set.
+pub fn random_dataset(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Dataset {
+    let (mut us, mut is) = (Vec::new(), Vec::new());
+    for u in 0..users {
+        let deg = if u == 3 { items - 3 } else { rng.random_range(1..25) };
+        let mut row: Vec<u32> = (0..items).collect();
+        for k in 0..deg as usize {
+            let j = rng.random_range(k..items as usize);
+            row.swap(k, j);
+            us.push(u);
+            is.push(row[k]);
+        }
+    }
+    // Duplicates are part of real data.
+    us.push(0);
+    is.push(is[0]);
+    let per_case = 20;
+    let mut test = TestSet { users: Vec::new(), per_case, candidates: Vec::new() };
+    for u in 0..users {
+        test.users.push(u);
+        for _ in 0..per_case {
+            test.candidates.push(rng.random_range(0..items));
+        }
+    }
+    Dataset::from_pairs(&us, &is, None, Some(test), None, Some(items)).unwrap()
+}
+
+/// Parameters larger than the N(0, 0.01) init so that products and gradients are not tiny.
+pub fn random_params(rng: &mut Xoshiro256PlusPlus, layout: Layout) -> Params {
+    let data = (0..layout.len()).map(|_| rng.random_range(-0.6f32..0.6)).collect();
+    Params::from_vec(layout, data).unwrap()
+}
+
+pub fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+    // Few distinct rows so that many samples of a batch hit the same embedding row.
+    let hot_users = users.min(7);
+    let u = (0..n).map(|_| rng.random_range(0..hot_users)).collect();
+    let i = (0..n).map(|_| rng.random_range(0..items)).collect();
+    let y = (0..n).map(|_| if rng.random_bool(0.3) { 1.0 } else { 0.0 }).collect();
+    (u, i, y)
+}
+
+pub fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
+    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, l2: 0.0, dropout: 0.0 }
+}

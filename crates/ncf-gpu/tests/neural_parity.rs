@@ -1,0 +1,197 @@
+//! MLP and NeuMF on the GPU (neural.wgsl + the tower's gemm passes) against the CPU backend on
+//! fresh random inputs. The tower `[20, 17, 9]` crosses the 16-wide gemm tiles, batches of 300
+//! and 777 cross workgroups, and scoring 9,000 pairs crosses the tower's 8,192-row chunks.
+//!
+//! Tolerance: single passes RTOL 1e-4 + ATOL 1e-5 (the tower's products sum a batch in tile
+//! order on the GPU and in matrixmultiply's order on the CPU, so cancelling sums of ~300 terms
+//! differ by ~1e-6 absolute); epochs as in parity.rs.
+//!
+//! A pre-activation within rounding of 0 switches a ReLU unit's gradient on or off, which no
+//! tolerance can absorb, so single-pass inputs are redrawn until every pre-activation is at least
+//! 1e-5 from the kink (10× the rounding difference).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use ncf_core::dense::dense_forward;
+use ncf_core::neural::{DropoutSpec, forward};
+use ncf_core::sampling::epoch_samples;
+use ncf_core::train::{CpuTrainer, TrainConfig, Trainer};
+use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
+use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
+use rand::Rng;
+
+const NEURAL: [ModelKind; 2] = [ModelKind::Mlp, ModelKind::NeuMf];
+const NEURAL_ATOL: f64 = 1e-5;
+
+fn layout(kind: ModelKind, data: &Dataset) -> Layout {
+    let f = if kind == ModelKind::NeuMf { 6 } else { 0 };
+    Layout::neural(kind, data.num_users, data.num_items, f, Tower::new(&[20, 17, 9]).unwrap()).unwrap()
+}
+
+/// Smallest |pre-activation| of any tower unit on a batch.
+fn kink_margin(p: &Params, u: &[u32], i: &[u32], drop: Option<DropoutSpec>) -> f32 {
+    let fwd = forward(p, u, i, drop);
+    let t = p.layout.tower;
+    let mut margin = f32::INFINITY;
+    for l in 1..=t.layers() {
+        let (inp, out) = t.dims(l);
+        let w = &p.data[p.layout.weight_offset(l)..][..out * inp];
+        let b = &p.data[p.layout.layer_bias_offset(l)..][..out];
+        let z = dense_forward(&fwd.acts[l - 1], u.len(), w, b, inp, out, false, None);
+        margin = z.iter().fold(margin, |m, &v| m.min(v.abs()));
+    }
+    margin
+}
+
+/// Random weights and a batch whose pre-activations all clear the kink by 1e-5.
+fn clear_of_kinks(
+    rng: &mut Xoshiro256PlusPlus,
+    layout: Layout,
+    data: &Dataset,
+    n: usize,
+    drop: Option<DropoutSpec>,
+) -> (Params, (Vec<u32>, Vec<u32>, Vec<f32>)) {
+    for _ in 0..200 {
+        let p = random_params(rng, layout);
+        let b = random_batch(rng, n, data.num_users, data.num_items);
+        if kink_margin(&p, &b.0, &b.1, drop) >= 1e-5 {
+            return (p, b);
+        }
+    }
+    panic!("no draw cleared the ReLU kinks");
+}
+
+#[test]
+fn neural_forward_matches_cpu() {
+    let mut rng = rng();
+    let data = random_dataset(&mut rng, 40, 90);
+    for kind in NEURAL {
+        let l = layout(kind, &data);
+        let params = random_params(&mut rng, l);
+        for n in [1usize, 300, 9000] {
+            let users: Vec<u32> = (0..n).map(|_| rng.random_range(0..l.num_users)).collect();
+            let items: Vec<u32> = (0..n).map(|_| rng.random_range(0..l.num_items)).collect();
+            let gpu = predict_gpu(&shared(), &params, &users, &items).unwrap();
+            let cpu = params.logits(&users, &items);
+            assert_close(&format!("{kind:?} logits n={n}"), &gpu, &cpu, RTOL, NEURAL_ATOL);
+        }
+        let test = data.test.as_ref().unwrap();
+        let (g, c) = (
+            evaluate_gpu(&shared(), &params, test, 5).unwrap(),
+            ncf_core::train::evaluate_cpu(&params, test, 5).unwrap(),
+        );
+        assert!((g.hr - c.hr).abs() <= 1.0 / test.len() as f64 + 1e-12, "{kind:?} hr {} vs {}", g.hr, c.hr);
+    }
+}
+
+/// Every gradient of one batch (embeddings of both branches, every W and b, h, b), with and
+/// without dropout and L2, on native and compare-exchange atomics.
+#[test]
+fn neural_gradients_match_cpu() {
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 40, 90));
+    for (name, ctx) in contexts() {
+        for kind in NEURAL {
+            for (n, dropout, l2) in [(300usize, 0.0f32, 0.05f32), (777, 0.3, 0.0)] {
+                let c = TrainConfig { l2, dropout, ..cfg(Optimizer::adam(), 1024, rng.random()) };
+                let l = layout(kind, &data);
+                let (params, (u, i, y)) = clear_of_kinks(&mut rng, l, &data, n, c.dropout_at(1));
+                let what = format!("{name} {kind:?} n={n} dropout={dropout}");
+                let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
+                let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+                let (gg, gl) = gpu.gradients(&u, &i, &y).unwrap();
+                let (cg, cl) = cpu.gradients(&u, &i, &y);
+                let tower = &cg[l.weight_offset(1)..l.head_offset()];
+                assert!(tower.iter().filter(|x| **x != 0.0).count() > 300, "{what}: the tower must get gradients");
+                assert_close(&format!("{what} grads"), &gg, &cg, RTOL, NEURAL_ATOL);
+                assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{what} batch loss gpu {gl} cpu {cl}");
+                let (gg2, _) = gpu.gradients(&u, &i, &y).unwrap();
+                assert_close(&format!("{what} grads again"), &gg2, &cg, RTOL, NEURAL_ATOL);
+            }
+        }
+    }
+}
+
+#[test]
+fn neural_optimizer_steps_match_cpu() {
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 40, 90));
+    for kind in NEURAL {
+        for opt in [Optimizer::adam(), Optimizer::Sgd { momentum: 0.9, weight_decay: 0.001 }] {
+            let c = TrainConfig { l2: 0.02, dropout: 0.2, ..cfg(opt, 300, rng.random()) };
+            let l = layout(kind, &data);
+            let (params, _) = clear_of_kinks(&mut rng, l, &data, 1, None);
+            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
+            let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+            for step in 1..=3u64 {
+                let (u, i, y) = loop {
+                    let b = random_batch(&mut rng, 300, data.num_users, data.num_items);
+                    if kink_margin(cpu.params(), &b.0, &b.1, c.dropout_at(step)) >= 1e-5 {
+                        break b;
+                    }
+                };
+                let gl = gpu.train_batch(&u, &i, &y).unwrap();
+                let cl = cpu.train_batch(&u, &i, &y);
+                assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{kind:?} {opt:?} step {step}: loss {gl} vs {cl}");
+                // Adam normalises each step to ~lr, so a gradient that differs by rounding can
+                // move a weight by a rounding-sized fraction of lr (0.01): 1e-4 absolute.
+                assert_close(
+                    &format!("{kind:?} {opt:?} params after step {step}"),
+                    &gpu.params().data,
+                    &cpu.params().data,
+                    RTOL,
+                    1e-4,
+                );
+            }
+            assert_ne!(gpu.params().data, params.data);
+        }
+    }
+}
+
+/// Whole epochs from the N(0, 0.01) init with identical samples, dropout, L2, validation and
+/// test evaluation, and a learning-rate change between epochs.
+#[test]
+fn neural_epoch_matches_cpu() {
+    let mut rng = rng();
+    let full = random_dataset(&mut rng, 50, 120);
+    let split = ncf_core::validation::leave_one_out(&full, 2, rng.random()).unwrap();
+    let data = Arc::new(split.train);
+    // Adam normalises every step to ~lr, so where a gradient nearly cancels over a batch, a
+    // rounding-level difference (or a ReLU unit crossing 0 a step earlier on one backend)
+    // moves a weight by a visible fraction of a step: tolerance 20% of one step (lr 0.005).
+    // SGD moves weights in proportion to the gradient, so it is checked tightly.
+    let adam = (Optimizer::adam(), 0.005f32, 1e-3f64);
+    let sgd = (Optimizer::Sgd { momentum: 0.9, weight_decay: 1e-4 }, 0.05, 5e-4);
+    for (kind, (opt, lr, atol)) in [(ModelKind::Mlp, adam), (ModelKind::NeuMf, adam), (ModelKind::NeuMf, sgd)] {
+        let params = Params::init(layout(kind, &data), rng.random());
+        let c = TrainConfig { l2: 0.01, dropout: 0.1, lr, ..cfg(opt, 64, rng.random()) };
+        let mut gpu =
+            GpuTrainer::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap();
+        let mut cpu = CpuTrainer::new(data.clone(), Some(split.validation.clone()), params, c).unwrap();
+        for epoch in 1..=2 {
+            let g = gpu.run_epoch(Some(10)).unwrap();
+            assert_eq!(gpu.samples().unwrap(), epoch_samples(&data, 4, c.seed, epoch - 1).unwrap());
+            let k = cpu.run_epoch(Some(10)).unwrap();
+            let what = format!("{kind:?} {opt:?} epoch {epoch}");
+            assert!(
+                g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
+                "{what} loss {} vs {}",
+                g.loss,
+                k.loss
+            );
+            assert_close(&format!("{what} weights"), &gpu.params().data, &cpu.params().data, 1e-3, atol);
+            for (set, gm, km, n) in [
+                ("test", g.metrics, k.metrics, 50.0),
+                ("validation", g.validation, k.validation, split.validation.len() as f64),
+            ] {
+                let (gm, km) = (gm.unwrap(), km.unwrap());
+                assert!((gm.hr - km.hr).abs() <= 1.0 / n + 1e-12, "{what} {set} hr {} vs {}", gm.hr, km.hr);
+            }
+            gpu.set_lr(c.lr * 0.3);
+            cpu.set_lr(c.lr * 0.3);
+        }
+    }
+}
