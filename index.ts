@@ -305,7 +305,7 @@ export interface ModelOptions {
   numItems: number
   /** Predictive factors (embedding size). Default 8, as in the paper's smallest setting. */
   factors?: number
-  /** Seed of the N(0, 0.01) embedding initialisation. Default 0. */
+  /** Seed of the weight initialisation. Default 0. */
   seed?: number
 }
 
@@ -313,6 +313,41 @@ export interface ModelOptions {
 export type GMFOptions = ModelOptions
 /** Options of {@link MF}. */
 export type MFOptions = ModelOptions
+
+/** Options of {@link MLP}. */
+export interface MLPOptions extends ModelOptions {
+  /**
+   * Predictive factors: the width of the tower's last layer. Default 8. Without `layers`, the
+   * tower is the paper's three layers `[8f, 4f, 2f, f]` (f = 8: `[64, 32, 16, 8]`).
+   */
+  factors?: number
+  /**
+   * Widths of the tower: the input (twice the MLP embedding size, as user and item embeddings
+   * are concatenated), then one entry per dense ReLU layer. At most 8 entries. When given
+   * with `factors`, its last entry must equal `factors`.
+   */
+  layers?: number[]
+}
+
+/** Options of {@link NeuMF}. */
+export interface NeuMFOptions extends ModelOptions {
+  /**
+   * Predictive factors: the GMF branch's embedding size, and (without `layers`) the last width
+   * of the MLP tower `[8f, 4f, 2f, f]`. Default 8 (or the last entry of `layers`).
+   */
+  factors?: number
+  /** The MLP branch's tower, as in {@link MLPOptions.layers}. */
+  layers?: number[]
+}
+
+/** Options of {@link NeuMF.fromPretrained}. */
+export interface PretrainedOptions {
+  /** Weight of the GMF branch in the predict layer `[α·h_GMF, (1−α)·h_MLP]`. Default 0.5. */
+  alpha?: number
+}
+
+/** The models ncf-native trains. */
+export type ModelKind = 'GMF' | 'MF' | 'MLP' | 'NeuMF'
 
 /** One epoch of training. */
 export interface EpochStats {
@@ -344,7 +379,7 @@ export interface PlateauOptions {
   minLr?: number
 }
 
-/** Options of {@link FactorizationModel.fit}. */
+/** Options of {@link NcfModel.fit}. */
 export interface FitOptions {
   /** Default 20. */
   epochs?: number
@@ -352,7 +387,7 @@ export interface FitOptions {
   batchSize?: number
   /** Negatives sampled per positive, anew every epoch. Default 4. */
   negatives?: number
-  /** Default `'adam'`. */
+  /** Default `'adam'` (`'sgd'` for a {@link NeuMF.fromPretrained} model, as in the paper). */
   optimizer?: OptimizerName
   /** Default 0.001. */
   lr?: number
@@ -366,7 +401,12 @@ export interface FitOptions {
    * not touch are left alone. Default 0.
    */
   l2?: number
-  /** Seeds negative sampling and shuffling; the same seed repeats a run. Default 0. */
+  /**
+   * Inverted dropout after each ReLU of the MLP tower (MLP and NeuMF only; an error for GMF
+   * and MF), drawn from the seeded RNG so runs repeat. In [0, 0.95). Default 0, as in the paper.
+   */
+  dropout?: number
+  /** Seeds negative sampling, shuffling and dropout; the same seed repeats a run. Default 0. */
   seed?: number
   /** Default `'auto'`: the GPU when there is one, else the CPU with a one-line warning. */
   device?: Device
@@ -398,7 +438,7 @@ export interface FitOptions {
   onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
 }
 
-/** What {@link FactorizationModel.fit} returns. */
+/** What {@link NcfModel.fit} returns. */
 export interface History {
   /** The backend that trained: `'gpu'` or `'cpu'`. */
   backend: 'gpu' | 'cpu'
@@ -409,7 +449,7 @@ export interface History {
   stoppedEarly: boolean
 }
 
-/** Options of {@link FactorizationModel.evaluate}. */
+/** Options of {@link NcfModel.evaluate}. */
 export interface EvaluateOptions {
   /** Cut-off K of HR@K and NDCG@K. Default 10. */
   k?: number
@@ -429,23 +469,54 @@ export interface Metrics {
   backend: 'gpu' | 'cpu'
 }
 
+/** Native handles of models, for {@link NeuMF.fromPretrained} (module-private). */
+const handles = new WeakMap<object, Native.NativeModel>()
+
+/** Marks a constructor call that wraps an existing native model (NeuMF.fromPretrained). */
+const WRAP = Symbol('wrap')
+type Wrapped = { [WRAP]: Native.NativeModel }
+
+function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions | Wrapped): Native.NativeModel {
+  if (options && typeof options === 'object' && WRAP in options) return options[WRAP]
+  if (!options || typeof options !== 'object') throw invalid('options', 'expected { numUsers, numItems, factors? }')
+  const nu = positiveInt('numUsers', options.numUsers)
+  const ni = positiveInt('numItems', options.numItems)
+  const f = options.factors === undefined ? undefined : positiveInt('factors', options.factors)
+  let layers: number[] | undefined
+  if (options.layers !== undefined) {
+    if (!Array.isArray(options.layers)) throw invalid('layers', 'must be an array of positive integers')
+    layers = options.layers.map((w, k) => positiveInt(`layers[${k}]`, w))
+  }
+  const seed = options.seed ?? 0
+  if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
+  return callSync(() => new native.NativeModel(kind, nu, ni, f, layers, seed))
+}
+
 /**
- * What every model scored from one user row and one item row shares: training with sampled
- * negatives, evaluation, weights and disposal. Use {@link GMF} or {@link MF}.
+ * What every model shares: training with sampled negatives, evaluation, weights and disposal.
+ * Use {@link GMF}, {@link MF}, {@link MLP} or {@link NeuMF}.
  */
-export abstract class FactorizationModel {
+export abstract class NcfModel {
   readonly #native: Native.NativeModel
 
-  protected constructor(kind: 'gmf' | 'mf', options: ModelOptions) {
-    if (!options || typeof options !== 'object') throw invalid('options', 'expected { numUsers, numItems, factors? }')
-    const nu = positiveInt('numUsers', options.numUsers)
-    const ni = positiveInt('numItems', options.numItems)
-    const f = positiveInt('factors', options.factors ?? 8)
-    const seed = options.seed ?? 0
-    if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-    this.#native = callSync(() => new native.NativeModel(kind, nu, ni, f, seed))
+  protected constructor(native: Native.NativeModel) {
+    this.#native = native
+    handles.set(this, native)
   }
 
+  /** Optimizer `fit` uses when none is given. */
+  protected defaultOptimizer(): OptimizerName {
+    return 'adam'
+  }
+
+  /** Which model this is. */
+  get kind(): ModelKind {
+    return this.#native.kind as ModelKind
+  }
+  /** The MLP tower's widths (empty for GMF and MF). */
+  get layers(): number[] {
+    return this.#native.layers
+  }
   get numUsers(): number {
     return this.#native.numUsers
   }
@@ -455,14 +526,16 @@ export abstract class FactorizationModel {
   get factors(): number {
     return this.#native.factors
   }
-  /** True after {@link FactorizationModel.dispose}. */
+  /** True after {@link NcfModel.dispose}. */
   get disposed(): boolean {
     return this.#native.disposed
   }
 
   /**
    * A copy of the weights in the flat layout: GMF `[P (numUsers×factors) | Q (numItems×factors) | h | b]`,
-   * MF `[P | Q | b_user (numUsers) | b_item (numItems) | b]`.
+   * MF `[P | Q | b_user (numUsers) | b_item (numItems) | b]`, NeuMF
+   * `[P | Q | P_mlp (numUsers×E) | Q_mlp (numItems×E) | W_1 | b_1 | … | W_L | b_L | h | b]` with
+   * `W_l` in PyTorch's `out × in` order and E = layers[0]/2, MLP the same without P and Q.
    */
   weights(): Float32Array {
     return callSync(() => this.#native.weights())
@@ -480,7 +553,7 @@ export abstract class FactorizationModel {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     const epochs = positiveInt('epochs', options.epochs ?? 20)
     const k = positiveInt('k', options.k ?? 10)
-    const optimizer = options.optimizer ?? 'adam'
+    const optimizer = options.optimizer ?? this.defaultOptimizer()
     const lr = options.lr ?? 0.001
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
     const validation = options.validation ?? 'none'
@@ -500,6 +573,7 @@ export abstract class FactorizationModel {
         momentum: options.momentum,
         weightDecay: options.weightDecay ?? 0,
         l2: options.l2 ?? 0,
+        dropout: options.dropout ?? 0,
         lr,
         seed: options.seed ?? 0,
         device: checkDevice(options.device ?? 'auto'),
@@ -573,9 +647,9 @@ export abstract class FactorizationModel {
  * gmf.dispose()
  * ```
  */
-export class GMF extends FactorizationModel {
+export class GMF extends NcfModel {
   constructor(options: GMFOptions) {
-    super('gmf', options)
+    super(createNative('gmf', options))
   }
 }
 
@@ -591,8 +665,78 @@ export class GMF extends FactorizationModel {
  * await mf.fit(data, { epochs: 10, weightDecay: 1e-6 })
  * ```
  */
-export class MF extends FactorizationModel {
+export class MF extends NcfModel {
   constructor(options: MFOptions) {
-    super('mf', options)
+    super(createNative('mf', options))
+  }
+}
+
+/**
+ * Multi-Layer Perceptron (He et al. §3.3): user and item embeddings are concatenated and pass
+ * through a tower of ReLU layers, ŷ = σ(hᵀ a_L + b). Layers are Xavier-initialised; optional
+ * dropout (`fit({ dropout })`) follows each ReLU.
+ *
+ * @example
+ * ```ts
+ * const mlp = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 8 }) // [64, 32, 16, 8]
+ * await mlp.fit(data, { epochs: 20 })
+ * ```
+ */
+export class MLP extends NcfModel {
+  constructor(options: MLPOptions) {
+    super(createNative('mlp', options))
+  }
+}
+
+/**
+ * Neural Matrix Factorization (He et al. §3.4): a GMF branch and an MLP branch with their own
+ * embeddings, fused before one predict layer, ŷ = σ(hᵀ[p_u ⊙ q_i ; a_L] + b).
+ * Train it from scratch (NeuMF-end, Adam), or build it from a trained {@link GMF} and
+ * {@link MLP} with {@link NeuMF.fromPretrained} (NeuMF-pre, fine-tuned with SGD).
+ *
+ * @example
+ * ```ts
+ * const gmf = new GMF({ numUsers, numItems, factors: 8 })
+ * const mlp = new MLP({ numUsers, numItems, factors: 8 })
+ * await gmf.fit(data, { epochs: 20 })
+ * await mlp.fit(data, { epochs: 20 })
+ * const neumf = NeuMF.fromPretrained(gmf, mlp, { alpha: 0.5 })
+ * await neumf.fit(data, { epochs: 20 }) // SGD by default
+ * ```
+ */
+export class NeuMF extends NcfModel {
+  readonly #pretrained: boolean
+
+  constructor(options: NeuMFOptions) {
+    super(createNative('neumf', options))
+    this.#pretrained = typeof options === 'object' && options !== null && WRAP in options
+  }
+
+  /** True for a model built by {@link NeuMF.fromPretrained}. */
+  get pretrained(): boolean {
+    return this.#pretrained
+  }
+
+  protected override defaultOptimizer(): OptimizerName {
+    return this.#pretrained ? 'sgd' : 'adam'
+  }
+
+  /**
+   * NeuMF-pre (He et al. §3.4.1): copies the embeddings of a trained GMF and the embeddings and
+   * tower of a trained MLP (same users and items), and sets the predict layer to
+   * `[α·h_GMF, (1−α)·h_MLP]` with bias `α·b_GMF + (1−α)·b_MLP`, so its first scores are exactly
+   * `α·z_GMF + (1−α)·z_MLP`. The two models are left as they were. `fit` defaults to SGD.
+   */
+  static fromPretrained(gmf: GMF, mlp: MLP, options: PretrainedOptions = {}): NeuMF {
+    if (!(gmf instanceof GMF)) throw invalid('gmf', 'must be a GMF model')
+    if (!(mlp instanceof MLP)) throw invalid('mlp', 'must be an MLP model')
+    const alpha = options.alpha ?? 0.5
+    if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
+      throw invalid('alpha', `must be in [0, 1], got ${String(alpha)}`)
+    }
+    const [g, m] = [handles.get(gmf), handles.get(mlp)]
+    if (!g || !m) throw invalid('gmf', 'must be a model built by ncf-native')
+    const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
+    return new NeuMF({ [WRAP]: handle } as unknown as NeuMFOptions)
   }
 }

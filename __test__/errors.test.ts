@@ -1,7 +1,7 @@
 // Bad input gets a clear NcfError with a code and a message naming file:line, field or index.
 import test from 'ava'
 import { join } from 'node:path'
-import { Dataset, GMF } from '../index.ts'
+import { Dataset, GMF, MLP, NeuMF } from '../index.ts'
 import { rejectsWith, tempFiles } from './helpers.ts'
 
 const goodTrain = '0\t1\t5\t100\n0\t2\t3\t101\n1\t0\t4\t102\n2\t3\t1\t103\n'
@@ -116,6 +116,26 @@ test('bad model and fit options are ERR_INVALID_ARG naming the field', async (t)
   t.is((await m.fit(data, { epochs: 1, device: 'cpu' })).epochs.length, 1)
   const small = new GMF({ numUsers: 2, numItems: 10 })
   await rejectsWith(t, small.fit(data, { device: 'cpu' }), 'ERR_INVALID_ARG', /numUsers: the dataset has 3 users but the model was built for 2/)
+})
+
+test('bad towers, dropout and pretraining inputs are ERR_INVALID_ARG naming the field', async (t) => {
+  const sizes = { numUsers: 5, numItems: 6 }
+  const data = Dataset.fromArrays({ users: Int32Array.from([0, 1, 2, 3, 4]), items: Int32Array.from([0, 1, 2, 3, 4]) })
+  await rejectsWith(t, () => new MLP({ ...sizes, layers: [7, 4] }), 'ERR_INVALID_ARG', /layers\[0\].*even/)
+  await rejectsWith(t, () => new MLP({ ...sizes, layers: [8] }), 'ERR_INVALID_ARG', /layers: needs 2\.\.=8 widths/)
+  await rejectsWith(t, () => new MLP({ ...sizes, layers: [8, 0] }), 'ERR_INVALID_ARG', /layers\[1\]/)
+  await rejectsWith(t, () => new MLP({ ...sizes, factors: 4, layers: [16, 8] }), 'ERR_INVALID_ARG', /factors: is 4 but layers end in 8/)
+  await rejectsWith(t, () => new GMF({ ...sizes, layers: [16, 8] } as never), 'ERR_INVALID_ARG', /layers: apply to MLP and NeuMF; GMF/)
+  await rejectsWith(t, new GMF(sizes).fit(data, { epochs: 1, dropout: 0.2 }), 'ERR_INVALID_ARG', /dropout: applies to the MLP tower; GMF/)
+  await rejectsWith(t, new MLP(sizes).fit(data, { epochs: 1, dropout: 1 }), 'ERR_INVALID_ARG', /dropout: must be in \[0, 0\.95\)/)
+  const gmf = new GMF(sizes)
+  const mlp = new MLP(sizes)
+  await rejectsWith(t, () => NeuMF.fromPretrained(mlp as never, mlp), 'ERR_INVALID_ARG', /gmf: must be a GMF/)
+  await rejectsWith(t, () => NeuMF.fromPretrained(gmf, mlp, { alpha: 2 }), 'ERR_INVALID_ARG', /alpha: must be in \[0, 1\]/)
+  const other = new MLP({ numUsers: 6, numItems: 6 })
+  await rejectsWith(t, () => NeuMF.fromPretrained(gmf, other), 'ERR_INVALID_ARG', /has 6 users × 6 items but the GMF has 5 × 6/)
+  gmf.dispose()
+  await rejectsWith(t, () => NeuMF.fromPretrained(gmf, mlp), 'ERR_DISPOSED', /Model is disposed/)
 })
 
 test('a user who has seen every item cannot be trained on', async (t) => {

@@ -158,6 +158,52 @@ impl Layout {
         Layout { kind, num_users, num_items, factors, tower }.checked()
     }
 
+    /// The layout a user's options describe. GMF and MF take `factors`. MLP takes `layers`, or
+    /// the paper's 3-layer tower ending in `factors` (default 8); both given must agree. NeuMF
+    /// takes `factors` for the GMF branch (default: the tower's last width, else 8) and
+    /// `layers` (default the 3-layer tower ending in `factors`).
+    pub fn from_options(
+        kind: ModelKind,
+        num_users: u32,
+        num_items: u32,
+        factors: Option<u32>,
+        layers: Option<&[u32]>,
+    ) -> Result<Self> {
+        let tower = layers.map(Tower::new).transpose()?;
+        match kind {
+            ModelKind::Gmf | ModelKind::Mf => {
+                if layers.is_some() {
+                    return Err(NcfError::invalid(
+                        "layers",
+                        format!("apply to MLP and NeuMF; {} has no tower", kind.name()),
+                    ));
+                }
+                Layout::new(kind, num_users, num_items, factors.unwrap_or(8))
+            }
+            ModelKind::Mlp => {
+                let tower = match (tower, factors) {
+                    (Some(t), Some(f)) if t.output() != f => {
+                        return Err(NcfError::invalid(
+                            "factors",
+                            format!("is {f} but layers end in {}; give one or make them agree", t.output()),
+                        ));
+                    }
+                    (Some(t), _) => t,
+                    (None, f) => Tower::for_factors(f.unwrap_or(8), 3)?,
+                };
+                Layout::neural(kind, num_users, num_items, 0, tower)
+            }
+            ModelKind::NeuMf => {
+                let f = factors.or(tower.map(|t| t.output())).unwrap_or(8);
+                let tower = match tower {
+                    Some(t) => t,
+                    None => Tower::for_factors(f, 3)?,
+                };
+                Layout::neural(kind, num_users, num_items, f, tower)
+            }
+        }
+    }
+
     fn checked(self) -> Result<Self> {
         if self.num_users == 0 {
             return Err(NcfError::invalid("numUsers", "must be a positive integer"));

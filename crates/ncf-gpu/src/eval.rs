@@ -27,7 +27,7 @@ enum Scorer {
     },
     /// One tower pass per chunk of `tower.rows` pairs.
     Neural {
-        tower: Tower,
+        tower: Box<Tower>,
         chunks: Vec<u32>,
         gemm: Vec<GemmRecord>,
     },
@@ -69,7 +69,7 @@ impl PairScores {
             let tower = Tower::new(ctx, layout, rows, chunks.len().max(1) as u32, io)?;
             let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None)).collect();
             tower.write_records(ctx, &gemm);
-            (uniform, Scorer::Neural { tower, chunks, gemm })
+            (uniform, Scorer::Neural { tower: Box::new(tower), chunks, gemm })
         } else {
             let uniform = ctx.uniform("ncf predict step", crate::context::STEP_BYTES);
             let rec = StepRecord::for_pairs(layout, n);

@@ -264,8 +264,8 @@ impl Tower {
         pass.set_pipeline(&p.gather);
         pass.set_bind_group(0, &self.gather, &[step_offset]);
         pass.dispatch_workgroups(gx, gy, 1);
-        for l in 0..n {
-            self.dispatch_gemm(ctx, pass, &self.fwd[l], base + l as u32, &records[l]);
+        for (l, (bg, rec)) in self.fwd.iter().zip(records).enumerate() {
+            self.dispatch_gemm(ctx, pass, bg, base + l as u32, rec);
         }
         let (hx, hy) = ctx.grid(len);
         pass.set_pipeline(if self.train { &p.head_backward } else { &p.head_forward });

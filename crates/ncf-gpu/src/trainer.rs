@@ -30,7 +30,7 @@ enum ModelPasses {
     /// GMF and MF: one `forward_backward` dispatch per step.
     Factorization(wgpu::BindGroup),
     /// MLP and NeuMF: the tower's passes (tower.rs).
-    Neural(Tower),
+    Neural(Box<Tower>),
 }
 
 pub struct GpuTrainer {
@@ -110,7 +110,13 @@ impl GpuTrainer {
                 items: &s_items,
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
-            ModelPasses::Neural(Tower::new(&ctx, layout, cfg.batch_size.min(n_samples), STEPS_PER_SUBMIT, io)?)
+            ModelPasses::Neural(Box::new(Tower::new(
+                &ctx,
+                layout,
+                cfg.batch_size.min(n_samples),
+                STEPS_PER_SUBMIT,
+                io,
+            )?))
         } else {
             ModelPasses::Factorization(ctx.bind_group(
                 "ncf factorization bind group",

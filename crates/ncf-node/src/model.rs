@@ -36,6 +36,19 @@ impl From<Device> for DevicePref {
 pub enum Kind {
     Gmf,
     Mf,
+    Mlp,
+    Neumf,
+}
+
+impl From<Kind> for ModelKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Gmf => ModelKind::Gmf,
+            Kind::Mf => ModelKind::Mf,
+            Kind::Mlp => ModelKind::Mlp,
+            Kind::Neumf => ModelKind::NeuMf,
+        }
+    }
 }
 
 #[napi(object)]
@@ -46,6 +59,8 @@ pub struct NativeTrainOptions {
     pub momentum: Option<f64>,
     pub weight_decay: f64,
     pub l2: f64,
+    /// Dropout after each ReLU of the MLP tower.
+    pub dropout: f64,
     pub lr: f64,
     pub seed: f64,
     pub device: Device,
@@ -111,7 +126,7 @@ impl Drop for TrainingLease {
     }
 }
 
-/// Native factorization model (GMF or MF); wrapped by `GMF` and `MF` in index.ts.
+/// A native model (GMF, MF, MLP or NeuMF); wrapped by the classes of the same names in index.ts.
 #[napi]
 pub struct NativeModel {
     layout: Layout,
@@ -122,26 +137,51 @@ pub struct NativeModel {
 #[napi]
 impl NativeModel {
     #[napi(constructor)]
-    pub fn new(kind: Kind, num_users: f64, num_items: f64, factors: f64, seed: f64) -> napi::Result<Self> {
-        let kind = match kind {
-            Kind::Gmf => ModelKind::Gmf,
-            Kind::Mf => ModelKind::Mf,
-        };
-        let layout = Layout::new(
-            kind,
+    pub fn new(
+        kind: Kind,
+        num_users: f64,
+        num_items: f64,
+        factors: Option<f64>,
+        layers: Option<Vec<f64>>,
+        seed: f64,
+    ) -> napi::Result<Self> {
+        let factors = factors.map(|f| to_u32("factors", f)).transpose()?;
+        let layers = layers
+            .map(|l| {
+                l.iter().enumerate().map(|(k, &w)| to_u32(&format!("layers[{k}]"), w)).collect::<napi::Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let layout = Layout::from_options(
+            kind.into(),
             to_u32("numUsers", num_users)?,
             to_u32("numItems", num_items)?,
-            to_u32("factors", factors)?,
+            factors,
+            layers.as_deref(),
         )
         .napi()?;
-        let params = Params::init(layout, to_u32("seed", seed)?);
-        Ok(NativeModel {
-            layout,
-            state: Arc::new(Mutex::new(Some(params))),
-            training: Arc::new(AtomicBool::new(false)),
-        })
+        Ok(NativeModel::from_params(Params::init(layout, to_u32("seed", seed)?)))
     }
 
+    fn from_params(params: Params) -> Self {
+        NativeModel {
+            layout: params.layout,
+            state: Arc::new(Mutex::new(Some(params))),
+            training: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// NeuMF-pre (He et al. §3.4.1): embeddings and tower copied from a trained GMF and MLP, the
+    /// predict layer `[α·h_GMF ; (1−α)·h_MLP]`.
+    #[napi(factory)]
+    pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> napi::Result<Self> {
+        let (g, m) = (current(&gmf.state).napi()?, current(&mlp.state).napi()?);
+        Ok(NativeModel::from_params(ncf_core::neural::neumf_from_pretrained(&g, &m, alpha as f32).napi()?))
+    }
+
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.layout.kind.name().to_string()
+    }
     #[napi(getter)]
     pub fn num_users(&self) -> u32 {
         self.layout.num_users
@@ -150,16 +190,23 @@ impl NativeModel {
     pub fn num_items(&self) -> u32 {
         self.layout.num_items
     }
+    /// Predictive factors: the embedding size of GMF/MF/NeuMF's GMF branch, MLP's last layer.
     #[napi(getter)]
     pub fn factors(&self) -> u32 {
-        self.layout.factors
+        self.layout.predictive_factors()
+    }
+    /// The MLP tower's widths (empty for GMF and MF).
+    #[napi(getter)]
+    pub fn layers(&self) -> Vec<u32> {
+        self.layout.tower.sizes().to_vec()
     }
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).is_none()
     }
 
-    /// A copy of the flat weights (GMF `[P | Q | h | b]`, MF `[P | Q | b_user | b_item | b]`).
+    /// A copy of the flat weights (GMF `[P | Q | h | b]`, MF `[P | Q | b_user | b_item | b]`,
+    /// NeuMF `[P | Q | P_mlp | Q_mlp | W_1 | b_1 | … | h | b]`, MLP the same without P and Q).
     #[napi]
     pub fn weights(&self) -> napi::Result<Float32Array> {
         Ok(Float32Array::new(current(&self.state).napi()?.data))
@@ -180,7 +227,7 @@ impl NativeModel {
             lr: opts.lr as f32,
             seed: to_u32("seed", opts.seed)?,
             l2: opts.l2 as f32,
-            dropout: 0.0,
+            dropout: opts.dropout as f32,
         };
         cfg.validate().napi()?;
         let validation = match opts.validation.as_str() {
