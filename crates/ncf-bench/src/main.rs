@@ -1,8 +1,13 @@
-//! `ncf-bench`: GMF or MF on an NCF split (e.g. ../shared/data/ml-1m/ncf), printing HR/NDCG and
-//! seconds per epoch as a Markdown table. Built here and carried to the GPU machine.
+//! `ncf-bench`: one NCF model on an NCF split (e.g. ../shared/data/ml-1m/ncf), printing HR/NDCG
+//! and seconds per epoch as a Markdown table. Built here and carried to the GPU machine.
 //!
-//! ncf-bench --data DIR --name ml-1m [--model gmf|mf] [--device gpu|cpu] [--factors 8] [--epochs 20]
-//!           [--batch 256] [--negatives 4] [--lr 0.001] [--optimizer adam|sgd] [--seed 0]
+//! ncf-bench --data DIR --name ml-1m [--model gmf|mf|mlp|neumf|neumf-pre] [--device gpu|cpu]
+//!           [--factors 8] [--layers 64,32,16,8] [--epochs 20] [--batch 256] [--negatives 4]
+//!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
+//!           [--dropout P] [--seed 0] [--validation N]
+//!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5]; GMF and MLP are trained
+//!           first with Adam (their best validation epoch kept when --validation is given), then
+//!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,19 +49,25 @@ fn run() -> ncf_core::Result<()> {
     };
     let factors = num("--factors", "8")? as u32;
     let epochs = num("--epochs", "20")? as u32;
+    let model = get("--model", "gmf");
+    let pre = model == "neumf-pre";
     let cfg = TrainConfig {
         batch_size: num("--batch", "256")? as u32,
         negatives: num("--negatives", "4")? as u32,
         optimizer: parse_optimizer(
-            &get("--optimizer", "adam"),
+            &get("--optimizer", if pre { "sgd" } else { "adam" }),
             args.iter().any(|a| a == "--momentum").then(|| num("--momentum", "0")).transpose()?.map(|m| m as f32),
             num("--weight-decay", "0")? as f32,
         )?,
         lr: num("--lr", "0.001")? as f32,
         seed: num("--seed", "0")? as u32,
         l2: num("--l2", "0")? as f32,
-        dropout: 0.0,
+        dropout: num("--dropout", "0")? as f32,
     };
+    let layers: Option<Vec<u32>> = args
+        .iter()
+        .any(|a| a == "--layers")
+        .then(|| get("--layers", "").split(',').map(|w| w.trim().parse::<u32>().unwrap_or(0)).collect());
     let t0 = Instant::now();
     let paths = NcfPaths {
         train: dir.join(format!("{name}.train.rating")),
@@ -73,7 +84,7 @@ fn run() -> ncf_core::Result<()> {
     let pop = evaluate_item_pop(&data, 10)?;
     println!(
         "# {} f{factors} on {name}: {} users, {} items, {} train, {} test cases; load {load_s:.2} s",
-        get("--model", "gmf").to_uppercase(),
+        model.to_uppercase(),
         data.num_users,
         data.num_items,
         data.num_interactions(),
@@ -81,12 +92,18 @@ fn run() -> ncf_core::Result<()> {
     );
     println!("# backend: {adapter}; config {cfg:?}");
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
-    let kind = match get("--model", "gmf").as_str() {
+    let kind = match model.as_str() {
         "gmf" => ModelKind::Gmf,
         "mf" => ModelKind::Mf,
-        other => return Err(ncf_core::NcfError::invalid("--model", format!("must be gmf or mf, got {other}"))),
+        "mlp" => ModelKind::Mlp,
+        "neumf" | "neumf-pre" => ModelKind::NeuMf,
+        other => {
+            return Err(ncf_core::NcfError::invalid(
+                "--model",
+                format!("must be gmf, mf, mlp, neumf or neumf-pre, got {other}"),
+            ));
+        }
     };
-    let layout = Layout::new(kind, data.num_users, data.num_items, factors)?;
     let validation = args.iter().any(|a| a == "--validation").then(|| num("--validation", "99")).transpose()?;
     let (train, valid) = match validation {
         Some(n) => {
@@ -95,13 +112,57 @@ fn run() -> ncf_core::Result<()> {
         }
         None => (data.clone(), None),
     };
+    let layout = |kind| Layout::from_options(kind, data.num_users, data.num_items, Some(factors), layers.as_deref());
+    let run = |label: &str, params: Params, cfg: TrainConfig, epochs: u32| {
+        train_and_report(&backend, label, train.clone(), valid.clone(), params, cfg, epochs)
+    };
+    let params = if pre {
+        let pre_epochs = num("--pre-epochs", &epochs.to_string())? as u32;
+        let pre_cfg =
+            TrainConfig { optimizer: ncf_core::Optimizer::adam(), lr: num("--pre-lr", "0.001")? as f32, ..cfg };
+        let mlp_factors = if layers.is_some() { None } else { Some(factors) };
+        let mlp_layout =
+            Layout::from_options(ModelKind::Mlp, data.num_users, data.num_items, mlp_factors, layers.as_deref())?;
+        let gmf = run("GMF (pretraining)", Params::init(layout(ModelKind::Gmf)?, cfg.seed), pre_cfg, pre_epochs)?;
+        let mlp = run("MLP (pretraining)", Params::init(mlp_layout, cfg.seed), pre_cfg, pre_epochs)?;
+        ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
+    } else {
+        Params::init(layout(kind)?, cfg.seed)
+    };
+    run(&model.to_uppercase(), params, cfg, epochs)?;
+    Ok(())
+}
+
+/// Trains `epochs` epochs, printing one table row per epoch and a summary; returns the weights
+/// kept (the best validation epoch's when there is validation, else the last).
+fn train_and_report(
+    backend: &Backend,
+    label: &str,
+    train: Arc<ncf_core::Dataset>,
+    valid: Option<ncf_core::TestSet>,
+    params: Params,
+    cfg: TrainConfig,
+    epochs: u32,
+) -> ncf_core::Result<Params> {
     let t1 = Instant::now();
-    let trainer = backend.trainer(train, valid, Params::init(layout, cfg.seed), cfg)?;
+    // Where a pretrained model starts (NeuMF-pre: the α-mix of GMF and MLP), as epoch 0.
+    let start = if label.starts_with("NEUMF-PRE") {
+        let test = train.test.as_ref().map(|t| backend.evaluate(&params, t, 10)).transpose()?;
+        let val = valid.as_ref().map(|v| backend.evaluate(&params, v, 10)).transpose()?;
+        Some((test, val))
+    } else {
+        None
+    };
+    let trainer = backend.trainer(train, valid, params, cfg)?;
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
     let mut session = Session::new(trainer, control, cfg.lr as f64);
-    println!("# trainer setup {:.2} s", t1.elapsed().as_secs_f64());
+    println!("\n## {label}: {cfg:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    if let Some((Some(t), v)) = start {
+        let (vh, vn) = v.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
+        println!("| 0 | — | {:.4} | {:.4} | {vh} | {vn} | — | — |", t.hr, t.ndcg);
+    }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;
     for _ in 0..epochs {
@@ -125,16 +186,16 @@ fn run() -> ncf_core::Result<()> {
     let (best_test, bt) =
         test_by_epoch.iter().enumerate().fold((0, (0.0, 0.0)), |a, (e, &m)| if m.0 > a.1.0 { (e + 1, m) } else { a });
     println!(
-        "# best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch",
+        "# {label} best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch",
         bt.0,
         bt.1,
         total / epochs.max(1) as f64
     );
     if let Some(e) = session.best_epoch() {
         let (h, n) = test_by_epoch[e as usize - 1];
-        println!("# validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
+        println!("# {label} validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
     }
-    Ok(())
+    Ok(session.final_params().clone())
 }
 
 fn rayon_threads() -> usize {
