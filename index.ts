@@ -396,9 +396,10 @@ export interface FitOptions {
   /** L2 penalty λ added to every gradient as λ·w (PyTorch's `weight_decay`). Default 0. */
   weightDecay?: number
   /**
-   * L2 penalty λ(‖p_u‖² + ‖q_i‖²) on the two embedding rows each sample uses, once per
-   * occurrence (Rendle et al.'s regularisation for MF). Unlike `weightDecay`, rows a batch does
-   * not touch are left alone. Default 0.
+   * L2 penalty λ·Σ‖row‖² on the embedding rows each sample uses (user and item; for NeuMF
+   * those of both branches), once per occurrence (Rendle et al.'s regularisation for MF).
+   * Unlike `weightDecay`, rows a batch does not touch are left alone, and tower weights are not
+   * affected (use `weightDecay` for them). Default 0.
    */
   l2?: number
   /**
@@ -735,7 +736,8 @@ export class NeuMF extends NcfModel {
       throw invalid('alpha', `must be in [0, 1], got ${String(alpha)}`)
     }
     const [g, m] = [handles.get(gmf), handles.get(mlp)]
-    if (!g || !m) throw invalid('gmf', 'must be a model built by ncf-native')
+    if (!g) throw invalid('gmf', 'must be a model built by ncf-native')
+    if (!m) throw invalid('mlp', 'must be a model built by ncf-native')
     const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
     return new NeuMF({ [WRAP]: handle } as unknown as NeuMFOptions)
   }

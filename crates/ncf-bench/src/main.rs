@@ -112,7 +112,14 @@ fn run() -> ncf_core::Result<()> {
         }
         None => (data.clone(), None),
     };
-    let layout = |kind| Layout::from_options(kind, data.num_users, data.num_items, Some(factors), layers.as_deref());
+    // GMF and MF take --factors. A tower takes --layers; with --layers, --factors is the NeuMF's
+    // GMF branch (and for MLP must equal the last width, so it is passed only when given).
+    let explicit_factors = args.iter().any(|a| a == "--factors");
+    let layout = |kind: ModelKind| {
+        let f = if kind == ModelKind::Mlp && layers.is_some() && !explicit_factors { None } else { Some(factors) };
+        let tower = if kind.is_neural() { layers.as_deref() } else { None };
+        Layout::from_options(kind, data.num_users, data.num_items, f, tower)
+    };
     let run = |label: &str, params: Params, cfg: TrainConfig, epochs: u32| {
         train_and_report(&backend, label, train.clone(), valid.clone(), params, cfg, epochs)
     };
@@ -120,11 +127,10 @@ fn run() -> ncf_core::Result<()> {
         let pre_epochs = num("--pre-epochs", &epochs.to_string())? as u32;
         let pre_cfg =
             TrainConfig { optimizer: ncf_core::Optimizer::adam(), lr: num("--pre-lr", "0.001")? as f32, ..cfg };
-        let mlp_factors = if layers.is_some() { None } else { Some(factors) };
-        let mlp_layout =
-            Layout::from_options(ModelKind::Mlp, data.num_users, data.num_items, mlp_factors, layers.as_deref())?;
-        let gmf = run("GMF (pretraining)", Params::init(layout(ModelKind::Gmf)?, cfg.seed), pre_cfg, pre_epochs)?;
-        let mlp = run("MLP (pretraining)", Params::init(mlp_layout, cfg.seed), pre_cfg, pre_epochs)?;
+        // GMF has no tower, so no dropout; the MLP pretrains with the given dropout.
+        let gmf_cfg = TrainConfig { dropout: 0.0, ..pre_cfg };
+        let gmf = run("GMF (pretraining)", Params::init(layout(ModelKind::Gmf)?, cfg.seed), gmf_cfg, pre_epochs)?;
+        let mlp = run("MLP (pretraining)", Params::init(layout(ModelKind::Mlp)?, cfg.seed), pre_cfg, pre_epochs)?;
         ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
     } else {
         Params::init(layout(kind)?, cfg.seed)

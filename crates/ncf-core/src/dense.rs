@@ -114,8 +114,16 @@ impl Strides {
     pub const fn transposed(cols: usize) -> Self {
         Strides { rs: 1, cs: cols }
     }
-    fn span(&self, rows: usize, cols: usize) -> usize {
-        if rows == 0 || cols == 0 { 0 } else { (rows - 1) * self.rs + (cols - 1) * self.cs + 1 }
+    /// One past the last element a `rows × cols` view touches; `None` on overflow or when a
+    /// stride does not fit `isize` (so the bounds check below can never wrap).
+    fn span(&self, rows: usize, cols: usize) -> Option<usize> {
+        if self.rs > isize::MAX as usize || self.cs > isize::MAX as usize {
+            return None;
+        }
+        if rows == 0 || cols == 0 {
+            return Some(0);
+        }
+        (rows - 1).checked_mul(self.rs)?.checked_add((cols - 1).checked_mul(self.cs)?)?.checked_add(1)
     }
 }
 
@@ -135,12 +143,13 @@ pub fn sgemm(
     c: &mut [f32],
     sc: Strides,
 ) {
-    assert!(sa.span(m, k) <= a.len() && sb.span(k, n) <= b.len() && sc.span(m, n) <= c.len());
+    let fits = |s: Strides, r: usize, c: usize, len: usize| s.span(r, c).is_some_and(|n| n <= len);
+    assert!(fits(sa, m, k, a.len()) && fits(sb, k, n, b.len()) && fits(sc, m, n, c.len()), "sgemm view out of bounds");
     if m == 0 || n == 0 {
         return;
     }
-    // SAFETY: every element read or written lies within the slices (checked above), C does not
-    // alias A or B (it is a distinct &mut), and the strides fit isize (they index live slices).
+    // SAFETY: every element read or written lies within the slices (checked above without
+    // overflow), C does not alias A or B (it is a distinct &mut), and the strides fit isize.
     unsafe {
         matrixmultiply::sgemm(
             m,

@@ -217,7 +217,7 @@ impl Layout {
             + self.head_len() as u64;
         if total > (u32::MAX as u64) / 4 {
             return Err(NcfError::invalid(
-                "factors",
+                if self.tower.is_empty() { "factors" } else { "layers" },
                 format!(
                     "{} users + {} items give too many parameters ({total}) for this model size",
                     self.num_users, self.num_items
@@ -401,8 +401,15 @@ impl Params {
         dropout: Option<crate::neural::DropoutSpec>,
     ) -> f64 {
         if self.layout.kind.is_neural() {
-            let fwd = crate::neural::forward(self, users, items, dropout);
-            return crate::neural::backward(self, &fwd, users, items, labels, scale, l2, grads);
+            use crate::neural::{CHUNK_ROWS, backward, forward_rows};
+            let mut loss = 0f64;
+            for r0 in (0..users.len()).step_by(CHUNK_ROWS) {
+                let r1 = (r0 + CHUNK_ROWS).min(users.len());
+                let (u, i) = (&users[r0..r1], &items[r0..r1]);
+                let fwd = forward_rows(self, u, i, dropout, r0);
+                loss += backward(self, &fwd, u, i, &labels[r0..r1], scale, l2, grads);
+            }
+            return loss;
         }
         let mut loss = 0f64;
         for t in 0..users.len() {

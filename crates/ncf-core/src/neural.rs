@@ -48,8 +48,18 @@ pub struct Forward {
     pub z: Vec<f32>,
 }
 
+/// Rows per forward/backward pass on the CPU: bounds the activation memory of any batch size
+/// (the widest tower, 4096, keeps a pass near 100 MiB).
+pub const CHUNK_ROWS: usize = 1024;
+
 /// Forward pass of an MLP or NeuMF over a batch.
 pub fn forward(p: &Params, users: &[u32], items: &[u32], dropout: Option<DropoutSpec>) -> Forward {
+    forward_rows(p, users, items, dropout, 0)
+}
+
+/// Forward pass over rows `row0 ..` of a batch (`row0` places them in the dropout masks, which
+/// are drawn per batch row).
+pub fn forward_rows(p: &Params, users: &[u32], items: &[u32], dropout: Option<DropoutSpec>, row0: usize) -> Forward {
     let l = p.layout;
     let t = l.tower;
     let rows = users.len();
@@ -92,7 +102,7 @@ pub fn forward(p: &Params, users: &[u32], items: &[u32], dropout: Option<Dropout
                 let v = &mut y[r * out + o];
                 *v = v.max(0.0);
                 if let Some(d) = mask {
-                    *v = if d.keeps(r, o) { *v * d.scale() } else { 0.0 };
+                    *v = if d.keeps(row0 + r, o) { *v * d.scale() } else { 0.0 };
                 }
             }
         }
@@ -320,6 +330,27 @@ mod tests {
                 assert!(g[l.mlp_user_offset() + e..][..e].iter().all(|&x| x == 0.0), "user 1 is in no sample");
                 assert!(g[l.weight_offset(1)..l.head_offset()].iter().any(|&x| x.abs() > 1e-3), "tower gradients");
             }
+        }
+    }
+
+    /// Batches longer than CHUNK_ROWS run in chunks with the same dropout masks and the same
+    /// gradients as one pass over all rows.
+    #[test]
+    fn chunked_batches_match_one_pass() {
+        let p = wavy(layout(ModelKind::NeuMf));
+        let n = CHUNK_ROWS * 2 + 77;
+        let users: Vec<u32> = (0..n as u32).map(|k| k % 4).collect();
+        let items: Vec<u32> = (0..n as u32).map(|k| (k * 7) % 6).collect();
+        let labels: Vec<f32> = (0..n).map(|k| (k % 3 == 0) as u32 as f32).collect();
+        let drop = DropoutSpec::new(0.3, 2, 5);
+        let mut chunked = vec![0f32; p.data.len()];
+        let l1 = p.batch_grad(&mut chunked, &users, &items, &labels, 1.0 / n as f32, L2, drop);
+        let mut whole = vec![0f32; p.data.len()];
+        let fwd = forward(&p, &users, &items, drop);
+        let l2 = backward(&p, &fwd, &users, &items, &labels, 1.0 / n as f32, L2, &mut whole);
+        assert!((l1 - l2).abs() <= 1e-9 * l2.abs().max(1.0), "{l1} vs {l2}");
+        for (k, (a, b)) in chunked.iter().zip(&whole).enumerate() {
+            assert!((a - b).abs() <= 1e-6 + 1e-4 * b.abs(), "param {k}: {a} vs {b}");
         }
     }
 

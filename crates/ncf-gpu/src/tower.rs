@@ -10,7 +10,7 @@
 use ncf_core::neural::DropoutSpec;
 use ncf_core::{Layout, NcfError, Result};
 
-use crate::context::{GpuContext, STEP_BYTES};
+use crate::context::GpuContext;
 use crate::dense::{ACCUMULATE, ADD_BIAS, B_ONES, DROPOUT, GEMM_BYTES, GemmRecord, MASK_A, RELU, SCALE_A};
 use crate::records::NetRecord;
 
@@ -58,6 +58,13 @@ impl Tower {
             return Err(NcfError::invalid(
                 "batchSize",
                 format!("{rows} rows exceed this adapter's {max} workgroups of {} per dimension", ctx.tile()),
+            ));
+        }
+        let widest = *t.sizes().iter().max().unwrap_or(&1) as u64;
+        if rows as u64 * widest > u32::MAX as u64 / 4 {
+            return Err(NcfError::invalid(
+                "batchSize",
+                format!("{rows} rows × a {widest}-wide layer exceed the 2^30 activations one pass may index"),
             ));
         }
         let train = matches!(io.mode, TowerMode::Train { .. });
@@ -117,7 +124,6 @@ impl Tower {
         let gather = neural_bg("ncf tower gather", &scratch[2], &acts[0]);
         let head = neural_bg("ncf tower head", &acts[n], head_out);
         let scatter = train.then(|| neural_bg("ncf tower scatter", &dacts[0], &scratch[2]));
-        debug_assert_eq!(STEP_BYTES, 80);
         Ok(Tower {
             layout,
             rows,

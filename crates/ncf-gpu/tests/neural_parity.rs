@@ -195,3 +195,26 @@ fn neural_epoch_matches_cpu() {
         }
     }
 }
+
+/// An epoch of more than two submits (512 steps each) with dropout: the tower's gemm ring is
+/// rewritten per submit and every step's dropout key comes from its global step number.
+#[test]
+fn neural_epoch_spanning_several_submits_matches_cpu() {
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 50, 120));
+    let samples = ncf_core::sampling::samples_per_epoch(&data, 4).unwrap();
+    let c = TrainConfig {
+        batch_size: (samples / 1300).max(1),
+        dropout: 0.2,
+        l2: 0.001,
+        lr: 0.05,
+        ..cfg(Optimizer::Sgd { momentum: 0.5, weight_decay: 1e-4 }, 1, rng.random())
+    };
+    assert!(c.steps_per_epoch(samples) > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT);
+    let params = Params::init(layout(ModelKind::NeuMf, &data), rng.random());
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
+    let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+    let (g, k) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());
+    assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss {} vs {}", g.loss, k.loss);
+    assert_close("NeuMF weights after a multi-submit epoch", &gpu.params().data, &cpu.params().data, 1e-3, 5e-4);
+}
