@@ -32,7 +32,11 @@ process.env.NODEVICE_SELECT ??= '1'
 const require = createRequire(import.meta.url)
 const native: typeof Native = require('./binding.cjs')
 
-/** Where a call runs: the GPU, the CPU backend, or the GPU when one exists (`'auto'`). */
+/**
+ * Where a call runs: the GPU, the CPU backend, or (`'auto'`) a hardware GPU when one exists,
+ * else the CPU backend. A software Vulkan adapter such as lavapipe counts as no GPU for `'auto'`:
+ * it emulates a GPU on the same cores, slower than the CPU backend. `'gpu'` still uses it.
+ */
 export type Device = 'auto' | 'gpu' | 'cpu'
 
 /** Optimizers with PyTorch semantics (Adam is bias-corrected). */
@@ -409,7 +413,10 @@ export interface FitOptions {
   dropout?: number
   /** Seeds negative sampling, shuffling and dropout; the same seed repeats a run. Default 0. */
   seed?: number
-  /** Default `'auto'`: the GPU when there is one, else the CPU with a one-line warning. */
+  /**
+   * Default `'auto'`: a hardware GPU when there is one, else the CPU backend with a one-line
+   * warning (also when the only adapter is a software rasterizer such as lavapipe).
+   */
   device?: Device
   /** Cut-off of the per-epoch HR/NDCG. Default 10. */
   k?: number

@@ -1,5 +1,6 @@
 //! Backend selection shared by every entry point: `'gpu'` demands an adapter, `'cpu'` never
-//! touches one, `'auto'` takes the GPU when there is one and otherwise says why it fell back.
+//! touches one, `'auto'` takes a hardware GPU when there is one and otherwise says why it fell
+//! back to the CPU.
 
 use std::sync::Arc;
 
@@ -30,7 +31,17 @@ impl Backend {
         match pref {
             DevicePref::Cpu => Ok(Backend::Cpu { fallback: None }),
             DevicePref::Gpu => Ok(Backend::Gpu(GpuContext::shared()?)),
+            // A software adapter (lavapipe, SwiftShader, WARP) emulates a GPU on the same cores
+            // the CPU backend uses natively, 7–30× slower (BENCHMARKS.md), so 'auto' takes the
+            // CPU backend there; 'gpu' still runs on it.
             DevicePref::Auto => match GpuContext::shared() {
+                Ok(ctx) if ctx.info.device_type == "Cpu" => Ok(Backend::Cpu {
+                    fallback: Some(format!(
+                        "the only adapter, '{}', is a software rasterizer, slower than the CPU backend. \
+                         Pass device: 'gpu' to use it anyway",
+                        ctx.info.name
+                    )),
+                }),
                 Ok(ctx) => Ok(Backend::Gpu(ctx)),
                 Err(e) => Ok(Backend::Cpu { fallback: Some(e.to_string()) }),
             },
