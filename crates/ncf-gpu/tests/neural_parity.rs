@@ -218,3 +218,20 @@ fn neural_epoch_spanning_several_submits_matches_cpu() {
     assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss {} vs {}", g.loss, k.loss);
     assert_close("NeuMF weights after a multi-submit epoch", &gpu.params().data, &cpu.params().data, 1e-3, 5e-4);
 }
+
+/// NeuMF-pre's first forward pass on the GPU is α·z_GMF + (1−α)·z_MLP of the two source models,
+/// each also scored on the GPU.
+#[test]
+fn pretrained_neumf_first_pass_is_the_alpha_mix_on_gpu() {
+    let mut rng = rng();
+    let data = random_dataset(&mut rng, 40, 90);
+    let gmf = random_params(&mut rng, Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 6).unwrap());
+    let mlp = random_params(&mut rng, layout(ModelKind::Mlp, &data));
+    let neumf = ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, 0.5).unwrap();
+    let users: Vec<u32> = (0..500).map(|_| rng.random_range(0..data.num_users)).collect();
+    let items: Vec<u32> = (0..500).map(|_| rng.random_range(0..data.num_items)).collect();
+    let ctx = shared();
+    let (zg, zm) = (predict_gpu(&ctx, &gmf, &users, &items).unwrap(), predict_gpu(&ctx, &mlp, &users, &items).unwrap());
+    let mix: Vec<f32> = zg.iter().zip(&zm).map(|(g, m)| 0.5 * g + 0.5 * m).collect();
+    assert_close("NeuMF-pre logits", &predict_gpu(&ctx, &neumf, &users, &items).unwrap(), &mix, RTOL, NEURAL_ATOL);
+}
