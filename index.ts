@@ -507,6 +507,7 @@ function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions 
 export abstract class NcfModel {
   readonly #native: Native.NativeModel
 
+  /** @internal Subclasses pass the native model they wrap. */
   protected constructor(native: Native.NativeModel) {
     this.#native = native
     handles.set(this, native)
