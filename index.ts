@@ -46,7 +46,9 @@ export type OptimizerName = 'adam' | 'sgd'
  * Every error ncf-native throws. `code` is stable:
  * - `ERR_INVALID_ARG`: an argument or array element is out of its domain (the message names it);
  * - `ERR_PARSE`: a malformed input line (the message starts with `file:line:`);
- * - `ERR_IO`: a file cannot be read;
+ * - `ERR_IO`: a file cannot be read or written;
+ * - `ERR_FORMAT`: a model file is truncated, corrupted, foreign, of another kind, or from a
+ *   newer ncf-native (the message starts with the path);
  * - `ERR_DATA`: the data cannot be used as asked (empty input, ids outside the model, …);
  * - `ERR_NO_GPU`: `device: 'gpu'` and no adapter exists;
  * - `ERR_GPU`: the GPU device failed;
@@ -311,6 +313,20 @@ export interface ModelOptions {
   factors?: number
   /** Seed of the weight initialisation. Default 0. */
   seed?: number
+  /** Default device of this model's `fit` and `evaluate` calls. Default `'auto'`. */
+  device?: Device
+}
+
+/** Options of {@link NcfModel.save}. */
+export interface SaveOptions {
+  /** A JSON-serialisable object stored in the file and returned by {@link NcfModel.info} after loading. */
+  info?: Record<string, unknown>
+}
+
+/** Options of {@link NcfModel.load}. */
+export interface LoadOptions {
+  /** Default device of the loaded model's calls. Default `'auto'`. */
+  device?: Device
 }
 
 /** Options of {@link GMF}. */
@@ -482,7 +498,7 @@ const handles = new WeakMap<object, Native.NativeModel>()
 
 /** Marks a constructor call that wraps an existing native model (NeuMF.fromPretrained). */
 const WRAP = Symbol('wrap')
-type Wrapped = { [WRAP]: Native.NativeModel }
+type Wrapped = { [WRAP]: Native.NativeModel; pretrained?: boolean; device?: Device }
 
 function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions | Wrapped): Native.NativeModel {
   if (options && typeof options === 'object' && WRAP in options) return options[WRAP]
@@ -508,9 +524,93 @@ export abstract class NcfModel {
   readonly #native: Native.NativeModel
 
   /** @internal Subclasses pass the native model they wrap. */
-  protected constructor(native: Native.NativeModel) {
+  protected constructor(native: Native.NativeModel, options?: { device?: Device }) {
     this.#native = native
+    this.#device = checkDevice(options?.device ?? 'auto')
     handles.set(this, native)
+  }
+
+  readonly #device: Device
+
+  /** Default device of this model's `fit` and `evaluate` calls. */
+  get device(): Device {
+    return this.#device
+  }
+
+  /**
+   * The `info` object stored by {@link NcfModel.save}, for a model read by
+   * {@link NcfModel.load}; `undefined` for a model built in memory.
+   */
+  get info(): Record<string, unknown> | undefined {
+    const json = this.#native.info
+    return json == null ? undefined : (JSON.parse(json) as Record<string, unknown>)
+  }
+
+  /**
+   * Writes the model to one file, atomically (a temporary file in the same folder, synced, then
+   * renamed over `path`): a crash leaves the old file or the new one, never a torn one. The
+   * file is safetensors, with tensors named like the reference PyTorch NCF `state_dict`
+   * (`embed_user_GMF.weight`, `MLP_layers.0.weight`, `predict_layer.weight`, …) and the model
+   * description as JSON metadata. Weights are written from CPU-side memory whichever backend
+   * trained them.
+   *
+   * @example
+   * ```ts
+   * await model.save('model.ncf')
+   * const again = await NcfModel.load('model.ncf') // a GMF, MF, MLP or NeuMF, as saved
+   * ```
+   */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    const info: Record<string, unknown> = { ...(options.info ?? {}) }
+    if (this instanceof NeuMF && this.pretrained) info.pretrained = true
+    let json: string
+    try {
+      json = JSON.stringify(info)
+    } catch (e) {
+      throw invalid('info', `must be JSON-serialisable: ${(e as Error).message}`)
+    }
+    await call(() => this.#native.save(path, json))
+  }
+
+  /**
+   * Reads a file written by {@link NcfModel.save} and returns the model it holds, as its own
+   * class. Called on a subclass (`GMF.load`), the file must hold that kind. A truncated,
+   * corrupted or foreign file, or one from a newer ncf-native, is `ERR_FORMAT` naming the path.
+   */
+  static async load<T extends NcfModel>(
+    this: abstract new (...args: never[]) => T,
+    path: string,
+    options: LoadOptions = {},
+  ): Promise<T> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    const device = checkDevice(options.device ?? 'auto')
+    const handle = await call(() => native.NativeModel.load(path))
+    const wrapped: Wrapped = { [WRAP]: handle, device }
+    const info = handle.info == null ? {} : (JSON.parse(handle.info) as Record<string, unknown>)
+    let model: NcfModel
+    switch (handle.kind) {
+      case 'GMF':
+        model = new GMF(wrapped as unknown as GMFOptions)
+        break
+      case 'MF':
+        model = new MF(wrapped as unknown as MFOptions)
+        break
+      case 'MLP':
+        model = new MLP(wrapped as unknown as MLPOptions)
+        break
+      default:
+        wrapped.pretrained = info.pretrained === true
+        model = new NeuMF(wrapped as unknown as NeuMFOptions)
+    }
+    const wanted = this
+    const ok = (wanted as unknown) === NcfModel || model instanceof wanted
+    if (!ok) {
+      const kind = model.kind
+      model.dispose()
+      throw new NcfError('ERR_FORMAT', `${path}: holds a ${kind} model, not a ${wanted.name}`)
+    }
+    return model as T
   }
 
   /** Optimizer `fit` uses when none is given. */
@@ -585,7 +685,7 @@ export abstract class NcfModel {
         dropout: options.dropout ?? 0,
         lr,
         seed: options.seed ?? 0,
-        device: checkDevice(options.device ?? 'auto'),
+        device: checkDevice(options.device ?? this.#device),
         validation,
         validationNegatives: options.validationNegatives ?? 99,
         monitor: options.monitor ?? 'hr',
@@ -631,7 +731,7 @@ export abstract class NcfModel {
   async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     const k = positiveInt('k', options.k ?? 10)
-    const device = checkDevice(options.device ?? 'auto')
+    const device = checkDevice(options.device ?? this.#device)
     const m = await call(() => this.#native.evaluate(data.native, k, device))
     if (m.fallbackReason) warnFallback(m.fallbackReason)
     return { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, backend: m.backend as 'gpu' | 'cpu' }
@@ -658,7 +758,7 @@ export abstract class NcfModel {
  */
 export class GMF extends NcfModel {
   constructor(options: GMFOptions) {
-    super(createNative('gmf', options))
+    super(createNative('gmf', options), options)
   }
 }
 
@@ -676,7 +776,7 @@ export class GMF extends NcfModel {
  */
 export class MF extends NcfModel {
   constructor(options: MFOptions) {
-    super(createNative('mf', options))
+    super(createNative('mf', options), options)
   }
 }
 
@@ -693,7 +793,7 @@ export class MF extends NcfModel {
  */
 export class MLP extends NcfModel {
   constructor(options: MLPOptions) {
-    super(createNative('mlp', options))
+    super(createNative('mlp', options), options)
   }
 }
 
@@ -717,8 +817,8 @@ export class NeuMF extends NcfModel {
   readonly #pretrained: boolean
 
   constructor(options: NeuMFOptions) {
-    super(createNative('neumf', options))
-    this.#pretrained = typeof options === 'object' && options !== null && WRAP in options
+    super(createNative('neumf', options), options)
+    this.#pretrained = typeof options === 'object' && options !== null && WRAP in options && (options as Wrapped).pretrained === true
   }
 
   /** True for a model built by {@link NeuMF.fromPretrained}. */
@@ -753,6 +853,6 @@ export class NeuMF extends NcfModel {
     if (!g) throw invalid('gmf', 'must be a model built by ncf-native')
     if (!m) throw invalid('mlp', 'must be a model built by ncf-native')
     const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
-    return new NeuMF({ [WRAP]: handle } as unknown as NeuMFOptions)
+    return new NeuMF({ [WRAP]: handle, pretrained: true } as unknown as NeuMFOptions)
   }
 }

@@ -15,6 +15,16 @@ pub enum NcfError {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be written (the target is left as it was).
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model file is truncated, corrupted, of another kind, or from a newer version.
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
     /// A line of an input file is malformed; `line` is 1-based.
     #[error("{path}:{line}: {message}")]
     Parse { path: PathBuf, line: usize, message: String },
@@ -45,7 +55,8 @@ impl NcfError {
     /// Stable code exposed to JavaScript as `error.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            NcfError::Io { .. } => "ERR_IO",
+            NcfError::Io { .. } | NcfError::Write { .. } => "ERR_IO",
+            NcfError::Format { .. } => "ERR_FORMAT",
             NcfError::Parse { .. } => "ERR_PARSE",
             NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
             NcfError::Data(_) => "ERR_DATA",
@@ -59,7 +70,10 @@ impl NcfError {
 
     /// True when the caller's input is at fault (maps to `Status::InvalidArg`).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, NcfError::Parse { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_))
+        matches!(
+            self,
+            NcfError::Parse { .. } | NcfError::Format { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_)
+        )
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

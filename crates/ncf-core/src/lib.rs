@@ -11,6 +11,7 @@ pub mod model;
 pub mod ncf_files;
 pub mod neural;
 pub mod optim;
+pub mod persist;
 pub mod rng;
 pub mod sampling;
 pub mod synthetic;

@@ -132,6 +132,8 @@ pub struct NativeModel {
     layout: Layout,
     state: Shared,
     training: Arc<AtomicBool>,
+    /// The `info` JSON of the file the model was loaded from.
+    info: Option<String>,
 }
 
 #[napi]
@@ -167,7 +169,37 @@ impl NativeModel {
             layout: params.layout,
             state: Arc::new(Mutex::new(Some(params))),
             training: Arc::new(AtomicBool::new(false)),
+            info: None,
         }
+    }
+
+    /// Writes the model file (safetensors + metadata) atomically. `info` is a JSON object
+    /// stored with the model.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn save(&self, path: String, info: String) -> napi::Result<AsyncTask<Job<()>>> {
+        let info = match serde_json::from_str::<serde_json::Value>(&info) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => return Err(to_napi(NcfError::invalid("info", "must be a JSON object"))),
+        };
+        let params = current(&self.state).napi()?;
+        Ok(Job::spawn(move || ncf_core::persist::save(std::path::Path::new(&path), &params, info).napi()))
+    }
+
+    /// Reads a model file written by `save`.
+    #[napi(ts_return_type = "Promise<NativeModel>")]
+    pub fn load(path: String) -> AsyncTask<Job<NativeModel>> {
+        Job::spawn(move || {
+            let (params, meta) = ncf_core::persist::load(std::path::Path::new(&path)).napi()?;
+            let mut m = NativeModel::from_params(params);
+            m.info = Some(serde_json::Value::Object(meta.info).to_string());
+            Ok(m)
+        })
+    }
+
+    /// The `info` object of the loaded file, as JSON (none for a model built in memory).
+    #[napi(getter)]
+    pub fn info(&self) -> Option<String> {
+        self.info.clone()
     }
 
     /// NeuMF-pre (He et al. §3.4.1): embeddings and tower copied from a trained GMF and MLP, the

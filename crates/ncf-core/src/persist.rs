@@ -1,0 +1,293 @@
+//! The model file: one safetensors file whose tensors are named like the reference PyTorch NCF
+//! `state_dict` (`embed_user_GMF.weight`, `MLP_layers.0.weight`, `predict_layer.weight`, …),
+//! with the model's description as JSON under the `ncf_native` metadata key. Weights are always
+//! written from CPU-side parameters, so a file saved after GPU training loads on the CPU
+//! backend and predicts the same.
+//!
+//! Writes are atomic: the bytes go to a temporary file in the target's folder, are synced, and
+//! the temporary file is renamed over the target, so a crash leaves either the old file or the
+//! new one, never a torn one.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NcfError, Result};
+use crate::model::{Layout, ModelKind, Params, Tower};
+
+/// Version of the file layout this build writes; files from a newer version are refused.
+pub const FORMAT_VERSION: u32 = 1;
+const META_KEY: &str = "ncf_native";
+
+/// What a model file says about its model (the JSON under `ncf_native`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub format_version: u32,
+    /// "GMF", "MF", "MLP" or "NeuMF".
+    pub kind: String,
+    pub num_users: u32,
+    pub num_items: u32,
+    /// Width of the GMF / MF embeddings (0 for MLP).
+    pub factors: u32,
+    /// The MLP tower (empty for GMF and MF).
+    pub layers: Vec<u32>,
+    /// Free-form description kept with the model (hyperparameters, training summary).
+    #[serde(default)]
+    pub info: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelMeta {
+    pub fn of(layout: Layout) -> Self {
+        ModelMeta {
+            format_version: FORMAT_VERSION,
+            kind: layout.kind.name().to_string(),
+            num_users: layout.num_users,
+            num_items: layout.num_items,
+            factors: layout.factors,
+            layers: layout.tower.sizes().to_vec(),
+            info: Default::default(),
+        }
+    }
+
+    fn layout(&self) -> Result<Layout> {
+        let kind = match self.kind.as_str() {
+            "GMF" => ModelKind::Gmf,
+            "MF" => ModelKind::Mf,
+            "MLP" => ModelKind::Mlp,
+            "NeuMF" => ModelKind::NeuMf,
+            other => return Err(NcfError::invalid("kind", format!("unknown model kind '{other}'"))),
+        };
+        if kind.is_neural() {
+            Layout::neural(kind, self.num_users, self.num_items, self.factors, Tower::new(&self.layers)?)
+        } else {
+            Layout::new(kind, self.num_users, self.num_items, self.factors)
+        }
+    }
+}
+
+/// The named tensors of a layout, in flat-parameter order: `(name, shape, range)`. The ranges
+/// tile `0..layout.len()` exactly.
+pub fn tensor_names(l: Layout) -> Vec<(String, Vec<usize>, Range<usize>)> {
+    let (u, i, f) = (l.num_users as usize, l.num_items as usize, l.factors as usize);
+    let mut out: Vec<(String, Vec<usize>, Range<usize>)> = Vec::new();
+    let mut at = 0usize;
+    let mut push = |name: String, shape: Vec<usize>| {
+        let n: usize = shape.iter().product();
+        out.push((name, shape, at..at + n));
+        at += n;
+    };
+    let (user, item) =
+        if l.kind == ModelKind::Mf { ("embed_user", "embed_item") } else { ("embed_user_GMF", "embed_item_GMF") };
+    if f > 0 {
+        push(format!("{user}.weight"), vec![u, f]);
+        push(format!("{item}.weight"), vec![i, f]);
+    }
+    if l.kind.is_neural() {
+        let e = l.tower.embedding() as usize;
+        push("embed_user_MLP.weight".into(), vec![u, e]);
+        push("embed_item_MLP.weight".into(), vec![i, e]);
+        for layer in 1..=l.tower.layers() {
+            let (inp, o) = l.tower.dims(layer);
+            push(format!("MLP_layers.{}.weight", layer - 1), vec![o, inp]);
+            push(format!("MLP_layers.{}.bias", layer - 1), vec![o]);
+        }
+    }
+    if l.kind == ModelKind::Mf {
+        push("user_bias.weight".into(), vec![u, 1]);
+        push("item_bias.weight".into(), vec![i, 1]);
+        push("bias".into(), vec![1]);
+    } else {
+        push("predict_layer.weight".into(), vec![1, l.h_len()]);
+        push("predict_layer.bias".into(), vec![1]);
+    }
+    out
+}
+
+/// The file's bytes for `params` described by `meta` (its layout fields are overwritten from
+/// `params`, so they always agree).
+pub fn to_bytes(params: &Params, info: serde_json::Map<String, serde_json::Value>) -> Result<Vec<u8>> {
+    let mut meta = ModelMeta::of(params.layout);
+    meta.info = info;
+    let json = serde_json::to_string(&meta).map_err(|e| NcfError::Data(format!("model metadata: {e}")))?;
+    let bytes: &[u8] = bytemuck::cast_slice(&params.data);
+    let names = tensor_names(params.layout);
+    let views = names
+        .iter()
+        .map(|(name, shape, r)| {
+            TensorView::new(Dtype::F32, shape.clone(), &bytes[r.start * 4..r.end * 4]).map(|v| (name.clone(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| NcfError::Data(format!("model tensors: {e}")))?;
+    safetensors::serialize(views, Some(HashMap::from([(META_KEY.to_string(), json)])))
+        .map_err(|e| NcfError::Data(format!("model tensors: {e}")))
+}
+
+/// Parses a model file's bytes; `path` names it in errors.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Params, ModelMeta)> {
+    let bad = |message: String| NcfError::Format { path: path.to_path_buf(), message };
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(format!("not a readable ncf-native model file (truncated or corrupted?): {e}")))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header: {e}")))?;
+    let json =
+        header.metadata().as_ref().and_then(|m| m.get(META_KEY)).ok_or_else(|| {
+            bad(format!("a safetensors file without the '{META_KEY}' metadata: not saved by ncf-native"))
+        })?;
+    let version: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| bad(format!("metadata is not JSON: {e}")))?;
+    let v = version.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if v > FORMAT_VERSION as u64 {
+        return Err(bad(format!(
+            "written by a newer ncf-native (format version {v}; this build reads up to {FORMAT_VERSION}): upgrade ncf-native"
+        )));
+    }
+    let meta: ModelMeta = serde_json::from_value(version).map_err(|e| bad(format!("metadata: {e}")))?;
+    let layout = meta.layout().map_err(|e| bad(format!("metadata describes no valid model: {e}")))?;
+    let mut data = Vec::with_capacity(layout.len());
+    for (name, shape, r) in tensor_names(layout) {
+        let t = st.tensor(&name).map_err(|_| bad(format!("tensor '{name}' is missing")))?;
+        if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
+            return Err(bad(format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape())));
+        }
+        data.extend(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        debug_assert_eq!(data.len(), r.end);
+    }
+    if let Some(k) = data.iter().position(|x| !x.is_finite()) {
+        return Err(bad(format!("weight {k} is {}; the file is corrupted", data[k])));
+    }
+    Ok((Params::from_vec(layout, data)?, meta))
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let werr = |source| NcfError::Write { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name =
+        path.file_name().ok_or_else(|| NcfError::invalid("path", format!("'{}' names no file", path.display())))?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(".{}.{}-{nanos}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(werr(e));
+    }
+    Ok(())
+}
+
+pub fn save(path: &Path, params: &Params, info: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    write_atomic(path, &to_bytes(params, info)?)
+}
+
+pub fn load(path: &Path) -> Result<(Params, ModelMeta)> {
+    let bytes = std::fs::read(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
+    from_bytes(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn models() -> Vec<Params> {
+        let t = Tower::new(&[8, 6, 4]).unwrap();
+        vec![
+            Params::init(Layout::new(ModelKind::Gmf, 5, 7, 3).unwrap(), 1),
+            Params::init(Layout::new(ModelKind::Mf, 5, 7, 3).unwrap(), 2),
+            Params::init(Layout::neural(ModelKind::Mlp, 5, 7, 0, t).unwrap(), 3),
+            Params::init(Layout::neural(ModelKind::NeuMf, 5, 7, 3, t).unwrap(), 4),
+        ]
+    }
+
+    #[test]
+    fn every_model_round_trips_bit_for_bit() {
+        let dir = std::env::temp_dir().join(format!("ncf-persist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for p in models() {
+            let names = tensor_names(p.layout);
+            assert_eq!(names.last().unwrap().2.end, p.layout.len(), "{:?}: names tile the layout", p.layout.kind);
+            let path = dir.join(format!("{}.ncf", p.layout.kind.name()));
+            let mut info = serde_json::Map::new();
+            info.insert("epochs".into(), 3.into());
+            save(&path, &p, info.clone()).unwrap();
+            let (q, meta) = load(&path).unwrap();
+            assert_eq!(q, p);
+            assert_eq!(meta.info, info);
+            assert_eq!(meta.format_version, FORMAT_VERSION);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary files are left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pytorch_names() {
+        let names: Vec<String> = tensor_names(models()[3].layout).into_iter().map(|n| n.0).collect();
+        assert_eq!(
+            names,
+            [
+                "embed_user_GMF.weight",
+                "embed_item_GMF.weight",
+                "embed_user_MLP.weight",
+                "embed_item_MLP.weight",
+                "MLP_layers.0.weight",
+                "MLP_layers.0.bias",
+                "MLP_layers.1.weight",
+                "MLP_layers.1.bias",
+                "predict_layer.weight",
+                "predict_layer.bias",
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_corrupted_foreign_and_newer_files_are_format_errors() {
+        let p = &models()[3];
+        let bytes = to_bytes(p, Default::default()).unwrap();
+        let path = Path::new("model.ncf");
+        let code = |b: &[u8]| from_bytes(path, b).map(|_| ()).unwrap_err();
+        for cut in [0, 7, 100, bytes.len() - 1] {
+            let e = code(&bytes[..cut]);
+            assert_eq!(e.code(), "ERR_FORMAT", "{e}");
+            assert!(e.to_string().starts_with("model.ncf: "), "{e}");
+        }
+        let mut garbled = bytes.clone();
+        garbled[10] = b'}';
+        assert_eq!(code(&garbled).code(), "ERR_FORMAT");
+        // Same length, so only the version differs (the JSON is escaped inside the header).
+        let needle = br#"format_version\":1"#;
+        let at = bytes.windows(needle.len()).position(|w| w == needle).expect("version in the header");
+        let mut newer = bytes.clone();
+        newer[at + needle.len() - 1] = b'9';
+        let e = code(&newer);
+        assert!(e.to_string().contains("newer ncf-native (format version 9"), "{e}");
+        let foreign =
+            safetensors::serialize([("x", TensorView::new(Dtype::F32, vec![1], &[0, 0, 0, 0]).unwrap())], None)
+                .unwrap();
+        assert!(code(&foreign).to_string().contains("not saved by ncf-native"));
+        // A weight that became NaN on disk.
+        let mut nan = bytes.clone();
+        let n = nan.len();
+        nan[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(code(&nan).to_string().contains("corrupted"));
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file() {
+        let e = save(Path::new("/nonexistent-dir/m.ncf"), &models()[0], Default::default()).unwrap_err();
+        assert_eq!(e.code(), "ERR_IO");
+        assert!(e.to_string().starts_with("cannot write /nonexistent-dir/m.ncf"), "{e}");
+    }
+}
