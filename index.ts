@@ -106,6 +106,24 @@ function positiveInt(field: string, v: unknown): number {
   return v
 }
 
+/** Ids (dense indices) from a typed array or an array of numbers, naming the first bad entry. */
+function toIds(field: string, v: unknown): Uint32Array {
+  if (v instanceof Uint32Array) return v
+  if (!(Array.isArray(v) || ArrayBuffer.isView(v)) || v instanceof DataView) {
+    throw invalid(field, 'must be an array or typed array of non-negative integer ids')
+  }
+  const a = v as ArrayLike<unknown>
+  const out = new Uint32Array(a.length)
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffffffff) {
+      throw invalid(`${field}[${k}]`, `must be a non-negative integer id, got ${String(x)}`)
+    }
+    out[k] = x
+  }
+  return out
+}
+
 function optionalCount(field: string, v: unknown): number | undefined {
   return v === undefined ? undefined : positiveInt(field, v)
 }
@@ -366,6 +384,32 @@ export interface PretrainedOptions {
   alpha?: number
 }
 
+/** One ranked item (or user, for {@link NcfModel.similarUsers}) with its score. */
+export interface Scored {
+  /** The item's (or user's) id. */
+  id: number
+  /** Logit z for recommendations (higher is better; σ(z) is the predicted probability),
+   * cosine similarity in [-1, 1] for similar items and users. */
+  score: number
+}
+
+/** Options of {@link NcfModel.recommend}. */
+export interface RecommendOptions {
+  /** How many items per user. Default 10; fewer come back when fewer items qualify. */
+  k?: number
+  /**
+   * Leave out items the user interacted with: those of `data`, or of the dataset of this
+   * model's last `fit` in this process. Default true.
+   */
+  excludeSeen?: boolean
+  /** Only these items may be recommended. */
+  filterItems?: ArrayLike<number>
+  /** The interactions `excludeSeen` removes (default: the last `fit`'s dataset). */
+  data?: Dataset
+  /** Default: the model's device. */
+  device?: Device
+}
+
 /** The models ncf-native trains. */
 export type ModelKind = 'GMF' | 'MF' | 'MLP' | 'NeuMF'
 
@@ -491,6 +535,23 @@ export interface Metrics {
   /** Test cases evaluated. */
   cases: number
   backend: 'gpu' | 'cpu'
+}
+
+function nonNegativeId(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw invalid(field, `must be a non-negative integer id, got ${String(v)}`)
+  }
+  return v
+}
+
+function unflatten(r: Native.NativeRanked): Scored[][] {
+  const out: Scored[][] = []
+  for (let u = 0; u + 1 < r.offsets.length; u++) {
+    const list: Scored[] = []
+    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) list.push({ id: r.items[j], score: r.scores[j] })
+    out.push(list)
+  }
+  return out
 }
 
 /** Native handles of models, for {@link NeuMF.fromPretrained} (module-private). */
@@ -735,6 +796,65 @@ export abstract class NcfModel {
     const m = await call(() => this.#native.evaluate(data.native, k, device))
     if (m.fallbackReason) warnFallback(m.fallbackReason)
     return { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, backend: m.backend as 'gpu' | 'cpu' }
+  }
+
+  /**
+   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])`, computed on the
+   * model's device.
+   */
+  async predict(users: ArrayLike<number>, items: ArrayLike<number>, options: { device?: Device } = {}): Promise<Float32Array> {
+    const [u, i] = [toIds('users', users), toIds('items', items)]
+    const device = checkDevice(options.device ?? this.#device)
+    return call(() => this.#native.predict(u, i, device))
+  }
+
+  /**
+   * The top-`k` items for a user (or for each of several users), ranked over every item the
+   * model knows, best first. Seen items are left out by default.
+   *
+   * @example
+   * ```ts
+   * const top = await model.recommend(42, { k: 10 }) // [{ id, score }, …]
+   * const many = await model.recommend([1, 2, 3], { k: 5, filterItems: inStock })
+   * ```
+   */
+  async recommend(user: number, options?: RecommendOptions): Promise<Scored[]>
+  async recommend(users: ArrayLike<number>, options?: RecommendOptions): Promise<Scored[][]>
+  async recommend(users: number | ArrayLike<number>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
+    const single = typeof users === 'number'
+    const ids = toIds(single ? 'user' : 'users', single ? [users] : users)
+    const k = positiveInt('k', options.k ?? 10)
+    if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const filter = options.filterItems === undefined ? undefined : toIds('filterItems', options.filterItems)
+    const device = checkDevice(options.device ?? this.#device)
+    const r = await call(() =>
+      this.#native.recommend(ids, k, options.excludeSeen ?? true, filter, options.data?.native, device),
+    )
+    if (r.fallbackReason) warnFallback(r.fallbackReason)
+    const lists = unflatten(r)
+    return single ? lists[0] : lists
+  }
+
+  /** The `k` items most similar to `item`: cosine similarity of the item embeddings (NeuMF: both branches, each normalised). */
+  async similarItems(item: number, options: { k?: number } = {}): Promise<Scored[]> {
+    const k = positiveInt('k', options.k ?? 10)
+    return unflatten(await call(() => this.#native.similar('items', nonNegativeId('item', item), k)))[0]
+  }
+
+  /** The `k` users most similar to `user`, as {@link NcfModel.similarItems} does for items. */
+  async similarUsers(user: number, options: { k?: number } = {}): Promise<Scored[]> {
+    const k = positiveInt('k', options.k ?? 10)
+    return unflatten(await call(() => this.#native.similar('users', nonNegativeId('user', user), k)))[0]
+  }
+
+  /**
+   * Every user's and item's embedding, row-major with `dim` values per row (GMF and MF: their
+   * factors; MLP: the MLP embeddings; NeuMF: `[GMF ; MLP]`).
+   */
+  embeddings(): { dim: number; users: Float32Array; items: Float32Array } {
+    const u = callSync(() => this.#native.embeddings('users'))
+    const i = callSync(() => this.#native.embeddings('items'))
+    return { dim: u.dim, users: u.data, items: i.data }
   }
 
   /** Frees the weights. Every later call fails with `ERR_DISPOSED` ("Model is disposed"). */

@@ -6,6 +6,7 @@ pub mod control;
 pub mod data;
 pub mod dense;
 pub mod error;
+pub mod infer;
 pub mod metrics;
 pub mod model;
 pub mod ncf_files;

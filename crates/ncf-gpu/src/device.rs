@@ -4,10 +4,15 @@
 
 use std::sync::Arc;
 
+use ncf_core::infer::{Exclusions, Ranked, recommend_from_scores};
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
 use ncf_core::{Dataset, Params, RankMetrics, Result, TestSet};
 
-use crate::{GpuContext, GpuTrainer, evaluate_gpu};
+use crate::{GpuContext, GpuTrainer, evaluate_gpu, predict_gpu};
+
+/// Pairs scored per GPU call when ranking all items: bounds the pair and score buffers
+/// (4M pairs = 48 MiB) whatever the number of users.
+const SCORE_CHUNK: usize = 1 << 22;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevicePref {
@@ -73,6 +78,41 @@ impl Backend {
             Backend::Gpu(ctx) => Box::new(GpuTrainer::new(ctx.clone(), data, validation, params, cfg)?),
             Backend::Cpu { .. } => Box::new(CpuTrainer::new(data, validation, params, cfg)?),
         })
+    }
+
+    /// Logits of `(users[t], items[t])`.
+    pub fn predict(&self, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {
+        ncf_core::infer::check_pairs(params.layout, users, items)?;
+        match self {
+            Backend::Gpu(ctx) => {
+                let mut out = Vec::with_capacity(users.len());
+                for (u, i) in users.chunks(SCORE_CHUNK).zip(items.chunks(SCORE_CHUNK)) {
+                    out.extend(predict_gpu(ctx, params, u, i)?);
+                }
+                Ok(out)
+            }
+            Backend::Cpu { .. } => Ok(params.logits(users, items)),
+        }
+    }
+
+    /// Top-`k` items of each user over all items, minus the exclusions. Users are scored in
+    /// chunks of about 4M pairs, so memory stays bounded for any number of users.
+    pub fn recommend(&self, params: &Params, users: &[u32], k: u32, ex: &Exclusions<'_>) -> Result<Vec<Ranked>> {
+        let n = params.layout.num_items;
+        if let Some(a) = ex.allow
+            && a.len() != n as usize
+        {
+            return Err(ncf_core::NcfError::invalid("filterItems", format!("must cover {n} items, got {}", a.len())));
+        }
+        let per = (SCORE_CHUNK / n as usize).max(1);
+        let mut out = Vec::with_capacity(users.len());
+        for chunk in users.chunks(per) {
+            let pair_users: Vec<u32> = chunk.iter().flat_map(|&u| std::iter::repeat_n(u, n as usize)).collect();
+            let pair_items: Vec<u32> = (0..chunk.len()).flat_map(|_| 0..n).collect();
+            let scores = self.predict(params, &pair_users, &pair_items)?;
+            out.extend(recommend_from_scores(chunk, &scores, n, k, ex)?);
+        }
+        Ok(out)
     }
 
     pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {

@@ -178,21 +178,7 @@ pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -
 /// Model logits of `(users[t], items[t])` computed on the GPU.
 pub fn predict_gpu(ctx: &GpuContext, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {
     let l = params.layout;
-    if users.len() != items.len() {
-        return Err(NcfError::invalid("items", format!("has {} entries but users has {}", items.len(), users.len())));
-    }
-    if let Some(k) = users.iter().position(|&u| u >= l.num_users) {
-        return Err(NcfError::invalid(
-            format!("users[{k}]"),
-            format!("id {} is not below numUsers = {}", users[k], l.num_users),
-        ));
-    }
-    if let Some(k) = items.iter().position(|&i| i >= l.num_items) {
-        return Err(NcfError::invalid(
-            format!("items[{k}]"),
-            format!("id {} is not below numItems = {}", items[k], l.num_items),
-        ));
-    }
+    ncf_core::infer::check_pairs(l, users, items)?;
     if users.is_empty() {
         return Ok(Vec::new());
     }

@@ -134,6 +134,58 @@ pub struct NativeModel {
     training: Arc<AtomicBool>,
     /// The `info` JSON of the file the model was loaded from.
     info: Option<String>,
+    /// The interactions of the last `fit`, for `excludeSeen`.
+    seen: Arc<Mutex<Option<Arc<ncf_core::Dataset>>>>,
+}
+
+/// Recommendations of several users, flattened: user `r`'s items are
+/// `items[offsets[r]..offsets[r + 1]]`, best first.
+#[napi(object)]
+pub struct NativeRanked {
+    pub offsets: Uint32Array,
+    pub items: Uint32Array,
+    pub scores: Float32Array,
+    pub backend: String,
+    pub fallback_reason: Option<String>,
+}
+
+/// Row-major vectors of every user or item.
+#[napi(object)]
+pub struct NativeEmbeddings {
+    pub dim: u32,
+    pub data: Float32Array,
+}
+
+#[napi(string_enum = "lowercase")]
+pub enum Side {
+    Users,
+    Items,
+}
+
+impl From<Side> for ncf_core::infer::Side {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Users => ncf_core::infer::Side::Users,
+            Side::Items => ncf_core::infer::Side::Items,
+        }
+    }
+}
+
+fn ranked(list: Vec<ncf_core::infer::Ranked>, backend: &Backend) -> NativeRanked {
+    let mut offsets = vec![0u32];
+    let (mut items, mut scores) = (Vec::new(), Vec::new());
+    for r in list {
+        items.extend(r.items);
+        scores.extend(r.scores);
+        offsets.push(items.len() as u32);
+    }
+    NativeRanked {
+        offsets: offsets.into(),
+        items: items.into(),
+        scores: scores.into(),
+        backend: backend.name().into(),
+        fallback_reason: backend.fallback().map(str::to_string),
+    }
 }
 
 #[napi]
@@ -170,7 +222,104 @@ impl NativeModel {
             state: Arc::new(Mutex::new(Some(params))),
             training: Arc::new(AtomicBool::new(false)),
             info: None,
+            seen: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Predicted probabilities ŷ = σ(z) of `(users[t], items[t])`.
+    #[napi(ts_return_type = "Promise<Float32Array>")]
+    pub fn predict(
+        &self,
+        users: Uint32Array,
+        items: Uint32Array,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<Float32Array>>> {
+        let params = current(&self.state).napi()?;
+        let (users, items) = (users.to_vec(), items.to_vec());
+        let pref = DevicePref::from(device);
+        Ok(Job::spawn(move || {
+            let backend = Backend::resolve(pref).napi()?;
+            let z = backend.predict(&params, &users, &items).napi()?;
+            Ok(z.into_iter().map(ncf_core::model::sigmoid).collect::<Vec<f32>>().into())
+        }))
+    }
+
+    /// Top-`k` items of each user over all items (scores are logits). `exclude_seen` removes the
+    /// interactions of `data`, or of the last `fit` when `data` is not given.
+    #[napi(ts_return_type = "Promise<NativeRanked>")]
+    pub fn recommend(
+        &self,
+        users: Uint32Array,
+        k: f64,
+        exclude_seen: bool,
+        filter_items: Option<Uint32Array>,
+        data: Option<&NativeDataset>,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+        let k = to_u32("k", k)?;
+        let params = current(&self.state).napi()?;
+        let l = params.layout;
+        let users = users.to_vec();
+        if let Some(r) = users.iter().position(|&u| u >= l.num_users) {
+            return Err(to_napi(NcfError::invalid(
+                format!("users[{r}]"),
+                format!("id {} is not below numUsers = {}", users[r], l.num_users),
+            )));
+        }
+        let allow = match filter_items {
+            Some(f) => {
+                let mut allow = vec![false; l.num_items as usize];
+                for (r, &i) in f.iter().enumerate() {
+                    if i >= l.num_items {
+                        return Err(to_napi(NcfError::invalid(
+                            format!("filterItems[{r}]"),
+                            format!("id {i} is not below numItems = {}", l.num_items),
+                        )));
+                    }
+                    allow[i as usize] = true;
+                }
+                Some(allow)
+            }
+            None => None,
+        };
+        let seen = match (exclude_seen, data) {
+            (false, _) => None,
+            (true, Some(d)) => Some(d.inner.clone()),
+            (true, None) => Some(self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
+                to_napi(NcfError::invalid(
+                    "excludeSeen",
+                    "needs the user's interactions: pass data, or fit the model in this process first",
+                ))
+            })?),
+        };
+        let pref = DevicePref::from(device);
+        Ok(Job::spawn(move || {
+            let backend = Backend::resolve(pref).napi()?;
+            let ex = ncf_core::infer::Exclusions { seen: seen.as_ref().map(|d| &d.train), allow: allow.as_deref() };
+            let list = backend.recommend(&params, &users, k, &ex).napi()?;
+            Ok(ranked(list, &backend))
+        }))
+    }
+
+    /// The `k` users or items most similar to `id` by cosine similarity of their embeddings.
+    #[napi(ts_return_type = "Promise<NativeRanked>")]
+    pub fn similar(&self, side: Side, id: f64, k: f64) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+        let side = ncf_core::infer::Side::from(side);
+        let (id, k) =
+            (to_u32(if side == ncf_core::infer::Side::Users { "user" } else { "item" }, id)?, to_u32("k", k)?);
+        let params = current(&self.state).napi()?;
+        Ok(Job::spawn(move || {
+            let r = ncf_core::infer::similar(&params, side, id, k).napi()?;
+            Ok(ranked(vec![r], &Backend::Cpu { fallback: None }))
+        }))
+    }
+
+    /// Every user's or item's embedding, row-major (NeuMF: `[GMF ; MLP]`).
+    #[napi]
+    pub fn embeddings(&self, side: Side) -> napi::Result<NativeEmbeddings> {
+        let params = current(&self.state).napi()?;
+        let (dim, data) = ncf_core::infer::embeddings(&params, side.into());
+        Ok(NativeEmbeddings { dim: dim as u32, data: data.into() })
     }
 
     /// Writes the model file (safetensors + metadata) atomically. `info` is a JSON object
@@ -297,6 +446,7 @@ impl NativeModel {
         let lease = TrainingLease::take(&self.training).napi()?;
         let lr = opts.lr;
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(data.clone());
         Ok(Job::spawn(move || {
             let (train, valid) = match validation {
                 Some(n) => {
