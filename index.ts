@@ -521,6 +521,13 @@ export interface History {
 export interface EvaluateOptions {
   /** Cut-off K of HR@K and NDCG@K. Default 10. */
   k?: number
+  /**
+   * `'sampled'` (default): each held-out positive is ranked among its sampled negatives, the NCF
+   * protocol. `'full'`: among every item the user has not interacted with in training, which is
+   * what a deployed recommender faces; sampled metrics can mislead (Krichene & Rendle, KDD'20),
+   * so report both.
+   */
+  protocol?: 'sampled' | 'full'
   /** Default `'auto'`. */
   device?: Device
 }
@@ -534,6 +541,10 @@ export interface Metrics {
   ndcg: number
   /** Test cases evaluated. */
   cases: number
+  /** How candidates were chosen (see {@link EvaluateOptions.protocol}). */
+  protocol: 'sampled' | 'full'
+  /** Recall@k, with one held-out item per case equal to `hr`; reported by the full protocol. */
+  recall?: number
   backend: 'gpu' | 'cpu'
 }
 
@@ -787,15 +798,22 @@ export abstract class NcfModel {
 
   /**
    * HR@k and NDCG@k over the dataset's test cases: each held-out positive is ranked among its
-   * sampled negatives, ties counting against the positive (He et al. §4.1).
+   * sampled negatives, ties counting against the positive (He et al. §4.1). With
+   * `protocol: 'full'`, among every item its user has not interacted with in training.
    */
   async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     const k = positiveInt('k', options.k ?? 10)
     const device = checkDevice(options.device ?? this.#device)
-    const m = await call(() => this.#native.evaluate(data.native, k, device))
+    const protocol = options.protocol ?? 'sampled'
+    if (protocol !== 'sampled' && protocol !== 'full') {
+      throw invalid('protocol', `must be 'sampled' or 'full', got ${String(protocol)}`)
+    }
+    const m = await call(() => this.#native.evaluate(data.native, k, device, protocol === 'full'))
     if (m.fallbackReason) warnFallback(m.fallbackReason)
-    return { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, backend: m.backend as 'gpu' | 'cpu' }
+    const out: Metrics = { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, protocol, backend: m.backend as 'gpu' | 'cpu' }
+    if (protocol === 'full') out.recall = m.hr
+    return out
   }
 
   /**

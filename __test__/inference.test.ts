@@ -100,3 +100,23 @@ test('inference errors name the field; a loaded model needs data to exclude seen
   await rejectsWith(t, loaded.recommend(1), 'ERR_INVALID_ARG', /excludeSeen/)
   t.deepEqual(await loaded.recommend(1, { data }), await m.recommend(1, { device: 'cpu' }))
 })
+
+test('full-ranking evaluation: harder than sampled, complete at k = numItems, same on both backends', async (t) => {
+  const syn = Dataset.synthetic({ numUsers: 200, numItems: 300, perUser: 12, seed: 5 })
+  const m = new GMF({ numUsers: syn.numUsers, numItems: syn.numItems, factors: 8 })
+  await m.fit(syn, { epochs: 3, lr: 0.01, device: 'cpu', evaluate: false })
+  const sampled = await m.evaluate(syn, { device: 'cpu' })
+  const [fc, fg] = [
+    await m.evaluate(syn, { device: 'cpu', protocol: 'full' }),
+    await m.evaluate(syn, { device: 'gpu', protocol: 'full' }),
+  ]
+  t.is(sampled.protocol, 'sampled')
+  t.is(fc.protocol, 'full')
+  t.is(fc.recall, fc.hr)
+  t.true(fc.hr < sampled.hr, `full ${fc.hr} vs sampled ${sampled.hr}: 300 candidates are harder than 100`)
+  t.true(fc.hr > 10 / 300, 'better than a random ranker over all items')
+  t.true(Math.abs(fc.hr - fg.hr) <= 2 / fc.cases && Math.abs(fc.ndcg - fg.ndcg) <= 2 / fc.cases)
+  const all = await m.evaluate(syn, { device: 'cpu', protocol: 'full', k: syn.numItems })
+  t.is(all.hr, 1)
+  await rejectsWith(t, m.evaluate(syn, { protocol: 'exhaustive' as never }), 'ERR_INVALID_ARG', /protocol: must be 'sampled' or 'full'/)
+})

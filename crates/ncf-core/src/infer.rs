@@ -146,6 +146,43 @@ pub fn similar(p: &Params, side: Side, query: u32, k: u32) -> Result<Ranked> {
     Ok(top_k(&scores, k as usize, |r| r != query))
 }
 
+/// Full-ranking HR@K and NDCG@K (Krichene & Rendle, KDD'20): each held-out positive is ranked
+/// among every item its user has not interacted with in training, not among sampled negatives.
+/// `scores` holds all items for each case (row-major); ties count against the positive and a
+/// NaN positive ranks last. With one held-out item per case, Recall@K equals HR@K.
+pub fn full_rank_cases(
+    scores: &[f32],
+    num_items: u32,
+    users: &[u32],
+    positives: &[u32],
+    seen: &Csr,
+    k: u32,
+) -> Vec<(f32, f32)> {
+    let n = num_items as usize;
+    users
+        .par_iter()
+        .zip(positives)
+        .enumerate()
+        .map(|(r, (&u, &pos))| {
+            let row = &scores[r * n..(r + 1) * n];
+            let s = row[pos as usize];
+            let train = if (u as usize) + 1 < seen.row_ptr.len() { seen.row(u) } else { &[] };
+            let rank = if s.is_nan() {
+                (n - 1 - train.len()) as u32
+            } else {
+                (0..n as u32)
+                    .filter(|&i| i != pos && train.binary_search(&i).is_err())
+                    .filter(|&i| {
+                        let x = row[i as usize];
+                        x >= s || x.is_nan()
+                    })
+                    .count() as u32
+            };
+            crate::metrics::hit_and_ndcg(rank, k)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +209,21 @@ mod tests {
         assert_eq!(r[1].items, [3, 2, 1]);
         let none = Exclusions { seen: None, allow: None };
         assert_eq!(recommend_from_scores(&[0], &scores[..5], 5, 2, &none).unwrap()[0].items, [1, 3]);
+    }
+
+    #[test]
+    fn full_ranking_counts_unseen_items_only() {
+        let (csr, _, _) = Csr::from_pairs(1, &[0, 0], &[1, 2], None);
+        // Positive 3 scores 0.5; seen items 1 and 2 score higher but do not count; item 0 and
+        // item 4 (a tie) do: rank 2.
+        let scores = [0.9, 5.0, 4.0, 0.5, 0.5];
+        let r = full_rank_cases(&scores, 5, &[0], &[3], &csr, 10);
+        assert_eq!(r, vec![crate::metrics::hit_and_ndcg(2, 10)]);
+        assert_eq!(full_rank_cases(&scores, 5, &[0], &[3], &csr, 2), vec![(0.0, 0.0)]);
+        let nan = [0.0, 0.0, 0.0, f32::NAN, 0.0];
+        // A NaN positive ranks last among the unseen: below items 0 and 4, rank 2.
+        assert_eq!(full_rank_cases(&nan, 5, &[0], &[3], &csr, 2), vec![(0.0, 0.0)]);
+        assert_eq!(full_rank_cases(&nan, 5, &[0], &[3], &csr, 3), vec![crate::metrics::hit_and_ndcg(2, 3)]);
     }
 
     #[test]

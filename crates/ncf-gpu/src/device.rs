@@ -115,6 +115,26 @@ impl Backend {
         Ok(out)
     }
 
+    /// Full-ranking HR@K / NDCG@K of the dataset's test positives among every item their user
+    /// has not interacted with in training, scored in bounded chunks of users.
+    pub fn evaluate_full(&self, params: &Params, data: &Dataset, k: u32) -> Result<RankMetrics> {
+        ncf_core::train::check_k(k)?;
+        let test = data.test.as_ref().ok_or_else(|| ncf_core::NcfError::Data("the dataset has no test set".into()))?;
+        ncf_core::train::check_test_fits(test, params)?;
+        let n = params.layout.num_items;
+        let positives: Vec<u32> = (0..test.len()).map(|c| test.positive(c)).collect();
+        let per = (SCORE_CHUNK / n as usize).max(1);
+        let mut cases = Vec::with_capacity(test.len());
+        for (users, pos) in test.users.chunks(per).zip(positives.chunks(per)) {
+            let pair_users: Vec<u32> = users.iter().flat_map(|&u| std::iter::repeat_n(u, n as usize)).collect();
+            let pair_items: Vec<u32> = (0..users.len()).flat_map(|_| 0..n).collect();
+            let scores = self.predict(params, &pair_users, &pair_items)?;
+            cases.extend(ncf_core::infer::full_rank_cases(&scores, n, users, pos, &data.train, k));
+        }
+        let (hits, ndcgs): (Vec<f32>, Vec<f32>) = cases.into_iter().unzip();
+        Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+    }
+
     pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
         match self {
             Backend::Gpu(ctx) => evaluate_gpu(ctx, params, test, k),

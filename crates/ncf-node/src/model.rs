@@ -472,6 +472,7 @@ impl NativeModel {
         data: &NativeDataset,
         k: f64,
         device: Device,
+        full: bool,
     ) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
         let k = to_u32("k", k)?;
         let params = current(&self.state).napi()?;
@@ -484,7 +485,8 @@ impl NativeModel {
                 ))
             })?;
             let backend = Backend::resolve(pref).napi()?;
-            let m = backend.evaluate(&params, test, k).napi()?;
+            let m = if full { backend.evaluate_full(&params, &data, k) } else { backend.evaluate(&params, test, k) }
+                .napi()?;
             Ok(NativeMetrics {
                 k,
                 hr: m.hr,
