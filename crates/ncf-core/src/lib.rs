@@ -13,6 +13,7 @@ pub mod ncf_files;
 pub mod neural;
 pub mod optim;
 pub mod persist;
+pub mod raw;
 pub mod rng;
 pub mod sampling;
 pub mod synthetic;
