@@ -230,6 +230,24 @@ export interface SyntheticOptions {
  * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus an
  * optional leave-one-out test set (one held-out positive and sampled negatives per case).
  */
+/** How {@link Dataset.fromFile} reads an interaction file. */
+export interface FileOptions {
+  /**
+   * `'csv'` (any delimiter, quoted fields, a header or column positions), `'movielens'`
+   * (`ratings.dat` with `::` or `u.data` with tabs: user, item, rating, timestamp) or
+   * `'netflix'` (Netflix Prize `combined_data_*.txt`). A `.gz` file is decompressed.
+   */
+  format: 'csv' | 'movielens' | 'netflix'
+  /** CSV: the field delimiter (one character, `'\t'` for TSV). Default `','`. */
+  delimiter?: string
+  /** CSV: whether the first line names the columns. Default true. */
+  header?: boolean
+  /** CSV: which columns hold what, by header name or 0-based position. Default user 0, item 1. */
+  columns?: { user?: string | number; item?: string | number; rating?: string | number; timestamp?: string | number }
+  /** Keep only interactions rated at least this as positives (needs a rating). Default: keep all. */
+  threshold?: number
+}
+
 export class Dataset {
   /** @internal */
   readonly native: Native.NativeDataset
@@ -280,6 +298,76 @@ export class Dataset {
     const nu = optionalCount('numUsers', arrays.numUsers)
     const ni = optionalCount('numItems', arrays.numItems)
     return new Dataset(callSync(() => native.NativeDataset.fromArrays(arrays.users, arrays.items, nu, ni)))
+  }
+
+  /**
+   * Reads interactions with the application's own ids (any strings), streamed. Ids are mapped
+   * to dense indices in sorted order (numeric when every id is an integer); {@link Dataset.userIds}
+   * and the encode/decode methods translate. Duplicates are removed. Malformed records fail
+   * with `ERR_PARSE` naming `file:line` and the field.
+   *
+   * @example
+   * ```ts
+   * const all = await Dataset.fromFile('ml-100k/u.data', { format: 'movielens' })
+   * const data = await all.split({ negatives: 99 }) // leave-latest-out test cases
+   * const events = await Dataset.fromFile('events.csv.gz', {
+   *   format: 'csv', columns: { user: 'customer', item: 'sku', timestamp: 'ts' },
+   * })
+   * ```
+   */
+  static async fromFile(path: string, options: FileOptions): Promise<Dataset> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
+    const c = options.columns ?? {}
+    const opts = {
+      format: options.format,
+      delimiter: options.delimiter,
+      header: options.header,
+      user: c.user,
+      item: c.item,
+      rating: c.rating,
+      timestamp: c.timestamp,
+      threshold: options.threshold,
+    }
+    return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
+  }
+
+  /**
+   * Leave-latest-out: each user's latest interaction (ties go to the larger item id; without
+   * timestamps a seeded choice) is held out as a test case, ranked among `negatives` distinct
+   * items the user never interacted with. Returns a new dataset (the rest as training data,
+   * the held-out cases as its test set); ids and encoders carry over. Seeded and deterministic.
+   */
+  async split(options: { negatives?: number; seed?: number } = {}): Promise<Dataset> {
+    const n = positiveInt('negatives', options.negatives ?? 99)
+    const seed = options.seed ?? 0
+    if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
+    return new Dataset(await call(() => this.native.split(n, seed)))
+  }
+
+  /** The file's user ids in index order, for datasets read by {@link Dataset.fromFile}. */
+  get userIds(): string[] | undefined {
+    return this.native.userIds ?? undefined
+  }
+  /** The file's item ids in index order, for datasets read by {@link Dataset.fromFile}. */
+  get itemIds(): string[] | undefined {
+    return this.native.itemIds ?? undefined
+  }
+  /** Dense indices of user ids (numbers are ids too); an unknown id fails naming its position. */
+  encodeUsers(ids: ArrayLike<string | number>): Uint32Array {
+    return callSync(() => this.native.encodeUsers(Array.from(ids, String)))
+  }
+  /** Dense indices of item ids. */
+  encodeItems(ids: ArrayLike<string | number>): Uint32Array {
+    return callSync(() => this.native.encodeItems(Array.from(ids, String)))
+  }
+  /** User ids of dense indices. */
+  decodeUsers(indices: ArrayLike<number>): string[] {
+    return callSync(() => this.native.decodeUsers(toIds('indices', indices)))
+  }
+  /** Item ids of dense indices. */
+  decodeItems(indices: ArrayLike<number>): string[] {
+    return callSync(() => this.native.decodeItems(toIds('indices', indices)))
   }
 
   /**

@@ -7,7 +7,11 @@ use ncf_core::Dataset;
 use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::synthetic::{SyntheticConfig, synthetic};
 
-use crate::errors::{IntoNapi, to_u32};
+use ncf_core::NcfError;
+use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, read, to_dataset};
+use ncf_core::validation::leave_one_out;
+
+use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
 
 #[napi(object)]
@@ -29,10 +33,74 @@ pub struct SyntheticOptions {
     pub seed: f64,
 }
 
+/// How to read an interaction file (`Dataset.fromFile`).
+#[napi(object)]
+pub struct FileOptions {
+    /// 'csv' | 'movielens' | 'netflix'
+    pub format: String,
+    pub delimiter: Option<String>,
+    pub header: Option<bool>,
+    pub user: Option<Either<String, f64>>,
+    pub item: Option<Either<String, f64>>,
+    pub rating: Option<Either<String, f64>>,
+    pub timestamp: Option<Either<String, f64>>,
+    pub threshold: Option<f64>,
+}
+
 /// Native dataset handle; wrapped by `Dataset` in index.ts.
 #[napi]
 pub struct NativeDataset {
     pub(crate) inner: Arc<Dataset>,
+    /// The file's own ids, for datasets read with `fromFile` (others use dense indices).
+    pub(crate) users: Option<Arc<IdEncoder>>,
+    pub(crate) items: Option<Arc<IdEncoder>>,
+}
+
+impl NativeDataset {
+    fn plain(d: Dataset) -> Self {
+        NativeDataset { inner: Arc::new(d), users: None, items: None }
+    }
+}
+
+fn column(field: &str, c: Option<Either<String, f64>>, default: Option<usize>) -> napi::Result<Option<Column>> {
+    Ok(match c {
+        Some(Either::A(name)) => Some(Column::Name(name)),
+        Some(Either::B(i)) => {
+            if !(i.is_finite() && i >= 0.0 && i.fract() == 0.0) {
+                return Err(to_napi(NcfError::invalid(
+                    format!("columns.{field}"),
+                    format!("must be a column name or a 0-based index, got {i}"),
+                )));
+            }
+            Some(Column::Index(i as usize))
+        }
+        None => default.map(Column::Index),
+    })
+}
+
+fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -> napi::Result<Uint32Array> {
+    let mut out = Vec::with_capacity(ids.len());
+    for (k, id) in ids.iter().enumerate() {
+        let ix = match enc {
+            Some(e) => e.encode(id),
+            None => id.parse::<u32>().ok().filter(|&x| x < n),
+        };
+        out.push(ix.ok_or_else(|| to_napi(NcfError::invalid(format!("{field}[{k}]"), format!("unknown id '{id}'"))))?);
+    }
+    Ok(out.into())
+}
+
+fn decode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ix: Uint32Array) -> napi::Result<Vec<String>> {
+    ix.iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let id = match enc {
+                Some(e) => e.decode(i).map(str::to_string),
+                None => (i < n).then(|| i.to_string()),
+            };
+            id.ok_or_else(|| to_napi(NcfError::invalid(format!("{field}[{k}]"), format!("index {i} is out of range"))))
+        })
+        .collect()
 }
 
 fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
@@ -50,7 +118,83 @@ impl NativeDataset {
             test_rating: opts.test_rating.map(PathBuf::from),
             test_negative: opts.test_negative.map(PathBuf::from),
         };
-        Ok(Job::spawn(move || Ok(NativeDataset { inner: Arc::new(load_ncf(&paths, nu, ni).napi()?) })))
+        Ok(Job::spawn(move || Ok(NativeDataset::plain(load_ncf(&paths, nu, ni).napi()?))))
+    }
+
+    /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`).
+    #[napi(ts_return_type = "Promise<NativeDataset>")]
+    pub fn from_file(path: String, opts: FileOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+        let format = match opts.format.as_str() {
+            "movielens" => Format::MovieLens,
+            "netflix" => Format::Netflix,
+            "csv" => {
+                let delimiter = match opts.delimiter.as_deref().unwrap_or(",").as_bytes() {
+                    [d] => *d,
+                    b"\\t" => b'\t',
+                    _ => return Err(to_napi(NcfError::invalid("delimiter", "must be one ASCII character"))),
+                };
+                Format::Csv(CsvSpec {
+                    delimiter,
+                    has_header: opts.header.unwrap_or(true),
+                    user: column("user", opts.user, Some(0))?.expect("defaulted"),
+                    item: column("item", opts.item, Some(1))?.expect("defaulted"),
+                    rating: column("rating", opts.rating, None)?,
+                    timestamp: column("timestamp", opts.timestamp, None)?,
+                })
+            }
+            other => {
+                return Err(to_napi(NcfError::invalid(
+                    "format",
+                    format!("must be 'csv', 'movielens' or 'netflix', got '{other}'"),
+                )));
+            }
+        };
+        let threshold = opts.threshold.map(|t| t as f32);
+        Ok(Job::spawn(move || {
+            let raw = read(std::path::Path::new(&path), &format).napi()?;
+            let (d, users, items) = to_dataset(&raw, threshold).napi()?;
+            Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
+        }))
+    }
+
+    /// Leave-latest-out: each user's latest interaction (ties: the larger item id; without
+    /// timestamps a seeded choice) becomes a test case with `negatives` sampled unseen items.
+    #[napi(ts_return_type = "Promise<NativeDataset>")]
+    pub fn split(&self, negatives: f64, seed: f64) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+        let (n, seed) = (to_u32("negatives", negatives)?, to_u32("seed", seed)?);
+        let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
+        Ok(Job::spawn(move || {
+            let s = leave_one_out(&data, n, seed).napi()?;
+            let mut train = s.train;
+            train.test = Some(s.validation);
+            Ok(NativeDataset { inner: Arc::new(train), users, items })
+        }))
+    }
+
+    /// The file's user ids in index order (none for datasets indexed by number).
+    #[napi(getter)]
+    pub fn user_ids(&self) -> Option<Vec<String>> {
+        self.users.as_ref().map(|e| e.ids().to_vec())
+    }
+    #[napi(getter)]
+    pub fn item_ids(&self) -> Option<Vec<String>> {
+        self.items.as_ref().map(|e| e.ids().to_vec())
+    }
+    #[napi]
+    pub fn encode_users(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
+        encode(&self.users, self.inner.num_users, "users", ids)
+    }
+    #[napi]
+    pub fn encode_items(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
+        encode(&self.items, self.inner.num_items, "items", ids)
+    }
+    #[napi]
+    pub fn decode_users(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
+        decode(&self.users, self.inner.num_users, "users", indices)
+    }
+    #[napi]
+    pub fn decode_items(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
+        decode(&self.items, self.inner.num_items, "items", indices)
     }
 
     #[napi]
@@ -65,7 +209,7 @@ impl NativeDataset {
         let d =
             Dataset::from_signed_arrays(&users, &items, check("numUsers", num_users)?, check("numItems", num_items)?)
                 .napi()?;
-        Ok(NativeDataset { inner: Arc::new(d) })
+        Ok(NativeDataset::plain(d))
     }
 
     #[napi]
@@ -78,7 +222,7 @@ impl NativeDataset {
             test_negatives: to_u32("testNegatives", opts.test_negatives)?,
             seed: to_u32("seed", opts.seed)?,
         };
-        Ok(NativeDataset { inner: Arc::new(synthetic(cfg).napi()?) })
+        Ok(NativeDataset::plain(synthetic(cfg).napi()?))
     }
 
     #[napi(getter)]
