@@ -436,13 +436,7 @@ impl Params {
         debug_assert!(!l.kind.is_neural(), "neural models use batch_grad");
         match l.kind {
             ModelKind::Gmf | ModelKind::Mlp | ModelKind::NeuMf => {
-                for k in 0..f {
-                    let (p, q, h) = (self.data[uo + k], self.data[io + k], self.data[ho + k]);
-                    grads[uo + k] += d * h * q + r * p;
-                    grads[io + k] += d * h * p + r * q;
-                    grads[ho + k] += d * p * q;
-                    norm += p * p + q * q;
-                }
+                norm = gmf_branch_grad(&self.data, grads, uo, io, ho, f, d, r)
             }
             ModelKind::Mf => {
                 for k in 0..f {
@@ -458,6 +452,32 @@ impl Params {
         grads[l.b_offset()] += d;
         bce_with_logits(z, label) + l2 * norm
     }
+}
+
+/// Adds one sample's gradient of the GMF term `hᵀ(p ⊙ q)` (with `d = ∂ℓ/∂z`, and the L2 term
+/// `r·p`, `r·q`) for rows at `uo`, `io` and `h` at `ho`; returns `‖p‖² + ‖q‖²`. Shared by GMF and
+/// NeuMF's GMF branch: ∂/∂p = d·h⊙q, ∂/∂q = d·h⊙p, ∂/∂h = d·p⊙q.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn gmf_branch_grad(
+    data: &[f32],
+    grads: &mut [f32],
+    uo: usize,
+    io: usize,
+    ho: usize,
+    f: usize,
+    d: f32,
+    r: f32,
+) -> f32 {
+    let mut norm = 0f32;
+    for k in 0..f {
+        let (p, q, h) = (data[uo + k], data[io + k], data[ho + k]);
+        grads[uo + k] += d * h * q + r * p;
+        grads[io + k] += d * h * p + r * q;
+        grads[ho + k] += d * p * q;
+        norm += p * p + q * q;
+    }
+    norm
 }
 
 /// Logistic function, split by sign so `exp` never overflows.

@@ -161,15 +161,8 @@ pub fn backward(
         let (u, i) = (users[r] as usize, items[r] as usize);
         let z = fwd.z[r];
         let d = (sigmoid(z) - labels[r]) * scale;
-        let mut norm = 0f32;
         let (uo, io) = (u * f, l.item_offset() + i * f);
-        for k in 0..f {
-            let (pk, qk, hk) = (p.data[uo + k], p.data[io + k], p.data[ho + k]);
-            grads[uo + k] += d * hk * qk + r2 * pk;
-            grads[io + k] += d * hk * pk + r2 * qk;
-            grads[ho + k] += d * pk * qk;
-            norm += pk * pk + qk * qk;
-        }
+        let mut norm = crate::model::gmf_branch_grad(&p.data, grads, uo, io, ho, f, d, r2);
         let a_last = &fwd.acts[t.layers()][r * last..][..last];
         for k in 0..last {
             grads[ho + f + k] += d * a_last[k];

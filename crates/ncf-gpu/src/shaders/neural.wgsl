@@ -40,6 +40,18 @@ struct Net {
 
 var<workgroup> partial: array<f32, WG>;
 
+// Parameter index of element g of a_0 (B × 2E): column c < E is the user's MLP row, the rest
+// the item's.
+fn embedding_index(g: u32) -> u32 {
+    let width = 2u * net.emb;
+    let s = st.batch_start + g / width;
+    let c = g % width;
+    if c < net.emb {
+        return net.mlp_user_offset + s_users[s] * net.emb + c;
+    }
+    return net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
+}
+
 // One thread per element of a_0 (B × 2E).
 @compute @workgroup_size(WG)
 fn gather(
@@ -48,18 +60,10 @@ fn gather(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let g = flat_index(wid, nwg, lid);
-    let width = 2u * net.emb;
-    if g >= st.batch_len * width {
+    if g >= st.batch_len * 2u * net.emb {
         return;
     }
-    let t = g / width;
-    let c = g % width;
-    let s = st.batch_start + t;
-    if c < net.emb {
-        x_out[g] = params[net.mlp_user_offset + s_users[s] * net.emb + c];
-    } else {
-        x_out[g] = params[net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb)];
-    }
+    x_out[g] = params[embedding_index(g)];
 }
 
 fn head_logit(t: u32, u: u32, i: u32) -> f32 {
@@ -161,18 +165,9 @@ fn scatter(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let g = flat_index(wid, nwg, lid);
-    let width = 2u * net.emb;
-    if g >= st.batch_len * width {
+    if g >= st.batch_len * 2u * net.emb {
         return;
     }
-    let t = g / width;
-    let c = g % width;
-    let s = st.batch_start + t;
-    var o = 0u;
-    if c < net.emb {
-        o = net.mlp_user_offset + s_users[s] * net.emb + c;
-    } else {
-        o = net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
-    }
+    let o = embedding_index(g);
     add_grads(o, x_in[g] + 2.0 * st.l2 * st.inv_batch * params[o]);
 }
