@@ -599,7 +599,11 @@ export interface History {
   /** The backend that trained: `'gpu'` or `'cpu'`. */
   backend: 'gpu' | 'cpu'
   epochs: EpochStats[]
-  /** The epoch chosen on validation (its weights are kept with `restoreBest`). */
+  /**
+   * The epoch chosen on validation (its weights are kept with `restoreBest`). 0 means no epoch
+   * beat the weights `fit` started from (a pretrained NeuMF, or a model fitted before), so those
+   * were kept.
+   */
   bestEpoch?: number
   /** True when early stopping ended training before `epochs`. */
   stoppedEarly: boolean
@@ -854,6 +858,8 @@ export abstract class NcfModel {
         plateauMinLr: plateau?.minLr,
         earlyStoppingPatience: early ? positiveInt('earlyStopping.patience', early.patience) : undefined,
         restoreBest: options.restoreBest ?? true,
+        // The starting weights compete as epoch 0 (a pretrained NeuMF, a second fit).
+        initialK: validation !== 'none' && options.evaluate !== false ? k : undefined,
       }),
     )
     if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)

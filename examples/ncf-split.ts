@@ -57,6 +57,11 @@ const dropout = Number(values.dropout)
 async function train(model: NcfModel, options: FitOptions): Promise<void> {
   console.log(`— ${model.kind}${model.layers.length ? ` [${model.layers.join(', ')}]` : ''}`)
   const h = await model.fit(data, options)
+  if (h.bestEpoch === 0) {
+    const m = await model.evaluate(data)
+    console.log(`backend ${h.backend}; no epoch beat the starting weights on validation; kept them: test HR@10 ${m.hr.toFixed(4)} NDCG@10 ${m.ndcg.toFixed(4)}`)
+    return
+  }
   const chosen = h.bestEpoch ?? h.epochs.length
   const e = h.epochs[chosen - 1]
   const how = h.bestEpoch ? 'validation-selected' : 'last'

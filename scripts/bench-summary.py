@@ -5,7 +5,8 @@ epoch, epochs run, mean seconds per epoch on each backend, and the NCF paper's f
 
     python3 scripts/bench-summary.py bench-out/
 
-A `neumf-pre` output holds three sections (GMF and MLP pretraining, then NeuMF-pre). Metrics
+A `neumf-pre` output holds three sections (GMF and MLP pretraining, then NeuMF-pre, whose
+epoch-0 row is the α-mix it starts from and competes in the selection). Metrics
 come from the CPU run when there is one (both backends train on identical samples), seconds
 from each backend's own run.
 """
@@ -41,7 +42,7 @@ def sections(path):
             cur['selected'] = int(m.group(1))
             continue
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
-        if cur is not None and len(cells) == 8 and cells[0].isdigit() and cells[0] != '0':
+        if cur is not None and len(cells) == 8 and cells[0].isdigit():
             cur['rows'][int(cells[0])] = cells
     return out
 
@@ -63,8 +64,17 @@ for (label, f) in sorted(runs, key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER
     sec = by.get('cpu') or by.get('gpu')
     rows = sec['rows']
     sel = sec['selected']
-    best = max(rows, key=lambda e: (float(rows[e][2]), -e))
-    fmt = lambda e: f'{rows[e][2]} / {rows[e][3]}'
-    secs = lambda d: f"{sum(float(r[6]) for r in by[d]['rows'].values()) / len(by[d]['rows']):.2f}" if d in by else '—'
-    print(f"| {label} | {f} | {sel or '—'} | {fmt(sel) if sel else '—'} | {best} | {fmt(best)} | {len(rows)} "
+    # The epoch chosen on validation, recomputed from the table as the trainers choose it: the
+    # first epoch with the highest validation HR@10. Epoch 0 (NeuMF-pre's starting α-mix) is a
+    # candidate: when no fine-tuning epoch beats it, the pretrained mix is kept.
+    rows_sel = dict(rows)
+    start = rows.pop(0, None)
+    valid = {e: float(r[4]) for e, r in rows_sel.items() if r[4] not in ('—', '')}
+    if valid:
+        sel = min(valid, key=lambda e: (-valid[e], e))
+    best = max(rows_sel, key=lambda e: (float(rows_sel[e][2]), -e))
+    fmt = lambda e: f'{rows_sel[e][2]} / {rows_sel[e][3]}'
+    timed = lambda d: [float(r[6]) for e, r in by[d]['rows'].items() if e != 0]
+    secs = lambda d: f"{sum(timed(d)) / len(timed(d)):.2f}" if d in by and timed(d) else '—'
+    print(f"| {label} | {f} | {'—' if sel is None else sel} | {'—' if sel is None else fmt(sel)} | {best} | {fmt(best)} | {len(rows)} "
           f"| {secs('gpu')} | {secs('cpu')} | {PAPER.get((label, f), '—')} |")

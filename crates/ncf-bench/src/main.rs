@@ -162,6 +162,9 @@ fn train_and_report(
     let trainer = backend.trainer(train, valid, params, cfg)?;
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
     let mut session = Session::new(trainer, control, cfg.lr as f64);
+    if let Some((_, Some(v))) = start {
+        session = session.with_initial(v);
+    }
     println!("\n## {label}: {cfg:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -198,7 +201,9 @@ fn train_and_report(
         total / epochs.max(1) as f64
     );
     if let Some(e) = session.best_epoch() {
-        let (h, n) = test_by_epoch[e as usize - 1];
+        // Epoch 0 is the starting point (NeuMF-pre's α-mix), kept when no epoch beats it.
+        let start_test = start.and_then(|s| s.0).map(|m| (m.hr, m.ndcg)).unwrap_or((f64::NAN, f64::NAN));
+        let (h, n) = if e == 0 { start_test } else { test_by_epoch[e as usize - 1] };
         println!("# {label} validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
     }
     Ok(session.final_params().clone())

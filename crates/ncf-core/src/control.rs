@@ -108,6 +108,16 @@ impl Session {
         Session { trainer, control, lr, best: None, since_best: 0, plateau_best: f64::NEG_INFINITY, plateau_bad: 0 }
     }
 
+    /// Lets the weights training starts from compete as "epoch 0", given their validation
+    /// metrics: a pretrained model (NeuMF-pre) or a second `fit` is kept as it was when no
+    /// epoch beats it, rather than replaced by a worse epoch.
+    pub fn with_initial(mut self, validation: RankMetrics) -> Self {
+        let value = self.control.monitor.of(&validation);
+        self.best = Some((value, 0, self.trainer.params().clone()));
+        self.plateau_best = value;
+        self
+    }
+
     pub fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<Outcome> {
         let lr = self.lr;
         let report = self.trainer.run_epoch(eval_k)?;
@@ -202,6 +212,21 @@ mod tests {
     }
 
     const PLAIN: Control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
+
+    /// Starting weights compete as epoch 0: kept when no epoch beats them, replaced otherwise.
+    #[test]
+    fn starting_weights_compete_as_epoch_zero() {
+        let start = RankMetrics { k: 10, hr: 0.66, ndcg: 0.3, cases: 1 };
+        let mut s = session(&[0.5, 0.65, 0.6], PLAIN).with_initial(start);
+        let start_w = s.params().data[0];
+        let best: Vec<Option<u32>> = (0..3).map(|_| s.run_epoch(Some(10)).unwrap().best_epoch).collect();
+        assert_eq!(best, vec![Some(0); 3]);
+        assert_eq!(s.final_params().data[0], start_w, "the starting weights are kept");
+        let mut s = session(&[0.5, 0.7], PLAIN).with_initial(start);
+        s.run_epoch(Some(10)).unwrap();
+        assert_eq!(s.run_epoch(Some(10)).unwrap().best_epoch, Some(2));
+        assert_eq!(s.final_params().data[0], 2.0);
+    }
 
     #[test]
     fn restores_the_best_validation_epoch() {

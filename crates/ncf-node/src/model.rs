@@ -73,6 +73,8 @@ pub struct NativeTrainOptions {
     pub plateau_min_lr: Option<f64>,
     pub early_stopping_patience: Option<f64>,
     pub restore_best: bool,
+    /// With validation: evaluate the starting weights at this k so they compete as epoch 0.
+    pub initial_k: Option<f64>,
 }
 
 #[napi(object)]
@@ -443,6 +445,7 @@ impl NativeModel {
         };
         control.validate(validation.is_some()).napi()?;
         let params = current(&self.state).napi()?;
+        let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         let lease = TrainingLease::take(&self.training).napi()?;
         let lr = opts.lr;
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
@@ -456,11 +459,20 @@ impl NativeModel {
                 None => (data, None),
             };
             let backend = Backend::resolve(pref).napi()?;
+            let initial = match (initial_k, &valid) {
+                (Some(k), Some(v)) => Some(backend.evaluate(&params, v, k).napi()?),
+                _ => None,
+            };
             let trainer = backend.trainer(train, valid, params, cfg).napi()?;
+            let session = Session::new(trainer, control, lr);
+            let session = match initial {
+                Some(m) => session.with_initial(m),
+                None => session,
+            };
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),
-                session: Arc::new(Mutex::new(Some((Session::new(trainer, control, lr), lease)))),
+                session: Arc::new(Mutex::new(Some((session, lease)))),
                 state,
             })
         }))
