@@ -20,7 +20,9 @@ for (const [name, make] of [
   test(`${name}: trained on the GPU, saved, loaded on the CPU: same weights and metrics`, async (t) => {
     const m = make()
     await m.fit(data, { epochs: 2, lr: 0.01, device: 'gpu', evaluate: false })
-    const path = join(dir, `${name}.ncf`)
+    // Its own folder, so the check for leftover temporary files sees only this test's saves.
+    const own = mkdtempSync(join(dir, `${name}-`))
+    const path = join(own, `${name}.ncf`)
     await m.save(path, { info: { note: 'round trip', epochs: 2 } })
     const loaded = await NcfModel.load(path, { device: 'cpu' })
     t.is(loaded.constructor, m.constructor)
@@ -38,7 +40,7 @@ for (const [name, make] of [
     const bytes = readFileSync(path)
     const header = bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()
     t.regex(header, name === 'MF' ? /"embed_user.weight"/ : name === 'MLP' ? /"MLP_layers.0.weight"/ : /"embed_user_GMF.weight"/)
-    t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left')
+    t.deepEqual(readdirSync(own).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left')
     m.dispose()
     loaded.dispose()
   })
