@@ -911,6 +911,34 @@ export abstract class NcfModel {
   }
 
   /**
+   * The caller's user ids in index order: known once the model was fitted on a dataset read
+   * with {@link Dataset.fromFile} (covering exactly its users and items), and saved with it.
+   */
+  get userIds(): string[] | undefined {
+    return this.#native.userIds ?? undefined
+  }
+  /** The caller's item ids in index order (see {@link NcfModel.userIds}). */
+  get itemIds(): string[] | undefined {
+    return this.#native.itemIds ?? undefined
+  }
+  /** Model indices of user ids (without known ids, numeric ids are indices). */
+  encodeUsers(ids: ArrayLike<string | number>): Uint32Array {
+    return callSync(() => this.#native.encodeUsers(Array.from(ids, String)))
+  }
+  /** Model indices of item ids. */
+  encodeItems(ids: ArrayLike<string | number>): Uint32Array {
+    return callSync(() => this.#native.encodeItems(Array.from(ids, String)))
+  }
+  /** User ids of model indices. */
+  decodeUsers(indices: ArrayLike<number>): string[] {
+    return callSync(() => this.#native.decodeUsers(toIds('indices', indices)))
+  }
+  /** Item ids of model indices. */
+  decodeItems(indices: ArrayLike<number>): string[] {
+    return callSync(() => this.#native.decodeItems(toIds('indices', indices)))
+  }
+
+  /**
    * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])`, computed on the
    * model's device.
    */

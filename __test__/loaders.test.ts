@@ -80,3 +80,22 @@ test('leave-latest-out split: deterministic, one test case per user, trains and 
   t.is(ea.hr, eb.hr, 'the same seed gives the same split')
   t.true(ea.hr! > 0.3, `HR@10 ${ea.hr}`)
 })
+
+test('a model fitted on a file keeps its ids, saves them and speaks them after loading', async (t) => {
+  const opts = { format: 'csv', columns: { user: 'customer', item: 'sku', rating: 'stars', timestamp: 'ts' } } as const
+  const d = await Dataset.fromFile(join(dir, 'events.csv'), opts)
+  const m = new GMF({ numUsers: d.numUsers, numItems: d.numItems, factors: 2, device: 'cpu' })
+  t.is(m.userIds, undefined)
+  await m.fit(d, { epochs: 1, evaluate: false })
+  t.deepEqual(m.userIds, ['Smith, J', 'bob'])
+  t.deepEqual(m.decodeItems(m.encodeItems(['C-3', 'A-1'])), ['C-3', 'A-1'])
+  const path = join(dir, 'with-ids.ncf')
+  await m.save(path)
+  const back = await GMF.load(path)
+  t.deepEqual(back.itemIds, ['A-1', 'B-2', 'C-3'])
+  t.deepEqual(Array.from(back.encodeUsers(['bob'])), [1])
+  await rejectsWith(t, () => back.encodeItems(['Z-9']), 'ERR_INVALID_ARG', /items\[0\]: unknown id 'Z-9'/)
+  const plain = new GMF({ numUsers: 3, numItems: 4 })
+  t.deepEqual(Array.from(plain.encodeUsers([2, '1'])), [2, 1], 'without ids, numbers are indices')
+  await rejectsWith(t, () => plain.encodeUsers([3]), 'ERR_INVALID_ARG', /users\[0\]: unknown id '3'/)
+})

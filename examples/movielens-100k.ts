@@ -49,16 +49,17 @@ model.dispose()
 const loaded = await NcfModel.load(path, { device })
 console.log(`loaded ${loaded.kind} from ${path} (${JSON.stringify(loaded.info)})`)
 
+// The file carries the ID encoders: the loaded model speaks u.data's own ids.
 const user = values.user!
-const [u] = data.encodeUsers([user])
+const [u] = loaded.encodeUsers([user])
 const top = await loaded.recommend(u, { k: 10, data })
 console.log(`\nTop 10 for user ${user} (films they rated are left out):`)
-const topIds = data.decodeItems(top.map((r) => r.id))
+const topIds = loaded.decodeItems(top.map((r) => r.id))
 top.forEach((r, k) => console.log(`${String(k + 1).padStart(2)}. ${titles.get(topIds[k])}  (score ${r.score.toFixed(2)})`))
 
-const [toyStory] = data.encodeItems(['1'])
+const [toyStory] = loaded.encodeItems(['1'])
 const alike = await loaded.similarItems(toyStory, { k: 10 })
 console.log(`\nMost similar to ${titles.get('1')}:`)
-const alikeIds = data.decodeItems(alike.map((r) => r.id))
+const alikeIds = loaded.decodeItems(alike.map((r) => r.id))
 alike.forEach((r, k) => console.log(`${String(k + 1).padStart(2)}. ${titles.get(alikeIds[k])}  (cosine ${r.score.toFixed(3)})`))
 loaded.dispose()

@@ -38,6 +38,12 @@ pub struct ModelMeta {
     /// Free-form description kept with the model (hyperparameters, training summary).
     #[serde(default)]
     pub info: serde_json::Map<String, serde_json::Value>,
+    /// The caller's user and item ids in index order (the ID encoders), when the model was
+    /// trained on a dataset read with its own ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_ids: Option<Vec<String>>,
 }
 
 impl ModelMeta {
@@ -50,6 +56,8 @@ impl ModelMeta {
             factors: layout.factors,
             layers: layout.tower.sizes().to_vec(),
             info: Default::default(),
+            user_ids: None,
+            item_ids: None,
         }
     }
 
@@ -109,9 +117,33 @@ pub fn tensor_names(l: Layout) -> Vec<(String, Vec<usize>, Range<usize>)> {
 
 /// The file's bytes for `params` described by `meta` (its layout fields are overwritten from
 /// `params`, so they always agree).
-pub fn to_bytes(params: &Params, info: serde_json::Map<String, serde_json::Value>) -> Result<Vec<u8>> {
+/// What a file stores besides the weights.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    pub info: serde_json::Map<String, serde_json::Value>,
+    /// `(users, items)` ids in index order.
+    pub ids: Option<(Vec<String>, Vec<String>)>,
+}
+
+pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let mut meta = ModelMeta::of(params.layout);
-    meta.info = info;
+    meta.info = extras.info;
+    if let Some((u, i)) = extras.ids {
+        if u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize {
+            return Err(NcfError::invalid(
+                "ids",
+                format!(
+                    "{} user and {} item ids for a model of {} × {}",
+                    u.len(),
+                    i.len(),
+                    params.layout.num_users,
+                    params.layout.num_items
+                ),
+            ));
+        }
+        meta.user_ids = Some(u);
+        meta.item_ids = Some(i);
+    }
     let json = serde_json::to_string(&meta).map_err(|e| NcfError::Data(format!("model metadata: {e}")))?;
     let bytes: &[u8] = bytemuck::cast_slice(&params.data);
     let names = tensor_names(params.layout);
@@ -146,6 +178,13 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Params, ModelMeta)> {
     }
     let meta: ModelMeta = serde_json::from_value(version).map_err(|e| bad(format!("metadata: {e}")))?;
     let layout = meta.layout().map_err(|e| bad(format!("metadata describes no valid model: {e}")))?;
+    for (ids, n, what) in [(&meta.user_ids, layout.num_users, "user"), (&meta.item_ids, layout.num_items, "item")] {
+        if let Some(ids) = ids
+            && (ids.len() != n as usize || ids.iter().collect::<std::collections::HashSet<_>>().len() != ids.len())
+        {
+            return Err(bad(format!("the {what} ids are not {n} distinct ids")));
+        }
+    }
     let mut data = Vec::with_capacity(layout.len());
     for (name, shape, r) in tensor_names(layout) {
         let t = st.tensor(&name).map_err(|_| bad(format!("tensor '{name}' is missing")))?;
@@ -185,8 +224,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn save(path: &Path, params: &Params, info: serde_json::Map<String, serde_json::Value>) -> Result<()> {
-    write_atomic(path, &to_bytes(params, info)?)
+pub fn save(path: &Path, params: &Params, extras: Extras) -> Result<()> {
+    write_atomic(path, &to_bytes(params, extras)?)
 }
 
 pub fn load(path: &Path) -> Result<(Params, ModelMeta)> {
@@ -218,10 +257,15 @@ mod tests {
             let path = dir.join(format!("{}.ncf", p.layout.kind.name()));
             let mut info = serde_json::Map::new();
             info.insert("epochs".into(), 3.into());
-            save(&path, &p, info.clone()).unwrap();
+            let ids = (
+                (0..5).map(|k| format!("u{k}")).collect::<Vec<_>>(),
+                (0..7).map(|k| format!("i{k}")).collect::<Vec<_>>(),
+            );
+            save(&path, &p, Extras { info: info.clone(), ids: Some(ids.clone()) }).unwrap();
             let (q, meta) = load(&path).unwrap();
             assert_eq!(q, p);
             assert_eq!(meta.info, info);
+            assert_eq!((meta.user_ids.unwrap(), meta.item_ids.unwrap()), ids);
             assert_eq!(meta.format_version, FORMAT_VERSION);
         }
         let leftovers: Vec<_> = std::fs::read_dir(&dir)
@@ -255,7 +299,7 @@ mod tests {
     #[test]
     fn truncated_corrupted_foreign_and_newer_files_are_format_errors() {
         let p = &models()[3];
-        let bytes = to_bytes(p, Default::default()).unwrap();
+        let bytes = to_bytes(p, Extras::default()).unwrap();
         let path = Path::new("model.ncf");
         let code = |b: &[u8]| from_bytes(path, b).map(|_| ()).unwrap_err();
         for cut in [0, 7, 100, bytes.len() - 1] {
@@ -286,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_keeps_the_old_file() {
-        let e = save(Path::new("/nonexistent-dir/m.ncf"), &models()[0], Default::default()).unwrap_err();
+        let e = save(Path::new("/nonexistent-dir/m.ncf"), &models()[0], Extras::default()).unwrap_err();
         assert_eq!(e.code(), "ERR_IO");
         assert!(e.to_string().starts_with("cannot write /nonexistent-dir/m.ncf"), "{e}");
     }

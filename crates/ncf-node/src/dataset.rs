@@ -78,7 +78,7 @@ fn column(field: &str, c: Option<Either<String, f64>>, default: Option<usize>) -
     })
 }
 
-fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -> napi::Result<Uint32Array> {
+pub(crate) fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -> napi::Result<Uint32Array> {
     let mut out = Vec::with_capacity(ids.len());
     for (k, id) in ids.iter().enumerate() {
         let ix = match enc {
@@ -90,7 +90,7 @@ fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -
     Ok(out.into())
 }
 
-fn decode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ix: Uint32Array) -> napi::Result<Vec<String>> {
+pub(crate) fn decode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ix: Uint32Array) -> napi::Result<Vec<String>> {
     ix.iter()
         .enumerate()
         .map(|(k, &i)| {

@@ -13,6 +13,7 @@ use ncf_gpu::{Backend, DevicePref};
 use crate::dataset::NativeDataset;
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
+use ncf_core::raw::IdEncoder;
 
 #[napi(string_enum = "lowercase")]
 pub enum Device {
@@ -138,6 +139,14 @@ pub struct NativeModel {
     info: Option<String>,
     /// The interactions of the last `fit`, for `excludeSeen`.
     seen: Arc<Mutex<Option<Arc<ncf_core::Dataset>>>>,
+    /// The caller's ids (user and item encoders), from the dataset of a `fit` or a loaded file.
+    ids: Arc<Mutex<Ids>>,
+}
+
+#[derive(Clone, Default)]
+struct Ids {
+    users: Option<Arc<IdEncoder>>,
+    items: Option<Arc<IdEncoder>>,
 }
 
 /// Recommendations of several users, flattened: user `r`'s items are
@@ -225,7 +234,39 @@ impl NativeModel {
             training: Arc::new(AtomicBool::new(false)),
             info: None,
             seen: Arc::new(Mutex::new(None)),
+            ids: Arc::new(Mutex::new(Ids::default())),
         }
+    }
+
+    fn ids(&self) -> Ids {
+        self.ids.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The caller's user ids in index order, when the model knows them (trained on a dataset
+    /// read with its own ids, or loaded from a file that has them).
+    #[napi(getter)]
+    pub fn user_ids(&self) -> Option<Vec<String>> {
+        self.ids().users.map(|e| e.ids().to_vec())
+    }
+    #[napi(getter)]
+    pub fn item_ids(&self) -> Option<Vec<String>> {
+        self.ids().items.map(|e| e.ids().to_vec())
+    }
+    #[napi]
+    pub fn encode_users(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
+        crate::dataset::encode(&self.ids().users, self.layout.num_users, "users", ids)
+    }
+    #[napi]
+    pub fn encode_items(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
+        crate::dataset::encode(&self.ids().items, self.layout.num_items, "items", ids)
+    }
+    #[napi]
+    pub fn decode_users(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
+        crate::dataset::decode(&self.ids().users, self.layout.num_users, "users", indices)
+    }
+    #[napi]
+    pub fn decode_items(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
+        crate::dataset::decode(&self.ids().items, self.layout.num_items, "items", indices)
     }
 
     /// Predicted probabilities ŷ = σ(z) of `(users[t], items[t])`.
@@ -333,7 +374,12 @@ impl NativeModel {
             _ => return Err(to_napi(NcfError::invalid("info", "must be a JSON object"))),
         };
         let params = current(&self.state).napi()?;
-        Ok(Job::spawn(move || ncf_core::persist::save(std::path::Path::new(&path), &params, info).napi()))
+        let ids = match self.ids() {
+            Ids { users: Some(u), items: Some(i) } => Some((u.ids().to_vec(), i.ids().to_vec())),
+            _ => None,
+        };
+        let extras = ncf_core::persist::Extras { info, ids };
+        Ok(Job::spawn(move || ncf_core::persist::save(std::path::Path::new(&path), &params, extras).napi()))
     }
 
     /// Reads a model file written by `save`.
@@ -343,6 +389,10 @@ impl NativeModel {
             let (params, meta) = ncf_core::persist::load(std::path::Path::new(&path)).napi()?;
             let mut m = NativeModel::from_params(params);
             m.info = Some(serde_json::Value::Object(meta.info).to_string());
+            if let (Some(u), Some(i)) = (meta.user_ids, meta.item_ids) {
+                let enc = |v| IdEncoder::from_ids(v).map(Arc::new).napi();
+                *m.ids.lock().unwrap_or_else(|p| p.into_inner()) = Ids { users: Some(enc(u)?), items: Some(enc(i)?) };
+            }
             Ok(m)
         })
     }
@@ -448,8 +498,17 @@ impl NativeModel {
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         let lease = TrainingLease::take(&self.training).napi()?;
         let lr = opts.lr;
+        let (du, di) = (data.users.clone(), data.items.clone());
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(data.clone());
+        // The dataset's ids become the model's when they cover its users and items exactly.
+        if let (Some(u), Some(i)) = (&du, &di)
+            && u.len() == self.layout.num_users as usize
+            && i.len() == self.layout.num_items as usize
+        {
+            *self.ids.lock().unwrap_or_else(|p| p.into_inner()) =
+                Ids { users: Some(u.clone()), items: Some(i.clone()) };
+        }
         Ok(Job::spawn(move || {
             let (train, valid) = match validation {
                 Some(n) => {
