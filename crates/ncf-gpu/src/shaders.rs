@@ -18,7 +18,8 @@ pub enum AtomicMode {
     CasU32,
 }
 
-/// `add_<buf>`, `load_<buf>`, `store_<buf>` for each named `array<AtomicCell>` buffer.
+/// `add_<buf>`, `load_<buf>`, `store_<buf>` for each named `array<AtomicCell>` buffer, and
+/// with `step_loss`, `add_workgroup_loss` (the per-step loss reduction).
 fn atomic_helpers(mode: AtomicMode, buffers: &[&str]) -> String {
     let mut s = String::new();
     match mode {
@@ -49,6 +50,22 @@ fn atomic_helpers(mode: AtomicMode, buffers: &[&str]) -> String {
                 ));
             }
         }
+    }
+    if buffers.contains(&"step_loss") {
+        // Every thread of a workgroup calls this with its sample's loss (0 when it has none);
+        // the sum is reduced in workgroup memory and added once to the step's slot.
+        s.push_str(
+            "var<workgroup> partial: array<f32, WG>;\n\
+             fn add_workgroup_loss(lid: u32, loss: f32) {\n\
+               partial[lid] = loss;\n\
+               workgroupBarrier();\n\
+               for (var w = WG / 2u; w > 0u; w >>= 1u) {\n\
+                 if lid < w { partial[lid] += partial[lid + w]; }\n\
+                 workgroupBarrier();\n\
+               }\n\
+               if lid == 0u { add_step_loss(st.step_slot, partial[0]); }\n\
+             }\n",
+        );
     }
     s
 }

@@ -22,7 +22,6 @@
 // Output of `predict` only.
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
 
 const MODEL_GMF: u32 = 0u;
 const MODEL_MF: u32 = 1u;
@@ -111,15 +110,5 @@ fn forward_backward(
         add_grads(st.n_params - 1u, d);
         loss = bce_with_logits(z, y) + st.l2 * norm;
     }
-    partial[lid] = loss;
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w >>= 1u) {
-        if lid < w {
-            partial[lid] += partial[lid + w];
-        }
-        workgroupBarrier();
-    }
-    if lid == 0u {
-        add_step_loss(st.step_slot, partial[0]);
-    }
+    add_workgroup_loss(lid, loss);
 }

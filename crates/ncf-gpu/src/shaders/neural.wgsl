@@ -38,7 +38,6 @@ struct Net {
 // gather: a_0; head_backward: ∂a_L; head_forward: scores (indexed by pair, not batch row).
 @group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
 
 // Parameter index of element g of a_0 (B × 2E): column c < E is the user's MLP row, the rest
 // the item's.
@@ -143,17 +142,7 @@ fn head_backward(
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
         loss = bce_with_logits(z, y) + st.l2 * norm;
     }
-    partial[lid] = loss;
-    workgroupBarrier();
-    for (var w = WG / 2u; w > 0u; w >>= 1u) {
-        if lid < w {
-            partial[lid] += partial[lid + w];
-        }
-        workgroupBarrier();
-    }
-    if lid == 0u {
-        add_step_loss(st.step_slot, partial[0]);
-    }
+    add_workgroup_loss(lid, loss);
 }
 
 // One thread per element of ∂a_0 (B × 2E): the gradient plus the L2 term lands in its
