@@ -1099,8 +1099,9 @@ export class NeuMF extends NcfModel {
    * `fit` then defaults to SGD, as in the paper (Adam's moment estimates are not part of the
    * pretrained weights). Pass `lr` explicitly: the general default of 0.001 barely moves SGD.
    * On MovieLens-1M at 8 factors the α-mix starts at HR@10 0.670, and fine-tuning with SGD
-   * (lr 0.01, momentum 0.9) or Adam (lr 1e-4) stays within ±0.007 of it (BENCHMARKS.md);
-   * validation chooses the epoch.
+   * (lr 0.01, momentum 0.9) or Adam (lr 1e-4) stays within ±0.007 of it, and at 16 factors
+   * lowers it (BENCHMARKS.md). With `validation`, the starting mix competes as epoch 0, so
+   * `fit` keeps it (`bestEpoch: 0`) unless an epoch beats it on validation.
    */
   static fromPretrained(gmf: GMF, mlp: MLP, options: PretrainedOptions = {}): NeuMF {
     if (!(gmf instanceof GMF)) throw invalid('gmf', 'must be a GMF model')
