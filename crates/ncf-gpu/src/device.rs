@@ -104,15 +104,30 @@ impl Backend {
         {
             return Err(ncf_core::NcfError::invalid("filterItems", format!("must cover {n} items, got {}", a.len())));
         }
-        let per = (SCORE_CHUNK / n as usize).max(1);
         let mut out = Vec::with_capacity(users.len());
-        for chunk in users.chunks(per) {
+        self.score_user_chunks(params, users, |_, chunk, scores| {
+            out.extend(recommend_from_scores(chunk, scores, n, k, ex)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Scores every item for `users` in chunks of about [`SCORE_CHUNK`] pairs, handing each
+    /// chunk's first index, its users and their row-major scores to `f`.
+    fn score_user_chunks(
+        &self,
+        params: &Params,
+        users: &[u32],
+        mut f: impl FnMut(usize, &[u32], &[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let n = params.layout.num_items;
+        let per = (SCORE_CHUNK / n as usize).max(1);
+        for (c, chunk) in users.chunks(per).enumerate() {
             let pair_users: Vec<u32> = chunk.iter().flat_map(|&u| std::iter::repeat_n(u, n as usize)).collect();
             let pair_items: Vec<u32> = (0..chunk.len()).flat_map(|_| 0..n).collect();
-            let scores = self.predict(params, &pair_users, &pair_items)?;
-            out.extend(recommend_from_scores(chunk, &scores, n, k, ex)?);
+            f(c * per, chunk, &self.predict(params, &pair_users, &pair_items)?)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Full-ranking HR@K / NDCG@K of the dataset's test positives among every item their user
@@ -123,14 +138,12 @@ impl Backend {
         ncf_core::train::check_test_fits(test, params)?;
         let n = params.layout.num_items;
         let positives: Vec<u32> = (0..test.len()).map(|c| test.positive(c)).collect();
-        let per = (SCORE_CHUNK / n as usize).max(1);
         let mut cases = Vec::with_capacity(test.len());
-        for (users, pos) in test.users.chunks(per).zip(positives.chunks(per)) {
-            let pair_users: Vec<u32> = users.iter().flat_map(|&u| std::iter::repeat_n(u, n as usize)).collect();
-            let pair_items: Vec<u32> = (0..users.len()).flat_map(|_| 0..n).collect();
-            let scores = self.predict(params, &pair_users, &pair_items)?;
-            cases.extend(ncf_core::infer::full_rank_cases(&scores, n, users, pos, &data.train, k));
-        }
+        self.score_user_chunks(params, &test.users, |first, users, scores| {
+            let pos = &positives[first..first + users.len()];
+            cases.extend(ncf_core::infer::full_rank_cases(scores, n, users, pos, &data.train, k));
+            Ok(())
+        })?;
         let (hits, ndcgs): (Vec<f32>, Vec<f32>) = cases.into_iter().unzip();
         Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
     }

@@ -98,18 +98,13 @@ fn neural_gradients_match_cpu() {
             for (n, dropout, l2) in [(300usize, 0.0f32, 0.05f32), (777, 0.3, 0.0)] {
                 let c = TrainConfig { l2, dropout, ..cfg(Optimizer::adam(), 1024, rng.random()) };
                 let l = layout(kind, &data);
-                let (params, (u, i, y)) = clear_of_kinks(&mut rng, l, &data, n, c.dropout_at(1));
+                let (params, batch) = clear_of_kinks(&mut rng, l, &data, n, c.dropout_at(1));
                 let what = format!("{name} {kind:?} n={n} dropout={dropout}");
                 let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
                 let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
-                let (gg, gl) = gpu.gradients(&u, &i, &y).unwrap();
-                let (cg, cl) = cpu.gradients(&u, &i, &y);
+                let cg = assert_gradients_match(&what, &mut gpu, &cpu, &batch, RTOL, NEURAL_ATOL);
                 let tower = &cg[l.weight_offset(1)..l.head_offset()];
                 assert!(tower.iter().filter(|x| **x != 0.0).count() > 300, "{what}: the tower must get gradients");
-                assert_close(&format!("{what} grads"), &gg, &cg, RTOL, NEURAL_ATOL);
-                assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{what} batch loss gpu {gl} cpu {cl}");
-                let (gg2, _) = gpu.gradients(&u, &i, &y).unwrap();
-                assert_close(&format!("{what} grads again"), &gg2, &cg, RTOL, NEURAL_ATOL);
             }
         }
     }

@@ -21,6 +21,27 @@ pub fn rng() -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(s)
 }
 
+/// Batch gradients of one batch on both backends: they agree within `rtol`/`atol`, the summed
+/// losses within 1e-4 relative, and a second GPU call (after the buffer is cleared) gives the
+/// same. Returns the CPU gradients for further checks.
+#[allow(clippy::too_many_arguments)]
+pub fn assert_gradients_match(
+    what: &str,
+    gpu: &mut ncf_gpu::GpuTrainer,
+    cpu: &ncf_core::CpuTrainer,
+    b: &(Vec<u32>, Vec<u32>, Vec<f32>),
+    rtol: f64,
+    atol: f64,
+) -> Vec<f32> {
+    let (gg, gl) = gpu.gradients(&b.0, &b.1, &b.2).unwrap();
+    let (cg, cl) = cpu.gradients(&b.0, &b.1, &b.2);
+    assert_close(&format!("{what} grads"), &gg, &cg, rtol, atol);
+    assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{what} batch loss gpu {gl} cpu {cl}");
+    let (gg2, _) = gpu.gradients(&b.0, &b.1, &b.2).unwrap();
+    assert_close(&format!("{what} grads again"), &gg2, &cg, rtol, atol);
+    cg
+}
+
 pub fn shared() -> Arc<GpuContext> {
     GpuContext::shared().expect("a GPU adapter (lavapipe on CI) is required for the parity tests")
 }
