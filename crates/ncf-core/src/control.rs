@@ -194,7 +194,7 @@ mod tests {
                 loss: 1.0,
                 samples: 1,
                 metrics: None,
-                validation: Some(RankMetrics { k: 10, hr, ndcg: hr / 2.0, cases: 1 }),
+                validation: Some(RankMetrics { k: 10, hr, ndcg: hr / 2.0, cases: 1, recall: None }),
                 seconds: 0.0,
             })
         }
@@ -216,7 +216,7 @@ mod tests {
     /// Starting weights compete as epoch 0: kept when no epoch beats them, replaced otherwise.
     #[test]
     fn starting_weights_compete_as_epoch_zero() {
-        let start = RankMetrics { k: 10, hr: 0.66, ndcg: 0.3, cases: 1 };
+        let start = RankMetrics { k: 10, hr: 0.66, ndcg: 0.3, cases: 1, recall: None };
         let mut s = session(&[0.5, 0.65, 0.6], PLAIN).with_initial(start);
         let start_w = s.params().data[0];
         let best: Vec<Option<u32>> = (0..3).map(|_| s.run_epoch(Some(10)).unwrap().best_epoch).collect();

@@ -125,6 +125,9 @@ pub struct Dataset {
     /// Timestamps of the training positives in CSR order, when the source had them.
     pub train_timestamps: Option<Vec<i64>>,
     pub test: Option<TestSet>,
+    /// Validation cases held out by [`crate::split::split`], for choosing epochs without
+    /// looking at the test set.
+    pub validation: Option<TestSet>,
     /// Duplicate training pairs dropped while loading.
     pub duplicates_removed: usize,
 }
@@ -170,7 +173,7 @@ impl Dataset {
         let num_items = count("numItems", num_items, max_item.max(ti))?;
         let (train, train_timestamps, duplicates_removed) = Csr::from_pairs(num_users, users, items, timestamps);
         let train_users = train.row_owners();
-        Ok(Dataset { num_users, num_items, train, train_users, train_timestamps, test, duplicates_removed })
+        Ok(Dataset { num_users, num_items, train, train_users, train_timestamps, test, validation: None, duplicates_removed })
     }
 
     /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.

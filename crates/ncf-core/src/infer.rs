@@ -5,7 +5,9 @@
 
 use rayon::prelude::*;
 
-use crate::data::Csr;
+use std::collections::BTreeMap;
+
+use crate::data::{Csr, Dataset};
 use crate::error::{NcfError, Result};
 use crate::model::{Layout, ModelKind, Params};
 
@@ -146,39 +148,100 @@ pub fn similar(p: &Params, side: Side, query: u32, k: u32) -> Result<Ranked> {
     Ok(top_k(&scores, k as usize, |r| r != query))
 }
 
-/// Full-ranking HR@K and NDCG@K (Krichene & Rendle, KDD'20): each held-out positive is ranked
-/// among every item its user has not interacted with in training, not among sampled negatives.
-/// `scores` holds all items for each case (row-major); ties count against the positive and a
-/// NaN positive ranks last. With one held-out item per case, Recall@K equals HR@K.
-pub fn full_rank_cases(
+/// The test positives of each test user, and the items its full ranking leaves out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserTargets {
+    pub users: Vec<u32>,
+    /// Held-out items of `users[r]`, sorted and distinct.
+    pub relevant: Vec<Vec<u32>>,
+    /// Items `users[r]` interacted with outside the test set (train and validation), sorted,
+    /// never relevant: they are not candidates.
+    pub excluded: Vec<Vec<u32>>,
+}
+
+impl UserTargets {
+    /// Groups the test cases of `data` by user (users ascending).
+    pub fn of(data: &Dataset) -> Result<UserTargets> {
+        let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+        let mut by_user: BTreeMap<u32, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
+        for c in 0..test.len() {
+            by_user.entry(test.users[c]).or_default().0.push(test.positive(c));
+        }
+        if let Some(v) = &data.validation {
+            for c in 0..v.len() {
+                if let Some(e) = by_user.get_mut(&v.users[c]) {
+                    e.1.push(v.positive(c));
+                }
+            }
+        }
+        let mut t = UserTargets::default();
+        for (u, (mut rel, mut exc)) in by_user {
+            rel.sort_unstable();
+            rel.dedup();
+            if (u as usize) + 1 < data.train.row_ptr.len() {
+                exc.extend_from_slice(data.train.row(u));
+            }
+            exc.sort_unstable();
+            exc.dedup();
+            exc.retain(|i| rel.binary_search(i).is_err());
+            t.users.push(u);
+            t.relevant.push(rel);
+            t.excluded.push(exc);
+        }
+        Ok(t)
+    }
+}
+
+/// Full-ranking metrics per user (Krichene & Rendle, KDD'20): the user's held-out items are
+/// ranked among every item it has not interacted with outside the test set, not among
+/// sampled negatives. Row `r` of `scores` (row-major, all items) belongs to `relevant[r]` and
+/// `excluded[r]`. Returns `(hit, ndcg, recall)` per user:
+/// - HR@K: 1 when some held-out item reaches the top K;
+/// - NDCG@K: DCG of the held-out items in the top K over the ideal DCG of min(|R|, K) hits;
+/// - Recall@K: held-out items in the top K over |R|.
+///
+/// Ties with other candidates count against the held-out item and a NaN held-out score ranks
+/// last, as in the sampled protocol; with one held-out item, HR = Recall and NDCG is the
+/// sampled formula 1/log2(rank + 2).
+pub fn full_rank_users(
     scores: &[f32],
     num_items: u32,
-    users: &[u32],
-    positives: &[u32],
-    seen: &Csr,
+    relevant: &[Vec<u32>],
+    excluded: &[Vec<u32>],
     k: u32,
-) -> Vec<(f32, f32)> {
+) -> Vec<(f32, f32, f32)> {
     let n = num_items as usize;
-    users
+    relevant
         .par_iter()
-        .zip(positives)
+        .zip(excluded)
         .enumerate()
-        .map(|(r, (&u, &pos))| {
+        .map(|(r, (rel, exc))| {
             let row = &scores[r * n..(r + 1) * n];
-            let s = row[pos as usize];
-            let train = if (u as usize) + 1 < seen.row_ptr.len() { seen.row(u) } else { &[] };
-            let rank = if s.is_nan() {
-                (n - 1 - train.len()) as u32
-            } else {
-                (0..n as u32)
-                    .filter(|&i| i != pos && train.binary_search(&i).is_err())
-                    .filter(|&i| {
-                        let x = row[i as usize];
-                        x >= s || x.is_nan()
-                    })
-                    .count() as u32
+            // Other candidates, ascending; a NaN one counts as above every held-out item.
+            let mut others: Vec<f32> = (0..n as u32)
+                .filter(|i| rel.binary_search(i).is_err() && exc.binary_search(i).is_err())
+                .map(|i| if row[i as usize].is_nan() { f32::INFINITY } else { row[i as usize] })
+                .collect();
+            others.sort_unstable_by(f32::total_cmp);
+            let key = |i: u32| {
+                let s = row[i as usize];
+                if s.is_nan() { f32::NEG_INFINITY } else { s }
             };
-            crate::metrics::hit_and_ndcg(rank, k)
+            let (mut hits, mut dcg) = (0u32, 0f64);
+            for &i in rel {
+                let s = row[i as usize];
+                let above = if s.is_nan() { others.len() } else { others.len() - others.partition_point(|&x| x < s) };
+                // Held-out items among themselves: higher score first, ties by item id.
+                let above_rel = rel.iter().filter(|&&j| j != i && (key(j) > key(i) || (key(j) == key(i) && j < i))).count();
+                let rank = (above + above_rel) as u32;
+                if rank < k {
+                    hits += 1;
+                    dcg += 1.0 / ((rank + 2) as f64).log2();
+                }
+            }
+            let ideal: f64 = (0..rel.len().min(k as usize)).map(|j| 1.0 / ((j + 2) as f64).log2()).sum();
+            let hit = if hits > 0 { 1.0 } else { 0.0 };
+            (hit, (dcg / ideal.max(f64::MIN_POSITIVE)) as f32, hits as f32 / rel.len().max(1) as f32)
         })
         .collect()
 }
@@ -213,17 +276,50 @@ mod tests {
 
     #[test]
     fn full_ranking_counts_unseen_items_only() {
-        let (csr, _, _) = Csr::from_pairs(1, &[0, 0], &[1, 2], None);
+        let one = |rel: &[u32], exc: &[u32], scores: &[f32], k| {
+            full_rank_users(scores, scores.len() as u32, &[rel.to_vec()], &[exc.to_vec()], k)[0]
+        };
         // Positive 3 scores 0.5; seen items 1 and 2 score higher but do not count; item 0 and
         // item 4 (a tie) do: rank 2.
         let scores = [0.9, 5.0, 4.0, 0.5, 0.5];
-        let r = full_rank_cases(&scores, 5, &[0], &[3], &csr, 10);
-        assert_eq!(r, vec![crate::metrics::hit_and_ndcg(2, 10)]);
-        assert_eq!(full_rank_cases(&scores, 5, &[0], &[3], &csr, 2), vec![(0.0, 0.0)]);
+        let (h, n) = crate::metrics::hit_and_ndcg(2, 10);
+        assert_eq!(one(&[3], &[1, 2], &scores, 10), (h, n, 1.0), "one held-out item: recall = hit");
+        assert_eq!(one(&[3], &[1, 2], &scores, 2), (0.0, 0.0, 0.0));
         let nan = [0.0, 0.0, 0.0, f32::NAN, 0.0];
         // A NaN positive ranks last among the unseen: below items 0 and 4, rank 2.
-        assert_eq!(full_rank_cases(&nan, 5, &[0], &[3], &csr, 2), vec![(0.0, 0.0)]);
-        assert_eq!(full_rank_cases(&nan, 5, &[0], &[3], &csr, 3), vec![crate::metrics::hit_and_ndcg(2, 3)]);
+        assert_eq!(one(&[3], &[1, 2], &nan, 2), (0.0, 0.0, 0.0));
+        let (h, n) = crate::metrics::hit_and_ndcg(2, 3);
+        assert_eq!(one(&[3], &[1, 2], &nan, 3), (h, n, 1.0));
+    }
+
+    #[test]
+    fn full_ranking_with_several_held_out_items() {
+        // Held out: items 1 (0.8) and 4 (0.2); item 2 is seen; others 0.9, 0.5, 0.1.
+        let scores = [0.9, 0.8, 9.0, 0.5, 0.2, 0.1];
+        let rel = vec![vec![1, 4]];
+        let exc = vec![vec![2]];
+        // Ranking of candidates: 0 (0.9), 1 (0.8), 3 (0.5), 4 (0.2), 5 (0.1): ranks 1 and 3.
+        let (h, n, r) = full_rank_users(&scores, 6, &rel, &exc, 2)[0];
+        let ideal = 1.0 + 1.0 / 3f64.log2();
+        assert_eq!((h, r), (1.0, 0.5));
+        assert!((n as f64 - (1.0 / 3f64.log2()) / ideal).abs() < 1e-6, "{n}");
+        let (h, n, r) = full_rank_users(&scores, 6, &rel, &exc, 4)[0];
+        assert_eq!((h, r), (1.0, 1.0));
+        assert!((n as f64 - (1.0 / 3f64.log2() + 1.0 / 5f64.log2()) / ideal).abs() < 1e-6, "{n}");
+        // A tie between two held-out items ranks the smaller id first, not both at the same rank.
+        let tie = [0.5, 0.5, 0.1];
+        assert_eq!(full_rank_users(&tie, 3, &[vec![0, 1]], &[vec![]], 2)[0], (1.0, 1.0, 1.0));
+    }
+
+    #[test]
+    fn user_targets_group_cases_and_exclude_train_and_validation() {
+        let mut d = Dataset::from_pairs(&[0, 0, 1], &[1, 2, 3], None, None, None, Some(9)).unwrap();
+        d.test = Some(crate::TestSet { users: vec![1, 0, 0], per_case: 2, candidates: vec![5, 8, 4, 8, 6, 8] });
+        d.validation = Some(crate::TestSet { users: vec![0, 2], per_case: 2, candidates: vec![7, 8, 0, 8] });
+        let t = UserTargets::of(&d).unwrap();
+        assert_eq!(t.users, [0, 1]);
+        assert_eq!(t.relevant, [vec![4, 6], vec![5]]);
+        assert_eq!(t.excluded, [vec![1, 2, 7], vec![3]]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod persist;
 pub mod raw;
 pub mod rng;
 pub mod sampling;
+pub mod split;
 pub mod synthetic;
 pub mod train;
 pub mod validation;

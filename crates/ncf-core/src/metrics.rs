@@ -26,6 +26,8 @@ pub struct RankMetrics {
     pub hr: f64,
     pub ndcg: f64,
     pub cases: usize,
+    /// Recall@K, reported by the full-ranking protocol (users with several held-out items).
+    pub recall: Option<f64>,
 }
 
 impl RankMetrics {
@@ -37,6 +39,7 @@ impl RankMetrics {
             hr: hits.iter().map(|&x| x as f64).sum::<f64>() / n,
             ndcg: ndcgs.iter().map(|&x| x as f64).sum::<f64>() / n,
             cases: hits.len(),
+            recall: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use ncf_core::raw::{Format, read, to_dataset};
-use ncf_core::validation::leave_one_out;
+use ncf_core::split::{SplitMethod, split};
 
 fn data_dir() -> PathBuf {
     std::env::var("NCF_DATA_DIR")
@@ -25,20 +25,21 @@ fn leave_latest_out_reproduces_the_ml100k_ncf_split() {
     assert_eq!(raw.users.len(), 100_000);
     let (data, users, items) = to_dataset(&raw, None).unwrap();
     assert_eq!((users.len(), items.len()), (943, 1682));
-    let split = leave_one_out(&data, 99, 2017).unwrap();
+    let s = split(&data, SplitMethod::LeaveOneOut { validation: false }, 99, 2017).unwrap();
+    let test = s.test.as_ref().unwrap();
     let expected = std::fs::read_to_string(dir.join("ncf/ml-100k.test.rating")).unwrap();
     let mut checked = 0;
     for (case, line) in expected.lines().enumerate() {
         let f: Vec<u32> = line.split('\t').take(2).map(|x| x.parse().unwrap()).collect();
         // The shared split numbers users and items as id − 1.
         let (u, i) = (users.encode(&(f[0] + 1).to_string()).unwrap(), items.encode(&(f[1] + 1).to_string()).unwrap());
-        assert_eq!(split.validation.users[case], u, "line {}", case + 1);
-        assert_eq!(split.validation.positive(case), i, "user {} (line {}): held-out item", f[0] + 1, case + 1);
-        let negatives = &split.validation.candidates[case * 100 + 1..(case + 1) * 100];
+        assert_eq!(test.users[case], u, "line {}", case + 1);
+        assert_eq!(test.positive(case), i, "user {} (line {}): held-out item", f[0] + 1, case + 1);
+        let negatives = &test.candidates[case * 100 + 1..(case + 1) * 100];
         let row = data.train.row(u);
         assert!(negatives.iter().all(|n| row.binary_search(n).is_err()), "negatives are unseen items");
         checked += 1;
     }
     assert_eq!(checked, 943);
-    assert_eq!(split.train.num_interactions(), 100_000 - 943);
+    assert_eq!(s.num_interactions(), 100_000 - 943);
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ncf_core::infer::{Exclusions, Ranked, recommend_from_scores};
+use ncf_core::infer::{Exclusions, Ranked, UserTargets, full_rank_users, recommend_from_scores};
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
 use ncf_core::{Dataset, Params, RankMetrics, Result, TestSet};
 
@@ -130,22 +130,25 @@ impl Backend {
         Ok(())
     }
 
-    /// Full-ranking HR@K / NDCG@K of the dataset's test positives among every item their user
-    /// has not interacted with in training, scored in bounded chunks of users.
+    /// Full-ranking HR@K, NDCG@K and Recall@K per test user: its held-out items among every
+    /// item it has not interacted with outside the test set, scored in bounded chunks of users.
     pub fn evaluate_full(&self, params: &Params, data: &Dataset, k: u32) -> Result<RankMetrics> {
         ncf_core::train::check_k(k)?;
         let test = data.test.as_ref().ok_or_else(|| ncf_core::NcfError::Data("the dataset has no test set".into()))?;
         ncf_core::train::check_test_fits(test, params)?;
+        let t = UserTargets::of(data)?;
         let n = params.layout.num_items;
-        let positives: Vec<u32> = (0..test.len()).map(|c| test.positive(c)).collect();
-        let mut cases = Vec::with_capacity(test.len());
-        self.score_user_chunks(params, &test.users, |first, users, scores| {
-            let pos = &positives[first..first + users.len()];
-            cases.extend(ncf_core::infer::full_rank_cases(scores, n, users, pos, &data.train, k));
+        let mut per_user = Vec::with_capacity(t.users.len());
+        self.score_user_chunks(params, &t.users, |first, users, scores| {
+            let r = first..first + users.len();
+            per_user.extend(full_rank_users(scores, n, &t.relevant[r.clone()], &t.excluded[r], k));
             Ok(())
         })?;
-        let (hits, ndcgs): (Vec<f32>, Vec<f32>) = cases.into_iter().unzip();
-        Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+        let hits: Vec<f32> = per_user.iter().map(|c| c.0).collect();
+        let ndcgs: Vec<f32> = per_user.iter().map(|c| c.1).collect();
+        let mut m = RankMetrics::from_cases(k, &hits, &ndcgs);
+        m.recall = Some(per_user.iter().map(|c| c.2 as f64).sum::<f64>() / per_user.len().max(1) as f64);
+        Ok(m)
     }
 
     pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {

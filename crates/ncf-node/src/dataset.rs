@@ -9,7 +9,7 @@ use ncf_core::synthetic::{SyntheticConfig, synthetic};
 
 use ncf_core::NcfError;
 use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, read, to_dataset};
-use ncf_core::validation::leave_one_out;
+use ncf_core::split::SplitMethod;
 
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
@@ -45,6 +45,19 @@ pub struct FileOptions {
     pub rating: Option<Either<String, f64>>,
     pub timestamp: Option<Either<String, f64>>,
     pub threshold: Option<f64>,
+}
+
+/// How `Dataset.split` holds interactions out.
+#[napi(object)]
+pub struct SplitOptions {
+    /// 'leave-one-out' | 'random' | 'time'
+    pub method: String,
+    pub test_ratio: Option<f64>,
+    pub validation_ratio: Option<f64>,
+    /// Leave-one-out: also hold out the next latest interaction as a validation case.
+    pub validation: Option<bool>,
+    pub negatives: f64,
+    pub seed: f64,
 }
 
 /// Native dataset handle; wrapped by `Dataset` in index.ts.
@@ -157,17 +170,52 @@ impl NativeDataset {
         }))
     }
 
-    /// Leave-latest-out: each user's latest interaction (ties: the larger item id; without
-    /// timestamps a seeded choice) becomes a test case with `negatives` sampled unseen items.
+    /// Holds interactions out per user as test (and validation) cases with `negatives`
+    /// sampled unseen items each: leave-one-out (latest; ties to the larger item id; without
+    /// timestamps a seeded choice), a random ratio, or a time-ordered ratio.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn split(&self, negatives: f64, seed: f64) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
-        let (n, seed) = (to_u32("negatives", negatives)?, to_u32("seed", seed)?);
+    pub fn split(&self, opts: SplitOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+        let (n, seed) = (to_u32("negatives", opts.negatives)?, to_u32("seed", opts.seed)?);
+        let ratio = |what: &str| -> napi::Result<(f64, f64)> {
+            if opts.validation.is_some() {
+                return Err(to_napi(NcfError::invalid(
+                    "validation",
+                    format!("applies to leave-one-out; the '{what}' split takes validationRatio"),
+                )));
+            }
+            Ok((opts.test_ratio.unwrap_or(0.2), opts.validation_ratio.unwrap_or(0.0)))
+        };
+        let method = match opts.method.as_str() {
+            "leave-one-out" => {
+                for (field, v) in [("testRatio", opts.test_ratio), ("validationRatio", opts.validation_ratio)] {
+                    if v.is_some() {
+                        return Err(to_napi(NcfError::invalid(
+                            field,
+                            "applies to the 'random' and 'time' splits; leave-one-out holds out one interaction per user",
+                        )));
+                    }
+                }
+                SplitMethod::LeaveOneOut { validation: opts.validation.unwrap_or(false) }
+            }
+            "random" => {
+                let (test, validation) = ratio("random")?;
+                SplitMethod::Random { test, validation }
+            }
+            "time" => {
+                let (test, validation) = ratio("time")?;
+                SplitMethod::Time { test, validation }
+            }
+            other => {
+                return Err(to_napi(NcfError::invalid(
+                    "method",
+                    format!("must be 'leave-one-out', 'random' or 'time', got '{other}'"),
+                )));
+            }
+        };
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
         Ok(Job::spawn(move || {
-            let s = leave_one_out(&data, n, seed).napi()?;
-            let mut train = s.train;
-            train.test = Some(s.validation);
-            Ok(NativeDataset { inner: Arc::new(train), users, items })
+            let d = ncf_core::split::split(&data, method, n, seed).napi()?;
+            Ok(NativeDataset { inner: Arc::new(d), users, items })
         }))
     }
 
@@ -240,6 +288,10 @@ impl NativeDataset {
     #[napi(getter)]
     pub fn num_test_cases(&self) -> u32 {
         self.inner.test.as_ref().map_or(0, |t| t.len() as u32)
+    }
+    #[napi(getter)]
+    pub fn num_validation_cases(&self) -> u32 {
+        self.inner.validation.as_ref().map_or(0, |t| t.len() as u32)
     }
     #[napi(getter)]
     pub fn test_negatives(&self) -> u32 {

@@ -84,6 +84,8 @@ pub struct NativeMetrics {
     pub hr: f64,
     pub ndcg: f64,
     pub cases: u32,
+    /// Recall@K of the full-ranking protocol.
+    pub recall: Option<f64>,
     pub backend: String,
     /// Why `'auto'` fell back to the CPU, if it did.
     pub fallback_reason: Option<String>,
@@ -103,6 +105,16 @@ pub struct NativeEpoch {
     /// Early stopping asks to end training after this epoch.
     pub stop: bool,
     pub seconds: f64,
+}
+
+/// Where `fit` finds the cases that choose epochs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Validation {
+    None,
+    /// Hold one more interaction per user out of the training data, with this many negatives.
+    LeaveOneOut(u32),
+    /// The validation cases the dataset was split with.
+    Dataset,
 }
 
 /// Weights shared by a model and its trainers; `None` once disposed.
@@ -464,12 +476,19 @@ impl NativeModel {
         };
         cfg.validate().napi()?;
         let validation = match opts.validation.as_str() {
-            "none" => None,
-            "leave-one-out" => Some(to_u32("validationNegatives", opts.validation_negatives)?),
+            "none" => Validation::None,
+            "leave-one-out" => Validation::LeaveOneOut(to_u32("validationNegatives", opts.validation_negatives)?),
+            "dataset" if data.inner.validation.is_some() => Validation::Dataset,
+            "dataset" => {
+                return Err(to_napi(NcfError::invalid(
+                    "validation",
+                    "'dataset' needs a dataset with validation cases: split it with { validation: true } or a validationRatio",
+                )));
+            }
             other => {
                 return Err(to_napi(NcfError::invalid(
                     "validation",
-                    format!("must be 'leave-one-out' or 'none', got '{other}'"),
+                    format!("must be 'dataset', 'leave-one-out' or 'none', got '{other}'"),
                 )));
             }
         };
@@ -493,7 +512,7 @@ impl NativeModel {
             early_stopping: opts.early_stopping_patience.map(|p| to_u32("earlyStopping.patience", p)).transpose()?,
             restore_best: opts.restore_best,
         };
-        control.validate(validation.is_some()).napi()?;
+        control.validate(validation != Validation::None).napi()?;
         let params = current(&self.state).napi()?;
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         let lease = TrainingLease::take(&self.training).napi()?;
@@ -511,11 +530,15 @@ impl NativeModel {
         }
         Ok(Job::spawn(move || {
             let (train, valid) = match validation {
-                Some(n) => {
+                Validation::LeaveOneOut(n) => {
                     let split = leave_one_out(&data, n, cfg.seed).napi()?;
                     (Arc::new(split.train), Some(split.validation))
                 }
-                None => (data, None),
+                Validation::Dataset => {
+                    let v = data.validation.clone();
+                    (data, v)
+                }
+                Validation::None => (data, None),
             };
             let backend = Backend::resolve(pref).napi()?;
             let initial = match (initial_k, &valid) {
@@ -563,6 +586,7 @@ impl NativeModel {
                 hr: m.hr,
                 ndcg: m.ndcg,
                 cases: m.cases as u32,
+                recall: m.recall,
                 backend: backend.name().into(),
                 fallback_reason: backend.fallback().map(str::to_string),
             })
