@@ -177,17 +177,24 @@ impl Dataset {
     }
 
     /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.
+    /// `timestamps` order each user's interactions for the splits; `rated` keeps only the
+    /// pairs whose rating reaches the threshold (implicit conversion).
     pub fn from_signed_arrays(
         users: &[i32],
         items: &[i32],
+        timestamps: Option<&[i64]>,
+        rated: Option<(&[f32], f32)>,
         num_users: Option<i64>,
         num_items: Option<i64>,
     ) -> Result<Dataset> {
-        if users.len() != items.len() {
-            return Err(NcfError::invalid(
-                "items",
-                format!("has {} entries but users has {}", items.len(), users.len()),
-            ));
+        for (field, len) in
+            [("items", Some(items.len())), ("timestamps", timestamps.map(<[i64]>::len)), ("ratings", rated.map(|r| r.0.len()))]
+        {
+            if let Some(len) = len
+                && len != users.len()
+            {
+                return Err(NcfError::invalid(field, format!("has {len} entries but users has {}", users.len())));
+            }
         }
         let to_u32 = |field: &str, v: &[i32]| -> Result<Vec<u32>> {
             v.iter()
@@ -219,7 +226,22 @@ impl Dataset {
         {
             return Err(NcfError::invalid(format!("items[{k}]"), format!("id {} is not below numItems = {n}", i[k])));
         }
-        Dataset::from_pairs(&u, &i, None, None, nu, ni)
+        let Some((ratings, threshold)) = rated else {
+            return Dataset::from_pairs(&u, &i, timestamps, None, nu, ni);
+        };
+        if let Some(k) = ratings.iter().position(|x| !x.is_finite()) {
+            return Err(NcfError::invalid(format!("ratings[{k}]"), format!("must be a finite number, got {}", ratings[k])));
+        }
+        let keep: Vec<usize> = (0..u.len()).filter(|&k| ratings[k] >= threshold).collect();
+        if keep.is_empty() {
+            return Err(NcfError::Data(format!("no interaction is rated at least {threshold}")));
+        }
+        let pick = |v: &[u32]| keep.iter().map(|&k| v[k]).collect::<Vec<u32>>();
+        let ts: Option<Vec<i64>> = timestamps.map(|t| keep.iter().map(|&k| t[k]).collect());
+        // Counts still cover every id given, so indices mean the same with or without a threshold.
+        let nu = nu.or(u.iter().max().map(|m| m + 1));
+        let ni = ni.or(i.iter().max().map(|m| m + 1));
+        Dataset::from_pairs(&pick(&u), &pick(&i), ts.as_deref(), None, nu, ni)
     }
 
     pub fn num_interactions(&self) -> usize {
@@ -269,19 +291,34 @@ mod tests {
 
     #[test]
     fn signed_arrays_name_the_bad_index() {
-        let e = Dataset::from_signed_arrays(&[0, 1, -3], &[0, 1, 2], None, None).unwrap_err();
+        let e = Dataset::from_signed_arrays(&[0, 1, -3], &[0, 1, 2], None, None, None, None).unwrap_err();
         assert_eq!(e.code(), "ERR_INVALID_ARG");
         assert!(e.to_string().contains("users[2]"), "{e}");
-        let e = Dataset::from_signed_arrays(&[0, 1], &[0, 9], None, Some(5)).unwrap_err();
+        let e = Dataset::from_signed_arrays(&[0, 1], &[0, 9], None, None, None, Some(5)).unwrap_err();
         assert!(e.to_string().contains("items[1]"), "{e}");
-        let e = Dataset::from_signed_arrays(&[], &[], None, None).unwrap_err();
+        let e = Dataset::from_signed_arrays(&[], &[], None, None, None, None).unwrap_err();
         assert_eq!(e.code(), "ERR_DATA");
         assert!(e.to_string().contains("empty"));
     }
 
     #[test]
     fn counts_default_to_max_id_plus_one() {
-        let d = Dataset::from_signed_arrays(&[0, 4], &[7, 2], None, None).unwrap();
+        let d = Dataset::from_signed_arrays(&[0, 4], &[7, 2], None, None, None, None).unwrap();
         assert_eq!((d.num_users, d.num_items), (5, 8));
+    }
+
+    #[test]
+    fn signed_arrays_with_timestamps_and_a_rating_threshold() {
+        let (u, i) = ([0, 0, 3], [1, 2, 5]);
+        let d = Dataset::from_signed_arrays(&u, &i, Some(&[30, 10, 20]), Some((&[4.0, 5.0, 1.0], 4.0)), None, None)
+            .unwrap();
+        assert_eq!((d.num_users, d.num_items, d.num_interactions()), (4, 6, 2), "counts cover the filtered ids");
+        assert_eq!(d.train_timestamps.as_deref(), Some(&[30, 10][..]));
+        let e = Dataset::from_signed_arrays(&u, &i, Some(&[1]), None, None, None).unwrap_err();
+        assert!(e.to_string().contains("timestamps: has 1 entries but users has 3"), "{e}");
+        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, f32::NAN, 2.0], 1.0)), None, None).unwrap_err();
+        assert!(e.to_string().contains("ratings[1]"), "{e}");
+        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, 1.0, 2.0], 3.0)), None, None).unwrap_err();
+        assert_eq!(e.code(), "ERR_DATA");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::data::{Csr, Dataset};
 use crate::error::{NcfError, Result};
-use crate::model::{Layout, ModelKind, Params};
+use crate::model::{Layout, Params};
 
 /// Checks `(users[t], items[t])` pairs against a model, naming the first bad index.
 pub fn check_pairs(l: Layout, users: &[u32], items: &[u32]) -> Result<()> {
@@ -114,38 +114,74 @@ pub fn embeddings(p: &Params, side: Side) -> (usize, Vec<f32>) {
     (dim, out)
 }
 
-/// The `k` rows most similar to row `query` by cosine similarity (itself excluded). For NeuMF
-/// the two branches are normalised separately and averaged, so neither dominates by scale.
-pub fn similar(p: &Params, side: Side, query: u32, k: u32) -> Result<Ranked> {
-    let l = p.layout;
-    let (dim, v) = embeddings(p, side);
-    let rows = v.len() / dim.max(1);
+/// Where the embedding parts of one side live in the flat weights: `(offset, width)` of the
+/// GMF/MF part and of the MLP part (width 0 when absent). Cosine similarity is taken per part
+/// and averaged, so NeuMF's two branches weigh the same whatever their scales.
+pub fn embedding_parts(l: Layout, side: Side) -> Vec<(usize, usize)> {
+    let (f, e) = (l.factors as usize, l.tower.embedding() as usize);
+    let (gmf_off, mlp_off) = match side {
+        Side::Users => (0, l.mlp_user_offset()),
+        Side::Items => (l.item_offset(), l.mlp_item_offset()),
+    };
+    [(gmf_off, f), (mlp_off, e)].into_iter().filter(|p| p.1 > 0).collect()
+}
+
+/// Rows of a side (users or items).
+pub fn side_rows(l: Layout, side: Side) -> u32 {
+    if side == Side::Users { l.num_users } else { l.num_items }
+}
+
+/// Checks query rows and `k` of a similarity call.
+pub fn check_similar(l: Layout, side: Side, queries: &[u32], k: u32) -> Result<()> {
+    let rows = side_rows(l, side);
     let what = if side == Side::Users { "user" } else { "item" };
-    if query as usize >= rows {
-        return Err(NcfError::invalid(what, format!("{query} is not below the model's {rows} {what}s")));
+    if let Some(q) = queries.iter().find(|&&q| q >= rows) {
+        return Err(NcfError::invalid(what, format!("{q} is not below the model's {rows} {what}s")));
     }
     if k == 0 {
         return Err(NcfError::invalid("k", "must be a positive integer"));
     }
-    let parts: Vec<(usize, usize)> = if l.kind == ModelKind::NeuMf {
-        vec![(0, l.factors as usize), (l.factors as usize, dim)]
-    } else {
-        vec![(0, dim)]
-    };
-    let unit = |r: usize, (a, b): (usize, usize)| -> Vec<f32> {
-        let x = &v[r * dim + a..r * dim + b];
-        let norm = x.iter().map(|t| t * t).sum::<f32>().sqrt();
-        x.iter().map(|t| if norm > 0.0 { t / norm } else { 0.0 }).collect()
-    };
-    let q: Vec<Vec<f32>> = parts.iter().map(|&s| unit(query as usize, s)).collect();
-    let scores: Vec<f32> = (0..rows)
-        .into_par_iter()
-        .map(|r| {
-            parts.iter().zip(&q).map(|(&s, qv)| unit(r, s).iter().zip(qv).map(|(a, b)| a * b).sum::<f32>()).sum::<f32>()
-                / parts.len() as f32
+    Ok(())
+}
+
+/// Cosine similarity of every row to each query row (row-major `queries × rows`): per
+/// embedding part `a·b / (|a| |b|)` (0 for a zero vector), averaged over the parts.
+pub fn similarity_scores(p: &Params, side: Side, queries: &[u32]) -> Vec<f32> {
+    let parts = embedding_parts(p.layout, side);
+    let rows = side_rows(p.layout, side) as usize;
+    let vec_of = |r: usize, (off, w): (usize, usize)| &p.data[off + r * w..off + (r + 1) * w];
+    let norm = |x: &[f32]| x.iter().map(|t| t * t).sum::<f32>().sqrt();
+    let norms: Vec<Vec<f32>> = parts.iter().map(|&part| (0..rows).map(|r| norm(vec_of(r, part))).collect()).collect();
+    queries
+        .par_iter()
+        .flat_map_iter(|&q| {
+            let (parts, norms) = (&parts, &norms);
+            (0..rows).map(move |r| {
+                let mut s = 0f32;
+                for (part, n) in parts.iter().zip(norms) {
+                    let (a, b) = (vec_of(q as usize, *part), vec_of(r, *part));
+                    let d = n[q as usize] * n[r];
+                    if d > 0.0 {
+                        s += a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / d;
+                    }
+                }
+                s / parts.len().max(1) as f32
+            })
         })
-        .collect();
-    Ok(top_k(&scores, k as usize, |r| r != query))
+        .collect()
+}
+
+/// The `k` rows most similar to each query (itself excluded), from `similarity_scores` rows.
+pub fn similar_from_scores(scores: &[f32], rows: u32, queries: &[u32], k: u32) -> Vec<Ranked> {
+    let n = rows as usize;
+    queries.par_iter().enumerate().map(|(r, &q)| top_k(&scores[r * n..(r + 1) * n], k as usize, |i| i != q)).collect()
+}
+
+/// The `k` rows most similar to row `query` by cosine similarity, on the CPU.
+pub fn similar(p: &Params, side: Side, query: u32, k: u32) -> Result<Ranked> {
+    check_similar(p.layout, side, &[query], k)?;
+    let scores = similarity_scores(p, side, &[query]);
+    Ok(similar_from_scores(&scores, side_rows(p.layout, side), &[query], k).remove(0))
 }
 
 /// The test positives of each test user, and the items its full ranking leaves out.
@@ -249,7 +285,7 @@ pub fn full_rank_users(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Layout, Tower};
+    use crate::model::{Layout, ModelKind, Tower};
 
     #[test]
     fn top_k_orders_breaks_ties_and_handles_nan_and_large_k() {
@@ -334,5 +370,12 @@ mod tests {
         assert!(similar(&p, Side::Items, 3, 2).unwrap_err().to_string().contains("item"));
         let n = Layout::neural(ModelKind::NeuMf, 2, 3, 2, Tower::new(&[4, 2]).unwrap()).unwrap();
         assert_eq!(embeddings(&Params::init(n, 1), Side::Items).0, 4, "NeuMF joins both branches");
+        // NeuMF: the mean of the GMF-branch and MLP-branch cosines. Item 0: GMF (1, 0), MLP
+        // (1, 1); item 1: GMF (2, 0) (cos 1), MLP (−1, 1) (cos 0) → 0.5; item 2 is all zeros → 0.
+        let mut q = Params::init(n, 1);
+        q.data[n.item_offset()..n.item_offset() + 6].copy_from_slice(&[1.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
+        q.data[n.mlp_item_offset()..n.mlp_item_offset() + 6].copy_from_slice(&[1.0, 1.0, -1.0, 1.0, 0.0, 0.0]);
+        let s = similarity_scores(&q, Side::Items, &[0]);
+        assert!((s[0] - 1.0).abs() < 1e-6 && (s[1] - 0.5).abs() < 1e-6 && s[2] == 0.0, "{s:?}");
     }
 }

@@ -12,10 +12,12 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
+use crate::data::Csr;
 use crate::error::{NcfError, Result};
 use crate::model::{Layout, ModelKind, Params, Tower};
 
@@ -118,11 +120,44 @@ pub fn tensor_names(l: Layout) -> Vec<(String, Vec<usize>, Range<usize>)> {
 /// The file's bytes for `params` described by `meta` (its layout fields are overwritten from
 /// `params`, so they always agree).
 /// What a file stores besides the weights.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Extras {
     pub info: serde_json::Map<String, serde_json::Value>,
     /// `(users, items)` ids in index order.
     pub ids: Option<(Vec<String>, Vec<String>)>,
+    /// Each user's training items, stored as the I32 tensors `seen.indptr` and `seen.indices`
+    /// (CSR), so `excludeSeen` works after a restart. They are not module parameters: PyTorch
+    /// readers load with `strict=False` or drop the `seen.` keys.
+    pub seen: Option<Arc<Csr>>,
+}
+
+/// What a model file holds.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub params: Params,
+    pub meta: ModelMeta,
+    pub seen: Option<Csr>,
+}
+
+const SEEN_PTR: &str = "seen.indptr";
+const SEEN_COLS: &str = "seen.indices";
+
+/// Checks a stored seen-items matrix against the model's users and items.
+fn check_seen(ptr: &[u32], cols: &[u32], l: Layout) -> std::result::Result<(), String> {
+    if ptr.len() != l.num_users as usize + 1 || ptr[0] != 0 || *ptr.last().unwrap_or(&0) as usize != cols.len() {
+        return Err(format!("'{SEEN_PTR}' does not index {} users over {} items", l.num_users, cols.len()));
+    }
+    for u in 0..l.num_users as usize {
+        let (a, b) = (ptr[u], ptr[u + 1]);
+        if a > b {
+            return Err(format!("'{SEEN_PTR}' decreases at user {u}"));
+        }
+        let row = &cols[a as usize..b as usize];
+        if row.windows(2).any(|w| w[0] >= w[1]) || row.last().is_some_and(|&i| i >= l.num_items) {
+            return Err(format!("'{SEEN_COLS}' of user {u} are not increasing item indices below {}", l.num_items));
+        }
+    }
+    Ok(())
 }
 
 pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
@@ -147,19 +182,33 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let json = serde_json::to_string(&meta).map_err(|e| NcfError::Data(format!("model metadata: {e}")))?;
     let bytes: &[u8] = bytemuck::cast_slice(&params.data);
     let names = tensor_names(params.layout);
-    let views = names
+    let mut views = names
         .iter()
         .map(|(name, shape, r)| {
             TensorView::new(Dtype::F32, shape.clone(), &bytes[r.start * 4..r.end * 4]).map(|v| (name.clone(), v))
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| NcfError::Data(format!("model tensors: {e}")))?;
+    if let Some(seen) = &extras.seen {
+        let l = params.layout;
+        if seen.num_users() != l.num_users || seen.cols.iter().any(|&i| i >= l.num_items) {
+            return Err(NcfError::invalid("seen", format!("does not fit a model of {} × {}", l.num_users, l.num_items)));
+        }
+        if seen.cols.len() > i32::MAX as usize {
+            return Err(NcfError::invalid("seen", "holds more than 2^31 interactions; save with seen: false"));
+        }
+        for (name, v) in [(SEEN_PTR, &seen.row_ptr), (SEEN_COLS, &seen.cols)] {
+            let t = TensorView::new(Dtype::I32, vec![v.len()], bytemuck::cast_slice(v))
+                .map_err(|e| NcfError::Data(format!("model tensors: {e}")))?;
+            views.push((name.to_string(), t));
+        }
+    }
     safetensors::serialize(views, Some(HashMap::from([(META_KEY.to_string(), json)])))
         .map_err(|e| NcfError::Data(format!("model tensors: {e}")))
 }
 
 /// Parses a model file's bytes; `path` names it in errors.
-pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Params, ModelMeta)> {
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
     let bad = |message: String| NcfError::Format { path: path.to_path_buf(), message };
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("not a readable ncf-native model file (truncated or corrupted?): {e}")))?;
@@ -197,7 +246,22 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Params, ModelMeta)> {
     if let Some(k) = data.iter().position(|x| !x.is_finite()) {
         return Err(bad(format!("weight {k} is {}; the file is corrupted", data[k])));
     }
-    Ok((Params::from_vec(layout, data)?, meta))
+    let seen = match (st.tensor(SEEN_PTR), st.tensor(SEEN_COLS)) {
+        (Err(_), Err(_)) => None,
+        (Ok(p), Ok(c)) => {
+            if p.dtype() != Dtype::I32 || c.dtype() != Dtype::I32 || p.shape().len() != 1 || c.shape().len() != 1 {
+                return Err(bad("the seen-items tensors are not 1-D I32".into()));
+            }
+            let ints = |b: &[u8]| -> Vec<u32> {
+                b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u32).collect()
+            };
+            let (row_ptr, cols) = (ints(p.data()), ints(c.data()));
+            check_seen(&row_ptr, &cols, layout).map_err(bad)?;
+            Some(Csr { row_ptr, cols })
+        }
+        _ => return Err(bad(format!("holds only one of '{SEEN_PTR}' and '{SEEN_COLS}'"))),
+    };
+    Ok(Loaded { params: Params::from_vec(layout, data)?, meta, seen })
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
@@ -228,7 +292,7 @@ pub fn save(path: &Path, params: &Params, extras: Extras) -> Result<()> {
     write_atomic(path, &to_bytes(params, extras)?)
 }
 
-pub fn load(path: &Path) -> Result<(Params, ModelMeta)> {
+pub fn load(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
     from_bytes(path, &bytes)
 }
@@ -261,9 +325,13 @@ mod tests {
                 (0..5).map(|k| format!("u{k}")).collect::<Vec<_>>(),
                 (0..7).map(|k| format!("i{k}")).collect::<Vec<_>>(),
             );
-            save(&path, &p, Extras { info: info.clone(), ids: Some(ids.clone()) }).unwrap();
-            let (q, meta) = load(&path).unwrap();
+            let (seen, _, _) = Csr::from_pairs(5, &[0, 0, 3, 4], &[6, 1, 2, 0], None);
+            let extras = Extras { info: info.clone(), ids: Some(ids.clone()), seen: Some(Arc::new(seen.clone())) };
+            save(&path, &p, extras).unwrap();
+            let Loaded { params: q, meta, seen: back } = load(&path).unwrap();
             assert_eq!(q, p);
+            let back = back.expect("seen items stored");
+            assert_eq!((back.row_ptr, back.cols), (seen.row_ptr, seen.cols));
             assert_eq!(meta.info, info);
             assert_eq!((meta.user_ids.unwrap(), meta.item_ids.unwrap()), ids);
             assert_eq!(meta.format_version, FORMAT_VERSION);
@@ -326,6 +394,29 @@ mod tests {
         let n = nan.len();
         nan[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
         assert!(code(&nan).to_string().contains("corrupted"));
+        // Seen items that do not fit the model.
+        let (bad_seen, _, _) = Csr::from_pairs(5, &[1], &[3], None);
+        let mut broken = bad_seen.clone();
+        broken.cols[0] = 99;
+        let e = to_bytes(p, Extras { seen: Some(Arc::new(broken)), ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("does not fit"), "{e}");
+        let ok = to_bytes(p, Extras { seen: Some(Arc::new(bad_seen)), ..Default::default() }).unwrap();
+        assert!(from_bytes(path, &ok).unwrap().seen.is_some());
+        // The same file with user 1's stored item rewritten as 99 (beyond the 7 items).
+        let st = SafeTensors::deserialize(&ok).unwrap();
+        let (_, header) = SafeTensors::read_metadata(&ok).unwrap();
+        let forged_cols = 99i32.to_le_bytes();
+        let views: Vec<(String, TensorView<'_>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let v = if name == SEEN_COLS { TensorView::new(Dtype::I32, vec![1], &forged_cols).unwrap() } else { t };
+                (name, v)
+            })
+            .collect();
+        let forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+        let e = code(&forged);
+        assert!(e.to_string().contains("not increasing item indices below 7"), "{e}");
     }
 
     #[test]

@@ -43,6 +43,12 @@ impl IdEncoder {
         }
         Ok(IdEncoder { ids, index })
     }
+    /// True when every id is an integer written canonically (`"42"`, not `"042"` or `"4.0"`)
+    /// within ±2^53, so JavaScript can hand them back and forth as numbers without change.
+    pub fn is_numeric(&self) -> bool {
+        const SAFE: i64 = 1 << 53;
+        self.ids.iter().all(|s| s.parse::<i64>().is_ok_and(|v| v.abs() <= SAFE && v.to_string() == *s))
+    }
     pub fn encode(&self, id: &str) -> Option<u32> {
         self.index.get(id).copied()
     }
@@ -318,6 +324,35 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
 /// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
 /// interactions rated at least that count as positives (implicit conversion); duplicates are
 /// removed (the latest timestamp kept).
+/// Interactions given as parallel arrays of the caller's ids (from JavaScript), checked
+/// entry by entry: an empty id, or lengths that differ, name the array and index.
+pub fn from_id_arrays(
+    users: Vec<String>,
+    items: Vec<String>,
+    ratings: Option<Vec<f32>>,
+    timestamps: Option<Vec<i64>>,
+) -> Result<RawInteractions> {
+    let n = users.len();
+    for (field, len) in [("items", Some(items.len())), ("ratings", ratings.as_ref().map(Vec::len)), ("timestamps", timestamps.as_ref().map(Vec::len))] {
+        if let Some(len) = len
+            && len != n
+        {
+            return Err(NcfError::invalid(field, format!("has {len} entries but users has {n}")));
+        }
+    }
+    for (field, ids) in [("users", &users), ("items", &items)] {
+        if let Some(k) = ids.iter().position(|s| s.trim().is_empty()) {
+            return Err(NcfError::invalid(format!("{field}[{k}]"), "is an empty id"));
+        }
+    }
+    if let Some(r) = &ratings
+        && let Some(k) = r.iter().position(|x| !x.is_finite())
+    {
+        return Err(NcfError::invalid(format!("ratings[{k}]"), format!("must be a finite number, got {}", r[k])));
+    }
+    Ok(RawInteractions { users, items, ratings, timestamps })
+}
+
 pub fn to_dataset(raw: &RawInteractions, threshold: Option<f32>) -> Result<(Dataset, IdEncoder, IdEncoder)> {
     let keep: Vec<bool> = match (threshold, &raw.ratings) {
         (None, _) => vec![true; raw.users.len()],
@@ -426,5 +461,24 @@ mod tests {
         assert_eq!(u.ids(), ["10", "100"], "user 9 only rated 2");
         assert_eq!(d.num_interactions(), 2);
         assert!(to_dataset(&raw, Some(6.0)).unwrap_err().to_string().contains("no interaction is rated at least 6"));
+        assert!(u.is_numeric() && !i.is_numeric());
+        assert!(!IdEncoder::build(["7", "007"]).is_numeric(), "'007' would not survive a trip through a JS number");
+        assert!(!IdEncoder::build(["9007199254740993"]).is_numeric(), "beyond 2^53");
+    }
+
+    #[test]
+    fn id_arrays_are_checked_by_index() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let r = from_id_arrays(s(&["ann", "bob"]), s(&["x", "y"]), Some(vec![1.0, 5.0]), Some(vec![3, 4])).unwrap();
+        let (d, u, _) = to_dataset(&r, Some(3.0)).unwrap();
+        assert_eq!((u.ids(), d.num_interactions()), (&["bob".to_string()][..], 1));
+        let e = from_id_arrays(s(&["ann", ""]), s(&["x", "y"]), None, None).unwrap_err();
+        assert!(e.to_string().starts_with("users[1]: is an empty id"), "{e}");
+        let e = from_id_arrays(s(&["ann"]), s(&["x", "y"]), None, None).unwrap_err();
+        assert!(e.to_string().contains("items: has 2 entries but users has 1"), "{e}");
+        let e = from_id_arrays(s(&["a", "b"]), s(&["x", "y"]), Some(vec![1.0, f32::NAN]), None).unwrap_err();
+        assert!(e.to_string().contains("ratings[1]"), "{e}");
+        let e = from_id_arrays(s(&["a"]), s(&["x"]), None, Some(vec![])).unwrap_err();
+        assert!(e.to_string().contains("timestamps: has 0 entries"), "{e}");
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Pipelines {
     pub head_forward: wgpu::ComputePipeline,
     pub head_backward: wgpu::ComputePipeline,
     pub scatter: wgpu::ComputePipeline,
+    pub similarity_layout: wgpu::BindGroupLayout,
+    pub cosine: wgpu::ComputePipeline,
 }
 
 pub struct GpuContext {
@@ -438,6 +440,8 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     );
     let neural_src = shaders::compose(shaders::NEURAL, wg, 0, Some((mode, &["grads", "step_loss"])));
     let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
+    let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
+    let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);
     Pipelines {
         sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
         forward_backward: [
@@ -456,6 +460,8 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
         head_forward: neural("head_forward"),
         head_backward: neural("head_backward"),
         scatter: neural("scatter"),
+        cosine: pipeline(device, "ncf similarity cosine", &similarity_src, "cosine", &similarity_layout),
+        similarity_layout,
         neural_layout,
         gemm_layout,
         sampling_layout,

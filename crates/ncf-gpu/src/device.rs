@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
-use ncf_core::infer::{Exclusions, Ranked, UserTargets, full_rank_users, recommend_from_scores};
+use ncf_core::infer::{
+    Exclusions, Ranked, Side, UserTargets, check_similar, full_rank_users, recommend_from_scores, side_rows,
+    similar_from_scores, similarity_scores,
+};
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
 use ncf_core::{Dataset, Params, RankMetrics, Result, TestSet};
 
-use crate::{GpuContext, GpuTrainer, evaluate_gpu, predict_gpu};
+use crate::{GpuContext, GpuTrainer, evaluate_gpu, predict_gpu, similarity_gpu};
 
 /// Pairs scored per GPU call when ranking all items: bounds the pair and score buffers
 /// (4M pairs = 48 MiB) whatever the number of users.
@@ -149,6 +152,16 @@ impl Backend {
         let mut m = RankMetrics::from_cases(k, &hits, &ndcgs);
         m.recall = Some(per_user.iter().map(|c| c.2 as f64).sum::<f64>() / per_user.len().max(1) as f64);
         Ok(m)
+    }
+
+    /// The `k` rows most similar to each query row by cosine similarity (itself excluded).
+    pub fn similar(&self, params: &Params, side: Side, queries: &[u32], k: u32) -> Result<Vec<Ranked>> {
+        check_similar(params.layout, side, queries, k)?;
+        let scores = match self {
+            Backend::Gpu(ctx) => similarity_gpu(ctx, params, side, queries)?,
+            Backend::Cpu { .. } => similarity_scores(params, side, queries),
+        };
+        Ok(similar_from_scores(&scores, side_rows(params.layout, side), queries, k))
     }
 
     pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {

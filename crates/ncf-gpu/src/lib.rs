@@ -8,10 +8,12 @@ pub mod device;
 pub mod eval;
 mod records;
 pub mod shaders;
+pub mod similarity;
 mod tower;
 pub mod trainer;
 
 pub use context::{GpuContext, GpuInfo, GpuOptions};
 pub use device::{Backend, DevicePref};
 pub use eval::{evaluate_gpu, predict_gpu};
+pub use similarity::similarity_gpu;
 pub use trainer::GpuTrainer;

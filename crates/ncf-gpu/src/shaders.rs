@@ -8,6 +8,7 @@ pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 pub const DENSE: &str = include_str!("shaders/dense.wgsl");
 pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
+pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
 
 /// How float atomics are done on this device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

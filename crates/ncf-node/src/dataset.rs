@@ -8,7 +8,7 @@ use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::synthetic::{SyntheticConfig, synthetic};
 
 use ncf_core::NcfError;
-use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, read, to_dataset};
+use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, from_id_arrays, read, to_dataset};
 use ncf_core::split::SplitMethod;
 
 use crate::errors::{IntoNapi, to_napi, to_u32};
@@ -45,6 +45,44 @@ pub struct FileOptions {
     pub rating: Option<Either<String, f64>>,
     pub timestamp: Option<Either<String, f64>>,
     pub threshold: Option<f64>,
+}
+
+/// Optional columns of `Dataset.fromArrays`.
+#[napi(object)]
+pub struct ArrayExtras {
+    /// Per interaction, any integer clock (seconds or milliseconds); orders the splits.
+    pub timestamps: Option<Float64Array>,
+    pub ratings: Option<Float32Array>,
+    /// Keep interactions rated at least this (needs `ratings`).
+    pub threshold: Option<f64>,
+}
+
+fn timestamps(t: &[f64]) -> napi::Result<Vec<i64>> {
+    t.iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+                Ok(x as i64)
+            } else {
+                Err(to_napi(NcfError::invalid(format!("timestamps[{k}]"), format!("must be an integer, got {x}"))))
+            }
+        })
+        .collect()
+}
+
+/// The ratings and threshold of an implicit conversion; ratings alone would be ignored, so
+/// they are refused.
+fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, f32)>> {
+    match (&extra.ratings, extra.threshold) {
+        (None, None) => Ok(None),
+        (Some(r), Some(t)) if t.is_finite() => Ok(Some((r.to_vec(), t as f32))),
+        (Some(_), Some(t)) => Err(to_napi(NcfError::invalid("threshold", format!("must be a finite number, got {t}")))),
+        (None, Some(_)) => Err(to_napi(NcfError::invalid("threshold", "needs ratings"))),
+        (Some(_), None) => Err(to_napi(NcfError::invalid(
+            "ratings",
+            "are used for the implicit conversion only: pass threshold too (interactions rated at least it are kept)",
+        ))),
+    }
 }
 
 /// How `Dataset.split` holds interactions out.
@@ -91,6 +129,18 @@ fn column(field: &str, c: Option<Either<String, f64>>, default: Option<usize>) -
     })
 }
 
+/// How a side's ids read in JavaScript: `'index'` (no encoder: ids are the indices),
+/// `'number'` (every id a canonical safe integer) or `'string'`.
+pub(crate) fn id_kind(enc: &Option<Arc<IdEncoder>>) -> &'static str {
+    match enc {
+        None => "index",
+        Some(e) if e.is_numeric() => "number",
+        Some(_) => "string",
+    }
+}
+
+/// Indices of `ids`. `field` names them in errors: `"users[]"` names the position
+/// (`users[3]`), any other name is a single argument (`user`).
 pub(crate) fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -> napi::Result<Uint32Array> {
     let mut out = Vec::with_capacity(ids.len());
     for (k, id) in ids.iter().enumerate() {
@@ -98,7 +148,11 @@ pub(crate) fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec
             Some(e) => e.encode(id),
             None => id.parse::<u32>().ok().filter(|&x| x < n),
         };
-        out.push(ix.ok_or_else(|| to_napi(NcfError::invalid(format!("{field}[{k}]"), format!("unknown id '{id}'"))))?);
+        let at = || match field.strip_suffix("[]") {
+            Some(name) => format!("{name}[{k}]"),
+            None => field.to_string(),
+        };
+        out.push(ix.ok_or_else(|| to_napi(NcfError::invalid(at(), format!("unknown id '{id}'"))))?);
     }
     Ok(out.into())
 }
@@ -228,13 +282,22 @@ impl NativeDataset {
     pub fn item_ids(&self) -> Option<Vec<String>> {
         self.items.as_ref().map(|e| e.ids().to_vec())
     }
-    #[napi]
-    pub fn encode_users(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
-        encode(&self.users, self.inner.num_users, "users", ids)
+    /// `'index'`, `'number'` or `'string'` (see `id_kind`).
+    #[napi(getter)]
+    pub fn user_id_kind(&self) -> String {
+        id_kind(&self.users).into()
+    }
+    #[napi(getter)]
+    pub fn item_id_kind(&self) -> String {
+        id_kind(&self.items).into()
     }
     #[napi]
-    pub fn encode_items(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
-        encode(&self.items, self.inner.num_items, "items", ids)
+    pub fn encode_users(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
+        encode(&self.users, self.inner.num_users, field.as_deref().unwrap_or("users[]"), ids)
+    }
+    #[napi]
+    pub fn encode_items(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
+        encode(&self.items, self.inner.num_items, field.as_deref().unwrap_or("items[]"), ids)
     }
     #[napi]
     pub fn decode_users(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
@@ -245,19 +308,41 @@ impl NativeDataset {
         decode(&self.items, self.inner.num_items, "items", indices)
     }
 
+    /// Dense indices from typed arrays; optional timestamps and a rating threshold.
     #[napi]
     pub fn from_arrays(
         users: Int32Array,
         items: Int32Array,
         num_users: Option<f64>,
         num_items: Option<f64>,
+        extra: ArrayExtras,
     ) -> napi::Result<NativeDataset> {
         let check =
             |field: &str, v: Option<f64>| -> napi::Result<Option<i64>> { Ok(opt_u32(field, v)?.map(|x| x as i64)) };
-        let d =
-            Dataset::from_signed_arrays(&users, &items, check("numUsers", num_users)?, check("numItems", num_items)?)
-                .napi()?;
+        let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
+        let rated = rated(&extra)?;
+        let d = Dataset::from_signed_arrays(
+            &users,
+            &items,
+            ts.as_deref(),
+            rated.as_ref().map(|(r, t)| (r.as_slice(), *t)),
+            check("numUsers", num_users)?,
+            check("numItems", num_items)?,
+        )
+        .napi()?;
         Ok(NativeDataset::plain(d))
+    }
+
+    /// The caller's own ids (strings; numbers arrive as their decimal text), encoded in
+    /// sorted id order as `fromFile` does.
+    #[napi]
+    pub fn from_id_arrays(users: Vec<String>, items: Vec<String>, extra: ArrayExtras) -> napi::Result<NativeDataset> {
+        let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
+        let rated = rated(&extra)?;
+        let threshold = rated.as_ref().map(|r| r.1);
+        let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts).napi()?;
+        let (d, users, items) = to_dataset(&raw, threshold).napi()?;
+        Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
     }
 
     #[napi]

@@ -7,7 +7,7 @@ use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::optim::parse_optimizer;
 use ncf_core::train::TrainConfig;
 use ncf_core::validation::leave_one_out;
-use ncf_core::{Layout, ModelKind, NcfError, Params};
+use ncf_core::{Csr, Layout, ModelKind, NcfError, Params};
 use ncf_gpu::{Backend, DevicePref};
 
 use crate::dataset::NativeDataset;
@@ -149,8 +149,8 @@ pub struct NativeModel {
     training: Arc<AtomicBool>,
     /// The `info` JSON of the file the model was loaded from.
     info: Option<String>,
-    /// The interactions of the last `fit`, for `excludeSeen`.
-    seen: Arc<Mutex<Option<Arc<ncf_core::Dataset>>>>,
+    /// The training interactions of the last `fit` (or of the loaded file), for `excludeSeen`.
+    seen: Arc<Mutex<Option<Arc<Csr>>>>,
     /// The caller's ids (user and item encoders), from the dataset of a `fit` or a loaded file.
     ids: Arc<Mutex<Ids>>,
 }
@@ -264,13 +264,24 @@ impl NativeModel {
     pub fn item_ids(&self) -> Option<Vec<String>> {
         self.ids().items.map(|e| e.ids().to_vec())
     }
+    /// `'index'` (ids are indices), `'number'` or `'string'`: how JavaScript reads the ids.
+    #[napi(getter)]
+    pub fn user_id_kind(&self) -> String {
+        crate::dataset::id_kind(&self.ids().users).into()
+    }
+    #[napi(getter)]
+    pub fn item_id_kind(&self) -> String {
+        crate::dataset::id_kind(&self.ids().items).into()
+    }
+    /// Indices of ids; `field` names the argument in errors: `users[]` gives `users[3]`, `user`
+    /// names a single id.
     #[napi]
-    pub fn encode_users(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
-        crate::dataset::encode(&self.ids().users, self.layout.num_users, "users", ids)
+    pub fn encode_users(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
+        crate::dataset::encode(&self.ids().users, self.layout.num_users, field.as_deref().unwrap_or("users[]"), ids)
     }
     #[napi]
-    pub fn encode_items(&self, ids: Vec<String>) -> napi::Result<Uint32Array> {
-        crate::dataset::encode(&self.ids().items, self.layout.num_items, "items", ids)
+    pub fn encode_items(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
+        crate::dataset::encode(&self.ids().items, self.layout.num_items, field.as_deref().unwrap_or("items[]"), ids)
     }
     #[napi]
     pub fn decode_users(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
@@ -339,18 +350,18 @@ impl NativeModel {
         };
         let seen = match (exclude_seen, data) {
             (false, _) => None,
-            (true, Some(d)) => Some(d.inner.clone()),
+            (true, Some(d)) => Some(Arc::new(d.inner.train.clone())),
             (true, None) => Some(self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
                 to_napi(NcfError::invalid(
                     "excludeSeen",
-                    "needs the user's interactions: pass data, or fit the model in this process first",
+                    "needs the users' interactions: pass data, fit the model first, or load a file saved with its seen items",
                 ))
             })?),
         };
         let pref = DevicePref::from(device);
         Ok(Job::spawn(move || {
             let backend = Backend::resolve(pref).napi()?;
-            let ex = ncf_core::infer::Exclusions { seen: seen.as_ref().map(|d| &d.train), allow: allow.as_deref() };
+            let ex = ncf_core::infer::Exclusions { seen: seen.as_deref(), allow: allow.as_deref() };
             let list = backend.recommend(&params, &users, k, &ex).napi()?;
             Ok(ranked(list, &backend))
         }))
@@ -380,7 +391,7 @@ impl NativeModel {
     /// Writes the model file (safetensors + metadata) atomically. `info` is a JSON object
     /// stored with the model.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, path: String, info: String) -> napi::Result<AsyncTask<Job<()>>> {
+    pub fn save(&self, path: String, info: String, seen: bool) -> napi::Result<AsyncTask<Job<()>>> {
         let info = match serde_json::from_str::<serde_json::Value>(&info) {
             Ok(serde_json::Value::Object(m)) => m,
             _ => return Err(to_napi(NcfError::invalid("info", "must be a JSON object"))),
@@ -390,7 +401,8 @@ impl NativeModel {
             Ids { users: Some(u), items: Some(i) } => Some((u.ids().to_vec(), i.ids().to_vec())),
             _ => None,
         };
-        let extras = ncf_core::persist::Extras { info, ids };
+        let seen = if seen { self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None };
+        let extras = ncf_core::persist::Extras { info, ids, seen };
         Ok(Job::spawn(move || ncf_core::persist::save(std::path::Path::new(&path), &params, extras).napi()))
     }
 
@@ -398,8 +410,10 @@ impl NativeModel {
     #[napi(ts_return_type = "Promise<NativeModel>")]
     pub fn load(path: String) -> AsyncTask<Job<NativeModel>> {
         Job::spawn(move || {
-            let (params, meta) = ncf_core::persist::load(std::path::Path::new(&path)).napi()?;
+            let ncf_core::persist::Loaded { params, meta, seen } =
+                ncf_core::persist::load(std::path::Path::new(&path)).napi()?;
             let mut m = NativeModel::from_params(params);
+            m.seen = Arc::new(Mutex::new(seen.map(Arc::new)));
             m.info = Some(serde_json::Value::Object(meta.info).to_string());
             if let (Some(u), Some(i)) = (meta.user_ids, meta.item_ids) {
                 let enc = |v| IdEncoder::from_ids(v).map(Arc::new).napi();
@@ -519,7 +533,7 @@ impl NativeModel {
         let lr = opts.lr;
         let (du, di) = (data.users.clone(), data.items.clone());
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
-        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(data.clone());
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(data.train.clone()));
         // The dataset's ids become the model's when they cover its users and items exactly.
         if let (Some(u), Some(i)) = (&du, &di)
             && u.len() == self.layout.num_users as usize
