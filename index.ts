@@ -124,6 +124,41 @@ function toIds(field: string, v: unknown): Uint32Array {
   return out
 }
 
+/** Ids as strings for the binding (numbers by their decimal text), naming a bad entry. */
+function idStrings(field: string, v: unknown): string[] {
+  if (!(Array.isArray(v) || ArrayBuffer.isView(v)) || v instanceof DataView) {
+    throw invalid(field, 'must be an array of ids (strings or numbers)')
+  }
+  const a = v as ArrayLike<unknown>
+  const out = new Array<string>(a.length)
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]
+    if (typeof x === 'string') out[k] = x
+    else if (typeof x === 'number' && Number.isFinite(x)) out[k] = String(x)
+    else throw invalid(`${field}[${k}]`, `must be a string or finite number id, got ${String(x)}`)
+  }
+  return out
+}
+
+/** A typed copy of numbers, naming the first one that is not finite. */
+function numbers<T extends Float32Array | Float64Array>(
+  field: string,
+  v: unknown,
+  Kind: { new (n: number): T },
+): T {
+  if (!(Array.isArray(v) || ArrayBuffer.isView(v)) || v instanceof DataView) throw invalid(field, 'must be an array of numbers')
+  const a = v as ArrayLike<unknown>
+  const out = new Kind(a.length)
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]
+    if (typeof x !== 'number' && typeof x !== 'bigint') throw invalid(`${field}[${k}]`, `must be a number, got ${String(x)}`)
+    const n = Number(x)
+    if (!Number.isFinite(n)) throw invalid(`${field}[${k}]`, `must be a finite number, got ${String(x)}`)
+    out[k] = n
+  }
+  return out
+}
+
 function optionalCount(field: string, v: unknown): number | undefined {
   return v === undefined ? undefined : positiveInt(field, v)
 }
@@ -202,12 +237,61 @@ export interface NcfFiles {
   numItems?: number
 }
 
-/** In-memory interactions: `users[k]` interacted with `items[k]`. */
+/**
+ * A user or item id as the application has it. Models and datasets built from the caller's
+ * ids ({@link Dataset.fromFile}, {@link Dataset.fromArrays} with plain arrays) take and return
+ * these ids; numbers come back as numbers when every id of that side is an integer, strings
+ * otherwise. Without such ids, an id is the dense index itself.
+ */
+export type Id = string | number
+
+/**
+ * In-memory interactions: `users[k]` interacted with `items[k]`.
+ * - `Int32Array`s are dense indices `0 … n−1` (no id encoder; `numUsers`/`numItems` may
+ *   reserve more).
+ * - Plain arrays hold the caller's ids (strings or numbers, mixed allowed); they are encoded in
+ *   sorted id order (numeric when every id is an integer), as {@link Dataset.fromFile} does.
+ */
 export interface InteractionArrays {
-  users: Int32Array
-  items: Int32Array
+  users: Int32Array | readonly Id[]
+  items: Int32Array | readonly Id[]
+  /** Per interaction, any integer clock (seconds or milliseconds); used by the splits. */
+  timestamps?: ArrayLike<number>
+  /** Per interaction; with `threshold`, only interactions rated at least it are kept. */
+  ratings?: ArrayLike<number>
+  /** Implicit conversion: keep `rating >= threshold` (needs `ratings`). */
+  threshold?: number
+  /** Typed arrays only: the number of users (default: the largest index + 1). */
   numUsers?: number
+  /** Typed arrays only: the number of items. */
   numItems?: number
+}
+
+/** Options of {@link Dataset.split}. */
+export interface SplitOptions {
+  /**
+   * - `'leave-one-out'` (default): each user's latest interaction (by timestamp; ties go to the
+   *   larger item id; without timestamps a seeded choice) is its test case, as in the NCF paper.
+   * - `'random'`: a seeded random `testRatio` share of each user's interactions.
+   * - `'time'`: the latest `testRatio` share of each user's interactions (needs timestamps).
+   *
+   * Every method works per user and keeps at least one training interaction per user; a share
+   * is rounded per user (`round(ratio × n)`).
+   */
+  method?: 'leave-one-out' | 'random' | 'time'
+  /** `'random'` and `'time'`: share of each user's interactions held out for test. Default 0.2. */
+  testRatio?: number
+  /**
+   * `'random'` and `'time'`: share held out for validation (taken just before the test share
+   * for `'time'`). Default 0.
+   */
+  validationRatio?: number
+  /** `'leave-one-out'`: also hold out each user's next latest interaction as a validation case. */
+  validation?: boolean
+  /** Sampled negatives per held-out interaction: distinct items the user never interacted with. Default 99. */
+  negatives?: number
+  /** Seeds the random split and the negatives. Default 0. */
+  seed?: number
 }
 
 /** Options of {@link Dataset.synthetic}. */
@@ -226,10 +310,6 @@ export interface SyntheticOptions {
   seed?: number
 }
 
-/**
- * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus an
- * optional leave-one-out test set (one held-out positive and sampled negatives per case).
- */
 /** How {@link Dataset.fromFile} reads an interaction file. */
 export interface FileOptions {
   /**
@@ -248,6 +328,11 @@ export interface FileOptions {
   threshold?: number
 }
 
+/**
+ * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus optional
+ * test and validation cases (each a held-out positive with sampled negatives), and the
+ * caller's ids when it was built from them.
+ */
 export class Dataset {
   /** @internal */
   readonly native: Native.NativeDataset
@@ -284,20 +369,43 @@ export class Dataset {
   }
 
   /**
-   * Builds a dataset from typed arrays. A negative id fails with `ERR_INVALID_ARG` naming
-   * the array index (`users[3]`).
+   * Builds a dataset from memory: typed arrays of dense indices, or plain arrays of the
+   * caller's ids (then every model fitted on it speaks those ids). A bad entry fails with
+   * `ERR_INVALID_ARG` naming it (`users[3]`, `timestamps[7]`).
    *
    * @example
    * ```ts
-   * const data = Dataset.fromArrays({ users: Int32Array.of(0, 0, 1), items: Int32Array.of(2, 5, 2) })
+   * const dense = Dataset.fromArrays({ users: Int32Array.of(0, 0, 1), items: Int32Array.of(2, 5, 2) })
+   * const mine = Dataset.fromArrays({
+   *   users: ['ann', 'ann', 'bob'], items: ['sku-9', 'sku-2', 'sku-9'],
+   *   timestamps: [1700000000, 1700000500, 1700000100],
+   * })
    * ```
    */
   static fromArrays(arrays: InteractionArrays): Dataset {
-    if (!arrays || !(arrays.users instanceof Int32Array)) throw invalid('users', 'must be an Int32Array')
-    if (!(arrays.items instanceof Int32Array)) throw invalid('items', 'must be an Int32Array')
-    const nu = optionalCount('numUsers', arrays.numUsers)
-    const ni = optionalCount('numItems', arrays.numItems)
-    return new Dataset(callSync(() => native.NativeDataset.fromArrays(arrays.users, arrays.items, nu, ni)))
+    if (!arrays || typeof arrays !== 'object') throw invalid('arrays', 'expected { users, items }')
+    const extra = {
+      timestamps: arrays.timestamps === undefined ? undefined : numbers('timestamps', arrays.timestamps, Float64Array),
+      ratings: arrays.ratings === undefined ? undefined : numbers('ratings', arrays.ratings, Float32Array),
+      threshold: arrays.threshold,
+    }
+    if (extra.threshold !== undefined && (typeof extra.threshold !== 'number' || !Number.isFinite(extra.threshold))) {
+      throw invalid('threshold', `must be a finite number, got ${String(extra.threshold)}`)
+    }
+    const { users, items } = arrays
+    if (users instanceof Int32Array || items instanceof Int32Array) {
+      if (!(users instanceof Int32Array)) throw invalid('users', 'must be an Int32Array like items (or both plain id arrays)')
+      if (!(items instanceof Int32Array)) throw invalid('items', 'must be an Int32Array like users (or both plain id arrays)')
+      const nu = optionalCount('numUsers', arrays.numUsers)
+      const ni = optionalCount('numItems', arrays.numItems)
+      return new Dataset(callSync(() => native.NativeDataset.fromArrays(users, items, nu, ni, extra)))
+    }
+    for (const f of ['numUsers', 'numItems'] as const) {
+      if (arrays[f] !== undefined) throw invalid(f, 'applies to typed arrays of indices; with ids the counts come from the ids')
+    }
+    const u = idStrings('users', users)
+    const i = idStrings('items', items)
+    return new Dataset(callSync(() => native.NativeDataset.fromIdArrays(u, i, extra)))
   }
 
   /**
@@ -333,16 +441,41 @@ export class Dataset {
   }
 
   /**
-   * Leave-latest-out: each user's latest interaction (ties go to the larger item id; without
-   * timestamps a seeded choice) is held out as a test case, ranked among `negatives` distinct
-   * items the user never interacted with. Returns a new dataset (the rest as training data,
-   * the held-out cases as its test set); ids and encoders carry over. Seeded and deterministic.
+   * Holds interactions out of this dataset as test cases (and, when asked, validation cases),
+   * each ranked among `negatives` distinct items its user never interacted with. Returns a new
+   * dataset: the rest as training data plus the held-out cases; ids carry over. Seeded and
+   * deterministic. {@link NcfModel.fit} chooses epochs on the validation cases
+   * (`validation: 'dataset'`, its default when they exist), never on the test set.
+   *
+   * @example
+   * ```ts
+   * const all = await Dataset.fromFile('ml-100k/u.data', { format: 'movielens' })
+   * const loo = await all.split() // the NCF protocol: latest interaction per user, 99 negatives
+   * const byTime = await all.split({ method: 'time', testRatio: 0.2, validationRatio: 0.1 })
+   * ```
    */
-  async split(options: { negatives?: number; seed?: number } = {}): Promise<Dataset> {
+  async split(options: SplitOptions = {}): Promise<Dataset> {
+    if (!options || typeof options !== 'object') throw invalid('options', 'expected { method?, testRatio?, … }')
+    const method = options.method ?? 'leave-one-out'
     const n = positiveInt('negatives', options.negatives ?? 99)
     const seed = options.seed ?? 0
     if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-    return new Dataset(await call(() => this.native.split(n, seed)))
+    for (const f of ['testRatio', 'validationRatio'] as const) {
+      const v = options[f]
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw invalid(f, `must be a number in [0, 1), got ${String(v)}`)
+    }
+    if (options.validation !== undefined && typeof options.validation !== 'boolean') {
+      throw invalid('validation', `must be a boolean, got ${String(options.validation)}`)
+    }
+    const o = {
+      method,
+      testRatio: options.testRatio,
+      validationRatio: options.validationRatio,
+      validation: options.validation,
+      negatives: n,
+      seed,
+    }
+    return new Dataset(await call(() => this.native.split(o)))
   }
 
   /** The file's user ids in index order, for datasets read by {@link Dataset.fromFile}. */
@@ -354,12 +487,12 @@ export class Dataset {
     return this.native.itemIds ?? undefined
   }
   /** Dense indices of user ids (numbers are ids too); an unknown id fails naming its position. */
-  encodeUsers(ids: ArrayLike<string | number>): Uint32Array {
-    return callSync(() => this.native.encodeUsers(Array.from(ids, String)))
+  encodeUsers(ids: ArrayLike<Id>): Uint32Array {
+    return callSync(() => this.native.encodeUsers(idStrings('ids', ids), 'users[]'))
   }
   /** Dense indices of item ids. */
-  encodeItems(ids: ArrayLike<string | number>): Uint32Array {
-    return callSync(() => this.native.encodeItems(Array.from(ids, String)))
+  encodeItems(ids: ArrayLike<Id>): Uint32Array {
+    return callSync(() => this.native.encodeItems(idStrings('ids', ids), 'items[]'))
   }
   /** User ids of dense indices. */
   decodeUsers(indices: ArrayLike<number>): string[] {
@@ -397,9 +530,13 @@ export class Dataset {
   get numInteractions(): number {
     return this.native.numInteractions
   }
-  /** Leave-one-out test cases (0 without a test set). */
+  /** Held-out test cases: one per held-out interaction (0 without a test set). */
   get numTestCases(): number {
     return this.native.numTestCases
+  }
+  /** Held-out validation cases (0 unless {@link Dataset.split} made them). */
+  get numValidationCases(): number {
+    return this.native.numValidationCases
   }
   /** Sampled negatives per test case. */
   get testNegatives(): number {
@@ -427,6 +564,12 @@ export interface ModelOptions {
 export interface SaveOptions {
   /** A JSON-serialisable object stored in the file and returned by {@link NcfModel.info} after loading. */
   info?: Record<string, unknown>
+  /**
+   * Store the training interactions of the last `fit` (or of the loaded file) with the model,
+   * so `recommend` can exclude seen items after a restart. Default true; `false` keeps the file
+   * to the weights (4 bytes per interaction less).
+   */
+  seen?: boolean
 }
 
 /** Options of {@link NcfModel.load}. */
@@ -474,11 +617,21 @@ export interface PretrainedOptions {
 
 /** One ranked item (or user, for {@link NcfModel.similarUsers}) with its score. */
 export interface Scored {
-  /** The item's (or user's) id. */
-  id: number
+  /** The item's (or user's) id, as the caller knows it (see {@link Id}). */
+  id: Id
+  /** Its dense index in the model (row of {@link NcfModel.embeddings}). */
+  index: number
   /** Logit z for recommendations (higher is better; σ(z) is the predicted probability),
    * cosine similarity in [-1, 1] for similar items and users. */
   score: number
+}
+
+/** Options of {@link NcfModel.similarItems} and {@link NcfModel.similarUsers}. */
+export interface SimilarOptions {
+  /** How many neighbours. Default 10. */
+  k?: number
+  /** Default: the model's device. */
+  device?: Device
 }
 
 /** Options of {@link NcfModel.recommend}. */
@@ -486,13 +639,13 @@ export interface RecommendOptions {
   /** How many items per user. Default 10; fewer come back when fewer items qualify. */
   k?: number
   /**
-   * Leave out items the user interacted with: those of `data`, or of the dataset of this
-   * model's last `fit` in this process. Default true.
+   * Leave out items the user interacted with: those of `data`, else the training interactions
+   * of this model's last `fit`, or of the file it was loaded from (saved by default). Default true.
    */
   excludeSeen?: boolean
-  /** Only these items may be recommended. */
-  filterItems?: ArrayLike<number>
-  /** The interactions `excludeSeen` removes (default: the last `fit`'s dataset). */
+  /** Only these items (ids) may be recommended. */
+  filterItems?: ArrayLike<Id>
+  /** The interactions `excludeSeen` removes (default: the model's own, see `excludeSeen`). */
   data?: Dataset
   /** Default: the model's device. */
   device?: Device
@@ -571,12 +724,15 @@ export interface FitOptions {
   /** Evaluate after every epoch (test and validation sets). Default true. */
   evaluate?: boolean
   /**
-   * `'leave-one-out'` holds one more interaction per user out of the training data (the
-   * latest by timestamp when the data has them, else a seeded choice) and ranks it among
-   * `validationNegatives` sampled negatives. Epochs are then chosen on it, never on the test
-   * set. Default `'none'`.
+   * What chooses epochs (never the test set):
+   * - `'dataset'`: the validation cases of a {@link Dataset.split} (`validation: true` or a
+   *   `validationRatio`); the default when the dataset has them;
+   * - `'leave-one-out'`: holds one more interaction per user out of the training data (the
+   *   latest by timestamp when the data has them, else a seeded choice) and ranks it among
+   *   `validationNegatives` sampled negatives;
+   * - `'none'`: the default otherwise.
    */
-  validation?: 'leave-one-out' | 'none'
+  validation?: 'dataset' | 'leave-one-out' | 'none'
   /** Sampled negatives per validation case. Default 99. */
   validationNegatives?: number
   /** Validation metric that chooses epochs. Default `'hr'`. */
@@ -624,37 +780,49 @@ export interface EvaluateOptions {
   device?: Device
 }
 
-/** Leave-one-out ranking metrics. */
+/**
+ * Ranking metrics. The sampled protocol averages over test cases (one per held-out
+ * interaction); the full protocol over test users, ranking all of a user's held-out items at once.
+ */
 export interface Metrics {
   k: number
-  /** Hit ratio: share of test cases whose positive ranks in the top k. */
+  /**
+   * Hit ratio: sampled, the share of test cases whose positive ranks in the top k; full, the
+   * share of users with at least one held-out item in the top k.
+   */
   hr: number
-  /** Mean NDCG@k, 1/log2(rank + 2) on a hit. */
+  /**
+   * Mean NDCG@k: 1/log2(rank + 2) on a hit; full, the DCG of the user's held-out items in the
+   * top k over the ideal DCG.
+   */
   ndcg: number
-  /** Test cases evaluated. */
+  /** Test cases (sampled) or test users (full) evaluated. */
   cases: number
   /** How candidates were chosen (see {@link EvaluateOptions.protocol}). */
   protocol: 'sampled' | 'full'
-  /** Recall@k, with one held-out item per case equal to `hr`; reported by the full protocol. */
+  /**
+   * Recall@k: held-out items in the top k over the user's held-out items, averaged over users;
+   * reported by the full protocol. With one held-out item per user it equals `hr`.
+   */
   recall?: number
   backend: 'gpu' | 'cpu'
 }
 
-function nonNegativeId(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw invalid(field, `must be a non-negative integer id, got ${String(v)}`)
-  }
-  return v
-}
-
-function unflatten(r: Native.NativeRanked): Scored[][] {
+/** Lists of `{ id, index, score }` from the binding's flattened ranking. */
+function unflatten(r: Native.NativeRanked, ids: (indices: Uint32Array) => Id[]): Scored[][] {
+  const names = ids(r.items)
   const out: Scored[][] = []
   for (let u = 0; u + 1 < r.offsets.length; u++) {
     const list: Scored[] = []
-    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) list.push({ id: r.items[j], score: r.scores[j] })
+    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) list.push({ id: names[j], index: r.items[j], score: r.scores[j] })
     out.push(list)
   }
   return out
+}
+
+/** One id, or several: a string or number is one id; an array or typed array is several. */
+function isOne(v: unknown): v is Id {
+  return typeof v === 'string' || typeof v === 'number'
 }
 
 /** Native handles of models, for {@link NeuMF.fromPretrained} (module-private). */
@@ -728,13 +896,15 @@ export abstract class NcfModel {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
     const info: Record<string, unknown> = { ...(options.info ?? {}) }
     if (this instanceof NeuMF && this.pretrained) info.pretrained = true
+    const seen = options.seen ?? true
+    if (typeof seen !== 'boolean') throw invalid('seen', `must be a boolean, got ${String(seen)}`)
     let json: string
     try {
       json = JSON.stringify(info)
     } catch (e) {
       throw invalid('info', `must be JSON-serialisable: ${(e as Error).message}`)
     }
-    await call(() => this.#native.save(path, json))
+    await call(() => this.#native.save(path, json, seen))
   }
 
   /**
@@ -829,7 +999,7 @@ export abstract class NcfModel {
     const optimizer = options.optimizer ?? this.defaultOptimizer()
     const lr = options.lr ?? 0.001
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
-    const validation = options.validation ?? 'none'
+    const validation = options.validation ?? (data.numValidationCases > 0 ? 'dataset' : 'none')
     const plateau = options.reduceLrOnPlateau
     if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
       throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
@@ -906,85 +1076,153 @@ export abstract class NcfModel {
     const m = await call(() => this.#native.evaluate(data.native, k, device, protocol === 'full'))
     if (m.fallbackReason) warnFallback(m.fallbackReason)
     const out: Metrics = { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, protocol, backend: m.backend as 'gpu' | 'cpu' }
-    if (protocol === 'full') out.recall = m.hr
+    if (m.recall != null) out.recall = m.recall
     return out
   }
 
   /**
-   * The caller's user ids in index order: known once the model was fitted on a dataset read
-   * with {@link Dataset.fromFile} (covering exactly its users and items), and saved with it.
+   * The caller's user ids in index order: known once the model was fitted on a dataset built
+   * from them ({@link Dataset.fromFile}, {@link Dataset.fromArrays} with id arrays) covering
+   * exactly its users and items, and saved with it.
    */
-  get userIds(): string[] | undefined {
-    return this.#native.userIds ?? undefined
+  get userIds(): Id[] | undefined {
+    const ids = this.#native.userIds
+    return ids == null ? undefined : this.#native.userIdKind === 'number' ? ids.map(Number) : ids
   }
   /** The caller's item ids in index order (see {@link NcfModel.userIds}). */
-  get itemIds(): string[] | undefined {
-    return this.#native.itemIds ?? undefined
+  get itemIds(): Id[] | undefined {
+    const ids = this.#native.itemIds
+    return ids == null ? undefined : this.#native.itemIdKind === 'number' ? ids.map(Number) : ids
   }
-  /** Model indices of user ids (without known ids, numeric ids are indices). */
-  encodeUsers(ids: ArrayLike<string | number>): Uint32Array {
-    return callSync(() => this.#native.encodeUsers(Array.from(ids, String)))
+  /** Model indices of user ids; an unknown id fails with `ERR_INVALID_ARG` naming its position. */
+  encodeUsers(ids: ArrayLike<Id>): Uint32Array {
+    return this.#encode('users', 'users[]', ids)
   }
   /** Model indices of item ids. */
-  encodeItems(ids: ArrayLike<string | number>): Uint32Array {
-    return callSync(() => this.#native.encodeItems(Array.from(ids, String)))
+  encodeItems(ids: ArrayLike<Id>): Uint32Array {
+    return this.#encode('items', 'items[]', ids)
   }
-  /** User ids of model indices. */
-  decodeUsers(indices: ArrayLike<number>): string[] {
-    return callSync(() => this.#native.decodeUsers(toIds('indices', indices)))
+  /** User ids of model indices (numbers when the ids are integers). */
+  decodeUsers(indices: ArrayLike<number>): Id[] {
+    return this.#decode('users', toIds('indices', indices))
   }
   /** Item ids of model indices. */
-  decodeItems(indices: ArrayLike<number>): string[] {
-    return callSync(() => this.#native.decodeItems(toIds('indices', indices)))
+  decodeItems(indices: ArrayLike<number>): Id[] {
+    return this.#decode('items', toIds('indices', indices))
+  }
+
+  /** Indices of ids; `field` is `users[]`-style (positions named) or a single argument's name. */
+  #encode(side: 'users' | 'items', field: string, ids: unknown): Uint32Array {
+    const kind = side === 'users' ? this.#native.userIdKind : this.#native.itemIdKind
+    const name = field.replace('[]', '')
+    if (kind === 'index' && (ids instanceof Uint32Array || ids instanceof Int32Array || Array.isArray(ids))) {
+      // No encoder: ids are the indices themselves (bounds are checked by the call).
+      if (Array.from(ids as ArrayLike<unknown>).every((x) => typeof x === 'number')) {
+        const ix = toIds(name, ids)
+        const n = side === 'users' ? this.numUsers : this.numItems
+        const bad = ix.findIndex((i) => i >= n)
+        if (bad >= 0) {
+          const at = field.endsWith('[]') ? `${name}[${bad}]` : name
+          throw invalid(at, `id ${ix[bad]} is not below ${side === 'users' ? 'numUsers' : 'numItems'} = ${n}`)
+        }
+        return ix
+      }
+    }
+    const strings = idStrings(name, ids)
+    return callSync(() =>
+      side === 'users' ? this.#native.encodeUsers(strings, field) : this.#native.encodeItems(strings, field),
+    )
+  }
+
+  #decode(side: 'users' | 'items', indices: Uint32Array): Id[] {
+    const kind = side === 'users' ? this.#native.userIdKind : this.#native.itemIdKind
+    if (kind === 'index') {
+      const n = side === 'users' ? this.numUsers : this.numItems
+      const bad = indices.findIndex((i) => i >= n)
+      if (bad >= 0) throw invalid(`indices[${bad}]`, `index ${indices[bad]} is out of range`)
+      return Array.from(indices)
+    }
+    const ids = callSync(() => (side === 'users' ? this.#native.decodeUsers(indices) : this.#native.decodeItems(indices)))
+    return kind === 'number' ? ids.map(Number) : ids
   }
 
   /**
-   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])`, computed on the
-   * model's device.
+   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])`, given as ids,
+   * computed on the model's device.
+   *
+   * @example
+   * ```ts
+   * const [p] = await model.predict([196], [242]) // u.data ids
+   * ```
    */
-  async predict(users: ArrayLike<number>, items: ArrayLike<number>, options: { device?: Device } = {}): Promise<Float32Array> {
-    const [u, i] = [toIds('users', users), toIds('items', items)]
+  async predict(users: ArrayLike<Id>, items: ArrayLike<Id>, options: { device?: Device } = {}): Promise<Float32Array> {
+    const [u, i] = [this.#encode('users', 'users[]', users), this.#encode('items', 'items[]', items)]
     const device = checkDevice(options.device ?? this.#device)
     return call(() => this.#native.predict(u, i, device))
   }
 
   /**
    * The top-`k` items for a user (or for each of several users), ranked over every item the
-   * model knows, best first. Seen items are left out by default.
+   * model knows, best first, as `{ id, index, score }` in the caller's ids. Seen items are left
+   * out by default: after `fit`, or after {@link NcfModel.load} of a file saved with them, the
+   * model knows them itself.
    *
    * @example
    * ```ts
-   * const top = await model.recommend(42, { k: 10 }) // [{ id, score }, …]
+   * const top = await model.recommend(42, { k: 10 }) // [{ id, index, score }, …]
    * const many = await model.recommend([1, 2, 3], { k: 5, filterItems: inStock })
    * ```
    */
-  async recommend(user: number, options?: RecommendOptions): Promise<Scored[]>
-  async recommend(users: ArrayLike<number>, options?: RecommendOptions): Promise<Scored[][]>
-  async recommend(users: number | ArrayLike<number>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
-    const single = typeof users === 'number'
-    const ids = toIds(single ? 'user' : 'users', single ? [users] : users)
+  async recommend(user: Id, options?: RecommendOptions): Promise<Scored[]>
+  async recommend(users: ArrayLike<Id>, options?: RecommendOptions): Promise<Scored[][]>
+  async recommend(users: Id | ArrayLike<Id>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
+    const single = isOne(users)
+    const ids = single ? this.#encode('users', 'user', [users]) : this.#encode('users', 'users[]', users)
     const k = positiveInt('k', options.k ?? 10)
     if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
-    const filter = options.filterItems === undefined ? undefined : toIds('filterItems', options.filterItems)
+    const filter = options.filterItems === undefined ? undefined : this.#encode('items', 'filterItems[]', options.filterItems)
     const device = checkDevice(options.device ?? this.#device)
     const r = await call(() =>
       this.#native.recommend(ids, k, options.excludeSeen ?? true, filter, options.data?.native, device),
     )
     if (r.fallbackReason) warnFallback(r.fallbackReason)
-    const lists = unflatten(r)
+    const lists = unflatten(r, (ix) => this.#decode('items', ix))
     return single ? lists[0] : lists
   }
 
-  /** The `k` items most similar to `item`: cosine similarity of the item embeddings (NeuMF: both branches, each normalised). */
-  async similarItems(item: number, options: { k?: number } = {}): Promise<Scored[]> {
-    const k = positiveInt('k', options.k ?? 10)
-    return unflatten(await call(() => this.#native.similar('items', nonNegativeId('item', item), k)))[0]
+  /**
+   * The `k` items most similar to `item` (or to each of several items) by cosine similarity
+   * of their embeddings (NeuMF: the mean of both branches' cosines, so neither dominates by
+   * scale), itself excluded, computed on the model's device.
+   *
+   * @example
+   * ```ts
+   * const alike = await model.similarItems('Toy Story (1995)', { k: 10 })
+   * ```
+   */
+  async similarItems(item: Id, options?: SimilarOptions): Promise<Scored[]>
+  async similarItems(items: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
+  async similarItems(items: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    return this.#similar('items', items, options)
   }
 
-  /** The `k` users most similar to `user`, as {@link NcfModel.similarItems} does for items. */
-  async similarUsers(user: number, options: { k?: number } = {}): Promise<Scored[]> {
+  /** The `k` users most similar to `user` (or to each of several), as {@link NcfModel.similarItems} does for items. */
+  async similarUsers(user: Id, options?: SimilarOptions): Promise<Scored[]>
+  async similarUsers(users: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
+  async similarUsers(users: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    return this.#similar('users', users, options)
+  }
+
+  async #similar(side: 'users' | 'items', q: Id | ArrayLike<Id>, options: SimilarOptions): Promise<Scored[] | Scored[][]> {
+    const single = isOne(q)
+    const one = side === 'users' ? 'user' : 'item'
+    const ids = single ? this.#encode(side, one, [q]) : this.#encode(side, `${side}[]`, q)
     const k = positiveInt('k', options.k ?? 10)
-    return unflatten(await call(() => this.#native.similar('users', nonNegativeId('user', user), k)))[0]
+    const device = checkDevice(options.device ?? this.#device)
+    const r = await call(() => this.#native.similar(side, ids, k, device))
+    if (r.fallbackReason) warnFallback(r.fallbackReason)
+    const lists = unflatten(r, (ix) => this.#decode(side, ix))
+    return single ? lists[0] : lists
   }
 
   /**

@@ -97,5 +97,5 @@ test('a model fitted on a file keeps its ids, saves them and speaks them after l
   await rejectsWith(t, () => back.encodeItems(['Z-9']), 'ERR_INVALID_ARG', /items\[0\]: unknown id 'Z-9'/)
   const plain = new GMF({ numUsers: 3, numItems: 4 })
   t.deepEqual(Array.from(plain.encodeUsers([2, '1'])), [2, 1], 'without ids, numbers are indices')
-  await rejectsWith(t, () => plain.encodeUsers([3]), 'ERR_INVALID_ARG', /users\[0\]: unknown id '3'/)
+  await rejectsWith(t, () => plain.encodeUsers([3]), 'ERR_INVALID_ARG', /users\[0\]: id 3 is not below numUsers = 3/)
 })

@@ -367,16 +367,25 @@ impl NativeModel {
         }))
     }
 
-    /// The `k` users or items most similar to `id` by cosine similarity of their embeddings.
+    /// The `k` users or items most similar to each of `ids` by cosine similarity of their
+    /// embeddings, on the chosen backend.
     #[napi(ts_return_type = "Promise<NativeRanked>")]
-    pub fn similar(&self, side: Side, id: f64, k: f64) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+    pub fn similar(
+        &self,
+        side: Side,
+        ids: Uint32Array,
+        k: f64,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
         let side = ncf_core::infer::Side::from(side);
-        let (id, k) =
-            (to_u32(if side == ncf_core::infer::Side::Users { "user" } else { "item" }, id)?, to_u32("k", k)?);
+        let k = to_u32("k", k)?;
         let params = current(&self.state).napi()?;
+        ncf_core::infer::check_similar(params.layout, side, &ids, k).napi()?;
+        let (ids, pref) = (ids.to_vec(), DevicePref::from(device));
         Ok(Job::spawn(move || {
-            let r = ncf_core::infer::similar(&params, side, id, k).napi()?;
-            Ok(ranked(vec![r], &Backend::Cpu { fallback: None }))
+            let backend = Backend::resolve(pref).napi()?;
+            let list = backend.similar(&params, side, &ids, k).napi()?;
+            Ok(ranked(list, &backend))
         }))
     }
 
