@@ -565,7 +565,8 @@ export interface SaveOptions {
   /** A JSON-serialisable object stored in the file and returned by {@link NcfModel.info} after loading. */
   info?: Record<string, unknown>
   /**
-   * Store the training interactions of the last `fit` (or of the loaded file) with the model,
+   * Store the interactions of the last `fit`'s dataset (training and held-out positives; or
+   * those of the loaded file) with the model,
    * so `recommend` can exclude seen items after a restart. Default true; `false` keeps the file
    * to the weights (4 bytes per interaction less).
    */
@@ -639,8 +640,9 @@ export interface RecommendOptions {
   /** How many items per user. Default 10; fewer come back when fewer items qualify. */
   k?: number
   /**
-   * Leave out items the user interacted with: those of `data`, else the training interactions
-   * of this model's last `fit`, or of the file it was loaded from (saved by default). Default true.
+   * Leave out items the user interacted with: those of `data`, else those of the dataset of
+   * this model's last `fit`, or of the file it was loaded from (saved by default). Held-out
+   * test and validation positives count as interactions too. Default true.
    */
   excludeSeen?: boolean
   /** Only these items (ids) may be recommended. */

@@ -148,3 +148,17 @@ test('a model without ids treats ids as indices; MF on plain arrays round-trips'
   t.true(r.every((x) => x.id === x.index))
   m.dispose()
 })
+
+test('after a fit on a split, recommend leaves out the held-out positives too (they are interactions)', async (t) => {
+  const raw = interactions()
+  const d = await Dataset.fromArrays(raw).split({ method: 'time', testRatio: 0.3, negatives: 10 })
+  const m = new GMF({ numUsers: d.numUsers, numItems: d.numItems, factors: 4, device: 'cpu' })
+  await m.fit(d, { epochs: 1, evaluate: false })
+  for (const u of ['user-0', 'user-33']) {
+    const rated = new Set(raw.items.filter((_, k) => raw.users[k] === u))
+    const all = await m.recommend(u, { k: 1000 })
+    t.is(all.length, d.numItems - rated.size, 'every item the user never had, and only those')
+    t.false(all.some((r) => rated.has(r.id as number)))
+  }
+  m.dispose()
+})

@@ -263,6 +263,24 @@ impl Dataset {
         Ok(())
     }
 
+    /// Every interaction the dataset knows, per user: training positives plus the held-out
+    /// positives of its test and validation cases. What a served model must not recommend
+    /// again (`excludeSeen`).
+    pub fn known_interactions(&self) -> Csr {
+        if self.test.is_none() && self.validation.is_none() {
+            return self.train.clone();
+        }
+        let mut users = self.train_users.clone();
+        let mut items = self.train.cols.clone();
+        for t in [&self.test, &self.validation].into_iter().flatten() {
+            for c in 0..t.len() {
+                users.push(t.users[c]);
+                items.push(t.positive(c));
+            }
+        }
+        Csr::from_pairs(self.num_users, &users, &items, None).0
+    }
+
     /// Item popularity (training counts), the ItemPop baseline's scores.
     pub fn item_counts(&self) -> Vec<u32> {
         let mut c = vec![0u32; self.num_items as usize];
@@ -299,6 +317,15 @@ mod tests {
         let e = Dataset::from_signed_arrays(&[], &[], None, None, None, None).unwrap_err();
         assert_eq!(e.code(), "ERR_DATA");
         assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn known_interactions_join_train_and_held_out_positives() {
+        let mut d = Dataset::from_pairs(&[0, 1], &[3, 1], None, None, None, Some(6)).unwrap();
+        d.test = Some(TestSet { users: vec![0, 0], per_case: 2, candidates: vec![5, 0, 1, 0] });
+        d.validation = Some(TestSet { users: vec![1], per_case: 2, candidates: vec![2, 4] });
+        let k = d.known_interactions();
+        assert_eq!((k.row(0), k.row(1)), (&[1, 3, 5][..], &[1, 2][..]), "negatives are not interactions");
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub struct Extras {
     pub info: serde_json::Map<String, serde_json::Value>,
     /// `(users, items)` ids in index order.
     pub ids: Option<(Vec<String>, Vec<String>)>,
-    /// Each user's training items, stored as the I32 tensors `seen.indptr` and `seen.indices`
+    /// Each user's known items (training and held-out positives), stored as the I32 tensors `seen.indptr` and `seen.indices`
     /// (CSR), so `excludeSeen` works after a restart. They are not module parameters: PyTorch
     /// readers load with `strict=False` or drop the `seen.` keys.
     pub seen: Option<Arc<Csr>>,

@@ -149,7 +149,8 @@ pub struct NativeModel {
     training: Arc<AtomicBool>,
     /// The `info` JSON of the file the model was loaded from.
     info: Option<String>,
-    /// The training interactions of the last `fit` (or of the loaded file), for `excludeSeen`.
+    /// Every interaction of the last `fit`'s dataset (train and held-out positives), or of the
+    /// loaded file, for `excludeSeen`.
     seen: Arc<Mutex<Option<Arc<Csr>>>>,
     /// The caller's ids (user and item encoders), from the dataset of a `fit` or a loaded file.
     ids: Arc<Mutex<Ids>>,
@@ -350,7 +351,7 @@ impl NativeModel {
         };
         let seen = match (exclude_seen, data) {
             (false, _) => None,
-            (true, Some(d)) => Some(Arc::new(d.inner.train.clone())),
+            (true, Some(d)) => Some(Arc::new(d.inner.known_interactions())),
             (true, None) => Some(self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
                 to_napi(NcfError::invalid(
                     "excludeSeen",
@@ -542,7 +543,7 @@ impl NativeModel {
         let lr = opts.lr;
         let (du, di) = (data.users.clone(), data.items.clone());
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
-        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(data.train.clone()));
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(data.known_interactions()));
         // The dataset's ids become the model's when they cover its users and items exactly.
         if let (Some(u), Some(i)) = (&du, &di)
             && u.len() == self.layout.num_users as usize
