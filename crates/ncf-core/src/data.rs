@@ -173,7 +173,16 @@ impl Dataset {
         let num_items = count("numItems", num_items, max_item.max(ti))?;
         let (train, train_timestamps, duplicates_removed) = Csr::from_pairs(num_users, users, items, timestamps);
         let train_users = train.row_owners();
-        Ok(Dataset { num_users, num_items, train, train_users, train_timestamps, test, validation: None, duplicates_removed })
+        Ok(Dataset {
+            num_users,
+            num_items,
+            train,
+            train_users,
+            train_timestamps,
+            test,
+            validation: None,
+            duplicates_removed,
+        })
     }
 
     /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.
@@ -187,9 +196,11 @@ impl Dataset {
         num_users: Option<i64>,
         num_items: Option<i64>,
     ) -> Result<Dataset> {
-        for (field, len) in
-            [("items", Some(items.len())), ("timestamps", timestamps.map(<[i64]>::len)), ("ratings", rated.map(|r| r.0.len()))]
-        {
+        for (field, len) in [
+            ("items", Some(items.len())),
+            ("timestamps", timestamps.map(<[i64]>::len)),
+            ("ratings", rated.map(|r| r.0.len())),
+        ] {
             if let Some(len) = len
                 && len != users.len()
             {
@@ -230,7 +241,10 @@ impl Dataset {
             return Dataset::from_pairs(&u, &i, timestamps, None, nu, ni);
         };
         if let Some(k) = ratings.iter().position(|x| !x.is_finite()) {
-            return Err(NcfError::invalid(format!("ratings[{k}]"), format!("must be a finite number, got {}", ratings[k])));
+            return Err(NcfError::invalid(
+                format!("ratings[{k}]"),
+                format!("must be a finite number, got {}", ratings[k]),
+            ));
         }
         let keep: Vec<usize> = (0..u.len()).filter(|&k| ratings[k] >= threshold).collect();
         if keep.is_empty() {

@@ -268,7 +268,8 @@ pub fn full_rank_users(
                 let s = row[i as usize];
                 let above = if s.is_nan() { others.len() } else { others.len() - others.partition_point(|&x| x < s) };
                 // Held-out items among themselves: higher score first, ties by item id.
-                let above_rel = rel.iter().filter(|&&j| j != i && (key(j) > key(i) || (key(j) == key(i) && j < i))).count();
+                let above_rel =
+                    rel.iter().filter(|&&j| j != i && (key(j) > key(i) || (key(j) == key(i) && j < i))).count();
                 let rank = (above + above_rel) as u32;
                 if rank < k {
                     hits += 1;

@@ -192,7 +192,10 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     if let Some(seen) = &extras.seen {
         let l = params.layout;
         if seen.num_users() != l.num_users || seen.cols.iter().any(|&i| i >= l.num_items) {
-            return Err(NcfError::invalid("seen", format!("does not fit a model of {} × {}", l.num_users, l.num_items)));
+            return Err(NcfError::invalid(
+                "seen",
+                format!("does not fit a model of {} × {}", l.num_users, l.num_items),
+            ));
         }
         if seen.cols.len() > i32::MAX as usize {
             return Err(NcfError::invalid("seen", "holds more than 2^31 interactions; save with seen: false"));

@@ -333,7 +333,11 @@ pub fn from_id_arrays(
     timestamps: Option<Vec<i64>>,
 ) -> Result<RawInteractions> {
     let n = users.len();
-    for (field, len) in [("items", Some(items.len())), ("ratings", ratings.as_ref().map(Vec::len)), ("timestamps", timestamps.as_ref().map(Vec::len))] {
+    for (field, len) in [
+        ("items", Some(items.len())),
+        ("ratings", ratings.as_ref().map(Vec::len)),
+        ("timestamps", timestamps.as_ref().map(Vec::len)),
+    ] {
         if let Some(len) = len
             && len != n
         {

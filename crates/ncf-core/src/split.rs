@@ -127,10 +127,8 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
             (_, Some(t)) => order.sort_by_key(|&k| t[k]),
             (_, None) => {
                 // Leave-one-out without timestamps: a seeded uniform choice of the held-out ones.
-                let mut counter = 0u32;
-                for k in (1..n).rev() {
-                    let j = (hash5(seed, DOMAIN_SPLIT, 2, u, counter) % (k as u32 + 1)) as usize;
-                    counter += 1;
+                for (draw, k) in (1..n).rev().enumerate() {
+                    let j = (hash5(seed, DOMAIN_SPLIT, 2, u, draw as u32) % (k as u32 + 1)) as usize;
                     order.swap(k, j);
                 }
             }
@@ -161,8 +159,14 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
     let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
     let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
     let kept_ts: Option<Vec<i64>> = ts.map(|t| keep.iter().map(|&k| t[k]).collect());
-    let mut out =
-        Dataset::from_pairs(&users, &items, kept_ts.as_deref(), Some(test), Some(data.num_users), Some(data.num_items))?;
+    let mut out = Dataset::from_pairs(
+        &users,
+        &items,
+        kept_ts.as_deref(),
+        Some(test),
+        Some(data.num_users),
+        Some(data.num_items),
+    )?;
     out.validation = (!valid.is_empty()).then_some(valid);
     out.duplicates_removed = data.duplicates_removed;
     Ok(out)
@@ -258,10 +262,25 @@ mod tests {
         assert!(e(SplitMethod::Random { test: 1.2, validation: 0.0 }).contains("testRatio"));
         assert!(e(SplitMethod::Random { test: 0.0, validation: 0.1 }).contains("above 0"));
         assert!(e(SplitMethod::Time { test: 0.6, validation: 0.4 }).contains("below 1"));
-        assert!(split(&d, SplitMethod::LeaveOneOut { validation: false }, 197, 0).unwrap_err().to_string().contains("lower negatives"));
+        assert!(
+            split(&d, SplitMethod::LeaveOneOut { validation: false }, 197, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("lower negatives")
+        );
         let once = split(&d, SplitMethod::LeaveOneOut { validation: false }, 5, 0).unwrap();
-        assert!(split(&once, SplitMethod::LeaveOneOut { validation: false }, 5, 0).unwrap_err().to_string().contains("already"));
+        assert!(
+            split(&once, SplitMethod::LeaveOneOut { validation: false }, 5, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("already")
+        );
         let single = Dataset::from_pairs(&[0, 1], &[0, 1], None, None, None, Some(9)).unwrap();
-        assert!(split(&single, SplitMethod::LeaveOneOut { validation: false }, 3, 0).unwrap_err().to_string().contains("no interaction"));
+        assert!(
+            split(&single, SplitMethod::LeaveOneOut { validation: false }, 3, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("no interaction")
+        );
     }
 }

@@ -62,8 +62,10 @@ pub fn similarity_gpu(ctx: &GpuContext, params: &Params, side: Side, queries: &[
         );
         let mut enc = ctx.encoder("ncf similarity");
         {
-            let mut pass = enc
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf similarity"), timestamp_writes: None });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("ncf similarity"),
+                timestamp_writes: None,
+            });
             pass.set_pipeline(&p.cosine);
             pass.set_bind_group(0, &bind, &[]);
             let (x, y) = ctx.grid(threads);
