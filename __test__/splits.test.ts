@@ -162,3 +162,18 @@ test('after a fit on a split, recommend leaves out the held-out positives too (t
   }
   m.dispose()
 })
+
+test('a dataset with other ids is refused rather than scored with the wrong indices', async (t) => {
+  const raw = interactions()
+  const d = await Dataset.fromArrays(raw).split({ negatives: 10 })
+  const m = new GMF({ numUsers: d.numUsers, numItems: d.numItems, factors: 4, device: 'cpu' })
+  await m.fit(d, { epochs: 1, evaluate: false })
+  // Same sizes, other names: user-* renamed, so index 5 would be somebody else.
+  const other = await Dataset.fromArrays({ ...raw, users: raw.users.map((u) => u.replace('user-', 'u')) }).split({ negatives: 10 })
+  t.is(other.numUsers, d.numUsers)
+  await rejectsWith(t, m.evaluate(other), 'ERR_INVALID_ARG', /^data: its user ids differ from the model's/)
+  await rejectsWith(t, m.recommend('user-1', { data: other }), 'ERR_INVALID_ARG', /user ids differ/)
+  await rejectsWith(t, m.fit(other, { epochs: 1 }), 'ERR_INVALID_ARG', /user ids differ/)
+  t.is((await m.evaluate(d)).cases, 60, 'its own data still works')
+  m.dispose()
+})

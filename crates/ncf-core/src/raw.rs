@@ -324,6 +324,23 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
 /// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
 /// interactions rated at least that count as positives (implicit conversion); duplicates are
 /// removed (the latest timestamp kept).
+/// Fails unless a dataset's `side` ids are the model's, in the same order.
+pub fn check_same_ids(side: &str, model: &IdEncoder, data: &IdEncoder) -> Result<()> {
+    if std::ptr::eq(model, data) || model.ids == data.ids {
+        return Ok(());
+    }
+    let first = model.ids.iter().zip(&data.ids).position(|(a, b)| a != b).unwrap_or(model.len().min(data.len()));
+    Err(NcfError::invalid(
+        "data",
+        format!(
+            "its {side} ids differ from the model's ({} vs {} ids, first difference at index {first}): the model was \
+             trained on other data. Build the dataset from the same interactions, or use a model fitted on it",
+            data.len(),
+            model.len()
+        ),
+    ))
+}
+
 /// Interactions given as parallel arrays of the caller's ids (from JavaScript), checked
 /// entry by entry: an empty id, or lengths that differ, name the array and index.
 pub fn from_id_arrays(
@@ -468,6 +485,17 @@ mod tests {
         assert!(u.is_numeric() && !i.is_numeric());
         assert!(!IdEncoder::build(["7", "007"]).is_numeric(), "'007' would not survive a trip through a JS number");
         assert!(!IdEncoder::build(["9007199254740993"]).is_numeric(), "beyond 2^53");
+    }
+
+    #[test]
+    fn datasets_with_other_ids_are_refused() {
+        let a = IdEncoder::build(["1", "2", "3"]);
+        assert!(check_same_ids("user", &a, &IdEncoder::build(["3", "2", "1"])).is_ok(), "same ids, same order");
+        let e = check_same_ids("item", &a, &IdEncoder::build(["1", "2", "4"])).unwrap_err();
+        assert!(
+            e.to_string().contains("item ids differ from the model's (3 vs 3 ids, first difference at index 2)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -251,6 +251,18 @@ impl NativeModel {
         }
     }
 
+    /// Refuses a dataset whose ids differ from the model's: its indices would name other users
+    /// and items, and every number computed from them would be silently wrong.
+    fn check_ids(&self, data: &NativeDataset) -> napi::Result<()> {
+        let mine = self.ids();
+        for (side, m, d) in [("user", &mine.users, &data.users), ("item", &mine.items, &data.items)] {
+            if let (Some(m), Some(d)) = (m, d) {
+                ncf_core::raw::check_same_ids(side, m, d).napi()?;
+            }
+        }
+        Ok(())
+    }
+
     fn ids(&self) -> Ids {
         self.ids.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -349,6 +361,9 @@ impl NativeModel {
             }
             None => None,
         };
+        if let Some(d) = data {
+            self.check_ids(d)?;
+        }
         let seen = match (exclude_seen, data) {
             (false, _) => None,
             (true, Some(d)) => Some(Arc::new(d.inner.known_interactions())),
@@ -537,6 +552,7 @@ impl NativeModel {
             restore_best: opts.restore_best,
         };
         control.validate(validation != Validation::None).napi()?;
+        self.check_ids(data)?;
         let params = current(&self.state).napi()?;
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         let lease = TrainingLease::take(&self.training).napi()?;
@@ -594,6 +610,7 @@ impl NativeModel {
     ) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
         let k = to_u32("k", k)?;
         let params = current(&self.state).napi()?;
+        self.check_ids(data)?;
         let data = data.inner.clone();
         let pref = DevicePref::from(device);
         Ok(Job::spawn(move || {
