@@ -63,6 +63,7 @@ fn run() -> ncf_core::Result<()> {
         seed: num("--seed", "0")? as u32,
         l2: num("--l2", "0")? as f32,
         dropout: num("--dropout", "0")? as f32,
+        ..TrainConfig::default()
     };
     let layers: Option<Vec<u32>> = args
         .iter()
@@ -163,7 +164,7 @@ fn train_and_report(
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
     let mut session = Session::new(trainer, control, cfg.lr as f64);
     if let Some((_, Some(v))) = start {
-        session = session.with_initial(v);
+        session = session.with_initial(Some(&v), None);
     }
     println!("\n## {label}: {cfg:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");

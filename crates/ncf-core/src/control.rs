@@ -3,7 +3,7 @@
 //! backend's [`Trainer`], so both backends are controlled identically.
 
 use crate::error::{NcfError, Result};
-use crate::metrics::RankMetrics;
+use crate::metrics::{RankMetrics, RatingMetrics};
 use crate::model::Params;
 use crate::train::{EpochReport, Trainer};
 
@@ -12,6 +12,8 @@ use crate::train::{EpochReport, Trainer};
 pub enum Monitor {
     Hr,
     Ndcg,
+    /// Rating regression: the validation RMSE, lower is better.
+    Rmse,
 }
 
 impl Monitor {
@@ -19,13 +21,18 @@ impl Monitor {
         match s {
             "hr" => Ok(Monitor::Hr),
             "ndcg" => Ok(Monitor::Ndcg),
-            other => Err(NcfError::invalid("monitor", format!("must be 'hr' or 'ndcg', got '{other}'"))),
+            "rmse" => Ok(Monitor::Rmse),
+            other => Err(NcfError::invalid("monitor", format!("must be 'hr', 'ndcg' or 'rmse', got '{other}'"))),
         }
     }
-    fn of(self, m: &RankMetrics) -> f64 {
+
+    /// The monitored value of validation metrics, oriented so that higher is better (RMSE is
+    /// negated); `None` when the metrics do not carry it.
+    pub fn value(self, rank: Option<&RankMetrics>, rating: Option<&RatingMetrics>) -> Option<f64> {
         match self {
-            Monitor::Hr => m.hr,
-            Monitor::Ndcg => m.ndcg,
+            Monitor::Hr => rank.map(|m| m.hr),
+            Monitor::Ndcg => rank.map(|m| m.ndcg),
+            Monitor::Rmse => rating.map(|m| -m.rmse),
         }
     }
 }
@@ -111,8 +118,10 @@ impl Session {
     /// Lets the weights training starts from compete as "epoch 0", given their validation
     /// metrics: a pretrained model (NeuMF-pre) or a second `fit` is kept as it was when no
     /// epoch beats it, rather than replaced by a worse epoch.
-    pub fn with_initial(mut self, validation: RankMetrics) -> Self {
-        let value = self.control.monitor.of(&validation);
+    pub fn with_initial(mut self, validation: Option<&RankMetrics>, rating: Option<&RatingMetrics>) -> Self {
+        let Some(value) = self.control.monitor.value(validation, rating) else {
+            return self;
+        };
         self.best = Some((value, 0, self.trainer.params().clone()));
         self.plateau_best = value;
         self
@@ -122,8 +131,7 @@ impl Session {
         let lr = self.lr;
         let report = self.trainer.run_epoch(eval_k)?;
         let mut stop = false;
-        if let Some(v) = report.validation {
-            let value = self.control.monitor.of(&v);
+        if let Some(value) = self.control.monitor.value(report.validation.as_ref(), report.validation_rating.as_ref()) {
             if self.best.as_ref().is_none_or(|b| value > b.0) {
                 self.best = Some((value, report.epoch, self.trainer.params().clone()));
                 self.since_best = 0;
@@ -131,7 +139,9 @@ impl Session {
                 self.since_best += 1;
             }
             if let Some(p) = self.control.plateau {
-                if value > self.plateau_best * (1.0 + 1e-4) || self.plateau_best == f64::NEG_INFINITY {
+                // PyTorch's relative threshold (1e-4), for values of either sign.
+                if value > self.plateau_best + 1e-4 * self.plateau_best.abs() || self.plateau_best == f64::NEG_INFINITY
+                {
                     self.plateau_best = value;
                     self.plateau_bad = 0;
                 } else {
@@ -195,6 +205,8 @@ mod tests {
                 samples: 1,
                 metrics: None,
                 validation: Some(RankMetrics { k: 10, hr, ndcg: hr / 2.0, cases: 1, recall: None }),
+                rating: None,
+                validation_rating: None,
                 seconds: 0.0,
             })
         }
@@ -217,12 +229,12 @@ mod tests {
     #[test]
     fn starting_weights_compete_as_epoch_zero() {
         let start = RankMetrics { k: 10, hr: 0.66, ndcg: 0.3, cases: 1, recall: None };
-        let mut s = session(&[0.5, 0.65, 0.6], PLAIN).with_initial(start);
+        let mut s = session(&[0.5, 0.65, 0.6], PLAIN).with_initial(Some(&start), None);
         let start_w = s.params().data[0];
         let best: Vec<Option<u32>> = (0..3).map(|_| s.run_epoch(Some(10)).unwrap().best_epoch).collect();
         assert_eq!(best, vec![Some(0); 3]);
         assert_eq!(s.final_params().data[0], start_w, "the starting weights are kept");
-        let mut s = session(&[0.5, 0.7], PLAIN).with_initial(start);
+        let mut s = session(&[0.5, 0.7], PLAIN).with_initial(Some(&start), None);
         s.run_epoch(Some(10)).unwrap();
         assert_eq!(s.run_epoch(Some(10)).unwrap().best_epoch, Some(2));
         assert_eq!(s.final_params().data[0], 2.0);

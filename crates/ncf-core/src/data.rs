@@ -22,6 +22,21 @@ impl Csr {
         items: &[u32],
         timestamps: Option<&[i64]>,
     ) -> (Csr, Option<Vec<i64>>, usize) {
+        let (csr, kept) = Csr::from_pairs_indexed(num_users, users, items, timestamps);
+        let ts = timestamps.map(|t| kept.iter().map(|&k| t[k as usize]).collect());
+        let dropped = users.len() - csr.cols.len();
+        (csr, ts, dropped)
+    }
+
+    /// As [`Csr::from_pairs`], returning for every stored entry the input index it came from
+    /// (of a run of duplicates, the latest by timestamp, then the last given), so per-pair
+    /// values such as ratings can follow.
+    pub fn from_pairs_indexed(
+        num_users: u32,
+        users: &[u32],
+        items: &[u32],
+        timestamps: Option<&[i64]>,
+    ) -> (Csr, Vec<u32>) {
         let mut start = vec![0u32; num_users as usize + 1];
         for &u in users {
             start[u as usize + 1] += 1;
@@ -39,29 +54,25 @@ impl Csr {
         let ts_of = |k: u32| timestamps.map_or(0, |t| t[k as usize]);
         let mut row_ptr = vec![0u32; num_users as usize + 1];
         let mut cols = Vec::with_capacity(users.len());
-        let mut ts_out = timestamps.map(|_| Vec::with_capacity(users.len()));
+        let mut kept = Vec::with_capacity(users.len());
         for u in 0..num_users as usize {
             let row = &mut order[start[u] as usize..start[u + 1] as usize];
-            // By item, then time, so the last of a run of duplicates is the latest.
-            row.sort_unstable_by_key(|&k| (items[k as usize], ts_of(k)));
+            // By item, then time, then input order, so the last of a run of duplicates is the
+            // latest (the stable sort keeps input order among equal keys).
+            row.sort_by_key(|&k| (items[k as usize], ts_of(k)));
             let row_start = cols.len();
             for &k in row.iter() {
                 let item = items[k as usize];
                 if cols.len() > row_start && cols.last() == Some(&item) {
-                    if let Some(t) = ts_out.as_mut() {
-                        *t.last_mut().expect("aligned with cols") = ts_of(k);
-                    }
+                    *kept.last_mut().expect("aligned with cols") = k;
                     continue;
                 }
                 cols.push(item);
-                if let Some(t) = ts_out.as_mut() {
-                    t.push(ts_of(k));
-                }
+                kept.push(k);
             }
             row_ptr[u + 1] = cols.len() as u32;
         }
-        let dropped = users.len() - cols.len();
-        (Csr { row_ptr, cols }, ts_out, dropped)
+        (Csr { row_ptr, cols }, kept)
     }
 
     pub fn num_users(&self) -> u32 {
@@ -95,6 +106,9 @@ pub struct TestSet {
     /// Candidates per case, the positive first (`1 + negatives`).
     pub per_case: u32,
     pub candidates: Vec<u32>,
+    /// The rating of each case's held-out positive, when the data has ratings (what rating
+    /// regression is evaluated on).
+    pub ratings: Option<Vec<f32>>,
 }
 
 impl TestSet {
@@ -124,12 +138,16 @@ pub struct Dataset {
     pub train_users: Vec<u32>,
     /// Timestamps of the training positives in CSR order, when the source had them.
     pub train_timestamps: Option<Vec<i64>>,
+    /// Ratings of the training positives in CSR order, when the source had them.
+    pub train_ratings: Option<Vec<f32>>,
     pub test: Option<TestSet>,
     /// Validation cases held out by [`crate::split::split`], for choosing epochs without
     /// looking at the test set.
     pub validation: Option<TestSet>,
     /// Duplicate training pairs dropped while loading.
     pub duplicates_removed: usize,
+    /// For each training positive (CSR order), the index of the input pair it came from.
+    kept: Vec<u32>,
 }
 
 impl Dataset {
@@ -171,7 +189,9 @@ impl Dataset {
         };
         let num_users = count("numUsers", num_users, max_user.max(tu))?;
         let num_items = count("numItems", num_items, max_item.max(ti))?;
-        let (train, train_timestamps, duplicates_removed) = Csr::from_pairs(num_users, users, items, timestamps);
+        let (train, kept) = Csr::from_pairs_indexed(num_users, users, items, timestamps);
+        let train_timestamps = timestamps.map(|t| kept.iter().map(|&k| t[k as usize]).collect());
+        let duplicates_removed = users.len() - train.nnz();
         let train_users = train.row_owners();
         Ok(Dataset {
             num_users,
@@ -179,10 +199,48 @@ impl Dataset {
             train,
             train_users,
             train_timestamps,
+            train_ratings: None,
             test,
             validation: None,
             duplicates_removed,
+            kept,
         })
+    }
+
+    /// As [`Dataset::from_pairs`], keeping each pair's rating (a duplicate keeps the rating of
+    /// its latest occurrence).
+    pub fn from_pairs_rated(
+        users: &[u32],
+        items: &[u32],
+        timestamps: Option<&[i64]>,
+        ratings: Option<&[f32]>,
+        test: Option<TestSet>,
+        num_users: Option<u32>,
+        num_items: Option<u32>,
+    ) -> Result<Dataset> {
+        let mut d = Dataset::from_pairs(users, items, timestamps, test, num_users, num_items)?;
+        if let Some(r) = ratings {
+            if r.len() != users.len() {
+                return Err(NcfError::invalid(
+                    "ratings",
+                    format!("has {} entries but users has {}", r.len(), users.len()),
+                ));
+            }
+            if let Some(k) = r.iter().position(|x| !x.is_finite()) {
+                return Err(NcfError::invalid(
+                    format!("ratings[{k}]"),
+                    format!("must be a finite number, got {}", r[k]),
+                ));
+            }
+            d.train_ratings = Some(d.kept.iter().map(|&k| r[k as usize]).collect());
+        }
+        Ok(d)
+    }
+
+    /// Mean training rating (the global mean μ of rating models), when the data has ratings.
+    pub fn mean_rating(&self) -> Option<f32> {
+        let r = self.train_ratings.as_ref()?;
+        (!r.is_empty()).then(|| (r.iter().map(|&x| x as f64).sum::<f64>() / r.len() as f64) as f32)
     }
 
     /// Builds a dataset from JavaScript-side signed arrays, naming the first bad index.
@@ -336,8 +394,8 @@ mod tests {
     #[test]
     fn known_interactions_join_train_and_held_out_positives() {
         let mut d = Dataset::from_pairs(&[0, 1], &[3, 1], None, None, None, Some(6)).unwrap();
-        d.test = Some(TestSet { users: vec![0, 0], per_case: 2, candidates: vec![5, 0, 1, 0] });
-        d.validation = Some(TestSet { users: vec![1], per_case: 2, candidates: vec![2, 4] });
+        d.test = Some(TestSet { users: vec![0, 0], per_case: 2, candidates: vec![5, 0, 1, 0], ratings: None });
+        d.validation = Some(TestSet { users: vec![1], per_case: 2, candidates: vec![2, 4], ratings: None });
         let k = d.known_interactions();
         assert_eq!((k.row(0), k.row(1)), (&[1, 3, 5][..], &[1, 2][..]), "negatives are not interactions");
     }

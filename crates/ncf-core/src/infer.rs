@@ -351,8 +351,14 @@ mod tests {
     #[test]
     fn user_targets_group_cases_and_exclude_train_and_validation() {
         let mut d = Dataset::from_pairs(&[0, 0, 1], &[1, 2, 3], None, None, None, Some(9)).unwrap();
-        d.test = Some(crate::TestSet { users: vec![1, 0, 0], per_case: 2, candidates: vec![5, 8, 4, 8, 6, 8] });
-        d.validation = Some(crate::TestSet { users: vec![0, 2], per_case: 2, candidates: vec![7, 8, 0, 8] });
+        d.test = Some(crate::TestSet {
+            users: vec![1, 0, 0],
+            per_case: 2,
+            candidates: vec![5, 8, 4, 8, 6, 8],
+            ratings: None,
+        });
+        d.validation =
+            Some(crate::TestSet { users: vec![0, 2], per_case: 2, candidates: vec![7, 8, 0, 8], ratings: None });
         let t = UserTargets::of(&d).unwrap();
         assert_eq!(t.users, [0, 1]);
         assert_eq!(t.relevant, [vec![4, 6], vec![5]]);

@@ -23,7 +23,7 @@ pub mod validation;
 
 pub use data::{Csr, Dataset, TestSet};
 pub use error::{NcfError, Result};
-pub use metrics::RankMetrics;
+pub use metrics::{RankMetrics, RatingMetrics, RatingScale};
 pub use model::{Layout, ModelKind, Params, Tower};
 pub use optim::{Optimizer, StepScalars};
 pub use train::{CpuTrainer, EpochReport, TrainConfig, Trainer};

@@ -399,6 +399,7 @@ impl Params {
         scale: f32,
         l2: f32,
         dropout: Option<crate::neural::DropoutSpec>,
+        objective: Objective,
     ) -> f64 {
         if self.layout.kind.is_neural() {
             use crate::neural::{CHUNK_ROWS, backward, forward_rows};
@@ -407,13 +408,13 @@ impl Params {
                 let r1 = (r0 + CHUNK_ROWS).min(users.len());
                 let (u, i) = (&users[r0..r1], &items[r0..r1]);
                 let fwd = forward_rows(self, u, i, dropout, r0);
-                loss += backward(self, &fwd, u, i, &labels[r0..r1], scale, l2, grads);
+                loss += backward(self, &fwd, u, i, &labels[r0..r1], scale, l2, objective, grads);
             }
             return loss;
         }
         let mut loss = 0f64;
         for t in 0..users.len() {
-            loss += self.accumulate_grad(grads, users[t], items[t], labels[t], scale, l2) as f64;
+            loss += self.accumulate_grad(grads, users[t], items[t], labels[t], scale, l2, objective) as f64;
         }
         loss
     }
@@ -425,11 +426,21 @@ impl Params {
     /// With `d = σ(z) − y`: GMF ∂/∂p_u = d·h⊙q_i, ∂/∂q_i = d·h⊙p_u, ∂/∂h = d·p_u⊙q_i;
     /// MF ∂/∂p_u = d·q_i, ∂/∂q_i = d·p_u, ∂/∂b_u = ∂/∂b_i = d; both ∂/∂b = d; plus 2λp_u, 2λq_i.
     #[inline]
-    pub fn accumulate_grad(&self, grads: &mut [f32], u: u32, i: u32, label: f32, scale: f32, l2: f32) -> f32 {
+    pub fn accumulate_grad(
+        &self,
+        grads: &mut [f32],
+        u: u32,
+        i: u32,
+        label: f32,
+        scale: f32,
+        l2: f32,
+        objective: Objective,
+    ) -> f32 {
         let l = self.layout;
         let f = l.factors as usize;
         let z = self.logit(u, i);
-        let d = (sigmoid(z) - label) * scale;
+        let (sample_loss, dz) = objective.eval(z, label);
+        let d = dz * scale;
         let r = 2.0 * l2 * scale;
         let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
         let mut norm = 0f32;
@@ -450,7 +461,7 @@ impl Params {
             }
         }
         grads[l.b_offset()] += d;
-        bce_with_logits(z, label) + l2 * norm
+        sample_loss + l2 * norm
     }
 }
 
@@ -480,6 +491,31 @@ pub(crate) fn gmf_branch_grad(
     norm
 }
 
+/// What a model is trained to predict from its score z.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Objective {
+    /// Implicit feedback: ŷ = σ(z), binary cross-entropy with sampled negatives (He et al. eq. 7).
+    #[default]
+    Bce,
+    /// Explicit ratings: r̂ = z + `offset` (the training mean μ), squared error (r̂ − r)²; the
+    /// batch mean of it is PyTorch's `MSELoss`.
+    Squared { offset: f32 },
+}
+
+impl Objective {
+    /// `(ℓ, ∂ℓ/∂z)` of one sample with score `z` and target `y`.
+    #[inline]
+    pub fn eval(self, z: f32, y: f32) -> (f32, f32) {
+        match self {
+            Objective::Bce => (bce_with_logits(z, y), sigmoid(z) - y),
+            Objective::Squared { offset } => {
+                let e = z + offset - y;
+                (e * e, 2.0 * e)
+            }
+        }
+    }
+}
+
 /// Logistic function, split by sign so `exp` never overflows.
 #[inline]
 pub fn sigmoid(z: f32) -> f32 {
@@ -504,39 +540,52 @@ mod tests {
 
     const L2: f32 = 0.05;
 
-    fn loss_of(p: &Params, batch: &[(u32, u32, f32)]) -> f64 {
+    /// The loss written out independently of `Objective::eval`: BCE, or (z + μ − r)².
+    fn loss_of(p: &Params, batch: &[(u32, u32, f32)], objective: Objective) -> f64 {
         let f = p.layout.factors as usize;
         let row = |o: usize| p.data[o..o + f].iter().map(|&x| (x * x) as f64).sum::<f64>();
         batch
             .iter()
             .map(|&(u, i, y)| {
                 let reg = row(u as usize * f) + row(p.layout.item_offset() + i as usize * f);
-                bce_with_logits(p.logit(u, i), y) as f64 + L2 as f64 * reg
+                let z = p.logit(u, i) as f64;
+                let sample = match objective {
+                    Objective::Bce => bce_with_logits(z as f32, y) as f64,
+                    Objective::Squared { offset } => (z + offset as f64 - y as f64).powi(2),
+                };
+                sample + L2 as f64 * reg
             })
             .sum::<f64>()
             / batch.len() as f64
     }
 
     /// Central finite differences (in f64 loss, step 1e-3) against the analytic gradient of
-    /// the batch-mean BCE, on every parameter the batch touches plus untouched ones (which must be 0).
+    /// the batch-mean BCE and of the batch-mean squared rating error, on every parameter the
+    /// batch touches plus untouched ones (which must be 0).
     #[test]
     fn gradients_match_finite_differences() {
         for kind in [ModelKind::Gmf, ModelKind::Mf] {
-            gradients_match_finite_differences_for(kind);
+            for objective in [Objective::Bce, Objective::Squared { offset: 3.5 }] {
+                gradients_match_finite_differences_for(kind, objective);
+            }
         }
     }
 
-    fn gradients_match_finite_differences_for(kind: ModelKind) {
+    fn gradients_match_finite_differences_for(kind: ModelKind, objective: Objective) {
         let layout = Layout::new(kind, 5, 7, 4).unwrap();
         let mut p = Params::init(layout, 3);
         // Larger weights than the init so the loss surface is not flat.
         for (k, x) in p.data.iter_mut().enumerate() {
             *x = ((k as f32 * 0.37).sin()) * 0.8;
         }
-        let batch = [(0, 1, 1.0), (0, 2, 0.0), (3, 1, 0.0), (4, 6, 1.0), (0, 1, 0.0)];
+        let mut batch = vec![(0, 1, 1.0), (0, 2, 0.0), (3, 1, 0.0), (4, 6, 1.0), (0, 1, 0.0)];
+        if objective != Objective::Bce {
+            // Ratings 1–5 around the offset.
+            batch.iter_mut().enumerate().for_each(|(k, b)| b.2 = 1.0 + k as f32);
+        }
         let mut g = vec![0f32; layout.len()];
         for &(u, i, y) in &batch {
-            p.accumulate_grad(&mut g, u, i, y, 1.0 / batch.len() as f32, L2);
+            p.accumulate_grad(&mut g, u, i, y, 1.0 / batch.len() as f32, L2, objective);
         }
         let eps = 1e-3f32;
         for k in 0..layout.len() {
@@ -544,9 +593,13 @@ mod tests {
             plus.data[k] += eps;
             let mut minus = p.clone();
             minus.data[k] -= eps;
-            let fd = (loss_of(&plus, &batch) - loss_of(&minus, &batch)) / (2.0 * eps as f64);
+            let fd = (loss_of(&plus, &batch, objective) - loss_of(&minus, &batch, objective)) / (2.0 * eps as f64);
             let tol = 1e-3 + 1e-2 * fd.abs();
-            assert!((fd - g[k] as f64).abs() <= tol, "{kind:?} param {k}: analytic {} vs finite difference {fd}", g[k]);
+            assert!(
+                (fd - g[k] as f64).abs() <= tol,
+                "{kind:?} {objective:?} param {k}: analytic {} vs finite difference {fd}",
+                g[k]
+            );
         }
         // Rows no sample touches get exactly zero.
         assert_eq!(g[layout.user_offset() + 4], 0.0); // user 1, factor 0

@@ -181,7 +181,7 @@ pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>
                     }
                 }
             }
-            Some(TestSet { users: tu, per_case, candidates: cands })
+            Some(TestSet { users: tu, per_case, candidates: cands, ratings: None })
         }
     };
     if let (Some(n), Some(t)) = (num_items, &test)

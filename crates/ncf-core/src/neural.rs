@@ -12,7 +12,7 @@
 
 use crate::dense::{Dropout, Strides, sgemm};
 use crate::error::{NcfError, Result};
-use crate::model::{Layout, ModelKind, Params, bce_with_logits, sigmoid};
+use crate::model::{Layout, ModelKind, Objective, Params};
 use crate::rng::{DOMAIN_DROPOUT_KEY, hash5};
 
 /// Dropout of one optimizer step: every layer draws its mask from a key mixed from the seed,
@@ -144,6 +144,7 @@ pub fn backward(
     labels: &[f32],
     scale: f32,
     l2: f32,
+    objective: Objective,
     grads: &mut [f32],
 ) -> f64 {
     let l = p.layout;
@@ -160,7 +161,8 @@ pub fn backward(
     for r in 0..rows {
         let (u, i) = (users[r] as usize, items[r] as usize);
         let z = fwd.z[r];
-        let d = (sigmoid(z) - labels[r]) * scale;
+        let (sample_loss, dz) = objective.eval(z, labels[r]);
+        let d = dz * scale;
         let (uo, io) = (u * f, l.item_offset() + i * f);
         let mut norm = crate::model::gmf_branch_grad(&p.data, grads, uo, io, ho, f, d, r2);
         let a_last = &fwd.acts[t.layers()][r * last..][..last];
@@ -171,7 +173,7 @@ pub fn backward(
         grads[bo] += d;
         let (mu, mi) = (l.mlp_user_offset() + u * e, l.mlp_item_offset() + i * e);
         norm += row(mu, e).iter().chain(row(mi, e)).map(|x| x * x).sum::<f32>();
-        loss += (bce_with_logits(z, labels[r]) + l2 * norm) as f64;
+        loss += (sample_loss + l2 * norm) as f64;
     }
     for layer in (1..=t.layers()).rev() {
         let (inp, out) = t.dims(layer);
@@ -286,10 +288,17 @@ mod tests {
         p
     }
 
-    fn mean_loss(p: &Params, users: &[u32], items: &[u32], labels: &[f32], drop: Option<DropoutSpec>) -> f64 {
+    fn mean_loss(
+        p: &Params,
+        users: &[u32],
+        items: &[u32],
+        labels: &[f32],
+        drop: Option<DropoutSpec>,
+        objective: Objective,
+    ) -> f64 {
         let mut g = vec![0f32; p.data.len()];
         let n = users.len() as f32;
-        p.batch_grad(&mut g, users, items, labels, 1.0 / n, L2, drop) / n as f64
+        p.batch_grad(&mut g, users, items, labels, 1.0 / n, L2, drop, objective) / n as f64
     }
 
     /// Central differences (step 1e-3, f64 loss) against the analytic batch-mean gradient of
@@ -297,24 +306,30 @@ mod tests {
     /// tower, h and b; with and without dropout. Untouched rows must get exactly zero.
     #[test]
     fn gradients_match_finite_differences() {
-        let (users, items, labels) = ([0u32, 0, 2, 3, 2], [1u32, 4, 1, 5, 4], [1.0f32, 0.0, 0.0, 1.0, 1.0]);
+        let (users, items) = ([0u32, 0, 2, 3, 2], [1u32, 4, 1, 5, 4]);
+        let cases = [
+            (Objective::Bce, [1.0f32, 0.0, 0.0, 1.0, 1.0]),
+            (Objective::Squared { offset: 3.5 }, [5.0f32, 1.0, 3.0, 4.0, 2.0]),
+        ];
         for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
-            for drop in [None, DropoutSpec::new(0.25, 9, 3)] {
+            for (drop, (objective, labels)) in
+                [None, DropoutSpec::new(0.25, 9, 3)].into_iter().flat_map(|d| cases.map(|c| (d, c)))
+            {
                 let p = wavy(layout(kind));
                 let mut g = vec![0f32; p.data.len()];
-                p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, drop);
+                p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, drop, objective);
                 let eps = 1e-3f32;
                 for k in 0..p.data.len() {
                     let (mut plus, mut minus) = (p.clone(), p.clone());
                     plus.data[k] += eps;
                     minus.data[k] -= eps;
-                    let fd = (mean_loss(&plus, &users, &items, &labels, drop)
-                        - mean_loss(&minus, &users, &items, &labels, drop))
+                    let fd = (mean_loss(&plus, &users, &items, &labels, drop, objective)
+                        - mean_loss(&minus, &users, &items, &labels, drop, objective))
                         / (2.0 * eps as f64);
                     let tol = 2e-3 + 1e-2 * fd.abs();
                     assert!(
                         (fd - g[k] as f64).abs() <= tol,
-                        "{kind:?} dropout={drop:?} param {k}: analytic {} vs finite difference {fd}",
+                        "{kind:?} {objective:?} dropout={drop:?} param {k}: analytic {} vs finite difference {fd}",
                         g[k]
                     );
                 }
@@ -337,10 +352,10 @@ mod tests {
         let labels: Vec<f32> = (0..n).map(|k| (k % 3 == 0) as u32 as f32).collect();
         let drop = DropoutSpec::new(0.3, 2, 5);
         let mut chunked = vec![0f32; p.data.len()];
-        let l1 = p.batch_grad(&mut chunked, &users, &items, &labels, 1.0 / n as f32, L2, drop);
+        let l1 = p.batch_grad(&mut chunked, &users, &items, &labels, 1.0 / n as f32, L2, drop, Objective::Bce);
         let mut whole = vec![0f32; p.data.len()];
         let fwd = forward(&p, &users, &items, drop);
-        let l2 = backward(&p, &fwd, &users, &items, &labels, 1.0 / n as f32, L2, &mut whole);
+        let l2 = backward(&p, &fwd, &users, &items, &labels, 1.0 / n as f32, L2, Objective::Bce, &mut whole);
         assert!((l1 - l2).abs() <= 1e-9 * l2.abs().max(1.0), "{l1} vs {l2}");
         for (k, (a, b)) in chunked.iter().zip(&whole).enumerate() {
             assert!((a - b).abs() <= 1e-6 + 1e-4 * b.abs(), "param {k}: {a} vs {b}");

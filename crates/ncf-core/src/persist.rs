@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Csr;
 use crate::error::{NcfError, Result};
+use crate::metrics::RatingScale;
 use crate::model::{Layout, ModelKind, Params, Tower};
 
 /// Version of the file layout this build writes; files from a newer version are refused.
@@ -46,6 +47,30 @@ pub struct ModelMeta {
     pub user_ids: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_ids: Option<Vec<String>>,
+    /// Rating regression models: how scores become ratings (`task: 'rating'`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<RatingMeta>,
+}
+
+/// The rating scale of a rating-regression model, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RatingMeta {
+    pub mean: f32,
+    pub min: f32,
+    pub max: f32,
+    pub clip: bool,
+}
+
+impl From<RatingMeta> for RatingScale {
+    fn from(m: RatingMeta) -> Self {
+        RatingScale { mean: m.mean, min: m.min, max: m.max, clip: m.clip }
+    }
+}
+
+impl From<RatingScale> for RatingMeta {
+    fn from(s: RatingScale) -> Self {
+        RatingMeta { mean: s.mean, min: s.min, max: s.max, clip: s.clip }
+    }
 }
 
 impl ModelMeta {
@@ -60,6 +85,7 @@ impl ModelMeta {
             info: Default::default(),
             user_ids: None,
             item_ids: None,
+            rating: None,
         }
     }
 
@@ -129,6 +155,8 @@ pub struct Extras {
     /// (CSR), so `excludeSeen` works after a restart. They are not module parameters: PyTorch
     /// readers load with `strict=False` or drop the `seen.` keys.
     pub seen: Option<Arc<Csr>>,
+    /// The rating scale of a rating-regression model.
+    pub rating: Option<RatingScale>,
 }
 
 /// What a model file holds.
@@ -163,6 +191,7 @@ fn check_seen(ptr: &[u32], cols: &[u32], l: Layout) -> std::result::Result<(), S
 pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let mut meta = ModelMeta::of(params.layout);
     meta.info = extras.info;
+    meta.rating = extras.rating.map(RatingMeta::from);
     if let Some((u, i)) = extras.ids {
         if u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize {
             return Err(NcfError::invalid(
@@ -230,6 +259,11 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
     }
     let meta: ModelMeta = serde_json::from_value(version).map_err(|e| bad(format!("metadata: {e}")))?;
     let layout = meta.layout().map_err(|e| bad(format!("metadata describes no valid model: {e}")))?;
+    if let Some(r) = meta.rating
+        && !(r.mean.is_finite() && r.min.is_finite() && r.max.is_finite() && r.min <= r.max)
+    {
+        return Err(bad(format!("the rating scale {r:?} is not a finite range")));
+    }
     for (ids, n, what) in [(&meta.user_ids, layout.num_users, "user"), (&meta.item_ids, layout.num_items, "item")] {
         if let Some(ids) = ids
             && (ids.len() != n as usize || ids.iter().collect::<std::collections::HashSet<_>>().len() != ids.len())
@@ -329,7 +363,13 @@ mod tests {
                 (0..7).map(|k| format!("i{k}")).collect::<Vec<_>>(),
             );
             let (seen, _, _) = Csr::from_pairs(5, &[0, 0, 3, 4], &[6, 1, 2, 0], None);
-            let extras = Extras { info: info.clone(), ids: Some(ids.clone()), seen: Some(Arc::new(seen.clone())) };
+            let scale = RatingScale { mean: 3.53, min: 1.0, max: 5.0, clip: true };
+            let extras = Extras {
+                info: info.clone(),
+                ids: Some(ids.clone()),
+                seen: Some(Arc::new(seen.clone())),
+                rating: Some(scale),
+            };
             save(&path, &p, extras).unwrap();
             let Loaded { params: q, meta, seen: back } = load(&path).unwrap();
             assert_eq!(q, p);
@@ -338,6 +378,7 @@ mod tests {
             assert_eq!(meta.info, info);
             assert_eq!((meta.user_ids.unwrap(), meta.item_ids.unwrap()), ids);
             assert_eq!(meta.format_version, FORMAT_VERSION);
+            assert_eq!(meta.rating.map(RatingScale::from), Some(scale));
         }
         let leftovers: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

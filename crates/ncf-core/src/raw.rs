@@ -391,8 +391,17 @@ pub fn to_dataset(raw: &RawInteractions, threshold: Option<f32>) -> Result<(Data
     if u.is_empty() {
         return Err(NcfError::Data(format!("no interaction is rated at least {}", threshold.unwrap_or(0.0))));
     }
-    let data =
-        Dataset::from_pairs(&u, &i, ts.as_deref(), None, Some(users_enc.len() as u32), Some(items_enc.len() as u32))?;
+    let r: Option<Vec<f32>> =
+        raw.ratings.as_ref().map(|r| r.iter().zip(&keep).filter(|p| *p.1).map(|p| *p.0).collect());
+    let data = Dataset::from_pairs_rated(
+        &u,
+        &i,
+        ts.as_deref(),
+        r.as_deref(),
+        None,
+        Some(users_enc.len() as u32),
+        Some(items_enc.len() as u32),
+    )?;
     Ok((data, users_enc, items_enc))
 }
 

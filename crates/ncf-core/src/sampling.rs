@@ -91,9 +91,16 @@ pub fn samples_per_epoch(data: &Dataset, negatives: u32) -> Result<u32> {
     })
 }
 
-/// Draws the epoch's samples on the CPU: the oracle of the GPU `sample_epoch` kernel.
+/// Draws the epoch's samples on the CPU: the oracle of the GPU `sample_epoch` kernel. With
+/// `negatives == 0` (rating regression) the samples are the shuffled observed ratings, each
+/// labelled with its rating.
 pub fn epoch_samples(data: &Dataset, negatives: u32, seed: u32, epoch: u32) -> Result<Samples> {
     let n = samples_per_epoch(data, negatives)?;
+    let ratings = match (negatives, &data.train_ratings) {
+        (0, Some(r)) => Some(r.as_slice()),
+        (0, None) => return Err(NcfError::Data("rating regression needs ratings: the data has none".into())),
+        _ => None,
+    };
     let perm = Permutation::new(n, seed, epoch);
     let per = negatives + 1;
     let drawn: Vec<(u32, u32, f32)> = (0..n)
@@ -104,7 +111,7 @@ pub fn epoch_samples(data: &Dataset, negatives: u32, seed: u32, epoch: u32) -> R
             let (j, k) = (s / per, s % per);
             let u = data.train_users[j as usize];
             if k == 0 {
-                (u, data.train.cols[j as usize], 1.0)
+                (u, data.train.cols[j as usize], ratings.map_or(1.0, |r| r[j as usize]))
             } else {
                 (u, negative_item(data.train.row(u), data.num_items, seed, epoch, j, k), 0.0)
             }

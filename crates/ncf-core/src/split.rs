@@ -97,8 +97,14 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
         ));
     }
     let mut held = vec![0u8; data.train.nnz()]; // 0 train, 1 validation, 2 test
-    let mut test = TestSet { users: Vec::new(), per_case: negatives + 1, candidates: Vec::new() };
-    let mut valid = TestSet { users: Vec::new(), per_case: negatives + 1, candidates: Vec::new() };
+    let rated = data.train_ratings.as_deref();
+    let empty = || TestSet {
+        users: Vec::new(),
+        per_case: negatives + 1,
+        candidates: Vec::new(),
+        ratings: rated.map(|_| Vec::new()),
+    };
+    let (mut test, mut valid) = (empty(), empty());
     for u in 0..data.num_users {
         let (s, e) = (data.train.row_ptr[u as usize] as usize, data.train.row_ptr[u as usize + 1] as usize);
         let n = e - s;
@@ -146,6 +152,9 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
             held[k] = mark;
             set.users.push(u);
             set.candidates.push(data.train.cols[k]);
+            if let (Some(out), Some(r)) = (set.ratings.as_mut(), rated) {
+                out.push(r[k]);
+            }
             set.candidates.extend(sample_negatives(data.num_items, row, negatives, seed, u, &mut counter));
         }
     }
@@ -159,10 +168,12 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
     let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
     let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
     let kept_ts: Option<Vec<i64>> = ts.map(|t| keep.iter().map(|&k| t[k]).collect());
-    let mut out = Dataset::from_pairs(
+    let kept_ratings: Option<Vec<f32>> = rated.map(|r| keep.iter().map(|&k| r[k]).collect());
+    let mut out = Dataset::from_pairs_rated(
         &users,
         &items,
         kept_ts.as_deref(),
+        kept_ratings.as_deref(),
         Some(test),
         Some(data.num_users),
         Some(data.num_items),

@@ -61,7 +61,8 @@ pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
     let items = latent(cfg.num_items, &mut rng);
     let popularity: Vec<f32> = (0..cfg.num_items).map(|_| 0.5 * normal.sample(&mut rng)).collect();
     let (mut tu, mut ti) = (Vec::new(), Vec::new());
-    let mut test = TestSet { users: Vec::new(), per_case: cfg.test_negatives + 1, candidates: Vec::new() };
+    let mut test =
+        TestSet { users: Vec::new(), per_case: cfg.test_negatives + 1, candidates: Vec::new(), ratings: None };
     let mut keys: Vec<(f32, u32)> = Vec::with_capacity(cfg.num_items as usize);
     let mut seen = vec![false; cfg.num_items as usize];
     for (u, pu) in users.iter().enumerate() {

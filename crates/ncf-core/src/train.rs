@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
-use crate::metrics::{RankMetrics, hit_and_ndcg, rank_of_positive};
-use crate::model::Params;
+use crate::metrics::{RankMetrics, RatingMetrics, RatingScale, hit_and_ndcg, rank_of_positive};
+use crate::model::{Objective, Params};
 use crate::optim::{Optimizer, StepScalars, adam_update, sgd_update};
 use crate::sampling::{Samples, epoch_samples, samples_per_epoch};
 
@@ -26,6 +26,10 @@ pub struct TrainConfig {
     pub l2: f32,
     /// Dropout probability after each ReLU of the MLP tower (MLP and NeuMF only).
     pub dropout: f32,
+    /// Rating regression (`task: 'rating'`): squared error of r̂ = z + μ on the observed
+    /// ratings only (so `negatives` must be 0), evaluated by RMSE/MAE/R² with this scale.
+    /// `None`: implicit feedback with sampled negatives and BCE.
+    pub rating: Option<RatingScale>,
 }
 
 impl Default for TrainConfig {
@@ -38,6 +42,7 @@ impl Default for TrainConfig {
             seed: 0,
             l2: 0.0,
             dropout: 0.0,
+            rating: None,
         }
     }
 }
@@ -47,8 +52,20 @@ impl TrainConfig {
         if self.batch_size == 0 || self.batch_size > 1 << 20 {
             return Err(NcfError::invalid("batchSize", format!("must be in 1..=1048576, got {}", self.batch_size)));
         }
-        if self.negatives == 0 || self.negatives > 1000 {
-            return Err(NcfError::invalid("negatives", format!("must be in 1..=1000, got {}", self.negatives)));
+        match self.objective() {
+            Objective::Bce if self.negatives == 0 || self.negatives > 1000 => {
+                return Err(NcfError::invalid("negatives", format!("must be in 1..=1000, got {}", self.negatives)));
+            }
+            Objective::Squared { .. } if self.negatives != 0 => {
+                return Err(NcfError::invalid(
+                    "negatives",
+                    format!("rating regression trains on the observed ratings only; got {}", self.negatives),
+                ));
+            }
+            Objective::Squared { offset } if !offset.is_finite() => {
+                return Err(NcfError::invalid("mean", format!("must be finite, got {offset}")));
+            }
+            _ => {}
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(NcfError::invalid("lr", format!("must be a positive finite number, got {}", self.lr)));
@@ -60,6 +77,14 @@ impl TrainConfig {
             return Err(NcfError::invalid("dropout", format!("must be in [0, 0.95), got {}", self.dropout)));
         }
         self.optimizer.validate()
+    }
+
+    /// The training loss this configuration asks for.
+    pub fn objective(&self) -> Objective {
+        match self.rating {
+            Some(s) => Objective::Squared { offset: s.mean },
+            None => Objective::Bce,
+        }
     }
 
     /// Dropout of optimizer step `step` (1-based).
@@ -102,7 +127,16 @@ pub fn check_session(data: &Dataset, validation: Option<&TestSet>, params: &Para
         ));
     }
     check_fits(data, params.layout.num_users, params.layout.num_items)?;
-    data.check_sampleable()?;
+    match cfg.objective() {
+        Objective::Bce => data.check_sampleable()?,
+        Objective::Squared { .. } if data.train_ratings.is_none() => {
+            return Err(NcfError::Data(
+                "task 'rating' needs ratings: the data has none (read a file with a rating column, or pass ratings)"
+                    .into(),
+            ));
+        }
+        Objective::Squared { .. } => {}
+    }
     for set in data.test.iter().chain(validation) {
         check_test_fits(set, params)?;
     }
@@ -121,6 +155,9 @@ pub struct EpochReport {
     pub metrics: Option<RankMetrics>,
     /// Metrics on the validation set, when the session has one.
     pub validation: Option<RankMetrics>,
+    /// Rating regression: RMSE/MAE/R² on the test and validation ratings (instead of ranking).
+    pub rating: Option<RatingMetrics>,
+    pub validation_rating: Option<RatingMetrics>,
     /// Wall-clock seconds of training plus evaluation.
     pub seconds: f64,
 }
@@ -189,7 +226,7 @@ impl CpuTrainer {
         let mut g = vec![0f32; self.params.data.len()];
         let scale = 1.0 / users.len() as f32;
         let drop = self.cfg.dropout_at(self.step + 1);
-        let loss = self.params.batch_grad(&mut g, users, items, labels, scale, self.cfg.l2, drop);
+        let loss = self.params.batch_grad(&mut g, users, items, labels, scale, self.cfg.l2, drop, self.cfg.objective());
         (g, loss)
     }
 
@@ -198,7 +235,16 @@ impl CpuTrainer {
         let scale = 1.0 / users.len() as f32;
         self.step += 1;
         let drop = self.cfg.dropout_at(self.step);
-        let loss = self.params.batch_grad(&mut self.grads, users, items, labels, scale, self.cfg.l2, drop);
+        let loss = self.params.batch_grad(
+            &mut self.grads,
+            users,
+            items,
+            labels,
+            scale,
+            self.cfg.l2,
+            drop,
+            self.cfg.objective(),
+        );
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
         let opt = self.cfg.optimizer;
         let p = self.params.data.par_chunks_mut(OPT_CHUNK);
@@ -245,20 +291,31 @@ impl Trainer for CpuTrainer {
             return Err(e);
         }
         self.epoch += 1;
-        let eval = |set: &Option<TestSet>| match (eval_k, set) {
-            (Some(k), Some(s)) => evaluate_cpu(&self.params, s, k).map(Some),
-            _ => Ok(None),
-        };
-        let metrics = eval(&self.data.test)?;
-        let validation = eval(&self.validation)?;
-        Ok(EpochReport {
+        let mut report = EpochReport {
             epoch: self.epoch,
             loss,
             samples: samples.len() as u64,
-            metrics,
-            validation,
-            seconds: start.elapsed().as_secs_f64(),
-        })
+            metrics: None,
+            validation: None,
+            rating: None,
+            validation_rating: None,
+            seconds: 0.0,
+        };
+        match (eval_k, self.cfg.rating) {
+            (None, _) => {}
+            (Some(_), Some(scale)) => {
+                let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_rating_cpu(&self.params, s, scale));
+                report.rating = eval(&self.data.test).transpose()?;
+                report.validation_rating = eval(&self.validation).transpose()?;
+            }
+            (Some(k), None) => {
+                let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_cpu(&self.params, s, k));
+                report.metrics = eval(&self.data.test).transpose()?;
+                report.validation = eval(&self.validation).transpose()?;
+            }
+        }
+        report.seconds = start.elapsed().as_secs_f64();
+        Ok(report)
     }
 
     fn set_lr(&mut self, lr: f32) {
@@ -307,6 +364,34 @@ pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetri
     check_k(k)?;
     let users: Vec<u32> = test.pair_users();
     rank_cases(test, k, &params.logits(&users, &test.candidates))
+}
+
+/// The rating scale a rating model learns from its training data: the mean rating μ (the
+/// offset of r̂ = z + μ) and the range predictions are clipped to.
+pub fn rating_scale(data: &Dataset, clip: bool) -> Result<RatingScale> {
+    let r = data.train_ratings.as_deref().ok_or_else(|| {
+        NcfError::Data(
+            "task 'rating' needs ratings: the data has none (read a file with a rating column, or pass ratings)".into(),
+        )
+    })?;
+    let mean = data.mean_rating().ok_or_else(|| NcfError::Data("the training data has no ratings".into()))?;
+    let (min, max) = r.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    Ok(RatingScale { mean, min, max, clip })
+}
+
+/// The held-out `(users, items, ratings)` of a test set's cases, for rating metrics.
+pub fn rating_cases(test: &TestSet) -> Result<(Vec<u32>, Vec<u32>, &[f32])> {
+    let ratings = test.ratings.as_deref().ok_or_else(|| {
+        NcfError::Data("the held-out cases have no ratings: rating metrics need data read with its ratings".into())
+    })?;
+    Ok((test.users.clone(), (0..test.len()).map(|c| test.positive(c)).collect(), ratings))
+}
+
+/// RMSE / MAE / R² of r̂ = z + μ (clipped per `scale`) on the held-out ratings, on the CPU.
+pub fn evaluate_rating_cpu(params: &Params, test: &TestSet, scale: RatingScale) -> Result<RatingMetrics> {
+    check_test_fits(test, params)?;
+    let (users, items, truth) = rating_cases(test)?;
+    RatingMetrics::from_scores(&params.logits(&users, &items), truth, scale)
 }
 
 /// HR@K / NDCG@K from the scores of every candidate, case-major (ties count against the positive).

@@ -31,7 +31,13 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
         }
     }
     let mut held = vec![false; data.train.nnz()];
-    let mut valid = TestSet { users: Vec::new(), per_case: negatives + 1, candidates: Vec::new() };
+    let rated = data.train_ratings.as_deref();
+    let mut valid = TestSet {
+        users: Vec::new(),
+        per_case: negatives + 1,
+        candidates: Vec::new(),
+        ratings: rated.map(|_| Vec::new()),
+    };
     for u in 0..data.num_users {
         let (s, e) = (data.train.row_ptr[u as usize] as usize, data.train.row_ptr[u as usize + 1] as usize);
         if e - s < 2 {
@@ -55,6 +61,9 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
         }
         valid.users.push(u);
         valid.candidates.push(data.train.cols[pick]);
+        if let (Some(out), Some(r)) = (valid.ratings.as_mut(), rated) {
+            out.push(r[pick]);
+        }
         let first = valid.candidates.len();
         let mut counter = 0u32;
         while valid.candidates.len() - first < negatives as usize {
@@ -73,10 +82,12 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
     let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
     let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
     let ts: Option<Vec<i64>> = data.train_timestamps.as_ref().map(|t| keep.iter().map(|&k| t[k]).collect());
-    let mut train = Dataset::from_pairs(
+    let kept_ratings: Option<Vec<f32>> = rated.map(|r| keep.iter().map(|&k| r[k]).collect());
+    let mut train = Dataset::from_pairs_rated(
         &users,
         &items,
         ts.as_deref(),
+        kept_ratings.as_deref(),
         data.test.clone(),
         Some(data.num_users),
         Some(data.num_items),
@@ -97,7 +108,7 @@ mod tests {
             &[0, 0, 0, 1, 2, 2],
             &[1, 4, 2, 3, 3, 0],
             Some(&[5, 9, 9, 4, 1, 2]),
-            Some(TestSet { users: vec![0], per_case: 2, candidates: vec![7, 6] }),
+            Some(TestSet { users: vec![0], per_case: 2, candidates: vec![7, 6], ratings: None }),
             None,
             Some(30),
         )

@@ -49,6 +49,7 @@ pub(crate) struct Pipelines {
     pub adam: wgpu::ComputePipeline,
     pub sgd: wgpu::ComputePipeline,
     pub rank_cases: wgpu::ComputePipeline,
+    pub rating_errors: wgpu::ComputePipeline,
     pub gemm_layout: wgpu::BindGroupLayout,
     pub gemm: wgpu::ComputePipeline,
     pub neural_layout: wgpu::BindGroupLayout,
@@ -418,13 +419,13 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let dynu = Uniform { dynamic: true };
     let u = Uniform { dynamic: false };
     let sampling_layout =
-        layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw)]);
+        layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw), (7, ro)]);
     let gmf_layout =
         layout(device, "ncf factorization layout", &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw)]);
     let predict_layout =
         layout(device, "ncf factorization predict layout", &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw)]);
     let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
-    let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw)]);
+    let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw), (4, ro)]);
 
     let sampling_src = shaders::compose(shaders::SAMPLING, wg, 0, None);
     let model_src = |m: u32| shaders::compose(shaders::FACTORIZATION, wg, m, Some((mode, &["grads", "step_loss"])));
@@ -455,6 +456,7 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
         adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
         sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
         rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),
+        rating_errors: pipeline(device, "ncf rating_errors", &metrics_src, "rating_errors", &metrics_layout),
         gemm: pipeline(device, "ncf dense gemm", &dense_src, "gemm", &gemm_layout),
         gather: neural("gather"),
         head_forward: neural("head_forward"),

@@ -9,9 +9,9 @@ use ncf_core::infer::{
     similar_from_scores, similarity_scores,
 };
 use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
-use ncf_core::{Dataset, Params, RankMetrics, Result, TestSet};
+use ncf_core::{Dataset, Params, RankMetrics, RatingMetrics, RatingScale, Result, TestSet};
 
-use crate::{GpuContext, GpuTrainer, evaluate_gpu, predict_gpu, similarity_gpu};
+use crate::{GpuContext, GpuTrainer, evaluate_gpu, evaluate_rating_gpu, predict_gpu, similarity_gpu};
 
 /// Pairs scored per GPU call when ranking all items: bounds the pair and score buffers
 /// (4M pairs = 48 MiB) whatever the number of users.
@@ -162,6 +162,14 @@ impl Backend {
             Backend::Cpu { .. } => similarity_scores(params, side, queries),
         };
         Ok(similar_from_scores(&scores, side_rows(params.layout, side), queries, k))
+    }
+
+    /// RMSE / MAE / R² of the held-out ratings of `test`.
+    pub fn evaluate_rating(&self, params: &Params, test: &TestSet, scale: RatingScale) -> Result<RatingMetrics> {
+        match self {
+            Backend::Gpu(ctx) => evaluate_rating_gpu(ctx, params, test, scale),
+            Backend::Cpu { .. } => ncf_core::train::evaluate_rating_cpu(params, test, scale),
+        }
     }
 
     pub fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {

@@ -1,6 +1,6 @@
 //! Scoring (user, item) pairs and ranking leave-one-out test cases on the GPU.
 
-use ncf_core::metrics::RankMetrics;
+use ncf_core::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use ncf_core::train::{check_k, check_test_fits};
 use ncf_core::{Layout, NcfError, Params, Result, TestSet};
 
@@ -110,10 +110,15 @@ struct EvalRecord {
     n_cases: u32,
     per_case: u32,
     k: u32,
+    clip: u32,
+    mean: f32,
+    lo: f32,
+    hi: f32,
     _pad: u32,
 }
 
-/// A test set resident on the GPU: candidate pairs, their scores and per-case HR/NDCG.
+/// A test set resident on the GPU: candidate pairs, their scores and per-case HR/NDCG, or for
+/// rating regression the held-out pairs and their squared and absolute errors.
 pub(crate) struct TestBuffers {
     pairs: PairScores,
     n_cases: u32,
@@ -122,36 +127,74 @@ pub(crate) struct TestBuffers {
     pub hits: wgpu::Buffer,
     pub ndcgs: wgpu::Buffer,
     bind: wgpu::BindGroup,
+    /// Rating regression: the scale and the true ratings (for R²'s total sum of squares).
+    rating: Option<(RatingScale, Vec<f32>)>,
 }
 
 impl TestBuffers {
-    pub fn new(ctx: &GpuContext, test: &TestSet, params: &wgpu::Buffer, layout: Layout) -> Result<Self> {
-        let users = test.pair_users();
-        let pairs = PairScores::new(ctx, params, layout, &users, &test.candidates)?;
+    /// With `rating`, only each case's held-out positive is scored, against its rating.
+    pub fn new(
+        ctx: &GpuContext,
+        test: &TestSet,
+        params: &wgpu::Buffer,
+        layout: Layout,
+        rating: Option<RatingScale>,
+    ) -> Result<Self> {
+        let (pairs, per_case, truth) = match rating {
+            None => (PairScores::new(ctx, params, layout, &test.pair_users(), &test.candidates)?, test.per_case, None),
+            Some(_) => {
+                let (users, items, truth) = ncf_core::train::rating_cases(test)?;
+                (PairScores::new(ctx, params, layout, &users, &items)?, 1, Some(truth.to_vec()))
+            }
+        };
         let n_cases = test.len() as u32;
         let hits = ctx.storage_zeroed("ncf eval hits", n_cases as u64 * 4)?;
         let ndcgs = ctx.storage_zeroed("ncf eval ndcgs", n_cases as u64 * 4)?;
-        let uniform = ctx.uniform("ncf eval uniform", 16);
+        let ratings =
+            ctx.storage_init("ncf eval ratings", truth.as_deref().unwrap_or(&[0.0]), wgpu::BufferUsages::empty())?;
+        let uniform = ctx.uniform("ncf eval uniform", std::mem::size_of::<EvalRecord>() as u64);
         let bind = ctx.bind_group(
-            "ncf rank bind group",
+            "ncf metrics bind group",
             &ctx.pipelines.metrics_layout,
-            &[(0, &uniform), (1, &pairs.scores), (2, &hits), (3, &ndcgs)],
+            &[(0, &uniform), (1, &pairs.scores), (2, &hits), (3, &ndcgs), (4, &ratings)],
             None,
         );
-        Ok(TestBuffers { pairs, n_cases, per_case: test.per_case, uniform, hits, ndcgs, bind })
+        let rating = rating.zip(truth);
+        Ok(TestBuffers { pairs, n_cases, per_case, uniform, hits, ndcgs, bind, rating })
     }
 
-    /// Records scoring and ranking at cut-off `k` into `encoder`.
+    /// Records scoring and ranking at cut-off `k` (or the rating errors) into `encoder`.
     pub fn encode(&self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder, k: u32) {
-        let rec = EvalRecord { n_cases: self.n_cases, per_case: self.per_case, k, _pad: 0 };
+        let scale = self.rating.as_ref().map(|r| r.0);
+        let rec = EvalRecord {
+            n_cases: self.n_cases,
+            per_case: self.per_case,
+            k,
+            clip: u32::from(scale.is_some_and(|s| s.clip)),
+            mean: scale.map_or(0.0, |s| s.mean),
+            lo: scale.map_or(0.0, |s| s.min),
+            hi: scale.map_or(0.0, |s| s.max),
+            _pad: 0,
+        };
         ctx.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&rec));
         let mut pass = encoder
             .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf evaluate"), timestamp_writes: None });
         self.pairs.encode(ctx, &mut pass);
         let (x, y) = ctx.grid(self.n_cases);
-        pass.set_pipeline(&ctx.pipelines.rank_cases);
+        let p = &ctx.pipelines;
+        pass.set_pipeline(if self.rating.is_some() { &p.rating_errors } else { &p.rank_cases });
         pass.set_bind_group(0, &self.bind, &[]);
         pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// RMSE / MAE / R² from the read-back errors (rating regression only).
+    pub fn rating_metrics(&self, sq: &[u8], abs: &[u8]) -> Result<RatingMetrics> {
+        let truth = &self.rating.as_ref().expect("a rating test set").1;
+        RatingMetrics::from_errors(bytemuck::cast_slice(sq), bytemuck::cast_slice(abs), truth)
+    }
+
+    pub fn is_rating(&self) -> bool {
+        self.rating.is_some()
     }
 
     pub fn sources(&self) -> [(&wgpu::Buffer, u64); 2] {
@@ -168,7 +211,7 @@ pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -
     check_k(k)?;
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
-    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout)?;
+    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, None)?;
     let mut enc = ctx.encoder("ncf evaluate");
     tb.encode(ctx, &mut enc, k);
     let out = ctx.read_back(enc, &tb.sources())?;
@@ -192,4 +235,20 @@ pub fn predict_gpu(ctx: &GpuContext, params: &Params, users: &[u32], items: &[u3
     }
     let out = ctx.read_back(enc, &[(&pairs.scores, pairs.n as u64 * 4)])?;
     Ok(bytemuck::cast_slice(&out[0]).to_vec())
+}
+
+/// RMSE / MAE / R² of `params` on the held-out ratings of `test`, computed on the GPU.
+pub fn evaluate_rating_gpu(
+    ctx: &GpuContext,
+    params: &Params,
+    test: &TestSet,
+    scale: RatingScale,
+) -> Result<RatingMetrics> {
+    check_test_fits(test, params)?;
+    let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
+    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, Some(scale))?;
+    let mut enc = ctx.encoder("ncf evaluate ratings");
+    tb.encode(ctx, &mut enc, 1);
+    let out = ctx.read_back(enc, &tb.sources())?;
+    tb.rating_metrics(&out[0], &out[1])
 }

@@ -14,6 +14,6 @@ pub mod trainer;
 
 pub use context::{GpuContext, GpuInfo, GpuOptions};
 pub use device::{Backend, DevicePref};
-pub use eval::{evaluate_gpu, predict_gpu};
+pub use eval::{evaluate_gpu, evaluate_rating_gpu, predict_gpu};
 pub use similarity::similarity_gpu;
 pub use trainer::GpuTrainer;

@@ -1,6 +1,7 @@
 //! Host-side twins of the uniform records in the WGSL sources.
 
 use ncf_core::Layout;
+use ncf_core::model::Objective;
 use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::train::TrainConfig;
 
@@ -25,8 +26,8 @@ pub(crate) struct StepRecord {
     pub weight_decay: f32,
     pub momentum: f32,
     pub l2: f32,
-    pub _pad1: f32,
-    pub _pad2: f32,
+    pub objective: u32,
+    pub target_offset: f32,
     pub _pad3: f32,
 }
 
@@ -62,6 +63,14 @@ impl StepRecord {
             weight_decay: opt.weight_decay(),
             momentum,
             l2: cfg.l2,
+            objective: match cfg.objective() {
+                Objective::Bce => 0,
+                Objective::Squared { .. } => 1,
+            },
+            target_offset: match cfg.objective() {
+                Objective::Bce => 0.0,
+                Objective::Squared { offset } => offset,
+            },
             ..Default::default()
         }
     }
@@ -82,7 +91,7 @@ pub(crate) struct EpochRecord {
     pub seed: u32,
     pub epoch: u32,
     pub half_bits: u32,
-    pub _pad0: u32,
+    pub rated: u32,
     pub _pad1: u32,
     pub keys: [u32; 4],
 }

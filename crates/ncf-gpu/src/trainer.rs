@@ -81,6 +81,9 @@ impl GpuTrainer {
         let row_ptr = ctx.storage_init("ncf csr row_ptr", &data.train.row_ptr, none)?;
         let cols = ctx.storage_init("ncf csr cols", &data.train.cols, none)?;
         let pos_users = ctx.storage_init("ncf positive users", &data.train_users, none)?;
+        // Ratings of the positives for rating regression (one unused element otherwise).
+        let pos_ratings =
+            ctx.storage_init("ncf positive ratings", data.train_ratings.as_deref().unwrap_or(&[0.0]), none)?;
         let s_users = ctx.storage_zeroed("ncf sample users", n_samples as u64 * 4)?;
         let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
         let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
@@ -99,6 +102,7 @@ impl GpuTrainer {
                 (4, &s_users),
                 (5, &s_items),
                 (6, &s_labels),
+                (7, &pos_ratings),
             ],
             None,
         );
@@ -139,7 +143,8 @@ impl GpuTrainer {
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
             Some(0),
         );
-        let resident = |set: Option<&TestSet>| set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout)).transpose();
+        let resident =
+            |set: Option<&TestSet>| set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, cfg.rating)).transpose();
         let test = resident(data.test.as_ref())?;
         let validation = resident(validation.as_ref())?;
         ctx.check_errors()?;
@@ -323,6 +328,7 @@ impl GpuTrainer {
             seed: self.cfg.seed,
             epoch,
             half_bits: perm.half_bits,
+            rated: u32::from(self.cfg.negatives == 0),
             keys: perm.keys,
             ..Default::default()
         };
@@ -407,11 +413,15 @@ impl Trainer for GpuTrainer {
         }
         self.params_cpu.data = bytemuck::cast_slice(&out[1]).to_vec();
         self.epoch += 1;
-        let mut metrics = [None, None];
+        let (mut metrics, mut rating) = ([None, None], [None, None]);
         let mut next = 2;
         for (slot, set) in [&self.test, &self.validation].into_iter().enumerate() {
             if let (Some(k), Some(t)) = (eval_k, set) {
-                metrics[slot] = Some(t.metrics(k, &out[next], &out[next + 1]));
+                if t.is_rating() {
+                    rating[slot] = Some(t.rating_metrics(&out[next], &out[next + 1])?);
+                } else {
+                    metrics[slot] = Some(t.metrics(k, &out[next], &out[next + 1]));
+                }
                 next += 2;
             }
         }
@@ -421,6 +431,8 @@ impl Trainer for GpuTrainer {
             samples: self.n_samples as u64,
             metrics: metrics[0],
             validation: metrics[1],
+            rating: rating[0],
+            validation_rating: rating[1],
             seconds: start.elapsed().as_secs_f64(),
         })
     }

@@ -190,7 +190,7 @@ fn evaluate_matches_cpu() {
     // A NaN weight must never look like a good model.
     let mut bad = params.clone();
     bad.data[0] = f32::NAN;
-    let tiny = TestSet { users: vec![0], per_case: 3, candidates: vec![1, 2, 3] };
+    let tiny = TestSet { users: vec![0], per_case: 3, candidates: vec![1, 2, 3], ratings: None };
     let g = evaluate_gpu(&shared(), &bad, &tiny, 1).unwrap();
     assert_eq!(g.hr, 0.0);
 }
@@ -221,7 +221,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
         lr: 0.05,
         seed: rng.random(),
         l2: 0.001,
-        dropout: 0.0,
+        ..TrainConfig::default()
     };
     let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");

@@ -7,7 +7,7 @@ use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::optim::parse_optimizer;
 use ncf_core::train::TrainConfig;
 use ncf_core::validation::leave_one_out;
-use ncf_core::{Csr, Layout, ModelKind, NcfError, Params};
+use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
 
 use crate::dataset::NativeDataset;
@@ -91,6 +91,40 @@ pub struct NativeMetrics {
     pub fallback_reason: Option<String>,
 }
 
+/// RMSE / MAE / R² of a rating model on held-out ratings.
+#[napi(object)]
+pub struct NativeRatingMetrics {
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+    pub count: u32,
+    pub backend: String,
+    pub fallback_reason: Option<String>,
+}
+
+/// How a rating model turns scores into ratings: r̂ = z + mean, clipped to [min, max].
+#[napi(object)]
+pub struct NativeRatingScale {
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub clip: bool,
+}
+
+/// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
+#[napi(string_enum = "lowercase")]
+pub enum TaskKind {
+    Implicit,
+    Rating,
+}
+
+/// A model's task, with the rating scale a rating model learns from its first `fit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Task {
+    Implicit,
+    Rating { clip: bool, scale: Option<RatingScale> },
+}
+
 #[napi(object)]
 pub struct NativeEpoch {
     pub epoch: u32,
@@ -100,6 +134,13 @@ pub struct NativeEpoch {
     pub ndcg: Option<f64>,
     pub valid_hr: Option<f64>,
     pub valid_ndcg: Option<f64>,
+    /// Rating regression: RMSE / MAE / R² on the test and validation ratings.
+    pub rmse: Option<f64>,
+    pub mae: Option<f64>,
+    pub r2: Option<f64>,
+    pub valid_rmse: Option<f64>,
+    pub valid_mae: Option<f64>,
+    pub valid_r2: Option<f64>,
     pub lr: f64,
     pub best_epoch: Option<u32>,
     /// Early stopping asks to end training after this epoch.
@@ -154,6 +195,7 @@ pub struct NativeModel {
     seen: Arc<Mutex<Option<Arc<Csr>>>>,
     /// The caller's ids (user and item encoders), from the dataset of a `fit` or a loaded file.
     ids: Arc<Mutex<Ids>>,
+    task: Arc<Mutex<Task>>,
 }
 
 #[derive(Clone, Default)]
@@ -222,6 +264,8 @@ impl NativeModel {
         factors: Option<f64>,
         layers: Option<Vec<f64>>,
         seed: f64,
+        task: TaskKind,
+        clip: bool,
     ) -> napi::Result<Self> {
         let factors = factors.map(|f| to_u32("factors", f)).transpose()?;
         let layers = layers
@@ -237,7 +281,47 @@ impl NativeModel {
             layers.as_deref(),
         )
         .napi()?;
-        Ok(NativeModel::from_params(Params::init(layout, to_u32("seed", seed)?)))
+        let m = NativeModel::from_params(Params::init(layout, to_u32("seed", seed)?));
+        if let TaskKind::Rating = task {
+            *m.task.lock().unwrap_or_else(|p| p.into_inner()) = Task::Rating { clip, scale: None };
+        }
+        Ok(m)
+    }
+
+    fn task(&self) -> Task {
+        *self.task.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `'implicit'` or `'rating'`.
+    #[napi(getter)]
+    pub fn task_kind(&self) -> String {
+        match self.task() {
+            Task::Implicit => "implicit".into(),
+            Task::Rating { .. } => "rating".into(),
+        }
+    }
+
+    /// The rating scale of a rating model (known after its first `fit`, or from its file).
+    #[napi(getter)]
+    pub fn rating_scale(&self) -> Option<NativeRatingScale> {
+        match self.task() {
+            Task::Rating { scale: Some(s), .. } => {
+                Some(NativeRatingScale { mean: s.mean as f64, min: s.min as f64, max: s.max as f64, clip: s.clip })
+            }
+            _ => None,
+        }
+    }
+
+    /// The scale predictions of a rating model go through; an error before its first `fit`.
+    fn scale_for(&self, what: &str) -> napi::Result<Option<RatingScale>> {
+        match self.task() {
+            Task::Implicit => Ok(None),
+            Task::Rating { scale: Some(s), .. } => Ok(Some(s)),
+            Task::Rating { scale: None, .. } => Err(to_napi(NcfError::invalid(
+                what,
+                "a rating model learns its rating scale (the mean rating) in its first fit; fit it first",
+            ))),
+        }
     }
 
     fn from_params(params: Params) -> Self {
@@ -248,6 +332,7 @@ impl NativeModel {
             info: None,
             seen: Arc::new(Mutex::new(None)),
             ids: Arc::new(Mutex::new(Ids::default())),
+            task: Arc::new(Mutex::new(Task::Implicit)),
         }
     }
 
@@ -316,10 +401,15 @@ impl NativeModel {
         let params = current(&self.state).napi()?;
         let (users, items) = (users.to_vec(), items.to_vec());
         let pref = DevicePref::from(device);
+        let scale = self.scale_for("predict")?;
         Ok(Job::spawn(move || {
             let backend = Backend::resolve(pref).napi()?;
             let z = backend.predict(&params, &users, &items).napi()?;
-            Ok(z.into_iter().map(ncf_core::model::sigmoid).collect::<Vec<f32>>().into())
+            Ok(match scale {
+                Some(s) => z.into_iter().map(|z| s.predict(z)).collect::<Vec<f32>>(),
+                None => z.into_iter().map(ncf_core::model::sigmoid).collect::<Vec<f32>>(),
+            }
+            .into())
         }))
     }
 
@@ -375,10 +465,15 @@ impl NativeModel {
             })?),
         };
         let pref = DevicePref::from(device);
+        let scale = self.scale_for("recommend")?;
         Ok(Job::spawn(move || {
             let backend = Backend::resolve(pref).napi()?;
             let ex = ncf_core::infer::Exclusions { seen: seen.as_deref(), allow: allow.as_deref() };
-            let list = backend.recommend(&params, &users, k, &ex).napi()?;
+            let mut list = backend.recommend(&params, &users, k, &ex).napi()?;
+            if let Some(s) = scale {
+                // Ranked by score; reported as predicted ratings.
+                list.iter_mut().for_each(|r| r.scores.iter_mut().for_each(|z| *z = s.predict(*z)));
+            }
             Ok(ranked(list, &backend))
         }))
     }
@@ -427,7 +522,8 @@ impl NativeModel {
             _ => None,
         };
         let seen = if seen { self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None };
-        let extras = ncf_core::persist::Extras { info, ids, seen };
+        let rating = self.scale_for("save")?;
+        let extras = ncf_core::persist::Extras { info, ids, seen, rating };
         Ok(Job::spawn(move || ncf_core::persist::save(std::path::Path::new(&path), &params, extras).napi()))
     }
 
@@ -438,6 +534,10 @@ impl NativeModel {
             let ncf_core::persist::Loaded { params, meta, seen } =
                 ncf_core::persist::load(std::path::Path::new(&path)).napi()?;
             let mut m = NativeModel::from_params(params);
+            if let Some(r) = meta.rating {
+                let scale = RatingScale::from(r);
+                m.task = Arc::new(Mutex::new(Task::Rating { clip: scale.clip, scale: Some(scale) }));
+            }
             m.seen = Arc::new(Mutex::new(seen.map(Arc::new)));
             m.info = Some(serde_json::Value::Object(meta.info).to_string());
             if let (Some(u), Some(i)) = (meta.user_ids, meta.item_ids) {
@@ -458,6 +558,12 @@ impl NativeModel {
     /// predict layer `[α·h_GMF ; (1−α)·h_MLP]`.
     #[napi(factory)]
     pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> napi::Result<Self> {
+        if gmf.task() != Task::Implicit || mlp.task() != Task::Implicit {
+            return Err(to_napi(NcfError::invalid(
+                "gmf",
+                "NeuMF-pre is built from implicit-feedback GMF and MLP models (task: 'implicit')",
+            )));
+        }
         let (g, m) = (current(&gmf.state).napi()?, current(&mlp.state).napi()?);
         Ok(NativeModel::from_params(ncf_core::neural::neumf_from_pretrained(&g, &m, alpha as f32).napi()?))
     }
@@ -512,7 +618,17 @@ impl NativeModel {
             seed: to_u32("seed", opts.seed)?,
             l2: opts.l2 as f32,
             dropout: opts.dropout as f32,
+            ..TrainConfig::default()
         };
+        let mut cfg = cfg;
+        let task = self.task();
+        if let Task::Rating { clip, scale } = task {
+            let s = match scale {
+                Some(s) => s,
+                None => ncf_core::train::rating_scale(&data.inner, clip).napi()?,
+            };
+            cfg.rating = Some(s);
+        }
         cfg.validate().napi()?;
         let validation = match opts.validation.as_str() {
             "none" => Validation::None,
@@ -552,10 +668,23 @@ impl NativeModel {
             restore_best: opts.restore_best,
         };
         control.validate(validation != Validation::None).napi()?;
+        match (task, control.monitor) {
+            (Task::Rating { .. }, Monitor::Hr | Monitor::Ndcg) => {
+                return Err(to_napi(NcfError::invalid("monitor", "a rating model is monitored by 'rmse'")));
+            }
+            (Task::Implicit, Monitor::Rmse) => {
+                return Err(to_napi(NcfError::invalid("monitor", "'rmse' applies to rating models (task: 'rating')")));
+            }
+            _ => {}
+        }
         self.check_ids(data)?;
         let params = current(&self.state).napi()?;
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         let lease = TrainingLease::take(&self.training).napi()?;
+        if let (Task::Rating { clip, .. }, Some(s)) = (task, cfg.rating) {
+            // The scale is the model's from now on: predictions use it, later fits keep it.
+            *self.task.lock().unwrap_or_else(|p| p.into_inner()) = Task::Rating { clip, scale: Some(s) };
+        }
         let lr = opts.lr;
         let (du, di) = (data.users.clone(), data.items.clone());
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
@@ -581,16 +710,15 @@ impl NativeModel {
                 Validation::None => (data, None),
             };
             let backend = Backend::resolve(pref).napi()?;
-            let initial = match (initial_k, &valid) {
-                (Some(k), Some(v)) => Some(backend.evaluate(&params, v, k).napi()?),
-                _ => None,
-            };
+            let (mut initial, mut initial_rating) = (None, None);
+            if let (Some(k), Some(v)) = (initial_k, &valid) {
+                match cfg.rating {
+                    Some(s) => initial_rating = Some(backend.evaluate_rating(&params, v, s).napi()?),
+                    None => initial = Some(backend.evaluate(&params, v, k).napi()?),
+                }
+            }
             let trainer = backend.trainer(train, valid, params, cfg).napi()?;
-            let session = Session::new(trainer, control, lr);
-            let session = match initial {
-                Some(m) => session.with_initial(m),
-                None => session,
-            };
+            let session = Session::new(trainer, control, lr).with_initial(initial.as_ref(), initial_rating.as_ref());
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),
@@ -628,6 +756,36 @@ impl NativeModel {
                 ndcg: m.ndcg,
                 cases: m.cases as u32,
                 recall: m.recall,
+                backend: backend.name().into(),
+                fallback_reason: backend.fallback().map(str::to_string),
+            })
+        }))
+    }
+
+    /// RMSE / MAE / R² of a rating model on the dataset's held-out ratings.
+    #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
+    pub fn evaluate_rating(
+        &self,
+        data: &NativeDataset,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
+        let scale = self.scale_for("evaluate")?.ok_or_else(|| {
+            to_napi(NcfError::invalid("metrics", "RMSE/MAE/R² apply to rating models (task: 'rating')"))
+        })?;
+        let params = current(&self.state).napi()?;
+        self.check_ids(data)?;
+        let data = data.inner.clone();
+        let pref = DevicePref::from(device);
+        Ok(Job::spawn(move || {
+            let test =
+                data.test.as_ref().ok_or_else(|| to_napi(NcfError::Data("the dataset has no test set".into())))?;
+            let backend = Backend::resolve(pref).napi()?;
+            let m = backend.evaluate_rating(&params, test, scale).napi()?;
+            Ok(NativeRatingMetrics {
+                rmse: m.rmse,
+                mae: m.mae,
+                r2: m.r2,
+                count: m.count as u32,
                 backend: backend.name().into(),
                 fallback_reason: backend.fallback().map(str::to_string),
             })
@@ -692,6 +850,12 @@ impl NativeTrainer {
                 ndcg: r.metrics.map(|m| m.ndcg),
                 valid_hr: r.validation.map(|m| m.hr),
                 valid_ndcg: r.validation.map(|m| m.ndcg),
+                rmse: r.rating.map(|m| m.rmse),
+                mae: r.rating.map(|m| m.mae),
+                r2: r.rating.map(|m| m.r2),
+                valid_rmse: r.validation_rating.map(|m| m.rmse),
+                valid_mae: r.validation_rating.map(|m| m.mae),
+                valid_r2: r.validation_rating.map(|m| m.r2),
                 lr: o.lr,
                 best_epoch: o.best_epoch,
                 stop: o.stop,

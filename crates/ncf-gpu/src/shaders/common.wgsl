@@ -24,8 +24,10 @@ struct Step {
     momentum: f32,
     // λ of the per-occurrence L2 penalty on the embedding rows a sample uses.
     l2: f32,
-    _pad1: f32,
-    _pad2: f32,
+    // 0: binary cross-entropy on σ(z); 1: squared error of z + target_offset (ratings).
+    objective: u32,
+    // μ, the training mean rating, added to z by the rating objective.
+    target_offset: f32,
     _pad3: f32,
 }
 
@@ -68,6 +70,16 @@ fn sigmoid(z: f32) -> f32 {
 // Binary cross-entropy on a logit, stable for any z (same formula as gmf.rs).
 fn bce_with_logits(z: f32, y: f32) -> f32 {
     return max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
+}
+
+// (ℓ, ∂ℓ/∂z) of one sample: BCE on σ(z) (He et al. eq. 7), or for ratings the squared error
+// (z + μ − y)² (the objective of ncf-core model.rs `Objective`).
+fn objective_eval(z: f32, y: f32, objective: u32, target_offset: f32) -> vec2<f32> {
+    if objective == 1u {
+        let e = z + target_offset - y;
+        return vec2<f32>(e * e, 2.0 * e);
+    }
+    return vec2<f32>(bce_with_logits(z, y), sigmoid(z) - y);
 }
 
 // NaN test on the bits: `x != x` may be folded away by fast-math shader compilers.

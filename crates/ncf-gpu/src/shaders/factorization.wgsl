@@ -78,7 +78,8 @@ fn forward_backward(
         let i = s_items[s];
         let y = s_labels[s];
         let z = logit(u, i);
-        let d = (sigmoid(z) - y) * st.inv_batch;
+        let obj = objective_eval(z, y, st.objective, st.target_offset);
+        let d = obj.y * st.inv_batch;
         let f = st.factors;
         let uo = u * f;
         let io = st.item_offset + i * f;
@@ -108,7 +109,7 @@ fn forward_backward(
             add_grads(st.item_bias_offset + i, d);
         }
         add_grads(st.n_params - 1u, d);
-        loss = bce_with_logits(z, y) + st.l2 * norm;
+        loss = obj.x + st.l2 * norm;
     }
     add_workgroup_loss(lid, loss);
 }

@@ -7,6 +7,11 @@ struct Eval {
     n_cases: u32,
     per_case: u32,
     k: u32,
+    // Rating regression: r̂ = z + mean, clamped to [lo, hi] when clip is 1.
+    clip: u32,
+    mean: f32,
+    lo: f32,
+    hi: f32,
     _pad: u32,
 }
 
@@ -14,6 +19,7 @@ struct Eval {
 @group(0) @binding(1) var<storage, read> scores: array<f32>;
 @group(0) @binding(2) var<storage, read_write> hits: array<f32>;
 @group(0) @binding(3) var<storage, read_write> ndcgs: array<f32>;
+@group(0) @binding(4) var<storage, read> case_ratings: array<f32>;
 
 @compute @workgroup_size(WG)
 fn rank_cases(
@@ -45,4 +51,26 @@ fn rank_cases(
         hits[c] = 0.0;
         ndcgs[c] = 0.0;
     }
+}
+
+// Rating regression: per held-out rating (the positive of each case), the squared error into
+// `hits` and the absolute error into `ndcgs`; the host sums them in f64 into RMSE, MAE and R²
+// (ncf-core metrics.rs `RatingMetrics`).
+@compute @workgroup_size(WG)
+fn rating_errors(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let c = flat_index(wid, nwg, lid);
+    if c >= ev.n_cases {
+        return;
+    }
+    var r = scores[c * ev.per_case] + ev.mean;
+    if ev.clip == 1u {
+        r = clamp(r, ev.lo, ev.hi);
+    }
+    let e = r - case_ratings[c];
+    hits[c] = e * e;
+    ndcgs[c] = abs(e);
 }

@@ -118,7 +118,8 @@ fn head_backward(
         let i = s_items[s];
         let y = s_labels[s];
         let z = head_logit(t, u, i);
-        let d = (sigmoid(z) - y) * st.inv_batch;
+        let obj = objective_eval(z, y, st.objective, st.target_offset);
+        let d = obj.y * st.inv_batch;
         let f = st.factors;
         let ho = st.head_offset;
         let uo = u * f;
@@ -140,7 +141,7 @@ fn head_backward(
         }
         add_grads(st.n_params - 1u, d);
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
-        loss = bce_with_logits(z, y) + st.l2 * norm;
+        loss = obj.x + st.l2 * norm;
     }
     add_workgroup_loss(lid, loss);
 }

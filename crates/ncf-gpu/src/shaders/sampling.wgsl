@@ -9,7 +9,8 @@ struct Epoch {
     seed: u32,
     epoch: u32,
     half_bits: u32,
-    _pad0: u32,
+    // 1 for rating regression: labels are the positives' ratings.
+    rated: u32,
     _pad1: u32,
     keys: vec4<u32>,
 }
@@ -24,6 +25,7 @@ const MAX_REJECTIONS: u32 = 32u;
 @group(0) @binding(4) var<storage, read_write> out_users: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_items: array<u32>;
 @group(0) @binding(6) var<storage, read_write> out_labels: array<f32>;
+@group(0) @binding(7) var<storage, read> pos_ratings: array<f32>;
 
 fn feistel(x: u32) -> u32 {
     let hb = ep.half_bits;
@@ -127,7 +129,8 @@ fn sample_epoch(
     out_users[t] = u;
     if k == 0u {
         out_items[t] = cols[j];
-        out_labels[t] = 1.0;
+        // Rating regression (ep.rated) samples the observed ratings, labelled with them.
+        out_labels[t] = select(1.0, pos_ratings[j], ep.rated == 1u);
     } else {
         out_items[t] = negative_item(u, j, k);
         out_labels[t] = 0.0;

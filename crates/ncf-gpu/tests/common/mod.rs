@@ -86,7 +86,7 @@ pub fn random_dataset(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> D
     us.push(0);
     is.push(is[0]);
     let per_case = 20;
-    let mut test = TestSet { users: Vec::new(), per_case, candidates: Vec::new() };
+    let mut test = TestSet { users: Vec::new(), per_case, candidates: Vec::new(), ratings: None };
     for u in 0..users {
         test.users.push(u);
         for _ in 0..per_case {
@@ -112,5 +112,5 @@ pub fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u
 }
 
 pub fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
-    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, l2: 0.0, dropout: 0.0 }
+    TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, ..TrainConfig::default() }
 }
