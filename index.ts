@@ -326,6 +326,16 @@ export interface FileOptions {
   columns?: { user?: string | number; item?: string | number; rating?: string | number; timestamp?: string | number }
   /** Keep only interactions rated at least this as positives (needs a rating). Default: keep all. */
   threshold?: number
+  /**
+   * A separate test file in the same format, such as MovieLens-100K's `u1.test` next to
+   * `u1.base`: ids are encoded over both files, and every test interaction becomes a test case
+   * with its rating.
+   */
+  test?: string
+  /** With `test`: sampled negatives per test case for ranking metrics. Default 0 (rating metrics only). */
+  testNegatives?: number
+  /** Seeds the test negatives. Default 0. */
+  seed?: number
 }
 
 /**
@@ -436,6 +446,9 @@ export class Dataset {
       rating: c.rating,
       timestamp: c.timestamp,
       threshold: options.threshold,
+      test: options.test,
+      testNegatives: options.testNegatives,
+      seed: options.seed,
     }
     return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
   }
@@ -542,6 +555,10 @@ export class Dataset {
   get testNegatives(): number {
     return this.native.testNegatives
   }
+  /** Whether the training interactions carry ratings (what `task: 'rating'` trains on). */
+  get hasRatings(): boolean {
+    return this.native.hasRatings
+  }
   /** Duplicate `(user, item)` training pairs dropped while loading. */
   get duplicatesRemoved(): number {
     return this.native.duplicatesRemoved
@@ -558,6 +575,15 @@ export interface ModelOptions {
   seed?: number
   /** Default device of this model's `fit` and `evaluate` calls. Default `'auto'`. */
   device?: Device
+  /**
+   * `'implicit'` (default): interactions with sampled negatives, BCE, ŷ = σ(z).
+   * `'rating'`: explicit ratings, MSE on the observed ratings only (no negatives), predictions
+   * r̂ = z + μ with μ the training mean learned in the first `fit` (MF: z includes user and item
+   * biases). Epochs are chosen on validation RMSE.
+   */
+  task?: 'implicit' | 'rating'
+  /** Rating models: clip predictions to the rating range seen in training. Default true. */
+  clip?: boolean
 }
 
 /** Options of {@link NcfModel.save}. */
@@ -668,13 +694,37 @@ export interface EpochStats {
   hr?: number
   /** NDCG@k on the test set, when the dataset has one. */
   ndcg?: number
-  /** HR@k and NDCG@k on the validation cases, with `validation: 'leave-one-out'`. */
+  /** HR@k and NDCG@k on the validation cases, with validation. */
   validation?: { hr: number; ndcg: number }
+  /** Rating models: RMSE / MAE / R² on the test ratings (reported, never used to choose). */
+  rating?: RatingMetricValues
+  /** Rating models: RMSE / MAE / R² on the validation ratings (RMSE chooses epochs). */
+  validationRating?: RatingMetricValues
   /** Learning rate this epoch trained with (lowered by `reduceLrOnPlateau`). */
   lr: number
   /** Wall-clock seconds of training plus evaluation. */
   seconds: number
 }
+
+/** Rating-regression metrics on held-out ratings. */
+export interface RatingMetricValues {
+  /** Root mean squared error of r̂ = clip(z + μ). */
+  rmse: number
+  /** Mean absolute error. */
+  mae: number
+  /** Coefficient of determination, 1 − SSE/SST around the held-out ratings' mean. */
+  r2: number
+}
+
+/** What {@link NcfModel.evaluate} with `metrics` (and {@link Baseline.evaluate}) returns. */
+export interface RatingMetrics extends Partial<RatingMetricValues> {
+  /** Held-out ratings evaluated. */
+  count: number
+  backend: 'gpu' | 'cpu'
+}
+
+/** Rating metric names for {@link EvaluateOptions.metrics}. */
+export type RatingMetricName = 'rmse' | 'mae' | 'r2'
 
 /** `ReduceLROnPlateau` on the validation metric, with PyTorch's semantics (mode "max"). */
 export interface PlateauOptions {
@@ -737,8 +787,8 @@ export interface FitOptions {
   validation?: 'dataset' | 'leave-one-out' | 'none'
   /** Sampled negatives per validation case. Default 99. */
   validationNegatives?: number
-  /** Validation metric that chooses epochs. Default `'hr'`. */
-  monitor?: 'hr' | 'ndcg'
+  /** Validation metric that chooses epochs. Default `'hr'`, `'rmse'` for rating models. */
+  monitor?: 'hr' | 'ndcg' | 'rmse'
   /** Lower the learning rate when the validation metric stalls (needs `validation`). */
   reduceLrOnPlateau?: PlateauOptions
   /** Stop after `patience` epochs without a new best validation value (needs `validation`). */
@@ -780,6 +830,11 @@ export interface EvaluateOptions {
   protocol?: 'sampled' | 'full'
   /** Default `'auto'`. */
   device?: Device
+  /**
+   * Rating models: compute these rating metrics (RMSE, MAE, R² on the test cases' ratings, on
+   * the device) instead of ranking metrics.
+   */
+  metrics?: readonly RatingMetricName[]
 }
 
 /**
@@ -847,7 +902,12 @@ function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions 
   }
   const seed = options.seed ?? 0
   if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-  return callSync(() => new native.NativeModel(kind, nu, ni, f, layers, seed))
+  const task = options.task ?? 'implicit'
+  if (task !== 'implicit' && task !== 'rating') throw invalid('task', `must be 'implicit' or 'rating', got ${String(task)}`)
+  if (options.clip !== undefined && (typeof options.clip !== 'boolean' || task !== 'rating')) {
+    throw invalid('clip', task === 'rating' ? 'must be a boolean' : "applies to task: 'rating'")
+  }
+  return callSync(() => new native.NativeModel(kind, nu, ni, f, layers, seed, task, options.clip ?? true))
 }
 
 /**
@@ -1002,6 +1062,7 @@ export abstract class NcfModel {
     const lr = options.lr ?? 0.001
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
     const validation = options.validation ?? (data.numValidationCases > 0 ? 'dataset' : 'none')
+    const rating = this.task === 'rating'
     const plateau = options.reduceLrOnPlateau
     if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
       throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
@@ -1013,7 +1074,7 @@ export abstract class NcfModel {
     const trainer = await call(() =>
       this.#native.createTrainer(data.native, {
         batchSize: options.batchSize ?? 256,
-        negatives: options.negatives ?? 4,
+        negatives: options.negatives ?? (rating ? 0 : 4),
         optimizer,
         momentum: options.momentum,
         weightDecay: options.weightDecay ?? 0,
@@ -1024,7 +1085,7 @@ export abstract class NcfModel {
         device: checkDevice(options.device ?? this.#device),
         validation,
         validationNegatives: options.validationNegatives ?? 99,
-        monitor: options.monitor ?? 'hr',
+        monitor: options.monitor ?? (rating ? 'rmse' : 'hr'),
         plateauFactor: plateau ? (plateau.factor ?? 0.1) : undefined,
         plateauPatience: plateau ? (plateau.patience ?? 10) : undefined,
         plateauMinLr: plateau?.minLr,
@@ -1046,6 +1107,10 @@ export abstract class NcfModel {
         if (r.hr != null) stats.hr = r.hr
         if (r.ndcg != null) stats.ndcg = r.ndcg
         if (r.validHr != null && r.validNdcg != null) stats.validation = { hr: r.validHr, ndcg: r.validNdcg }
+        if (r.rmse != null && r.mae != null && r.r2 != null) stats.rating = { rmse: r.rmse, mae: r.mae, r2: r.r2 }
+        if (r.validRmse != null && r.validMae != null && r.validR2 != null) {
+          stats.validationRating = { rmse: r.validRmse, mae: r.validMae, r2: r.validR2 }
+        }
         history.push(stats)
         if (options.onEpoch && (await options.onEpoch(stats)) === false) break
         if (r.stop && e + 1 < epochs) {
@@ -1067,7 +1132,10 @@ export abstract class NcfModel {
    * sampled negatives, ties counting against the positive (He et al. §4.1). With
    * `protocol: 'full'`, among every item its user has not interacted with in training.
    */
-  async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics> {
+  async evaluate(data: Dataset, options: EvaluateOptions & { metrics: readonly RatingMetricName[] }): Promise<RatingMetrics>
+  async evaluate(data: Dataset, options?: EvaluateOptions): Promise<Metrics>
+  async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics | RatingMetrics> {
+    if (options.metrics !== undefined) return this.#evaluateRatings(data, options)
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     const k = positiveInt('k', options.k ?? 10)
     const device = checkDevice(options.device ?? this.#device)
@@ -1080,6 +1148,34 @@ export abstract class NcfModel {
     const out: Metrics = { k: m.k, hr: m.hr, ndcg: m.ndcg, cases: m.cases, protocol, backend: m.backend as 'gpu' | 'cpu' }
     if (m.recall != null) out.recall = m.recall
     return out
+  }
+
+  async #evaluateRatings(data: Dataset, options: EvaluateOptions): Promise<RatingMetrics> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const names: readonly RatingMetricName[] = options.metrics ?? []
+    if (!Array.isArray(names) || names.length === 0) throw invalid('metrics', "must list 'rmse', 'mae' and/or 'r2'")
+    names.forEach((n, k) => {
+      if (n !== 'rmse' && n !== 'mae' && n !== 'r2') throw invalid(`metrics[${k}]`, `must be 'rmse', 'mae' or 'r2', got ${String(n)}`)
+    })
+    for (const f of ['k', 'protocol'] as const) {
+      if (options[f] !== undefined) throw invalid(f, 'applies to ranking metrics, not to rating metrics')
+    }
+    const device = checkDevice(options.device ?? this.#device)
+    const m = await call(() => this.#native.evaluateRating(data.native, device))
+    if (m.fallbackReason) warnFallback(m.fallbackReason)
+    const out: RatingMetrics = { count: m.count, backend: m.backend as 'gpu' | 'cpu' }
+    for (const n of names as readonly RatingMetricName[]) out[n] = m[n]
+    return out
+  }
+
+  /** `'implicit'` or `'rating'` (see {@link ModelOptions.task}). */
+  get task(): 'implicit' | 'rating' {
+    return this.#native.taskKind as 'implicit' | 'rating'
+  }
+
+  /** A rating model's scale: r̂ = z + mean, clipped to [min, max] (known after its first `fit`). */
+  get ratingScale(): { mean: number; min: number; max: number; clip: boolean } | undefined {
+    return this.#native.ratingScale ?? undefined
   }
 
   /**
@@ -1149,7 +1245,8 @@ export abstract class NcfModel {
   }
 
   /**
-   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])`, given as ids,
+   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])` (rating models: the
+   * predicted ratings r̂ = clip(z + μ)), given as ids,
    * computed on the model's device.
    *
    * @example
@@ -1355,5 +1452,84 @@ export class NeuMF extends NcfModel {
     if (!m) throw invalid('mlp', 'must be a model built by ncf-native')
     const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
     return new NeuMF({ [WRAP]: handle, pretrained: true } as unknown as NeuMFOptions)
+  }
+}
+
+/** Options of {@link Baseline}. */
+export interface BaselineOptions {
+  /** `'mean'`: r̂ = μ. `'bias'` (default): r̂ = μ + b_u + b_i. */
+  kind?: 'mean' | 'bias'
+  /** `'bias'`: regularisation of the user biases. Default 15 (Surprise's `BaselineOnly`). */
+  regUser?: number
+  /** `'bias'`: regularisation of the item biases. Default 10. */
+  regItem?: number
+  /** `'bias'`: alternating least-squares sweeps. Default 10. */
+  iterations?: number
+  /** Clip predictions to the training rating range. Default true. */
+  clip?: boolean
+}
+
+/**
+ * Rating baselines for an honest comparison table: the global mean, and the user + item bias
+ * baseline of Koren (TKDD'10 §2.1) fitted by alternating least squares, as Surprise's
+ * `BaselineOnly`. (Biased MF trained by SGD, Surprise's "SVD", is `new MF({ task: 'rating' })`.)
+ * They are closed-form sums over the ratings and run on the CPU.
+ *
+ * @example
+ * ```ts
+ * const data = await Dataset.fromFile('ml-100k/u1.base', { format: 'movielens', test: 'ml-100k/u1.test' })
+ * const bias = new Baseline({ kind: 'bias' })
+ * await bias.fit(data)
+ * console.log(await bias.evaluate(data)) // { rmse, mae, r2, count }
+ * ```
+ */
+export class Baseline {
+  readonly #native: Native.NativeBaseline
+  readonly kind: 'mean' | 'bias'
+  #ids: { users?: Dataset; fitted: boolean } = { fitted: false }
+
+  constructor(options: BaselineOptions = {}) {
+    const kind = options.kind ?? 'bias'
+    if (kind !== 'mean' && kind !== 'bias') throw invalid('kind', `must be 'mean' or 'bias', got ${String(kind)}`)
+    for (const f of ['regUser', 'regItem', 'iterations'] as const) {
+      if (options[f] !== undefined && kind === 'mean') throw invalid(f, "applies to kind: 'bias'")
+    }
+    const reg = (f: 'regUser' | 'regItem', d: number) => {
+      const v = options[f] ?? d
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(f, `must be a number >= 0, got ${String(v)}`)
+      return v
+    }
+    const iterations = positiveInt('iterations', options.iterations ?? 10)
+    const clip = options.clip ?? true
+    if (typeof clip !== 'boolean') throw invalid('clip', 'must be a boolean')
+    this.kind = kind
+    this.#native = callSync(() => new native.NativeBaseline(kind, reg('regUser', 15), reg('regItem', 10), iterations, clip))
+  }
+
+  /** Fits μ (and the biases) to the dataset's training ratings. */
+  async fit(data: Dataset): Promise<void> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    await call(() => this.#native.fit(data.native))
+    this.#ids = { users: data, fitted: true }
+  }
+
+  /** Predicted ratings of `(users[t], items[t])`, in the ids of the dataset it was fitted on. */
+  predict(users: ArrayLike<Id>, items: ArrayLike<Id>): Float32Array {
+    const d = this.#ids.users
+    if (!d) throw invalid('baseline', 'is not fitted yet: call fit(data) first')
+    const enc = (side: 'users' | 'items', v: ArrayLike<Id>) =>
+      (side === 'users' ? d.userIds : d.itemIds) === undefined
+        ? toIds(side, v)
+        : side === 'users'
+          ? d.encodeUsers(v)
+          : d.encodeItems(v)
+    return callSync(() => this.#native.predict(enc('users', users), enc('items', items)))
+  }
+
+  /** RMSE, MAE and R² on the dataset's held-out ratings. */
+  async evaluate(data: Dataset): Promise<RatingMetrics> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const m = await call(() => this.#native.evaluate(data.native))
+    return { rmse: m.rmse, mae: m.mae, r2: m.r2, count: m.count, backend: 'cpu' }
   }
 }

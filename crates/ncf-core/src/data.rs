@@ -250,7 +250,7 @@ impl Dataset {
         users: &[i32],
         items: &[i32],
         timestamps: Option<&[i64]>,
-        rated: Option<(&[f32], f32)>,
+        rated: Option<(&[f32], Option<f32>)>,
         num_users: Option<i64>,
         num_items: Option<i64>,
     ) -> Result<Dataset> {
@@ -304,16 +304,17 @@ impl Dataset {
                 format!("must be a finite number, got {}", ratings[k]),
             ));
         }
-        let keep: Vec<usize> = (0..u.len()).filter(|&k| ratings[k] >= threshold).collect();
+        let keep: Vec<usize> = (0..u.len()).filter(|&k| threshold.is_none_or(|t| ratings[k] >= t)).collect();
         if keep.is_empty() {
-            return Err(NcfError::Data(format!("no interaction is rated at least {threshold}")));
+            return Err(NcfError::Data(format!("no interaction is rated at least {}", threshold.unwrap_or(0.0))));
         }
         let pick = |v: &[u32]| keep.iter().map(|&k| v[k]).collect::<Vec<u32>>();
         let ts: Option<Vec<i64>> = timestamps.map(|t| keep.iter().map(|&k| t[k]).collect());
+        let r: Vec<f32> = keep.iter().map(|&k| ratings[k]).collect();
         // Counts still cover every id given, so indices mean the same with or without a threshold.
         let nu = nu.or(u.iter().max().map(|m| m + 1));
         let ni = ni.or(i.iter().max().map(|m| m + 1));
-        Dataset::from_pairs(&pick(&u), &pick(&i), ts.as_deref(), None, nu, ni)
+        Dataset::from_pairs_rated(&pick(&u), &pick(&i), ts.as_deref(), Some(&r), None, nu, ni)
     }
 
     pub fn num_interactions(&self) -> usize {
@@ -409,15 +410,17 @@ mod tests {
     #[test]
     fn signed_arrays_with_timestamps_and_a_rating_threshold() {
         let (u, i) = ([0, 0, 3], [1, 2, 5]);
-        let d = Dataset::from_signed_arrays(&u, &i, Some(&[30, 10, 20]), Some((&[4.0, 5.0, 1.0], 4.0)), None, None)
-            .unwrap();
+        let d =
+            Dataset::from_signed_arrays(&u, &i, Some(&[30, 10, 20]), Some((&[4.0, 5.0, 1.0], Some(4.0))), None, None)
+                .unwrap();
         assert_eq!((d.num_users, d.num_items, d.num_interactions()), (4, 6, 2), "counts cover the filtered ids");
         assert_eq!(d.train_timestamps.as_deref(), Some(&[30, 10][..]));
         let e = Dataset::from_signed_arrays(&u, &i, Some(&[1]), None, None, None).unwrap_err();
         assert!(e.to_string().contains("timestamps: has 1 entries but users has 3"), "{e}");
-        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, f32::NAN, 2.0], 1.0)), None, None).unwrap_err();
+        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, f32::NAN, 2.0], Some(1.0))), None, None)
+            .unwrap_err();
         assert!(e.to_string().contains("ratings[1]"), "{e}");
-        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, 1.0, 2.0], 3.0)), None, None).unwrap_err();
+        let e = Dataset::from_signed_arrays(&u, &i, None, Some((&[1.0, 1.0, 2.0], Some(3.0))), None, None).unwrap_err();
         assert_eq!(e.code(), "ERR_DATA");
     }
 }

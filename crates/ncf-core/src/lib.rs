@@ -2,6 +2,7 @@
 //! ncf-native. No GPU and no napi code lives here; `ncf-gpu` implements [`train::Trainer`]
 //! on wgpu and is tested against [`train::CpuTrainer`].
 
+pub mod baseline;
 pub mod control;
 pub mod data;
 pub mod dense;

@@ -425,6 +425,7 @@ impl Params {
     /// unlike `weightDecay` it leaves untouched rows alone.
     /// With `d = σ(z) − y`: GMF ∂/∂p_u = d·h⊙q_i, ∂/∂q_i = d·h⊙p_u, ∂/∂h = d·p_u⊙q_i;
     /// MF ∂/∂p_u = d·q_i, ∂/∂q_i = d·p_u, ∂/∂b_u = ∂/∂b_i = d; both ∂/∂b = d; plus 2λp_u, 2λq_i.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn accumulate_grad(
         &self,

@@ -324,6 +324,88 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
 /// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
 /// interactions rated at least that count as positives (implicit conversion); duplicates are
 /// removed (the latest timestamp kept).
+/// A training file and a separate test file (such as MovieLens-100K's `u1.base` / `u1.test`):
+/// ids are encoded over both, so a test user or item missing from training still has an index
+/// (its embedding stays untrained: a cold row). Every test interaction becomes a test case
+/// carrying its rating, with `negatives` sampled items its user never interacted with in either
+/// file (0: rating metrics only).
+pub fn to_dataset_with_test(
+    train: &RawInteractions,
+    test: &RawInteractions,
+    threshold: Option<f32>,
+    negatives: u32,
+    seed: u32,
+) -> Result<(Dataset, IdEncoder, IdEncoder)> {
+    let keep = |raw: &RawInteractions| -> Result<Vec<bool>> {
+        match (threshold, &raw.ratings) {
+            (None, _) => Ok(vec![true; raw.users.len()]),
+            (Some(t), Some(r)) => Ok(r.iter().map(|&x| x >= t).collect()),
+            (Some(_), None) => Err(NcfError::invalid("threshold", "needs a rating column")),
+        }
+    };
+    let (kt, ks) = (keep(train)?, keep(test)?);
+    fn ids<'a>(v: &'a [String], k: &[bool]) -> Vec<&'a str> {
+        v.iter().zip(k).filter(|p| *p.1).map(|p| p.0.as_str()).collect()
+    }
+    let (tu, ti, su, si) =
+        (ids(&train.users, &kt), ids(&train.items, &kt), ids(&test.users, &ks), ids(&test.items, &ks));
+    if tu.is_empty() || su.is_empty() {
+        let which = if tu.is_empty() { "training" } else { "test" };
+        return Err(NcfError::Data(format!("the {which} file has no interaction to use")));
+    }
+    let users = IdEncoder::build(tu.iter().chain(&su).copied());
+    let items = IdEncoder::build(ti.iter().chain(&si).copied());
+    let enc =
+        |e: &IdEncoder, v: &[&str]| v.iter().map(|x| e.encode(x).expect("built from these ids")).collect::<Vec<u32>>();
+    let pick_f = |v: &Option<Vec<f32>>, k: &[bool]| {
+        v.as_ref().map(|r| r.iter().zip(k).filter(|p| *p.1).map(|p| *p.0).collect::<Vec<f32>>())
+    };
+    let pick_t = |v: &Option<Vec<i64>>, k: &[bool]| {
+        v.as_ref().map(|r| r.iter().zip(k).filter(|p| *p.1).map(|p| *p.0).collect::<Vec<i64>>())
+    };
+    let (nu, ni) = (users.len() as u32, items.len() as u32);
+    let (u_test, i_test) = (enc(&users, &su), enc(&items, &si));
+    // Every interaction of a user, for drawing negatives it never had.
+    let mut all_u = enc(&users, &tu);
+    let mut all_i = enc(&items, &ti);
+    all_u.extend(&u_test);
+    all_i.extend(&i_test);
+    let (known, _, _) = crate::data::Csr::from_pairs(nu, &all_u, &all_i, None);
+    let mut cases = crate::data::TestSet {
+        users: Vec::with_capacity(u_test.len()),
+        per_case: negatives + 1,
+        candidates: Vec::new(),
+        ratings: pick_f(&test.ratings, &ks),
+    };
+    let mut counters = vec![0u32; nu as usize];
+    for (&u, &i) in u_test.iter().zip(&i_test) {
+        cases.users.push(u);
+        cases.candidates.push(i);
+        if negatives > 0 {
+            let row = known.row(u);
+            if (ni as usize) - row.len() < negatives as usize {
+                return Err(NcfError::Data(format!(
+                    "test user '{}' has only {} items left to sample {negatives} negatives from; lower negatives",
+                    users.decode(u).unwrap_or("?"),
+                    ni as usize - row.len()
+                )));
+            }
+            let c = &mut counters[u as usize];
+            cases.candidates.extend(crate::split::sample_negatives(ni, row, negatives, seed, u, c));
+        }
+    }
+    let data = Dataset::from_pairs_rated(
+        &enc(&users, &tu),
+        &enc(&items, &ti),
+        pick_t(&train.timestamps, &kt).as_deref(),
+        pick_f(&train.ratings, &kt).as_deref(),
+        Some(cases),
+        Some(nu),
+        Some(ni),
+    )?;
+    Ok((data, users, items))
+}
+
 /// Fails unless a dataset's `side` ids are the model's, in the same order.
 pub fn check_same_ids(side: &str, model: &IdEncoder, data: &IdEncoder) -> Result<()> {
     if std::ptr::eq(model, data) || model.ids == data.ids {
@@ -494,6 +576,26 @@ mod tests {
         assert!(u.is_numeric() && !i.is_numeric());
         assert!(!IdEncoder::build(["7", "007"]).is_numeric(), "'007' would not survive a trip through a JS number");
         assert!(!IdEncoder::build(["9007199254740993"]).is_numeric(), "beyond 2^53");
+    }
+
+    #[test]
+    fn a_separate_test_file_shares_the_encoders_and_keeps_ratings() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let train = from_id_arrays(s(&["a", "a", "b"]), s(&["x", "y", "x"]), Some(vec![4.0, 2.0, 5.0]), None).unwrap();
+        let test = from_id_arrays(s(&["b", "c"]), s(&["z", "x"]), Some(vec![3.0, 1.0]), None).unwrap();
+        let (d, u, i) = to_dataset_with_test(&train, &test, None, 0, 1).unwrap();
+        assert_eq!((u.ids(), i.ids()), (&s(&["a", "b", "c"])[..], &s(&["x", "y", "z"])[..]), "over both files");
+        assert_eq!(d.train_ratings.as_deref(), Some(&[4.0, 2.0, 5.0][..]));
+        let t = d.test.as_ref().unwrap();
+        assert_eq!((t.users.clone(), t.candidates.clone(), t.per_case), (vec![1, 2], vec![2, 0], 1));
+        assert_eq!(t.ratings.as_deref(), Some(&[3.0, 1.0][..]));
+        assert_eq!(d.train.row(2), &[] as &[u32], "user c is only in the test file: a cold row");
+        let (d, _, _) = to_dataset_with_test(&train, &test, None, 1, 1).unwrap();
+        let t = d.test.unwrap();
+        // User b had x (train) and z (test): its one negative is y.
+        assert_eq!(&t.candidates[..2], &[2, 1]);
+        let e = to_dataset_with_test(&train, &test, None, 3, 1).unwrap_err();
+        assert!(e.to_string().contains("test user 'b' has only 1 items left"), "{e}");
     }
 
     #[test]

@@ -50,7 +50,14 @@ fn check_ratio(field: &str, x: f64) -> Result<()> {
 }
 
 /// `negatives` distinct items outside `row` (sorted), for case `case` of user `u`.
-fn sample_negatives(num_items: u32, row: &[u32], negatives: u32, seed: u32, u: u32, counter: &mut u32) -> Vec<u32> {
+pub(crate) fn sample_negatives(
+    num_items: u32,
+    row: &[u32],
+    negatives: u32,
+    seed: u32,
+    u: u32,
+    counter: &mut u32,
+) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(negatives as usize);
     while out.len() < negatives as usize {
         let c = uniform_below(num_items, seed, DOMAIN_SPLIT, 1, u, counter);

@@ -137,6 +137,7 @@ pub fn check_session(data: &Dataset, validation: Option<&TestSet>, params: &Para
         }
         Objective::Squared { .. } => {}
     }
+
     for set in data.test.iter().chain(validation) {
         check_test_fits(set, params)?;
     }
@@ -327,6 +328,18 @@ impl Trainer for CpuTrainer {
     }
 }
 
+/// Sampled ranking needs negatives to rank the held-out item against.
+pub fn check_rankable(test: &TestSet) -> Result<()> {
+    if test.per_case < 2 {
+        return Err(NcfError::Data(
+            "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
+             or use protocol: 'full' (or rating metrics)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn check_k(k: u32) -> Result<()> {
     if k == 0 {
         return Err(NcfError::invalid("k", "must be a positive integer"));
@@ -362,6 +375,7 @@ pub fn check_test_fits(test: &TestSet, params: &Params) -> Result<()> {
 pub fn evaluate_cpu(params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
     check_test_fits(test, params)?;
     check_k(k)?;
+    check_rankable(test)?;
     let users: Vec<u32> = test.pair_users();
     rank_cases(test, k, &params.logits(&users, &test.candidates))
 }

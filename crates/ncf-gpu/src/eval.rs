@@ -193,6 +193,11 @@ impl TestBuffers {
         RatingMetrics::from_errors(bytemuck::cast_slice(sq), bytemuck::cast_slice(abs), truth)
     }
 
+    /// Ranking needs negatives; rating errors do not.
+    pub fn is_rankable(&self) -> bool {
+        self.rating.is_some() || self.per_case >= 2
+    }
+
     pub fn is_rating(&self) -> bool {
         self.rating.is_some()
     }
@@ -209,6 +214,7 @@ impl TestBuffers {
 /// HR@K / NDCG@K of `params` on `test`, computed on the GPU.
 pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics> {
     check_k(k)?;
+    ncf_core::train::check_rankable(test)?;
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
     let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, None)?;

@@ -385,6 +385,13 @@ impl Trainer for GpuTrainer {
         self.step = step0 + self.steps_per_epoch as u64;
         if let Some(k) = eval_k {
             ncf_core::train::check_k(k)?;
+            if [&self.test, &self.validation].into_iter().flatten().any(|t| !t.is_rankable()) {
+                return Err(ncf_core::NcfError::Data(
+                    "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
+                     or train with evaluate: false and use protocol: 'full'"
+                        .into(),
+                ));
+            }
         }
         // Test and validation scores are computed in the same submit and come back in the
         // epoch's single read-back.

@@ -45,6 +45,11 @@ pub struct FileOptions {
     pub rating: Option<Either<String, f64>>,
     pub timestamp: Option<Either<String, f64>>,
     pub threshold: Option<f64>,
+    /// A separate test file in the same format (ids encoded over both files).
+    pub test: Option<String>,
+    /// Sampled negatives per test case of `test` (0: rating metrics only).
+    pub test_negatives: Option<f64>,
+    pub seed: Option<f64>,
 }
 
 /// Optional columns of `Dataset.fromArrays`.
@@ -70,18 +75,14 @@ fn timestamps(t: &[f64]) -> napi::Result<Vec<i64>> {
         .collect()
 }
 
-/// The ratings and threshold of an implicit conversion; ratings alone would be ignored, so
-/// they are refused.
-fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, f32)>> {
+/// The ratings (kept for `task: 'rating'`) and the threshold of an implicit conversion.
+fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, Option<f32>)>> {
     match (&extra.ratings, extra.threshold) {
         (None, None) => Ok(None),
-        (Some(r), Some(t)) if t.is_finite() => Ok(Some((r.to_vec(), t as f32))),
+        (Some(r), None) => Ok(Some((r.to_vec(), None))),
+        (Some(r), Some(t)) if t.is_finite() => Ok(Some((r.to_vec(), Some(t as f32)))),
         (Some(_), Some(t)) => Err(to_napi(NcfError::invalid("threshold", format!("must be a finite number, got {t}")))),
         (None, Some(_)) => Err(to_napi(NcfError::invalid("threshold", "needs ratings"))),
-        (Some(_), None) => Err(to_napi(NcfError::invalid(
-            "ratings",
-            "are used for the implicit conversion only: pass threshold too (interactions rated at least it are kept)",
-        ))),
     }
 }
 
@@ -217,9 +218,21 @@ impl NativeDataset {
             }
         };
         let threshold = opts.threshold.map(|t| t as f32);
+        let negatives = opt_u32("testNegatives", opts.test_negatives)?.unwrap_or(0);
+        let seed = opt_u32("seed", opts.seed)?.unwrap_or(0);
+        if opts.test.is_none() && opts.test_negatives.is_some() {
+            return Err(to_napi(NcfError::invalid("testNegatives", "applies with a test file (test: path)")));
+        }
+        let test = opts.test;
         Ok(Job::spawn(move || {
             let raw = read(std::path::Path::new(&path), &format).napi()?;
-            let (d, users, items) = to_dataset(&raw, threshold).napi()?;
+            let (d, users, items) = match test {
+                Some(t) => {
+                    let held = read(std::path::Path::new(&t), &format).napi()?;
+                    ncf_core::raw::to_dataset_with_test(&raw, &held, threshold, negatives, seed).napi()?
+                }
+                None => to_dataset(&raw, threshold).napi()?,
+            };
             Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
         }))
     }
@@ -339,7 +352,7 @@ impl NativeDataset {
     pub fn from_id_arrays(users: Vec<String>, items: Vec<String>, extra: ArrayExtras) -> napi::Result<NativeDataset> {
         let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
         let rated = rated(&extra)?;
-        let threshold = rated.as_ref().map(|r| r.1);
+        let threshold = rated.as_ref().and_then(|r| r.1);
         let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts).napi()?;
         let (d, users, items) = to_dataset(&raw, threshold).napi()?;
         Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
@@ -377,6 +390,11 @@ impl NativeDataset {
     #[napi(getter)]
     pub fn num_validation_cases(&self) -> u32 {
         self.inner.validation.as_ref().map_or(0, |t| t.len() as u32)
+    }
+    /// Whether the training interactions carry ratings (what `task: 'rating'` needs).
+    #[napi(getter)]
+    pub fn has_ratings(&self) -> bool {
+        self.inner.train_ratings.is_some()
     }
     #[napi(getter)]
     pub fn test_negatives(&self) -> u32 {

@@ -1,11 +1,13 @@
 //! ncf-node: the napi-rs binding of ncf-native. It converts types and maps errors only; the
 //! math lives in ncf-core and ncf-gpu, the defaults and docs in index.ts.
 
+mod baseline;
 mod dataset;
 mod errors;
 mod info;
 mod job;
 mod model;
 
+pub use baseline::NativeBaseline;
 pub use dataset::NativeDataset;
 pub use model::{NativeModel, NativeTrainer};

@@ -256,6 +256,7 @@ fn ranked(list: Vec<ncf_core::infer::Ranked>, backend: &Backend) -> NativeRanked
 
 #[napi]
 impl NativeModel {
+    #[allow(clippy::too_many_arguments)]
     #[napi(constructor)]
     pub fn new(
         kind: Kind,
