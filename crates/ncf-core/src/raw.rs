@@ -101,6 +101,11 @@ pub struct RawInteractions {
     pub timestamps: Option<Vec<i64>>,
 }
 
+/// A buffered reader of a file, decompressed when its name ends in `.gz`.
+pub(crate) fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
+    open(path)
+}
+
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     let f = File::open(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
     let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {

@@ -43,3 +43,24 @@ fn leave_latest_out_reproduces_the_ml100k_ncf_split() {
     assert_eq!(checked, 943);
     assert_eq!(s.num_interactions(), 100_000 - 943);
 }
+
+#[test]
+fn movielens_feature_files_read_whole() {
+    let dir = data_dir().join("ml-100k");
+    if !dir.join("u.item").exists() {
+        eprintln!("NOTICE: {} not found; skipping the ML-100K feature files", dir.display());
+        return;
+    }
+    use ncf_core::features::{FeatureValue, read_movielens_items, read_movielens_users};
+    let items = read_movielens_items(&dir.join("u.item")).unwrap();
+    assert_eq!(items.ids.len(), 1682);
+    assert_eq!(items.rows[0][0], FeatureValue::Multi(vec!["Animation".into(), "Children's".into(), "Comedy".into()]));
+    let users = read_movielens_users(&dir.join("u.user")).unwrap();
+    assert_eq!(users.ids.len(), 943);
+    assert_eq!(users.rows[0][0], FeatureValue::Numeric(Some(24.0)));
+    let ml1m = data_dir().join("ml-1m");
+    if ml1m.join("movies.dat").exists() {
+        assert_eq!(read_movielens_items(&ml1m.join("movies.dat")).unwrap().ids.len(), 3883);
+        assert_eq!(read_movielens_users(&ml1m.join("users.dat")).unwrap().ids.len(), 6040);
+    }
+}

@@ -1,0 +1,122 @@
+// Rating regression on MovieLens-100K's official folds (u1–u5: train on uN.base, test on
+// uN.test): the baselines and every model with task 'rating', mean ± spread of RMSE, MAE and R²
+// over the folds, and seconds per epoch. Epochs are chosen on a validation rating per user held
+// out of uN.base (never on uN.test).
+//
+//   npx tsx examples/ml100k-ratings.ts [../shared/data/ml-100k] [--folds 1,2,3,4,5]
+//       [--models mean,bias,mf,gmf,mlp,neumf] [--epochs 40] [--device auto|gpu|cpu] [--json out.json]
+import { parseArgs } from 'node:util'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Baseline, Dataset, GMF, MF, MLP, NeuMF, type Device, type FitOptions, type NcfModel } from '../index.ts'
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    folds: { type: 'string', default: '1,2,3,4,5' },
+    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf' },
+    epochs: { type: 'string', default: '40' },
+    device: { type: 'string', default: 'auto' },
+    json: { type: 'string' },
+    // Tuning: JSON merged over the recipes, e.g. '{"mf":{"fit":{"l2":0.1},"factors":64}}'.
+    override: { type: 'string' },
+  },
+})
+const override: Record<string, { fit?: FitOptions; factors?: number; layers?: number[] }> = JSON.parse(values.override ?? '{}')
+const dir = positionals[0] ?? '../shared/data/ml-100k'
+const device = values.device as Device
+const epochs = Number(values.epochs)
+
+/** Model builders and their fit options (chosen on fold 1's validation RMSE, see BENCHMARKS.md). */
+type Build = (nu: number, ni: number, factors?: number, layers?: number[]) => NcfModel
+const recipes: Record<string, { build: Build; fit: FitOptions }> = {
+  mf: {
+    build: (nu, ni, f = 32) => new MF({ numUsers: nu, numItems: ni, factors: f, task: 'rating', device }),
+    fit: { optimizer: 'adam', lr: 0.002, batchSize: 256, l2: 0.05 },
+  },
+  gmf: {
+    build: (nu, ni, f = 32) => new GMF({ numUsers: nu, numItems: ni, factors: f, task: 'rating', device }),
+    fit: { optimizer: 'adam', lr: 0.002, batchSize: 256, l2: 0.05 },
+  },
+  mlp: {
+    build: (nu, ni, f = 16, layers) => new MLP({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device }),
+    fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.01 },
+  },
+  neumf: {
+    build: (nu, ni, f = 16, layers) => new NeuMF({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device }),
+    fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.03 },
+  },
+}
+
+interface Row {
+  model: string
+  fold: number
+  rmse: number
+  mae: number
+  r2: number
+  bestEpoch?: number
+  /** Validation RMSE at the chosen epoch (what recipes are tuned on). */
+  validRmse?: number
+  secondsPerEpoch?: number
+  backend: string
+}
+
+const rows: Row[] = []
+for (const fold of values.folds.split(',').map(Number)) {
+  const data = await Dataset.fromFile(join(dir, `u${fold}.base`), { format: 'movielens', test: join(dir, `u${fold}.test`) })
+  for (const name of values.models.split(',')) {
+    if (name === 'mean' || name === 'bias') {
+      const b = new Baseline({ kind: name })
+      const t0 = performance.now()
+      await b.fit(data)
+      const m = await b.evaluate(data)
+      rows.push({ model: name, fold, rmse: m.rmse!, mae: m.mae!, r2: m.r2!, secondsPerEpoch: (performance.now() - t0) / 1000, backend: 'cpu' })
+    } else {
+      const recipe = recipes[name]
+      if (!recipe) throw new Error(`unknown model '${name}'`)
+      const o = override[name] ?? {}
+      const model = recipe.build(data.numUsers, data.numItems, o.factors, o.layers)
+      const h = await model.fit(data, {
+        ...recipe.fit,
+        ...o.fit,
+        epochs,
+        validation: 'leave-one-out',
+        earlyStopping: { patience: 5 },
+        seed: fold,
+      })
+      const m = await model.evaluate(data, { metrics: ['rmse', 'mae', 'r2'] })
+      const secs = h.epochs.reduce((s, e) => s + e.seconds, 0) / h.epochs.length
+      const best = h.epochs.find((e) => e.epoch === h.bestEpoch)
+      rows.push({
+        model: name,
+        fold,
+        rmse: m.rmse!,
+        mae: m.mae!,
+        r2: m.r2!,
+        bestEpoch: h.bestEpoch,
+        validRmse: best?.validationRating?.rmse,
+        secondsPerEpoch: secs,
+        backend: h.backend,
+      })
+      model.dispose()
+    }
+    const r = rows.at(-1)!
+    console.log(`u${fold} ${name.padEnd(6)} RMSE ${r.rmse.toFixed(4)}  MAE ${r.mae.toFixed(4)}  R² ${r.r2.toFixed(4)}` +
+      (r.bestEpoch !== undefined ? `  best epoch ${r.bestEpoch} (validation RMSE ${r.validRmse?.toFixed(4)})` : '') + `  ${r.secondsPerEpoch!.toFixed(2)} s/epoch (${r.backend})`)
+  }
+}
+
+const stat = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1))
+  return `${mean.toFixed(4)} ± ${sd.toFixed(4)}`
+}
+console.log('\n| model | RMSE | MAE | R² | validation RMSE | s/epoch |\n|---|---|---|---|---|---|')
+for (const name of values.models.split(',')) {
+  const rs = rows.filter((r) => r.model === name)
+  const valid = rs.every((r) => r.validRmse !== undefined) ? stat(rs.map((r) => r.validRmse!)) : '–'
+  console.log(
+    `| ${name} | ${stat(rs.map((r) => r.rmse))} | ${stat(rs.map((r) => r.mae))} | ${stat(rs.map((r) => r.r2))} | ${valid} | ${stat(rs.map((r) => r.secondsPerEpoch!))} |`,
+  )
+}
+if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2))
