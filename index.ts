@@ -700,6 +700,8 @@ export interface EpochStats {
   rating?: RatingMetricValues
   /** Rating models: RMSE / MAE / R² on the validation ratings (RMSE chooses epochs). */
   validationRating?: RatingMetricValues
+  /** Rating models: RMSE / MAE / R² on the training ratings, with the epoch's final weights. */
+  trainRating?: RatingMetricValues
   /** Learning rate this epoch trained with (lowered by `reduceLrOnPlateau`). */
   lr: number
   /** Wall-clock seconds of training plus evaluation. */
@@ -1108,6 +1110,9 @@ export abstract class NcfModel {
         if (r.ndcg != null) stats.ndcg = r.ndcg
         if (r.validHr != null && r.validNdcg != null) stats.validation = { hr: r.validHr, ndcg: r.validNdcg }
         if (r.rmse != null && r.mae != null && r.r2 != null) stats.rating = { rmse: r.rmse, mae: r.mae, r2: r.r2 }
+        if (r.trainRmse != null && r.trainMae != null && r.trainR2 != null) {
+          stats.trainRating = { rmse: r.trainRmse, mae: r.trainMae, r2: r.trainR2 }
+        }
         if (r.validRmse != null && r.validMae != null && r.validR2 != null) {
           stats.validationRating = { rmse: r.validRmse, mae: r.validMae, r2: r.validR2 }
         }

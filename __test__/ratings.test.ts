@@ -46,6 +46,7 @@ for (const device of ['cpu', 'gpu'] as const) {
       const last = h.epochs.at(-1)!
       t.true(h.epochs[0].loss > last.loss, `${Model.name}: the MSE falls`)
       t.true(last.rating!.rmse > 0 && last.validationRating !== undefined)
+      t.true(last.trainRating!.rmse < h.epochs[0].trainRating!.rmse, `${Model.name}: the training RMSE falls`)
       t.is(typeof h.bestEpoch, 'number', 'epochs chosen on validation RMSE')
       const r = await m.evaluate(data, { metrics: ['rmse', 'mae', 'r2'] })
       t.true(r.rmse! < base.rmse!, `${Model.name} RMSE ${r.rmse} vs global mean ${base.rmse}`)

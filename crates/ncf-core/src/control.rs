@@ -207,6 +207,7 @@ mod tests {
                 validation: Some(RankMetrics { k: 10, hr, ndcg: hr / 2.0, cases: 1, recall: None }),
                 rating: None,
                 validation_rating: None,
+                train_rating: None,
                 seconds: 0.0,
             })
         }

@@ -237,6 +237,18 @@ impl Dataset {
         Ok(d)
     }
 
+    /// The training ratings as cases (one per rated positive, no negatives), for the training
+    /// RMSE / MAE / R² of rating models; `None` without ratings.
+    pub fn train_cases(&self) -> Option<TestSet> {
+        let r = self.train_ratings.as_ref()?;
+        Some(TestSet {
+            users: self.train_users.clone(),
+            per_case: 1,
+            candidates: self.train.cols.clone(),
+            ratings: Some(r.clone()),
+        })
+    }
+
     /// Mean training rating (the global mean μ of rating models), when the data has ratings.
     pub fn mean_rating(&self) -> Option<f32> {
         let r = self.train_ratings.as_ref()?;

@@ -159,6 +159,8 @@ pub struct EpochReport {
     /// Rating regression: RMSE/MAE/R² on the test and validation ratings (instead of ranking).
     pub rating: Option<RatingMetrics>,
     pub validation_rating: Option<RatingMetrics>,
+    /// Rating regression: the same on the training ratings (weights after the epoch, no dropout).
+    pub train_rating: Option<RatingMetrics>,
     /// Wall-clock seconds of training plus evaluation.
     pub seconds: f64,
 }
@@ -300,6 +302,7 @@ impl Trainer for CpuTrainer {
             validation: None,
             rating: None,
             validation_rating: None,
+            train_rating: None,
             seconds: 0.0,
         };
         match (eval_k, self.cfg.rating) {
@@ -308,6 +311,7 @@ impl Trainer for CpuTrainer {
                 let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_rating_cpu(&self.params, s, scale));
                 report.rating = eval(&self.data.test).transpose()?;
                 report.validation_rating = eval(&self.validation).transpose()?;
+                report.train_rating = eval(&self.data.train_cases()).transpose()?;
             }
             (Some(k), None) => {
                 let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_cpu(&self.params, s, k));

@@ -55,6 +55,8 @@ pub struct GpuTrainer {
     optim_bg: wgpu::BindGroup,
     test: Option<TestBuffers>,
     validation: Option<TestBuffers>,
+    /// Rating regression: the training ratings, for the per-epoch training RMSE.
+    train_eval: Option<TestBuffers>,
     n_samples: u32,
     steps_per_epoch: u32,
     epoch: u32,
@@ -147,6 +149,10 @@ impl GpuTrainer {
             |set: Option<&TestSet>| set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, cfg.rating)).transpose();
         let test = resident(data.test.as_ref())?;
         let validation = resident(validation.as_ref())?;
+        let train_eval = match cfg.rating {
+            Some(_) => resident(data.train_cases().as_ref())?,
+            None => None,
+        };
         ctx.check_errors()?;
         Ok(GpuTrainer {
             ctx,
@@ -170,6 +176,7 @@ impl GpuTrainer {
             optim_bg,
             test,
             validation,
+            train_eval,
             n_samples,
             steps_per_epoch,
             epoch: 0,
@@ -397,7 +404,8 @@ impl Trainer for GpuTrainer {
         // epoch's single read-back.
         let sets: Vec<&TestBuffers> = match eval_k {
             Some(k) => {
-                let sets: Vec<&TestBuffers> = [&self.test, &self.validation].into_iter().flatten().collect();
+                let sets: Vec<&TestBuffers> =
+                    [&self.test, &self.validation, &self.train_eval].into_iter().flatten().collect();
                 for t in &sets {
                     t.encode(&self.ctx, &mut enc, k);
                 }
@@ -420,13 +428,13 @@ impl Trainer for GpuTrainer {
         }
         self.params_cpu.data = bytemuck::cast_slice(&out[1]).to_vec();
         self.epoch += 1;
-        let (mut metrics, mut rating) = ([None, None], [None, None]);
+        let (mut metrics, mut rating) = ([None, None], [None, None, None]);
         let mut next = 2;
-        for (slot, set) in [&self.test, &self.validation].into_iter().enumerate() {
+        for (slot, set) in [&self.test, &self.validation, &self.train_eval].into_iter().enumerate() {
             if let (Some(k), Some(t)) = (eval_k, set) {
                 if t.is_rating() {
                     rating[slot] = Some(t.rating_metrics(&out[next], &out[next + 1])?);
-                } else {
+                } else if slot < 2 {
                     metrics[slot] = Some(t.metrics(k, &out[next], &out[next + 1]));
                 }
                 next += 2;
@@ -440,6 +448,7 @@ impl Trainer for GpuTrainer {
             validation: metrics[1],
             rating: rating[0],
             validation_rating: rating[1],
+            train_rating: rating[2],
             seconds: start.elapsed().as_secs_f64(),
         })
     }

@@ -110,9 +110,12 @@ fn rating_epochs_and_metrics_match_cpu() {
             );
             assert_close(&format!("{what} weights"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-3);
             assert!(g.metrics.is_none() && g.validation.is_none(), "{what}: no ranking metrics for ratings");
-            for (set, gm, km) in
-                [("test", g.rating, k.rating), ("validation", g.validation_rating, k.validation_rating)]
-            {
+            let sets = [
+                ("test", g.rating, k.rating),
+                ("validation", g.validation_rating, k.validation_rating),
+                ("train", g.train_rating, k.train_rating),
+            ];
+            for (set, gm, km) in sets {
                 let (gm, km) = (gm.unwrap(), km.unwrap());
                 assert_eq!(gm.count, km.count);
                 for (name, a, b) in [("rmse", gm.rmse, km.rmse), ("mae", gm.mae, km.mae), ("r2", gm.r2, km.r2)] {
