@@ -450,6 +450,7 @@ export class Dataset {
       testNegatives: options.testNegatives,
       seed: options.seed,
     }
+    if (options.test === undefined && options.seed !== undefined) throw invalid('seed', 'seeds the negatives of a test file (test: path)')
     return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
   }
 
@@ -491,13 +492,18 @@ export class Dataset {
     return new Dataset(await call(() => this.native.split(o)))
   }
 
-  /** The file's user ids in index order, for datasets read by {@link Dataset.fromFile}. */
-  get userIds(): string[] | undefined {
-    return this.native.userIds ?? undefined
+  /**
+   * The caller's user ids in index order, for datasets built from them ({@link Dataset.fromFile},
+   * {@link Dataset.fromArrays} with id arrays): numbers when every id is an integer.
+   */
+  get userIds(): Id[] | undefined {
+    const ids = this.native.userIds
+    return ids == null ? undefined : this.native.userIdKind === 'number' ? ids.map(Number) : ids
   }
-  /** The file's item ids in index order, for datasets read by {@link Dataset.fromFile}. */
-  get itemIds(): string[] | undefined {
-    return this.native.itemIds ?? undefined
+  /** The caller's item ids in index order (see {@link Dataset.userIds}). */
+  get itemIds(): Id[] | undefined {
+    const ids = this.native.itemIds
+    return ids == null ? undefined : this.native.itemIdKind === 'number' ? ids.map(Number) : ids
   }
   /** Dense indices of user ids (numbers are ids too); an unknown id fails naming its position. */
   encodeUsers(ids: ArrayLike<Id>): Uint32Array {
@@ -507,13 +513,15 @@ export class Dataset {
   encodeItems(ids: ArrayLike<Id>): Uint32Array {
     return callSync(() => this.native.encodeItems(idStrings('ids', ids), 'items[]'))
   }
-  /** User ids of dense indices. */
-  decodeUsers(indices: ArrayLike<number>): string[] {
-    return callSync(() => this.native.decodeUsers(toIds('indices', indices)))
+  /** User ids of dense indices (numbers when every id is an integer). */
+  decodeUsers(indices: ArrayLike<number>): Id[] {
+    const ids = callSync(() => this.native.decodeUsers(toIds('indices', indices)))
+    return this.native.userIdKind === 'number' ? ids.map(Number) : ids
   }
   /** Item ids of dense indices. */
-  decodeItems(indices: ArrayLike<number>): string[] {
-    return callSync(() => this.native.decodeItems(toIds('indices', indices)))
+  decodeItems(indices: ArrayLike<number>): Id[] {
+    const ids = callSync(() => this.native.decodeItems(toIds('indices', indices)))
+    return this.native.itemIdKind === 'number' ? ids.map(Number) : ids
   }
 
   /**
@@ -648,8 +656,9 @@ export interface Scored {
   id: Id
   /** Its dense index in the model (row of {@link NcfModel.embeddings}). */
   index: number
-  /** Logit z for recommendations (higher is better; σ(z) is the predicted probability),
-   * cosine similarity in [-1, 1] for similar items and users. */
+  /** Logit z for recommendations (higher is better; σ(z) is the predicted probability; rating
+   * models report the predicted rating r̂ = clip(z + μ)), cosine similarity in [-1, 1] for
+   * similar items and users. */
   score: number
 }
 
@@ -686,7 +695,10 @@ export type ModelKind = 'GMF' | 'MF' | 'MLP' | 'NeuMF'
 export interface EpochStats {
   /** 1-based epoch number. */
   epoch: number
-  /** Mean loss over the epoch's samples: binary cross-entropy, plus the `l2` term when set. */
+  /**
+   * Mean loss over the epoch's samples: binary cross-entropy (rating models: squared error),
+   * plus the `l2` term when set.
+   */
   loss: number
   /** Samples trained on (positives × (1 + negatives)). */
   samples: number
@@ -728,7 +740,10 @@ export interface RatingMetrics extends Partial<RatingMetricValues> {
 /** Rating metric names for {@link EvaluateOptions.metrics}. */
 export type RatingMetricName = 'rmse' | 'mae' | 'r2'
 
-/** `ReduceLROnPlateau` on the validation metric, with PyTorch's semantics (mode "max"). */
+/**
+ * `ReduceLROnPlateau` on the validation metric, with PyTorch's semantics (mode "max" for HR and
+ * NDCG, "min" for RMSE; relative threshold 1e-4).
+ */
 export interface PlateauOptions {
   /** Multiplies the learning rate. Default 0.1. */
   factor?: number
@@ -825,7 +840,8 @@ export interface EvaluateOptions {
   k?: number
   /**
    * `'sampled'` (default): each held-out positive is ranked among its sampled negatives, the NCF
-   * protocol. `'full'`: among every item the user has not interacted with in training, which is
+   * protocol. `'full'`: among every item the user has not interacted with in training (nor in
+   * the dataset's validation cases), which is
    * what a deployed recommender faces; sampled metrics can mislead (Krichene & Rendle, KDD'20),
    * so report both.
    */
@@ -1065,6 +1081,12 @@ export abstract class NcfModel {
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
     const validation = options.validation ?? (data.numValidationCases > 0 ? 'dataset' : 'none')
     const rating = this.task === 'rating'
+    if (!rating && options.evaluate !== false && data.numTestCases > 0 && data.testNegatives === 0) {
+      throw new NcfError(
+        'ERR_DATA',
+        'the test cases have no sampled negatives to rank against: read the test file with testNegatives, or pass evaluate: false',
+      )
+    }
     const plateau = options.reduceLrOnPlateau
     if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
       throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
@@ -1284,6 +1306,9 @@ export abstract class NcfModel {
     const ids = single ? this.#encode('users', 'user', [users]) : this.#encode('users', 'users[]', users)
     const k = positiveInt('k', options.k ?? 10)
     if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    if (options.data !== undefined && options.excludeSeen === false) {
+      throw invalid('data', 'gives the seen items to exclude; it has no use with excludeSeen: false')
+    }
     const filter = options.filterItems === undefined ? undefined : this.#encode('items', 'filterItems[]', options.filterItems)
     const device = checkDevice(options.device ?? this.#device)
     const r = await call(() =>

@@ -36,13 +36,13 @@ test('CSV with a header, quoted fields, named columns, duplicates and a threshol
 
 test('MovieLens ratings.dat (plain and .gz) and the Netflix format', async (t) => {
   const ml = await Dataset.fromFile(join(dir, 'ratings.dat'), { format: 'movielens' })
-  t.deepEqual(ml.userIds, ['1', '2'])
-  t.deepEqual(ml.itemIds, ['661', '1193'], 'numeric ids in numeric order')
+  t.deepEqual(ml.userIds, [1, 2], 'integer ids read as numbers')
+  t.deepEqual(ml.itemIds, [661, 1193], 'numeric ids in numeric order')
   const gz = await Dataset.fromFile(join(dir, 'ratings.dat.gz'), { format: 'movielens' })
   t.is(gz.numInteractions, 2)
   const nf = await Dataset.fromFile(join(dir, 'combined_data_1.txt'), { format: 'netflix' })
-  t.deepEqual(nf.itemIds, ['1', '2'])
-  t.deepEqual(nf.userIds, ['822109', '1488844'])
+  t.deepEqual(nf.itemIds, [1, 2])
+  t.deepEqual(nf.userIds, [822109, 1488844])
   t.is(nf.numInteractions, 3)
 })
 

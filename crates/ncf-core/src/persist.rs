@@ -177,8 +177,8 @@ fn check_seen(ptr: &[u32], cols: &[u32], l: Layout) -> std::result::Result<(), S
     }
     for u in 0..l.num_users as usize {
         let (a, b) = (ptr[u], ptr[u + 1]);
-        if a > b {
-            return Err(format!("'{SEEN_PTR}' decreases at user {u}"));
+        if a > b || b as usize > cols.len() {
+            return Err(format!("'{SEEN_PTR}' is not a non-decreasing index into '{SEEN_COLS}' at user {u}"));
         }
         let row = &cols[a as usize..b as usize];
         if row.windows(2).any(|w| w[0] >= w[1]) || row.last().is_some_and(|&i| i >= l.num_items) {
@@ -461,6 +461,18 @@ mod tests {
         let forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
         let e = code(&forged);
         assert!(e.to_string().contains("not increasing item indices below 7"), "{e}");
+        // Row pointers that jump past the stored items (regression: this sliced out of bounds).
+        let forged_ptr: Vec<u8> = [0i32, 0, 100, 1, 1, 1].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let views: Vec<(String, TensorView<'_>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let v = if name == SEEN_PTR { TensorView::new(Dtype::I32, vec![6], &forged_ptr).unwrap() } else { t };
+                (name, v)
+            })
+            .collect();
+        let e = code(&safetensors::serialize(views, header.metadata().clone()).unwrap());
+        assert!(e.to_string().contains("not a non-decreasing index"), "{e}");
     }
 
     #[test]

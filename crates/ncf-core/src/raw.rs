@@ -326,9 +326,6 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
     sink.finish()
 }
 
-/// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
-/// interactions rated at least that count as positives (implicit conversion); duplicates are
-/// removed (the latest timestamp kept).
 /// A training file and a separate test file (such as MovieLens-100K's `u1.base` / `u1.test`):
 /// ids are encoded over both, so a test user or item missing from training still has an index
 /// (its embedding stays untrained: a cold row). Every test interaction becomes a test case
@@ -369,6 +366,9 @@ pub fn to_dataset_with_test(
         v.as_ref().map(|r| r.iter().zip(k).filter(|p| *p.1).map(|p| *p.0).collect::<Vec<i64>>())
     };
     let (nu, ni) = (users.len() as u32, items.len() as u32);
+    if negatives >= ni {
+        return Err(NcfError::invalid("testNegatives", format!("must be below the {ni} items, got {negatives}")));
+    }
     let (u_test, i_test) = (enc(&users, &su), enc(&items, &si));
     // Every interaction of a user, for drawing negatives it never had.
     let mut all_u = enc(&users, &tu);
@@ -461,6 +461,9 @@ pub fn from_id_arrays(
     Ok(RawInteractions { users, items, ratings, timestamps })
 }
 
+/// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
+/// interactions rated at least that count as positives (implicit conversion); duplicates are
+/// removed (the latest timestamp kept).
 pub fn to_dataset(raw: &RawInteractions, threshold: Option<f32>) -> Result<(Dataset, IdEncoder, IdEncoder)> {
     let keep: Vec<bool> = match (threshold, &raw.ratings) {
         (None, _) => vec![true; raw.users.len()],
@@ -599,8 +602,10 @@ mod tests {
         let t = d.test.unwrap();
         // User b had x (train) and z (test): its one negative is y.
         assert_eq!(&t.candidates[..2], &[2, 1]);
-        let e = to_dataset_with_test(&train, &test, None, 3, 1).unwrap_err();
+        let e = to_dataset_with_test(&train, &test, None, 2, 1).unwrap_err();
         assert!(e.to_string().contains("test user 'b' has only 1 items left"), "{e}");
+        let e = to_dataset_with_test(&train, &test, None, 3, 1).unwrap_err();
+        assert!(e.to_string().contains("testNegatives: must be below the 3 items"), "{e}");
     }
 
     #[test]

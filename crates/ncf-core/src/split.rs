@@ -76,8 +76,11 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
             "the dataset already has a test set: split the full interactions, not a split's training part".into(),
         ));
     }
-    if negatives == 0 {
-        return Err(NcfError::invalid("negatives", "must be a positive integer"));
+    if negatives == 0 || negatives >= data.num_items {
+        return Err(NcfError::invalid(
+            "negatives",
+            format!("must be a positive integer below the {} items, got {negatives}", data.num_items),
+        ));
     }
     let (test_share, valid_share) = match method {
         SplitMethod::LeaveOneOut { .. } => (0.0, 0.0),

@@ -357,6 +357,17 @@ impl Trainer for GpuTrainer {
     }
 
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+        if let Some(k) = eval_k {
+            ncf_core::train::check_k(k)?;
+            // Checked before any step: failing after them would leave the GPU weights an epoch ahead.
+            if [&self.test, &self.validation].into_iter().flatten().any(|t| !t.is_rankable()) {
+                return Err(ncf_core::NcfError::Data(
+                    "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
+                     or train with evaluate: false and use protocol: 'full'"
+                        .into(),
+                ));
+            }
+        }
         let start = Instant::now();
         let b = self.cfg.batch_size;
         let mut enc = self.ctx.encoder("ncf epoch");
@@ -390,16 +401,6 @@ impl Trainer for GpuTrainer {
             first = last;
         }
         self.step = step0 + self.steps_per_epoch as u64;
-        if let Some(k) = eval_k {
-            ncf_core::train::check_k(k)?;
-            if [&self.test, &self.validation].into_iter().flatten().any(|t| !t.is_rankable()) {
-                return Err(ncf_core::NcfError::Data(
-                    "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
-                     or train with evaluate: false and use protocol: 'full'"
-                        .into(),
-                ));
-            }
-        }
         // Test and validation scores are computed in the same submit and come back in the
         // epoch's single read-back.
         let sets: Vec<&TestBuffers> = match eval_k {

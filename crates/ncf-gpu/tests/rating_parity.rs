@@ -98,7 +98,7 @@ fn rating_epochs_and_metrics_match_cpu() {
         let c = TrainConfig { l2: 0.001, lr: 0.01, ..rating_cfg(&data, Optimizer::adam(), 32, rng.random()) };
         let mut gpu = GpuTrainer::new(shared(), data.clone(), valid.clone(), params.clone(), c).unwrap();
         let mut cpu = CpuTrainer::new(data.clone(), valid.clone(), params, c).unwrap();
-        let mut first_rmse = None;
+        let (mut first_rmse, mut last_rmse) = (None, f64::NAN);
         for epoch in 1..=3 {
             let (g, k) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());
             let what = format!("{kind:?} epoch {epoch}");
@@ -125,9 +125,9 @@ fn rating_epochs_and_metrics_match_cpu() {
                     );
                 }
             }
-            first_rmse.get_or_insert(k.rating.unwrap().rmse);
+            first_rmse.get_or_insert(k.train_rating.unwrap().rmse);
+            last_rmse = k.train_rating.unwrap().rmse;
         }
-        // A model that learns beats its first epoch on the training objective at least.
         let scale = c.rating.unwrap();
         let test = data.test.as_ref().unwrap();
         let (a, b) = (
@@ -135,6 +135,9 @@ fn rating_epochs_and_metrics_match_cpu() {
             evaluate_rating_cpu(cpu.params(), test, scale).unwrap(),
         );
         assert!((a.rmse - b.rmse).abs() <= 1e-4 * b.rmse && (a.mae - b.mae).abs() <= 1e-4 * b.mae, "{kind:?} evaluate");
-        assert!(b.rmse < 2.0, "{kind:?}: RMSE {} on a 1–5 scale after 3 epochs", b.rmse);
+        // The ratings are random (no signal to generalise), but training fits them: the training
+        // RMSE falls from epoch 1 to epoch 3.
+        let first = first_rmse.expect("three epochs ran");
+        assert!(last_rmse < first, "{kind:?}: training RMSE {last_rmse} after 3 epochs vs {first} after 1");
     }
 }

@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::NcfError;
 use ncf_core::baseline::{Baseline, BaselineKind};
+use ncf_core::raw::IdEncoder;
 
 use crate::dataset::NativeDataset;
 use crate::errors::{IntoNapi, to_napi, to_u32};
@@ -17,7 +18,15 @@ use crate::model::NativeRatingMetrics;
 pub struct NativeBaseline {
     kind: BaselineKind,
     clip: bool,
-    fitted: Arc<Mutex<Option<Arc<Baseline>>>>,
+    fitted: Arc<Mutex<Option<Fitted>>>,
+}
+
+/// A fitted baseline and the ids of the dataset it was fitted on.
+#[derive(Clone)]
+struct Fitted {
+    baseline: Arc<Baseline>,
+    users: Option<Arc<IdEncoder>>,
+    items: Option<Arc<IdEncoder>>,
 }
 
 #[napi]
@@ -42,14 +51,15 @@ impl NativeBaseline {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn fit(&self, data: &NativeDataset) -> AsyncTask<Job<()>> {
         let (d, kind, clip, slot) = (data.inner.clone(), self.kind, self.clip, self.fitted.clone());
+        let (users, items) = (data.users.clone(), data.items.clone());
         Job::spawn(move || {
             let b = Baseline::fit(&d, kind, clip).napi()?;
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(b));
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Fitted { baseline: Arc::new(b), users, items });
             Ok(())
         })
     }
 
-    fn fitted(&self) -> napi::Result<Arc<Baseline>> {
+    fn fitted(&self) -> napi::Result<Fitted> {
         self.fitted
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -65,12 +75,39 @@ impl NativeBaseline {
                 format!("has {} entries but users has {}", items.len(), users.len()),
             )));
         }
-        Ok(self.fitted()?.predict(&users, &items).into())
+        let b = self.fitted()?.baseline;
+        let (nu, ni) = (b.user_bias.len() as u32, b.item_bias.len() as u32);
+        for (field, ids, n) in [("users", &users, nu), ("items", &items, ni)] {
+            if let Some(k) = ids.iter().position(|&x| x >= n) {
+                return Err(to_napi(NcfError::invalid(
+                    format!("{field}[{k}]"),
+                    format!("index {} is not below the {n} the baseline was fitted on", ids[k]),
+                )));
+            }
+        }
+        Ok(b.predict(&users, &items).into())
     }
 
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
     pub fn evaluate(&self, data: &NativeDataset) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
-        let (b, d) = (self.fitted()?, data.inner.clone());
+        let f = self.fitted()?;
+        // Biases are indexed by the fitted dataset's rows: another encoding would misplace them.
+        for (side, mine, theirs) in [("user", &f.users, &data.users), ("item", &f.items, &data.items)] {
+            if let (Some(m), Some(t)) = (mine, theirs) {
+                ncf_core::raw::check_same_ids(side, m, t).napi()?;
+            }
+        }
+        let (n_u, n_i) = (f.baseline.user_bias.len() as u32, f.baseline.item_bias.len() as u32);
+        if data.inner.num_users != n_u || data.inner.num_items != n_i {
+            return Err(to_napi(NcfError::invalid(
+                "data",
+                format!(
+                    "has {} users and {} items but the baseline was fitted on {n_u} × {n_i}: evaluate on the dataset it was fitted on",
+                    data.inner.num_users, data.inner.num_items
+                ),
+            )));
+        }
+        let (b, d) = (f.baseline, data.inner.clone());
         Ok(Job::spawn(move || {
             let m = b.evaluate(&d).napi()?;
             Ok(NativeRatingMetrics {

@@ -684,24 +684,31 @@ impl NativeModel {
         self.check_ids(data)?;
         let params = current(&self.state).napi()?;
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
-        let lease = TrainingLease::take(&self.training).napi()?;
-        if let (Task::Rating { clip, .. }, Some(s)) = (task, cfg.rating) {
-            // The scale is the model's from now on: predictions use it, later fits keep it.
-            *self.task.lock().unwrap_or_else(|p| p.into_inner()) = Task::Rating { clip, scale: Some(s) };
+        // A dataset with its own ids must cover the model's rows exactly: otherwise the model
+        // could not adopt the ids, and later calls would read them as indices.
+        if let (Some(u), Some(i)) = (&data.users, &data.items)
+            && (u.len() != self.layout.num_users as usize || i.len() != self.layout.num_items as usize)
+        {
+            return Err(to_napi(NcfError::invalid(
+                "data",
+                format!(
+                    "has {} user and {} item ids but the model was built for {} × {}: build it with \
+                     numUsers: data.numUsers, numItems: data.numItems",
+                    u.len(),
+                    i.len(),
+                    self.layout.num_users,
+                    self.layout.num_items
+                ),
+            )));
         }
+        let lease = TrainingLease::take(&self.training).napi()?;
         let lr = opts.lr;
         let (du, di) = (data.users.clone(), data.items.clone());
         let (data, state, pref) = (data.inner.clone(), self.state.clone(), DevicePref::from(opts.device));
-        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(data.known_interactions()));
-        // The dataset's ids become the model's when they cover its users and items exactly.
-        if let (Some(u), Some(i)) = (&du, &di)
-            && u.len() == self.layout.num_users as usize
-            && i.len() == self.layout.num_items as usize
-        {
-            *self.ids.lock().unwrap_or_else(|p| p.into_inner()) =
-                Ids { users: Some(u.clone()), items: Some(i.clone()) };
-        }
+        let (task_slot, seen_slot, ids_slot) = (self.task.clone(), self.seen.clone(), self.ids.clone());
         Ok(Job::spawn(move || {
+            let mut cfg = cfg;
+            let known = data.known_interactions();
             let (train, valid) = match validation {
                 Validation::LeaveOneOut(n) => {
                     let split = leave_one_out(&data, n, cfg.seed).napi()?;
@@ -713,6 +720,11 @@ impl NativeModel {
                 }
                 Validation::None => (data, None),
             };
+            // A first rating fit learns μ and the range from the ratings it trains on (not the
+            // validation holdout).
+            if let Task::Rating { clip, scale: None } = task {
+                cfg.rating = Some(ncf_core::train::rating_scale(&train, clip).napi()?);
+            }
             let backend = Backend::resolve(pref).napi()?;
             let (mut initial, mut initial_rating) = (None, None);
             if let (Some(k), Some(v)) = (initial_k, &valid) {
@@ -723,6 +735,15 @@ impl NativeModel {
             }
             let trainer = backend.trainer(train, valid, params, cfg).napi()?;
             let session = Session::new(trainer, control, lr).with_initial(initial.as_ref(), initial_rating.as_ref());
+            // The session exists: the fit's scale, seen items and ids become the model's now
+            // (a fit that failed to start leaves the model as it was).
+            if let (Task::Rating { clip, .. }, Some(s)) = (task, cfg.rating) {
+                *task_slot.lock().unwrap_or_else(|p| p.into_inner()) = Task::Rating { clip, scale: Some(s) };
+            }
+            *seen_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(known));
+            if let (Some(u), Some(i)) = (du, di) {
+                *ids_slot.lock().unwrap_or_else(|p| p.into_inner()) = Ids { users: Some(u), items: Some(i) };
+            }
             Ok(NativeTrainer {
                 backend: backend.name().to_string(),
                 fallback: backend.fallback().map(str::to_string),

@@ -67,7 +67,9 @@ fn rating_errors(
         return;
     }
     var r = scores[c * ev.per_case] + ev.mean;
-    if ev.clip == 1u {
+    // clamp() may turn NaN into a bound on some GPUs: keep it NaN, as the CPU does, so a
+    // diverged model is an error rather than a plausible RMSE.
+    if ev.clip == 1u && !is_nan(r) {
         r = clamp(r, ev.lo, ev.hi);
     }
     let e = r - case_ratings[c];
