@@ -4,10 +4,12 @@
 mod baseline;
 mod dataset;
 mod errors;
+mod features;
 mod info;
 mod job;
 mod model;
 
 pub use baseline::NativeBaseline;
 pub use dataset::NativeDataset;
+pub use features::NativeFeatures;
 pub use model::{NativeModel, NativeTrainer};
