@@ -110,7 +110,7 @@ test('bad model and fit options are ERR_INVALID_ARG naming the field', async (t)
   await rejectsWith(t, m.fit(data, { reduceLrOnPlateau: {}, device: 'cpu' }), 'ERR_INVALID_ARG', /reduceLrOnPlateau: decides on the validation metric/)
   await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', reduceLrOnPlateau: { factor: 2 }, device: 'cpu' }), 'ERR_INVALID_ARG', /reduceLrOnPlateau.factor: must be in \(0, 1\)/)
   await rejectsWith(t, m.fit(data, { validation: 'kfold' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /validation: must be 'dataset', 'leave-one-out' or 'none'/)
-  await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', monitor: 'auc' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /monitor: must be 'hr' or 'ndcg'/)
+  await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', monitor: 'auc' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /monitor: must be 'hr', 'ndcg' or 'rmse'/)
   await rejectsWith(t, m.fit(data, { validation: 'leave-one-out', device: 'cpu' }), 'ERR_DATA', /at least 2 training interactions/)
   // A fit that failed to start leaves the model free to train.
   t.is((await m.fit(data, { epochs: 1, device: 'cpu' })).epochs.length, 1)

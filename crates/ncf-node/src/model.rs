@@ -268,8 +268,8 @@ impl NativeModel {
         factors: Option<f64>,
         layers: Option<Vec<f64>>,
         seed: f64,
-        task: TaskKind,
-        clip: bool,
+        task: Option<TaskKind>,
+        clip: Option<bool>,
     ) -> napi::Result<Self> {
         let factors = factors.map(|f| to_u32("factors", f)).transpose()?;
         let layers = layers
@@ -286,8 +286,10 @@ impl NativeModel {
         )
         .napi()?;
         let m = NativeModel::from_params(Params::init(layout, to_u32("seed", seed)?));
-        if let TaskKind::Rating = task {
-            *m.task.lock().unwrap_or_else(|p| p.into_inner()) = Task::Rating { clip, scale: None };
+        // Defaults (implicit; clipping on) are index.ts's; these keep the raw binding usable.
+        if let Some(TaskKind::Rating) = task {
+            *m.task.lock().unwrap_or_else(|p| p.into_inner()) =
+                Task::Rating { clip: clip.unwrap_or(true), scale: None };
         }
         Ok(m)
     }
