@@ -7,6 +7,7 @@ pub mod control;
 pub mod data;
 pub mod dense;
 pub mod error;
+pub mod feature_set;
 pub mod features;
 pub mod infer;
 pub mod metrics;

@@ -1,0 +1,300 @@
+//! Side features encoded for a model: every feature column becomes a *slot*, and every user or
+//! item a weighted bag of rows of that slot's table, so one gather/scatter rule serves all
+//! kinds (the anime studies' NCF with genre, type and episodes):
+//! - categorical: one row with weight 1 (row 0 is "missing or unseen");
+//! - multi-valued: each value's row with weight 1/n, the mean of their embeddings (an empty
+//!   list is an empty bag: the zero vector);
+//! - numeric: all numeric columns share one slot whose table is a projection matrix, one row
+//!   per column, weighted by the standardised value (a missing value contributes 0, the
+//!   training mean). Statistics come from the rows of the entities the model knows.
+//!
+//! A slot's vector is `Σ w · T[row]`; the vectors of all slots join the MLP tower's input.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::error::{NcfError, Result};
+use crate::features::{FeatureKind, FeatureValue, RawFeatures};
+use crate::raw::IdEncoder;
+
+/// One slot: a table of `rows × dim` embeddings and how values map to its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    /// The column name (numeric columns share the slot named `numeric`).
+    pub name: String,
+    pub kind: FeatureKind,
+    pub dim: u32,
+    /// Categorical and multi: the values in sorted order. Numeric: the column names.
+    pub vocab: Vec<String>,
+    /// Numeric: mean and standard deviation of each column over the known entities.
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+impl Slot {
+    /// Rows of the slot's table (categorical keeps row 0 for missing or unseen values).
+    pub fn table_rows(&self) -> u32 {
+        match self.kind {
+            FeatureKind::Categorical => self.vocab.len() as u32 + 1,
+            FeatureKind::Multi | FeatureKind::Numeric => self.vocab.len() as u32,
+        }
+    }
+}
+
+/// A weighted bag of table rows per (entity, slot), as CSR.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bags {
+    /// Bag `(entity r, slot s)` is `rows[ptr[r·S + s] .. ptr[r·S + s + 1]]` with `weights`.
+    pub ptr: Vec<u32>,
+    pub rows: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+/// The side features of users or items, encoded against the model's id encoder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureSet {
+    pub slots: Vec<Slot>,
+    pub bags: Bags,
+    /// Entities (users or items) covered, in the encoder's index order.
+    pub entities: u32,
+}
+
+/// Column index and kind of each raw column, grouped into slots (numeric columns last, as one).
+fn slot_plan(raw: &RawFeatures) -> Vec<(String, FeatureKind, Vec<usize>)> {
+    let mut plan: Vec<(String, FeatureKind, Vec<usize>)> = Vec::new();
+    let mut numeric = Vec::new();
+    for (c, (name, kind)) in raw.names.iter().zip(&raw.kinds).enumerate() {
+        match kind {
+            FeatureKind::Numeric => numeric.push(c),
+            k => plan.push((name.clone(), *k, vec![c])),
+        }
+    }
+    if !numeric.is_empty() {
+        plan.push(("numeric".into(), FeatureKind::Numeric, numeric));
+    }
+    plan
+}
+
+impl FeatureSet {
+    /// Encodes `raw` for the entities of `ids` (rows of ids the encoder does not know are left
+    /// out; entities without a row get missing values), each slot `dim` wide.
+    pub fn build(raw: &RawFeatures, ids: &IdEncoder, dim: u32) -> Result<FeatureSet> {
+        if dim == 0 || dim > 1024 {
+            return Err(NcfError::invalid("featureDim", format!("must be in 1..=1024, got {dim}")));
+        }
+        if raw.names.is_empty() {
+            return Err(NcfError::invalid("features", "the table has no feature column"));
+        }
+        // The table's row for each entity, if any.
+        let index: HashMap<&str, usize> = raw.ids.iter().enumerate().map(|(k, id)| (id.as_str(), k)).collect();
+        let row_of: Vec<Option<&Vec<FeatureValue>>> =
+            ids.ids().iter().map(|id| index.get(id.as_str()).map(|&k| &raw.rows[k])).collect();
+        let mut slots = Vec::new();
+        for (name, kind, cols) in slot_plan(raw) {
+            let mut slot = Slot { name, kind, dim, vocab: Vec::new(), mean: Vec::new(), std: Vec::new() };
+            match kind {
+                FeatureKind::Categorical | FeatureKind::Multi => {
+                    let mut vocab = BTreeSet::new();
+                    for row in row_of.iter().flatten() {
+                        match &row[cols[0]] {
+                            FeatureValue::Categorical(Some(v)) => {
+                                vocab.insert(v.clone());
+                            }
+                            FeatureValue::Multi(list) => vocab.extend(list.iter().cloned()),
+                            _ => {}
+                        }
+                    }
+                    slot.vocab = vocab.into_iter().collect();
+                }
+                FeatureKind::Numeric => {
+                    for &c in &cols {
+                        let xs: Vec<f64> = row_of
+                            .iter()
+                            .flatten()
+                            .filter_map(|row| match row[c] {
+                                FeatureValue::Numeric(Some(x)) => Some(x as f64),
+                                _ => None,
+                            })
+                            .collect();
+                        let n = xs.len().max(1) as f64;
+                        let mean = xs.iter().sum::<f64>() / n;
+                        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+                        slot.vocab.push(raw.names[c].clone());
+                        slot.mean.push(mean as f32);
+                        // A constant column carries no signal; std 1 keeps it finite (value 0).
+                        slot.std.push(if var > 0.0 { var.sqrt() as f32 } else { 1.0 });
+                    }
+                }
+            }
+            slots.push((slot, cols));
+        }
+        let mut set = FeatureSet {
+            slots: slots.iter().map(|s| s.0.clone()).collect(),
+            bags: Bags { ptr: vec![0], ..Default::default() },
+            entities: ids.len() as u32,
+        };
+        for row in &row_of {
+            for (s, (_, cols)) in set.slots.clone().iter().zip(&slots) {
+                let values: Vec<FeatureValue> = match row {
+                    Some(r) => cols.iter().map(|&c| r[c].clone()).collect(),
+                    None => Vec::new(),
+                };
+                let (rows, weights) = set.bag_of(s, &values);
+                set.bags.rows.extend(rows);
+                set.bags.weights.extend(weights);
+                set.bags.ptr.push(set.bags.rows.len() as u32);
+            }
+        }
+        Ok(set)
+    }
+
+    /// The bag of one slot for the given column values (empty: all missing). Unseen
+    /// categories go to the missing row; unseen multi values are dropped.
+    fn bag_of(&self, slot: &Slot, values: &[FeatureValue]) -> (Vec<u32>, Vec<f32>) {
+        let find = |v: &str| slot.vocab.binary_search_by(|x| x.as_str().cmp(v)).ok();
+        match slot.kind {
+            FeatureKind::Categorical => {
+                let row = match values.first() {
+                    Some(FeatureValue::Categorical(Some(v))) => find(v).map_or(0, |k| k as u32 + 1),
+                    _ => 0,
+                };
+                (vec![row], vec![1.0])
+            }
+            FeatureKind::Multi => {
+                let mut known: Vec<u32> = match values.first() {
+                    Some(FeatureValue::Multi(list)) => list.iter().filter_map(|v| find(v)).map(|k| k as u32).collect(),
+                    _ => Vec::new(),
+                };
+                // In row order, and a value listed twice counts once.
+                known.sort_unstable();
+                known.dedup();
+                let w = 1.0 / known.len().max(1) as f32;
+                let n = known.len();
+                (known, vec![w; n])
+            }
+            FeatureKind::Numeric => {
+                let (mut rows, mut weights) = (Vec::new(), Vec::new());
+                for (j, v) in values.iter().enumerate() {
+                    if let FeatureValue::Numeric(Some(x)) = v {
+                        rows.push(j as u32);
+                        weights.push((x - slot.mean[j]) / slot.std[j]);
+                    }
+                }
+                (rows, weights)
+            }
+        }
+    }
+
+    /// Total width of the slots' vectors (what joins the tower input).
+    pub fn width(&self) -> u32 {
+        self.slots.iter().map(|s| s.dim).sum()
+    }
+
+    /// Parameters of all slot tables.
+    pub fn table_len(&self) -> usize {
+        self.slots.iter().map(|s| s.table_rows() as usize * s.dim as usize).sum()
+    }
+
+    /// The bag of entity `r` in slot `s`: `(table rows, weights)`.
+    pub fn bag(&self, r: u32, s: usize) -> (&[u32], &[f32]) {
+        let k = r as usize * self.slots.len() + s;
+        let (a, b) = (self.bags.ptr[k] as usize, self.bags.ptr[k + 1] as usize);
+        (&self.bags.rows[a..b], &self.bags.weights[a..b])
+    }
+
+    /// Bags of a new entity described by `values` (column name → value), for cold start. A
+    /// column the set does not know is an error; an absent column is missing.
+    pub fn describe(&self, values: &HashMap<String, FeatureValue>) -> Result<Vec<(Vec<u32>, Vec<f32>)>> {
+        for name in values.keys() {
+            let known = self.slots.iter().any(|s| match s.kind {
+                FeatureKind::Numeric => s.vocab.contains(name),
+                _ => &s.name == name,
+            });
+            if !known {
+                return Err(NcfError::invalid(format!("features.{name}"), "is not a feature of this model"));
+            }
+        }
+        Ok(self
+            .slots
+            .iter()
+            .map(|s| {
+                let cols: Vec<FeatureValue> = match s.kind {
+                    FeatureKind::Numeric => {
+                        s.vocab.iter().map(|c| values.get(c).cloned().unwrap_or(FeatureValue::Numeric(None))).collect()
+                    }
+                    _ => values.get(&s.name).cloned().into_iter().collect(),
+                };
+                self.bag_of(s, &cols)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawFeatures {
+        use FeatureValue::*;
+        let s = |x: &str| x.to_string();
+        RawFeatures {
+            names: vec![s("genre"), s("episodes"), s("type"), s("score")],
+            kinds: vec![FeatureKind::Multi, FeatureKind::Numeric, FeatureKind::Categorical, FeatureKind::Numeric],
+            ids: vec![s("a"), s("b"), s("c"), s("zz")],
+            rows: vec![
+                vec![
+                    Multi(vec![s("Drama"), s("Comedy")]),
+                    Numeric(Some(10.0)),
+                    Categorical(Some(s("TV"))),
+                    Numeric(Some(7.0)),
+                ],
+                vec![Multi(vec![]), Numeric(None), Categorical(None), Numeric(Some(7.0))],
+                vec![Multi(vec![s("Action")]), Numeric(Some(30.0)), Categorical(Some(s("Movie"))), Numeric(Some(7.0))],
+                // An id the model does not know: left out, and its values do not count.
+                vec![Multi(vec![s("Horror")]), Numeric(Some(1e6)), Categorical(Some(s("OVA"))), Numeric(None)],
+            ],
+        }
+    }
+
+    #[test]
+    fn slots_vocabularies_statistics_and_bags() {
+        // Entities in index order: a, b, c, d (d has no row).
+        let ids = IdEncoder::from_ids(["a", "b", "c", "d"].map(String::from).to_vec()).unwrap();
+        let f = FeatureSet::build(&raw(), &ids, 4).unwrap();
+        let names: Vec<&str> = f.slots.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["genre", "type", "numeric"], "numeric columns share the last slot");
+        assert_eq!(f.slots[0].vocab, ["Action", "Comedy", "Drama"], "Horror belongs to an unknown id");
+        assert_eq!(f.slots[1].table_rows(), 3, "TV, Movie and the missing row");
+        assert_eq!(f.slots[2].vocab, ["episodes", "score"]);
+        assert_eq!((f.slots[2].mean[0], f.slots[2].std[0]), (20.0, 10.0), "over a and c only");
+        assert_eq!(f.slots[2].std[1], 1.0, "a constant column keeps std 1");
+        assert_eq!((f.width(), f.table_len()), (12, (3 + 3 + 2) * 4));
+        assert_eq!(f.bag(0, 0), (&[1, 2][..], &[0.5, 0.5][..]), "mean of Comedy and Drama");
+        assert_eq!(f.bag(0, 1), (&[2][..], &[1.0][..]), "TV is row 2 (Movie 1, missing 0)");
+        assert_eq!(f.bag(0, 2), (&[0, 1][..], &[-1.0, 0.0][..]), "standardised episodes and score");
+        assert_eq!(f.bag(1, 0), (&[][..], &[][..]), "an empty genre list is the zero vector");
+        assert_eq!(f.bag(1, 1), (&[0][..], &[1.0][..]), "a missing type is the missing row");
+        assert_eq!(f.bag(1, 2), (&[1][..], &[0.0][..]), "missing episodes contribute nothing");
+        for s in 0..3 {
+            let (rows, _) = f.bag(3, s);
+            assert!(rows.len() <= 1, "d has no row: missing everywhere");
+        }
+        assert_eq!(f.bag(3, 1), (&[0][..], &[1.0][..]));
+    }
+
+    #[test]
+    fn cold_start_descriptions() {
+        let ids = IdEncoder::from_ids(["a", "b", "c"].map(String::from).to_vec()).unwrap();
+        let f = FeatureSet::build(&raw(), &ids, 2).unwrap();
+        let mut d = HashMap::new();
+        d.insert("genre".to_string(), FeatureValue::Multi(vec!["Drama".into(), "Mecha".into()]));
+        d.insert("type".to_string(), FeatureValue::Categorical(Some("OVA".into())));
+        d.insert("episodes".to_string(), FeatureValue::Numeric(Some(40.0)));
+        let bags = f.describe(&d).unwrap();
+        assert_eq!(bags[0], (vec![2], vec![1.0]), "unseen genres are dropped");
+        assert_eq!(bags[1], (vec![0], vec![1.0]), "an unseen type is the missing row");
+        assert_eq!(bags[2], (vec![0], vec![2.0]), "episodes 40 is +2 std; score is missing");
+        d.insert("studio".to_string(), FeatureValue::Categorical(Some("x".into())));
+        assert!(f.describe(&d).unwrap_err().to_string().starts_with("features.studio: is not a feature"));
+        assert!(FeatureSet::build(&raw(), &ids, 0).is_err());
+    }
+}
