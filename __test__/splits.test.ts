@@ -73,6 +73,8 @@ test('the three splits: sizes, validation cases, determinism and errors', async 
   await rejectsWith(t, d.split({ method: 'random', testRatio: 0.7, validationRatio: 0.3, negatives: 10 }), 'ERR_INVALID_ARG', /must stay below 1/)
   await rejectsWith(t, d.split({ method: 'shuffle' as never }), 'ERR_INVALID_ARG', /^method: must be 'leave-one-out', 'random' or 'time'/)
   await rejectsWith(t, loo.split({ negatives: 10 }), 'ERR_DATA', /already has a test set/)
+  const full = Dataset.fromArrays({ users: ['ann', 'ann', 'bob'], items: ['x', 'y', 'x'] })
+  await rejectsWith(t, full.split({ negatives: 1 }), 'ERR_DATA', /^user 'ann' has only 0 items left to sample 1 test negatives/)
   await rejectsWith(t, d.split(), 'ERR_INVALID_ARG', /^negatives: must be a positive integer below the 40 items, got 99/)
   const undated = Dataset.fromArrays({ users: interactions().users, items: interactions().items })
   await rejectsWith(t, undated.split({ method: 'time', negatives: 10 }), 'ERR_INVALID_ARG', /'time' needs timestamps/)

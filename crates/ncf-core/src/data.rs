@@ -339,10 +339,13 @@ impl Dataset {
         for u in 0..self.num_users {
             let deg = self.train.row(u).len() as u32;
             if deg > 0 && deg >= self.num_items {
-                return Err(NcfError::Data(format!(
-                    "user {u} has interacted with all {} items, so no negative item can be sampled for it",
-                    self.num_items
-                )));
+                return Err(NcfError::UserData {
+                    user: u,
+                    message: format!(
+                        "has interacted with all {} items, so no negative item can be sampled for it",
+                        self.num_items
+                    ),
+                });
             }
         }
         Ok(())

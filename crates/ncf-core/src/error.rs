@@ -34,6 +34,10 @@ pub enum NcfError {
     /// The data cannot be used as asked (e.g. a user who has seen every item).
     #[error("{0}")]
     Data(String),
+    /// As `Data`, about one user (by index), so a binding that knows the caller's ids can name
+    /// the user as the caller does (`ERR_DATA`).
+    #[error("user {user} {message}")]
+    UserData { user: u32, message: String },
     /// No GPU adapter could be found.
     #[error("{0}")]
     NoAdapter(String),
@@ -59,7 +63,7 @@ impl NcfError {
             NcfError::Format { .. } => "ERR_FORMAT",
             NcfError::Parse { .. } => "ERR_PARSE",
             NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
-            NcfError::Data(_) => "ERR_DATA",
+            NcfError::Data(_) | NcfError::UserData { .. } => "ERR_DATA",
             NcfError::NoAdapter(_) => "ERR_NO_GPU",
             NcfError::Gpu(_) => "ERR_GPU",
             NcfError::Diverged(_) => "ERR_DIVERGED",
@@ -72,7 +76,11 @@ impl NcfError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            NcfError::Parse { .. } | NcfError::Format { .. } | NcfError::InvalidArg { .. } | NcfError::Data(_)
+            NcfError::Parse { .. }
+                | NcfError::Format { .. }
+                | NcfError::InvalidArg { .. }
+                | NcfError::Data(_)
+                | NcfError::UserData { .. }
         )
     }
 

@@ -152,9 +152,12 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
         let row = data.train.row(u);
         let available = data.num_items as u64 - n as u64;
         if available < negatives as u64 {
-            return Err(NcfError::Data(format!(
-                "user {u} has only {available} items left to sample {negatives} test negatives from; lower negatives"
-            )));
+            return Err(NcfError::UserData {
+                user: u,
+                message: format!(
+                    "has only {available} items left to sample {negatives} test negatives from; lower negatives"
+                ),
+            });
         }
         let mut counter = 0u32;
         for (rank, &k) in order[n - n_test - n_valid..].iter().enumerate() {

@@ -55,9 +55,12 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
             - row.len() as u64
             - excluded.iter().filter(|&&i| !row_contains(row, i)).count() as u64;
         if available < negatives as u64 {
-            return Err(NcfError::Data(format!(
-                "user {u} has only {available} items left to sample {negatives} validation negatives from; lower validationNegatives"
-            )));
+            return Err(NcfError::UserData {
+                user: u,
+                message: format!(
+                    "has only {available} items left to sample {negatives} validation negatives from; lower validationNegatives"
+                ),
+            });
         }
         valid.users.push(u);
         valid.candidates.push(data.train.cols[pick]);

@@ -281,7 +281,8 @@ impl NativeDataset {
         };
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
         Ok(Job::spawn(move || {
-            let d = ncf_core::split::split(&data, method, n, seed).napi()?;
+            let d = ncf_core::split::split(&data, method, n, seed)
+                .map_err(|e| to_napi(crate::errors::with_user_ids(e, users.as_deref())))?;
             Ok(NativeDataset { inner: Arc::new(d), users, items })
         }))
     }

@@ -11,7 +11,7 @@ use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
 
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, to_napi, to_u32};
+use crate::errors::{IntoNapi, to_napi, to_u32, with_user_ids};
 use crate::job::Job;
 use ncf_core::raw::IdEncoder;
 
@@ -713,7 +713,8 @@ impl NativeModel {
             let known = data.known_interactions();
             let (train, valid) = match validation {
                 Validation::LeaveOneOut(n) => {
-                    let split = leave_one_out(&data, n, cfg.seed).napi()?;
+                    let split =
+                        leave_one_out(&data, n, cfg.seed).map_err(|e| to_napi(with_user_ids(e, du.as_deref())))?;
                     (Arc::new(split.train), Some(split.validation))
                 }
                 Validation::Dataset => {
@@ -735,7 +736,8 @@ impl NativeModel {
                     None => initial = Some(backend.evaluate(&params, v, k).napi()?),
                 }
             }
-            let trainer = backend.trainer(train, valid, params, cfg).napi()?;
+            let trainer =
+                backend.trainer(train, valid, params, cfg).map_err(|e| to_napi(with_user_ids(e, du.as_deref())))?;
             let session = Session::new(trainer, control, lr).with_initial(initial.as_ref(), initial_rating.as_ref());
             // The session exists: the fit's scale, seen items and ids become the model's now
             // (a fit that failed to start leaves the model as it was).
