@@ -194,6 +194,50 @@ impl FeatureSet {
         self.slots.iter().map(|s| s.table_rows() as usize * s.dim as usize).sum()
     }
 
+    /// Per slot, where its table starts inside the side's tables and where its vector starts
+    /// inside the side's part of the tower input.
+    pub fn slot_offsets(&self) -> Vec<(usize, usize)> {
+        let (mut table, mut x) = (0usize, 0usize);
+        self.slots
+            .iter()
+            .map(|s| {
+                let at = (table, x);
+                table += s.table_rows() as usize * s.dim as usize;
+                x += s.dim as usize;
+                at
+            })
+            .collect()
+    }
+
+    /// Adds the slot vectors of entity `r` (`Σ w · T[row]` per slot) into `out` (the side's
+    /// `width()` inputs), reading the tables from `tables`.
+    pub fn gather(&self, r: u32, tables: &[f32], out: &mut [f32]) {
+        for (s, (slot, (t0, x0))) in self.slots.iter().zip(self.slot_offsets()).enumerate() {
+            let d = slot.dim as usize;
+            let (rows, weights) = self.bag(r, s);
+            for (&row, &w) in rows.iter().zip(weights) {
+                let src = &tables[t0 + row as usize * d..][..d];
+                for k in 0..d {
+                    out[x0 + k] += w * src[k];
+                }
+            }
+        }
+    }
+
+    /// The transpose of [`FeatureSet::gather`]: adds `w · dx` into each bag row's gradient.
+    pub fn scatter(&self, r: u32, dx: &[f32], grads: &mut [f32]) {
+        for (s, (slot, (t0, x0))) in self.slots.iter().zip(self.slot_offsets()).enumerate() {
+            let d = slot.dim as usize;
+            let (rows, weights) = self.bag(r, s);
+            for (&row, &w) in rows.iter().zip(weights) {
+                let dst = &mut grads[t0 + row as usize * d..][..d];
+                for k in 0..d {
+                    dst[k] += w * dx[x0 + k];
+                }
+            }
+        }
+    }
+
     /// The bag of entity `r` in slot `s`: `(table rows, weights)`.
     pub fn bag(&self, r: u32, s: usize) -> (&[u32], &[f32]) {
         let k = r as usize * self.slots.len() + s;

@@ -10,15 +10,17 @@
 //!
 //! Parameters live in one flat `f32` vector: GMF `[P (U×F) | Q (I×F) | h (F) | b]`, MF
 //! `[P | Q | b_user (U) | b_item (I) | b]`, NeuMF `[P | Q | P_mlp (U×E) | Q_mlp (I×E) |
-//! W_1 | b_1 | … | W_L | b_L | h (F + L_L) | b]` (W in PyTorch's `out × in` layout), MLP the
-//! same with F = 0. The GPU buffers use the same layout, so weights move between backends as
+//! T_user | T_item | W_1 | b_1 | … | W_L | b_L | h (F + L_L) | b]` (W in PyTorch's `out × in`
+//! layout; `T` the side-feature tables, empty without features), MLP the same with F = 0. The GPU buffers use the same layout, so weights move between backends as
 //! one copy; the global bias is always the last value.
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::sync::Arc;
 
 use crate::error::{NcfError, Result};
+use crate::feature_set::FeatureSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
@@ -52,6 +54,8 @@ pub const MAX_TOWER: usize = 8;
 pub struct Tower {
     sizes: [u32; MAX_TOWER],
     len: u32,
+    /// Side-feature inputs joined after the two embeddings (`F_u + F_i`, 0 without features).
+    extra: u32,
 }
 
 impl Tower {
@@ -71,7 +75,7 @@ impl Tower {
                 format!("is the concatenated user and item embedding, so it must be even; got {}", sizes[0]),
             ));
         }
-        let mut t = Tower { sizes: [0; MAX_TOWER], len: sizes.len() as u32 };
+        let mut t = Tower { sizes: [0; MAX_TOWER], len: sizes.len() as u32, extra: 0 };
         t.sizes[..sizes.len()].copy_from_slice(sizes);
         Ok(t)
     }
@@ -107,9 +111,19 @@ impl Tower {
     pub fn output(&self) -> u32 {
         if self.len == 0 { 0 } else { self.sizes[self.len as usize - 1] }
     }
-    /// `(inputs, outputs)` of dense layer `l` (1-based).
+    /// `(inputs, outputs)` of dense layer `l` (1-based); the first layer also takes the
+    /// side-feature inputs.
     pub fn dims(&self, l: usize) -> (usize, usize) {
-        (self.sizes[l - 1] as usize, self.sizes[l] as usize)
+        let extra = if l == 1 { self.extra as usize } else { 0 };
+        (self.sizes[l - 1] as usize + extra, self.sizes[l] as usize)
+    }
+    /// Width of the tower's input row: both embeddings, then the side features.
+    pub fn input(&self) -> u32 {
+        self.sizes.first().map_or(0, |&s| s + self.extra)
+    }
+    /// Side-feature inputs of the first layer.
+    pub fn extra(&self) -> u32 {
+        self.extra
     }
     fn param_len(&self) -> usize {
         (1..=self.layers()).map(|l| self.dims(l)).map(|(i, o)| o * i + o).sum()
@@ -126,6 +140,18 @@ pub struct Layout {
     pub factors: u32,
     /// The MLP tower; empty for GMF and MF.
     pub tower: Tower,
+    /// Side-feature tables and widths (zero without features).
+    pub features: FeatureDims,
+}
+
+/// Sizes of the side features a neural model takes: the vector widths joined to the tower
+/// input and the parameters of their tables, per side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeatureDims {
+    pub user_width: u32,
+    pub item_width: u32,
+    pub user_table: u32,
+    pub item_table: u32,
 }
 
 impl Layout {
@@ -137,7 +163,8 @@ impl Layout {
         if factors == 0 || factors > 4096 {
             return Err(NcfError::invalid("factors", format!("must be in 1..=4096, got {factors}")));
         }
-        Layout { kind, num_users, num_items, factors, tower: Tower::default() }.checked()
+        Layout { kind, num_users, num_items, factors, tower: Tower::default(), features: FeatureDims::default() }
+            .checked()
     }
 
     /// An MLP (`factors` must be 0) or NeuMF layout.
@@ -155,7 +182,20 @@ impl Layout {
         if tower.is_empty() {
             return Err(NcfError::invalid("layers", "an MLP tower needs at least one dense layer"));
         }
-        Layout { kind, num_users, num_items, factors, tower }.checked()
+        Layout { kind, num_users, num_items, factors, tower, features: FeatureDims::default() }.checked()
+    }
+
+    /// This layout with side features joined to the tower input (MLP and NeuMF only).
+    pub fn with_features(mut self, dims: FeatureDims) -> Result<Self> {
+        if !self.kind.is_neural() {
+            return Err(NcfError::invalid(
+                "features",
+                format!("join the MLP tower; {} has none (use MLP or NeuMF)", self.kind.name()),
+            ));
+        }
+        self.features = dims;
+        self.tower.extra = dims.user_width + dims.item_width;
+        self.checked()
     }
 
     /// The layout a user's options describe. GMF and MF take `factors`. MLP takes `layers`, or
@@ -213,6 +253,8 @@ impl Layout {
         }
         let rows = self.num_users as u64 + self.num_items as u64;
         let total = rows * (self.factors as u64 + self.tower.embedding() as u64)
+            + self.features.user_table as u64
+            + self.features.item_table as u64
             + self.tower.param_len() as u64
             + self.head_len() as u64;
         if total > (u32::MAX as u64) / 4 {
@@ -261,9 +303,17 @@ impl Layout {
     pub fn mlp_item_offset(&self) -> usize {
         self.mlp_user_offset() + self.num_users as usize * self.tower.embedding() as usize
     }
+    /// The user side-feature tables, after the MLP item embeddings.
+    pub fn user_feature_offset(&self) -> usize {
+        self.mlp_item_offset() + self.num_items as usize * self.tower.embedding() as usize
+    }
+    /// The item side-feature tables.
+    pub fn item_feature_offset(&self) -> usize {
+        self.user_feature_offset() + self.features.user_table as usize
+    }
     /// End of all embedding tables (the start of the tower for neural models).
     pub fn embeddings_end(&self) -> usize {
-        self.mlp_item_offset() + self.num_items as usize * self.tower.embedding() as usize
+        self.item_feature_offset() + self.features.item_table as usize
     }
     /// `W_l` (outputs × inputs, row-major) of dense layer `l` (1-based).
     pub fn weight_offset(&self, l: usize) -> usize {
@@ -303,6 +353,29 @@ impl Layout {
 pub struct Params {
     pub layout: Layout,
     pub data: Vec<f32>,
+    /// The side features' bags, when the layout has features.
+    pub features: Option<Arc<ModelFeatures>>,
+}
+
+/// The encoded side features of a model's users and items.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFeatures {
+    pub users: Option<FeatureSet>,
+    pub items: Option<FeatureSet>,
+}
+
+impl ModelFeatures {
+    /// The layout sizes these features need.
+    pub fn dims(&self) -> FeatureDims {
+        let w = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.width());
+        let t = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.table_len() as u32);
+        FeatureDims {
+            user_width: w(&self.users),
+            item_width: w(&self.items),
+            user_table: t(&self.users),
+            item_table: t(&self.items),
+        }
+    }
 }
 
 impl Params {
@@ -332,14 +405,32 @@ impl Params {
                 *x = rng.random_range(-limit..limit);
             }
         }
-        Params { layout, data }
+        Params { layout, data, features: None }
+    }
+
+    /// Attaches encoded side features; the layout must have been built with their sizes.
+    pub fn with_features(mut self, features: ModelFeatures) -> Result<Params> {
+        if features.dims() != self.layout.features {
+            return Err(NcfError::invalid("features", "do not match the sizes the model was built with"));
+        }
+        for (side, set, n) in
+            [("user", &features.users, self.layout.num_users), ("item", &features.items, self.layout.num_items)]
+        {
+            if let Some(s) = set
+                && s.entities != n
+            {
+                return Err(NcfError::invalid("features", format!("cover {} {side}s, the model has {n}", s.entities)));
+            }
+        }
+        self.features = Some(Arc::new(features));
+        Ok(self)
     }
 
     pub fn from_vec(layout: Layout, data: Vec<f32>) -> Result<Params> {
         if data.len() != layout.len() {
             return Err(NcfError::invalid("weights", format!("expected {} values, got {}", layout.len(), data.len())));
         }
-        Ok(Params { layout, data })
+        Ok(Params { layout, data, features: None })
     }
 
     /// The logit `z` (before the sigmoid) of one pair. For many pairs use [`Params::logits`],

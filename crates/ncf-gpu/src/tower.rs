@@ -52,6 +52,10 @@ impl Tower {
     /// A tower for `rows` rows per pass whose gemm ring holds `passes` passes of records.
     pub fn new(ctx: &GpuContext, layout: Layout, rows: u32, passes: u32, io: TowerIo<'_>) -> Result<Tower> {
         let t = layout.tower;
+        // Work in progress (issue 6): the gather/scatter kernels do not read feature bags yet.
+        if t.extra() > 0 {
+            return Err(NcfError::invalid("features", "side features run on the CPU backend only so far"));
+        }
         let n = t.layers();
         let max = ctx.info.max_compute_workgroups_per_dimension;
         if rows.div_ceil(ctx.tile()) > max {
