@@ -437,7 +437,7 @@ fn build_pipelines(device: &wgpu::Device, wg: u32, mode: AtomicMode) -> Pipeline
     let neural_layout = layout(
         device,
         "ncf neural layout",
-        &[(0, dynu), (1, u), (2, ro), (3, rw), (4, ro), (5, ro), (6, ro), (7, rw), (8, ro), (9, rw)],
+        &[(0, dynu), (1, u), (2, ro), (3, rw), (4, ro), (5, ro), (6, ro), (7, rw), (8, ro), (9, rw), (10, ro)],
     );
     let neural_src = shaders::compose(shaders::NEURAL, wg, 0, Some((mode, &["grads", "step_loss"])));
     let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);

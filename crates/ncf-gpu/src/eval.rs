@@ -1,6 +1,7 @@
 //! Scoring (user, item) pairs and ranking leave-one-out test cases on the GPU.
 
 use ncf_core::metrics::{RankMetrics, RatingMetrics, RatingScale};
+use ncf_core::model::ModelFeatures;
 use ncf_core::train::{check_k, check_test_fits};
 use ncf_core::{Layout, NcfError, Params, Result, TestSet};
 
@@ -38,7 +39,14 @@ enum Scorer {
 const SCORE_ROWS: u32 = 8192;
 
 impl PairScores {
-    pub fn new(ctx: &GpuContext, params: &wgpu::Buffer, layout: Layout, users: &[u32], items: &[u32]) -> Result<Self> {
+    pub fn new(
+        ctx: &GpuContext,
+        params: &wgpu::Buffer,
+        layout: Layout,
+        features: Option<&ModelFeatures>,
+        users: &[u32],
+        items: &[u32],
+    ) -> Result<Self> {
         let n = u32::try_from(users.len()).map_err(|_| NcfError::invalid("users", "too many pairs"))?;
         let users_buf = ctx.storage_init("ncf pair users", users, wgpu::BufferUsages::empty())?;
         let items_buf = ctx.storage_init("ncf pair items", items, wgpu::BufferUsages::empty())?;
@@ -64,6 +72,7 @@ impl PairScores {
                 params,
                 users: &users_buf,
                 items: &items_buf,
+                features,
                 mode: TowerMode::Score { scores: &scores },
             };
             let tower = Tower::new(ctx, layout, rows, chunks.len().max(1) as u32, io)?;
@@ -138,13 +147,18 @@ impl TestBuffers {
         test: &TestSet,
         params: &wgpu::Buffer,
         layout: Layout,
+        features: Option<&ModelFeatures>,
         rating: Option<RatingScale>,
     ) -> Result<Self> {
         let (pairs, per_case, truth) = match rating {
-            None => (PairScores::new(ctx, params, layout, &test.pair_users(), &test.candidates)?, test.per_case, None),
+            None => (
+                PairScores::new(ctx, params, layout, features, &test.pair_users(), &test.candidates)?,
+                test.per_case,
+                None,
+            ),
             Some(_) => {
                 let (users, items, truth) = ncf_core::train::rating_cases(test)?;
-                (PairScores::new(ctx, params, layout, &users, &items)?, 1, Some(truth.to_vec()))
+                (PairScores::new(ctx, params, layout, features, &users, &items)?, 1, Some(truth.to_vec()))
             }
         };
         let n_cases = test.len() as u32;
@@ -217,7 +231,7 @@ pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -
     ncf_core::train::check_rankable(test)?;
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
-    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, None)?;
+    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, params.features.as_deref(), None)?;
     let mut enc = ctx.encoder("ncf evaluate");
     tb.encode(ctx, &mut enc, k);
     let out = ctx.read_back(enc, &tb.sources())?;
@@ -232,7 +246,7 @@ pub fn predict_gpu(ctx: &GpuContext, params: &Params, users: &[u32], items: &[u3
         return Ok(Vec::new());
     }
     let pbuf = ctx.storage_init("ncf predict params", &params.data, wgpu::BufferUsages::empty())?;
-    let pairs = PairScores::new(ctx, &pbuf, l, users, items)?;
+    let pairs = PairScores::new(ctx, &pbuf, l, params.features.as_deref(), users, items)?;
     let mut enc = ctx.encoder("ncf predict");
     {
         let mut pass =
@@ -252,7 +266,7 @@ pub fn evaluate_rating_gpu(
 ) -> Result<RatingMetrics> {
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
-    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, Some(scale))?;
+    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, params.features.as_deref(), Some(scale))?;
     let mut enc = ctx.encoder("ncf evaluate ratings");
     tb.encode(ctx, &mut enc, 1);
     let out = ctx.read_back(enc, &tb.sources())?;

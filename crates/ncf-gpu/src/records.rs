@@ -1,7 +1,7 @@
 //! Host-side twins of the uniform records in the WGSL sources.
 
 use ncf_core::Layout;
-use ncf_core::model::Objective;
+use ncf_core::model::{ModelFeatures, Objective};
 use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::train::TrainConfig;
 
@@ -104,7 +104,11 @@ pub(crate) struct NetRecord {
     pub last: u32,
     pub mlp_user_offset: u32,
     pub mlp_item_offset: u32,
-    pub _pad: [u32; 4],
+    /// Width of a_0: 2E plus the side-feature inputs.
+    pub input: u32,
+    /// First a_0 column of the item features (2E + F_u).
+    pub item_features: u32,
+    pub _pad: [u32; 2],
 }
 
 impl NetRecord {
@@ -114,7 +118,40 @@ impl NetRecord {
             last: layout.tower.output(),
             mlp_user_offset: layout.mlp_user_offset() as u32,
             mlp_item_offset: layout.mlp_item_offset() as u32,
-            _pad: [0; 4],
+            input: layout.tower.input(),
+            item_features: 2 * layout.tower.embedding() + layout.features.user_width,
+            _pad: [0; 2],
         }
     }
+}
+
+/// The side-feature bags as one `u32` buffer for `neural.wgsl` (weights as f32 bits):
+/// per side (users, items) a header `[slots, slot table, row pointers, entries]`, then each
+/// side's slot table (`dim`, absolute table offset, first a_0 column), its CSR row pointers
+/// (entity × slot), and its `(row, weight)` entries. Without features: the two empty headers.
+pub(crate) fn feature_words(layout: Layout, features: Option<&ModelFeatures>) -> Vec<u32> {
+    let mut w = vec![0u32; 8];
+    let sides = [
+        (features.and_then(|f| f.users.as_ref()), layout.user_feature_offset(), 2 * layout.tower.embedding()),
+        (
+            features.and_then(|f| f.items.as_ref()),
+            layout.item_feature_offset(),
+            2 * layout.tower.embedding() + layout.features.user_width,
+        ),
+    ];
+    for (side, (set, table0, x0)) in sides.into_iter().enumerate() {
+        let Some(set) = set else { continue };
+        w[side * 4] = set.slots.len() as u32;
+        w[side * 4 + 1] = w.len() as u32;
+        for (slot, (t, x)) in set.slots.iter().zip(set.slot_offsets()) {
+            w.extend([slot.dim, (table0 + t) as u32, x0 + x as u32]);
+        }
+        w[side * 4 + 2] = w.len() as u32;
+        w.extend(&set.bags.ptr);
+        w[side * 4 + 3] = w.len() as u32;
+        for (&row, &weight) in set.bags.rows.iter().zip(&set.bags.weights) {
+            w.extend([row, weight.to_bits()]);
+        }
+    }
+    w
 }

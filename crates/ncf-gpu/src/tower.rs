@@ -13,6 +13,7 @@ use ncf_core::{Layout, NcfError, Result};
 use crate::context::GpuContext;
 use crate::dense::{ACCUMULATE, ADD_BIAS, B_ONES, DROPOUT, GEMM_BYTES, GemmRecord, MASK_A, RELU, SCALE_A};
 use crate::records::NetRecord;
+use ncf_core::model::ModelFeatures;
 
 /// Buffers a tower binds besides its own.
 pub(crate) struct TowerIo<'a> {
@@ -20,6 +21,8 @@ pub(crate) struct TowerIo<'a> {
     pub params: &'a wgpu::Buffer,
     pub users: &'a wgpu::Buffer,
     pub items: &'a wgpu::Buffer,
+    /// The side-feature bags of the model, when it has features.
+    pub features: Option<&'a ModelFeatures>,
     pub mode: TowerMode<'a>,
 }
 
@@ -52,9 +55,8 @@ impl Tower {
     /// A tower for `rows` rows per pass whose gemm ring holds `passes` passes of records.
     pub fn new(ctx: &GpuContext, layout: Layout, rows: u32, passes: u32, io: TowerIo<'_>) -> Result<Tower> {
         let t = layout.tower;
-        // Work in progress (issue 6): the gather/scatter kernels do not read feature bags yet.
-        if t.extra() > 0 {
-            return Err(NcfError::invalid("features", "side features run on the CPU backend only so far"));
+        if t.extra() > 0 && io.features.is_none() {
+            return Err(NcfError::invalid("features", "the layout has side features but no bags were given"));
         }
         let n = t.layers();
         let max = ctx.info.max_compute_workgroups_per_dimension;
@@ -64,7 +66,7 @@ impl Tower {
                 format!("{rows} rows exceed this adapter's {max} workgroups of {} per dimension", ctx.tile()),
             ));
         }
-        let widest = *t.sizes().iter().max().unwrap_or(&1) as u64;
+        let widest = (*t.sizes().iter().max().unwrap_or(&1)).max(t.input()) as u64;
         if rows as u64 * widest > u32::MAX as u64 / 4 {
             return Err(NcfError::invalid(
                 "batchSize",
@@ -72,8 +74,10 @@ impl Tower {
             ));
         }
         let train = matches!(io.mode, TowerMode::Train { .. });
+        // a_0 is [p ; q ; f_u ; f_i], the layers' outputs their widths.
+        let width = |l: usize| if l == 0 { t.input() } else { t.sizes()[l] };
         let act = |l: usize, what: &str| {
-            ctx.storage_zeroed(&format!("ncf tower {what}{l}"), rows as u64 * t.sizes()[l] as u64 * 4)
+            ctx.storage_zeroed(&format!("ncf tower {what}{l}"), rows as u64 * width(l) as u64 * 4)
         };
         let acts = (0..=n).map(|l| act(l, "a")).collect::<Result<Vec<_>>>()?;
         let dacts = if train { (0..=n).map(|l| act(l, "da")).collect::<Result<Vec<_>>>()? } else { Vec::new() };
@@ -81,6 +85,11 @@ impl Tower {
         let gemm_ring = ctx.uniform("ncf tower gemm ring", ctx.ring_stride(GEMM_BYTES) * per_pass * passes as u64);
         let net = ctx.uniform("ncf tower net", std::mem::size_of::<NetRecord>() as u64);
         ctx.queue.write_buffer(&net, 0, bytemuck::bytes_of(&NetRecord::new(layout)));
+        let bags = ctx.storage_init(
+            "ncf tower feature bags",
+            &crate::records::feature_words(layout, io.features),
+            wgpu::BufferUsages::empty(),
+        )?;
         let scratch: Vec<wgpu::Buffer> =
             (0..3).map(|k| ctx.storage_zeroed(&format!("ncf tower scratch {k}"), 4)).collect::<Result<_>>()?;
         let gl = &ctx.pipelines.gemm_layout;
@@ -121,6 +130,7 @@ impl Tower {
                     (7, step_loss),
                     (8, x_in),
                     (9, x_out),
+                    (10, &bags),
                 ],
                 Some(0),
             )
@@ -269,7 +279,7 @@ impl Tower {
         let p = &ctx.pipelines;
         let n = self.layout.tower.layers();
         let base = index * self.records_per_pass();
-        let width = self.layout.tower.sizes()[0];
+        let width = self.layout.tower.input();
         let (gx, gy) = ctx.grid(len * width);
         pass.set_pipeline(&p.gather);
         pass.set_bind_group(0, &self.gather, &[step_offset]);

@@ -114,6 +114,7 @@ impl GpuTrainer {
                 params: &pbuf,
                 users: &s_users,
                 items: &s_items,
+                features: params.features.as_deref(),
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
             ModelPasses::Neural(Box::new(Tower::new(
@@ -145,8 +146,10 @@ impl GpuTrainer {
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
             Some(0),
         );
-        let resident =
-            |set: Option<&TestSet>| set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, cfg.rating)).transpose();
+        let features = params.features.clone();
+        let resident = |set: Option<&TestSet>| {
+            set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, features.as_deref(), cfg.rating)).transpose()
+        };
         let test = resident(data.test.as_ref())?;
         let validation = resident(validation.as_ref())?;
         let train_eval = match cfg.rating {

@@ -230,3 +230,86 @@ fn pretrained_neumf_first_pass_is_the_alpha_mix_on_gpu() {
     let mix: Vec<f32> = zg.iter().zip(&zm).map(|(g, m)| 0.5 * g + 0.5 * m).collect();
     assert_close("NeuMF-pre logits", &predict_gpu(&ctx, &neumf, &users, &items).unwrap(), &mix, RTOL, NEURAL_ATOL);
 }
+
+/// Random side features for `data`'s users (a categorical with missing values, two numeric
+/// columns with missing values) and items (a multi-valued column with 0–3 values, a
+/// categorical), encoded with slot widths 3 and 4.
+fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::model::ModelFeatures {
+    use ncf_core::feature_set::FeatureSet;
+    use ncf_core::features::{FeatureKind, FeatureValue, RawFeatures};
+    let ids = |n: u32| ncf_core::raw::IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect()).unwrap();
+    let cat = |rng: &mut Xoshiro256PlusPlus, levels: u32| {
+        let v = rng.random_range(0..=levels);
+        FeatureValue::Categorical((v < levels).then(|| format!("c{v}")))
+    };
+    let users = RawFeatures {
+        names: vec!["occupation".into(), "age".into(), "income".into()],
+        kinds: vec![FeatureKind::Categorical, FeatureKind::Numeric, FeatureKind::Numeric],
+        ids: (0..data.num_users).map(|k| k.to_string()).collect(),
+        rows: (0..data.num_users)
+            .map(|_| {
+                let num = |rng: &mut Xoshiro256PlusPlus| {
+                    FeatureValue::Numeric(rng.random_bool(0.8).then(|| rng.random_range(10.0f32..70.0)))
+                };
+                vec![cat(rng, 5), num(rng), num(rng)]
+            })
+            .collect(),
+    };
+    let items = RawFeatures {
+        names: vec!["genre".into(), "type".into()],
+        kinds: vec![FeatureKind::Multi, FeatureKind::Categorical],
+        ids: (0..data.num_items).map(|k| k.to_string()).collect(),
+        rows: (0..data.num_items)
+            .map(|_| {
+                let n = rng.random_range(0..=3);
+                let genres = (0..n).map(|_| format!("g{}", rng.random_range(0..6))).collect();
+                vec![FeatureValue::Multi(genres), cat(rng, 3)]
+            })
+            .collect(),
+    };
+    ncf_core::model::ModelFeatures {
+        users: Some(FeatureSet::build(&users, &ids(data.num_users), 3).unwrap()),
+        items: Some(FeatureSet::build(&items, &ids(data.num_items), 4).unwrap()),
+    }
+}
+
+/// Side features join the tower input on the GPU as on the CPU: logits over pairs crossing
+/// workgroups, every gradient of a batch (feature tables included), and an epoch.
+#[test]
+fn features_match_cpu() {
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 40, 90));
+    for kind in NEURAL {
+        let f = random_features(&mut rng, &data);
+        let l = layout(kind, &data).with_features(f.dims()).unwrap();
+        assert_eq!(l.tower.dims(1).0, 20 + 2 * 3 + 2 * 4, "[p ; q ; occupation ; numeric ; genre ; type]");
+        // Forward over many pairs.
+        let params = random_params(&mut rng, l).with_features(f.clone()).unwrap();
+        let users: Vec<u32> = (0..9000).map(|_| rng.random_range(0..l.num_users)).collect();
+        let items: Vec<u32> = (0..9000).map(|_| rng.random_range(0..l.num_items)).collect();
+        let gpu = predict_gpu(&shared(), &params, &users, &items).unwrap();
+        assert_close(&format!("{kind:?} featured logits"), &gpu, &params.logits(&users, &items), RTOL, NEURAL_ATOL);
+        // Gradients of one batch, redrawn until clear of ReLU kinks.
+        let c = TrainConfig { l2: 0.01, ..cfg(Optimizer::adam(), 1024, rng.random()) };
+        let (params, batch) = (0..200)
+            .find_map(|_| {
+                let p = random_params(&mut rng, l).with_features(f.clone()).unwrap();
+                let b = random_batch(&mut rng, 333, data.num_users, data.num_items);
+                (kink_margin(&p, &b.0, &b.1, None) >= 1e-5).then_some((p, b))
+            })
+            .expect("a draw clear of the ReLU kinks");
+        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
+        let cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+        let g = assert_gradients_match(&format!("{kind:?} featured"), &mut gpu, &cpu, &batch, RTOL, NEURAL_ATOL);
+        let tables = &g[l.user_feature_offset()..l.embeddings_end()];
+        assert!(tables.iter().filter(|x| **x != 0.0).count() > 20, "{kind:?}: the feature tables get gradients");
+        // An epoch with identical samples.
+        let c = TrainConfig { lr: 0.005, ..cfg(Optimizer::adam(), 64, rng.random()) };
+        let start = Params::init(l, rng.random()).with_features(f.clone()).unwrap();
+        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, start.clone(), c).unwrap();
+        let mut cpu = CpuTrainer::new(data.clone(), None, start, c).unwrap();
+        let (ge, ke) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());
+        assert!((ge.loss - ke.loss).abs() <= 1e-4 * ke.loss, "{kind:?} featured loss {} vs {}", ge.loss, ke.loss);
+        assert_close(&format!("{kind:?} featured epoch"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-3);
+    }
+}

@@ -1,11 +1,13 @@
 // The parts of MLP and NeuMF (He et al. §3.3–3.4) around the dense tower, whose layers run on
 // `gemm` (dense.wgsl). Per batch of B samples:
-//   gather         a_0[t] = [P_mlp[u_t] ; Q_mlp[i_t]]                          (eq. 10)
+//   gather         a_0[t] = [P_mlp[u_t] ; Q_mlp[i_t] ; f_u ; f_i]   (eq. 10; side features as in
+//                  the anime NCF: each slot's vector is Σ w · T[row] over the entity's bag)
 //   (gemm ×L)      a_l = drop(ReLU(a_{l−1} W_lᵀ + b_l))
 //   head_backward  z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b (eq. 11–12), the loss, d = (σ(z) − y)/B,
 //                  the GMF-branch and predict-layer gradients, and ∂a_L = d·h_m
 //   (gemm ×3L)     the tower's backward products
-//   scatter        ∂a_0 into the two MLP embedding rows of each sample
+//   scatter        ∂a_0 into the two MLP embedding rows of each sample, and w · ∂a_0 into every
+//                  feature-table row of its bags
 // `head_forward` replaces `head_backward` when only scores are wanted.
 //
 // Parameters follow ncf-core's layout: [P | Q | P_mlp | Q_mlp | tower | h (F + L) | b], MLP with
@@ -13,16 +15,18 @@
 // adds, as in factorization.wgsl; each sample owns its rows of the activation buffers.
 
 struct Net {
-    // MLP embedding size E (a_0 is 2E wide).
+    // MLP embedding size E.
     emb: u32,
     // Width of the last tower layer.
     last: u32,
     mlp_user_offset: u32,
     mlp_item_offset: u32,
+    // Width of a_0: 2E plus the side-feature inputs.
+    input: u32,
+    // First a_0 column of the item features (2E + F_u).
+    item_features: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
-    _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> st: Step;
@@ -37,21 +41,62 @@ struct Net {
 @group(0) @binding(8) var<storage, read> x_in: array<f32>;
 // gather: a_0; head_backward: ∂a_L; head_forward: scores (indexed by pair, not batch row).
 @group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
+// Side-feature bags (records.rs `feature_words`): per side a header [slots, slot table, row
+// pointers, entries]; slots are (dim, table offset, first a_0 column); entries (row, weight bits).
+@group(0) @binding(10) var<storage, read> bags: array<u32>;
+
+// The bag entries of a_0 column c (c >= 2E) of sample s: the slot's table, its width, the
+// column within the slot and the entries range [a, b). `found` is false for no slot.
+struct BagRange {
+    found: bool,
+    entries: u32,
+    table: u32,
+    dim: u32,
+    k: u32,
+    a: u32,
+    b: u32,
+}
+
+fn bag_range(s: u32, c: u32) -> BagRange {
+    var side = 0u;
+    var entity = s_users[s];
+    if c >= net.item_features {
+        side = 1u;
+        entity = s_items[s];
+    }
+    let h = side * 4u;
+    let n = bags[h];
+    let slots = bags[h + 1u];
+    let ptr = bags[h + 2u];
+    var r = BagRange(false, bags[h + 3u], 0u, 0u, 0u, 0u, 0u);
+    for (var j = 0u; j < n; j++) {
+        let dim = bags[slots + 3u * j];
+        let x0 = bags[slots + 3u * j + 2u];
+        if c >= x0 && c < x0 + dim {
+            r.found = true;
+            r.table = bags[slots + 3u * j + 1u];
+            r.dim = dim;
+            r.k = c - x0;
+            r.a = bags[ptr + entity * n + j];
+            r.b = bags[ptr + entity * n + j + 1u];
+        }
+    }
+    return r;
+}
 
 
-// Parameter index of element g of a_0 (B × 2E): column c < E is the user's MLP row, the rest
-// the item's.
+// Parameter index of element g of a_0's first 2E columns (row width net.input): column c < E
+// is the user's MLP row, the rest the item's.
 fn embedding_index(g: u32) -> u32 {
-    let width = 2u * net.emb;
-    let s = st.batch_start + g / width;
-    let c = g % width;
+    let s = st.batch_start + g / net.input;
+    let c = g % net.input;
     if c < net.emb {
         return net.mlp_user_offset + s_users[s] * net.emb + c;
     }
     return net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
 }
 
-// One thread per element of a_0 (B × 2E).
+// One thread per element of a_0 (B × input).
 @compute @workgroup_size(WG)
 fn gather(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -59,10 +104,21 @@ fn gather(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let g = flat_index(wid, nwg, lid);
-    if g >= st.batch_len * 2u * net.emb {
+    if g >= st.batch_len * net.input {
         return;
     }
-    x_out[g] = params[embedding_index(g)];
+    let c = g % net.input;
+    if c < 2u * net.emb {
+        x_out[g] = params[embedding_index(g)];
+        return;
+    }
+    let r = bag_range(st.batch_start + g / net.input, c);
+    var acc = 0.0;
+    for (var j = r.a; j < r.b; j++) {
+        let row = bags[r.entries + 2u * j];
+        acc += bitcast<f32>(bags[r.entries + 2u * j + 1u]) * params[r.table + row * r.dim + r.k];
+    }
+    x_out[g] = acc;
 }
 
 fn head_logit(t: u32, u: u32, i: u32) -> f32 {
@@ -146,7 +202,7 @@ fn head_backward(
     add_workgroup_loss(lid, loss);
 }
 
-// One thread per element of ∂a_0 (B × 2E): the gradient plus the L2 term lands in its
+// One thread per element of ∂a_0 (B × input): the gradient plus the L2 term lands in its
 // embedding row; samples sharing a row add atomically.
 @compute @workgroup_size(WG)
 fn scatter(
@@ -155,9 +211,18 @@ fn scatter(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let g = flat_index(wid, nwg, lid);
-    if g >= st.batch_len * 2u * net.emb {
+    if g >= st.batch_len * net.input {
         return;
     }
-    let o = embedding_index(g);
-    add_grads(o, x_in[g] + 2.0 * st.l2 * st.inv_batch * params[o]);
+    let c = g % net.input;
+    if c < 2u * net.emb {
+        let o = embedding_index(g);
+        add_grads(o, x_in[g] + 2.0 * st.l2 * st.inv_batch * params[o]);
+        return;
+    }
+    let r = bag_range(st.batch_start + g / net.input, c);
+    for (var j = r.a; j < r.b; j++) {
+        let row = bags[r.entries + 2u * j];
+        add_grads(r.table + row * r.dim + r.k, bitcast<f32>(bags[r.entries + 2u * j + 1u]) * x_in[g]);
+    }
 }
