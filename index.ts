@@ -555,6 +555,39 @@ export class Dataset {
   get numTestCases(): number {
     return this.native.numTestCases
   }
+  /**
+   * A copy of this dataset with side features of its users and/or items, encoded against its
+   * ids: each categorical column gets an embedding table (plus a row for missing or unseen
+   * values), a multi-valued column the mean of its values' embeddings (none: the zero vector),
+   * and the numeric columns, standardised with statistics over this dataset's users or items
+   * (a missing number counts as the mean), one shared projection. Every slot is `dim` wide
+   * (default 8). Splits keep the features. Build MLP or NeuMF with `features: data` to feed
+   * them into the tower's input, `[p_u ; q_i ; f_u ; f_i]`.
+   *
+   * @example
+   * ```ts
+   * const items = await Features.fromFile('ml-100k/u.item', { format: 'movielens-items' })
+   * const users = await Features.fromFile('ml-100k/u.user', { format: 'movielens-users' })
+   * const data = (await Dataset.fromFile('ml-100k/u1.base', { format: 'movielens', test: 'ml-100k/u1.test' }))
+   *   .withFeatures({ users, items })
+   * const model = new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, task: 'rating', features: data })
+   * ```
+   */
+  withFeatures(features: { users?: Features; items?: Features; dim?: number }): Dataset {
+    if (!features || typeof features !== 'object') throw invalid('features', 'expected { users?, items?, dim? }')
+    for (const side of ['users', 'items'] as const) {
+      if (features[side] !== undefined && !(features[side] instanceof Features)) throw invalid(`features.${side}`, 'must be a Features table')
+    }
+    const dim = positiveInt('dim', features.dim ?? 8)
+    return new Dataset(callSync(() => this.native.withFeatures(features.users?.native, features.items?.native, dim)))
+  }
+
+  /** Side-feature inputs per user and per item (`[0, 0]` without features). */
+  get featureWidths(): [number, number] {
+    const [u, i] = this.native.featureWidths
+    return [u, i]
+  }
+
   /** Held-out validation cases (0 unless {@link Dataset.split} made them). */
   get numValidationCases(): number {
     return this.native.numValidationCases
@@ -592,6 +625,12 @@ export interface ModelOptions {
   task?: 'implicit' | 'rating'
   /** Rating models: clip predictions to the rating range seen in training. Default true. */
   clip?: boolean
+  /**
+   * MLP and NeuMF: feed the side features of this dataset ({@link Dataset.withFeatures}) into
+   * the tower's input. The model is then fitted on that dataset (or its splits), whose features
+   * it keeps and saves.
+   */
+  features?: Dataset
 }
 
 /** Options of {@link NcfModel.save}. */
@@ -660,6 +699,20 @@ export interface Scored {
    * models report the predicted rating r̂ = clip(z + μ)), cosine similarity in [-1, 1] for
    * similar items and users. */
   score: number
+}
+
+/** Options of {@link NcfModel.predict}. */
+export interface PredictOptions {
+  /** Default: the model's device. */
+  device?: Device
+  /**
+   * Cold start for models built with side features: users or items the model has never seen,
+   * described by their features (`{ items: { 'new-film': { genre: ['Comedy'], year: 2024 } } }`).
+   * Their ids may then appear in `users` / `items`; their id embeddings are zero, so their scores
+   * come from the features. Lists for multi-valued columns, strings for categorical ones,
+   * numbers for numeric ones; a missing column is a missing value.
+   */
+  describe?: { users?: Record<string, Record<string, FeatureValue>>; items?: Record<string, Record<string, FeatureValue>> }
 }
 
 /** Options of {@link NcfModel.similarItems} and {@link NcfModel.similarUsers}. */
@@ -925,7 +978,15 @@ function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions 
   if (options.clip !== undefined && (typeof options.clip !== 'boolean' || task !== 'rating')) {
     throw invalid('clip', task === 'rating' ? 'must be a boolean' : "applies to task: 'rating'")
   }
-  return callSync(() => new native.NativeModel(kind, nu, ni, f, layers, seed, task, options.clip ?? true))
+  if (options.features !== undefined && !(options.features instanceof Dataset)) {
+    throw invalid('features', 'must be the Dataset whose side features the model takes (see Dataset.withFeatures)')
+  }
+  if (options.features !== undefined && kind !== 'mlp' && kind !== 'neumf') {
+    throw invalid('features', 'join the MLP tower: use MLP or NeuMF')
+  }
+  return callSync(
+    () => new native.NativeModel(kind, nu, ni, f, layers, seed, task, options.clip ?? true, options.features?.native),
+  )
 }
 
 /**
@@ -1281,10 +1342,42 @@ export abstract class NcfModel {
    * const [p] = await model.predict([196], [242]) // u.data ids
    * ```
    */
-  async predict(users: ArrayLike<Id>, items: ArrayLike<Id>, options: { device?: Device } = {}): Promise<Float32Array> {
-    const [u, i] = [this.#encode('users', 'users[]', users), this.#encode('items', 'items[]', items)]
+  async predict(users: ArrayLike<Id>, items: ArrayLike<Id>, options: PredictOptions = {}): Promise<Float32Array> {
     const device = checkDevice(options.device ?? this.#device)
-    return call(() => this.#native.predict(u, i, device))
+    const describe = options.describe
+    if (describe === undefined) {
+      const [u, i] = [this.#encode('users', 'users[]', users), this.#encode('items', 'items[]', items)]
+      return call(() => this.#native.predict(u, i, device, undefined))
+    }
+    if (!describe || typeof describe !== 'object') throw invalid('describe', 'expected { users?, items? } of id → features')
+    // Ids described here are new entities after the model's own rows, in description order.
+    const cold: { users: Record<string, FeatureValue>[]; items: Record<string, FeatureValue>[] } = { users: [], items: [] }
+    const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>): Uint32Array => {
+      const known = side === 'users' ? this.numUsers : this.numItems
+      const table = describe[side] ?? {}
+      if (typeof table !== 'object' || table === null) throw invalid(`describe.${side}`, 'must map ids to feature values')
+      const fresh = new Map<string, number>()
+      for (const [id, values] of Object.entries(table)) {
+        if (!values || typeof values !== 'object' || Array.isArray(values)) {
+          throw invalid(`describe.${side}.${id}`, 'must be an object of feature values')
+        }
+        fresh.set(id, known + cold[side].length)
+        cold[side].push(values)
+      }
+      const list = Array.from(ids as ArrayLike<unknown>)
+      const out = new Uint32Array(list.length)
+      const rest: number[] = []
+      list.forEach((x, k) => {
+        const n = fresh.get(String(x))
+        if (n === undefined) rest.push(k)
+        else out[k] = n
+      })
+      const enc = this.#encode(side, `${side}[]`, rest.map((k) => list[k] as Id))
+      rest.forEach((k, j) => (out[k] = enc[j]))
+      return out
+    }
+    const [u, i] = [encodeWith('users', users), encodeWith('items', items)]
+    return call(() => this.#native.predict(u, i, device, JSON.stringify(cold)))
   }
 
   /**
@@ -1594,8 +1687,8 @@ export type FeatureValue = string[] | string | number | null
  * A table of side features of users or items, read from a file, keyed by the caller's ids.
  * Missing values follow one policy: an empty field or `Unknown`/`NA`/`NaN`/`null` is missing
  * (`null`); a multi-valued field with no values is an empty list. Malformed records fail with
- * `ERR_PARSE` naming `file:line` and the column. (Models that use features are the next step
- * of issue 6; this reads and checks the tables.)
+ * `ERR_PARSE` naming `file:line` and the column. Attach tables to a dataset with
+ * {@link Dataset.withFeatures}, then build an MLP or NeuMF with `features: data`.
  *
  * @example
  * ```ts
@@ -1608,10 +1701,11 @@ export type FeatureValue = string[] | string | number | null
  * ```
  */
 export class Features {
-  readonly #native: Native.NativeFeatures
+  /** @internal */
+  readonly native: Native.NativeFeatures
 
   private constructor(n: Native.NativeFeatures) {
-    this.#native = n
+    this.native = n
   }
 
   static async fromFile(path: string, options: FeatureFileOptions): Promise<Features> {
@@ -1637,24 +1731,24 @@ export class Features {
 
   /** The columns in declaration order, with their kinds. */
   get columns(): { name: string; kind: 'multi' | 'categorical' | 'numeric' }[] {
-    const kinds = this.#native.kinds
-    return this.#native.names.map((name, k) => ({ name, kind: kinds[k] as 'multi' | 'categorical' | 'numeric' }))
+    const kinds = this.native.kinds
+    return this.native.names.map((name, k) => ({ name, kind: kinds[k] as 'multi' | 'categorical' | 'numeric' }))
   }
 
   /** The ids in file order. */
   get ids(): string[] {
-    return this.#native.ids
+    return this.native.ids
   }
 
   /** Rows in the table. */
   get size(): number {
-    return this.#native.ids.length
+    return this.native.ids.length
   }
 
   /** The values of `id`'s row by column name, or `undefined` when the table has no such id. */
   row(id: Id): Record<string, FeatureValue> | undefined {
     if (typeof id !== 'string' && typeof id !== 'number') throw invalid('id', 'must be a string or number')
-    const json = this.#native.rowJson(String(id))
+    const json = this.native.rowJson(String(id))
     return json == null ? undefined : (JSON.parse(json) as Record<string, FeatureValue>)
   }
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { Features } from '../index.js'
+import { Dataset, Features, GMF, MLP, NcfModel, NeuMF } from '../index.js'
 import { rejectsWith } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ncf-features-'))
@@ -60,4 +60,80 @@ test('MovieLens item and user files, hand-written and (when present) the real on
     t.is((await Features.fromFile(join(real, 'u.item'), { format: 'movielens-items' })).size, 1682)
     t.is((await Features.fromFile(join(real, 'u.user'), { format: 'movielens-users' })).size, 943)
   }
+})
+
+/** Ratings driven by genre: users 0–29 like "action", 30–59 like "drama"; items' genre by id. */
+async function featuredRatings(): Promise<{ data: Dataset; items: Features; users: Features }> {
+  const users: string[] = []
+  const items: string[] = []
+  const ratings: number[] = []
+  for (let u = 0; u < 60; u++) {
+    for (let j = 0; j < 20; j++) {
+      const i = (u * 3 + j * 7) % 40
+      const action = i % 2 === 0
+      users.push(`u${u}`)
+      items.push(`m${i}`)
+      ratings.push(action === u < 30 ? 5 : 1)
+    }
+  }
+  const itemFile = write(
+    'films.csv',
+    'id,genres,kind\n' + Array.from({ length: 40 }, (_, i) => `m${i},${i % 2 === 0 ? 'action' : 'drama'},${i % 3 === 0 ? 'short' : 'feature'}`).join('\n') + '\n',
+  )
+  const userFile = write('people.csv', 'id,age\n' + Array.from({ length: 60 }, (_, u) => `u${u},${20 + (u % 40)}`).join('\n') + '\n')
+  const itemsF = await Features.fromFile(itemFile, { format: 'csv', multi: [{ column: 'genres', separator: '|' }], categorical: ['kind'] })
+  const usersF = await Features.fromFile(userFile, { format: 'csv', numeric: ['age'] })
+  const data = (await Dataset.fromArrays({ users, items, ratings }).split({ method: 'random', testRatio: 0.2, validationRatio: 0.1, negatives: 5, seed: 2 }))
+    .withFeatures({ users: usersF, items: itemsF, dim: 4 })
+  return { data, items: itemsF, users: usersF }
+}
+
+for (const device of ['cpu', 'gpu'] as const) {
+  test(`${device}: MLP and NeuMF with side features train, score a new film from its genre, and survive save/load`, async (t) => {
+    const { data } = await featuredRatings()
+    t.deepEqual(data.featureWidths, [4, 8], 'users: the numeric slot; items: genre and kind slots')
+    for (const Model of [MLP, NeuMF]) {
+      const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', features: data, device })
+      const h = await m.fit(data, { epochs: 15, lr: 0.01, batchSize: 64 })
+      t.true(h.epochs.at(-1)!.trainRating!.rmse < h.epochs[0].trainRating!.rmse)
+      const describe = { items: { 'new-action': { genres: ['action'], kind: 'feature' }, 'new-drama': { genres: ['drama'] } } }
+      const [fan, other] = ['u3', 'u45']
+      const p = await m.predict([fan, fan, other, other], ['new-action', 'new-drama', 'new-action', 'new-drama'], { describe })
+      t.true(Array.from(p).every(Number.isFinite))
+      t.true(p[0] > p[1], `${Model.name}: an action fan rates the new action film higher (${p[0]} vs ${p[1]})`)
+      t.true(p[3] > p[2], `${Model.name}: a drama fan the other way (${p[3]} vs ${p[2]})`)
+      const path = join(dir, `${Model.name}-${device}.ncf`)
+      await m.save(path)
+      const back = await NcfModel.load(path, { device })
+      t.deepEqual(await back.predict([fan, other], ['m2', 'm5']), await m.predict([fan, other], ['m2', 'm5']))
+      t.deepEqual(await back.predict([fan], ['new-action'], { describe }), await m.predict([fan], ['new-action'], { describe }))
+      await rejectsWith(t, m.predict([fan], ['x'], { describe: { items: { x: { studio: 'A' } } } }), 'ERR_INVALID_ARG', /^features\.studio: is not a feature of this model/)
+      await rejectsWith(t, m.predict([fan], ['x'], { describe: { items: { x: { genres: 'action' } } } }), 'ERR_INVALID_ARG', /^features\.genres: must be a list of strings/)
+      m.dispose()
+      back.dispose()
+    }
+  })
+}
+
+test('side features: the model and the dataset must agree, and only the tower takes them', async (t) => {
+  const { data, users } = await featuredRatings()
+  t.throws(() => new GMF({ numUsers: data.numUsers, numItems: data.numItems, features: data }), { message: /^features: join the MLP tower/ })
+  const raw = Dataset.fromArrays({ users: ['a', 'b'], items: ['x', 'y'], ratings: [1, 5] })
+  t.throws(() => new MLP({ numUsers: 2, numItems: 2, features: raw }), { message: /call withFeatures first/ })
+  const m = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', device: 'cpu' })
+  await rejectsWith(t, m.fit(data, { epochs: 1 }), 'ERR_INVALID_ARG', /has side features but the model was built without them/)
+  const implicit = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, device: 'cpu' })
+  await rejectsWith(
+    t,
+    implicit.predict([1], ['new'], { describe: { items: { new: { genres: ['action'] } } } }),
+    'ERR_INVALID_ARG',
+    /^describe\.items: needs side features of items: the model was built without them/,
+  )
+  const withF = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', features: data, device: 'cpu' })
+  // The same interactions with other features (users only) would be read through the wrong bags.
+  const other = data.withFeatures({ users })
+  await rejectsWith(t, withF.fit(other, { epochs: 1 }), 'ERR_INVALID_ARG', /side features differ from the model's/)
+  const rebuilt = (await featuredRatings()).data
+  await t.notThrowsAsync(withF.fit(rebuilt, { epochs: 1 }), 'equal features rebuilt from the same files are accepted')
+  for (const x of [m, implicit, withF]) x.dispose()
 })

@@ -4,17 +4,18 @@
 // out of uN.base (never on uN.test).
 //
 //   npx tsx examples/ml100k-ratings.ts [../shared/data/ml-100k] [--folds 1,2,3,4,5]
-//       [--models mean,bias,mf,gmf,mlp,neumf] [--epochs 40] [--device auto|gpu|cpu] [--json out.json]
+//       [--models mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f] [--epochs 40] [--device auto|gpu|cpu] [--json out.json]
+// ("+f": with genres and year of films, age, gender and occupation of users in the tower input)
 import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Baseline, Dataset, GMF, MF, MLP, NeuMF, type Device, type FitOptions, type NcfModel } from '../index.ts'
+import { Baseline, Dataset, Features, GMF, MF, MLP, NeuMF, type Device, type FitOptions, type NcfModel } from '../index.ts'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     folds: { type: 'string', default: '1,2,3,4,5' },
-    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf' },
+    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f' },
     epochs: { type: 'string', default: '40' },
     device: { type: 'string', default: 'auto' },
     json: { type: 'string' },
@@ -28,7 +29,7 @@ const device = values.device as Device
 const epochs = Number(values.epochs)
 
 /** Model builders and their fit options, chosen on the mean validation RMSE over the folds (BENCHMARKS.md). */
-type Build = (nu: number, ni: number, factors?: number, layers?: number[]) => NcfModel
+type Build = (nu: number, ni: number, factors?: number, layers?: number[], features?: Dataset) => NcfModel
 const recipes: Record<string, { build: Build; fit: FitOptions }> = {
   mf: {
     build: (nu, ni, f = 32) => new MF({ numUsers: nu, numItems: ni, factors: f, task: 'rating', device }),
@@ -39,11 +40,13 @@ const recipes: Record<string, { build: Build; fit: FitOptions }> = {
     fit: { optimizer: 'adam', lr: 0.002, batchSize: 256, l2: 0.05 },
   },
   mlp: {
-    build: (nu, ni, f = 16, layers) => new MLP({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device }),
+    build: (nu, ni, f = 16, layers, features) =>
+      new MLP({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device, features }),
     fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.01 },
   },
   neumf: {
-    build: (nu, ni, f = 16, layers) => new NeuMF({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device }),
+    build: (nu, ni, f = 16, layers, features) =>
+      new NeuMF({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device, features }),
     fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.03 },
   },
 }
@@ -61,21 +64,29 @@ interface Row {
   backend: string
 }
 
+// Side features for the "+f" models: genres and release year of films; age, gender and
+// occupation of users.
+const itemFeatures = await Features.fromFile(join(dir, 'u.item'), { format: 'movielens-items' })
+const userFeatures = await Features.fromFile(join(dir, 'u.user'), { format: 'movielens-users' })
+
 const rows: Row[] = []
 for (const fold of values.folds.split(',').map(Number)) {
-  const data = await Dataset.fromFile(join(dir, `u${fold}.base`), { format: 'movielens', test: join(dir, `u${fold}.test`) })
+  const plain = await Dataset.fromFile(join(dir, `u${fold}.base`), { format: 'movielens', test: join(dir, `u${fold}.test`) })
+  const featured = plain.withFeatures({ users: userFeatures, items: itemFeatures })
   for (const name of values.models.split(',')) {
     if (name === 'mean' || name === 'bias') {
       const b = new Baseline({ kind: name })
       const t0 = performance.now()
-      await b.fit(data)
-      const m = await b.evaluate(data)
+      await b.fit(plain)
+      const m = await b.evaluate(plain)
       rows.push({ model: name, fold, rmse: m.rmse!, mae: m.mae!, r2: m.r2!, secondsPerEpoch: (performance.now() - t0) / 1000, backend: 'cpu' })
     } else {
-      const recipe = recipes[name]
+      const withFeatures = name.endsWith('+f')
+      const recipe = recipes[withFeatures ? name.slice(0, -2) : name]
       if (!recipe) throw new Error(`unknown model '${name}'`)
+      const data = withFeatures ? featured : plain
       const o = override[name] ?? {}
-      const model = recipe.build(data.numUsers, data.numItems, o.factors, o.layers)
+      const model = recipe.build(data.numUsers, data.numItems, o.factors, o.layers, withFeatures ? data : undefined)
       const h = await model.fit(data, {
         ...recipe.fit,
         ...o.fit,

@@ -184,6 +184,95 @@ impl FeatureSet {
         }
     }
 
+    /// Checks that the bags index the slot tables (for sets read from files).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let (b, n) = (&self.bags, self.slots.len());
+        if b.ptr.len() != self.entities as usize * n + 1 || b.ptr.first() != Some(&0) {
+            return Err(format!("{} row pointers for {} entities × {n} slots", b.ptr.len(), self.entities));
+        }
+        if b.rows.len() != b.weights.len() || *b.ptr.last().unwrap_or(&0) as usize != b.rows.len() {
+            return Err("row pointers, rows and weights disagree".into());
+        }
+        for (k, w) in b.ptr.windows(2).enumerate() {
+            if w[0] > w[1] {
+                return Err(format!("row pointers decrease at bag {k}"));
+            }
+            let slot = &self.slots[k % n];
+            for j in w[0] as usize..w[1] as usize {
+                if b.rows[j] >= slot.table_rows() || !b.weights[j].is_finite() {
+                    return Err(format!(
+                        "bag {k} holds row {} (weight {}) of a {}-row table",
+                        b.rows[j],
+                        b.weights[j],
+                        slot.table_rows()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bags of a new entity described in JSON (`{ "genre": ["Comedy"], "type": "TV",
+    /// "episodes": 12 }`): lists for multi-valued columns, strings (or numbers, read as their
+    /// text) for categorical ones, numbers for numeric ones, `null` or absence for missing.
+    /// A value of the wrong type names its column.
+    pub fn describe_json(
+        &self,
+        values: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<(Vec<u32>, Vec<f32>)>> {
+        use serde_json::Value;
+        let kind_of = |name: &str| {
+            self.slots.iter().find_map(|s| match s.kind {
+                FeatureKind::Numeric => s.vocab.iter().any(|c| c == name).then_some(FeatureKind::Numeric),
+                k => (s.name == name).then_some(k),
+            })
+        };
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let mut parsed = HashMap::new();
+        for (name, v) in values {
+            let bad = |what: &str| NcfError::invalid(format!("features.{name}"), format!("must be {what}, got {v}"));
+            let kind = kind_of(name)
+                .ok_or_else(|| NcfError::invalid(format!("features.{name}"), "is not a feature of this model"))?;
+            let value = match (kind, v) {
+                (FeatureKind::Multi, Value::Null) => FeatureValue::Multi(Vec::new()),
+                (FeatureKind::Multi, Value::Array(a)) => FeatureValue::Multi(
+                    a.iter().map(|x| text(x).ok_or_else(|| bad("a list of strings"))).collect::<Result<_>>()?,
+                ),
+                (FeatureKind::Multi, _) => return Err(bad("a list of strings")),
+                (FeatureKind::Categorical, Value::Null) => FeatureValue::Categorical(None),
+                (FeatureKind::Categorical, v) => {
+                    FeatureValue::Categorical(Some(text(v).ok_or_else(|| bad("a string"))?))
+                }
+                (FeatureKind::Numeric, Value::Null) => FeatureValue::Numeric(None),
+                (FeatureKind::Numeric, Value::Number(n)) => match n.as_f64() {
+                    Some(x) if x.is_finite() => FeatureValue::Numeric(Some(x as f32)),
+                    _ => return Err(bad("a finite number")),
+                },
+                (FeatureKind::Numeric, _) => return Err(bad("a number")),
+            };
+            parsed.insert(name.clone(), value);
+        }
+        self.describe(&parsed)
+    }
+
+    /// This set with `bags` appended as new entities (cold start).
+    pub fn with_new(&self, bags: &[Vec<(Vec<u32>, Vec<f32>)>]) -> FeatureSet {
+        let mut out = self.clone();
+        for entity in bags {
+            for (rows, weights) in entity {
+                out.bags.rows.extend(rows);
+                out.bags.weights.extend(weights);
+                out.bags.ptr.push(out.bags.rows.len() as u32);
+            }
+        }
+        out.entities += bags.len() as u32;
+        out
+    }
+
     /// Total width of the slots' vectors (what joins the tower input).
     pub fn width(&self) -> u32 {
         self.slots.iter().map(|s| s.dim).sum()

@@ -433,6 +433,52 @@ impl Params {
         Ok(Params { layout, data, features: None })
     }
 
+    /// Cold start: this model with `users` and `items` new entities appended, described only by
+    /// their side features (`bags`, one per new entity, as [`FeatureSet::describe`] makes them).
+    /// Their id embeddings are zero, so their scores come from the features (and, for NeuMF, a
+    /// GMF branch that contributes 0). New indices start at `num_users` / `num_items`.
+    pub fn with_cold(
+        &self,
+        users: &[Vec<(Vec<u32>, Vec<f32>)>],
+        items: &[Vec<(Vec<u32>, Vec<f32>)>],
+    ) -> Result<Params> {
+        if users.is_empty() && items.is_empty() {
+            return Ok(self.clone());
+        }
+        let l = self.layout;
+        let f = self.features.as_deref();
+        for (side, new, set) in
+            [("users", users, f.and_then(|f| f.users.as_ref())), ("items", items, f.and_then(|f| f.items.as_ref()))]
+        {
+            if !new.is_empty() && set.is_none() {
+                return Err(NcfError::invalid(
+                    format!("new {side}"),
+                    format!("need side features of {side}: the model was built without them"),
+                ));
+            }
+        }
+        let (nu, ni) = (l.num_users + users.len() as u32, l.num_items + items.len() as u32);
+        let tower = Tower { extra: 0, ..l.tower };
+        let nl = Layout::neural(l.kind, nu, ni, l.factors, tower)?.with_features(l.features)?;
+        let (fu, fi) = (l.factors as usize, l.tower.embedding() as usize);
+        let mut data = Vec::with_capacity(nl.len());
+        let pad = |data: &mut Vec<f32>, n: usize| data.extend(std::iter::repeat_n(0.0, n));
+        data.extend_from_slice(&self.data[..l.item_offset()]);
+        pad(&mut data, users.len() * fu);
+        data.extend_from_slice(&self.data[l.item_offset()..l.mlp_user_offset()]);
+        pad(&mut data, items.len() * fu);
+        data.extend_from_slice(&self.data[l.mlp_user_offset()..l.mlp_item_offset()]);
+        pad(&mut data, users.len() * fi);
+        data.extend_from_slice(&self.data[l.mlp_item_offset()..l.user_feature_offset()]);
+        pad(&mut data, items.len() * fi);
+        data.extend_from_slice(&self.data[l.user_feature_offset()..]);
+        let features = ModelFeatures {
+            users: f.and_then(|f| f.users.as_ref()).map(|s| s.with_new(users)),
+            items: f.and_then(|f| f.items.as_ref()).map(|s| s.with_new(items)),
+        };
+        Params::from_vec(nl, data)?.with_features(features)
+    }
+
     /// The logit `z` (before the sigmoid) of one pair. For many pairs use [`Params::logits`],
     /// which batches the MLP tower.
     #[inline]
@@ -696,6 +742,53 @@ mod tests {
         // Rows no sample touches get exactly zero.
         assert_eq!(g[layout.user_offset() + 4], 0.0); // user 1, factor 0
         assert!(g.iter().any(|&x| x.abs() > 1e-3));
+    }
+
+    /// A cold item described by an existing item's features scores as that item would with a
+    /// zero id embedding; a cold user likewise.
+    #[test]
+    fn cold_start_scores_from_features_alone() {
+        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
+            let p = crate::neural::tests::featured(kind);
+            let l = p.layout;
+            let f = p.features.clone().unwrap();
+            let item = 4u32; // genres b and c
+            let user = 1u32;
+            let item_bag = vec![f.items.as_ref().unwrap().bag(item, 0)]
+                .into_iter()
+                .map(|(r, w)| (r.to_vec(), w.to_vec()))
+                .collect();
+            let user_set = f.users.as_ref().unwrap();
+            let user_bag = (0..user_set.slots.len())
+                .map(|s| user_set.bag(user, s))
+                .map(|(r, w)| (r.to_vec(), w.to_vec()))
+                .collect();
+            let cold = p.with_cold(&[user_bag], &[item_bag]).unwrap();
+            assert_eq!((cold.layout.num_users, cold.layout.num_items), (l.num_users + 1, l.num_items + 1));
+            // The reference: the same model with the item's and user's id embeddings zeroed.
+            let mut zeroed = p.clone();
+            let (fu, e) = (l.factors as usize, l.tower.embedding() as usize);
+            for (off, w, r) in [
+                (l.item_offset(), fu, item as usize),
+                (l.mlp_item_offset(), e, item as usize),
+                (0, fu, user as usize),
+                (l.mlp_user_offset(), e, user as usize),
+            ] {
+                zeroed.data[off + r * w..off + (r + 1) * w].fill(0.0);
+            }
+            let (nu, ni) = (l.num_users, l.num_items);
+            let got = cold.logits(&[0, nu, nu], &[ni, 2, ni]);
+            let want =
+                [zeroed.logits(&[0], &[item])[0], zeroed.logits(&[user], &[2])[0], zeroed.logits(&[user], &[item])[0]];
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-6, "{kind:?}: cold {got:?} vs zeroed {want:?}");
+            }
+            // Known pairs are untouched.
+            assert_eq!(cold.logits(&[2, 3], &[1, 5]), p.logits(&[2, 3], &[1, 5]));
+            let e =
+                Params::init(Layout::new(ModelKind::Mf, 2, 2, 2).unwrap(), 0).with_cold(&[], &[vec![]]).unwrap_err();
+            assert!(e.to_string().contains("the model was built without them"), "{e}");
+        }
     }
 
     #[test]

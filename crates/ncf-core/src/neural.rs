@@ -286,7 +286,7 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::Tower;
 

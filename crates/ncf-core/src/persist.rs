@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Csr;
 use crate::error::{NcfError, Result};
+use crate::feature_set::{Bags, FeatureSet, Slot};
+use crate::features::FeatureKind;
 use crate::metrics::RatingScale;
-use crate::model::{Layout, ModelKind, Params, Tower};
+use crate::model::{Layout, ModelFeatures, ModelKind, Params, Tower};
 
 /// Version of the file layout this build writes; files from a newer version are refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -50,6 +52,61 @@ pub struct ModelMeta {
     /// Rating regression models: how scores become ratings (`task: 'rating'`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<RatingMeta>,
+    /// Side features: the slots of each side (their bags are the `*_features.bag_*` tensors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_features: Option<Vec<SlotMeta>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_features: Option<Vec<SlotMeta>>,
+}
+
+/// One side-feature slot, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlotMeta {
+    pub name: String,
+    /// "multi", "categorical" or "numeric".
+    pub kind: String,
+    pub dim: u32,
+    pub vocab: Vec<String>,
+    #[serde(default)]
+    pub mean: Vec<f32>,
+    #[serde(default)]
+    pub std: Vec<f32>,
+}
+
+fn slot_meta(s: &Slot) -> SlotMeta {
+    let kind = match s.kind {
+        FeatureKind::Multi => "multi",
+        FeatureKind::Categorical => "categorical",
+        FeatureKind::Numeric => "numeric",
+    };
+    SlotMeta {
+        name: s.name.clone(),
+        kind: kind.into(),
+        dim: s.dim,
+        vocab: s.vocab.clone(),
+        mean: s.mean.clone(),
+        std: s.std.clone(),
+    }
+}
+
+fn slot_of(m: &SlotMeta) -> std::result::Result<Slot, String> {
+    let kind = match m.kind.as_str() {
+        "multi" => FeatureKind::Multi,
+        "categorical" => FeatureKind::Categorical,
+        "numeric" => FeatureKind::Numeric,
+        other => return Err(format!("feature slot '{}' has unknown kind '{other}'", m.name)),
+    };
+    if m.dim == 0 || (kind == FeatureKind::Numeric && (m.mean.len() != m.vocab.len() || m.std.len() != m.vocab.len())) {
+        return Err(format!("feature slot '{}' is malformed", m.name));
+    }
+    Ok(Slot {
+        name: m.name.clone(),
+        kind,
+        dim: m.dim,
+        vocab: m.vocab.clone(),
+        mean: m.mean.clone(),
+        std: m.std.clone(),
+    })
 }
 
 /// The rating scale of a rating-regression model, as stored.
@@ -86,6 +143,8 @@ impl ModelMeta {
             user_ids: None,
             item_ids: None,
             rating: None,
+            user_features: None,
+            item_features: None,
         }
     }
 
@@ -98,7 +157,27 @@ impl ModelMeta {
             other => return Err(NcfError::invalid("kind", format!("unknown model kind '{other}'"))),
         };
         if kind.is_neural() {
-            Layout::neural(kind, self.num_users, self.num_items, self.factors, Tower::new(&self.layers)?)
+            let l = Layout::neural(kind, self.num_users, self.num_items, self.factors, Tower::new(&self.layers)?)?;
+            let dims = |slots: &Option<Vec<SlotMeta>>| -> Result<(u32, u32)> {
+                let Some(slots) = slots else { return Ok((0, 0)) };
+                let mut w = (0u32, 0u32);
+                for m in slots {
+                    let s = slot_of(m).map_err(|e| NcfError::invalid("features", e))?;
+                    w.0 += s.dim;
+                    w.1 += s.table_rows() * s.dim;
+                }
+                Ok(w)
+            };
+            let ((uw, ut), (iw, it)) = (dims(&self.user_features)?, dims(&self.item_features)?);
+            if uw + iw == 0 {
+                return Ok(l);
+            }
+            l.with_features(crate::model::FeatureDims {
+                user_width: uw,
+                item_width: iw,
+                user_table: ut,
+                item_table: it,
+            })
         } else {
             Layout::new(kind, self.num_users, self.num_items, self.factors)
         }
@@ -126,6 +205,14 @@ pub fn tensor_names(l: Layout) -> Vec<(String, Vec<usize>, Range<usize>)> {
         let e = l.tower.embedding() as usize;
         push("embed_user_MLP.weight".into(), vec![u, e]);
         push("embed_item_MLP.weight".into(), vec![i, e]);
+        // Side-feature tables, flat (their slots are described in the metadata).
+        for (name, n) in
+            [("user_features.weight", l.features.user_table), ("item_features.weight", l.features.item_table)]
+        {
+            if n > 0 {
+                push(name.into(), vec![n as usize]);
+            }
+        }
         for layer in 1..=l.tower.layers() {
             let (inp, o) = l.tower.dims(layer);
             push(format!("MLP_layers.{}.weight", layer - 1), vec![o, inp]);
@@ -192,6 +279,9 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let mut meta = ModelMeta::of(params.layout);
     meta.info = extras.info;
     meta.rating = extras.rating.map(RatingMeta::from);
+    let features = params.features.as_deref();
+    meta.user_features = features.and_then(|f| f.users.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
+    meta.item_features = features.and_then(|f| f.items.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
     if let Some((u, i)) = extras.ids {
         if u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize {
             return Err(NcfError::invalid(
@@ -218,6 +308,31 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| NcfError::Data(format!("model tensors: {e}")))?;
+    let sides: Vec<(&str, &FeatureSet)> = features
+        .map(|f| {
+            [("user", &f.users), ("item", &f.items)]
+                .into_iter()
+                .filter_map(|(n, s)| s.as_ref().map(|s| (n, s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let bag_names: Vec<[String; 3]> = sides
+        .iter()
+        .map(|(n, _)| ["bag_ptr", "bag_rows", "bag_weights"].map(|t| format!("{n}_features.{t}")))
+        .collect();
+    for ((_, set), names) in sides.iter().zip(&bag_names) {
+        let b = &set.bags;
+        let parts: [(&str, Dtype, &[u8], usize); 3] = [
+            (&names[0], Dtype::I32, bytemuck::cast_slice(&b.ptr), b.ptr.len()),
+            (&names[1], Dtype::I32, bytemuck::cast_slice(&b.rows), b.rows.len()),
+            (&names[2], Dtype::F32, bytemuck::cast_slice(&b.weights), b.weights.len()),
+        ];
+        for (name, dtype, bytes, n) in parts {
+            let t =
+                TensorView::new(dtype, vec![n], bytes).map_err(|e| NcfError::Data(format!("model tensors: {e}")))?;
+            views.push((name.to_string(), t));
+        }
+    }
     if let Some(seen) = &extras.seen {
         let l = params.layout;
         if seen.num_users() != l.num_users || seen.cols.iter().any(|&i| i >= l.num_items) {
@@ -298,7 +413,42 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
         }
         _ => return Err(bad(format!("holds only one of '{SEEN_PTR}' and '{SEEN_COLS}'"))),
     };
-    Ok(Loaded { params: Params::from_vec(layout, data)?, meta, seen })
+    let mut params = Params::from_vec(layout, data)?;
+    if meta.user_features.is_some() || meta.item_features.is_some() {
+        let side = |name: &str, slots: &Option<Vec<SlotMeta>>, entities: u32| -> Result<Option<FeatureSet>> {
+            let Some(slots) = slots else { return Ok(None) };
+            let slots: Vec<Slot> = slots.iter().map(slot_of).collect::<std::result::Result<_, _>>().map_err(bad)?;
+            let get = |t: &str, dtype: Dtype| -> Result<Vec<u8>> {
+                let v = st
+                    .tensor(&format!("{name}_features.{t}"))
+                    .map_err(|_| bad(format!("tensor '{name}_features.{t}' is missing")))?;
+                if v.dtype() != dtype {
+                    return Err(bad(format!("tensor '{name}_features.{t}' is not {dtype:?}")));
+                }
+                Ok(v.data().to_vec())
+            };
+            let ints = |b: Vec<u8>| -> Vec<u32> {
+                b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+            };
+            let bags = Bags {
+                ptr: ints(get("bag_ptr", Dtype::I32)?),
+                rows: ints(get("bag_rows", Dtype::I32)?),
+                weights: get("bag_weights", Dtype::F32)?
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            };
+            let set = FeatureSet { slots, bags, entities };
+            set.check().map_err(|e| bad(format!("the {name} feature bags are corrupted: {e}")))?;
+            Ok(Some(set))
+        };
+        let f = ModelFeatures {
+            users: side("user", &meta.user_features, layout.num_users)?,
+            items: side("item", &meta.item_features, layout.num_items)?,
+        };
+        params = params.with_features(f).map_err(|e| bad(format!("side features: {e}")))?;
+    }
+    Ok(Loaded { params, meta, seen })
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
@@ -386,6 +536,41 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty(), "no temporary files are left behind");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn side_features_round_trip_and_corrupt_bags_are_format_errors() {
+        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
+            let p = crate::neural::tests::featured(kind);
+            let bytes = to_bytes(&p, Extras::default()).unwrap();
+            let back = from_bytes(Path::new("f.ncf"), &bytes).unwrap();
+            assert_eq!(back.params, p, "{kind:?}: weights, layout and bags");
+            let users: Vec<u32> = (0..4).collect();
+            assert_eq!(back.params.logits(&users, &[0, 3, 5, 4]), p.logits(&users, &[0, 3, 5, 4]));
+            // A bag row beyond its table.
+            let st = SafeTensors::deserialize(&bytes).unwrap();
+            let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+            let rows = st.tensor("item_features.bag_rows").unwrap();
+            let mut forged_rows = rows.data().to_vec();
+            forged_rows[..4].copy_from_slice(&77i32.to_le_bytes());
+            let views: Vec<(String, TensorView<'_>)> = st
+                .tensors()
+                .into_iter()
+                .map(|(name, t)| {
+                    let v = if name == "item_features.bag_rows" {
+                        TensorView::new(Dtype::I32, rows.shape().to_vec(), &forged_rows).unwrap()
+                    } else {
+                        t
+                    };
+                    (name, v)
+                })
+                .collect();
+            let e = from_bytes(Path::new("f.ncf"), &safetensors::serialize(views, header.metadata().clone()).unwrap())
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(e.code(), "ERR_FORMAT");
+            assert!(e.to_string().contains("item feature bags are corrupted"), "{e}");
+        }
     }
 
     #[test]

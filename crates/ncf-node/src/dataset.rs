@@ -8,8 +8,11 @@ use ncf_core::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::synthetic::{SyntheticConfig, synthetic};
 
 use ncf_core::NcfError;
+use ncf_core::model::ModelFeatures;
 use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, from_id_arrays, read, to_dataset};
 use ncf_core::split::SplitMethod;
+
+use crate::features::NativeFeatures;
 
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
@@ -106,11 +109,13 @@ pub struct NativeDataset {
     /// The file's own ids, for datasets read with `fromFile` (others use dense indices).
     pub(crate) users: Option<Arc<IdEncoder>>,
     pub(crate) items: Option<Arc<IdEncoder>>,
+    /// Side features encoded against these ids (`withFeatures`).
+    pub(crate) features: Option<Arc<ModelFeatures>>,
 }
 
 impl NativeDataset {
     fn plain(d: Dataset) -> Self {
-        NativeDataset { inner: Arc::new(d), users: None, items: None }
+        NativeDataset { inner: Arc::new(d), users: None, items: None, features: None }
     }
 }
 
@@ -233,7 +238,12 @@ impl NativeDataset {
                 }
                 None => to_dataset(&raw, threshold).napi()?,
             };
-            Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
+            Ok(NativeDataset {
+                inner: Arc::new(d),
+                users: Some(Arc::new(users)),
+                items: Some(Arc::new(items)),
+                features: None,
+            })
         }))
     }
 
@@ -280,10 +290,11 @@ impl NativeDataset {
             }
         };
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
+        let features = self.features.clone();
         Ok(Job::spawn(move || {
             let d = ncf_core::split::split(&data, method, n, seed)
                 .map_err(|e| to_napi(crate::errors::with_user_ids(e, users.as_deref())))?;
-            Ok(NativeDataset { inner: Arc::new(d), users, items })
+            Ok(NativeDataset { inner: Arc::new(d), users, items, features })
         }))
     }
 
@@ -356,7 +367,12 @@ impl NativeDataset {
         let threshold = rated.as_ref().and_then(|r| r.1);
         let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts).napi()?;
         let (d, users, items) = to_dataset(&raw, threshold).napi()?;
-        Ok(NativeDataset { inner: Arc::new(d), users: Some(Arc::new(users)), items: Some(Arc::new(items)) })
+        Ok(NativeDataset {
+            inner: Arc::new(d),
+            users: Some(Arc::new(users)),
+            items: Some(Arc::new(items)),
+            features: None,
+        })
     }
 
     #[napi]
@@ -388,6 +404,53 @@ impl NativeDataset {
     pub fn num_test_cases(&self) -> u32 {
         self.inner.test.as_ref().map_or(0, |t| t.len() as u32)
     }
+    /// A copy with side features of its users and/or items, encoded against its ids (a dataset
+    /// without ids uses its indices as ids), each slot `dim` wide.
+    #[napi]
+    pub fn with_features(
+        &self,
+        users: Option<&NativeFeatures>,
+        items: Option<&NativeFeatures>,
+        dim: f64,
+    ) -> napi::Result<NativeDataset> {
+        let dim = to_u32("dim", dim)?;
+        if users.is_none() && items.is_none() {
+            return Err(to_napi(NcfError::invalid("features", "give users and/or items")));
+        }
+        let identity = |n: u32| IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect());
+        let enc = |e: &Option<Arc<IdEncoder>>, n: u32| -> napi::Result<Arc<IdEncoder>> {
+            match e {
+                Some(e) => Ok(e.clone()),
+                None => identity(n).map(Arc::new).napi(),
+            }
+        };
+        let build = |f: Option<&NativeFeatures>, e: &Option<Arc<IdEncoder>>, n: u32, side: &str| {
+            f.map(|f| -> napi::Result<ncf_core::feature_set::FeatureSet> {
+                let ids = enc(e, n)?;
+                ncf_core::feature_set::FeatureSet::build(&f.inner, &ids, dim)
+                    .map_err(|err| to_napi(NcfError::invalid(format!("features.{side}"), err.to_string())))
+            })
+            .transpose()
+        };
+        let features = ModelFeatures {
+            users: build(users, &self.users, self.inner.num_users, "users")?,
+            items: build(items, &self.items, self.inner.num_items, "items")?,
+        };
+        Ok(NativeDataset {
+            inner: self.inner.clone(),
+            users: self.users.clone(),
+            items: self.items.clone(),
+            features: Some(Arc::new(features)),
+        })
+    }
+
+    /// Side-feature inputs per user and per item (0 without features).
+    #[napi(getter)]
+    pub fn feature_widths(&self) -> Vec<u32> {
+        let d = self.features.as_ref().map(|f| f.dims()).unwrap_or_default();
+        vec![d.user_width, d.item_width]
+    }
+
     #[napi(getter)]
     pub fn num_validation_cases(&self) -> u32 {
         self.inner.validation.as_ref().map_or(0, |t| t.len() as u32)

@@ -32,7 +32,7 @@ pub struct FeatureFileOptions {
 
 #[napi]
 pub struct NativeFeatures {
-    inner: Arc<RawFeatures>,
+    pub(crate) inner: Arc<RawFeatures>,
     index: Arc<HashMap<String, usize>>,
 }
 

@@ -270,6 +270,7 @@ impl NativeModel {
         seed: f64,
         task: Option<TaskKind>,
         clip: Option<bool>,
+        features: Option<&NativeDataset>,
     ) -> napi::Result<Self> {
         let factors = factors.map(|f| to_u32("factors", f)).transpose()?;
         let layers = layers
@@ -285,7 +286,21 @@ impl NativeModel {
             layers.as_deref(),
         )
         .napi()?;
-        let m = NativeModel::from_params(Params::init(layout, to_u32("seed", seed)?));
+        let seed = to_u32("seed", seed)?;
+        let params = match features.and_then(|d| d.features.clone()) {
+            Some(f) => {
+                let layout = layout.with_features(f.dims()).napi()?;
+                Params::init(layout, seed).with_features((*f).clone()).napi()?
+            }
+            None if features.is_some() => {
+                return Err(to_napi(NcfError::invalid(
+                    "features",
+                    "the dataset has no side features: call withFeatures first",
+                )));
+            }
+            None => Params::init(layout, seed),
+        };
+        let m = NativeModel::from_params(params);
         // Defaults (implicit; clipping on) are index.ts's; these keep the raw binding usable.
         if let Some(TaskKind::Rating) = task {
             *m.task.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -403,11 +418,45 @@ impl NativeModel {
         users: Uint32Array,
         items: Uint32Array,
         device: Device,
+        cold: Option<String>,
     ) -> napi::Result<AsyncTask<Job<Float32Array>>> {
         let params = current(&self.state).napi()?;
         let (users, items) = (users.to_vec(), items.to_vec());
         let pref = DevicePref::from(device);
         let scale = self.scale_for("predict")?;
+        // Cold start: `{ "users": [description…], "items": [description…] }`, the new entities
+        // taking indices from numUsers / numItems on, in order.
+        let params = match cold {
+            None => params,
+            Some(json) => {
+                let v: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| to_napi(NcfError::invalid("describe", format!("is not JSON: {e}"))))?;
+                let f = params.features.clone();
+                let side = |key: &str, set: Option<&ncf_core::feature_set::FeatureSet>| -> napi::Result<Vec<_>> {
+                    let list = v.get(key).and_then(|x| x.as_array()).cloned().unwrap_or_default();
+                    list.iter()
+                        .map(|d| {
+                            let set = set.ok_or_else(|| {
+                                to_napi(NcfError::invalid(
+                                    format!("describe.{key}"),
+                                    format!("needs side features of {key}: the model was built without them"),
+                                ))
+                            })?;
+                            let m = d.as_object().ok_or_else(|| {
+                                to_napi(NcfError::invalid(
+                                    format!("describe.{key}"),
+                                    "each description must be an object",
+                                ))
+                            })?;
+                            set.describe_json(m).napi()
+                        })
+                        .collect()
+                };
+                let u = side("users", f.as_ref().and_then(|f| f.users.as_ref()))?;
+                let i = side("items", f.as_ref().and_then(|f| f.items.as_ref()))?;
+                params.with_cold(&u, &i).napi()?
+            }
+        };
         Ok(Job::spawn(move || {
             let backend = Backend::resolve(pref).napi()?;
             let z = backend.predict(&params, &users, &items).napi()?;
@@ -564,6 +613,9 @@ impl NativeModel {
     /// predict layer `[α·h_GMF ; (1−α)·h_MLP]`.
     #[napi(factory)]
     pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> napi::Result<Self> {
+        if current(&mlp.state).napi()?.features.is_some() {
+            return Err(to_napi(NcfError::invalid("mlp", "NeuMF-pre from an MLP with side features is not supported")));
+        }
         if gmf.task() != Task::Implicit || mlp.task() != Task::Implicit {
             return Err(to_napi(NcfError::invalid(
                 "gmf",
@@ -685,6 +737,23 @@ impl NativeModel {
         }
         self.check_ids(data)?;
         let params = current(&self.state).napi()?;
+        // The model's bags must describe the dataset's users and items (same encoding).
+        match (&params.features, &data.features) {
+            (Some(m), Some(d)) if Arc::ptr_eq(m, d) || **m == **d => {}
+            (None, None) => {}
+            (Some(_), _) => {
+                return Err(to_napi(NcfError::invalid(
+                    "data",
+                    "its side features differ from the model's: fit on the dataset the model was built with (features: data)",
+                )));
+            }
+            (None, Some(_)) => {
+                return Err(to_napi(NcfError::invalid(
+                    "data",
+                    "has side features but the model was built without them: build it with features: data",
+                )));
+            }
+        }
         let initial_k = opts.initial_k.map(|k| to_u32("k", k)).transpose()?;
         // A dataset with its own ids must cover the model's rows exactly: otherwise the model
         // could not adopt the ids, and later calls would read them as indices.
