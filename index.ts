@@ -737,6 +737,12 @@ export interface RecommendOptions {
   filterItems?: ArrayLike<Id>
   /** The interactions `excludeSeen` removes (default: the model's own, see `excludeSeen`). */
   data?: Dataset
+  /**
+   * Cold start for models built with side features: users the model has never seen, described
+   * by their features (`{ users: { 'new-user': { age: 31, gender: 'F' } } }`); their ids may then
+   * be recommended for (they have seen nothing). See {@link PredictOptions.describe}.
+   */
+  describe?: { users?: Record<string, Record<string, FeatureValue>> }
   /** Default: the model's device. */
   device?: Device
 }
@@ -1333,6 +1339,42 @@ export abstract class NcfModel {
   }
 
   /**
+   * Indices of ids where the ids of `describe[side]` are new entities after the model's own
+   * rows (in description order); their descriptions are appended to `cold[side]`.
+   */
+  #encodeDescribed(
+    side: 'users' | 'items',
+    ids: ArrayLike<Id>,
+    describe: PredictOptions['describe'],
+    cold: { users: Record<string, FeatureValue>[]; items: Record<string, FeatureValue>[] },
+    field: string,
+  ): Uint32Array {
+    if (!describe || typeof describe !== 'object') throw invalid('describe', 'expected { users?, items? } of id → features')
+    const known = side === 'users' ? this.numUsers : this.numItems
+    const table = describe[side] ?? {}
+    if (typeof table !== 'object' || table === null) throw invalid(`describe.${side}`, 'must map ids to feature values')
+    const fresh = new Map<string, number>()
+    for (const [id, values] of Object.entries(table)) {
+      if (!values || typeof values !== 'object' || Array.isArray(values)) {
+        throw invalid(`describe.${side}.${id}`, 'must be an object of feature values')
+      }
+      fresh.set(id, known + cold[side].length)
+      cold[side].push(values)
+    }
+    const list = Array.from(ids as ArrayLike<unknown>)
+    const out = new Uint32Array(list.length)
+    const rest: number[] = []
+    list.forEach((x, k) => {
+      const n = fresh.get(String(x))
+      if (n === undefined) rest.push(k)
+      else out[k] = n
+    })
+    const enc = this.#encode(side, field.endsWith('[]') ? `${side}[]` : field, rest.map((k) => list[k] as Id))
+    rest.forEach((k, j) => (out[k] = enc[j]))
+    return out
+  }
+
+  /**
    * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])` (rating models: the
    * predicted ratings r̂ = clip(z + μ)), given as ids,
    * computed on the model's device.
@@ -1349,34 +1391,9 @@ export abstract class NcfModel {
       const [u, i] = [this.#encode('users', 'users[]', users), this.#encode('items', 'items[]', items)]
       return call(() => this.#native.predict(u, i, device, undefined))
     }
-    if (!describe || typeof describe !== 'object') throw invalid('describe', 'expected { users?, items? } of id → features')
-    // Ids described here are new entities after the model's own rows, in description order.
-    const cold: { users: Record<string, FeatureValue>[]; items: Record<string, FeatureValue>[] } = { users: [], items: [] }
-    const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>): Uint32Array => {
-      const known = side === 'users' ? this.numUsers : this.numItems
-      const table = describe[side] ?? {}
-      if (typeof table !== 'object' || table === null) throw invalid(`describe.${side}`, 'must map ids to feature values')
-      const fresh = new Map<string, number>()
-      for (const [id, values] of Object.entries(table)) {
-        if (!values || typeof values !== 'object' || Array.isArray(values)) {
-          throw invalid(`describe.${side}.${id}`, 'must be an object of feature values')
-        }
-        fresh.set(id, known + cold[side].length)
-        cold[side].push(values)
-      }
-      const list = Array.from(ids as ArrayLike<unknown>)
-      const out = new Uint32Array(list.length)
-      const rest: number[] = []
-      list.forEach((x, k) => {
-        const n = fresh.get(String(x))
-        if (n === undefined) rest.push(k)
-        else out[k] = n
-      })
-      const enc = this.#encode(side, `${side}[]`, rest.map((k) => list[k] as Id))
-      rest.forEach((k, j) => (out[k] = enc[j]))
-      return out
-    }
-    const [u, i] = [encodeWith('users', users), encodeWith('items', items)]
+    const cold = { users: [] as Record<string, FeatureValue>[], items: [] as Record<string, FeatureValue>[] }
+    const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>, field: string) => this.#encodeDescribed(side, ids, describe, cold, field)
+    const [u, i] = [encodeWith('users', users, 'users[]'), encodeWith('items', items, 'items[]')]
     return call(() => this.#native.predict(u, i, device, JSON.stringify(cold)))
   }
 
@@ -1396,7 +1413,19 @@ export abstract class NcfModel {
   async recommend(users: ArrayLike<Id>, options?: RecommendOptions): Promise<Scored[][]>
   async recommend(users: Id | ArrayLike<Id>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
     const single = isOne(users)
-    const ids = single ? this.#encode('users', 'user', [users]) : this.#encode('users', 'users[]', users)
+    const list = single ? [users] : users
+    let ids: Uint32Array
+    let coldJson: string | undefined
+    if (options.describe !== undefined) {
+      if (options.describe && typeof options.describe === 'object' && 'items' in options.describe) {
+        throw invalid('describe.items', "recommend ranks the model's own items; describe new users only (score new items with predict)")
+      }
+      const cold = { users: [] as Record<string, FeatureValue>[], items: [] as Record<string, FeatureValue>[] }
+      ids = this.#encodeDescribed('users', list, options.describe, cold, single ? 'user' : 'users[]')
+      coldJson = JSON.stringify(cold)
+    } else {
+      ids = single ? this.#encode('users', 'user', [users]) : this.#encode('users', 'users[]', users)
+    }
     const k = positiveInt('k', options.k ?? 10)
     if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     if (options.data !== undefined && options.excludeSeen === false) {
@@ -1405,7 +1434,7 @@ export abstract class NcfModel {
     const filter = options.filterItems === undefined ? undefined : this.#encode('items', 'filterItems[]', options.filterItems)
     const device = checkDevice(options.device ?? this.#device)
     const r = await call(() =>
-      this.#native.recommend(ids, k, options.excludeSeen ?? true, filter, options.data?.native, device),
+      this.#native.recommend(ids, k, options.excludeSeen ?? true, filter, options.data?.native, device, coldJson),
     )
     if (r.fallbackReason) warnFallback(r.fallbackReason)
     const lists = unflatten(r, (ix) => this.#decode('items', ix))

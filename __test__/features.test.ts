@@ -107,6 +107,13 @@ for (const device of ['cpu', 'gpu'] as const) {
       const back = await NcfModel.load(path, { device })
       t.deepEqual(await back.predict([fan, other], ['m2', 'm5']), await m.predict([fan, other], ['m2', 'm5']))
       t.deepEqual(await back.predict([fan], ['new-action'], { describe }), await m.predict([fan], ['new-action'], { describe }))
+      // A new user, known only by age, gets recommendations over every film (nothing seen).
+      const recs = await m.recommend('newcomer', { k: 40, describe: { users: { newcomer: { age: 25 } } } })
+      t.is(recs.length, 40)
+      t.true(recs.every((r) => Number.isFinite(r.score) && typeof r.id === 'string'))
+      const same = await m.predict(['newcomer'], [recs[0].id], { describe: { users: { newcomer: { age: 25 } } } })
+      t.true(Math.abs(same[0] - recs[0].score) < 1e-5, 'recommend and predict agree on a cold user')
+      await rejectsWith(t, m.recommend('x', { describe: { items: {} } as never }), 'ERR_INVALID_ARG', /^describe\.items: recommend ranks the model's own items/)
       await rejectsWith(t, m.predict([fan], ['x'], { describe: { items: { x: { studio: 'A' } } } }), 'ERR_INVALID_ARG', /^features\.studio: is not a feature of this model/)
       await rejectsWith(t, m.predict([fan], ['x'], { describe: { items: { x: { genres: 'action' } } } }), 'ERR_INVALID_ARG', /^features\.genres: must be a list of strings/)
       m.dispose()

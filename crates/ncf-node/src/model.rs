@@ -161,6 +161,40 @@ enum Validation {
     Dataset,
 }
 
+/// Cold start: `params` with the new entities of `json` (`{ "users": [description…],
+/// "items": [description…] }`) appended, taking indices from numUsers / numItems on, in order.
+fn with_cold_json(params: Params, json: &str, items_allowed: bool) -> napi::Result<Params> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| to_napi(NcfError::invalid("describe", format!("is not JSON: {e}"))))?;
+    let f = params.features.clone();
+    let side = |key: &str, set: Option<&ncf_core::feature_set::FeatureSet>| -> napi::Result<Vec<_>> {
+        let list = v.get(key).and_then(|x| x.as_array()).cloned().unwrap_or_default();
+        list.iter()
+            .map(|d| {
+                let set = set.ok_or_else(|| {
+                    to_napi(NcfError::invalid(
+                        format!("describe.{key}"),
+                        format!("needs side features of {key}: the model was built without them"),
+                    ))
+                })?;
+                let m = d.as_object().ok_or_else(|| {
+                    to_napi(NcfError::invalid(format!("describe.{key}"), "each description must be an object"))
+                })?;
+                set.describe_json(m).napi()
+            })
+            .collect()
+    };
+    let u = side("users", f.as_ref().and_then(|f| f.users.as_ref()))?;
+    let i = side("items", f.as_ref().and_then(|f| f.items.as_ref()))?;
+    if !items_allowed && !i.is_empty() {
+        return Err(to_napi(NcfError::invalid(
+            "describe.items",
+            "recommend ranks the model's own items; describe new users only (score new items with predict)",
+        )));
+    }
+    params.with_cold(&u, &i).napi()
+}
+
 /// Weights shared by a model and its trainers; `None` once disposed.
 type Shared = Arc<Mutex<Option<Params>>>;
 
@@ -424,38 +458,9 @@ impl NativeModel {
         let (users, items) = (users.to_vec(), items.to_vec());
         let pref = DevicePref::from(device);
         let scale = self.scale_for("predict")?;
-        // Cold start: `{ "users": [description…], "items": [description…] }`, the new entities
-        // taking indices from numUsers / numItems on, in order.
         let params = match cold {
             None => params,
-            Some(json) => {
-                let v: serde_json::Value = serde_json::from_str(&json)
-                    .map_err(|e| to_napi(NcfError::invalid("describe", format!("is not JSON: {e}"))))?;
-                let f = params.features.clone();
-                let side = |key: &str, set: Option<&ncf_core::feature_set::FeatureSet>| -> napi::Result<Vec<_>> {
-                    let list = v.get(key).and_then(|x| x.as_array()).cloned().unwrap_or_default();
-                    list.iter()
-                        .map(|d| {
-                            let set = set.ok_or_else(|| {
-                                to_napi(NcfError::invalid(
-                                    format!("describe.{key}"),
-                                    format!("needs side features of {key}: the model was built without them"),
-                                ))
-                            })?;
-                            let m = d.as_object().ok_or_else(|| {
-                                to_napi(NcfError::invalid(
-                                    format!("describe.{key}"),
-                                    "each description must be an object",
-                                ))
-                            })?;
-                            set.describe_json(m).napi()
-                        })
-                        .collect()
-                };
-                let u = side("users", f.as_ref().and_then(|f| f.users.as_ref()))?;
-                let i = side("items", f.as_ref().and_then(|f| f.items.as_ref()))?;
-                params.with_cold(&u, &i).napi()?
-            }
+            Some(json) => with_cold_json(params, &json, true)?,
         };
         Ok(Job::spawn(move || {
             let backend = Backend::resolve(pref).napi()?;
@@ -470,6 +475,7 @@ impl NativeModel {
 
     /// Top-`k` items of each user over all items (scores are logits). `exclude_seen` removes the
     /// interactions of `data`, or of the last `fit` when `data` is not given.
+    #[allow(clippy::too_many_arguments)]
     #[napi(ts_return_type = "Promise<NativeRanked>")]
     pub fn recommend(
         &self,
@@ -479,9 +485,15 @@ impl NativeModel {
         filter_items: Option<Uint32Array>,
         data: Option<&NativeDataset>,
         device: Device,
+        cold: Option<String>,
     ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
         let k = to_u32("k", k)?;
         let params = current(&self.state).napi()?;
+        // New users described by their features rank like any user, with nothing seen.
+        let params = match cold {
+            None => params,
+            Some(json) => with_cold_json(params, &json, false)?,
+        };
         let l = params.layout;
         let users = users.to_vec();
         if let Some(r) = users.iter().position(|&u| u >= l.num_users) {
