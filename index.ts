@@ -1638,7 +1638,8 @@ export interface BaselineOptions {
 export class Baseline {
   readonly #native: Native.NativeBaseline
   readonly kind: 'mean' | 'bias'
-  #ids: { users?: Dataset; fitted: boolean } = { fitted: false }
+  /** The dataset `fit` saw: its ids are the baseline's. */
+  #fittedOn?: Dataset
 
   constructor(options: BaselineOptions = {}) {
     const kind = options.kind ?? 'bias'
@@ -1662,12 +1663,12 @@ export class Baseline {
   async fit(data: Dataset): Promise<void> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     await call(() => this.#native.fit(data.native))
-    this.#ids = { users: data, fitted: true }
+    this.#fittedOn = data
   }
 
   /** Predicted ratings of `(users[t], items[t])`, in the ids of the dataset it was fitted on. */
   predict(users: ArrayLike<Id>, items: ArrayLike<Id>): Float32Array {
-    const d = this.#ids.users
+    const d = this.#fittedOn
     if (!d) throw invalid('baseline', 'is not fitted yet: call fit(data) first')
     const enc = (side: 'users' | 'items', v: ArrayLike<Id>) =>
       (side === 'users' ? d.userIds : d.itemIds) === undefined

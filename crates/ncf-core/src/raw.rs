@@ -338,14 +338,7 @@ pub fn to_dataset_with_test(
     negatives: u32,
     seed: u32,
 ) -> Result<(Dataset, IdEncoder, IdEncoder)> {
-    let keep = |raw: &RawInteractions| -> Result<Vec<bool>> {
-        match (threshold, &raw.ratings) {
-            (None, _) => Ok(vec![true; raw.users.len()]),
-            (Some(t), Some(r)) => Ok(r.iter().map(|&x| x >= t).collect()),
-            (Some(_), None) => Err(NcfError::invalid("threshold", "needs a rating column")),
-        }
-    };
-    let (kt, ks) = (keep(train)?, keep(test)?);
+    let (kt, ks) = (kept(train, threshold)?, kept(test, threshold)?);
     fn ids<'a>(v: &'a [String], k: &[bool]) -> Vec<&'a str> {
         v.iter().zip(k).filter(|p| *p.1).map(|p| p.0.as_str()).collect()
     }
@@ -411,6 +404,15 @@ pub fn to_dataset_with_test(
     Ok((data, users, items))
 }
 
+/// Which interactions the implicit conversion keeps: all, or those rated at least `threshold`.
+fn kept(raw: &RawInteractions, threshold: Option<f32>) -> Result<Vec<bool>> {
+    match (threshold, &raw.ratings) {
+        (None, _) => Ok(vec![true; raw.users.len()]),
+        (Some(t), Some(r)) => Ok(r.iter().map(|&x| x >= t).collect()),
+        (Some(_), None) => Err(NcfError::invalid("threshold", "needs a rating column")),
+    }
+}
+
 /// Fails unless a dataset's `side` ids are the model's, in the same order.
 pub fn check_same_ids(side: &str, model: &IdEncoder, data: &IdEncoder) -> Result<()> {
     if std::ptr::eq(model, data) || model.ids == data.ids {
@@ -465,11 +467,7 @@ pub fn from_id_arrays(
 /// interactions rated at least that count as positives (implicit conversion); duplicates are
 /// removed (the latest timestamp kept).
 pub fn to_dataset(raw: &RawInteractions, threshold: Option<f32>) -> Result<(Dataset, IdEncoder, IdEncoder)> {
-    let keep: Vec<bool> = match (threshold, &raw.ratings) {
-        (None, _) => vec![true; raw.users.len()],
-        (Some(t), Some(r)) => r.iter().map(|&x| x >= t).collect(),
-        (Some(_), None) => return Err(NcfError::invalid("threshold", "needs a rating column")),
-    };
+    let keep = kept(raw, threshold)?;
     let users_enc = IdEncoder::build(raw.users.iter().zip(&keep).filter(|p| *p.1).map(|p| p.0.as_str()));
     let items_enc = IdEncoder::build(raw.items.iter().zip(&keep).filter(|p| *p.1).map(|p| p.0.as_str()));
     let pick = |v: &[String], e: &IdEncoder| -> Vec<u32> {
