@@ -561,8 +561,10 @@ export class Dataset {
    * values), a multi-valued column the mean of its values' embeddings (none: the zero vector),
    * and the numeric columns, standardised with statistics over this dataset's users or items
    * (a missing number counts as the mean), one shared projection. Every slot is `dim` wide
-   * (default 8). Splits keep the features. Build MLP or NeuMF with `features: data` to feed
-   * them into the tower's input, `[p_u ; q_i ; f_u ; f_i]`.
+   * (default 8; the tower's slot width). Splits keep the features. Build a model with
+   * `features: data` to feed them into the tower's input, `[p_u ; q_i ; f_u ; f_i]` (MLP and
+   * NeuMF), or add them to the GMF/MF embeddings (`featuresIn: 'gmf'`, the only choice for GMF
+   * and MF, whose slot tables are then `factors` wide).
    *
    * @example
    * ```ts
@@ -626,11 +628,29 @@ export interface ModelOptions {
   /** Rating models: clip predictions to the rating range seen in training. Default true. */
   clip?: boolean
   /**
-   * MLP and NeuMF: feed the side features of this dataset ({@link Dataset.withFeatures}) into
-   * the tower's input. The model is then fitted on that dataset (or its splits), whose features
-   * it keeps and saves.
+   * Add a learned bias per user and per item to the score: z + b_u + b_i (Koren, Bell & Volinsky
+   * 2009, eq. 4). Default `true` for {@link MF}, `false` for the paper's GMF, MLP and NeuMF.
+   * Rating models gain most from them: a user's leniency and an item's appeal are then not
+   * squeezed into the embeddings (NeuMF on MovieLens-100K, BENCHMARKS.md).
+   */
+  biases?: boolean
+  /**
+   * Feed the side features of this dataset ({@link Dataset.withFeatures}) into the model (see
+   * `featuresIn`). The model is then fitted on that dataset (or its splits), whose features it
+   * keeps and saves.
    */
   features?: Dataset
+  /**
+   * Where `features` enter:
+   * - `'mlp'` (default for MLP and NeuMF): each slot's vector joins the tower's input
+   *   `[p_u ; q_i ; f_u ; f_i]`, as in the anime NCF studies;
+   * - `'gmf'` (default and only choice for GMF and MF; NeuMF too): each slot gets a second
+   *   table as wide as `factors`, and the sum of the slot vectors is added to the user's and
+   *   item's embedding, `p̃_u = p_u + Σ_s v_s(u)` (SVDFeature, Chen et al. 2012), so a cold
+   *   item scores from its features in the dot product too;
+   * - `'both'` (NeuMF): both of the above, with separate tables.
+   */
+  featuresIn?: 'mlp' | 'gmf' | 'both'
 }
 
 /** Options of {@link NcfModel.save}. */
@@ -987,11 +1007,31 @@ function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions 
   if (options.features !== undefined && !(options.features instanceof Dataset)) {
     throw invalid('features', 'must be the Dataset whose side features the model takes (see Dataset.withFeatures)')
   }
-  if (options.features !== undefined && kind !== 'mlp' && kind !== 'neumf') {
-    throw invalid('features', 'join the MLP tower: use MLP or NeuMF')
+  const featuresIn = options.featuresIn
+  if (featuresIn !== undefined) {
+    if (featuresIn !== 'mlp' && featuresIn !== 'gmf' && featuresIn !== 'both') {
+      throw invalid('featuresIn', `must be 'mlp', 'gmf' or 'both', got ${String(featuresIn)}`)
+    }
+    if (options.features === undefined) throw invalid('featuresIn', 'applies to a model built with features')
+  }
+  if (options.biases !== undefined && typeof options.biases !== 'boolean') {
+    throw invalid('biases', `must be a boolean, got ${String(options.biases)}`)
   }
   return callSync(
-    () => new native.NativeModel(kind, nu, ni, f, layers, seed, task, options.clip ?? true, options.features?.native),
+    () =>
+      new native.NativeModel(
+        kind,
+        nu,
+        ni,
+        f,
+        layers,
+        seed,
+        task,
+        options.clip ?? true,
+        options.features?.native,
+        options.biases,
+        featuresIn,
+      ),
   )
 }
 
@@ -1115,6 +1155,14 @@ export abstract class NcfModel {
   }
   get factors(): number {
     return this.#native.factors
+  }
+  /** Where side features enter ({@link ModelOptions.featuresIn}); `null` without features. */
+  get featuresIn(): 'mlp' | 'gmf' | 'both' | null {
+    return (this.#native.featuresIn ?? null) as 'mlp' | 'gmf' | 'both' | null
+  }
+  /** Whether scores have a learned bias per user and per item ({@link ModelOptions.biases}). */
+  get biases(): boolean {
+    return this.#native.biases
   }
   /** True after {@link NcfModel.dispose}. */
   get disposed(): boolean {
@@ -1718,7 +1766,7 @@ export type FeatureValue = string[] | string | number | null
  * Missing values follow one policy: an empty field or `Unknown`/`NA`/`NaN`/`null` is missing
  * (`null`); a multi-valued field with no values is an empty list. Malformed records fail with
  * `ERR_PARSE` naming `file:line` and the column. Attach tables to a dataset with
- * {@link Dataset.withFeatures}, then build an MLP or NeuMF with `features: data`.
+ * {@link Dataset.withFeatures}, then build a model with `features: data`.
  *
  * @example
  * ```ts

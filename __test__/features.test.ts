@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { Dataset, Features, GMF, MLP, NcfModel, NeuMF } from '../index.js'
+import { Dataset, Features, GMF, MF, MLP, NcfModel, NeuMF } from '../index.js'
 import { rejectsWith } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ncf-features-'))
@@ -89,11 +89,20 @@ async function featuredRatings(): Promise<{ data: Dataset; items: Features; user
 }
 
 for (const device of ['cpu', 'gpu'] as const) {
-  test(`${device}: MLP and NeuMF with side features train, score a new film from its genre, and survive save/load`, async (t) => {
+  test(`${device}: every model with side features (tower, GMF branch, both) trains, scores a new film from its genre, and survives save/load`, async (t) => {
     const { data } = await featuredRatings()
     t.deepEqual(data.featureWidths, [4, 8], 'users: the numeric slot; items: genre and kind slots')
-    for (const Model of [MLP, NeuMF]) {
-      const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', features: data, device })
+    const configs = [
+      { Model: MLP, featuresIn: undefined, expect: 'mlp' },
+      { Model: NeuMF, featuresIn: undefined, expect: 'mlp' },
+      { Model: GMF, featuresIn: undefined, expect: 'gmf' },
+      { Model: MF, featuresIn: 'gmf', expect: 'gmf' },
+      { Model: NeuMF, featuresIn: 'both', expect: 'both', biases: true },
+    ] as const
+    for (const { Model, featuresIn, expect, ...rest } of configs) {
+      const biases = 'biases' in rest ? rest.biases : undefined
+      const m = new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', features: data, featuresIn, biases, device })
+      t.is(m.featuresIn, expect)
       const h = await m.fit(data, { epochs: 15, lr: 0.01, batchSize: 64 })
       t.true(h.epochs.at(-1)!.trainRating!.rmse < h.epochs[0].trainRating!.rmse)
       const describe = { items: { 'new-action': { genres: ['action'], kind: 'feature' }, 'new-drama': { genres: ['drama'] } } }
@@ -105,6 +114,8 @@ for (const device of ['cpu', 'gpu'] as const) {
       const path = join(dir, `${Model.name}-${device}.ncf`)
       await m.save(path)
       const back = await NcfModel.load(path, { device })
+      t.is(back.featuresIn, expect)
+      t.is(back.biases, m.biases)
       t.deepEqual(await back.predict([fan, other], ['m2', 'm5']), await m.predict([fan, other], ['m2', 'm5']))
       t.deepEqual(await back.predict([fan], ['new-action'], { describe }), await m.predict([fan], ['new-action'], { describe }))
       // A new user, known only by age, gets recommendations over every film (nothing seen).
@@ -122,9 +133,14 @@ for (const device of ['cpu', 'gpu'] as const) {
   })
 }
 
-test('side features: the model and the dataset must agree, and only the tower takes them', async (t) => {
+test('side features: the model and the dataset must agree, and go where the model has room for them', async (t) => {
   const { data, users } = await featuredRatings()
-  t.throws(() => new GMF({ numUsers: data.numUsers, numItems: data.numItems, features: data }), { message: /^features: join the MLP tower/ })
+  const sizes = { numUsers: data.numUsers, numItems: data.numItems }
+  t.throws(() => new GMF({ ...sizes, features: data, featuresIn: 'mlp' }), { message: /^featuresIn: 'mlp' joins the MLP tower; GMF has none \(use 'gmf'\)/ })
+  t.throws(() => new MLP({ ...sizes, features: data, featuresIn: 'both' }), { message: /^featuresIn: 'both' adds to the GMF embeddings; MLP has none \(use 'mlp'\)/ })
+  t.throws(() => new NeuMF({ ...sizes, featuresIn: 'gmf' }), { message: /^featuresIn: applies to a model built with features/ })
+  t.throws(() => new NeuMF({ ...sizes, features: data, featuresIn: 'tower' as never }), { message: /^featuresIn: must be 'mlp', 'gmf' or 'both', got tower/ })
+  t.throws(() => new GMF({ ...sizes, biases: 1 as never }), { message: /^biases: must be a boolean/ })
   const raw = Dataset.fromArrays({ users: ['a', 'b'], items: ['x', 'y'], ratings: [1, 5] })
   t.throws(() => new MLP({ numUsers: 2, numItems: 2, features: raw }), { message: /call withFeatures first/ })
   const m = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, task: 'rating', device: 'cpu' })

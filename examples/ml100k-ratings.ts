@@ -4,8 +4,11 @@
 // out of uN.base (never on uN.test).
 //
 //   npx tsx examples/ml100k-ratings.ts [../shared/data/ml-100k] [--folds 1,2,3,4,5]
-//       [--models mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f] [--epochs 40] [--device auto|gpu|cpu] [--json out.json]
-// ("+f": with genres and year of films, age, gender and occupation of users in the tower input)
+//       [--models mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f,neumf+b,neumf+b+f] [--epochs 40]
+//       [--device auto|gpu|cpu] [--json out.json]
+// ("+f": with genres and year of films, age, gender and occupation of users, in the tower input
+// of MLP and NeuMF and added to the embeddings of GMF and MF (`featuresIn: 'gmf'`);
+// "+b": with a learned bias per user and per item, `biases: true`)
 import { parseArgs } from 'node:util'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +18,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     folds: { type: 'string', default: '1,2,3,4,5' },
-    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f' },
+    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f,neumf+b,neumf+b+f' },
     epochs: { type: 'string', default: '40' },
     device: { type: 'string', default: 'auto' },
     json: { type: 'string' },
@@ -23,30 +26,39 @@ const { values, positionals } = parseArgs({
     override: { type: 'string' },
   },
 })
-const override: Record<string, { fit?: FitOptions; factors?: number; layers?: number[] }> = JSON.parse(values.override ?? '{}')
+const override: Record<string, Omit<Shape, 'features'> & { fit?: FitOptions }> = JSON.parse(values.override ?? '{}')
 const dir = positionals[0] ?? '../shared/data/ml-100k'
 const device = values.device as Device
 const epochs = Number(values.epochs)
 
 /** Model builders and their fit options, chosen on the mean validation RMSE over the folds (BENCHMARKS.md). */
-type Build = (nu: number, ni: number, factors?: number, layers?: number[], features?: Dataset) => NcfModel
+interface Shape {
+  factors?: number
+  layers?: number[]
+  features?: Dataset
+  featuresIn?: 'mlp' | 'gmf' | 'both'
+  biases?: boolean
+}
+type Build = (nu: number, ni: number, shape: Shape) => NcfModel
 const recipes: Record<string, { build: Build; fit: FitOptions }> = {
   mf: {
-    build: (nu, ni, f = 32) => new MF({ numUsers: nu, numItems: ni, factors: f, task: 'rating', device }),
+    build: (nu, ni, { factors = 32, biases, features, featuresIn }) =>
+      new MF({ numUsers: nu, numItems: ni, factors, biases, task: 'rating', device, features, featuresIn }),
     fit: { optimizer: 'adam', lr: 0.002, batchSize: 256, l2: 0.05, weightDecay: 1e-4 },
   },
   gmf: {
-    build: (nu, ni, f = 32) => new GMF({ numUsers: nu, numItems: ni, factors: f, task: 'rating', device }),
+    build: (nu, ni, { factors = 32, biases, features, featuresIn }) =>
+      new GMF({ numUsers: nu, numItems: ni, factors, biases, task: 'rating', device, features, featuresIn }),
     fit: { optimizer: 'adam', lr: 0.002, batchSize: 256, l2: 0.05 },
   },
   mlp: {
-    build: (nu, ni, f = 16, layers, features) =>
-      new MLP({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device, features }),
+    build: (nu, ni, { factors = 16, layers, features, featuresIn, biases }) =>
+      new MLP({ numUsers: nu, numItems: ni, factors, layers, task: 'rating', device, features, featuresIn, biases }),
     fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.01 },
   },
   neumf: {
-    build: (nu, ni, f = 16, layers, features) =>
-      new NeuMF({ numUsers: nu, numItems: ni, factors: f, layers, task: 'rating', device, features }),
+    build: (nu, ni, { factors = 16, layers, features, featuresIn, biases }) =>
+      new NeuMF({ numUsers: nu, numItems: ni, factors, layers, task: 'rating', device, features, featuresIn, biases }),
     fit: { optimizer: 'adam', lr: 0.001, batchSize: 256, dropout: 0.3, l2: 0.03 },
   },
 }
@@ -81,12 +93,19 @@ for (const fold of values.folds.split(',').map(Number)) {
       const m = await b.evaluate(plain)
       rows.push({ model: name, fold, rmse: m.rmse!, mae: m.mae!, r2: m.r2!, secondsPerEpoch: (performance.now() - t0) / 1000, backend: 'cpu' })
     } else {
-      const withFeatures = name.endsWith('+f')
-      const recipe = recipes[withFeatures ? name.slice(0, -2) : name]
-      if (!recipe) throw new Error(`unknown model '${name}'`)
+      const [base, ...flags] = name.split('+')
+      const recipe = recipes[base]
+      if (!recipe || flags.some((f) => f !== 'f' && f !== 'b')) throw new Error(`unknown model '${name}'`)
+      const withFeatures = flags.includes('f')
       const data = withFeatures ? featured : plain
       const o = override[name] ?? {}
-      const model = recipe.build(data.numUsers, data.numItems, o.factors, o.layers, withFeatures ? data : undefined)
+      const model = recipe.build(data.numUsers, data.numItems, {
+        factors: o.factors,
+        layers: o.layers,
+        features: withFeatures ? data : undefined,
+        featuresIn: withFeatures ? o.featuresIn : undefined,
+        biases: flags.includes('b') ? true : o.biases,
+      })
       const h = await model.fit(data, {
         ...recipe.fit,
         ...o.fit,
@@ -112,7 +131,7 @@ for (const fold of values.folds.split(',').map(Number)) {
       model.dispose()
     }
     const r = rows.at(-1)!
-    console.log(`u${fold} ${name.padEnd(6)} RMSE ${r.rmse.toFixed(4)}  MAE ${r.mae.toFixed(4)}  R² ${r.r2.toFixed(4)}` +
+    console.log(`u${fold} ${name.padEnd(9)} RMSE ${r.rmse.toFixed(4)}  MAE ${r.mae.toFixed(4)}  R² ${r.r2.toFixed(4)}` +
       (r.bestEpoch !== undefined ? `  best epoch ${r.bestEpoch} (validation RMSE ${r.validRmse?.toFixed(4)})` : '') + `  ${r.secondsPerEpoch!.toFixed(2)} s/epoch (${r.backend})`)
   }
 }

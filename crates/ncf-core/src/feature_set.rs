@@ -9,6 +9,9 @@
 //!   training mean). Statistics come from the rows of the entities the model knows.
 //!
 //! A slot's vector is `Σ w · T[row]`; the vectors of all slots join the MLP tower's input.
+//! In the GMF branch (an option) each slot has a second table as wide as the GMF embeddings,
+//! and the sum of the slot vectors is added to the user's or item's embedding (p_u + Σ_s v_s,
+//! the feature-augmented factors of SVDFeature, Chen et al. JMLR 2012).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -322,6 +325,52 @@ impl FeatureSet {
                 let dst = &mut grads[t0 + row as usize * d..][..d];
                 for k in 0..d {
                     dst[k] += w * dx[x0 + k];
+                }
+            }
+        }
+    }
+
+    /// Rows of all slot tables together.
+    pub fn total_rows(&self) -> u32 {
+        self.slots.iter().map(|s| s.table_rows()).sum()
+    }
+
+    /// Per slot, its first row among [`FeatureSet::total_rows`] (the GMF-branch tables stack
+    /// every slot's rows, each `factors` wide).
+    pub fn row_bases(&self) -> Vec<u32> {
+        let mut base = 0;
+        self.slots
+            .iter()
+            .map(|s| {
+                let at = base;
+                base += s.table_rows();
+                at
+            })
+            .collect()
+    }
+
+    /// The GMF-branch offset of entity `r`: adds `Σ_slots Σ w · G[row]` (rows of `width`, one
+    /// stacked table over all slots) into `out` (`width` values).
+    pub fn gather_sum(&self, r: u32, tables: &[f32], width: usize, out: &mut [f32]) {
+        for (s, base) in self.row_bases().into_iter().enumerate() {
+            let (rows, weights) = self.bag(r, s);
+            for (&row, &w) in rows.iter().zip(weights) {
+                let src = &tables[(base + row) as usize * width..][..width];
+                for k in 0..width {
+                    out[k] += w * src[k];
+                }
+            }
+        }
+    }
+
+    /// The transpose of [`FeatureSet::gather_sum`]: adds `w · dx` into each bag row's gradient.
+    pub fn scatter_sum(&self, r: u32, dx: &[f32], width: usize, grads: &mut [f32]) {
+        for (s, base) in self.row_bases().into_iter().enumerate() {
+            let (rows, weights) = self.bag(r, s);
+            for (&row, &w) in rows.iter().zip(weights) {
+                let dst = &mut grads[(base + row) as usize * width..][..width];
+                for k in 0..width {
+                    dst[k] += w * dx[k];
                 }
             }
         }

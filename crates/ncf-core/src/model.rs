@@ -11,12 +11,16 @@
 //! Parameters live in one flat `f32` vector: GMF `[P (U×F) | Q (I×F) | h (F) | b]`, MF
 //! `[P | Q | b_user (U) | b_item (I) | b]`, NeuMF `[P | Q | P_mlp (U×E) | Q_mlp (I×E) |
 //! T_user | T_item | W_1 | b_1 | … | W_L | b_L | h (F + L_L) | b]` (W in PyTorch's `out × in`
-//! layout; `T` the side-feature tables, empty without features), MLP the same with F = 0. The GPU buffers use the same layout, so weights move between backends as
-//! one copy; the global bias is always the last value.
+//! layout; `T` the side-feature tables, empty without features), MLP the same with F = 0.
+//! With `biases` (always for MF, an option for the others) the user and item biases
+//! `b_user (U) | b_item (I)` sit between `h` and `b`, and z gains `b_u + b_i`. The GPU buffers
+//! use the same layout, so weights move between backends as one copy; the global bias is
+//! always the last value.
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::error::{NcfError, Result};
@@ -142,16 +146,75 @@ pub struct Layout {
     pub tower: Tower,
     /// Side-feature tables and widths (zero without features).
     pub features: FeatureDims,
+    /// Per-user and per-item bias terms `b_u + b_i` added to z (always on for MF; an option
+    /// for the others, where explicit ratings need them: Koren et al. 2009, eq. 4).
+    pub biases: bool,
 }
 
-/// Sizes of the side features a neural model takes: the vector widths joined to the tower
-/// input and the parameters of their tables, per side.
+/// Sizes of the side features a model takes, per side: the vector widths joined to the tower
+/// input and the parameters of their tables; and the GMF-branch tables (all slots' rows
+/// stacked, `factors` wide) whose sums are added to the GMF or MF embeddings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeatureDims {
     pub user_width: u32,
     pub item_width: u32,
     pub user_table: u32,
     pub item_table: u32,
+    pub gmf_user_table: u32,
+    pub gmf_item_table: u32,
+}
+
+impl FeatureDims {
+    /// Where these features enter the model (`None` without features).
+    pub fn inputs(&self) -> Option<FeatureInputs> {
+        let tower = self.user_width + self.item_width > 0;
+        let gmf = self.gmf_user_table + self.gmf_item_table > 0;
+        match (tower, gmf) {
+            (true, false) => Some(FeatureInputs::Tower),
+            (false, true) => Some(FeatureInputs::Gmf),
+            (true, true) => Some(FeatureInputs::Both),
+            (false, false) => None,
+        }
+    }
+}
+
+/// Where side features enter a model: the MLP tower's input (the anime NCF), the GMF branch
+/// (added to the GMF or MF embeddings, `p_u + Σ_s v_s(u)`, as in SVDFeature), or both (NeuMF).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FeatureInputs {
+    #[default]
+    Tower,
+    Gmf,
+    Both,
+}
+
+impl FeatureInputs {
+    pub fn tower(self) -> bool {
+        matches!(self, FeatureInputs::Tower | FeatureInputs::Both)
+    }
+    pub fn gmf(self) -> bool {
+        matches!(self, FeatureInputs::Gmf | FeatureInputs::Both)
+    }
+    /// `'mlp'`, `'gmf'` or `'both'`, as the API and the model file spell them.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureInputs::Tower => "mlp",
+            FeatureInputs::Gmf => "gmf",
+            FeatureInputs::Both => "both",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "mlp" => Ok(FeatureInputs::Tower),
+            "gmf" => Ok(FeatureInputs::Gmf),
+            "both" => Ok(FeatureInputs::Both),
+            other => Err(NcfError::invalid("featuresIn", format!("must be 'mlp', 'gmf' or 'both', got '{other}'"))),
+        }
+    }
+    /// What a model kind takes when the caller does not say: the tower where there is one.
+    pub fn default_for(kind: ModelKind) -> Self {
+        if kind.is_neural() { FeatureInputs::Tower } else { FeatureInputs::Gmf }
+    }
 }
 
 impl Layout {
@@ -163,8 +226,16 @@ impl Layout {
         if factors == 0 || factors > 4096 {
             return Err(NcfError::invalid("factors", format!("must be in 1..=4096, got {factors}")));
         }
-        Layout { kind, num_users, num_items, factors, tower: Tower::default(), features: FeatureDims::default() }
-            .checked()
+        Layout {
+            kind,
+            num_users,
+            num_items,
+            factors,
+            tower: Tower::default(),
+            features: FeatureDims::default(),
+            biases: kind == ModelKind::Mf,
+        }
+        .checked()
     }
 
     /// An MLP (`factors` must be 0) or NeuMF layout.
@@ -182,15 +253,46 @@ impl Layout {
         if tower.is_empty() {
             return Err(NcfError::invalid("layers", "an MLP tower needs at least one dense layer"));
         }
-        Layout { kind, num_users, num_items, factors, tower, features: FeatureDims::default() }.checked()
+        Layout { kind, num_users, num_items, factors, tower, features: FeatureDims::default(), biases: false }.checked()
     }
 
-    /// This layout with side features joined to the tower input (MLP and NeuMF only).
-    pub fn with_features(mut self, dims: FeatureDims) -> Result<Self> {
-        if !self.kind.is_neural() {
+    /// This layout with (or without) the user and item bias terms.
+    pub fn with_biases(mut self, biases: bool) -> Result<Self> {
+        self.biases = biases;
+        self.checked()
+    }
+
+    /// This layout with `features` entering where `inputs` says, refusing a place the model
+    /// does not have (no option is silently dropped).
+    pub fn with_features_in(self, features: &ModelFeatures, inputs: FeatureInputs) -> Result<Self> {
+        if inputs.tower() && !self.kind.is_neural() {
             return Err(NcfError::invalid(
-                "features",
-                format!("join the MLP tower; {} has none (use MLP or NeuMF)", self.kind.name()),
+                "featuresIn",
+                format!("'{}' joins the MLP tower; {} has none (use 'gmf')", inputs.name(), self.kind.name()),
+            ));
+        }
+        if inputs.gmf() && self.factors == 0 {
+            return Err(NcfError::invalid(
+                "featuresIn",
+                format!("'{}' adds to the GMF embeddings; {} has none (use 'mlp')", inputs.name(), self.kind.name()),
+            ));
+        }
+        self.with_features(features.dims_for(inputs, self.factors))
+    }
+
+    /// This layout with side features joined to the tower input (MLP and NeuMF) and/or added
+    /// to the GMF-branch embeddings (GMF, MF and NeuMF).
+    pub fn with_features(mut self, dims: FeatureDims) -> Result<Self> {
+        if dims.user_width + dims.item_width > 0 && !self.kind.is_neural() {
+            return Err(NcfError::invalid(
+                "featuresIn",
+                format!("'mlp' joins the MLP tower; {} has none (use 'gmf')", self.kind.name()),
+            ));
+        }
+        if dims.gmf_user_table + dims.gmf_item_table > 0 && self.factors == 0 {
+            return Err(NcfError::invalid(
+                "featuresIn",
+                format!("'gmf' adds to the GMF embeddings; {} has none (use 'mlp')", self.kind.name()),
             ));
         }
         self.features = dims;
@@ -255,6 +357,8 @@ impl Layout {
         let total = rows * (self.factors as u64 + self.tower.embedding() as u64)
             + self.features.user_table as u64
             + self.features.item_table as u64
+            + self.features.gmf_user_table as u64
+            + self.features.gmf_item_table as u64
             + self.tower.param_len() as u64
             + self.head_len() as u64;
         if total > (u32::MAX as u64) / 4 {
@@ -275,12 +379,11 @@ impl Layout {
         if self.kind == ModelKind::Mlp { self.tower.output() } else { self.factors }
     }
 
-    /// Parameters from `head_offset` on: GMF's and the neural models' `h` and `b`; MF's biases.
+    /// Parameters from `head_offset` on: `h` (none for MF), the user and item biases when
+    /// the layout has them, and `b`.
     fn head_len(&self) -> usize {
-        match self.kind {
-            ModelKind::Mf => self.num_users as usize + self.num_items as usize + 1,
-            _ => self.h_len() + 1,
-        }
+        let biases = if self.biases { self.num_users as usize + self.num_items as usize } else { 0 };
+        self.h_len() + biases + 1
     }
     /// Length of the predict layer `h` (0 for MF).
     pub fn h_len(&self) -> usize {
@@ -311,9 +414,17 @@ impl Layout {
     pub fn item_feature_offset(&self) -> usize {
         self.user_feature_offset() + self.features.user_table as usize
     }
+    /// The GMF-branch user feature tables (all slots' rows stacked, `factors` wide).
+    pub fn gmf_user_feature_offset(&self) -> usize {
+        self.item_feature_offset() + self.features.item_table as usize
+    }
+    /// The GMF-branch item feature tables.
+    pub fn gmf_item_feature_offset(&self) -> usize {
+        self.gmf_user_feature_offset() + self.features.gmf_user_table as usize
+    }
     /// End of all embedding tables (the start of the tower for neural models).
     pub fn embeddings_end(&self) -> usize {
-        self.item_feature_offset() + self.features.item_table as usize
+        self.gmf_item_feature_offset() + self.features.gmf_item_table as usize
     }
     /// `W_l` (outputs × inputs, row-major) of dense layer `l` (1-based).
     pub fn weight_offset(&self, l: usize) -> usize {
@@ -329,12 +440,13 @@ impl Layout {
     pub fn head_offset(&self) -> usize {
         self.embeddings_end() + self.tower.param_len()
     }
-    /// MF's item biases (0 for the other models, which have none).
+    /// The user biases `b_u` (U), after `h`; meaningful only when `biases` is set.
+    pub fn user_bias_offset(&self) -> usize {
+        self.head_offset() + self.h_len()
+    }
+    /// The item biases `b_i` (I), after the user biases.
     pub fn item_bias_offset(&self) -> usize {
-        match self.kind {
-            ModelKind::Mf => self.head_offset() + self.num_users as usize,
-            _ => 0,
-        }
+        self.user_bias_offset() + self.num_users as usize
     }
     /// The global bias `b`, always the last parameter.
     pub fn b_offset(&self) -> usize {
@@ -365,15 +477,26 @@ pub struct ModelFeatures {
 }
 
 impl ModelFeatures {
-    /// The layout sizes these features need.
+    /// The layout sizes these features need in the tower input.
     pub fn dims(&self) -> FeatureDims {
-        let w = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.width());
-        let t = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.table_len() as u32);
+        self.dims_for(FeatureInputs::Tower, 0)
+    }
+
+    /// The layout sizes these features need where `inputs` puts them, with GMF embeddings
+    /// `factors` wide.
+    pub fn dims_for(&self, inputs: FeatureInputs, factors: u32) -> FeatureDims {
+        let tower = inputs.tower() as u32;
+        let gmf = inputs.gmf() as u32;
+        let w = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.width()) * tower;
+        let t = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.table_len() as u32) * tower;
+        let g = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.total_rows()) * factors * gmf;
         FeatureDims {
             user_width: w(&self.users),
             item_width: w(&self.items),
             user_table: t(&self.users),
             item_table: t(&self.items),
+            gmf_user_table: g(&self.users),
+            gmf_item_table: g(&self.items),
         }
     }
 }
@@ -401,7 +524,7 @@ impl Params {
         }
         if layout.h_len() > 0 {
             let limit = (3.0 / layout.h_len() as f32).sqrt();
-            for x in &mut data[layout.head_offset()..layout.b_offset()] {
+            for x in &mut data[layout.head_offset()..layout.user_bias_offset()] {
                 *x = rng.random_range(-limit..limit);
             }
         }
@@ -410,7 +533,8 @@ impl Params {
 
     /// Attaches encoded side features; the layout must have been built with their sizes.
     pub fn with_features(mut self, features: ModelFeatures) -> Result<Params> {
-        if features.dims() != self.layout.features {
+        let l = self.layout;
+        if l.features.inputs().is_none_or(|i| features.dims_for(i, l.factors) != l.features) {
             return Err(NcfError::invalid("features", "do not match the sizes the model was built with"));
         }
         for (side, set, n) in
@@ -459,7 +583,7 @@ impl Params {
         }
         let (nu, ni) = (l.num_users + users.len() as u32, l.num_items + items.len() as u32);
         let tower = Tower { extra: 0, ..l.tower };
-        let nl = Layout::neural(l.kind, nu, ni, l.factors, tower)?.with_features(l.features)?;
+        let nl = Layout::neural(l.kind, nu, ni, l.factors, tower)?.with_features(l.features)?.with_biases(l.biases)?;
         let (fu, fi) = (l.factors as usize, l.tower.embedding() as usize);
         let mut data = Vec::with_capacity(nl.len());
         let pad = |data: &mut Vec<f32>, n: usize| data.extend(std::iter::repeat_n(0.0, n));
@@ -471,7 +595,17 @@ impl Params {
         pad(&mut data, users.len() * fi);
         data.extend_from_slice(&self.data[l.mlp_item_offset()..l.user_feature_offset()]);
         pad(&mut data, items.len() * fi);
-        data.extend_from_slice(&self.data[l.user_feature_offset()..]);
+        if l.biases {
+            // New users and items start with zero bias: the feature-only score, as for the
+            // zeroed id embeddings.
+            data.extend_from_slice(&self.data[l.user_feature_offset()..l.item_bias_offset()]);
+            pad(&mut data, users.len());
+            data.extend_from_slice(&self.data[l.item_bias_offset()..l.b_offset()]);
+            pad(&mut data, items.len());
+            data.push(self.data[l.b_offset()]);
+        } else {
+            data.extend_from_slice(&self.data[l.user_feature_offset()..]);
+        }
         let features = ModelFeatures {
             users: f.and_then(|f| f.users.as_ref()).map(|s| s.with_new(users)),
             items: f.and_then(|f| f.items.as_ref()).map(|s| s.with_new(items)),
@@ -488,15 +622,13 @@ impl Params {
             return crate::neural::forward(self, &[u], &[i], None).z[0];
         }
         let f = l.factors as usize;
-        let p = &self.data[u as usize * f..][..f];
-        let q = &self.data[l.item_offset() + i as usize * f..][..f];
+        let (p, q) = self.gmf_rows(u, i);
         let mut z = 0f32;
         match l.kind {
             ModelKind::Mf => {
                 for k in 0..f {
                     z += p[k] * q[k];
                 }
-                z += self.data[l.head_offset() + u as usize] + self.data[l.item_bias_offset() + i as usize];
             }
             _ => {
                 let h = &self.data[l.head_offset()..][..f];
@@ -505,7 +637,57 @@ impl Params {
                 }
             }
         }
-        z + self.data[l.b_offset()]
+        z + self.bias_terms(u, i)
+    }
+
+    /// The GMF-branch (or MF) vectors of a pair: the embedding rows `p_u`, `q_i`, plus the sums
+    /// of their GMF-branch feature vectors when the model has them.
+    #[inline]
+    pub(crate) fn gmf_rows(&self, u: u32, i: u32) -> (Cow<'_, [f32]>, Cow<'_, [f32]>) {
+        let l = self.layout;
+        let f = l.factors as usize;
+        let p = &self.data[u as usize * f..][..f];
+        let q = &self.data[l.item_offset() + i as usize * f..][..f];
+        let fd = l.features;
+        if fd.gmf_user_table + fd.gmf_item_table == 0 {
+            return (Cow::Borrowed(p), Cow::Borrowed(q));
+        }
+        fn side<'a>(row: &'a [f32], set: Option<&FeatureSet>, tables: &[f32], e: u32) -> Cow<'a, [f32]> {
+            match set {
+                Some(s) if !tables.is_empty() => {
+                    let mut v = row.to_vec();
+                    s.gather_sum(e, tables, row.len(), &mut v);
+                    Cow::Owned(v)
+                }
+                _ => Cow::Borrowed(row),
+            }
+        }
+        let sets = self.features.as_deref();
+        let ut = &self.data[l.gmf_user_feature_offset()..][..fd.gmf_user_table as usize];
+        let it = &self.data[l.gmf_item_feature_offset()..][..fd.gmf_item_table as usize];
+        (side(p, sets.and_then(|x| x.users.as_ref()), ut, u), side(q, sets.and_then(|x| x.items.as_ref()), it, i))
+    }
+
+    /// `b_u + b_i + b` (just `b` for a layout without per-entity biases).
+    #[inline]
+    pub(crate) fn bias_terms(&self, u: u32, i: u32) -> f32 {
+        let l = self.layout;
+        let b = self.data[l.b_offset()];
+        if !l.biases {
+            return b;
+        }
+        self.data[l.user_bias_offset() + u as usize] + self.data[l.item_bias_offset() + i as usize] + b
+    }
+
+    /// Adds `d` to the gradients of the bias terms `bias_terms(u, i)` reads.
+    #[inline]
+    pub(crate) fn bias_grads(&self, grads: &mut [f32], u: u32, i: u32, d: f32) {
+        let l = self.layout;
+        if l.biases {
+            grads[l.user_bias_offset() + u as usize] += d;
+            grads[l.item_bias_offset() + i as usize] += d;
+        }
+        grads[l.b_offset()] += d;
     }
 
     /// Logits of `(users[t], items[t])`, in parallel chunks (the tower runs as batched
@@ -575,56 +757,53 @@ impl Params {
         objective: Objective,
     ) -> f32 {
         let l = self.layout;
-        let f = l.factors as usize;
         let z = self.logit(u, i);
         let (sample_loss, dz) = objective.eval(z, label);
         let d = dz * scale;
         let r = 2.0 * l2 * scale;
-        let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
-        let mut norm = 0f32;
         debug_assert!(!l.kind.is_neural(), "neural models use batch_grad");
-        match l.kind {
-            ModelKind::Gmf | ModelKind::Mlp | ModelKind::NeuMf => {
-                norm = gmf_branch_grad(&self.data, grads, uo, io, ho, f, d, r)
-            }
-            ModelKind::Mf => {
-                for k in 0..f {
-                    let (p, q) = (self.data[uo + k], self.data[io + k]);
-                    grads[uo + k] += d * q + r * p;
-                    grads[io + k] += d * p + r * q;
-                    norm += p * p + q * q;
-                }
-                grads[ho + u as usize] += d;
-                grads[l.item_bias_offset() + i as usize] += d;
-            }
-        }
-        grads[l.b_offset()] += d;
+        let norm = gmf_branch_grad(self, grads, u, i, d, r);
+        self.bias_grads(grads, u, i, d);
         sample_loss + l2 * norm
     }
 }
 
-/// Adds one sample's gradient of the GMF term `hᵀ(p ⊙ q)` (with `d = ∂ℓ/∂z`, and the L2 term
-/// `r·p`, `r·q`) for rows at `uo`, `io` and `h` at `ho`; returns `‖p‖² + ‖q‖²`. Shared by GMF and
-/// NeuMF's GMF branch: ∂/∂p = d·h⊙q, ∂/∂q = d·h⊙p, ∂/∂h = d·p⊙q.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-pub(crate) fn gmf_branch_grad(
-    data: &[f32],
-    grads: &mut [f32],
-    uo: usize,
-    io: usize,
-    ho: usize,
-    f: usize,
-    d: f32,
-    r: f32,
-) -> f32 {
+/// Adds one sample's gradient of the GMF term `hᵀ(p̃ ⊙ q̃)` (MF: `p̃ · q̃`, h = 1), with
+/// `d = ∂ℓ/∂z` and the L2 term `r·p`, `r·q` on the embedding rows, into `grads`; returns
+/// `‖p_u‖² + ‖q_i‖²`. Shared by GMF, MF and NeuMF's GMF branch: ∂/∂p̃ = d·h⊙q̃, ∂/∂q̃ = d·h⊙p̃,
+/// ∂/∂h = d·p̃⊙q̃. With GMF-branch features p̃ = p_u + Σ w·G[row], so each bag row gets w·∂/∂p̃.
+pub(crate) fn gmf_branch_grad(p: &Params, grads: &mut [f32], u: u32, i: u32, d: f32, r: f32) -> f32 {
+    let l = p.layout;
+    let f = l.factors as usize;
+    let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
+    let with_h = l.kind != ModelKind::Mf;
+    let (pt, qt) = p.gmf_rows(u, i);
+    let fd = l.features;
+    let features = fd.gmf_user_table + fd.gmf_item_table > 0;
+    let (mut dp, mut dq) = if features { (vec![0f32; f], vec![0f32; f]) } else { (Vec::new(), Vec::new()) };
     let mut norm = 0f32;
     for k in 0..f {
-        let (p, q, h) = (data[uo + k], data[io + k], data[ho + k]);
-        grads[uo + k] += d * h * q + r * p;
-        grads[io + k] += d * h * p + r * q;
-        grads[ho + k] += d * p * q;
-        norm += p * p + q * q;
+        let h = if with_h { p.data[ho + k] } else { 1.0 };
+        let (p0, q0) = (p.data[uo + k], p.data[io + k]);
+        let (gp, gq) = (d * h * qt[k], d * h * pt[k]);
+        grads[uo + k] += gp + r * p0;
+        grads[io + k] += gq + r * q0;
+        if with_h {
+            grads[ho + k] += d * pt[k] * qt[k];
+        }
+        norm += p0 * p0 + q0 * q0;
+        if features {
+            dp[k] = gp;
+            dq[k] = gq;
+        }
+    }
+    if features && let Some(sets) = p.features.as_deref() {
+        if let Some(s) = &sets.users {
+            s.scatter_sum(u, &dp, f, &mut grads[l.gmf_user_feature_offset()..][..fd.gmf_user_table as usize]);
+        }
+        if let Some(s) = &sets.items {
+            s.scatter_sum(i, &dq, f, &mut grads[l.gmf_item_feature_offset()..][..fd.gmf_item_table as usize]);
+        }
     }
     norm
 }
@@ -703,14 +882,18 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         for kind in [ModelKind::Gmf, ModelKind::Mf] {
-            for objective in [Objective::Bce, Objective::Squared { offset: 3.5 }] {
-                gradients_match_finite_differences_for(kind, objective);
+            // GMF with and without user/item biases, MF with its biases and as a plain dot product.
+            for biases in [false, true] {
+                for objective in [Objective::Bce, Objective::Squared { offset: 3.5 }] {
+                    gradients_match_finite_differences_for(kind, biases, objective);
+                }
             }
         }
     }
 
-    fn gradients_match_finite_differences_for(kind: ModelKind, objective: Objective) {
-        let layout = Layout::new(kind, 5, 7, 4).unwrap();
+    fn gradients_match_finite_differences_for(kind: ModelKind, biases: bool, objective: Objective) {
+        let layout = Layout::new(kind, 5, 7, 4).unwrap().with_biases(biases).unwrap();
+        assert_eq!(layout.len(), 12 * 4 + layout.h_len() + if biases { 12 } else { 0 } + 1);
         let mut p = Params::init(layout, 3);
         // Larger weights than the init so the loss surface is not flat.
         for (k, x) in p.data.iter_mut().enumerate() {
@@ -742,14 +925,28 @@ mod tests {
         // Rows no sample touches get exactly zero.
         assert_eq!(g[layout.user_offset() + 4], 0.0); // user 1, factor 0
         assert!(g.iter().any(|&x| x.abs() > 1e-3));
+        if biases {
+            // b_1 (user 1 is in no sample) stays 0; b_0 and b_i of item 1 carry gradient.
+            assert_eq!(g[layout.user_bias_offset() + 1], 0.0);
+            assert!(g[layout.user_bias_offset()].abs() > 1e-4 && g[layout.item_bias_offset() + 1].abs() > 1e-4);
+        }
     }
 
     /// A cold item described by an existing item's features scores as that item would with a
     /// zero id embedding; a cold user likewise.
     #[test]
     fn cold_start_scores_from_features_alone() {
-        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
-            let p = crate::neural::tests::featured(kind);
+        use FeatureInputs::{Both, Gmf, Tower};
+        let models = [
+            (ModelKind::Mlp, false, Tower),
+            (ModelKind::NeuMf, false, Tower),
+            (ModelKind::NeuMf, true, Tower),
+            (ModelKind::NeuMf, true, Both),
+            (ModelKind::Gmf, true, Gmf),
+            (ModelKind::Mf, true, Gmf),
+        ];
+        for (kind, biases, inputs) in models {
+            let p = crate::neural::tests::featured_in(kind, biases, inputs);
             let l = p.layout;
             let f = p.features.clone().unwrap();
             let item = 4u32; // genres b and c
@@ -775,6 +972,10 @@ mod tests {
                 (l.mlp_user_offset(), e, user as usize),
             ] {
                 zeroed.data[off + r * w..off + (r + 1) * w].fill(0.0);
+            }
+            if biases {
+                zeroed.data[l.user_bias_offset() + user as usize] = 0.0;
+                zeroed.data[l.item_bias_offset() + item as usize] = 0.0;
             }
             let (nu, ni) = (l.num_users, l.num_items);
             let got = cold.logits(&[0, nu, nu], &[ni, 2, ni]);
@@ -814,6 +1015,28 @@ mod tests {
         let mf = Layout::new(ModelKind::Mf, 300, 400, 16).unwrap();
         assert_eq!(mf.len(), 700 * 16 + 300 + 400 + 1);
         assert!(Params::init(mf, 1).data[mf.head_offset()..].iter().all(|&x| x == 0.0), "MF biases start at 0");
+    }
+
+    /// GMF with biases adds `b_u + b_i` to the same score; the biases sit between `h` and `b`.
+    #[test]
+    fn biased_gmf_adds_user_and_item_biases() {
+        let plain = Layout::new(ModelKind::Gmf, 2, 3, 2).unwrap();
+        let biased = plain.with_biases(true).unwrap();
+        assert_eq!(biased.len(), plain.len() + 5);
+        assert_eq!(
+            (biased.user_bias_offset(), biased.item_bias_offset()),
+            (plain.head_offset() + 2, plain.head_offset() + 4)
+        );
+        let p = Params::init(plain, 4);
+        let mut data = p.data[..plain.b_offset()].to_vec();
+        data.extend([0.1, -0.2, 0.3, 0.4, -0.5, 0.05]);
+        let q = Params::from_vec(biased, data).unwrap();
+        let want = p.logit(1, 2) - p.data[plain.b_offset()] + (-0.2 - 0.5 + 0.05);
+        assert!((q.logit(1, 2) - want).abs() < 1e-6, "{} vs {want}", q.logit(1, 2));
+        assert!(Params::init(biased, 1).data[biased.user_bias_offset()..].iter().all(|&x| x == 0.0));
+        // MF without biases is the plain dot product.
+        let dot = Layout::new(ModelKind::Mf, 2, 3, 2).unwrap().with_biases(false).unwrap();
+        assert_eq!(dot.len(), 5 * 2 + 1);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub fn forward_rows(p: &Params, users: &[u32], items: &[u32], dropout: Option<Dr
         x0[r * width..][..e].copy_from_slice(&p.data[l.mlp_user_offset() + u * e..][..e]);
         x0[r * width + e..][..e].copy_from_slice(&p.data[l.mlp_item_offset() + i * e..][..e]);
         // a_0 = [p_u ; q_i ; f_u ; f_i]: side features join the tower input (the anime NCF).
-        if let Some(f) = &p.features {
+        if let Some(f) = p.features.as_deref().filter(|_| fd.inputs().is_some_and(|i| i.tower())) {
             let row = &mut x0[r * width + 2 * e..(r + 1) * width];
             if let Some(s) = &f.users {
                 s.gather(u as u32, &p.data[l.user_feature_offset()..][..fd.user_table as usize], row);
@@ -130,8 +130,7 @@ fn head_logit(p: &Params, u: u32, i: u32, a_last: &[f32]) -> f32 {
     let l = p.layout;
     let f = l.factors as usize;
     let h = &p.data[l.head_offset()..][..l.h_len()];
-    let pu = &p.data[u as usize * f..][..f];
-    let qi = &p.data[l.item_offset() + i as usize * f..][..f];
+    let (pu, qi) = p.gmf_rows(u, i);
     let mut z = 0f32;
     for k in 0..f {
         z += h[k] * (pu[k] * qi[k]);
@@ -139,7 +138,7 @@ fn head_logit(p: &Params, u: u32, i: u32, a_last: &[f32]) -> f32 {
     for (k, &a) in a_last[..l.tower.output() as usize].iter().enumerate() {
         z += h[f + k] * a;
     }
-    z + p.data[l.b_offset()]
+    z + p.bias_terms(u, i)
 }
 
 /// Backward pass: adds `scale · ∂ℓ/∂θ` of every sample into `grads` and returns the summed
@@ -165,7 +164,7 @@ pub fn backward(
     let f = l.factors as usize;
     let last = t.output() as usize;
     let e = t.embedding() as usize;
-    let (ho, bo) = (l.head_offset(), l.b_offset());
+    let ho = l.head_offset();
     let r2 = 2.0 * l2 * scale;
     let mut da = vec![0f32; rows * last];
     let mut loss = 0f64;
@@ -175,14 +174,13 @@ pub fn backward(
         let z = fwd.z[r];
         let (sample_loss, dz) = objective.eval(z, labels[r]);
         let d = dz * scale;
-        let (uo, io) = (u * f, l.item_offset() + i * f);
-        let mut norm = crate::model::gmf_branch_grad(&p.data, grads, uo, io, ho, f, d, r2);
+        let mut norm = crate::model::gmf_branch_grad(p, grads, u as u32, i as u32, d, r2);
         let a_last = &fwd.acts[t.layers()][r * last..][..last];
         for k in 0..last {
             grads[ho + f + k] += d * a_last[k];
             da[r * last + k] = d * p.data[ho + f + k];
         }
-        grads[bo] += d;
+        p.bias_grads(grads, u as u32, i as u32, d);
         let (mu, mi) = (l.mlp_user_offset() + u * e, l.mlp_item_offset() + i * e);
         norm += row(mu, e).iter().chain(row(mi, e)).map(|x| x * x).sum::<f32>();
         loss += (sample_loss + l2 * norm) as f64;
@@ -237,7 +235,7 @@ pub fn backward(
             grads[mu + k] += da[r * width + k] + r2 * p.data[mu + k];
             grads[mi + k] += da[r * width + e + k] + r2 * p.data[mi + k];
         }
-        if let Some(f) = &p.features {
+        if let Some(f) = p.features.as_deref().filter(|_| fd.inputs().is_some_and(|i| i.tower())) {
             let dx = &da[r * width + 2 * e..(r + 1) * width];
             if let Some(s) = &f.users {
                 let g = &mut grads[l.user_feature_offset()..][..fd.user_table as usize];
@@ -253,7 +251,8 @@ pub fn backward(
 }
 
 /// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
-/// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP`, so the first
+/// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP` (and the user and
+/// item biases alike, when either model has them), so the first
 /// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`.
 pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<Params> {
     let (g, m) = (gmf.layout, mlp.layout);
@@ -275,12 +274,30 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
     if !(alpha.is_finite() && (0.0..=1.0).contains(&alpha)) {
         return Err(NcfError::invalid("alpha", format!("must be in [0, 1], got {alpha}")));
     }
-    let layout = Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?;
+    if g.features != crate::model::FeatureDims::default() || m.features != crate::model::FeatureDims::default() {
+        return Err(NcfError::invalid("mlp", "NeuMF-pre fuses models without side features"));
+    }
+    let biases = g.biases || m.biases;
+    let layout = Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?.with_biases(biases)?;
     let mut data = Vec::with_capacity(layout.len());
     data.extend_from_slice(&gmf.data[..g.head_offset()]);
     data.extend_from_slice(&mlp.data[..m.head_offset()]);
-    data.extend(gmf.data[g.head_offset()..g.b_offset()].iter().map(|&h| alpha * h));
-    data.extend(mlp.data[m.head_offset()..m.b_offset()].iter().map(|&h| (1.0 - alpha) * h));
+    data.extend(gmf.data[g.head_offset()..g.user_bias_offset()].iter().map(|&h| alpha * h));
+    data.extend(mlp.data[m.head_offset()..m.user_bias_offset()].iter().map(|&h| (1.0 - alpha) * h));
+    if biases {
+        // b_u and b_i blend like b, a model without them contributing 0.
+        let bias = |p: &Params, o: usize| if p.layout.biases { p.data[o] } else { 0.0 };
+        for u in 0..g.num_users as usize {
+            data.push(
+                alpha * bias(gmf, g.user_bias_offset() + u) + (1.0 - alpha) * bias(mlp, m.user_bias_offset() + u),
+            );
+        }
+        for i in 0..g.num_items as usize {
+            data.push(
+                alpha * bias(gmf, g.item_bias_offset() + i) + (1.0 - alpha) * bias(mlp, m.item_bias_offset() + i),
+            );
+        }
+    }
     data.push(alpha * gmf.data[g.b_offset()] + (1.0 - alpha) * mlp.data[m.b_offset()]);
     Params::from_vec(layout, data)
 }
@@ -328,7 +345,8 @@ pub(crate) mod tests {
 
     /// A model of 4 users and 6 items with side features on both sides: users a categorical
     /// and a numeric column, items a multi-valued column (item 5 has none, item 4 two values).
-    pub(crate) fn featured(kind: ModelKind) -> Params {
+    /// With biases as given and the features where `inputs` puts them (GMF and MF: 3 factors).
+    pub(crate) fn featured_in(kind: ModelKind, biases: bool, inputs: crate::model::FeatureInputs) -> Params {
         use crate::features::{FeatureKind, FeatureValue, RawFeatures};
         use crate::model::ModelFeatures;
         let ids = |n: u32| crate::raw::IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect()).unwrap();
@@ -357,21 +375,69 @@ pub(crate) mod tests {
             users: Some(crate::feature_set::FeatureSet::build(&users, &ids(4), 2).unwrap()),
             items: Some(crate::feature_set::FeatureSet::build(&items, &ids(6), 3).unwrap()),
         };
-        wavy(layout(kind).with_features(f.dims()).unwrap()).with_features(f).unwrap()
+        let base = if kind.is_neural() { layout(kind) } else { Layout::new(kind, 4, 6, 3).unwrap() };
+        let dims = f.dims_for(inputs, base.factors);
+        wavy(base.with_features(dims).unwrap().with_biases(biases).unwrap()).with_features(f).unwrap()
     }
 
     /// With side features the tower input is `[p ; q ; f_u ; f_i]`: every parameter of the
     /// feature tables gets its finite-difference gradient (rows no bag uses get 0 from both).
     #[test]
     fn feature_gradients_match_finite_differences() {
+        use crate::model::FeatureInputs::{Both, Gmf, Tower};
         let (users, items) = ([0u32, 1, 2, 3, 2], [4u32, 5, 0, 2, 4]);
-        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
+        let models = [
+            (ModelKind::Mlp, Tower),
+            (ModelKind::NeuMf, Tower),
+            (ModelKind::NeuMf, Both),
+            (ModelKind::NeuMf, Gmf),
+            (ModelKind::Gmf, Gmf),
+            (ModelKind::Mf, Gmf),
+        ];
+        for (kind, inputs) in models {
             for (objective, labels) in [
                 (Objective::Bce, [1.0f32, 0.0, 0.0, 1.0, 1.0]),
                 (Objective::Squared { offset: 3.5 }, [5.0f32, 1.0, 3.0, 4.0, 2.0]),
             ] {
-                let p = featured(kind);
+                let p = featured_in(kind, false, inputs);
                 let l = p.layout;
+                if inputs.gmf() {
+                    // Users: gender (F, M and the missing row) and one numeric row; items: genres a–c.
+                    assert_eq!(l.features.gmf_user_table, (3 + 1) * 3);
+                    assert_eq!(l.features.gmf_item_table, 3 * 3);
+                    let genre_a = l.gmf_item_feature_offset();
+                    let g = {
+                        let mut g = vec![0f32; p.data.len()];
+                        p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
+                        g
+                    };
+                    assert!(g[genre_a..genre_a + 3].iter().any(|x| x.abs() > 1e-6), "{kind:?}: GMF genre a");
+                }
+                if !inputs.tower() {
+                    let mut g = vec![0f32; p.data.len()];
+                    p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
+                    let eps = 1e-3f32;
+                    for k in l.user_feature_offset()..l.embeddings_end() {
+                        let (mut plus, mut minus) = (p.clone(), p.clone());
+                        plus.data[k] += eps;
+                        minus.data[k] -= eps;
+                        let fd = (mean_loss(&plus, &users, &items, &labels, None, objective)
+                            - mean_loss(&minus, &users, &items, &labels, None, objective))
+                            / (2.0 * eps as f64);
+                        let tol = 2e-3 + 1e-2 * fd.abs();
+                        assert!(
+                            (fd - g[k] as f64).abs() <= tol,
+                            "{kind:?} {objective:?} GMF feature param {k}: {} vs {fd}",
+                            g[k]
+                        );
+                    }
+                    // Features change scores: the same user scores items 0 and 2 (both genre a)
+                    // differently from a model whose GMF feature tables are zero.
+                    let mut zeroed = p.clone();
+                    zeroed.data[l.user_feature_offset()..l.embeddings_end()].fill(0.0);
+                    assert_ne!(p.logits(&[1], &[2]), zeroed.logits(&[1], &[2]));
+                    continue;
+                }
                 assert_eq!(l.tower.dims(1).0, 6 + 2 + 2 + 3, "[p ; q ; gender ; age ; genre]");
                 let mut g = vec![0f32; p.data.len()];
                 p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
@@ -413,11 +479,11 @@ pub(crate) mod tests {
             (Objective::Bce, [1.0f32, 0.0, 0.0, 1.0, 1.0]),
             (Objective::Squared { offset: 3.5 }, [5.0f32, 1.0, 3.0, 4.0, 2.0]),
         ];
-        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
+        for (kind, biases) in [(ModelKind::Mlp, false), (ModelKind::NeuMf, false), (ModelKind::NeuMf, true)] {
             for (drop, (objective, labels)) in
                 [None, DropoutSpec::new(0.25, 9, 3)].into_iter().flat_map(|d| cases.map(|c| (d, c)))
             {
-                let p = wavy(layout(kind));
+                let p = wavy(layout(kind).with_biases(biases).unwrap());
                 let mut g = vec![0f32; p.data.len()];
                 p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, drop, objective);
                 let eps = 1e-3f32;
@@ -439,6 +505,10 @@ pub(crate) mod tests {
                 let e = l.tower.embedding() as usize;
                 assert!(g[l.mlp_user_offset() + e..][..e].iter().all(|&x| x == 0.0), "user 1 is in no sample");
                 assert!(g[l.weight_offset(1)..l.head_offset()].iter().any(|&x| x.abs() > 1e-3), "tower gradients");
+                if biases {
+                    assert_eq!(g[l.user_bias_offset() + 1], 0.0, "user 1's bias");
+                    assert!(g[l.item_bias_offset() + 4].abs() > 1e-4, "item 4's bias");
+                }
             }
         }
     }
@@ -500,6 +570,18 @@ pub(crate) mod tests {
                 let want = alpha * zg[t] + (1.0 - alpha) * zm[t];
                 assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "pair {t}: {} vs {want}", zn[t]);
             }
+        }
+        // A GMF with biases passes α·b_u, α·b_i on; the MLP contributes none.
+        let mut biased = Params::init(gmf.layout.with_biases(true).unwrap(), 3);
+        for (k, x) in biased.data.iter_mut().enumerate() {
+            *x = (k as f32 * 0.7).sin() * 0.5;
+        }
+        let neumf = neumf_from_pretrained(&biased, &mlp, 0.3).unwrap();
+        assert!(neumf.layout.biases);
+        let (zg, zm, zn) = (biased.logits(&users, &items), mlp.logits(&users, &items), neumf.logits(&users, &items));
+        for t in 0..users.len() {
+            let want = 0.3 * zg[t] + 0.7 * zm[t];
+            assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "biased pair {t}: {} vs {want}", zn[t]);
         }
         let err = neumf_from_pretrained(&mlp, &gmf, 0.5).unwrap_err();
         assert!(err.to_string().contains("must be a GMF"), "{err}");

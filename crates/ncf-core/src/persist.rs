@@ -22,7 +22,7 @@ use crate::error::{NcfError, Result};
 use crate::feature_set::{Bags, FeatureSet, Slot};
 use crate::features::FeatureKind;
 use crate::metrics::RatingScale;
-use crate::model::{Layout, ModelFeatures, ModelKind, Params, Tower};
+use crate::model::{FeatureInputs, Layout, ModelFeatures, ModelKind, Params, Tower};
 
 /// Version of the file layout this build writes; files from a newer version are refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -57,6 +57,12 @@ pub struct ModelMeta {
     pub user_features: Option<Vec<SlotMeta>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_features: Option<Vec<SlotMeta>>,
+    /// Where the side features enter: `"mlp"` (absent: the tower), `"gmf"` or `"both"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features_in: Option<String>,
+    /// Whether z has per-user and per-item biases; absent means the kind's default (MF: yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biases: Option<bool>,
 }
 
 /// One side-feature slot, as stored.
@@ -145,10 +151,20 @@ impl ModelMeta {
             rating: None,
             user_features: None,
             item_features: None,
+            biases: Some(layout.biases),
+            features_in: layout.features.inputs().map(|i| i.name().to_string()),
         }
     }
 
     fn layout(&self) -> Result<Layout> {
+        let l = self.layout_of_kind()?;
+        match self.biases {
+            Some(b) if b != l.biases => l.with_biases(b),
+            _ => Ok(l),
+        }
+    }
+
+    fn layout_of_kind(&self) -> Result<Layout> {
         let kind = match self.kind.as_str() {
             "GMF" => ModelKind::Gmf,
             "MF" => ModelKind::Mf,
@@ -156,31 +172,40 @@ impl ModelMeta {
             "NeuMF" => ModelKind::NeuMf,
             other => return Err(NcfError::invalid("kind", format!("unknown model kind '{other}'"))),
         };
-        if kind.is_neural() {
-            let l = Layout::neural(kind, self.num_users, self.num_items, self.factors, Tower::new(&self.layers)?)?;
-            let dims = |slots: &Option<Vec<SlotMeta>>| -> Result<(u32, u32)> {
-                let Some(slots) = slots else { return Ok((0, 0)) };
-                let mut w = (0u32, 0u32);
-                for m in slots {
-                    let s = slot_of(m).map_err(|e| NcfError::invalid("features", e))?;
-                    w.0 += s.dim;
-                    w.1 += s.table_rows() * s.dim;
-                }
-                Ok(w)
-            };
-            let ((uw, ut), (iw, it)) = (dims(&self.user_features)?, dims(&self.item_features)?);
-            if uw + iw == 0 {
-                return Ok(l);
-            }
-            l.with_features(crate::model::FeatureDims {
-                user_width: uw,
-                item_width: iw,
-                user_table: ut,
-                item_table: it,
-            })
+        let l = if kind.is_neural() {
+            Layout::neural(kind, self.num_users, self.num_items, self.factors, Tower::new(&self.layers)?)?
         } else {
-            Layout::new(kind, self.num_users, self.num_items, self.factors)
+            Layout::new(kind, self.num_users, self.num_items, self.factors)?
+        };
+        // Per side: tower width, tower table length, rows of all slot tables.
+        let dims = |slots: &Option<Vec<SlotMeta>>| -> Result<(u32, u32, u32)> {
+            let Some(slots) = slots else { return Ok((0, 0, 0)) };
+            let mut w = (0u32, 0u32, 0u32);
+            for m in slots {
+                let s = slot_of(m).map_err(|e| NcfError::invalid("features", e))?;
+                w.0 += s.dim;
+                w.1 += s.table_rows() * s.dim;
+                w.2 += s.table_rows();
+            }
+            Ok(w)
+        };
+        let ((uw, ut, ur), (iw, it, ir)) = (dims(&self.user_features)?, dims(&self.item_features)?);
+        if ur + ir == 0 {
+            return Ok(l);
         }
+        let inputs = match &self.features_in {
+            Some(s) => FeatureInputs::parse(s)?,
+            None => FeatureInputs::Tower,
+        };
+        let (t, g) = (inputs.tower() as u32, inputs.gmf() as u32 * self.factors);
+        l.with_features(crate::model::FeatureDims {
+            user_width: uw * t,
+            item_width: iw * t,
+            user_table: ut * t,
+            item_table: it * t,
+            gmf_user_table: ur * g,
+            gmf_item_table: ir * g,
+        })
     }
 }
 
@@ -213,20 +238,31 @@ pub fn tensor_names(l: Layout) -> Vec<(String, Vec<usize>, Range<usize>)> {
                 push(name.into(), vec![n as usize]);
             }
         }
+    }
+    // The GMF-branch feature tables: every slot's rows stacked, `factors` wide.
+    for (name, n) in [
+        ("user_features_GMF.weight", l.features.gmf_user_table),
+        ("item_features_GMF.weight", l.features.gmf_item_table),
+    ] {
+        if n > 0 {
+            push(name.into(), vec![n as usize / f, f]);
+        }
+    }
+    if l.kind.is_neural() {
         for layer in 1..=l.tower.layers() {
             let (inp, o) = l.tower.dims(layer);
             push(format!("MLP_layers.{}.weight", layer - 1), vec![o, inp]);
             push(format!("MLP_layers.{}.bias", layer - 1), vec![o]);
         }
     }
-    if l.kind == ModelKind::Mf {
+    if l.h_len() > 0 {
+        push("predict_layer.weight".into(), vec![1, l.h_len()]);
+    }
+    if l.biases {
         push("user_bias.weight".into(), vec![u, 1]);
         push("item_bias.weight".into(), vec![i, 1]);
-        push("bias".into(), vec![1]);
-    } else {
-        push("predict_layer.weight".into(), vec![1, l.h_len()]);
-        push("predict_layer.bias".into(), vec![1]);
     }
+    push(if l.kind == ModelKind::Mf { "bias" } else { "predict_layer.bias" }.into(), vec![1]);
     out
 }
 
@@ -495,17 +531,31 @@ mod tests {
             Params::init(Layout::new(ModelKind::Mf, 5, 7, 3).unwrap(), 2),
             Params::init(Layout::neural(ModelKind::Mlp, 5, 7, 0, t).unwrap(), 3),
             Params::init(Layout::neural(ModelKind::NeuMf, 5, 7, 3, t).unwrap(), 4),
+            // With user/item biases (an option for GMF and the neural models), and MF without.
+            Params::init(Layout::new(ModelKind::Gmf, 5, 7, 3).unwrap().with_biases(true).unwrap(), 5),
+            Params::init(Layout::new(ModelKind::Mf, 5, 7, 3).unwrap().with_biases(false).unwrap(), 6),
+            Params::init(Layout::neural(ModelKind::NeuMf, 5, 7, 3, t).unwrap().with_biases(true).unwrap(), 7),
         ]
+        .into_iter()
+        .map(|mut p| {
+            // Nonzero biases, so a misplaced bias tensor shows.
+            let n = p.data.len();
+            for (k, x) in p.data[n - 13..].iter_mut().enumerate() {
+                *x += 0.01 * (k as f32 + 1.0);
+            }
+            p
+        })
+        .collect()
     }
 
     #[test]
     fn every_model_round_trips_bit_for_bit() {
         let dir = std::env::temp_dir().join(format!("ncf-persist-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for p in models() {
+        for (n, p) in models().into_iter().enumerate() {
             let names = tensor_names(p.layout);
             assert_eq!(names.last().unwrap().2.end, p.layout.len(), "{:?}: names tile the layout", p.layout.kind);
-            let path = dir.join(format!("{}.ncf", p.layout.kind.name()));
+            let path = dir.join(format!("{}-{n}.ncf", p.layout.kind.name()));
             let mut info = serde_json::Map::new();
             info.insert("epochs".into(), 3.into());
             let ids = (
@@ -540,11 +590,21 @@ mod tests {
 
     #[test]
     fn side_features_round_trip_and_corrupt_bags_are_format_errors() {
-        for kind in [ModelKind::Mlp, ModelKind::NeuMf] {
-            let p = crate::neural::tests::featured(kind);
+        use crate::model::FeatureInputs::{Both, Gmf, Tower};
+        let models = [
+            (ModelKind::Mlp, false, Tower),
+            (ModelKind::NeuMf, false, Tower),
+            (ModelKind::NeuMf, true, Tower),
+            (ModelKind::NeuMf, true, Both),
+            (ModelKind::Gmf, false, Gmf),
+            (ModelKind::Mf, true, Gmf),
+        ];
+        for (kind, biases, inputs) in models {
+            let p = crate::neural::tests::featured_in(kind, biases, inputs);
             let bytes = to_bytes(&p, Extras::default()).unwrap();
             let back = from_bytes(Path::new("f.ncf"), &bytes).unwrap();
-            assert_eq!(back.params, p, "{kind:?}: weights, layout and bags");
+            assert_eq!(back.params, p, "{kind:?} {inputs:?}: weights, layout and bags");
+            assert_eq!(back.meta.features_in.as_deref(), Some(inputs.name()));
             let users: Vec<u32> = (0..4).collect();
             assert_eq!(back.params.logits(&users, &[0, 3, 5, 4]), p.logits(&users, &[0, 3, 5, 4]));
             // A bag row beyond its table.

@@ -25,6 +25,7 @@ enum Scorer {
     Factorization {
         kind: usize,
         bind: wgpu::BindGroup,
+        _bags: wgpu::Buffer,
     },
     /// One tower pass per chunk of `tower.rows` pairs.
     Neural {
@@ -83,20 +84,21 @@ impl PairScores {
             let uniform = ctx.uniform("ncf predict step", crate::context::STEP_BYTES);
             let rec = StepRecord::for_pairs(layout, n);
             ctx.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&rec));
+            let bags = crate::records::bags_buffer(ctx, layout, features)?;
             let bind = ctx.bind_group(
                 "ncf predict bind group",
                 &ctx.pipelines.predict_layout,
-                &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores)],
+                &[(0, &uniform), (1, params), (3, &users_buf), (4, &items_buf), (7, &scores), (8, &bags)],
                 Some(0),
             );
-            (uniform, Scorer::Factorization { kind: layout.kind as usize, bind })
+            (uniform, Scorer::Factorization { kind: layout.kind as usize, bind, _bags: bags })
         };
         Ok(PairScores { n, scores, _users: users_buf, _items: items_buf, _uniform: uniform, scorer })
     }
 
     pub fn encode(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
         match &self.scorer {
-            Scorer::Factorization { kind, bind } => {
+            Scorer::Factorization { kind, bind, .. } => {
                 let (x, y) = ctx.grid(self.n);
                 pass.set_pipeline(&ctx.pipelines.predict[*kind]);
                 pass.set_bind_group(0, bind, &[0]);

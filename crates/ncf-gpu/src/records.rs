@@ -28,7 +28,8 @@ pub(crate) struct StepRecord {
     pub l2: f32,
     pub objective: u32,
     pub target_offset: f32,
-    pub _pad3: f32,
+    /// 0 without per-user and per-item biases.
+    pub user_bias_offset: u32,
 }
 
 impl StepRecord {
@@ -53,7 +54,8 @@ impl StepRecord {
             item_offset: layout.item_offset() as u32,
             head_offset: layout.head_offset() as u32,
             n_params: layout.len() as u32,
-            item_bias_offset: layout.item_bias_offset() as u32,
+            item_bias_offset: if layout.biases { layout.item_bias_offset() as u32 } else { 0 },
+            user_bias_offset: if layout.biases { layout.user_bias_offset() as u32 } else { 0 },
             step_size: s.step_size,
             bc2_sqrt: s.bc2_sqrt,
             inv_batch: 1.0 / batch_len.max(1) as f32,
@@ -125,33 +127,63 @@ impl NetRecord {
     }
 }
 
-/// The side-feature bags as one `u32` buffer for `neural.wgsl` (weights as f32 bits):
-/// per side (users, items) a header `[slots, slot table, row pointers, entries]`, then each
-/// side's slot table (`dim`, absolute table offset, first a_0 column), its CSR row pointers
-/// (entity × slot), and its `(row, weight)` entries. Without features: the two empty headers.
+/// Words per side in the header of [`feature_words`].
+pub(crate) const BAG_HEADER: usize = 5;
+
+/// The side-feature bags as one `u32` buffer for `neural.wgsl` and `scoring.wgsl` (weights as
+/// f32 bits): per side (users, items) a header `[slots, slot table, row pointers, entries, GMF
+/// tables]`, then each side's slot table (`dim`, absolute table offset, first a_0 column), its
+/// CSR row pointers (entity × slot), its `(row, weight)` entries and, when the features enter
+/// the GMF branch, each slot's absolute offset in the stacked GMF-branch table (`factors` wide
+/// rows; the header word is 0 otherwise). Without features: the two empty headers.
 pub(crate) fn feature_words(layout: Layout, features: Option<&ModelFeatures>) -> Vec<u32> {
-    let mut w = vec![0u32; 8];
+    let h = BAG_HEADER;
+    let mut w = vec![0u32; 2 * h];
+    let fd = layout.features;
     let sides = [
-        (features.and_then(|f| f.users.as_ref()), layout.user_feature_offset(), 2 * layout.tower.embedding()),
+        (
+            features.and_then(|f| f.users.as_ref()),
+            layout.user_feature_offset(),
+            2 * layout.tower.embedding(),
+            (fd.gmf_user_table > 0).then(|| layout.gmf_user_feature_offset()),
+        ),
         (
             features.and_then(|f| f.items.as_ref()),
             layout.item_feature_offset(),
-            2 * layout.tower.embedding() + layout.features.user_width,
+            2 * layout.tower.embedding() + fd.user_width,
+            (fd.gmf_item_table > 0).then(|| layout.gmf_item_feature_offset()),
         ),
     ];
-    for (side, (set, table0, x0)) in sides.into_iter().enumerate() {
+    for (side, (set, table0, x0, gmf0)) in sides.into_iter().enumerate() {
         let Some(set) = set else { continue };
-        w[side * 4] = set.slots.len() as u32;
-        w[side * 4 + 1] = w.len() as u32;
+        w[side * h] = set.slots.len() as u32;
+        w[side * h + 1] = w.len() as u32;
         for (slot, (t, x)) in set.slots.iter().zip(set.slot_offsets()) {
             w.extend([slot.dim, (table0 + t) as u32, x0 + x as u32]);
         }
-        w[side * 4 + 2] = w.len() as u32;
+        w[side * h + 2] = w.len() as u32;
         w.extend(&set.bags.ptr);
-        w[side * 4 + 3] = w.len() as u32;
+        w[side * h + 3] = w.len() as u32;
         for (&row, &weight) in set.bags.rows.iter().zip(&set.bags.weights) {
             w.extend([row, weight.to_bits()]);
         }
+        if let Some(g0) = gmf0 {
+            w[side * h + 4] = w.len() as u32;
+            w.extend(set.row_bases().iter().map(|&b| (g0 + b as usize * layout.factors as usize) as u32));
+        }
     }
     w
+}
+
+/// The bags buffer of a model's side features ([`feature_words`]); refuses a layout with
+/// features but no bags, which would silently score without them.
+pub(crate) fn bags_buffer(
+    ctx: &crate::context::GpuContext,
+    layout: Layout,
+    features: Option<&ModelFeatures>,
+) -> ncf_core::Result<wgpu::Buffer> {
+    if layout.features.inputs().is_some() && features.is_none() {
+        return Err(ncf_core::NcfError::invalid("features", "the layout has side features but no bags were given"));
+    }
+    ctx.storage_init("ncf feature bags", &feature_words(layout, features), wgpu::BufferUsages::empty())
 }

@@ -9,6 +9,13 @@ pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 pub const DENSE: &str = include_str!("shaders/dense.wgsl");
 pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
 pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
+pub const SCORING: &str = include_str!("shaders/scoring.wgsl");
+
+/// A pair-scoring family (factorization or neural) with the bias terms and GMF-branch features
+/// it shares.
+pub fn scoring(family: &str) -> String {
+    format!("{family}\n{SCORING}")
+}
 
 /// How float atomics are done on this device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

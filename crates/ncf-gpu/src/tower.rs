@@ -55,9 +55,7 @@ impl Tower {
     /// A tower for `rows` rows per pass whose gemm ring holds `passes` passes of records.
     pub fn new(ctx: &GpuContext, layout: Layout, rows: u32, passes: u32, io: TowerIo<'_>) -> Result<Tower> {
         let t = layout.tower;
-        if t.extra() > 0 && io.features.is_none() {
-            return Err(NcfError::invalid("features", "the layout has side features but no bags were given"));
-        }
+
         let n = t.layers();
         let max = ctx.info.max_compute_workgroups_per_dimension;
         if rows.div_ceil(ctx.tile()) > max {
@@ -85,11 +83,7 @@ impl Tower {
         let gemm_ring = ctx.uniform("ncf tower gemm ring", ctx.ring_stride(GEMM_BYTES) * per_pass * passes as u64);
         let net = ctx.uniform("ncf tower net", std::mem::size_of::<NetRecord>() as u64);
         ctx.queue.write_buffer(&net, 0, bytemuck::bytes_of(&NetRecord::new(layout)));
-        let bags = ctx.storage_init(
-            "ncf tower feature bags",
-            &crate::records::feature_words(layout, io.features),
-            wgpu::BufferUsages::empty(),
-        )?;
+        let bags = crate::records::bags_buffer(ctx, layout, io.features)?;
         let scratch: Vec<wgpu::Buffer> =
             (0..3).map(|k| ctx.storage_zeroed(&format!("ncf tower scratch {k}"), 4)).collect::<Result<_>>()?;
         let gl = &ctx.pipelines.gemm_layout;

@@ -27,8 +27,8 @@ pub const STEPS_PER_SUBMIT: u32 = 512;
 
 /// How a model's forward and backward are recorded.
 enum ModelPasses {
-    /// GMF and MF: one `forward_backward` dispatch per step.
-    Factorization(wgpu::BindGroup),
+    /// GMF and MF: one `forward_backward` dispatch per step (and the side-feature bags it binds).
+    Factorization { bind: wgpu::BindGroup, _bags: wgpu::Buffer },
     /// MLP and NeuMF: the tower's passes (tower.rs).
     Neural(Box<Tower>),
 }
@@ -125,7 +125,8 @@ impl GpuTrainer {
                 io,
             )?))
         } else {
-            ModelPasses::Factorization(ctx.bind_group(
+            let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
+            let bind = ctx.bind_group(
                 "ncf factorization bind group",
                 &p.gmf_layout,
                 &[
@@ -136,9 +137,11 @@ impl GpuTrainer {
                     (4, &s_items),
                     (5, &s_labels),
                     (6, &step_loss),
+                    (8, &bags),
                 ],
                 Some(0),
-            ))
+            );
+            ModelPasses::Factorization { bind, _bags: bags }
         };
         let optim_bg = ctx.bind_group(
             "ncf optimizer bind group",
@@ -206,7 +209,7 @@ impl GpuTrainer {
                 tower.write_records(&self.ctx, &gemm);
                 gemm
             }
-            ModelPasses::Factorization(_) => Vec::new(),
+            ModelPasses::Factorization { .. } => Vec::new(),
         }
     }
 
@@ -229,7 +232,7 @@ impl GpuTrainer {
         for (k, r) in records.iter().enumerate() {
             let offset = k as u32 * stride;
             match &self.model {
-                ModelPasses::Factorization(bind) => {
+                ModelPasses::Factorization { bind, .. } => {
                     let (x, y) = self.ctx.grid(r.batch_len);
                     pass.set_pipeline(&p.forward_backward[self.layout.kind as usize]);
                     pass.set_bind_group(0, bind, &[offset]);

@@ -290,16 +290,37 @@ fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::mo
     }
 }
 
-/// Side features join the tower input on the GPU as on the CPU: logits over pairs crossing
-/// workgroups, every gradient of a batch (feature tables included), and an epoch.
+/// Side features join the tower input, or the GMF branch, or both, on the GPU as on the CPU:
+/// logits over pairs crossing workgroups, every gradient of a batch (feature tables included),
+/// and an epoch.
 #[test]
 fn features_match_cpu() {
+    use ncf_core::model::FeatureInputs::{Both, Gmf, Tower};
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 40, 90));
-    for kind in NEURAL {
+    let models = [
+        (ModelKind::Mlp, Tower),
+        (ModelKind::NeuMf, Tower),
+        (ModelKind::NeuMf, Both),
+        (ModelKind::Gmf, Gmf),
+        (ModelKind::Mf, Gmf),
+    ];
+    for (kind, inputs) in models {
         let f = random_features(&mut rng, &data);
-        let l = layout(kind, &data).with_features(f.dims()).unwrap();
-        assert_eq!(l.tower.dims(1).0, 20 + 2 * 3 + 2 * 4, "[p ; q ; occupation ; numeric ; genre ; type]");
+        let base = if kind.is_neural() {
+            layout(kind, &data)
+        } else {
+            Layout::new(kind, data.num_users, data.num_items, 6).unwrap()
+        };
+        let l = base.with_features(f.dims_for(inputs, base.factors)).unwrap();
+        let kind = format!("{kind:?} {inputs:?}");
+        if inputs.tower() {
+            assert_eq!(l.tower.dims(1).0, 20 + 2 * 3 + 2 * 4, "[p ; q ; occupation ; numeric ; genre ; type]");
+        }
+        if inputs.gmf() {
+            // Users: occupation (5 levels + missing) and 2 numeric rows; items: 6 genres, 3 types + missing.
+            assert_eq!((l.features.gmf_user_table, l.features.gmf_item_table), (8 * l.factors, 10 * l.factors));
+        }
         // Forward over many pairs.
         let params = random_params(&mut rng, l).with_features(f.clone()).unwrap();
         let users: Vec<u32> = (0..9000).map(|_| rng.random_range(0..l.num_users)).collect();
@@ -312,7 +333,8 @@ fn features_match_cpu() {
             .find_map(|_| {
                 let p = random_params(&mut rng, l).with_features(f.clone()).unwrap();
                 let b = random_batch(&mut rng, 333, data.num_users, data.num_items);
-                (kink_margin(&p, &b.0, &b.1, None) >= 1e-5).then_some((p, b))
+                let margin = if l.kind.is_neural() { kink_margin(&p, &b.0, &b.1, None) } else { 1.0 };
+                (margin >= 1e-5).then_some((p, b))
             })
             .expect("a draw clear of the ReLU kinks");
         let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();

@@ -30,13 +30,14 @@ fn rated(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Dataset {
     split(&all, SplitMethod::Random { test: 0.2, validation: 0.1 }, 5, rng.random()).unwrap()
 }
 
-fn layout(kind: ModelKind, data: &Dataset) -> Layout {
+fn layout((kind, biases): (ModelKind, bool), data: &Dataset) -> Layout {
     let (u, i) = (data.num_users, data.num_items);
-    match kind {
+    let l = match kind {
         ModelKind::Gmf | ModelKind::Mf => Layout::new(kind, u, i, 7).unwrap(),
         ModelKind::Mlp => Layout::neural(kind, u, i, 0, Tower::new(&[16, 8, 5]).unwrap()).unwrap(),
         ModelKind::NeuMf => Layout::neural(kind, u, i, 5, Tower::new(&[16, 8, 5]).unwrap()).unwrap(),
-    }
+    };
+    l.with_biases(biases).unwrap()
 }
 
 fn rating_cfg(data: &Dataset, opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
@@ -44,14 +45,25 @@ fn rating_cfg(data: &Dataset, opt: Optimizer, batch: u32, seed: u32) -> TrainCon
     TrainConfig { negatives: 0, rating: Some(scale), ..cfg(opt, batch, seed) }
 }
 
-const KINDS: [ModelKind; 4] = [ModelKind::Gmf, ModelKind::Mf, ModelKind::Mlp, ModelKind::NeuMf];
+/// Every model kind, without and with the user/item bias terms (MF: with, then the plain dot
+/// product).
+const KINDS: [(ModelKind, bool); 8] = [
+    (ModelKind::Gmf, false),
+    (ModelKind::Gmf, true),
+    (ModelKind::Mf, true),
+    (ModelKind::Mf, false),
+    (ModelKind::Mlp, false),
+    (ModelKind::Mlp, true),
+    (ModelKind::NeuMf, false),
+    (ModelKind::NeuMf, true),
+];
 
 #[test]
 fn rated_samples_match_cpu() {
     let mut rng = rng();
     let data = Arc::new(rated(&mut rng, 60, 150));
     let c = rating_cfg(&data, Optimizer::adam(), 64, rng.random());
-    let params = Params::init(layout(ModelKind::Gmf, &data), 1);
+    let params = Params::init(layout((ModelKind::Gmf, false), &data), 1);
     let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params, c).unwrap();
     gpu.run_epoch(None).unwrap();
     let s = gpu.samples().unwrap();

@@ -7,6 +7,7 @@ use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::optim::parse_optimizer;
 use ncf_core::train::TrainConfig;
 use ncf_core::validation::leave_one_out;
+use ncf_core::model::FeatureInputs;
 use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
 
@@ -112,6 +113,24 @@ pub struct NativeRatingScale {
 }
 
 /// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
+/// Where side features enter a model: the MLP tower, the GMF branch, or both (NeuMF).
+#[napi(string_enum = "lowercase")]
+pub enum FeaturesIn {
+    Mlp,
+    Gmf,
+    Both,
+}
+
+impl From<FeaturesIn> for FeatureInputs {
+    fn from(f: FeaturesIn) -> Self {
+        match f {
+            FeaturesIn::Mlp => FeatureInputs::Tower,
+            FeaturesIn::Gmf => FeatureInputs::Gmf,
+            FeaturesIn::Both => FeatureInputs::Both,
+        }
+    }
+}
+
 #[napi(string_enum = "lowercase")]
 pub enum TaskKind {
     Implicit,
@@ -305,6 +324,8 @@ impl NativeModel {
         task: Option<TaskKind>,
         clip: Option<bool>,
         features: Option<&NativeDataset>,
+        biases: Option<bool>,
+        features_in: Option<FeaturesIn>,
     ) -> napi::Result<Self> {
         let factors = factors.map(|f| to_u32("factors", f)).transpose()?;
         let layers = layers
@@ -320,10 +341,15 @@ impl NativeModel {
             layers.as_deref(),
         )
         .napi()?;
+        let layout = match biases {
+            Some(b) => layout.with_biases(b).napi()?,
+            None => layout,
+        };
         let seed = to_u32("seed", seed)?;
         let params = match features.and_then(|d| d.features.clone()) {
             Some(f) => {
-                let layout = layout.with_features(f.dims()).napi()?;
+                let inputs = features_in.map_or(FeatureInputs::default_for(layout.kind), FeatureInputs::from);
+                let layout = layout.with_features_in(&f, inputs).napi()?;
                 Params::init(layout, seed).with_features((*f).clone()).napi()?
             }
             None if features.is_some() => {
@@ -331,6 +357,9 @@ impl NativeModel {
                     "features",
                     "the dataset has no side features: call withFeatures first",
                 )));
+            }
+            None if features_in.is_some() => {
+                return Err(to_napi(NcfError::invalid("featuresIn", "applies to a model built with features")));
             }
             None => Params::init(layout, seed),
         };
@@ -625,8 +654,13 @@ impl NativeModel {
     /// predict layer `[α·h_GMF ; (1−α)·h_MLP]`.
     #[napi(factory)]
     pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> napi::Result<Self> {
-        if current(&mlp.state).napi()?.features.is_some() {
-            return Err(to_napi(NcfError::invalid("mlp", "NeuMF-pre from an MLP with side features is not supported")));
+        for (name, m) in [("gmf", gmf), ("mlp", mlp)] {
+            if current(&m.state).napi()?.features.is_some() {
+                return Err(to_napi(NcfError::invalid(
+                    name,
+                    format!("NeuMF-pre from a {} with side features is not supported", name.to_uppercase()),
+                )));
+            }
         }
         if gmf.task() != Task::Implicit || mlp.task() != Task::Implicit {
             return Err(to_napi(NcfError::invalid(
@@ -650,6 +684,18 @@ impl NativeModel {
     pub fn num_items(&self) -> u32 {
         self.layout.num_items
     }
+    /// Where side features enter: `'mlp'`, `'gmf'` or `'both'` (null without features).
+    #[napi(getter)]
+    pub fn features_in(&self) -> Option<String> {
+        self.layout.features.inputs().map(|i| i.name().to_string())
+    }
+
+    /// Whether scores have per-user and per-item bias terms.
+    #[napi(getter)]
+    pub fn biases(&self) -> bool {
+        self.layout.biases
+    }
+
     /// Predictive factors: the embedding size of GMF/MF/NeuMF's GMF branch, MLP's last layer.
     #[napi(getter)]
     pub fn factors(&self) -> u32 {

@@ -9,10 +9,10 @@ struct Step {
     step_slot: u32,
     factors: u32,
     item_offset: u32,
-    // GMF: h; MF: user biases.
+    // h (GMF and the neural models); for MF, its user biases.
     head_offset: u32,
     n_params: u32,
-    // MF: item biases.
+    // Item biases b_i (when user_bias_offset != 0).
     item_bias_offset: u32,
     step_size: f32,
     bc2_sqrt: f32,
@@ -28,8 +28,11 @@ struct Step {
     objective: u32,
     // μ, the training mean rating, added to z by the rating objective.
     target_offset: f32,
-    _pad3: f32,
+    // User biases b_u; 0 when the model has no per-user and per-item biases (offset 0 is
+    // always the first user embedding, never a bias).
+    user_bias_offset: u32,
 }
+
 
 // Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids
 // above max_compute_workgroups_per_dimension into rows).

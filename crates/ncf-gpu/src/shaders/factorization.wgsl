@@ -1,6 +1,7 @@
 // Factorization models scored from one user row and one item row, BCE loss on σ(z):
 // - GMF (He et al. §3.2): z = hᵀ(p_u ⊙ q_i) + b, parameters [P (U×F) | Q (I×F) | h (F) | b];
 // - MF (Rendle et al. 2020): z = p_u · q_i + b_u + b_i + b, parameters [P | Q | b_u (U) | b_i (I) | b].
+// Either may have or lack the b_u + b_i terms (biases.wgsl); they sit between h and b.
 // `MODEL` (injected by shaders.rs) picks the model; the global bias is the last parameter.
 // Entry points: `predict` (forward) and `forward_backward` (training).
 //
@@ -21,6 +22,8 @@
 @group(0) @binding(6) var<storage, read_write> step_loss: array<AtomicCell>;
 // Output of `predict` only.
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;
+// Side-feature bags (records.rs `feature_words`), read by scoring.wgsl's GMF-branch features.
+@group(0) @binding(8) var<storage, read> bags: array<u32>;
 
 
 const MODEL_GMF: u32 = 0u;
@@ -32,17 +35,16 @@ fn logit(u: u32, i: u32) -> f32 {
     let io = st.item_offset + i * f;
     let ho = st.head_offset;
     var z = 0.0;
-    if MODEL == MODEL_GMF {
-        for (var k = 0u; k < f; k++) {
-            z += params[ho + k] * (params[uo + k] * params[io + k]);
+    for (var k = 0u; k < f; k++) {
+        // p̃_u ⊙ q̃_i: the embeddings plus their GMF-branch feature vectors (0 without).
+        let pq = (params[uo + k] + gmf_feature(0u, u, k)) * (params[io + k] + gmf_feature(1u, i, k));
+        if MODEL == MODEL_GMF {
+            z += params[ho + k] * pq;
+        } else {
+            z += pq;
         }
-    } else {
-        for (var k = 0u; k < f; k++) {
-            z += params[uo + k] * params[io + k];
-        }
-        z += params[ho + u] + params[st.item_bias_offset + i];
     }
-    return z + params[st.n_params - 1u];
+    return z + bias_terms(u, i);
 }
 
 // Forward pass alone: logits of the (user, item) pairs in bindings 3 and 4, for evaluation
@@ -87,28 +89,24 @@ fn forward_backward(
         // Per-occurrence L2 on the two embedding rows: ℓ += λ(‖p_u‖² + ‖q_i‖²).
         let r = 2.0 * st.l2 * st.inv_batch;
         var norm = 0.0;
-        if MODEL == MODEL_GMF {
-            for (var k = 0u; k < f; k++) {
-                let p = params[uo + k];
-                let q = params[io + k];
-                let h = params[ho + k];
-                add_grads(uo + k, d * h * q + r * p);
-                add_grads(io + k, d * h * p + r * q);
-                add_grads(ho + k, d * p * q);
-                norm += p * p + q * q;
+        for (var k = 0u; k < f; k++) {
+            let p = params[uo + k];
+            let q = params[io + k];
+            let pt = p + gmf_feature(0u, u, k);
+            let qt = q + gmf_feature(1u, i, k);
+            var h = 1.0;
+            if MODEL == MODEL_GMF {
+                h = params[ho + k];
+                add_grads(ho + k, d * pt * qt);
             }
-        } else {
-            for (var k = 0u; k < f; k++) {
-                let p = params[uo + k];
-                let q = params[io + k];
-                add_grads(uo + k, d * q + r * p);
-                add_grads(io + k, d * p + r * q);
-                norm += p * p + q * q;
-            }
-            add_grads(ho + u, d);
-            add_grads(st.item_bias_offset + i, d);
+            // ∂/∂p̃ = d·h·q̃ reaches p_u and, weighted, every bag row of the user (and alike for q̃).
+            add_grads(uo + k, d * h * qt + r * p);
+            add_grads(io + k, d * h * pt + r * q);
+            add_gmf_feature_grads(0u, u, k, d * h * qt);
+            add_gmf_feature_grads(1u, i, k, d * h * pt);
+            norm += p * p + q * q;
         }
-        add_grads(st.n_params - 1u, d);
+        add_bias_grads(u, i, d);
         loss = obj.x + st.l2 * norm;
     }
     add_workgroup_loss(lid, loss);

@@ -42,7 +42,8 @@ struct Net {
 // gather: a_0; head_backward: ∂a_L; head_forward: scores (indexed by pair, not batch row).
 @group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
 // Side-feature bags (records.rs `feature_words`): per side a header [slots, slot table, row
-// pointers, entries]; slots are (dim, table offset, first a_0 column); entries (row, weight bits).
+// pointers, entries, GMF tables]; slots are (dim, table offset, first a_0 column); entries
+// (row, weight bits). scoring.wgsl reads the GMF-branch part.
 @group(0) @binding(10) var<storage, read> bags: array<u32>;
 
 // The bag entries of a_0 column c (c >= 2E) of sample s: the slot's table, its width, the
@@ -64,7 +65,7 @@ fn bag_range(s: u32, c: u32) -> BagRange {
         side = 1u;
         entity = s_items[s];
     }
-    let h = side * 4u;
+    let h = side * BAG_HEADER;
     let n = bags[h];
     let slots = bags[h + 1u];
     let ptr = bags[h + 2u];
@@ -126,12 +127,14 @@ fn head_logit(t: u32, u: u32, i: u32) -> f32 {
     let ho = st.head_offset;
     var z = 0.0;
     for (var k = 0u; k < f; k++) {
-        z += params[ho + k] * (params[u * f + k] * params[st.item_offset + i * f + k]);
+        let pt = params[u * f + k] + gmf_feature(0u, u, k);
+        let qt = params[st.item_offset + i * f + k] + gmf_feature(1u, i, k);
+        z += params[ho + k] * (pt * qt);
     }
     for (var k = 0u; k < net.last; k++) {
         z += params[ho + f + k] * x_in[t * net.last + k];
     }
-    return z + params[st.n_params - 1u];
+    return z + bias_terms(u, i);
 }
 
 // Scores of the pairs batch_start .. batch_start + batch_len into x_out[pair].
@@ -185,17 +188,21 @@ fn head_backward(
         for (var k = 0u; k < f; k++) {
             let p = params[uo + k];
             let q = params[io + k];
+            let pt = p + gmf_feature(0u, u, k);
+            let qt = q + gmf_feature(1u, i, k);
             let h = params[ho + k];
-            add_grads(uo + k, d * h * q + r * p);
-            add_grads(io + k, d * h * p + r * q);
-            add_grads(ho + k, d * p * q);
+            add_grads(uo + k, d * h * qt + r * p);
+            add_grads(io + k, d * h * pt + r * q);
+            add_grads(ho + k, d * pt * qt);
+            add_gmf_feature_grads(0u, u, k, d * h * qt);
+            add_gmf_feature_grads(1u, i, k, d * h * pt);
             norm += p * p + q * q;
         }
         for (var k = 0u; k < net.last; k++) {
             add_grads(ho + f + k, d * x_in[t * net.last + k]);
             x_out[t * net.last + k] = d * params[ho + f + k];
         }
-        add_grads(st.n_params - 1u, d);
+        add_bias_grads(u, i, d);
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
         loss = obj.x + st.l2 * norm;
     }
