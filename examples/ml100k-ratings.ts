@@ -4,7 +4,7 @@
 // out of uN.base (never on uN.test).
 //
 //   npx tsx examples/ml100k-ratings.ts [../shared/data/ml-100k] [--folds 1,2,3,4,5]
-//       [--models mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f,neumf+b,neumf+b+f] [--epochs 40]
+//       [--models mean,bias,mf,mf+f,gmf,gmf+b,mlp,mlp+f,neumf,neumf+f,neumf+b,neumf+b+f] [--epochs 40] [--refit]
 //       [--device auto|gpu|cpu] [--json out.json]
 // ("+f": with genres and year of films, age, gender and occupation of users, in the tower input
 // of MLP and NeuMF and added to the embeddings of GMF and MF (`featuresIn: 'gmf'`);
@@ -18,12 +18,15 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     folds: { type: 'string', default: '1,2,3,4,5' },
-    models: { type: 'string', default: 'mean,bias,mf,gmf,mlp,neumf,mlp+f,neumf+f,neumf+b,neumf+b+f' },
+    models: { type: 'string', default: 'mean,bias,mf,mf+f,gmf,gmf+b,mlp,mlp+f,neumf,neumf+f,neumf+b,neumf+b+f' },
     epochs: { type: 'string', default: '40' },
     device: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     // Tuning: JSON merged over the recipes, e.g. '{"mf":{"fit":{"l2":0.1},"factors":64}}'.
     override: { type: 'string' },
+    // Refit: after choosing the epoch count on validation, train a fresh model on all of uN.base
+    // (validation ratings included) for that many epochs and test that one.
+    refit: { type: 'boolean', default: false },
   },
 })
 const override: Record<string, Omit<Shape, 'features'> & { fit?: FitOptions }> = JSON.parse(values.override ?? '{}')
@@ -99,21 +102,22 @@ for (const fold of values.folds.split(',').map(Number)) {
       const withFeatures = flags.includes('f')
       const data = withFeatures ? featured : plain
       const o = override[name] ?? {}
-      const model = recipe.build(data.numUsers, data.numItems, {
-        factors: o.factors,
-        layers: o.layers,
-        features: withFeatures ? data : undefined,
-        featuresIn: withFeatures ? o.featuresIn : undefined,
-        biases: flags.includes('b') ? true : o.biases,
-      })
-      const h = await model.fit(data, {
-        ...recipe.fit,
-        ...o.fit,
-        epochs,
-        validation: 'leave-one-out',
-        earlyStopping: { patience: 5 },
-        seed: fold,
-      })
+      const build = () =>
+        recipe.build(data.numUsers, data.numItems, {
+          factors: o.factors,
+          layers: o.layers,
+          features: withFeatures ? data : undefined,
+          featuresIn: withFeatures ? o.featuresIn : undefined,
+          biases: flags.includes('b') ? true : o.biases,
+        })
+      let model = build()
+      const fit = { ...recipe.fit, ...o.fit, seed: fold }
+      const h = await model.fit(data, { ...fit, epochs, validation: 'leave-one-out', earlyStopping: { patience: 5 } })
+      if (values.refit) {
+        model.dispose()
+        model = build()
+        await model.fit(data, { ...fit, epochs: Math.max(1, h.bestEpoch), validation: 'none' })
+      }
       const m = await model.evaluate(data, { metrics: ['rmse', 'mae', 'r2'] })
       const secs = h.epochs.reduce((s, e) => s + e.seconds, 0) / h.epochs.length
       const best = h.epochs.find((e) => e.epoch === h.bestEpoch)
