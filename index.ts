@@ -649,6 +649,9 @@ export interface ModelOptions {
    *   item's embedding, `p̃_u = p_u + Σ_s v_s(u)` (SVDFeature, Chen et al. 2012), so a cold
    *   item scores from its features in the dot product too;
    * - `'both'` (NeuMF): both of the above, with separate tables.
+   *
+   * `similarItems`/`similarUsers` compare the id embeddings only: the feature vectors a slot
+   * shares between many items would otherwise make every item of a genre look alike.
    */
   featuresIn?: 'mlp' | 'gmf' | 'both'
 }

@@ -277,6 +277,16 @@ impl Layout {
                 format!("'{}' adds to the GMF embeddings; {} has none (use 'mlp')", inputs.name(), self.kind.name()),
             ));
         }
+        let rows = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.total_rows());
+        if inputs.gmf() && rows(&features.users) + rows(&features.items) == 0 {
+            return Err(NcfError::invalid(
+                "featuresIn",
+                format!(
+                    "'{}' needs feature values, but no user or item the model knows has any (every column is empty)",
+                    inputs.name()
+                ),
+            ));
+        }
         self.with_features(features.dims_for(inputs, self.factors))
     }
 
@@ -486,10 +496,14 @@ impl ModelFeatures {
     /// `factors` wide.
     pub fn dims_for(&self, inputs: FeatureInputs, factors: u32) -> FeatureDims {
         let tower = inputs.tower() as u32;
-        let gmf = inputs.gmf() as u32;
+        let gmf = inputs.gmf() as u64;
         let w = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.width()) * tower;
         let t = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.table_len() as u32) * tower;
-        let g = |s: &Option<FeatureSet>| s.as_ref().map_or(0, |f| f.total_rows()) * factors * gmf;
+        // Saturating: a size beyond u32 then fails the layout's parameter-count check.
+        let g = |s: &Option<FeatureSet>| {
+            let n = s.as_ref().map_or(0, |f| f.total_rows() as u64) * factors as u64 * gmf;
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
         FeatureDims {
             user_width: w(&self.users),
             item_width: w(&self.items),

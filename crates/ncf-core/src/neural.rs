@@ -387,62 +387,27 @@ pub(crate) mod tests {
         use crate::model::FeatureInputs::{Both, Gmf, Tower};
         let (users, items) = ([0u32, 1, 2, 3, 2], [4u32, 5, 0, 2, 4]);
         let models = [
-            (ModelKind::Mlp, Tower),
-            (ModelKind::NeuMf, Tower),
-            (ModelKind::NeuMf, Both),
-            (ModelKind::NeuMf, Gmf),
-            (ModelKind::Gmf, Gmf),
-            (ModelKind::Mf, Gmf),
+            (ModelKind::Mlp, false, Tower),
+            (ModelKind::NeuMf, false, Tower),
+            (ModelKind::NeuMf, true, Both),
+            (ModelKind::NeuMf, false, Gmf),
+            (ModelKind::Gmf, false, Gmf),
+            (ModelKind::Gmf, true, Gmf),
+            (ModelKind::Mf, true, Gmf),
         ];
-        for (kind, inputs) in models {
+        for (kind, biases, inputs) in models {
             for (objective, labels) in [
                 (Objective::Bce, [1.0f32, 0.0, 0.0, 1.0, 1.0]),
                 (Objective::Squared { offset: 3.5 }, [5.0f32, 1.0, 3.0, 4.0, 2.0]),
             ] {
-                let p = featured_in(kind, false, inputs);
+                let p = featured_in(kind, biases, inputs);
                 let l = p.layout;
-                if inputs.gmf() {
-                    // Users: gender (F, M and the missing row) and one numeric row; items: genres a–c.
-                    assert_eq!(l.features.gmf_user_table, (3 + 1) * 3);
-                    assert_eq!(l.features.gmf_item_table, 3 * 3);
-                    let genre_a = l.gmf_item_feature_offset();
-                    let g = {
-                        let mut g = vec![0f32; p.data.len()];
-                        p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
-                        g
-                    };
-                    assert!(g[genre_a..genre_a + 3].iter().any(|x| x.abs() > 1e-6), "{kind:?}: GMF genre a");
-                }
-                if !inputs.tower() {
-                    let mut g = vec![0f32; p.data.len()];
-                    p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
-                    let eps = 1e-3f32;
-                    for k in l.user_feature_offset()..l.embeddings_end() {
-                        let (mut plus, mut minus) = (p.clone(), p.clone());
-                        plus.data[k] += eps;
-                        minus.data[k] -= eps;
-                        let fd = (mean_loss(&plus, &users, &items, &labels, None, objective)
-                            - mean_loss(&minus, &users, &items, &labels, None, objective))
-                            / (2.0 * eps as f64);
-                        let tol = 2e-3 + 1e-2 * fd.abs();
-                        assert!(
-                            (fd - g[k] as f64).abs() <= tol,
-                            "{kind:?} {objective:?} GMF feature param {k}: {} vs {fd}",
-                            g[k]
-                        );
-                    }
-                    // Features change scores: the same user scores items 0 and 2 (both genre a)
-                    // differently from a model whose GMF feature tables are zero.
-                    let mut zeroed = p.clone();
-                    zeroed.data[l.user_feature_offset()..l.embeddings_end()].fill(0.0);
-                    assert_ne!(p.logits(&[1], &[2]), zeroed.logits(&[1], &[2]));
-                    continue;
-                }
-                assert_eq!(l.tower.dims(1).0, 6 + 2 + 2 + 3, "[p ; q ; gender ; age ; genre]");
                 let mut g = vec![0f32; p.data.len()];
                 p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
+                // Every parameter: the embeddings (whose GMF-branch gradients now go through
+                // p̃ = p + Σ v), h, the biases, the tower, and the feature tables.
                 let eps = 1e-3f32;
-                for k in l.user_feature_offset()..l.embeddings_end() {
+                for k in 0..p.data.len() {
                     let (mut plus, mut minus) = (p.clone(), p.clone());
                     plus.data[k] += eps;
                     minus.data[k] -= eps;
@@ -452,10 +417,26 @@ pub(crate) mod tests {
                     let tol = 2e-3 + 1e-2 * fd.abs();
                     assert!(
                         (fd - g[k] as f64).abs() <= tol,
-                        "{kind:?} {objective:?} feature param {k}: {} vs {fd}",
+                        "{kind:?} biases={biases} {inputs:?} {objective:?} param {k}: {} vs {fd}",
                         g[k]
                     );
                 }
+                if inputs.gmf() {
+                    // Users: gender (F, M and the missing row) and one numeric row; items: genres a–c.
+                    assert_eq!(l.features.gmf_user_table, (3 + 1) * 3);
+                    assert_eq!(l.features.gmf_item_table, 3 * 3);
+                    let genre_a = l.gmf_item_feature_offset();
+                    assert!(g[genre_a..genre_a + 3].iter().any(|x| x.abs() > 1e-6), "{kind:?}: GMF genre a");
+                    // The features change scores: a model whose GMF feature tables are zero
+                    // scores user 1 and item 2 differently.
+                    let mut zeroed = p.clone();
+                    zeroed.data[l.gmf_user_feature_offset()..l.embeddings_end()].fill(0.0);
+                    assert_ne!(p.logits(&[1], &[2]), zeroed.logits(&[1], &[2]));
+                }
+                if !inputs.tower() {
+                    continue;
+                }
+                assert_eq!(l.tower.dims(1).0, 6 + 2 + 2 + 3, "[p ; q ; gender ; age ; genre]");
                 // Genre "a" (item table row 0) is used by items 0 and 2 only, both in the batch.
                 let genre_a = l.item_feature_offset();
                 assert!(g[genre_a..genre_a + 3].iter().any(|x| x.abs() > 1e-6));

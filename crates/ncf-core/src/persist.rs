@@ -25,7 +25,7 @@ use crate::metrics::RatingScale;
 use crate::model::{FeatureInputs, Layout, ModelFeatures, ModelKind, Params, Tower};
 
 /// Version of the file layout this build writes; files from a newer version are refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const META_KEY: &str = "ncf_native";
 
 /// What a model file says about its model (the JSON under `ncf_native`).
@@ -102,7 +102,10 @@ fn slot_of(m: &SlotMeta) -> std::result::Result<Slot, String> {
         "numeric" => FeatureKind::Numeric,
         other => return Err(format!("feature slot '{}' has unknown kind '{other}'", m.name)),
     };
-    if m.dim == 0 || (kind == FeatureKind::Numeric && (m.mean.len() != m.vocab.len() || m.std.len() != m.vocab.len())) {
+    if m.dim == 0
+        || m.dim > 1024
+        || (kind == FeatureKind::Numeric && (m.mean.len() != m.vocab.len() || m.std.len() != m.vocab.len()))
+    {
         return Err(format!("feature slot '{}' is malformed", m.name));
     }
     Ok(Slot {
@@ -177,34 +180,38 @@ impl ModelMeta {
         } else {
             Layout::new(kind, self.num_users, self.num_items, self.factors)?
         };
-        // Per side: tower width, tower table length, rows of all slot tables.
-        let dims = |slots: &Option<Vec<SlotMeta>>| -> Result<(u32, u32, u32)> {
-            let Some(slots) = slots else { return Ok((0, 0, 0)) };
-            let mut w = (0u32, 0u32, 0u32);
-            for m in slots {
-                let s = slot_of(m).map_err(|e| NcfError::invalid("features", e))?;
-                w.0 += s.dim;
-                w.1 += s.table_rows() * s.dim;
-                w.2 += s.table_rows();
-            }
-            Ok(w)
-        };
-        let ((uw, ut, ur), (iw, it, ir)) = (dims(&self.user_features)?, dims(&self.item_features)?);
-        if ur + ir == 0 {
+        if self.user_features.is_none() && self.item_features.is_none() {
             return Ok(l);
         }
         let inputs = match &self.features_in {
             Some(s) => FeatureInputs::parse(s)?,
             None => FeatureInputs::Tower,
         };
-        let (t, g) = (inputs.tower() as u32, inputs.gmf() as u32 * self.factors);
+        let (t, g) = (inputs.tower() as u64, inputs.gmf() as u64 * self.factors as u64);
+        // Per side: tower width, tower table length, GMF-branch table length; in u64, so a
+        // forged vocabulary cannot wrap them into sizes that pass the checks.
+        let too_big = || NcfError::invalid("features", "the slots describe tables too large for a model");
+        let dims = |slots: &Option<Vec<SlotMeta>>| -> Result<(u32, u32, u32)> {
+            let Some(slots) = slots else { return Ok((0, 0, 0)) };
+            let mut w = (0u64, 0u64, 0u64);
+            for m in slots {
+                let s = slot_of(m).map_err(|e| NcfError::invalid("features", e))?;
+                let rows = s.vocab.len() as u64 + (s.kind == FeatureKind::Categorical) as u64;
+                w.0 += s.dim as u64 * t;
+                w.1 += rows * s.dim as u64 * t;
+                w.2 += rows * g;
+            }
+            let fit = |x: u64| u32::try_from(x).ok().filter(|&x| x <= u32::MAX / 4).ok_or_else(too_big);
+            Ok((fit(w.0)?, fit(w.1)?, fit(w.2)?))
+        };
+        let ((uw, ut, ug), (iw, it, ig)) = (dims(&self.user_features)?, dims(&self.item_features)?);
         l.with_features(crate::model::FeatureDims {
-            user_width: uw * t,
-            item_width: iw * t,
-            user_table: ut * t,
-            item_table: it * t,
-            gmf_user_table: ur * g,
-            gmf_item_table: ir * g,
+            user_width: uw,
+            item_width: iw,
+            user_table: ut,
+            item_table: it,
+            gmf_user_table: ug,
+            gmf_item_table: ig,
         })
     }
 }
@@ -633,6 +640,30 @@ mod tests {
         }
     }
 
+    /// Review of issue 6: a tower-features model whose feature column has no value among the
+    /// known entities (no table rows, but a slot in the tower input) saves and loads.
+    #[test]
+    fn issue6_features_without_table_rows_round_trip() {
+        use crate::features::{FeatureKind, FeatureValue, RawFeatures};
+        let ids = crate::raw::IdEncoder::from_ids((0..3).map(|k| k.to_string()).collect()).unwrap();
+        let raw = RawFeatures {
+            names: vec!["genre".into()],
+            kinds: vec![FeatureKind::Multi],
+            ids: (0..3).map(|k| k.to_string()).collect(),
+            rows: (0..3).map(|_| vec![FeatureValue::Multi(vec![])]).collect(),
+        };
+        let f = ModelFeatures { users: None, items: Some(FeatureSet::build(&raw, &ids, 2).unwrap()) };
+        assert_eq!(f.items.as_ref().unwrap().total_rows(), 0);
+        let base = Layout::neural(ModelKind::NeuMf, 2, 3, 2, Tower::new(&[4, 3]).unwrap()).unwrap();
+        let l = base.with_features_in(&f, crate::model::FeatureInputs::Tower).unwrap();
+        let p = Params::init(l, 1).with_features(f.clone()).unwrap();
+        let back = from_bytes(Path::new("f.ncf"), &to_bytes(&p, Extras::default()).unwrap()).unwrap();
+        assert_eq!(back.params, p);
+        // The GMF branch has nothing to add: refused with the reason, not a size mismatch.
+        let e = base.with_features_in(&f, crate::model::FeatureInputs::Both).unwrap_err();
+        assert!(e.to_string().contains("needs feature values"), "{e}");
+    }
+
     #[test]
     fn pytorch_names() {
         let names: Vec<String> = tensor_names(models()[3].layout).into_iter().map(|n| n.0).collect();
@@ -668,12 +699,16 @@ mod tests {
         garbled[10] = b'}';
         assert_eq!(code(&garbled).code(), "ERR_FORMAT");
         // Same length, so only the version differs (the JSON is escaped inside the header).
-        let needle = br#"format_version\":1"#;
+        let needle = br#"format_version\":2"#;
         let at = bytes.windows(needle.len()).position(|w| w == needle).expect("version in the header");
         let mut newer = bytes.clone();
         newer[at + needle.len() - 1] = b'9';
         let e = code(&newer);
         assert!(e.to_string().contains("newer ncf-native (format version 9"), "{e}");
+        // Files of format 1 (before per-entity biases and GMF-branch features) still load.
+        let mut older = bytes.clone();
+        older[at + needle.len() - 1] = b'1';
+        assert_eq!(from_bytes(path, &older).unwrap().params, *p);
         let foreign =
             safetensors::serialize([("x", TensorView::new(Dtype::F32, vec![1], &[0, 0, 0, 0]).unwrap())], None)
                 .unwrap();

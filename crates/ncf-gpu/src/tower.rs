@@ -55,7 +55,6 @@ impl Tower {
     /// A tower for `rows` rows per pass whose gemm ring holds `passes` passes of records.
     pub fn new(ctx: &GpuContext, layout: Layout, rows: u32, passes: u32, io: TowerIo<'_>) -> Result<Tower> {
         let t = layout.tower;
-
         let n = t.layers();
         let max = ctx.info.max_compute_workgroups_per_dimension;
         if rows.div_ceil(ctx.tile()) > max {

@@ -4,10 +4,10 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
+use ncf_core::model::FeatureInputs;
 use ncf_core::optim::parse_optimizer;
 use ncf_core::train::TrainConfig;
 use ncf_core::validation::leave_one_out;
-use ncf_core::model::FeatureInputs;
 use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
 
@@ -112,7 +112,6 @@ pub struct NativeRatingScale {
     pub clip: bool,
 }
 
-/// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
 /// Where side features enter a model: the MLP tower, the GMF branch, or both (NeuMF).
 #[napi(string_enum = "lowercase")]
 pub enum FeaturesIn {
@@ -131,6 +130,7 @@ impl From<FeaturesIn> for FeatureInputs {
     }
 }
 
+/// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
 #[napi(string_enum = "lowercase")]
 pub enum TaskKind {
     Implicit,

@@ -33,7 +33,6 @@ struct Step {
     user_bias_offset: u32,
 }
 
-
 // Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids
 // above max_compute_workgroups_per_dimension into rows).
 fn flat_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {

@@ -1,7 +1,7 @@
 // Factorization models scored from one user row and one item row, BCE loss on σ(z):
 // - GMF (He et al. §3.2): z = hᵀ(p_u ⊙ q_i) + b, parameters [P (U×F) | Q (I×F) | h (F) | b];
 // - MF (Rendle et al. 2020): z = p_u · q_i + b_u + b_i + b, parameters [P | Q | b_u (U) | b_i (I) | b].
-// Either may have or lack the b_u + b_i terms (biases.wgsl); they sit between h and b.
+// Either may have or lack the b_u + b_i terms (scoring.wgsl); they sit between h and b.
 // `MODEL` (injected by shaders.rs) picks the model; the global bias is the last parameter.
 // Entry points: `predict` (forward) and `forward_backward` (training).
 //
