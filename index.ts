@@ -899,6 +899,52 @@ export interface FitOptions {
   restoreBest?: boolean
   /** Called after every epoch; return `false` to stop training. */
   onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
+  /**
+   * Called while an epoch runs, every `progressEvery` milliseconds and once when it ends, with
+   * the batches done, samples per second, ETA and running loss. The trainer publishes them
+   * after every batch (CPU) or submit of 512 steps (GPU, which then keeps at most two submits in
+   * flight); the cost is measured in BENCHMARKS.md.
+   */
+  onProgress?: (progress: FitProgress) => void
+  /** Milliseconds between `onProgress` calls. Default 250. */
+  progressEvery?: number
+  /**
+   * Cancels training: the epoch in flight stops at its next batch (CPU) or submit (GPU) and is
+   * undone, `fit` rejects with a {@link FitAbortedError} (code `ERR_ABORTED`) carrying the
+   * history of the complete epochs, and the model keeps the weights `fit` would have kept after
+   * them (the best validation epoch with `restoreBest`, else the last complete one).
+   */
+  signal?: AbortSignal
+}
+
+/** What {@link FitOptions.onProgress} receives. */
+export interface FitProgress {
+  /** 1-based epoch in flight, and the number asked for. */
+  epoch: number
+  epochs: number
+  /** Optimizer steps (batches) done in this epoch, and its total. */
+  steps: number
+  totalSteps: number
+  /** Samples trained on in this epoch. */
+  samples: number
+  /** Samples per second over this epoch so far. */
+  samplesPerSecond: number
+  /** Mean loss of this epoch's samples so far (`null` before the first report). */
+  loss: number | null
+  /** Seconds since the epoch started, and the estimated seconds until it ends. */
+  elapsedSeconds: number
+  etaSeconds: number | null
+}
+
+/** `fit` was cancelled through its `signal`; `history` holds the epochs that completed. */
+export class FitAbortedError extends NcfError {
+  /** The complete epochs, and the epoch kept as in a finished fit. */
+  readonly history: History
+  constructor(history: History, cause: unknown) {
+    super('ERR_ABORTED', `fit was aborted after ${history.epochs.length} complete epoch(s); the model keeps the weights chosen from them`, { cause })
+    this.name = 'FitAbortedError'
+    this.history = history
+  }
 }
 
 /** What {@link NcfModel.fit} returns. */
@@ -1213,6 +1259,12 @@ export abstract class NcfModel {
     if (early !== undefined && (typeof early !== 'object' || early === null)) {
       throw invalid('earlyStopping', 'must be an object { patience }')
     }
+    const { onProgress, signal } = options
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', 'must be a function')
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'must be an AbortSignal')
+    const every = options.progressEvery ?? 250
+    if (typeof every !== 'number' || !(every >= 10)) throw invalid('progressEvery', `must be at least 10 (milliseconds), got ${String(every)}`)
+    const watch = onProgress !== undefined || signal !== undefined
     const trainer = await call(() =>
       this.#native.createTrainer(data.native, {
         batchSize: options.batchSize ?? 256,
@@ -1235,16 +1287,56 @@ export abstract class NcfModel {
         restoreBest: options.restoreBest ?? true,
         // The starting weights compete as epoch 0 (a pretrained NeuMF, a second fit).
         initialK: validation !== 'none' && options.evaluate !== false ? k : undefined,
+        progress: watch,
       }),
     )
     if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
     const evalK = options.evaluate === false ? undefined : k
     const history: EpochStats[] = []
     let stoppedEarly = false
+    let aborted = false
     let bestEpoch: number | null = null
+    const onAbort = () => trainer.cancel()
+    signal?.addEventListener('abort', onAbort, { once: true })
     try {
       for (let e = 0; e < epochs; e++) {
-        const r = await call(() => trainer.runEpoch(evalK))
+        if (signal?.aborted) {
+          aborted = true
+          break
+        }
+        const started = performance.now()
+        const report = () => {
+          const p = trainer.progress()
+          if (!p || !onProgress || p.totalSteps === 0) return
+          const elapsed = (performance.now() - started) / 1000
+          const rate = elapsed > 0 ? p.samples / elapsed : 0
+          const perStep = p.steps > 0 ? elapsed / p.steps : null
+          onProgress({
+            epoch: e + 1,
+            epochs,
+            steps: p.steps,
+            totalSteps: p.totalSteps,
+            samples: p.samples,
+            samplesPerSecond: rate,
+            loss: p.loss ?? null,
+            elapsedSeconds: elapsed,
+            etaSeconds: perStep === null ? null : perStep * (p.totalSteps - p.steps),
+          })
+        }
+        const timer = onProgress ? setInterval(report, every) : undefined
+        let r: Native.NativeEpoch
+        try {
+          r = await call(() => trainer.runEpoch(evalK))
+        } catch (err) {
+          if (err instanceof NcfError && err.code === 'ERR_ABORTED') {
+            aborted = true
+            break
+          }
+          throw err
+        } finally {
+          clearInterval(timer)
+        }
+        report()
         const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, lr: r.lr, seconds: r.seconds }
         if (r.hr != null) stats.hr = r.hr
         if (r.ndcg != null) stats.ndcg = r.ndcg
@@ -1264,11 +1356,13 @@ export abstract class NcfModel {
         }
       }
     } finally {
+      signal?.removeEventListener('abort', onAbort)
       // Keep the chosen weights and release the session's GPU buffers now.
       bestEpoch = trainer.finish()
     }
     const result: History = { backend: trainer.backend as 'gpu' | 'cpu', epochs: history, stoppedEarly }
     if (bestEpoch != null) result.bestEpoch = bestEpoch
+    if (aborted) throw new FitAbortedError(result, signal?.reason)
     return result
   }
 
@@ -1833,3 +1927,5 @@ export class Features {
     return json == null ? undefined : (JSON.parse(json) as Record<string, FeatureValue>)
   }
 }
+
+export { renderReport, writeReport, type ReportOptions, type ReportRun } from './report.js'

@@ -5,6 +5,8 @@
 use crate::error::{NcfError, Result};
 use crate::metrics::{RankMetrics, RatingMetrics};
 use crate::model::Params;
+use std::sync::Arc;
+
 use crate::train::{EpochReport, Trainer};
 
 /// Validation metric that selects epochs.
@@ -127,6 +129,11 @@ impl Session {
         self
     }
 
+    /// Attaches live progress and cancellation to the trainer.
+    pub fn set_progress(&mut self, progress: Arc<crate::train::Progress>) {
+        self.trainer.set_progress(progress);
+    }
+
     pub fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<Outcome> {
         let lr = self.lr;
         let report = self.trainer.run_epoch(eval_k)?;
@@ -191,6 +198,7 @@ mod tests {
     }
 
     impl Trainer for Scripted {
+        fn set_progress(&mut self, _: Arc<crate::train::Progress>) {}
         fn backend(&self) -> &'static str {
             "scripted"
         }

@@ -53,6 +53,9 @@ pub enum NcfError {
     /// Another call is using the model right now.
     #[error("the model is already training; await the previous fit before starting another")]
     Busy,
+    /// The caller cancelled training (an AbortSignal, Ctrl-C); the epoch in progress was undone.
+    #[error("training was cancelled; the model keeps its last complete epoch")]
+    Cancelled,
 }
 
 impl NcfError {
@@ -69,6 +72,7 @@ impl NcfError {
             NcfError::Diverged(_) => "ERR_DIVERGED",
             NcfError::Disposed => "ERR_DISPOSED",
             NcfError::Busy => "ERR_BUSY",
+            NcfError::Cancelled => "ERR_ABORTED",
         }
     }
 

@@ -3,6 +3,7 @@
 //! when no GPU adapter exists.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -167,7 +168,50 @@ pub struct EpochReport {
 
 /// A training session on one backend. Weights after each epoch are available from
 /// [`Trainer::params`]; the session keeps optimizer state across epochs.
+/// Live progress of the epoch in flight, shared with other threads: the trainer updates it
+/// after every batch (CPU) or submit (GPU) while one is attached, anyone may read it, and
+/// `cancel` asks the epoch to stop at the next such point, undoing it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Optimizer steps done in the current epoch, and the epoch's total.
+    pub steps: AtomicU64,
+    pub total_steps: AtomicU64,
+    /// Samples trained on in the current epoch.
+    pub samples: AtomicU64,
+    /// Summed loss of those samples (f64 bits).
+    loss_sum: AtomicU64,
+    /// Set by the caller to stop training.
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    /// Starts an epoch of `total` steps.
+    pub fn begin(&self, total: u64) {
+        self.total_steps.store(total, Ordering::Relaxed);
+        self.steps.store(0, Ordering::Relaxed);
+        self.samples.store(0, Ordering::Relaxed);
+        self.loss_sum.store(0f64.to_bits(), Ordering::Relaxed);
+    }
+    /// Records `steps` more steps over `samples` samples whose summed loss is `loss`.
+    pub fn advance(&self, steps: u64, samples: u64, loss: f64) {
+        self.steps.fetch_add(steps, Ordering::Relaxed);
+        self.samples.fetch_add(samples, Ordering::Relaxed);
+        let sum = f64::from_bits(self.loss_sum.load(Ordering::Relaxed)) + loss;
+        self.loss_sum.store(sum.to_bits(), Ordering::Relaxed);
+    }
+    /// Mean loss of the epoch's samples so far (NaN before the first).
+    pub fn running_loss(&self) -> f64 {
+        let n = self.samples.load(Ordering::Relaxed);
+        if n == 0 { f64::NAN } else { f64::from_bits(self.loss_sum.load(Ordering::Relaxed)) / n as f64 }
+    }
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
 pub trait Trainer: Send {
+    /// Attaches live progress (and cancellation) to the following epochs.
+    fn set_progress(&mut self, progress: Arc<Progress>);
     fn backend(&self) -> &'static str;
     /// Trains one epoch and, when `eval_k` is set, evaluates on the validation and test sets
     /// that exist.
@@ -200,6 +244,7 @@ pub struct CpuTrainer {
     v: Vec<f32>,
     step: u64,
     epoch: u32,
+    progress: Option<Arc<Progress>>,
 }
 
 /// Chunk size of the parallel dense optimizer update (element-wise, so results do not depend
@@ -220,6 +265,7 @@ impl CpuTrainer {
             v: vec![0.0; n],
             step: 0,
             epoch: 0,
+            progress: None,
         })
     }
 
@@ -269,17 +315,38 @@ impl CpuTrainer {
 
     /// Trains on given samples in order (the whole-epoch parity test feeds the GPU's samples).
     pub fn train_samples(&mut self, samples: &Samples) -> f64 {
+        self.train_samples_checked(samples).unwrap_or(f64::NAN)
+    }
+
+    /// [`CpuTrainer::train_samples`], reporting to the attached progress after every batch and
+    /// stopping with `Cancelled` when it asks.
+    fn train_samples_checked(&mut self, samples: &Samples) -> Result<f64> {
         let b = self.cfg.batch_size as usize;
+        let progress = self.progress.clone();
+        if let Some(p) = &progress {
+            p.begin(samples.len().div_ceil(b) as u64);
+        }
         let mut loss = 0f64;
         for s in (0..samples.len()).step_by(b) {
+            if progress.as_ref().is_some_and(|p| p.cancelled()) {
+                return Err(NcfError::Cancelled);
+            }
             let e = (s + b).min(samples.len());
-            loss += self.train_batch(&samples.users[s..e], &samples.items[s..e], &samples.labels[s..e]);
+            let l = self.train_batch(&samples.users[s..e], &samples.items[s..e], &samples.labels[s..e]);
+            loss += l;
+            if let Some(p) = &progress {
+                p.advance(1, (e - s) as u64, l);
+            }
         }
-        loss / samples.len() as f64
+        Ok(loss / samples.len() as f64)
     }
 }
 
 impl Trainer for CpuTrainer {
+    fn set_progress(&mut self, progress: Arc<Progress>) {
+        self.progress = Some(progress);
+    }
+
     fn backend(&self) -> &'static str {
         "cpu"
     }
@@ -287,12 +354,20 @@ impl Trainer for CpuTrainer {
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
         let start = Instant::now();
         let samples = epoch_samples(&self.data, self.cfg.negatives, self.cfg.seed, self.epoch)?;
-        let before = self.params.data.clone();
-        let loss = self.train_samples(&samples);
-        if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
-            self.params.data = before;
-            return Err(e);
-        }
+        let (before, step0) = (self.params.data.clone(), self.step);
+        let loss = self.train_samples_checked(&samples).and_then(|loss| {
+            check_finite_loss(loss, self.epoch + 1)?;
+            Ok(loss)
+        });
+        let loss = match loss {
+            Ok(loss) => loss,
+            Err(e) => {
+                // Undo the epoch: the model stays at the last complete one.
+                self.params.data = before;
+                self.step = step0;
+                return Err(e);
+            }
+        };
         self.epoch += 1;
         let mut report = EpochReport {
             epoch: self.epoch,

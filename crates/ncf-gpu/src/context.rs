@@ -365,6 +365,23 @@ impl GpuContext {
         self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout, entries: &entries })
     }
 
+    /// Maps `bytes` of a `MAP_READ` buffer that submit `index` filled, once that submit is done,
+    /// and returns them (the buffer is unmapped again for reuse).
+    pub(crate) fn map_read(&self, buf: &wgpu::Buffer, bytes: u64, index: wgpu::SubmissionIndex) -> Result<Vec<u8>> {
+        let slice = buf.slice(..bytes.max(4).next_multiple_of(4));
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None })
+            .map_err(|e| NcfError::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        self.check_errors()?;
+        let view =
+            slice.get_mapped_range().map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
+        let out = view[..bytes as usize].to_vec();
+        drop(view);
+        buf.unmap();
+        Ok(out)
+    }
+
     /// Copies buffers to host memory with one submit and one wait.
     pub(crate) fn read_back(
         &self,

@@ -11,7 +11,7 @@ use std::time::Instant;
 use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
 use ncf_core::sampling::Samples;
-use ncf_core::train::{EpochReport, TrainConfig, Trainer, check_finite_loss, check_session};
+use ncf_core::train::{EpochReport, Progress, TrainConfig, Trainer, check_finite_loss, check_session};
 use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
@@ -61,6 +61,16 @@ pub struct GpuTrainer {
     steps_per_epoch: u32,
     epoch: u32,
     step: u64,
+    /// Live progress, with two staging buffers that bring back the losses of each submit.
+    progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
+}
+
+/// A submit whose losses are on their way to a staging buffer.
+struct InFlight {
+    index: wgpu::SubmissionIndex,
+    slot: usize,
+    first: u32,
+    last: u32,
 }
 
 impl GpuTrainer {
@@ -187,7 +197,19 @@ impl GpuTrainer {
             steps_per_epoch,
             epoch: 0,
             step: 0,
+            progress: None,
         })
+    }
+
+    /// Waits for the oldest submit in flight and reports its steps, samples and losses.
+    fn report_oldest(&self, pending: &mut std::collections::VecDeque<InFlight>) -> Result<()> {
+        let (Some(f), Some((p, staging))) = (pending.pop_front(), &self.progress) else { return Ok(()) };
+        let bytes = self.ctx.map_read(&staging[f.slot], (f.last - f.first) as u64 * 4, f.index)?;
+        let loss: f64 = bytemuck::cast_slice::<u8, f32>(&bytes).iter().map(|&x| x as f64).sum();
+        let b = self.cfg.batch_size as u64;
+        let samples = (f.last as u64 * b).min(self.n_samples as u64) - f.first as u64 * b;
+        p.advance((f.last - f.first) as u64, samples, loss);
+        Ok(())
     }
 
     fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
@@ -358,6 +380,18 @@ impl GpuTrainer {
 }
 
 impl Trainer for GpuTrainer {
+    fn set_progress(&mut self, progress: Arc<Progress>) {
+        let staging = [0, 1].map(|k| {
+            self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(&format!("ncf progress losses {k}")),
+                size: STEPS_PER_SUBMIT as u64 * 4,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        self.progress = Some((progress, staging));
+    }
+
     fn backend(&self) -> &'static str {
         "gpu"
     }
@@ -381,6 +415,12 @@ impl Trainer for GpuTrainer {
         self.encode_sampling(&mut enc, self.epoch);
         let step0 = self.step;
         let mut first = 0u32;
+        // With progress attached, at most two submits are in flight: after each submit the
+        // host waits for the one before (the GPU stays fed), reports it, and can stop there.
+        let mut pending = std::collections::VecDeque::new();
+        if let Some((p, _)) = &self.progress {
+            p.begin(self.steps_per_epoch as u64);
+        }
         while first < self.steps_per_epoch {
             let last = (first + STEPS_PER_SUBMIT).min(self.steps_per_epoch);
             let steps: Vec<u64> = (first..last).map(|s| step0 + s as u64 + 1).collect();
@@ -402,9 +442,37 @@ impl Trainer for GpuTrainer {
                 });
                 self.encode_steps(&mut pass, &records, &gemm, true);
             }
-            self.ctx.queue.submit([enc.finish()]);
+            let slot = (first / STEPS_PER_SUBMIT) as usize % 2;
+            if let Some((_, staging)) = &self.progress {
+                enc.copy_buffer_to_buffer(
+                    &self.step_loss,
+                    first as u64 * 4,
+                    &staging[slot],
+                    0,
+                    (last - first) as u64 * 4,
+                );
+            }
+            let index = self.ctx.queue.submit([enc.finish()]);
             enc = self.ctx.encoder("ncf epoch");
+            if let Some((p, _)) = &self.progress {
+                pending.push_back(InFlight { index, slot, first, last });
+                if pending.len() == 2 {
+                    self.report_oldest(&mut pending)?;
+                }
+                if p.cancelled() {
+                    while !pending.is_empty() {
+                        self.report_oldest(&mut pending)?;
+                    }
+                    // Undo the epoch: the model stays at the last complete one.
+                    self.ctx.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&self.params_cpu.data));
+                    self.step = step0;
+                    return Err(NcfError::Cancelled);
+                }
+            }
             first = last;
+        }
+        while !pending.is_empty() {
+            self.report_oldest(&mut pending)?;
         }
         self.step = step0 + self.steps_per_epoch as u64;
         // Test and validation scores are computed in the same submit and come back in the

@@ -6,7 +6,7 @@ use napi_derive::napi;
 use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
 use ncf_core::model::FeatureInputs;
 use ncf_core::optim::parse_optimizer;
-use ncf_core::train::TrainConfig;
+use ncf_core::train::{Progress, TrainConfig};
 use ncf_core::validation::leave_one_out;
 use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
@@ -77,6 +77,19 @@ pub struct NativeTrainOptions {
     pub restore_best: bool,
     /// With validation: evaluate the starting weights at this k so they compete as epoch 0.
     pub initial_k: Option<f64>,
+    /// Report live progress and accept `cancel()` (on the GPU, at most two submits then stay
+    /// in flight so the host can report each one).
+    pub progress: Option<bool>,
+}
+
+/// Live progress of the epoch in flight.
+#[napi(object)]
+pub struct NativeProgress {
+    pub steps: f64,
+    pub total_steps: f64,
+    pub samples: f64,
+    /// Mean loss of the epoch's samples so far (null before the first report).
+    pub loss: Option<f64>,
 }
 
 #[napi(object)]
@@ -794,6 +807,7 @@ impl NativeModel {
             _ => {}
         }
         self.check_ids(data)?;
+        let progress = opts.progress.unwrap_or(false).then(|| Arc::new(Progress::default()));
         let params = current(&self.state).napi()?;
         // The model's bags must describe the dataset's users and items (same encoding).
         match (&params.features, &data.features) {
@@ -865,7 +879,11 @@ impl NativeModel {
             }
             let trainer =
                 backend.trainer(train, valid, params, cfg).map_err(|e| to_napi(with_user_ids(e, du.as_deref())))?;
-            let session = Session::new(trainer, control, lr).with_initial(initial.as_ref(), initial_rating.as_ref());
+            let mut session =
+                Session::new(trainer, control, lr).with_initial(initial.as_ref(), initial_rating.as_ref());
+            if let Some(p) = &progress {
+                session.set_progress(p.clone());
+            }
             // The session exists: the fit's scale, seen items and ids become the model's now
             // (a fit that failed to start leaves the model as it was).
             if let (Task::Rating { clip, .. }, Some(s)) = (task, cfg.rating) {
@@ -880,6 +898,7 @@ impl NativeModel {
                 fallback: backend.fallback().map(str::to_string),
                 session: Arc::new(Mutex::new(Some((session, lease)))),
                 state,
+                progress,
             })
         }))
     }
@@ -961,6 +980,8 @@ pub struct NativeTrainer {
     fallback: Option<String>,
     session: Arc<Mutex<Option<(Session, TrainingLease)>>>,
     state: Shared,
+    /// Outside the session's lock, so it can be read and cancelled while an epoch runs.
+    progress: Option<Arc<Progress>>,
 }
 
 fn closed() -> napi::Error {
@@ -972,6 +993,33 @@ impl NativeTrainer {
     #[napi(getter)]
     pub fn backend(&self) -> String {
         self.backend.clone()
+    }
+
+    /// Live progress of the epoch in flight (null unless created with `progress`). Cheap: it
+    /// reads a few atomics, so it can be polled from a timer while `runEpoch` runs.
+    #[napi]
+    pub fn progress(&self) -> Option<NativeProgress> {
+        let p = self.progress.as_ref()?;
+        let loss = p.running_loss();
+        Some(NativeProgress {
+            steps: p.steps.load(Ordering::Relaxed) as f64,
+            total_steps: p.total_steps.load(Ordering::Relaxed) as f64,
+            samples: p.samples.load(Ordering::Relaxed) as f64,
+            loss: loss.is_finite().then_some(loss),
+        })
+    }
+
+    /// Asks the running epoch to stop at its next batch (CPU) or submit (GPU); it then fails
+    /// with `ERR_ABORTED` and the model keeps its last complete epoch. Needs `progress`.
+    #[napi]
+    pub fn cancel(&self) -> bool {
+        match &self.progress {
+            Some(p) => {
+                p.cancel.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Why `'auto'` fell back to the CPU, if it did.
