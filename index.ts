@@ -180,11 +180,17 @@ function warnFallback(reason: string): void {
 
 /** The adapter's limits that bound what can be trained on it. */
 export interface GpuLimits {
+  /** Largest storage buffer one binding may see, in bytes (wgpu `max_storage_buffer_binding_size`). */
   maxStorageBufferBindingSize: number
+  /** Largest buffer the device allocates, in bytes. */
   maxBufferSize: number
+  /** Largest workgroup width in x. */
   maxComputeWorkgroupSizeX: number
+  /** Most invocations in one workgroup. */
   maxComputeInvocationsPerWorkgroup: number
+  /** Most workgroups per dispatch dimension. */
   maxComputeWorkgroupsPerDimension: number
+  /** Alignment of dynamic uniform offsets, in bytes (the per-step record ring follows it). */
   minUniformBufferOffsetAlignment: number
 }
 
@@ -196,10 +202,15 @@ export interface GpuInfo {
   deviceType: string
   /** Graphics API: `Vulkan`, `Metal` or `Dx12`. */
   backend: string
+  /** Driver name. */
   driver: string
+  /** Driver version and details. */
   driverInfo: string
+  /** The limits the kernels are sized by. */
   limits: GpuLimits
+  /** Smallest subgroup (warp, wave) size the adapter reports. */
   subgroupMinSize: number
+  /** Largest subgroup size the adapter reports. */
   subgroupMaxSize: number
   /** Whether gradients accumulate with native f32 atomics (else a compare-exchange loop). */
   float32Atomics: boolean
@@ -253,7 +264,9 @@ export type Id = string | number
  *   sorted id order (numeric when every id is an integer), as {@link Dataset.fromFile} does.
  */
 export interface InteractionArrays {
+  /** Each interaction's user: dense indices (`Int32Array`) or the caller's ids. */
   users: Int32Array | readonly Id[]
+  /** Each interaction's item, in the same form as `users`. */
   items: Int32Array | readonly Id[]
   /** Per interaction, any integer clock (seconds or milliseconds); used by the splits. */
   timestamps?: ArrayLike<number>
@@ -323,7 +336,16 @@ export interface FileOptions {
   /** CSV: whether the first line names the columns. Default true. */
   header?: boolean
   /** CSV: which columns hold what, by header name or 0-based position. Default user 0, item 1. */
-  columns?: { user?: string | number; item?: string | number; rating?: string | number; timestamp?: string | number }
+  columns?: {
+    /** The user column (header name or 0-based position). */
+    user?: string | number
+    /** The item column. */
+    item?: string | number
+    /** The rating column, if any. */
+    rating?: string | number
+    /** The timestamp column, if any (used by leave-latest-out and time splits). */
+    timestamp?: string | number
+  }
   /** Keep only interactions rated at least this as positives (needs a rating). Default: keep all. */
   threshold?: number
   /**
@@ -541,9 +563,11 @@ export class Dataset {
     return new Dataset(callSync(() => native.NativeDataset.synthetic(o)))
   }
 
+  /** Number of users (dense indices 0…numUsers−1). */
   get numUsers(): number {
     return this.native.numUsers
   }
+  /** Number of items (dense indices 0…numItems−1). */
   get numItems(): number {
     return this.native.numItems
   }
@@ -610,7 +634,9 @@ export class Dataset {
 
 /** Options of {@link GMF} and {@link MF}. */
 export interface ModelOptions {
+  /** Number of users the model embeds (dense indices below it). */
   numUsers: number
+  /** Number of items the model embeds. */
   numItems: number
   /** Predictive factors (embedding size). Default 8, as in the paper's smallest setting. */
   factors?: number
@@ -735,7 +761,12 @@ export interface PredictOptions {
    * come from the features. Lists for multi-valued columns, strings for categorical ones,
    * numbers for numeric ones; a missing column is a missing value.
    */
-  describe?: { users?: Record<string, Record<string, FeatureValue>>; items?: Record<string, Record<string, FeatureValue>> }
+  describe?: {
+    /** New users: id → their feature values. */
+    users?: Record<string, Record<string, FeatureValue>>
+    /** New items: id → their feature values. */
+    items?: Record<string, Record<string, FeatureValue>>
+  }
 }
 
 /** Options of {@link NcfModel.similarItems} and {@link NcfModel.similarUsers}. */
@@ -765,7 +796,10 @@ export interface RecommendOptions {
    * by their features (`{ users: { 'new-user': { age: 31, gender: 'F' } } }`); their ids may then
    * be recommended for (they have seen nothing). See {@link PredictOptions.describe}.
    */
-  describe?: { users?: Record<string, Record<string, FeatureValue>> }
+  describe?: {
+    /** New users: id → their feature values. */
+    users?: Record<string, Record<string, FeatureValue>>
+  }
   /** Default: the model's device. */
   device?: Device
 }
@@ -789,7 +823,12 @@ export interface EpochStats {
   /** NDCG@k on the test set, when the dataset has one. */
   ndcg?: number
   /** HR@k and NDCG@k on the validation cases, with validation. */
-  validation?: { hr: number; ndcg: number }
+  validation?: {
+    /** HR@k on the validation cases. */
+    hr: number
+    /** NDCG@k on the validation cases. */
+    ndcg: number
+  }
   /** Rating models: RMSE / MAE / R² on the test ratings (reported, never used to choose). */
   rating?: RatingMetricValues
   /** Rating models: RMSE / MAE / R² on the validation ratings (RMSE chooses epochs). */
@@ -816,6 +855,7 @@ export interface RatingMetricValues {
 export interface RatingMetrics extends Partial<RatingMetricValues> {
   /** Held-out ratings evaluated. */
   count: number
+  /** The backend that computed the metrics. */
   backend: 'gpu' | 'cpu'
 }
 
@@ -891,7 +931,10 @@ export interface FitOptions {
   /** Lower the learning rate when the validation metric stalls (needs `validation`). */
   reduceLrOnPlateau?: PlateauOptions
   /** Stop after `patience` epochs without a new best validation value (needs `validation`). */
-  earlyStopping?: { patience: number }
+  earlyStopping?: {
+    /** Epochs without a better validation value before training stops. */
+    patience: number
+  }
   /**
    * Keep the best validation epoch's weights when training ends. Default true with
    * validation (it has no effect without it).
@@ -921,9 +964,11 @@ export interface FitOptions {
 export interface FitProgress {
   /** 1-based epoch in flight, and the number asked for. */
   epoch: number
+  /** Epochs `fit` was asked for. */
   epochs: number
   /** Optimizer steps (batches) done in this epoch, and its total. */
   steps: number
+  /** Steps in this epoch. */
   totalSteps: number
   /** Samples trained on in this epoch. */
   samples: number
@@ -933,6 +978,7 @@ export interface FitProgress {
   loss: number | null
   /** Seconds since the epoch started, and the estimated seconds until it ends. */
   elapsedSeconds: number
+  /** Estimated seconds until the epoch ends (`null` before the first step). */
   etaSeconds: number | null
 }
 
@@ -951,6 +997,7 @@ export class FitAbortedError extends NcfError {
 export interface History {
   /** The backend that trained: `'gpu'` or `'cpu'`. */
   backend: 'gpu' | 'cpu'
+  /** One entry per completed epoch, in order. */
   epochs: EpochStats[]
   /**
    * The epoch chosen on validation (its weights are kept with `restoreBest`). 0 means no epoch
@@ -988,6 +1035,7 @@ export interface EvaluateOptions {
  * interaction); the full protocol over test users, ranking all of a user's held-out items at once.
  */
 export interface Metrics {
+  /** The cut-off K. */
   k: number
   /**
    * Hit ratio: sampled, the share of test cases whose positive ranks in the top k; full, the
@@ -1008,6 +1056,7 @@ export interface Metrics {
    * reported by the full protocol. With one held-out item per user it equals `hr`.
    */
   recall?: number
+  /** The backend that computed the metrics. */
   backend: 'gpu' | 'cpu'
 }
 
@@ -1149,7 +1198,9 @@ export abstract class NcfModel {
    * corrupted or foreign file, or one from a newer ncf-native, is `ERR_FORMAT` naming the path.
    */
   static async load<T extends NcfModel>(
-    this: abstract new (...args: never[]) => T,
+    // `{ prototype: T }` rather than a constructor type: NcfModel's constructor is protected,
+    // and `NcfModel.load` (any model) must type-check as well as `NeuMF.load`.
+    this: { prototype: T; name: string },
     path: string,
     options: LoadOptions = {},
   ): Promise<T> {
@@ -1174,7 +1225,7 @@ export abstract class NcfModel {
         model = new NeuMF(wrapped as unknown as NeuMFOptions)
     }
     const wanted = this
-    const ok = (wanted as unknown) === NcfModel || model instanceof wanted
+    const ok = (wanted as unknown) === NcfModel || model instanceof (wanted as unknown as typeof NcfModel)
     if (!ok) {
       const kind = model.kind
       model.dispose()
@@ -1196,12 +1247,15 @@ export abstract class NcfModel {
   get layers(): number[] {
     return this.#native.layers
   }
+  /** Number of users the model embeds. */
   get numUsers(): number {
     return this.#native.numUsers
   }
+  /** Number of items the model embeds. */
   get numItems(): number {
     return this.#native.numItems
   }
+  /** Predictive factors: the embedding width of GMF, MF and NeuMF's GMF branch; MLP's last layer. */
   get factors(): number {
     return this.#native.factors
   }
@@ -1413,7 +1467,18 @@ export abstract class NcfModel {
   }
 
   /** A rating model's scale: r̂ = z + mean, clipped to [min, max] (known after its first `fit`). */
-  get ratingScale(): { mean: number; min: number; max: number; clip: boolean } | undefined {
+  get ratingScale():
+    | {
+        /** μ, the training mean rating added to every score. */
+        mean: number
+        /** Smallest rating seen in training. */
+        min: number
+        /** Largest rating seen in training. */
+        max: number
+        /** Whether predictions are clipped to [min, max]. */
+        clip: boolean
+      }
+    | undefined {
     return this.#native.ratingScale ?? undefined
   }
 
@@ -1625,7 +1690,14 @@ export abstract class NcfModel {
    * Every user's and item's embedding, row-major with `dim` values per row (GMF and MF: their
    * factors; MLP: the MLP embeddings; NeuMF: `[GMF ; MLP]`).
    */
-  embeddings(): { dim: number; users: Float32Array; items: Float32Array } {
+  embeddings(): {
+    /** Width of each row. */
+    dim: number
+    /** numUsers × dim, row-major. */
+    users: Float32Array
+    /** numItems × dim, row-major. */
+    items: Float32Array
+  } {
     const u = callSync(() => this.#native.embeddings('users'))
     const i = callSync(() => this.#native.embeddings('items'))
     return { dim: u.dim, users: u.data, items: i.data }
@@ -1782,6 +1854,7 @@ export interface BaselineOptions {
  */
 export class Baseline {
   readonly #native: Native.NativeBaseline
+  /** `'mean'`: r̂ = μ; `'bias'`: r̂ = μ + b_u + b_i. */
   readonly kind: 'mean' | 'bias'
   /** The dataset `fit` saw: its ids are the baseline's. */
   #fittedOn?: Dataset
@@ -1848,7 +1921,12 @@ export interface FeatureFileOptions {
   /** CSV: the id column, by header name or 0-based position. Default 0. */
   id?: string | number
   /** CSV: multi-valued columns (a list per field, such as genres) and their in-field separator. */
-  multi?: { column: string | number; separator: string }[]
+  multi?: {
+    /** The column (header name or 0-based position). */
+    column: string | number
+    /** The one character between its values, e.g. `'|'` or `','`. */
+    separator: string
+  }[]
   /** CSV: single categorical columns (type, gender, occupation). */
   categorical?: (string | number)[]
   /** CSV: numeric columns (episodes, age). */
@@ -1883,6 +1961,7 @@ export class Features {
     this.native = n
   }
 
+  /** Reads a feature table (see {@link FeatureFileOptions}); `.gz` files are decompressed. */
   static async fromFile(path: string, options: FeatureFileOptions): Promise<Features> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
     if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens-items' | 'movielens-users', … }")
@@ -1905,7 +1984,12 @@ export class Features {
   }
 
   /** The columns in declaration order, with their kinds. */
-  get columns(): { name: string; kind: 'multi' | 'categorical' | 'numeric' }[] {
+  get columns(): {
+    /** The column's name. */
+    name: string
+    /** How its values are encoded. */
+    kind: 'multi' | 'categorical' | 'numeric'
+  }[] {
     const kinds = this.native.kinds
     return this.native.names.map((name, k) => ({ name, kind: kinds[k] as 'multi' | 'categorical' | 'numeric' }))
   }

@@ -11,6 +11,7 @@ const invalid = (field: string, message: string) => new NcfError('ERR_INVALID_AR
 export interface ReportRun {
   /** Legend label, e.g. `'NeuMF'`. */
   name: string
+  /** What `fit` returned for it. */
   history: History
   /** Hyperparameters shown in the report's table (model shape and fit options). */
   hyperparameters?: Record<string, unknown>

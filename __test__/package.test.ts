@@ -1,7 +1,9 @@
 // The per-platform package of this machine holds a loadable addon, as napi-rs lays it out.
 import test from 'ava'
-import { readFileSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from './helpers.ts'
 
@@ -31,4 +33,48 @@ test('package.json declares every target and its package dir exists', (t) => {
   for (const d of ['linux-x64-gnu', 'linux-arm64-gnu', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']) {
     t.true(existsSync(join(repoRoot, 'npm', d, 'package.json')), d)
   }
+})
+
+// Issue 7: the tarballs npm would publish install into an empty project and import both ways.
+test('packed tarballs hold no data, target or tests, and install and import as ESM and CJS', (t) => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return t.pass('not linux-x64')
+  const out = mkdtempSync(join(tmpdir(), 'ncf-pack-'))
+  const packed = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'scripts/pack.mjs'), join(out, 'tgz')], { encoding: 'utf8' })) as Array<{
+    name: string
+    file: string
+    files: string[]
+  }>
+  t.deepEqual(packed.map((p) => p.name), ['ncf-native', 'ncf-native-linux-x64-gnu'])
+  for (const p of packed) {
+    const bad = p.files.filter((f) => /(^|\/)(target|__test__|crates|data|examples|node_modules|bench-out)(\/|$)|\.(rating|negative|dat|csv|ts)$/.test(f) && !f.endsWith('.d.ts'))
+    t.deepEqual(bad, [], `${p.name} ships only the package`)
+  }
+  t.true(packed[0].files.includes('cli.js') && packed[0].files.includes('index.d.ts'))
+  const main = JSON.parse(execFileSync('tar', ['-xOzf', packed[0].file, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>
+  t.deepEqual(Object.keys(main.optionalDependencies as object).sort(), [
+    'ncf-native-darwin-arm64',
+    'ncf-native-darwin-x64',
+    'ncf-native-linux-arm64-gnu',
+    'ncf-native-linux-x64-gnu',
+    'ncf-native-win32-x64-msvc',
+  ])
+  t.false('devDependencies' in main || 'scripts' in main)
+  // An empty project installs both tarballs (the other platforms' optional packages are skipped).
+  const app = join(out, 'app')
+  mkdirSync(app)
+  writeFileSync(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n')
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.file)], { cwd: app, stdio: 'pipe' })
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    "import { NeuMF, Dataset } from 'ncf-native'\n" +
+      "const d = Dataset.synthetic({ numUsers: 60, numItems: 150, perUser: 10 })\n" +
+      "const m = new NeuMF({ numUsers: d.numUsers, numItems: d.numItems, device: 'cpu' })\n" +
+      "const h = await m.fit(d, { epochs: 1 })\n" +
+      "console.log(JSON.stringify({ esm: typeof NeuMF, epochs: h.epochs.length }))\n",
+  )
+  writeFileSync(join(app, 'cjs.cjs'), "const { NeuMF, gpuInfo } = require('ncf-native')\nconsole.log(JSON.stringify({ cjs: typeof NeuMF, info: typeof gpuInfo }))\n")
+  const env = { ...process.env, NODEVICE_SELECT: '1' }
+  t.deepEqual(JSON.parse(execFileSync(process.execPath, ['esm.mjs'], { cwd: app, env, encoding: 'utf8' })), { esm: 'function', epochs: 1 })
+  t.deepEqual(JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: app, env, encoding: 'utf8' })), { cjs: 'function', info: 'function' })
+  t.is(execFileSync('npx', ['--no-install', 'ncf-native', '--version'], { cwd: app, env, encoding: 'utf8' }).trim(), 'ncf-native 0.1.0')
 })
