@@ -60,6 +60,9 @@ const trainOptions = {
   patience: { type: 'string' },
   out: { type: 'string' },
   report: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string', default: '1' },
+  resume: { type: 'string' },
   quiet: { type: 'boolean', short: 'q', default: false },
 } as const satisfies ParseArgsConfig['options']
 
@@ -107,6 +110,9 @@ Model and training:
   --patience N               early stopping after N epochs without a better validation value
   --out FILE                 save the model (ids and seen items included)
   --report FILE              write an HTML report with charts
+  --checkpoint FILE          save model and optimizer state every --checkpoint-every epochs (1)
+  --resume FILE              continue from such a checkpoint (same options; --epochs counts
+                             from the start) to the result of an uninterrupted run
   --quiet, -q                no progress output
 
 DATA_HELP
@@ -115,6 +121,7 @@ Examples:
   ncf-native train ../shared/data/ml-100k/u.data --epochs 10 --out model.ncf --report report.html
   ncf-native train synthetic --model gmf --factors 16 --device cpu
   ncf-native train u1.base --test u1.test --task rating --model mf --factors 32 --json
+  ncf-native train u.data --epochs 50 --checkpoint run.ckpt      (later: the same with --resume run.ckpt)
 
 Ctrl-C stops at the next submit: the model keeps its last complete epoch, is saved with
 --out, and the command exits 130.`,
@@ -332,6 +339,8 @@ function fitOptions(values: Values, data: Dataset): FitOptions {
     seed: int(values, 'seed', 0),
     validation: validation === 'leave-one-out' && data.numValidationCases > 0 ? 'dataset' : validation,
     earlyStopping: patience === undefined ? undefined : { patience },
+    checkpoint: values.checkpoint === undefined ? undefined : { path: String(values.checkpoint), every: int(values, 'checkpoint-every') },
+    resumeFrom: values.resume === undefined ? undefined : String(values.resume),
   }
 }
 

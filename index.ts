@@ -952,6 +952,20 @@ export interface FitOptions {
   /** Milliseconds between `onProgress` calls. Default 250. */
   progressEvery?: number
   /**
+   * Save a checkpoint to `path` every `every` epochs (default 1) and after the last: the
+   * weights, the optimizer's moments and counters, the best validation weights, the learning
+   * rate, and these options and the history, written atomically. Resume it with `resumeFrom`.
+   */
+  checkpoint?: { /** The checkpoint file. */ path: string; /** Epochs between saves. Default 1. */ every?: number }
+  /**
+   * Continue a fit from a checkpoint written by `checkpoint` (same model shape, dataset and
+   * options; `epochs` counts from the start, so a 10-epoch fit stopped after 4 continues with
+   * `epochs: 10`). The result equals the uninterrupted run with the same seed: bit for bit on the
+   * CPU, up to float-atomics summation order on the GPU. The returned history includes the
+   * checkpoint's epochs.
+   */
+  resumeFrom?: string
+  /**
    * Cancels training: the epoch in flight stops at its next batch (CPU) or submit (GPU) and is
    * undone, `fit` rejects with a {@link FitAbortedError} (code `ERR_ABORTED`) carrying the
    * history of the complete epochs, and the model keeps the weights `fit` would have kept after
@@ -1319,6 +1333,50 @@ export abstract class NcfModel {
     const every = options.progressEvery ?? 250
     if (typeof every !== 'number' || !(every >= 10)) throw invalid('progressEvery', `must be at least 10 (milliseconds), got ${String(every)}`)
     const watch = onProgress !== undefined || signal !== undefined
+    const ck = options.checkpoint
+    if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string' || ck.path.length === 0)) {
+      throw invalid('checkpoint', 'must be { path, every? } with a non-empty path')
+    }
+    const ckEvery = ck ? positiveInt('checkpoint.every', ck.every ?? 1) : 0
+    // What a resumed fit must share with the one that wrote the checkpoint.
+    const fingerprint: Record<string, unknown> = {
+      kind: this.kind,
+      layers: this.layers,
+      factors: this.factors,
+      task: this.task,
+      batchSize: options.batchSize ?? 256,
+      negatives: options.negatives ?? (rating ? 0 : 4),
+      optimizer,
+      lr,
+      momentum: options.momentum ?? null,
+      weightDecay: options.weightDecay ?? 0,
+      l2: options.l2 ?? 0,
+      dropout: options.dropout ?? 0,
+      seed: options.seed ?? 0,
+      validation,
+      validationNegatives: options.validationNegatives ?? 99,
+      monitor: options.monitor ?? (rating ? 'rmse' : 'hr'),
+      reduceLrOnPlateau: plateau ?? null,
+      earlyStopping: early ?? null,
+      restoreBest: options.restoreBest ?? true,
+      k,
+      evaluate: options.evaluate !== false,
+    }
+    let resumed: EpochStats[] = []
+    if (options.resumeFrom !== undefined) {
+      if (typeof options.resumeFrom !== 'string' || options.resumeFrom.length === 0) throw invalid('resumeFrom', 'must be a checkpoint path')
+      const resumeFrom = options.resumeFrom
+      const note = JSON.parse(await call(() => native.readCheckpointNote(resumeFrom))) as { options?: Record<string, unknown>; history?: EpochStats[] }
+      const stored = note.options ?? {}
+      const differs = Object.keys(fingerprint).filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(fingerprint[key]))
+      if (differs.length > 0) {
+        throw invalid(
+          'resumeFrom',
+          `the checkpoint was written with other options (${differs.map((key) => `${key}: ${JSON.stringify(stored[key])} there, ${JSON.stringify(fingerprint[key])} here`).join('; ')})`,
+        )
+      }
+      resumed = note.history ?? []
+    }
     const trainer = await call(() =>
       this.#native.createTrainer(data.native, {
         batchSize: options.batchSize ?? 256,
@@ -1346,14 +1404,26 @@ export abstract class NcfModel {
     )
     if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
     const evalK = options.evaluate === false ? undefined : k
-    const history: EpochStats[] = []
+    const history: EpochStats[] = [...resumed]
+    let first = 0
+    if (options.resumeFrom !== undefined) {
+      const from = options.resumeFrom
+      try {
+        first = await call(() => trainer.resume(from))
+      } catch (err) {
+        trainer.finish()
+        throw err
+      }
+    }
+    const save = (stats: EpochStats) =>
+      ck ? call(() => trainer.checkpoint(ck.path, JSON.stringify({ options: fingerprint, history: [...history, stats] }))) : undefined
     let stoppedEarly = false
     let aborted = false
     let bestEpoch: number | null = null
     const onAbort = () => trainer.cancel()
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      for (let e = 0; e < epochs; e++) {
+      for (let e = first; e < epochs; e++) {
         if (signal?.aborted) {
           aborted = true
           break
@@ -1402,6 +1472,7 @@ export abstract class NcfModel {
         if (r.validRmse != null && r.validMae != null && r.validR2 != null) {
           stats.validationRating = { rmse: r.validRmse, mae: r.validMae, r2: r.validR2 }
         }
+        if (ck && ((e + 1) % ckEvery === 0 || e + 1 === epochs || r.stop)) await save(stats)
         history.push(stats)
         if (options.onEpoch && (await options.onEpoch(stats)) === false) break
         if (r.stop && e + 1 < epochs) {

@@ -142,3 +142,19 @@ test('the README example: train on MovieLens-100K u.data, then recommend and sim
   const sim = run('similar', '--model', model, '--item', '1', '--json')
   t.is((JSON.parse(sim.stdout) as { similar: unknown[] }).similar.length, 10)
 })
+
+test('--checkpoint then --resume continues the run to the uninterrupted result', (t) => {
+  const ck = join(dir, 'run.ckpt')
+  const common = ['synthetic', '--model', 'gmf', '--device', 'cpu', '--lr', '0.01', '--json', '-q']
+  const whole = JSON.parse(run('train', ...common, '--epochs', '4').stdout) as { epochs: Array<{ loss: number }> }
+  const part = run('train', ...common, '--epochs', '2', '--checkpoint', ck)
+  t.is(part.status, 0, part.stderr)
+  const rest = run('train', ...common, '--epochs', '4', '--resume', ck)
+  t.is(rest.status, 0, rest.stderr)
+  const resumed = JSON.parse(rest.stdout) as { epochs: Array<{ epoch: number; loss: number }> }
+  t.deepEqual(resumed.epochs.map((e) => e.epoch), [1, 2, 3, 4])
+  t.deepEqual(resumed.epochs.map((e) => e.loss), whole.epochs.map((e) => e.loss), 'bit for bit on the CPU')
+  const other = run('train', ...common, '--epochs', '4', '--lr', '0.02', '--resume', ck)
+  t.is(other.status, 1)
+  t.regex(other.stderr, /^ncf-native: ERR_INVALID_ARG: resumeFrom: the checkpoint was written with other options \(lr: 0\.01 there, 0\.02 here\)/)
+})

@@ -101,6 +101,19 @@ pub struct Outcome {
     pub stop: bool,
 }
 
+/// A session's state between epochs (see [`Session::checkpoint`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub weights: Vec<f32>,
+    pub optimizer: crate::train::OptimizerState,
+    pub lr: f64,
+    /// The best validation value so far, its epoch and weights.
+    pub best: Option<(f64, u32, Vec<f32>)>,
+    pub since_best: u32,
+    pub plateau_best: f64,
+    pub plateau_bad: u32,
+}
+
 /// A trainer under [`Control`].
 pub struct Session {
     trainer: Box<dyn Trainer>,
@@ -167,6 +180,39 @@ impl Session {
         Ok(Outcome { report, lr, next_lr: self.lr, best_epoch: self.best.as_ref().map(|b| b.1), stop })
     }
 
+    /// Everything needed to continue this session later to the same result: the last
+    /// epoch's weights, the optimizer state, the learning rate and the control's counters.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        Ok(Checkpoint {
+            weights: self.trainer.params().data.clone(),
+            optimizer: self.trainer.optimizer_state()?,
+            lr: self.lr,
+            best: self.best.as_ref().map(|(v, e, p)| (*v, *e, p.data.clone())),
+            since_best: self.since_best,
+            plateau_best: self.plateau_best,
+            plateau_bad: self.plateau_bad,
+        })
+    }
+
+    /// Continues from a checkpoint of a session with the same data, model and options.
+    pub fn restore(&mut self, ck: Checkpoint) -> Result<()> {
+        let len = self.trainer.params().data.len();
+        if let Some((_, _, b)) = &ck.best
+            && b.len() != len
+        {
+            return Err(NcfError::invalid("resumeFrom", "the checkpoint's best weights do not fit this model"));
+        }
+        self.trainer.restore(&ck.weights, ck.optimizer)?;
+        self.trainer.set_lr(ck.lr as f32);
+        self.lr = ck.lr;
+        let params = self.trainer.params().clone();
+        self.best = ck.best.map(|(v, e, data)| (v, e, Params { data, ..params.clone() }));
+        self.since_best = ck.since_best;
+        self.plateau_best = ck.plateau_best;
+        self.plateau_bad = ck.plateau_bad;
+        Ok(())
+    }
+
     /// Weights to keep: the best validation epoch's when restoring, else the last epoch's.
     pub fn final_params(&self) -> &Params {
         match (&self.best, self.control.restore_best) {
@@ -199,6 +245,12 @@ mod tests {
 
     impl Trainer for Scripted {
         fn set_progress(&mut self, _: Arc<crate::train::Progress>) {}
+        fn optimizer_state(&self) -> Result<crate::train::OptimizerState> {
+            unimplemented!("not checkpointed")
+        }
+        fn restore(&mut self, _: &[f32], _: crate::train::OptimizerState) -> Result<()> {
+            unimplemented!("not checkpointed")
+        }
         fn backend(&self) -> &'static str {
             "scripted"
         }

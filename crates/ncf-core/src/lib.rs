@@ -3,6 +3,7 @@
 //! on wgpu and is tested against [`train::CpuTrainer`].
 
 pub mod baseline;
+pub mod checkpoint;
 pub mod control;
 pub mod data;
 pub mod dense;

@@ -209,9 +209,23 @@ impl Progress {
     }
 }
 
+/// What an optimizer carries between epochs, beyond the weights: Adam's (or momentum's)
+/// moment buffers and the step and epoch counters that key the sampler and dropout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    pub step: u64,
+    pub epoch: u32,
+}
+
 pub trait Trainer: Send {
     /// Attaches live progress (and cancellation) to the following epochs.
     fn set_progress(&mut self, progress: Arc<Progress>);
+    /// The optimizer state after the last complete epoch (for checkpoints).
+    fn optimizer_state(&self) -> Result<OptimizerState>;
+    /// Continues from a checkpoint: these weights and optimizer state (same layout).
+    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()>;
     fn backend(&self) -> &'static str;
     /// Trains one epoch and, when `eval_k` is set, evaluates on the validation and test sets
     /// that exist.
@@ -220,6 +234,22 @@ pub trait Trainer: Send {
     fn set_lr(&mut self, lr: f32);
     /// Weights after the last completed epoch.
     fn params(&self) -> &Params;
+}
+
+/// Refuses weights or moments of another size than the model's.
+pub fn check_restorable(len: usize, weights: &[f32], state: &OptimizerState) -> Result<()> {
+    if weights.len() != len || state.m.len() != len || state.v.len() != len {
+        return Err(NcfError::invalid(
+            "resumeFrom",
+            format!(
+                "the checkpoint holds {} weights and {}/{} moments; this model has {len}",
+                weights.len(),
+                state.m.len(),
+                state.v.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Fails on a non-finite loss so that a diverged run never reports numbers.
@@ -345,6 +375,20 @@ impl CpuTrainer {
 impl Trainer for CpuTrainer {
     fn set_progress(&mut self, progress: Arc<Progress>) {
         self.progress = Some(progress);
+    }
+
+    fn optimizer_state(&self) -> Result<OptimizerState> {
+        Ok(OptimizerState { m: self.m.clone(), v: self.v.clone(), step: self.step, epoch: self.epoch })
+    }
+
+    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
+        check_restorable(self.params.data.len(), weights, &state)?;
+        self.params.data.copy_from_slice(weights);
+        self.m = state.m;
+        self.v = state.v;
+        self.step = state.step;
+        self.epoch = state.epoch;
+        Ok(())
     }
 
     fn backend(&self) -> &'static str {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
 use ncf_core::sampling::Samples;
-use ncf_core::train::{EpochReport, Progress, TrainConfig, Trainer, check_finite_loss, check_session};
+use ncf_core::train::{EpochReport, OptimizerState, Progress, TrainConfig, Trainer, check_finite_loss, check_session};
 use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
@@ -41,8 +41,8 @@ pub struct GpuTrainer {
     params_cpu: Params,
     params: wgpu::Buffer,
     grads: wgpu::Buffer,
-    _m: wgpu::Buffer,
-    _v: wgpu::Buffer,
+    m: wgpu::Buffer,
+    v: wgpu::Buffer,
     _csr: [wgpu::Buffer; 3],
     s_users: wgpu::Buffer,
     s_items: wgpu::Buffer,
@@ -178,8 +178,8 @@ impl GpuTrainer {
             params_cpu: params,
             params: pbuf,
             grads,
-            _m: m,
-            _v: v,
+            m,
+            v,
             _csr: [row_ptr, cols, pos_users],
             s_users,
             s_items,
@@ -390,6 +390,30 @@ impl Trainer for GpuTrainer {
             })
         });
         self.progress = Some((progress, staging));
+    }
+
+    fn optimizer_state(&self) -> Result<OptimizerState> {
+        let bytes = self.layout.len() as u64 * 4;
+        let out =
+            self.ctx.read_back(self.ctx.encoder("ncf read optimizer state"), &[(&self.m, bytes), (&self.v, bytes)])?;
+        Ok(OptimizerState {
+            m: bytemuck::cast_slice(&out[0]).to_vec(),
+            v: bytemuck::cast_slice(&out[1]).to_vec(),
+            step: self.step,
+            epoch: self.epoch,
+        })
+    }
+
+    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
+        ncf_core::train::check_restorable(self.layout.len(), weights, &state)?;
+        let q = &self.ctx.queue;
+        q.write_buffer(&self.params, 0, bytemuck::cast_slice(weights));
+        q.write_buffer(&self.m, 0, bytemuck::cast_slice(&state.m));
+        q.write_buffer(&self.v, 0, bytemuck::cast_slice(&state.v));
+        self.params_cpu.data.copy_from_slice(weights);
+        self.step = state.step;
+        self.epoch = state.epoch;
+        self.ctx.check_errors()
     }
 
     fn backend(&self) -> &'static str {

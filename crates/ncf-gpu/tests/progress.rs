@@ -78,3 +78,62 @@ fn cancelled_gpu_epoch_restores_device_weights() {
     let (want, _) = fresh.unwrap().gradients(&batch.0, &batch.1, &batch.2).unwrap();
     common::assert_close("gradients after a cancelled epoch", &on_device, &want, 1e-5, 1e-7);
 }
+
+/// A run checkpointed after epoch 2 (through the file) and resumed in a fresh session ends
+/// where an uninterrupted 4-epoch run ends: bit for bit on the CPU, within float-atomics
+/// summation order on the GPU (Adam, dropout-free GMF; NeuMF with dropout on the CPU).
+#[test]
+fn resumed_runs_match_uninterrupted_ones() {
+    use ncf_core::control::{Control, Monitor, Session};
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 200, 150));
+    let dir = std::env::temp_dir().join(format!("ncf-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let neumf =
+        Layout::neural(ModelKind::NeuMf, data.num_users, data.num_items, 4, ncf_core::Tower::new(&[16, 8, 4]).unwrap())
+            .unwrap();
+    let gmf = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 8).unwrap();
+    for (backend, layout, dropout) in [("cpu", neumf, 0.2f32), ("cpu", gmf, 0.0), ("gpu", gmf, 0.0)] {
+        let c = ncf_core::TrainConfig { dropout, ..cfg(Optimizer::adam(), 64, rng.random()) };
+        let start = Params::init(layout, 5);
+        let trainer = |p: Params| -> Box<dyn Trainer> {
+            if backend == "gpu" {
+                Box::new(GpuTrainer::new(shared(), data.clone(), None, p, c).unwrap())
+            } else {
+                Box::new(CpuTrainer::new(data.clone(), None, p, c).unwrap())
+            }
+        };
+        let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: false };
+        let mut whole = Session::new(trainer(start.clone()), control, c.lr as f64);
+        let mut first = Session::new(trainer(start.clone()), control, c.lr as f64);
+        let mut losses = Vec::new();
+        for _ in 0..4 {
+            losses.push(whole.run_epoch(None).unwrap().report.loss);
+        }
+        for _ in 0..2 {
+            first.run_epoch(None).unwrap();
+        }
+        let path = dir.join(format!("{backend}-{:?}.ckpt", layout.kind));
+        ncf_core::checkpoint::save(&path, layout, &first.checkpoint().unwrap(), "{}").unwrap();
+        drop(first);
+        let (ck, meta) = ncf_core::checkpoint::load(&path, Some(layout)).unwrap();
+        assert_eq!((meta.epoch, meta.step), (2, 2 * c.steps_per_epoch(data.num_interactions() as u32 * 5) as u64));
+        let mut resumed = Session::new(trainer(start.clone()), control, c.lr as f64);
+        resumed.restore(ck).unwrap();
+        let mut tail = Vec::new();
+        for _ in 0..2 {
+            let o = resumed.run_epoch(None).unwrap();
+            tail.push((o.report.epoch, o.report.loss));
+        }
+        assert_eq!(tail.iter().map(|t| t.0).collect::<Vec<_>>(), [3, 4], "{backend}: epochs continue");
+        let what = format!("{backend} {:?} resumed", layout.kind);
+        if backend == "cpu" {
+            assert_eq!(resumed.params().data, whole.params().data, "{what}: bit for bit");
+            assert_eq!([tail[0].1, tail[1].1], [losses[2], losses[3]], "{what}: losses");
+        } else {
+            common::assert_close(&what, &resumed.params().data, &whole.params().data, 1e-3, 1e-4);
+            assert!((tail[1].1 - losses[3]).abs() <= 1e-4 * losses[3], "{what}: loss {} vs {}", tail[1].1, losses[3]);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

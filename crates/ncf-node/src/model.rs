@@ -1071,6 +1071,39 @@ impl NativeTrainer {
         }))
     }
 
+    /// Writes a checkpoint of the session after its last complete epoch (weights, optimizer
+    /// moments, best validation weights, counters) with the caller's `note` (JSON), atomically.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn checkpoint(&self, path: String, note: String) -> napi::Result<AsyncTask<Job<()>>> {
+        let (session, state) = (self.session.clone(), self.state.clone());
+        Ok(Job::spawn(move || {
+            let guard = session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            let (s, _) = guard.as_ref().ok_or_else(closed)?;
+            let layout = current(&state).napi()?.layout;
+            let ck = s.checkpoint().napi()?;
+            ncf_core::checkpoint::save(std::path::Path::new(&path), layout, &ck, &note).napi()
+        }))
+    }
+
+    /// Continues the session from a checkpoint of the same model and options: weights,
+    /// optimizer state, learning rate and the control's counters. Resolves to the number of
+    /// epochs the checkpoint had completed.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn resume(&self, path: String) -> napi::Result<AsyncTask<Job<u32>>> {
+        let (session, state) = (self.session.clone(), self.state.clone());
+        Ok(Job::spawn(move || {
+            let mut guard = session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
+            let (s, _) = guard.as_mut().ok_or_else(closed)?;
+            let layout = current(&state).napi()?.layout;
+            let (ck, meta) = ncf_core::checkpoint::load(std::path::Path::new(&path), Some(layout)).napi()?;
+            s.restore(ck).napi()?;
+            if let Some(p) = state.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                *p = s.params().clone();
+            }
+            Ok(meta.epoch)
+        }))
+    }
+
     /// Ends the session: the model keeps the best validation epoch's weights (with
     /// `restoreBest`) or the last epoch's, and the session's buffers (GPU memory included) are
     /// freed now rather than at garbage collection. Returns the best epoch, if any.
@@ -1083,4 +1116,11 @@ impl NativeTrainer {
         }
         Ok(s.best_epoch())
     }
+}
+
+/// The caller's note stored in a checkpoint (the fit options and history), read without
+/// applying it.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn read_checkpoint_note(path: String) -> AsyncTask<Job<String>> {
+    Job::spawn(move || Ok(ncf_core::checkpoint::load(std::path::Path::new(&path), None).napi()?.1.note))
 }
