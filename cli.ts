@@ -2,7 +2,7 @@
 // The `ncf-native` command line: train, evaluate, recommend, similar, compare, info, bench.
 // Built on Node's own util.parseArgs (no dependency: strict typed options, positionals and
 // clear errors are all this needs). Exit codes: 0 success, 1 failure, 2 bad usage, 130 Ctrl-C.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
@@ -35,6 +35,7 @@ type Kind = (typeof MODEL_KINDS)[number]
 
 const dataOptions = {
   format: { type: 'string', default: 'auto' },
+  columns: { type: 'string' },
   test: { type: 'string' },
   task: { type: 'string', default: 'implicit' },
   seed: { type: 'string', default: '0' },
@@ -84,12 +85,14 @@ Run 'ncf-native <command> --help' for its options and examples.
 Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C).`,
   data: `Data (positional DATA):
   a MovieLens folder or file (u.data, ratings.dat), an NCF split (*.train.rating with
-  *.test.rating and *.test.negative beside it, or their folder), a CSV/TSV (user,item[,rating
-  [,timestamp]] with a header), or 'synthetic' (a seeded demo set shipped with the package).
+  *.test.rating and *.test.negative beside it, or their folder), a CSV/TSV with a header (see
+  --columns), or 'synthetic' (a seeded demo set shipped with the package).
   Raw interactions are split leave-latest-out with 99 sampled negatives per test case
   (ratings: a random 20% per user).
   --format auto|movielens|csv|ncf|netflix|synthetic  (default auto)
   --test FILE     a separate test file in the same format (e.g. u1.test beside u1.base)
+  --columns user=A,item=B[,rating=C][,timestamp=D]   CSV columns by header name or 0-based
+                  position (default user=0,item=1: ratings and timestamps need naming)
   --task implicit|rating                             (default implicit)
   --seed N        seeds the split, the negatives and training (default 0)
   --device auto|gpu|cpu                              (default auto)
@@ -275,7 +278,7 @@ async function loadData(path: string | undefined, values: Values): Promise<Loade
     data = await Dataset.fromNcfFiles({ train: file, testRating: side('.test.rating'), testNegative: side('.test.negative') })
   } else {
     const test = values.test as string | undefined
-    const csv = format === 'csv' ? { delimiter: file.replace(/\.gz$/, '').endsWith('.tsv') ? '\t' : ',' } : {}
+    const csv = format === 'csv' ? { delimiter: file.replace(/\.gz$/, '').endsWith('.tsv') ? '\t' : ',', columns: columns(values) } : {}
     const withTest = test === undefined ? {} : { test, testNegatives: task === 'implicit' ? 99 : 0, seed }
     const raw = await Dataset.fromFile(file, { format, ...csv, ...withTest })
     data =
@@ -295,6 +298,21 @@ async function loadData(path: string | undefined, values: Values): Promise<Loade
       testCases: data.numTestCases,
     },
   }
+}
+
+/** `--columns user=customer,item=sku,rating=stars,timestamp=ts` (names or 0-based positions). */
+function columns(values: Values): { user?: string | number; item?: string | number; rating?: string | number; timestamp?: string | number } {
+  const spec = values.columns
+  if (spec === undefined) return { user: 0, item: 1 }
+  const out: Record<string, string | number> = {}
+  for (const part of String(spec).split(',')) {
+    const [key, col] = part.split('=')
+    if (!['user', 'item', 'rating', 'timestamp'].includes(key) || !col) {
+      throw new UsageError(`--columns: '${part}' is not user=…, item=…, rating=… or timestamp=…`)
+    }
+    out[key] = /^\d+$/.test(col) ? Number(col) : col
+  }
+  return out
 }
 
 function buildModel(kind: Kind, data: Dataset, values: Values): NcfModel {
@@ -433,7 +451,9 @@ async function trainOne(
   return { model, history, aborted, run: { name: model.kind, history, hyperparameters, dataset: loaded.summary } }
 }
 
+/** The epoch whose weights were kept; undefined when the starting weights won (bestEpoch 0). */
 function chosen(h: History): EpochStats | undefined {
+  if (h.bestEpoch === 0) return undefined
   return h.epochs.find((e) => e.epoch === h.bestEpoch) ?? h.epochs.at(-1)
 }
 
@@ -462,7 +482,11 @@ async function cmdTrain(args: string[]): Promise<number> {
       writeReport([run], String(values.report))
       out.line(`wrote ${values.report}`)
     }
-    if (best) out.line(`kept epoch ${best.epoch} of ${history.epochs.length} (${history.backend})`)
+    out.line(
+      best
+        ? `kept epoch ${best.epoch} of ${history.epochs.length} (${history.backend})`
+        : `kept the starting weights: no epoch beat them on validation (${history.backend})`,
+    )
     out.result({ model: model.kind, backend: history.backend, aborted, bestEpoch: history.bestEpoch ?? null, epochs: history.epochs, out: values.out ?? null, report: values.report ?? null })
     model.dispose()
     if (aborted) {
@@ -478,6 +502,9 @@ async function cmdTrain(args: string[]): Promise<number> {
 async function cmdCompare(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...trainOptions, models: { type: 'string', default: 'gmf,mlp,neumf' } })
   if (values.help) return usage('compare')
+  for (const o of ['out', 'checkpoint', 'resume'] as const) {
+    if (values[o] !== undefined) throw new UsageError(`--${o}: applies to 'train' (one model), not 'compare'`)
+  }
   const out = new Out(values.json === true)
   const kinds = String(values.models).split(',').map((m) => {
     if (!(MODEL_KINDS as readonly string[]).includes(m)) throw new UsageError(`--models: '${m}' is not one of ${MODEL_KINDS.join(',')}`)
@@ -703,7 +730,8 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0
   }
   if (command === '--version' || command === '-v') {
-    process.stdout.write('ncf-native 0.1.0\n')
+    const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
+    process.stdout.write(`ncf-native ${pkg.version}\n`)
     return 0
   }
   const run = COMMANDS[command]

@@ -301,7 +301,10 @@ export interface SplitOptions {
   validationRatio?: number
   /** `'leave-one-out'`: also hold out each user's next latest interaction as a validation case. */
   validation?: boolean
-  /** Sampled negatives per held-out interaction: distinct items the user never interacted with. Default 99. */
+  /**
+   * Sampled negatives per held-out interaction: distinct items the user never interacted with.
+   * Default 99; 0 is allowed for rated data held out for rating metrics only.
+   */
   negatives?: number
   /** Seeds the random split and the negatives. Default 0. */
   seed?: number
@@ -493,7 +496,8 @@ export class Dataset {
   async split(options: SplitOptions = {}): Promise<Dataset> {
     if (!options || typeof options !== 'object') throw invalid('options', 'expected { method?, testRatio?, … }')
     const method = options.method ?? 'leave-one-out'
-    const n = positiveInt('negatives', options.negatives ?? 99)
+    // Rated data may be split for rating metrics alone (negatives: 0).
+    const n = options.negatives === 0 && this.hasRatings ? 0 : positiveInt('negatives', options.negatives ?? 99)
     const seed = options.seed ?? 0
     if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
     for (const f of ['testRatio', 'validationRatio'] as const) {
@@ -966,8 +970,8 @@ export interface FitOptions {
    */
   resumeFrom?: string
   /**
-   * Cancels training: the epoch in flight stops at its next batch (CPU) or submit (GPU) and is
-   * undone, `fit` rejects with a {@link FitAbortedError} (code `ERR_ABORTED`) carrying the
+   * Cancels training: the epoch in flight stops at its next batch (CPU) or submit (GPU) and its
+   * weights are undone (the optimizer's moments are not: the session ends), `fit` rejects with a {@link FitAbortedError} (code `ERR_ABORTED`) carrying the
    * history of the complete epochs, and the model keeps the weights `fit` would have kept after
    * them (the best validation epoch with `restoreBest`, else the last complete one).
    */
@@ -1331,7 +1335,9 @@ export abstract class NcfModel {
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', 'must be a function')
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'must be an AbortSignal')
     const every = options.progressEvery ?? 250
-    if (typeof every !== 'number' || !(every >= 10)) throw invalid('progressEvery', `must be at least 10 (milliseconds), got ${String(every)}`)
+    if (typeof every !== 'number' || !(every >= 10 && every <= 2 ** 31 - 1)) {
+      throw invalid('progressEvery', `must be at least 10 (milliseconds) and at most 2^31 − 1, got ${String(every)}`)
+    }
     const watch = onProgress !== undefined || signal !== undefined
     const ck = options.checkpoint
     if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string' || ck.path.length === 0)) {
@@ -1356,17 +1362,25 @@ export abstract class NcfModel {
       validation,
       validationNegatives: options.validationNegatives ?? 99,
       monitor: options.monitor ?? (rating ? 'rmse' : 'hr'),
-      reduceLrOnPlateau: plateau ?? null,
-      earlyStopping: early ?? null,
+      // Written out with their defaults, in one key order, so equal settings compare equal.
+      reduceLrOnPlateau: plateau ? { factor: plateau.factor ?? 0.1, patience: plateau.patience ?? 10, minLr: plateau.minLr ?? 0 } : null,
+      earlyStopping: early ? { patience: early.patience } : null,
       restoreBest: options.restoreBest ?? true,
       k,
       evaluate: options.evaluate !== false,
     }
     let resumed: EpochStats[] = []
+    // The checkpoint was written when early stopping ended its run: resuming trains no more.
+    let resumedStopped = false
     if (options.resumeFrom !== undefined) {
       if (typeof options.resumeFrom !== 'string' || options.resumeFrom.length === 0) throw invalid('resumeFrom', 'must be a checkpoint path')
       const resumeFrom = options.resumeFrom
-      const note = JSON.parse(await call(() => native.readCheckpointNote(resumeFrom))) as { options?: Record<string, unknown>; history?: EpochStats[] }
+      const note = JSON.parse(await call(() => native.readCheckpointNote(resumeFrom))) as {
+        options?: Record<string, unknown>
+        history?: EpochStats[]
+        stopped?: boolean
+      }
+      resumedStopped = note.stopped === true
       const stored = note.options ?? {}
       const differs = Object.keys(fingerprint).filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(fingerprint[key]))
       if (differs.length > 0) {
@@ -1415,9 +1429,15 @@ export abstract class NcfModel {
         throw err
       }
     }
-    const save = (stats: EpochStats) =>
-      ck ? call(() => trainer.checkpoint(ck.path, JSON.stringify({ options: fingerprint, history: [...history, stats] }))) : undefined
     let stoppedEarly = false
+    if (resumedStopped) {
+      first = epochs
+      stoppedEarly = true
+    }
+    const save = (stats: EpochStats, stopped: boolean) =>
+      ck
+        ? call(() => trainer.checkpoint(ck.path, JSON.stringify({ options: fingerprint, history: [...history, stats], stopped })))
+        : undefined
     let aborted = false
     let bestEpoch: number | null = null
     const onAbort = () => trainer.cancel()
@@ -1447,11 +1467,22 @@ export abstract class NcfModel {
             etaSeconds: perStep === null ? null : perStep * (p.totalSteps - p.steps),
           })
         }
-        const timer = onProgress ? setInterval(report, every) : undefined
+        // A throwing onProgress cancels training and is rethrown, rather than crashing the process.
+        let progressError: unknown
+        const tick = () => {
+          try {
+            report()
+          } catch (err) {
+            progressError ??= err
+            trainer.cancel()
+          }
+        }
+        const timer = onProgress ? setInterval(tick, every) : undefined
         let r: Native.NativeEpoch
         try {
           r = await call(() => trainer.runEpoch(evalK))
         } catch (err) {
+          if (progressError !== undefined) throw progressError
           if (err instanceof NcfError && err.code === 'ERR_ABORTED') {
             aborted = true
             break
@@ -1460,6 +1491,7 @@ export abstract class NcfModel {
         } finally {
           clearInterval(timer)
         }
+        if (progressError !== undefined) throw progressError
         report()
         const stats: EpochStats = { epoch: r.epoch, loss: r.loss, samples: r.samples, lr: r.lr, seconds: r.seconds }
         if (r.hr != null) stats.hr = r.hr
@@ -1472,7 +1504,7 @@ export abstract class NcfModel {
         if (r.validRmse != null && r.validMae != null && r.validR2 != null) {
           stats.validationRating = { rmse: r.validRmse, mae: r.validMae, r2: r.validR2 }
         }
-        if (ck && ((e + 1) % ckEvery === 0 || e + 1 === epochs || r.stop)) await save(stats)
+        if (ck && ((e + 1) % ckEvery === 0 || e + 1 === epochs || r.stop)) await save(stats, r.stop && e + 1 < epochs)
         history.push(stats)
         if (options.onEpoch && (await options.onEpoch(stats)) === false) break
         if (r.stop && e + 1 < epochs) {

@@ -193,8 +193,11 @@ export function renderReport(runs: ReadonlyArray<ReportRun | History>, options: 
     charts.push(lineChart('hr', 'HR@K per epoch (selected epoch ringed)', 'HR@K', metricSeries('HR', (e) => e.hr, (e) => e.validation?.hr)))
     charts.push(lineChart('ndcg', 'NDCG@K per epoch (selected epoch ringed)', 'NDCG@K', metricSeries('NDCG', (e) => e.ndcg, (e) => e.validation?.ndcg)))
   }
-  // The comparison uses each model's selected epoch (its last without validation).
-  const chosen = list.map((r) => r.history.epochs.find((e) => e.epoch === r.history.bestEpoch) ?? r.history.epochs.at(-1))
+  // The comparison uses each model's selected epoch (its last without validation). A
+  // bestEpoch of 0 means the starting weights won: no epoch's metrics describe them.
+  const chosen = list.map((r) =>
+    r.history.bestEpoch === 0 ? undefined : (r.history.epochs.find((e) => e.epoch === r.history.bestEpoch) ?? r.history.epochs.at(-1)),
+  )
   const bars = rating
     ? [
         { name: 'RMSE', values: chosen.map((e) => e?.rating?.rmse ?? NaN) },
@@ -210,7 +213,7 @@ export function renderReport(runs: ReadonlyArray<ReportRun | History>, options: 
   const summary = list.map((r, k) => ({
     backend: r.history.backend,
     epochs: r.history.epochs.length,
-    'selected epoch': r.history.bestEpoch ?? '–',
+    'selected epoch': r.history.bestEpoch === 0 ? '0 (the starting weights)' : (r.history.bestEpoch ?? '–'),
     'stopped early': r.history.stoppedEarly,
     ...(chosen[k] ?? {}),
   }))

@@ -68,3 +68,19 @@ test('resuming with other options or into another model is refused, naming what 
   m.dispose()
   bigger.dispose()
 })
+
+test('a checkpoint written when early stopping ended the run resumes to the same stopped run (review of issue 7)', async (t) => {
+  const path = join(dir, 'stopped.ckpt')
+  const options: FitOptions = { epochs: 30, lr: 0.05, seed: 1, validation: 'leave-one-out', earlyStopping: { patience: 1 } }
+  const m = new GMF({ ...sizes, device: 'cpu' })
+  const full = await m.fit(data, { ...options, checkpoint: { path, every: 5 } })
+  t.true(full.stoppedEarly && full.epochs.length < 30, `stopped after ${full.epochs.length}`)
+  const again = new GMF({ ...sizes, device: 'cpu' })
+  const resumed = await again.fit(data, { ...options, checkpoint: { path, every: 5 }, resumeFrom: path })
+  t.is(resumed.epochs.length, full.epochs.length, 'no epoch after the stop')
+  t.true(resumed.stoppedEarly)
+  t.is(resumed.bestEpoch, full.bestEpoch)
+  t.deepEqual(await again.predict(users, items), await m.predict(users, items))
+  m.dispose()
+  again.dispose()
+})

@@ -15,7 +15,15 @@ const artifacts = resolve(process.env.NCF_ARTIFACTS ?? join(repoRoot, 'artifacts
 
 /** The system Chromium (Debian's `chromium`; `.ci/run` installs it), or CHROMIUM_PATH. */
 function chromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    // GitHub's macOS and Windows runners ship Chrome.
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+  ]
   const found = candidates.find((p): p is string => !!p && existsSync(p))
   if (!found) throw new Error('no Chromium found: apt-get install chromium, or set CHROMIUM_PATH')
   return found
@@ -99,12 +107,13 @@ test('a rating report shows RMSE/MAE curves and the validation loss', async (t) 
       const i = (u * 7 + j * 11) % 60
       users.push(u)
       items.push(i)
-      ratings.push(1 + ((u + i) % 5))
+      ratings.push(u % 2 === i % 2 ? 5 : 1)
     }
   }
   const data = await Dataset.fromArrays({ users, items, ratings }).split({ method: 'random', testRatio: 0.2, validationRatio: 0.1, negatives: 5, seed: 1 })
   const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, task: 'rating', device: 'cpu' })
-  const history = await mf.fit(data, { epochs: 5, lr: 0.01 })
+  const history = await mf.fit(data, { epochs: 8, lr: 0.05 })
+  t.true(history.bestEpoch! > 0, `an epoch beats the starting weights (best ${history.bestEpoch})`)
   mf.dispose()
   const path = join(dir, 'rating.html')
   writeReport([{ name: 'MF <rating>', history }], path, { title: 'Ratings & "things"' })
@@ -125,4 +134,8 @@ test('bad report input is an NcfError naming the field', async (t) => {
   await rejectsWith(t, () => writeReport([h], join(dir, 'file.html', 'x.html')), 'ERR_IO', /file\.html\/x\.html: cannot write the report/)
   // A history without metrics (evaluate: false) still renders its loss and timing.
   t.true(renderReport([h]).includes('id="loss"'))
+  // When the starting weights won (bestEpoch 0), no epoch is presented as the selected one.
+  const kept = renderReport([{ ...h, bestEpoch: 0, epochs: [{ ...h.epochs[0], hr: 0.3, ndcg: 0.1 }] }])
+  t.true(kept.includes('0 (the starting weights)'))
+  t.false(kept.includes('id="compare"'), 'no bar claims the last epoch was kept')
 })

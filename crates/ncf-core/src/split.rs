@@ -76,10 +76,16 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
             "the dataset already has a test set: split the full interactions, not a split's training part".into(),
         ));
     }
-    if negatives == 0 || negatives >= data.num_items {
+    // Rated data may hold out ratings alone (rating metrics need no negatives).
+    let rated = data.train_ratings.is_some();
+    if (negatives == 0 && !rated) || negatives >= data.num_items {
         return Err(NcfError::invalid(
             "negatives",
-            format!("must be a positive integer below the {} items, got {negatives}", data.num_items),
+            format!(
+                "must be {} integer below the {} items, got {negatives}",
+                if rated { "a non-negative" } else { "a positive" },
+                data.num_items
+            ),
         ));
     }
     let (test_share, valid_share) = match method {

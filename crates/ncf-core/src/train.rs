@@ -170,7 +170,8 @@ pub struct EpochReport {
 /// [`Trainer::params`]; the session keeps optimizer state across epochs.
 /// Live progress of the epoch in flight, shared with other threads: the trainer updates it
 /// after every batch (CPU) or submit (GPU) while one is attached, anyone may read it, and
-/// `cancel` asks the epoch to stop at the next such point, undoing it.
+/// `cancel` asks the epoch to stop at the next such point, undoing its weights and step counter
+/// (not the optimizer's moments: a cancelled session is ended, not continued).
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Optimizer steps done in the current epoch, and the epoch's total.
