@@ -960,7 +960,12 @@ export interface FitOptions {
    * weights, the optimizer's moments and counters, the best validation weights, the learning
    * rate, and these options and the history, written atomically. Resume it with `resumeFrom`.
    */
-  checkpoint?: { /** The checkpoint file. */ path: string; /** Epochs between saves. Default 1. */ every?: number }
+  checkpoint?: {
+    /** The checkpoint file. */
+    path: string
+    /** Epochs between saves. Default 1. */
+    every?: number
+  }
   /**
    * Continue a fit from a checkpoint written by `checkpoint` (same model shape, dataset and
    * options; `epochs` counts from the start, so a 10-epoch fit stopped after 4 continues with
