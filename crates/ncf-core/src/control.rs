@@ -245,11 +245,12 @@ mod tests {
 
     impl Trainer for Scripted {
         fn set_progress(&mut self, _: Arc<crate::train::Progress>) {}
+        // The scripted trainer replays validation values only; it has no optimizer to save.
         fn optimizer_state(&self) -> Result<crate::train::OptimizerState> {
-            unimplemented!("not checkpointed")
+            Err(NcfError::invalid("checkpoint", "the scripted trainer has no optimizer state"))
         }
         fn restore(&mut self, _: &[f32], _: crate::train::OptimizerState) -> Result<()> {
-            unimplemented!("not checkpointed")
+            Err(NcfError::invalid("resumeFrom", "the scripted trainer has no optimizer state"))
         }
         fn backend(&self) -> &'static str {
             "scripted"

@@ -495,9 +495,9 @@ impl Trainer for GpuTrainer {
             }
             first = last;
         }
-        while !pending.is_empty() {
-            self.report_oldest(&mut pending)?;
-        }
+        // The submits still in flight are reported from the epoch's own read-back below, so
+        // progress adds no wait before it.
+        let unreported: Vec<(u32, u32)> = pending.drain(..).map(|f| (f.first, f.last)).collect();
         self.step = step0 + self.steps_per_epoch as u64;
         // Test and validation scores are computed in the same submit and come back in the
         // epoch's single read-back.
@@ -520,6 +520,13 @@ impl Trainer for GpuTrainer {
         let out = self.ctx.read_back(enc, &sources)?;
         let losses: &[f32] = bytemuck::cast_slice(&out[0]);
         let loss = losses.iter().map(|&x| x as f64).sum::<f64>() / self.n_samples as f64;
+        if let Some((p, _)) = &self.progress {
+            let b = self.cfg.batch_size as u64;
+            for (f, l) in unreported {
+                let sum = losses[f as usize..l as usize].iter().map(|&x| x as f64).sum();
+                p.advance((l - f) as u64, (l as u64 * b).min(self.n_samples as u64) - f as u64 * b, sum);
+            }
+        }
         if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
             // Leave the model at the last good epoch, on the GPU as on the host.
             self.ctx.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&self.params_cpu.data));
