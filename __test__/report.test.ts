@@ -2,6 +2,7 @@
 // puppeteer-core): no console error, every chart has drawn marks, and a screenshot is kept as a
 // CI artifact (NCF_ARTIFACTS, default ./artifacts).
 import test from 'ava'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -138,4 +139,14 @@ test('bad report input is an NcfError naming the field', async (t) => {
   const kept = renderReport([{ ...h, bestEpoch: 0, epochs: [{ ...h.epochs[0], hr: 0.3, ndcg: 0.1 }] }])
   t.true(kept.includes('0 (the starting weights)'))
   t.false(kept.includes('id="compare"'), 'no bar claims the last epoch was kept')
+})
+
+test('the report `ncf-native train --report` writes renders in Chromium too', async (t) => {
+  const path = join(dir, 'cli-report.html')
+  const r = spawnSync(process.execPath, [join(repoRoot, 'cli.js'), 'train', 'synthetic', '--model', 'gmf', '--epochs', '3', '--device', 'cpu', '-q', '--report', path], {
+    encoding: 'utf8',
+    env: { ...process.env, NODEVICE_SELECT: '1' },
+  })
+  t.is(r.status, 0, r.stderr)
+  await render(t, path, 'report-cli.png')
 })
