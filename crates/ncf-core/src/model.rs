@@ -635,23 +635,21 @@ impl Params {
         if l.kind.is_neural() {
             return crate::neural::forward(self, &[u], &[i], None).z[0];
         }
-        let f = l.factors as usize;
         let (p, q) = self.gmf_rows(u, i);
-        let mut z = 0f32;
+        self.gmf_score(&p, &q) + self.bias_terms(u, i)
+    }
+
+    /// GMF's `hᵀ(p̃ ⊙ q̃)` or MF's `p̃ · q̃` of a pair's [`Params::gmf_rows`] (no bias terms).
+    #[inline]
+    fn gmf_score(&self, p: &[f32], q: &[f32]) -> f32 {
+        let l = self.layout;
         match l.kind {
-            ModelKind::Mf => {
-                for k in 0..f {
-                    z += p[k] * q[k];
-                }
-            }
+            ModelKind::Mf => p.iter().zip(q).map(|(a, b)| a * b).sum(),
             _ => {
-                let h = &self.data[l.head_offset()..][..f];
-                for k in 0..f {
-                    z += h[k] * (p[k] * q[k]);
-                }
+                let h = &self.data[l.head_offset()..][..l.factors as usize];
+                h.iter().zip(p.iter().zip(q)).map(|(h, (a, b))| h * (a * b)).sum()
             }
         }
-        z + self.bias_terms(u, i)
     }
 
     /// The GMF-branch (or MF) vectors of a pair: the embedding rows `p_u`, `q_i`, plus the sums
@@ -770,13 +768,14 @@ impl Params {
         l2: f32,
         objective: Objective,
     ) -> f32 {
-        let l = self.layout;
-        let z = self.logit(u, i);
+        debug_assert!(!self.layout.kind.is_neural(), "neural models use batch_grad");
+        // The pair's rows (feature sums included) serve the score and its gradient.
+        let (pt, qt) = self.gmf_rows(u, i);
+        let z = self.gmf_score(&pt, &qt) + self.bias_terms(u, i);
         let (sample_loss, dz) = objective.eval(z, label);
         let d = dz * scale;
         let r = 2.0 * l2 * scale;
-        debug_assert!(!l.kind.is_neural(), "neural models use batch_grad");
-        let norm = gmf_branch_grad(self, grads, u, i, d, r);
+        let norm = gmf_branch_grad(self, grads, u, i, (&pt, &qt), d, r);
         self.bias_grads(grads, u, i, d);
         sample_loss + l2 * norm
     }
@@ -786,12 +785,20 @@ impl Params {
 /// `d = ∂ℓ/∂z` and the L2 term `r·p`, `r·q` on the embedding rows, into `grads`; returns
 /// `‖p_u‖² + ‖q_i‖²`. Shared by GMF, MF and NeuMF's GMF branch: ∂/∂p̃ = d·h⊙q̃, ∂/∂q̃ = d·h⊙p̃,
 /// ∂/∂h = d·p̃⊙q̃. With GMF-branch features p̃ = p_u + Σ w·G[row], so each bag row gets w·∂/∂p̃.
-pub(crate) fn gmf_branch_grad(p: &Params, grads: &mut [f32], u: u32, i: u32, d: f32, r: f32) -> f32 {
+/// `(pt, qt)` are the pair's [`Params::gmf_rows`].
+pub(crate) fn gmf_branch_grad(
+    p: &Params,
+    grads: &mut [f32],
+    u: u32,
+    i: u32,
+    (pt, qt): (&[f32], &[f32]),
+    d: f32,
+    r: f32,
+) -> f32 {
     let l = p.layout;
     let f = l.factors as usize;
     let (uo, io, ho) = (u as usize * f, l.item_offset() + i as usize * f, l.head_offset());
     let with_h = l.kind != ModelKind::Mf;
-    let (pt, qt) = p.gmf_rows(u, i);
     let fd = l.features;
     let features = fd.gmf_user_table + fd.gmf_item_table > 0;
     let (mut dp, mut dq) = if features { (vec![0f32; f], vec![0f32; f]) } else { (Vec::new(), Vec::new()) };
@@ -950,16 +957,7 @@ mod tests {
     /// zero id embedding; a cold user likewise.
     #[test]
     fn cold_start_scores_from_features_alone() {
-        use FeatureInputs::{Both, Gmf, Tower};
-        let models = [
-            (ModelKind::Mlp, false, Tower),
-            (ModelKind::NeuMf, false, Tower),
-            (ModelKind::NeuMf, true, Tower),
-            (ModelKind::NeuMf, true, Both),
-            (ModelKind::Gmf, true, Gmf),
-            (ModelKind::Mf, true, Gmf),
-        ];
-        for (kind, biases, inputs) in models {
+        for (kind, biases, inputs) in crate::neural::tests::FEATURED {
             let p = crate::neural::tests::featured_in(kind, biases, inputs);
             let l = p.layout;
             let f = p.features.clone().unwrap();

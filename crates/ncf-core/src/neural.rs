@@ -174,7 +174,8 @@ pub fn backward(
         let z = fwd.z[r];
         let (sample_loss, dz) = objective.eval(z, labels[r]);
         let d = dz * scale;
-        let mut norm = crate::model::gmf_branch_grad(p, grads, u as u32, i as u32, d, r2);
+        let (pt, qt) = p.gmf_rows(u as u32, i as u32);
+        let mut norm = crate::model::gmf_branch_grad(p, grads, u as u32, i as u32, (&pt, &qt), d, r2);
         let a_last = &fwd.acts[t.layers()][r * last..][..last];
         for k in 0..last {
             grads[ho + f + k] += d * a_last[k];
@@ -343,6 +344,49 @@ pub(crate) mod tests {
         p.batch_grad(&mut g, users, items, labels, 1.0 / n, L2, drop, objective) / n as f64
     }
 
+    /// Asserts the analytic batch-mean gradient of every parameter against central differences
+    /// (step 1e-3, f64 loss, tolerance 2e-3 + 1e-2·|fd|) and returns it.
+    #[allow(clippy::too_many_arguments)]
+    fn assert_fd_gradient(
+        p: &Params,
+        users: &[u32],
+        items: &[u32],
+        labels: &[f32],
+        drop: Option<DropoutSpec>,
+        objective: Objective,
+        what: &str,
+    ) -> Vec<f32> {
+        let mut g = vec![0f32; p.data.len()];
+        p.batch_grad(&mut g, users, items, labels, 1.0 / users.len() as f32, L2, drop, objective);
+        let eps = 1e-3f32;
+        for k in 0..p.data.len() {
+            let (mut plus, mut minus) = (p.clone(), p.clone());
+            plus.data[k] += eps;
+            minus.data[k] -= eps;
+            let fd = (mean_loss(&plus, users, items, labels, drop, objective)
+                - mean_loss(&minus, users, items, labels, drop, objective))
+                / (2.0 * eps as f64);
+            let tol = 2e-3 + 1e-2 * fd.abs();
+            assert!((fd - g[k] as f64).abs() <= tol, "{what} param {k}: analytic {} vs finite difference {fd}", g[k]);
+        }
+        g
+    }
+
+    /// The featured models the tests cover: (kind, biases, where the features enter).
+    pub(crate) const FEATURED: [(ModelKind, bool, crate::model::FeatureInputs); 8] = {
+        use crate::model::FeatureInputs::{Both, Gmf, Tower};
+        [
+            (ModelKind::Mlp, false, Tower),
+            (ModelKind::NeuMf, false, Tower),
+            (ModelKind::NeuMf, true, Tower),
+            (ModelKind::NeuMf, true, Both),
+            (ModelKind::NeuMf, false, Gmf),
+            (ModelKind::Gmf, false, Gmf),
+            (ModelKind::Gmf, true, Gmf),
+            (ModelKind::Mf, true, Gmf),
+        ]
+    };
+
     /// A model of 4 users and 6 items with side features on both sides: users a categorical
     /// and a numeric column, items a multi-valued column (item 5 has none, item 4 two values).
     /// With biases as given and the features where `inputs` puts them (GMF and MF: 3 factors).
@@ -384,43 +428,18 @@ pub(crate) mod tests {
     /// feature tables gets its finite-difference gradient (rows no bag uses get 0 from both).
     #[test]
     fn feature_gradients_match_finite_differences() {
-        use crate::model::FeatureInputs::{Both, Gmf, Tower};
         let (users, items) = ([0u32, 1, 2, 3, 2], [4u32, 5, 0, 2, 4]);
-        let models = [
-            (ModelKind::Mlp, false, Tower),
-            (ModelKind::NeuMf, false, Tower),
-            (ModelKind::NeuMf, true, Both),
-            (ModelKind::NeuMf, false, Gmf),
-            (ModelKind::Gmf, false, Gmf),
-            (ModelKind::Gmf, true, Gmf),
-            (ModelKind::Mf, true, Gmf),
-        ];
-        for (kind, biases, inputs) in models {
+        for (kind, biases, inputs) in FEATURED {
             for (objective, labels) in [
                 (Objective::Bce, [1.0f32, 0.0, 0.0, 1.0, 1.0]),
                 (Objective::Squared { offset: 3.5 }, [5.0f32, 1.0, 3.0, 4.0, 2.0]),
             ] {
                 let p = featured_in(kind, biases, inputs);
                 let l = p.layout;
-                let mut g = vec![0f32; p.data.len()];
-                p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, None, objective);
                 // Every parameter: the embeddings (whose GMF-branch gradients now go through
                 // p̃ = p + Σ v), h, the biases, the tower, and the feature tables.
-                let eps = 1e-3f32;
-                for k in 0..p.data.len() {
-                    let (mut plus, mut minus) = (p.clone(), p.clone());
-                    plus.data[k] += eps;
-                    minus.data[k] -= eps;
-                    let fd = (mean_loss(&plus, &users, &items, &labels, None, objective)
-                        - mean_loss(&minus, &users, &items, &labels, None, objective))
-                        / (2.0 * eps as f64);
-                    let tol = 2e-3 + 1e-2 * fd.abs();
-                    assert!(
-                        (fd - g[k] as f64).abs() <= tol,
-                        "{kind:?} biases={biases} {inputs:?} {objective:?} param {k}: {} vs {fd}",
-                        g[k]
-                    );
-                }
+                let what = format!("{kind:?} biases={biases} {inputs:?} {objective:?}");
+                let g = assert_fd_gradient(&p, &users, &items, &labels, None, objective, &what);
                 if inputs.gmf() {
                     // Users: gender (F, M and the missing row) and one numeric row; items: genres a–c.
                     assert_eq!(l.features.gmf_user_table, (3 + 1) * 3);
@@ -465,23 +484,8 @@ pub(crate) mod tests {
                 [None, DropoutSpec::new(0.25, 9, 3)].into_iter().flat_map(|d| cases.map(|c| (d, c)))
             {
                 let p = wavy(layout(kind).with_biases(biases).unwrap());
-                let mut g = vec![0f32; p.data.len()];
-                p.batch_grad(&mut g, &users, &items, &labels, 1.0 / 5.0, L2, drop, objective);
-                let eps = 1e-3f32;
-                for k in 0..p.data.len() {
-                    let (mut plus, mut minus) = (p.clone(), p.clone());
-                    plus.data[k] += eps;
-                    minus.data[k] -= eps;
-                    let fd = (mean_loss(&plus, &users, &items, &labels, drop, objective)
-                        - mean_loss(&minus, &users, &items, &labels, drop, objective))
-                        / (2.0 * eps as f64);
-                    let tol = 2e-3 + 1e-2 * fd.abs();
-                    assert!(
-                        (fd - g[k] as f64).abs() <= tol,
-                        "{kind:?} {objective:?} dropout={drop:?} param {k}: analytic {} vs finite difference {fd}",
-                        g[k]
-                    );
-                }
+                let what = format!("{kind:?} {objective:?} dropout={drop:?}");
+                let g = assert_fd_gradient(&p, &users, &items, &labels, drop, objective, &what);
                 let l = p.layout;
                 let e = l.tower.embedding() as usize;
                 assert!(g[l.mlp_user_offset() + e..][..e].iter().all(|&x| x == 0.0), "user 1 is in no sample");

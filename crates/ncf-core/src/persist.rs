@@ -597,16 +597,7 @@ mod tests {
 
     #[test]
     fn side_features_round_trip_and_corrupt_bags_are_format_errors() {
-        use crate::model::FeatureInputs::{Both, Gmf, Tower};
-        let models = [
-            (ModelKind::Mlp, false, Tower),
-            (ModelKind::NeuMf, false, Tower),
-            (ModelKind::NeuMf, true, Tower),
-            (ModelKind::NeuMf, true, Both),
-            (ModelKind::Gmf, false, Gmf),
-            (ModelKind::Mf, true, Gmf),
-        ];
-        for (kind, biases, inputs) in models {
+        for (kind, biases, inputs) in crate::neural::tests::FEATURED {
             let p = crate::neural::tests::featured_in(kind, biases, inputs);
             let bytes = to_bytes(&p, Extras::default()).unwrap();
             let back = from_bytes(Path::new("f.ncf"), &bytes).unwrap();

@@ -206,10 +206,14 @@ impl GpuTrainer {
         let (Some(f), Some((p, staging))) = (pending.pop_front(), &self.progress) else { return Ok(()) };
         let bytes = self.ctx.map_read(&staging[f.slot], (f.last - f.first) as u64 * 4, f.index)?;
         let loss: f64 = bytemuck::cast_slice::<u8, f32>(&bytes).iter().map(|&x| x as f64).sum();
-        let b = self.cfg.batch_size as u64;
-        let samples = (f.last as u64 * b).min(self.n_samples as u64) - f.first as u64 * b;
-        p.advance((f.last - f.first) as u64, samples, loss);
+        p.advance((f.last - f.first) as u64, self.samples_in(f.first, f.last), loss);
         Ok(())
+    }
+
+    /// Samples of the steps `first..last` of an epoch (the last batch may be short).
+    fn samples_in(&self, first: u32, last: u32) -> u64 {
+        let b = self.cfg.batch_size as u64;
+        (last as u64 * b).min(self.n_samples as u64) - first as u64 * b
     }
 
     fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
@@ -521,10 +525,9 @@ impl Trainer for GpuTrainer {
         let losses: &[f32] = bytemuck::cast_slice(&out[0]);
         let loss = losses.iter().map(|&x| x as f64).sum::<f64>() / self.n_samples as f64;
         if let Some((p, _)) = &self.progress {
-            let b = self.cfg.batch_size as u64;
             for (f, l) in unreported {
                 let sum = losses[f as usize..l as usize].iter().map(|&x| x as f64).sum();
-                p.advance((l - f) as u64, (l as u64 * b).min(self.n_samples as u64) - f as u64 * b, sum);
+                p.advance((l - f) as u64, self.samples_in(f, l), sum);
             }
         }
         if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
