@@ -1033,6 +1033,11 @@ impl NativeTrainer {
     #[napi(ts_return_type = "Promise<NativeEpoch>")]
     pub fn run_epoch(&self, eval_k: Option<f64>) -> napi::Result<AsyncTask<Job<NativeEpoch>>> {
         let k = eval_k.map(|k| to_u32("k", k)).transpose()?;
+        // Until the trainer starts this epoch, progress reads as "not started" rather than the
+        // previous epoch's totals (a timer may poll before the job runs).
+        if let Some(p) = &self.progress {
+            p.begin(0);
+        }
         let (session, state) = (self.session.clone(), self.state.clone());
         Ok(Job::spawn(move || {
             let mut guard = session.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
