@@ -62,8 +62,12 @@ test('MovieLens item and user files, hand-written and (when present) the real on
   }
 })
 
-/** Ratings driven by genre: users 0–29 like "action", 30–59 like "drama"; items' genre by id. */
-async function featuredRatings(): Promise<{ data: Dataset; items: Features; users: Features }> {
+/**
+ * Ratings driven by genre: users 0–29 like "action", 30–59 like "drama"; items' genre by id.
+ * `tag` names the files: the cpu and gpu tests run concurrently, and one rewriting a shared
+ * films.csv while the other read it made the reader see an empty header (stop 11's CI failure).
+ */
+async function featuredRatings(tag: string): Promise<{ data: Dataset; items: Features; users: Features }> {
   const users: string[] = []
   const items: string[] = []
   const ratings: number[] = []
@@ -77,10 +81,10 @@ async function featuredRatings(): Promise<{ data: Dataset; items: Features; user
     }
   }
   const itemFile = write(
-    'films.csv',
+    `films-${tag}.csv`,
     'id,genres,kind\n' + Array.from({ length: 40 }, (_, i) => `m${i},${i % 2 === 0 ? 'action' : 'drama'},${i % 3 === 0 ? 'short' : 'feature'}`).join('\n') + '\n',
   )
-  const userFile = write('people.csv', 'id,age\n' + Array.from({ length: 60 }, (_, u) => `u${u},${20 + (u % 40)}`).join('\n') + '\n')
+  const userFile = write(`people-${tag}.csv`, 'id,age\n' + Array.from({ length: 60 }, (_, u) => `u${u},${20 + (u % 40)}`).join('\n') + '\n')
   const itemsF = await Features.fromFile(itemFile, { format: 'csv', multi: [{ column: 'genres', separator: '|' }], categorical: ['kind'] })
   const usersF = await Features.fromFile(userFile, { format: 'csv', numeric: ['age'] })
   const data = (await Dataset.fromArrays({ users, items, ratings }).split({ method: 'random', testRatio: 0.2, validationRatio: 0.1, negatives: 5, seed: 2 }))
@@ -90,7 +94,7 @@ async function featuredRatings(): Promise<{ data: Dataset; items: Features; user
 
 for (const device of ['cpu', 'gpu'] as const) {
   test(`${device}: every model with side features (tower, GMF branch, both) trains, scores a new film from its genre, and survives save/load`, async (t) => {
-    const { data } = await featuredRatings()
+    const { data } = await featuredRatings(device)
     t.deepEqual(data.featureWidths, [4, 8], 'users: the numeric slot; items: genre and kind slots')
     const configs = [
       { Model: MLP, featuresIn: undefined, expect: 'mlp' },
@@ -134,7 +138,7 @@ for (const device of ['cpu', 'gpu'] as const) {
 }
 
 test('side features: the model and the dataset must agree, and go where the model has room for them', async (t) => {
-  const { data, users } = await featuredRatings()
+  const { data, users } = await featuredRatings('agree')
   const sizes = { numUsers: data.numUsers, numItems: data.numItems }
   t.throws(() => new GMF({ ...sizes, features: data, featuresIn: 'mlp' }), { message: /^featuresIn: 'mlp' joins the MLP tower; GMF has none \(use 'gmf'\)/ })
   t.throws(() => new MLP({ ...sizes, features: data, featuresIn: 'both' }), { message: /^featuresIn: 'both' adds to the GMF embeddings; MLP has none \(use 'mlp'\)/ })
@@ -156,7 +160,7 @@ test('side features: the model and the dataset must agree, and go where the mode
   // The same interactions with other features (users only) would be read through the wrong bags.
   const other = data.withFeatures({ users })
   await rejectsWith(t, withF.fit(other, { epochs: 1 }), 'ERR_INVALID_ARG', /side features differ from the model's/)
-  const rebuilt = (await featuredRatings()).data
+  const rebuilt = (await featuredRatings('agree')).data
   await t.notThrowsAsync(withF.fit(rebuilt, { epochs: 1 }), 'equal features rebuilt from the same files are accepted')
   for (const x of [m, implicit, withF]) x.dispose()
 })
