@@ -116,7 +116,7 @@ test('Ctrl-C stops training cleanly: exit 130, the last complete epoch saved', a
         child.kill('SIGINT')
       }
     })
-    child.on('exit', (code) => resolve(code))
+    child.on('close', (code) => resolve(code)) // 'close': after stdout and stderr are drained
   })
   t.is(status, 130, stderr)
   t.regex(stderr, /stopping after the current submit/)

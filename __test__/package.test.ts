@@ -63,7 +63,7 @@ test('packed tarballs hold no data, target or tests, and install and import as E
   const app = join(out, 'app')
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n')
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.file)], { cwd: app, stdio: 'pipe' })
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.file)], { cwd: app, stdio: 'pipe', timeout: 300_000 })
   writeFileSync(
     join(app, 'esm.mjs'),
     "import { NeuMF, Dataset } from 'ncf-native'\n" +
