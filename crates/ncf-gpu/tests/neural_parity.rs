@@ -177,7 +177,18 @@ fn neural_epoch_matches_cpu() {
                 g.loss,
                 k.loss
             );
-            assert_close(&format!("{what} weights"), &gpu.params().data, &cpu.params().data, 1e-3, atol);
+            // 1% of the weights may be off by up to 2 Adam steps: a ReLU flip (seed
+            // 1795671275045671483: 9 of 2,229 MLP weights, worst 2.1e-3, loss within 1.2e-6;
+            // 40 other seeds had no weight beyond 8.3e-6).
+            assert_close_but_kinks(
+                &format!("{what} weights"),
+                &gpu.params().data,
+                &cpu.params().data,
+                1e-3,
+                atol,
+                0.01,
+                1e-2,
+            );
             for (set, gm, km, n) in [
                 ("test", g.metrics, k.metrics, 50.0),
                 ("validation", g.validation, k.validation, split.validation.len() as f64),
@@ -243,22 +254,7 @@ fn neural_epoch_spanning_several_submits_matches_cpu() {
         loss / samples as f64
     );
     assert!((g.loss - k.loss).abs() <= 1e-3 * k.loss, "loss {} vs cpu {}", g.loss, k.loss);
-    let cw = &cpu.params().data;
-    let stray: Vec<f64> = gw
-        .iter()
-        .zip(cw)
-        .map(|(&g, &c)| ((g as f64 - c as f64).abs(), (c as f64).abs()))
-        .filter(|(d, c)| *d > 1e-3 + 1e-3 * c)
-        .map(|(d, _)| d)
-        .collect();
-    let worst = stray.iter().cloned().fold(0.0, f64::max);
-    assert!(
-        stray.len() * 100 <= 3 * gw.len(),
-        "{} of {} weights differ from the CPU's beyond 1e-3",
-        stray.len(),
-        gw.len()
-    );
-    assert!(worst <= 2e-2, "a weight differs from the CPU's by {worst}");
+    assert_close_but_kinks("weights against the CPU", gw, &cpu.params().data, 1e-3, 1e-3, 0.03, 2e-2);
 }
 
 /// NeuMF-pre's first forward pass on the GPU is α·z_GMF + (1−α)·z_MLP of the two source models,
@@ -285,8 +281,11 @@ fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::mo
     use ncf_core::feature_set::FeatureSet;
     use ncf_core::features::{FeatureKind, FeatureValue, RawFeatures};
     let ids = |n: u32| ncf_core::raw::IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect()).unwrap();
-    let cat = |rng: &mut Xoshiro256PlusPlus, levels: u32| {
-        let v = rng.random_range(0..=levels);
+    // Row r ≤ levels takes value r (r = levels: missing), so every level and the missing value
+    // occur and the tables' sizes below are exact: drawn at random, one of 6 occupations was
+    // absent from 40 users in ~0.4% of draws (a CI run of 2026-11-26 failed on it).
+    let cat = |rng: &mut Xoshiro256PlusPlus, levels: u32, r: u32| {
+        let v = if r <= levels { r } else { rng.random_range(0..=levels) };
         FeatureValue::Categorical((v < levels).then(|| format!("c{v}")))
     };
     let users = RawFeatures {
@@ -294,11 +293,11 @@ fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::mo
         kinds: vec![FeatureKind::Categorical, FeatureKind::Numeric, FeatureKind::Numeric],
         ids: (0..data.num_users).map(|k| k.to_string()).collect(),
         rows: (0..data.num_users)
-            .map(|_| {
+            .map(|r| {
                 let num = |rng: &mut Xoshiro256PlusPlus| {
                     FeatureValue::Numeric(rng.random_bool(0.8).then(|| rng.random_range(10.0f32..70.0)))
                 };
-                vec![cat(rng, 5), num(rng), num(rng)]
+                vec![cat(rng, 5, r), num(rng), num(rng)]
             })
             .collect(),
     };
@@ -307,10 +306,13 @@ fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::mo
         kinds: vec![FeatureKind::Multi, FeatureKind::Categorical],
         ids: (0..data.num_items).map(|k| k.to_string()).collect(),
         rows: (0..data.num_items)
-            .map(|_| {
+            .map(|r| {
                 let n = rng.random_range(0..=3);
-                let genres = (0..n).map(|_| format!("g{}", rng.random_range(0..6))).collect();
-                vec![FeatureValue::Multi(genres), cat(rng, 3)]
+                let mut genres: Vec<String> = (0..n).map(|_| format!("g{}", rng.random_range(0..6))).collect();
+                if r < 6 {
+                    genres.push(format!("g{r}"));
+                }
+                vec![FeatureValue::Multi(genres), cat(rng, 3, r)]
             })
             .collect(),
     };

@@ -56,16 +56,47 @@ pub fn contexts() -> Vec<(&'static str, Arc<GpuContext>)> {
 
 pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], rtol: f64, atol: f64) {
     assert_eq!(gpu.len(), cpu.len(), "{what}: length");
-    let mut worst = (0usize, 0f64);
     for (k, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
         assert!(g.is_finite() && c.is_finite(), "{what}[{k}]: non-finite gpu {g} cpu {c}");
         let err = (g as f64 - c as f64).abs();
         let tol = atol + rtol * (c as f64).abs();
-        if err - tol > worst.1 - 0.0 && err > tol {
-            worst = (k, err - tol);
-        }
         assert!(err <= tol, "{what}[{k}]: gpu {g} vs cpu {c} (|Δ| {err:e} > {tol:e})");
     }
+}
+
+/// Weights after whole epochs through a ReLU tower: all finite, and all within `rtol`/`atol`
+/// but at most `max_share` of them, which may differ by up to `max_err`.
+///
+/// Why strays are allowed: over many steps a pre-activation sometimes lands within rounding
+/// of 0 on one backend and not the other, so that unit passes a gradient on one side only
+/// (seed 1795668607212320102, step 390: 1.9e-8 on the CPU, 0 on the GPU). No tolerance absorbs
+/// such a flip; it moves the few weights downstream of that unit. A wrong kernel, sample,
+/// dropout key or optimizer step moves most weights, which the share still catches. The
+/// per-step tests keep pre-activations clear of the kink and need no strays.
+pub fn assert_close_but_kinks(
+    what: &str,
+    gpu: &[f32],
+    cpu: &[f32],
+    rtol: f64,
+    atol: f64,
+    max_share: f64,
+    max_err: f64,
+) {
+    assert_eq!(gpu.len(), cpu.len(), "{what}: length");
+    let mut stray = 0usize;
+    for (k, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
+        assert!(g.is_finite() && c.is_finite(), "{what}[{k}]: non-finite gpu {g} cpu {c}");
+        let err = (g as f64 - c as f64).abs();
+        if err > atol + rtol * (c as f64).abs() {
+            stray += 1;
+            assert!(err <= max_err, "{what}[{k}]: gpu {g} vs cpu {c} (|Δ| {err:e} > {max_err:e})");
+        }
+    }
+    assert!(
+        stray as f64 <= max_share * gpu.len() as f64,
+        "{what}: {stray} of {} weights differ beyond {atol:e} + {rtol:e}·|cpu|",
+        gpu.len()
+    );
 }
 
 /// A random dataset with uneven rows, one user who has seen all but 3 items (exercising the
