@@ -13,13 +13,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ncf_core::control::{Control, Monitor, Session};
+use ncf_core::backend::{Backend, BackendKind, DevicePref, ranking};
+use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
 use ncf_core::ncf_files::{NcfPaths, load_ncf};
-use ncf_core::optim::parse_optimizer;
-use ncf_core::train::{TrainConfig, evaluate_item_pop};
-use ncf_core::validation::leave_one_out;
-use ncf_core::{Layout, ModelKind, Params};
-use ncf_gpu::{Backend, DevicePref};
+use ncf_core::recommender::{Corpus, ModelSpec, Recommender};
+use ncf_core::train::evaluate_item_pop;
+use ncf_core::ModelKind;
 
 fn main() {
     if let Err(e) = run() {
@@ -51,47 +50,57 @@ fn run() -> ncf_core::Result<()> {
     let epochs = num("--epochs", "20")? as u32;
     let model = get("--model", "gmf");
     let pre = model == "neumf-pre";
-    let cfg = TrainConfig {
-        batch_size: num("--batch", "256")? as u32,
-        negatives: num("--negatives", "4")? as u32,
-        optimizer: parse_optimizer(
-            &get("--optimizer", if pre { "sgd" } else { "adam" }),
-            args.iter().any(|a| a == "--momentum").then(|| num("--momentum", "0")).transpose()?.map(|m| m as f32),
-            num("--weight-decay", "0")? as f32,
-        )?,
-        lr: num("--lr", "0.001")? as f32,
-        seed: num("--seed", "0")? as u32,
-        l2: num("--l2", "0")? as f32,
-        dropout: num("--dropout", "0")? as f32,
-        ..TrainConfig::default()
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let optimizer = match get("--optimizer", if pre { "sgd" } else { "adam" }).as_str() {
+        "adam" => OptimizerKind::Adam,
+        "sgd" => OptimizerKind::Sgd,
+        other => return Err(ncf_core::NcfError::invalid("--optimizer", format!("must be adam or sgd, got {other}"))),
     };
-    let layers: Option<Vec<u32>> = args
-        .iter()
-        .any(|a| a == "--layers")
-        .then(|| get("--layers", "").split(',').map(|w| w.trim().parse::<u32>().unwrap_or(0)).collect());
+    let validation = has("--validation").then(|| num("--validation", "99")).transpose()?;
+    let opts = FitOptions {
+        epochs: Some(epochs),
+        batch_size: Some(num("--batch", "256")? as u32),
+        negatives: Some(num("--negatives", "4")? as u32),
+        optimizer: Some(optimizer),
+        momentum: has("--momentum").then(|| num("--momentum", "0")).transpose()?,
+        weight_decay: Some(num("--weight-decay", "0")?),
+        lr: Some(num("--lr", "0.001")?),
+        seed: Some(num("--seed", "0")? as u32),
+        l2: Some(num("--l2", "0")?),
+        dropout: Some(num("--dropout", "0")?),
+        validation: Some(if validation.is_some() { Validation::LeaveOneOut } else { Validation::None }),
+        validation_negatives: validation.map(|n| n as u32),
+        ..FitOptions::default()
+    };
+    let layers: Option<Vec<u32>> =
+        has("--layers").then(|| get("--layers", "").split(',').map(|w| w.trim().parse::<u32>().unwrap_or(0)).collect());
     let t0 = Instant::now();
     let paths = NcfPaths {
         train: dir.join(format!("{name}.train.rating")),
         test_rating: Some(dir.join(format!("{name}.test.rating"))),
         test_negative: Some(dir.join(format!("{name}.test.negative"))),
     };
-    let data = Arc::new(load_ncf(&paths, None, None)?);
+    let data = Corpus::plain(load_ncf(&paths, None, None)?);
+    let d = data.data.clone();
     let load_s = t0.elapsed().as_secs_f64();
-    let backend = Backend::resolve(device)?;
-    let adapter = match &backend {
-        Backend::Gpu(ctx) => format!("{} ({}, {})", ctx.info.name, ctx.info.device_type, ctx.info.backend),
-        Backend::Cpu { .. } => format!("CPU backend, {} rayon threads", rayon_threads()),
+    let backend = ncf_gpu::select(device)?;
+    let adapter = match backend.kind() {
+        BackendKind::Gpu => {
+            let i = &ncf_gpu::GpuContext::shared()?.info;
+            format!("{} ({}, {})", i.name, i.device_type, i.backend)
+        }
+        BackendKind::Cpu => format!("CPU backend, {} rayon threads", rayon_threads()),
     };
-    let pop = evaluate_item_pop(&data, 10)?;
+    let pop = evaluate_item_pop(&d, 10)?;
     println!(
         "# {} f{factors} on {name}: {} users, {} items, {} train, {} test cases; load {load_s:.2} s",
         model.to_uppercase(),
-        data.num_users,
-        data.num_items,
-        data.num_interactions(),
-        data.test.as_ref().map_or(0, |t| t.len())
+        d.num_users,
+        d.num_items,
+        d.num_interactions(),
+        d.test.as_ref().map_or(0, |t| t.len())
     );
-    println!("# backend: {adapter}; config {cfg:?}");
+    println!("# backend: {adapter}; options {opts:?}");
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
     let kind = match model.as_str() {
         "gmf" => ModelKind::Gmf,
@@ -105,92 +114,82 @@ fn run() -> ncf_core::Result<()> {
             ));
         }
     };
-    let validation = args.iter().any(|a| a == "--validation").then(|| num("--validation", "99")).transpose()?;
-    let (train, valid) = match validation {
-        Some(n) => {
-            let split = leave_one_out(&data, n as u32, cfg.seed)?;
-            (Arc::new(split.train), Some(split.validation))
-        }
-        None => (data.clone(), None),
-    };
     // GMF and MF take --factors. A tower takes --layers; with --layers, --factors is the NeuMF's
     // GMF branch (and for MLP must equal the last width, so it is passed only when given).
-    let explicit_factors = args.iter().any(|a| a == "--factors");
-    let layout = |kind: ModelKind| {
+    let explicit_factors = has("--factors");
+    let seed = opts.seed.unwrap_or(0);
+    let build = |kind: ModelKind| {
         let f = if kind == ModelKind::Mlp && layers.is_some() && !explicit_factors { None } else { Some(factors) };
-        let tower = if kind.is_neural() { layers.as_deref() } else { None };
-        Layout::from_options(kind, data.num_users, data.num_items, f, tower)
+        let tower = if kind.is_neural() { layers.clone() } else { None };
+        Recommender::build(ModelSpec {
+            kind: Some(kind),
+            num_users: d.num_users,
+            num_items: d.num_items,
+            factors: f,
+            layers: tower,
+            seed,
+            ..ModelSpec::default()
+        })
     };
-    let run = |label: &str, params: Params, cfg: TrainConfig, epochs: u32| {
-        train_and_report(&backend, label, train.clone(), valid.clone(), params, cfg, epochs)
-    };
-    let params = if pre {
-        let pre_epochs = num("--pre-epochs", &epochs.to_string())? as u32;
-        let pre_cfg =
-            TrainConfig { optimizer: ncf_core::Optimizer::adam(), lr: num("--pre-lr", "0.001")? as f32, ..cfg };
+    let run = |label: &str, m: &Recommender, o: &FitOptions| train_and_report(&backend, label, m, &data, o);
+    let m = if pre {
+        let pre_opts = FitOptions {
+            epochs: Some(num("--pre-epochs", &epochs.to_string())? as u32),
+            optimizer: Some(OptimizerKind::Adam),
+            momentum: None,
+            lr: Some(num("--pre-lr", "0.001")?),
+            ..opts.clone()
+        };
         // GMF has no tower, so no dropout; the MLP pretrains with the given dropout.
-        let gmf_cfg = TrainConfig { dropout: 0.0, ..pre_cfg };
-        let gmf = run("GMF (pretraining)", Params::init(layout(ModelKind::Gmf)?, cfg.seed), gmf_cfg, pre_epochs)?;
-        let mlp = run("MLP (pretraining)", Params::init(layout(ModelKind::Mlp)?, cfg.seed), pre_cfg, pre_epochs)?;
-        ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
+        let gmf = build(ModelKind::Gmf)?;
+        run("GMF (pretraining)", &gmf, &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?;
+        let mlp = build(ModelKind::Mlp)?;
+        run("MLP (pretraining)", &mlp, &pre_opts)?;
+        Recommender::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
     } else {
-        Params::init(layout(kind)?, cfg.seed)
+        build(kind)?
     };
-    run(&model.to_uppercase(), params, cfg, epochs)?;
+    run(&model.to_uppercase(), &m, &opts)?;
     Ok(())
 }
 
-/// Trains `epochs` epochs, printing one table row per epoch and a summary; returns the weights
-/// kept (the best validation epoch's when there is validation, else the last).
+/// Fits `m`, printing one table row per epoch and a summary; the model keeps the best
+/// validation epoch's weights when there is validation, else the last.
 fn train_and_report(
-    backend: &Backend,
+    backend: &Arc<dyn Backend>,
     label: &str,
-    train: Arc<ncf_core::Dataset>,
-    valid: Option<ncf_core::TestSet>,
-    params: Params,
-    cfg: TrainConfig,
-    epochs: u32,
-) -> ncf_core::Result<Params> {
+    m: &Recommender,
+    data: &Corpus,
+    opts: &FitOptions,
+) -> ncf_core::Result<()> {
     let t1 = Instant::now();
     // Where a pretrained model starts (NeuMF-pre: the α-mix of GMF and MLP), as epoch 0.
-    let start = if label.starts_with("NEUMF-PRE") {
-        let test = train.test.as_ref().map(|t| backend.evaluate(&params, t, 10)).transpose()?;
-        let val = valid.as_ref().map(|v| backend.evaluate(&params, v, 10)).transpose()?;
-        Some((test, val))
-    } else {
-        None
+    let start = match (m.pretrained(), data.data.test.as_ref()) {
+        (true, Some(t)) => Some(ranking::evaluate(&**backend, &m.weights()?, t, 10)?),
+        _ => None,
     };
-    let trainer = backend.trainer(train, valid, params, cfg)?;
-    let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
-    let mut session = Session::new(trainer, control, cfg.lr as f64);
-    if let Some((_, Some(v))) = start {
-        session = session.with_initial(Some(&v), None);
-    }
-    println!("\n## {label}: {cfg:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
+    let mut fit = Fit::plan(m, data, opts)?.start(backend.clone())?;
+    println!("\n## {label}: {opts:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    if let Some((Some(t), v)) = start {
-        let (vh, vn) = v.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
-        println!("| 0 | — | {:.4} | {:.4} | {vh} | {vn} | — | — |", t.hr, t.ndcg);
+    if let Some(t) = start {
+        println!("| 0 | — | {:.4} | {:.4} | — | — | — | — |", t.hr, t.ndcg);
     }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;
-    for _ in 0..epochs {
-        let o = session.run_epoch(Some(10))?;
-        let r = &o.report;
-        let m = r.metrics.expect("test set present");
+    while !fit.done() {
+        let r = fit.run_epoch()?;
+        let (hr, ndcg) = (r.hr.unwrap_or(f64::NAN), r.ndcg.unwrap_or(f64::NAN));
         total += r.seconds;
-        test_by_epoch.push((m.hr, m.ndcg));
+        test_by_epoch.push((hr, ndcg));
         let (vh, vn) =
             r.validation.map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
         println!(
-            "| {} | {:.4} | {:.4} | {:.4} | {vh} | {vn} | {:.2} | {:.0} |",
+            "| {} | {:.4} | {hr:.4} | {ndcg:.4} | {vh} | {vn} | {:.2} | {:.0} |",
             r.epoch,
             r.loss,
-            m.hr,
-            m.ndcg,
             r.seconds,
-            r.samples as f64 / r.seconds
+            r.samples / r.seconds
         );
     }
     let (best_test, bt) =
@@ -199,15 +198,15 @@ fn train_and_report(
         "# {label} best test epoch {best_test}: HR@10 {:.4} NDCG@10 {:.4}; mean {:.2} s/epoch",
         bt.0,
         bt.1,
-        total / epochs.max(1) as f64
+        total / test_by_epoch.len().max(1) as f64
     );
-    if let Some(e) = session.best_epoch() {
+    if let Some(e) = fit.finish()? {
         // Epoch 0 is the starting point (NeuMF-pre's α-mix), kept when no epoch beats it.
-        let start_test = start.and_then(|s| s.0).map(|m| (m.hr, m.ndcg)).unwrap_or((f64::NAN, f64::NAN));
+        let start_test = start.map(|m| (m.hr, m.ndcg)).unwrap_or((f64::NAN, f64::NAN));
         let (h, n) = if e == 0 { start_test } else { test_by_epoch[e as usize - 1] };
         println!("# {label} validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
     }
-    Ok(session.final_params().clone())
+    Ok(())
 }
 
 fn rayon_threads() -> usize {

@@ -2,6 +2,7 @@
 //! ncf-native. No GPU and no napi code lives here; `ncf-gpu` implements [`train::Trainer`]
 //! on wgpu and is tested against [`train::CpuTrainer`].
 
+pub mod backend;
 pub mod baseline;
 pub mod checkpoint;
 pub mod control;
@@ -10,6 +11,7 @@ pub mod dense;
 pub mod error;
 pub mod feature_set;
 pub mod features;
+pub mod fit;
 pub mod infer;
 pub mod metrics;
 pub mod model;
@@ -18,6 +20,7 @@ pub mod neural;
 pub mod optim;
 pub mod persist;
 pub mod raw;
+pub mod recommender;
 pub mod rng;
 pub mod sampling;
 pub mod split;

@@ -457,7 +457,7 @@ pub fn check_rankable(test: &TestSet) -> Result<()> {
     if test.per_case < 2 {
         return Err(NcfError::Data(
             "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
-             or use protocol: 'full' (or rating metrics)"
+             or train with evaluate: false and evaluate with protocol: 'full' (or rating metrics)"
                 .into(),
         ));
     }

@@ -9,7 +9,9 @@ mod common;
 use common::{assert_close, random_params, rng, shared};
 use ncf_core::infer::{Side, similar_from_scores, similarity_scores};
 use ncf_core::{Layout, ModelKind, Tower};
-use ncf_gpu::{Backend, similarity_gpu};
+use ncf_core::backend::cpu::CpuBackend;
+use ncf_core::backend::ranking;
+use ncf_gpu::{GpuBackend, similarity_gpu};
 use rand::Rng;
 
 #[test]
@@ -60,8 +62,8 @@ fn backend_similar_excludes_the_query_and_checks_input() {
     let ctx = shared();
     let l = Layout::new(ModelKind::Gmf, 10, 40, 4).unwrap();
     let p = random_params(&mut rng(), l);
-    let gpu = Backend::Gpu(ctx).similar(&p, Side::Items, &[3, 7], 39).unwrap();
-    let cpu = Backend::Cpu { fallback: None }.similar(&p, Side::Items, &[3, 7], 39).unwrap();
+    let gpu = ranking::similar(&GpuBackend { ctx }, &p, Side::Items, &[3, 7], 39).unwrap();
+    let cpu = ranking::similar(&CpuBackend::default(), &p, Side::Items, &[3, 7], 39).unwrap();
     for (r, q) in [3u32, 7].into_iter().enumerate() {
         assert_eq!(gpu[r].items.len(), 39, "k covers every other item");
         assert!(!gpu[r].items.contains(&q), "the query is not its own neighbour");
@@ -71,6 +73,6 @@ fn backend_similar_excludes_the_query_and_checks_input() {
         b.sort();
         assert_eq!(a, b);
     }
-    let e = Backend::Cpu { fallback: None }.similar(&p, Side::Users, &[10], 3).unwrap_err();
+    let e = ranking::similar(&CpuBackend::default(), &p, Side::Users, &[10], 3).unwrap_err();
     assert!(e.to_string().contains("user: 10 is not below the model's 10 users"), "{e}");
 }

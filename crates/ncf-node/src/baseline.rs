@@ -11,7 +11,15 @@ use ncf_core::raw::IdEncoder;
 use crate::dataset::NativeDataset;
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
-use crate::model::NativeRatingMetrics;
+use crate::modes::BackendName;
+use crate::results::NativeRatingMetrics;
+
+/// The global mean, or Koren's user + item biases.
+#[napi(string_enum = "lowercase")]
+pub enum BaselineName {
+    Mean,
+    Bias,
+}
 
 /// A rating baseline; fitted by `fit`, then `predict` and `evaluate` (CPU sums).
 #[napi]
@@ -31,19 +39,15 @@ struct Fitted {
 
 #[napi]
 impl NativeBaseline {
-    /// `kind` is 'mean' or 'bias'.
     #[napi(constructor)]
-    pub fn new(kind: String, reg_user: f64, reg_item: f64, iterations: f64, clip: bool) -> napi::Result<Self> {
-        let kind = match kind.as_str() {
-            "mean" => BaselineKind::GlobalMean,
-            "bias" => BaselineKind::Bias {
+    pub fn new(kind: BaselineName, reg_user: f64, reg_item: f64, iterations: f64, clip: bool) -> napi::Result<Self> {
+        let kind = match kind {
+            BaselineName::Mean => BaselineKind::GlobalMean,
+            BaselineName::Bias => BaselineKind::Bias {
                 reg_user: reg_user as f32,
                 reg_item: reg_item as f32,
                 iterations: to_u32("iterations", iterations)?,
             },
-            other => {
-                return Err(to_napi(NcfError::invalid("kind", format!("must be 'mean' or 'bias', got '{other}'"))));
-            }
         };
         Ok(NativeBaseline { kind, clip, fitted: Arc::new(Mutex::new(None)) })
     }
@@ -110,14 +114,7 @@ impl NativeBaseline {
         let (b, d) = (f.baseline, data.inner.clone());
         Ok(Job::spawn(move || {
             let m = b.evaluate(&d).napi()?;
-            Ok(NativeRatingMetrics {
-                rmse: m.rmse,
-                mae: m.mae,
-                r2: m.r2,
-                count: m.count as u32,
-                backend: "cpu".into(),
-                fallback_reason: None,
-            })
+            Ok(NativeRatingMetrics::of(m, BackendName::Cpu, None))
         }))
     }
 }

@@ -13,6 +13,8 @@ use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, from_id_arrays, read, to
 use ncf_core::split::SplitMethod;
 
 use crate::features::NativeFeatures;
+use crate::modes::{IdKind, Side};
+use ncf_core::recommender::{Corpus, IdSide};
 
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
@@ -114,6 +116,23 @@ pub struct NativeDataset {
 }
 
 impl NativeDataset {
+    /// The core's view of this dataset (shared, nothing copied).
+    pub(crate) fn corpus(&self) -> Corpus {
+        Corpus {
+            data: self.inner.clone(),
+            users: self.users.clone(),
+            items: self.items.clone(),
+            features: self.features.clone(),
+        }
+    }
+
+    fn side(&self, side: Side) -> (IdSide, u32) {
+        match side {
+            Side::Users => (IdSide::Users, self.inner.num_users),
+            Side::Items => (IdSide::Items, self.inner.num_items),
+        }
+    }
+
     fn plain(d: Dataset) -> Self {
         NativeDataset { inner: Arc::new(d), users: None, items: None, features: None }
     }
@@ -133,47 +152,6 @@ fn column(field: &str, c: Option<Either<String, f64>>, default: Option<usize>) -
         }
         None => default.map(Column::Index),
     })
-}
-
-/// How a side's ids read in JavaScript: `'index'` (no encoder: ids are the indices),
-/// `'number'` (every id a canonical safe integer) or `'string'`.
-pub(crate) fn id_kind(enc: &Option<Arc<IdEncoder>>) -> &'static str {
-    match enc {
-        None => "index",
-        Some(e) if e.is_numeric() => "number",
-        Some(_) => "string",
-    }
-}
-
-/// Indices of `ids`. `field` names them in errors: `"users[]"` names the position
-/// (`users[3]`), any other name is a single argument (`user`).
-pub(crate) fn encode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ids: Vec<String>) -> napi::Result<Uint32Array> {
-    let mut out = Vec::with_capacity(ids.len());
-    for (k, id) in ids.iter().enumerate() {
-        let ix = match enc {
-            Some(e) => e.encode(id),
-            None => id.parse::<u32>().ok().filter(|&x| x < n),
-        };
-        let at = || match field.strip_suffix("[]") {
-            Some(name) => format!("{name}[{k}]"),
-            None => field.to_string(),
-        };
-        out.push(ix.ok_or_else(|| to_napi(NcfError::invalid(at(), format!("unknown id '{id}'"))))?);
-    }
-    Ok(out.into())
-}
-
-pub(crate) fn decode(enc: &Option<Arc<IdEncoder>>, n: u32, field: &str, ix: Uint32Array) -> napi::Result<Vec<String>> {
-    ix.iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            let id = match enc {
-                Some(e) => e.decode(i).map(str::to_string),
-                None => (i < n).then(|| i.to_string()),
-            };
-            id.ok_or_else(|| to_napi(NcfError::invalid(format!("{field}[{k}]"), format!("index {i} is out of range"))))
-        })
-        .collect()
 }
 
 fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
@@ -293,7 +271,7 @@ impl NativeDataset {
         let features = self.features.clone();
         Ok(Job::spawn(move || {
             let d = ncf_core::split::split(&data, method, n, seed)
-                .map_err(|e| to_napi(crate::errors::with_user_ids(e, users.as_deref())))?;
+                .map_err(|e| to_napi(ncf_core::recommender::ids::with_user_ids(e, users.as_deref())))?;
             Ok(NativeDataset { inner: Arc::new(d), users, items, features })
         }))
     }
@@ -309,28 +287,24 @@ impl NativeDataset {
     }
     /// `'index'`, `'number'` or `'string'` (see `id_kind`).
     #[napi(getter)]
-    pub fn user_id_kind(&self) -> String {
-        id_kind(&self.users).into()
+    pub fn user_id_kind(&self) -> IdKind {
+        self.corpus().ids().kind(IdSide::Users).into()
     }
     #[napi(getter)]
-    pub fn item_id_kind(&self) -> String {
-        id_kind(&self.items).into()
+    pub fn item_id_kind(&self) -> IdKind {
+        self.corpus().ids().kind(IdSide::Items).into()
+    }
+    /// Indices of ids; `field` names them in errors (`users[]` names positions).
+    #[napi]
+    pub fn encode(&self, side: Side, ids: Vec<String>, field: String) -> napi::Result<Uint32Array> {
+        let (s, n) = self.side(side);
+        Ok(self.corpus().ids().encode(s, n, &field, &ids).napi()?.into())
     }
     #[napi]
-    pub fn encode_users(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
-        encode(&self.users, self.inner.num_users, field.as_deref().unwrap_or("users[]"), ids)
-    }
-    #[napi]
-    pub fn encode_items(&self, ids: Vec<String>, field: Option<String>) -> napi::Result<Uint32Array> {
-        encode(&self.items, self.inner.num_items, field.as_deref().unwrap_or("items[]"), ids)
-    }
-    #[napi]
-    pub fn decode_users(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
-        decode(&self.users, self.inner.num_users, "users", indices)
-    }
-    #[napi]
-    pub fn decode_items(&self, indices: Uint32Array) -> napi::Result<Vec<String>> {
-        decode(&self.items, self.inner.num_items, "items", indices)
+    pub fn decode(&self, side: Side, indices: Uint32Array) -> napi::Result<Vec<String>> {
+        let (s, n) = self.side(side);
+        let field = if s == IdSide::Users { "users" } else { "items" };
+        self.corpus().ids().decode(s, n, field, &indices).napi()
     }
 
     /// Dense indices from typed arrays; optional timestamps and a rating threshold.

@@ -18,17 +18,6 @@ pub fn to_napi(e: NcfError) -> napi::Error {
     napi::Error::new(status, msg)
 }
 
-/// Names the user of a `UserData` error by the caller's id when the dataset has ids.
-pub fn with_user_ids(e: NcfError, users: Option<&ncf_core::raw::IdEncoder>) -> NcfError {
-    match (e, users) {
-        (NcfError::UserData { user, message }, Some(enc)) => match enc.decode(user) {
-            Some(id) => NcfError::Data(format!("user '{id}' {message}")),
-            None => NcfError::UserData { user, message },
-        },
-        (e, _) => e,
-    }
-}
-
 pub type NapiResult<T> = napi::Result<T>;
 
 pub trait IntoNapi<T> {

@@ -8,8 +8,12 @@ mod features;
 mod info;
 mod job;
 mod model;
+mod modes;
+mod results;
+mod trainer;
 
 pub use baseline::NativeBaseline;
 pub use dataset::NativeDataset;
 pub use features::NativeFeatures;
-pub use model::{NativeModel, NativeTrainer};
+pub use model::NativeModel;
+pub use trainer::NativeTrainer;

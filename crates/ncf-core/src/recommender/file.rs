@@ -1,0 +1,65 @@
+//! Saving and loading a recommender: one safetensors file (`crate::persist`) with the weights,
+//! the ids, the seen items, the rating scale and the caller's `info`, written from CPU-side
+//! weights whatever backend trained them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::{Ids, Recommender, Task};
+use crate::error::Result;
+use crate::metrics::RatingScale;
+use crate::model::Params;
+use crate::persist::{self, Extras, Loaded};
+use crate::raw::IdEncoder;
+
+/// `info` key marking NeuMF-pre, so a loaded model keeps fine-tuning with SGD by default.
+const PRETRAINED: &str = "pretrained";
+
+/// A save, ready to run off the caller's thread.
+pub struct Save {
+    path: PathBuf,
+    params: Params,
+    extras: Extras,
+}
+
+impl Save {
+    pub fn run(self) -> Result<()> {
+        persist::save(&self.path, &self.params, self.extras)
+    }
+}
+
+impl Recommender {
+    /// Prepares writing the model file atomically; `seen: false` leaves the seen items out.
+    pub fn save(&self, path: &Path, info: serde_json::Map<String, serde_json::Value>, seen: bool) -> Result<Save> {
+        let mut info = info;
+        if self.pretrained {
+            info.insert(PRETRAINED.into(), serde_json::Value::Bool(true));
+        }
+        let params = self.weights()?;
+        let ids = match self.ids() {
+            Ids { users: Some(u), items: Some(i) } => Some((u.ids().to_vec(), i.ids().to_vec())),
+            _ => None,
+        };
+        let seen = if seen { self.seen() } else { None };
+        let rating = self.scale_for("save")?;
+        Ok(Save { path: path.to_path_buf(), params, extras: Extras { info, ids, seen, rating } })
+    }
+
+    /// Reads a model file written by [`Recommender::save`] (any format version it can read).
+    pub fn load(path: &Path) -> Result<Recommender> {
+        let Loaded { params, meta, seen } = persist::load(path)?;
+        let pretrained = meta.info.get(PRETRAINED) == Some(&serde_json::Value::Bool(true));
+        let mut m = Recommender::from_params(params, pretrained);
+        if let Some(r) = meta.rating {
+            let scale = RatingScale::from(r);
+            m.task = Arc::new(Mutex::new(Task::Rating { clip: scale.clip, scale: Some(scale) }));
+        }
+        m.seen = Arc::new(Mutex::new(seen.map(Arc::new)));
+        m.info = Arc::new(Mutex::new(Some(meta.info)));
+        if let (Some(u), Some(i)) = (meta.user_ids, meta.item_ids) {
+            let enc = |v| IdEncoder::from_ids(v).map(Arc::new);
+            m.ids = Arc::new(Mutex::new(Ids { users: Some(enc(u)?), items: Some(enc(i)?) }));
+        }
+        Ok(m)
+    }
+}

@@ -1,0 +1,192 @@
+//! Every mode that crosses the binding, as a `#[napi(string_enum)]` (TypeScript sees string
+//! unions), each with its conversion into the core's typed enum.
+
+use napi_derive::napi;
+use ncf_core::backend::{BackendKind, DevicePref};
+use ncf_core::control::Monitor;
+use ncf_core::fit::{OptimizerKind, Validation};
+use ncf_core::infer::Side as CoreSide;
+use ncf_core::model::FeatureInputs;
+use ncf_core::recommender::{IdKind as CoreIdKind, TaskKind as CoreTask};
+use ncf_core::ModelKind;
+
+#[napi(string_enum = "lowercase")]
+pub enum Device {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+impl From<Device> for DevicePref {
+    fn from(d: Device) -> Self {
+        match d {
+            Device::Auto => DevicePref::Auto,
+            Device::Gpu => DevicePref::Gpu,
+            Device::Cpu => DevicePref::Cpu,
+        }
+    }
+}
+
+/// The backend a call ran on.
+#[napi(string_enum = "lowercase")]
+#[derive(Clone, Copy)]
+pub enum BackendName {
+    Gpu,
+    Cpu,
+}
+
+impl From<BackendKind> for BackendName {
+    fn from(k: BackendKind) -> Self {
+        match k {
+            BackendKind::Gpu => BackendName::Gpu,
+            BackendKind::Cpu => BackendName::Cpu,
+        }
+    }
+}
+
+/// The models `NativeModel` implements.
+#[napi(string_enum = "lowercase")]
+pub enum Kind {
+    Gmf,
+    Mf,
+    Mlp,
+    Neumf,
+}
+
+impl From<Kind> for ModelKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Gmf => ModelKind::Gmf,
+            Kind::Mf => ModelKind::Mf,
+            Kind::Mlp => ModelKind::Mlp,
+            Kind::Neumf => ModelKind::NeuMf,
+        }
+    }
+}
+
+/// Where side features enter a model: the MLP tower, the GMF branch, or both (NeuMF).
+#[napi(string_enum = "lowercase")]
+pub enum FeaturesIn {
+    Mlp,
+    Gmf,
+    Both,
+}
+
+impl From<FeaturesIn> for FeatureInputs {
+    fn from(f: FeaturesIn) -> Self {
+        match f {
+            FeaturesIn::Mlp => FeatureInputs::Tower,
+            FeaturesIn::Gmf => FeatureInputs::Gmf,
+            FeaturesIn::Both => FeatureInputs::Both,
+        }
+    }
+}
+
+/// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
+#[napi(string_enum = "lowercase")]
+pub enum TaskKind {
+    Implicit,
+    Rating,
+}
+
+impl From<TaskKind> for CoreTask {
+    fn from(t: TaskKind) -> Self {
+        match t {
+            TaskKind::Implicit => CoreTask::Implicit,
+            TaskKind::Rating => CoreTask::Rating,
+        }
+    }
+}
+
+impl From<CoreTask> for TaskKind {
+    fn from(t: CoreTask) -> Self {
+        match t {
+            CoreTask::Implicit => TaskKind::Implicit,
+            CoreTask::Rating => TaskKind::Rating,
+        }
+    }
+}
+
+#[napi(string_enum = "lowercase")]
+pub enum Side {
+    Users,
+    Items,
+}
+
+impl From<Side> for CoreSide {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Users => CoreSide::Users,
+            Side::Items => CoreSide::Items,
+        }
+    }
+}
+
+/// How a side's ids read in JavaScript: indices, integers, or strings.
+#[napi(string_enum = "lowercase")]
+pub enum IdKind {
+    Index,
+    Number,
+    String,
+}
+
+impl From<CoreIdKind> for IdKind {
+    fn from(k: CoreIdKind) -> Self {
+        match k {
+            CoreIdKind::Index => IdKind::Index,
+            CoreIdKind::Number => IdKind::Number,
+            CoreIdKind::String => IdKind::String,
+        }
+    }
+}
+
+#[napi(string_enum = "lowercase")]
+pub enum OptimizerName {
+    Adam,
+    Sgd,
+}
+
+impl From<OptimizerName> for OptimizerKind {
+    fn from(o: OptimizerName) -> Self {
+        match o {
+            OptimizerName::Adam => OptimizerKind::Adam,
+            OptimizerName::Sgd => OptimizerKind::Sgd,
+        }
+    }
+}
+
+/// Where `fit` finds the cases that choose epochs.
+#[napi(string_enum = "kebab-case")]
+pub enum ValidationMode {
+    None,
+    LeaveOneOut,
+    Dataset,
+}
+
+impl From<ValidationMode> for Validation {
+    fn from(v: ValidationMode) -> Self {
+        match v {
+            ValidationMode::None => Validation::None,
+            ValidationMode::LeaveOneOut => Validation::LeaveOneOut,
+            ValidationMode::Dataset => Validation::Dataset,
+        }
+    }
+}
+
+/// The validation metric that selects epochs.
+#[napi(string_enum = "lowercase")]
+pub enum MonitorName {
+    Hr,
+    Ndcg,
+    Rmse,
+}
+
+impl From<MonitorName> for Monitor {
+    fn from(m: MonitorName) -> Self {
+        match m {
+            MonitorName::Hr => Monitor::Hr,
+            MonitorName::Ndcg => Monitor::Ndcg,
+            MonitorName::Rmse => Monitor::Rmse,
+        }
+    }
+}
