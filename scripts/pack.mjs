@@ -7,8 +7,8 @@
 //
 //   node scripts/pack.mjs [outDir]     (default dist/pack)  → prints the tarball paths as JSON
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 
 const root = join(import.meta.dirname, '..')
 const out = resolve(process.argv[2] ?? join(root, 'dist/pack'))
@@ -19,9 +19,27 @@ rmSync(out, { recursive: true, force: true })
 const stage = join(out, 'stage')
 mkdirSync(stage, { recursive: true })
 
+// `files` entries are paths, or `folder/*.ext` for a folder's compiled modules (tsc writes
+// each module's .js and .d.ts next to its .ts source). A source without its output means the
+// build is stale: the package would miss a module that another one imports.
+const expand = (entry) => {
+  const star = entry.lastIndexOf('/*')
+  if (star < 0) return [entry]
+  const dir = entry.slice(0, star)
+  const ext = entry.slice(star + 2)
+  const names = readdirSync(join(root, dir))
+  for (const n of names) {
+    if (n.endsWith('.ts') && !n.endsWith('.d.ts') && !names.includes(n.replace(/\.ts$/, ext))) {
+      throw new Error(`pack: ${dir}/${n.replace(/\.ts$/, ext)} is missing; run npm run build first`)
+    }
+  }
+  return names.filter((n) => n.endsWith(ext) && (ext !== '.js' || names.includes(n.replace(/\.js$/, '.ts')))).map((n) => `${dir}/${n}`)
+}
+
 // The main package: only the files package.json lists, plus the README and licence npm adds.
-for (const f of [...pkg.files, 'README.md', 'LICENSE']) {
+for (const f of [...pkg.files.flatMap(expand), 'README.md', 'LICENSE']) {
   if (!existsSync(join(root, f))) throw new Error(`pack: ${f} is missing; run npm run build first`)
+  mkdirSync(dirname(join(stage, f)), { recursive: true })
   copyFileSync(join(root, f), join(stage, f))
 }
 const published = { ...pkg, optionalDependencies: Object.fromEntries(platforms.map((p) => [`${pkg.name}-${p}`, pkg.version])) }

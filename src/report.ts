@@ -3,7 +3,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
-import { NcfError, type EpochStats, type History } from './index.js'
+import { NcfError } from './errors.js'
+import type { EpochStats, History } from './results.js'
 
 const invalid = (field: string, message: string) => new NcfError('ERR_INVALID_ARG', `${field}: ${message}`)
 

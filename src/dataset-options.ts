@@ -1,0 +1,123 @@
+// The options of the Dataset constructors and of Dataset.split.
+import type { Id } from './types.js'
+
+/** Paths of a split in the NCF text format (the original NCF code's `Data/` folder). */
+export interface NcfFiles {
+  /** `*.train.rating`: `user\titem[\trating[\ttimestamp]]`, 0-based ids. */
+  train: string
+  /** `*.test.rating`; when given, each line must match the same line of `testNegative`. */
+  testRating?: string
+  /** `*.test.negative`: `(user,item)\tneg1\tneg2…`, one test case per line. */
+  testNegative?: string
+  /** Number of users; defaults to the largest user id + 1. */
+  numUsers?: number
+  /** Number of items; defaults to the largest item id + 1 (train and test). */
+  numItems?: number
+}
+
+/**
+ * In-memory interactions: `users[k]` interacted with `items[k]`.
+ * - `Int32Array`s are dense indices `0 … n−1` (no id encoder; `numUsers`/`numItems` may
+ *   reserve more).
+ * - Plain arrays hold the caller's ids (strings or numbers, mixed allowed); they are encoded in
+ *   sorted id order (numeric when every id is an integer), as {@link Dataset.fromFile} does.
+ */
+export interface InteractionArrays {
+  /** Each interaction's user: dense indices (`Int32Array`) or the caller's ids. */
+  users: Int32Array | readonly Id[]
+  /** Each interaction's item, in the same form as `users`. */
+  items: Int32Array | readonly Id[]
+  /** Per interaction, any integer clock (seconds or milliseconds); used by the splits. */
+  timestamps?: ArrayLike<number>
+  /** Per interaction; with `threshold`, only interactions rated at least it are kept. */
+  ratings?: ArrayLike<number>
+  /** Implicit conversion: keep `rating >= threshold` (needs `ratings`). */
+  threshold?: number
+  /** Typed arrays only: the number of users (default: the largest index + 1). */
+  numUsers?: number
+  /** Typed arrays only: the number of items. */
+  numItems?: number
+}
+
+/** Options of {@link Dataset.split}. */
+export interface SplitOptions {
+  /**
+   * - `'leave-one-out'` (default): each user's latest interaction (by timestamp; ties go to the
+   *   larger item id; without timestamps a seeded choice) is its test case, as in the NCF paper.
+   * - `'random'`: a seeded random `testRatio` share of each user's interactions.
+   * - `'time'`: the latest `testRatio` share of each user's interactions (needs timestamps).
+   *
+   * Every method works per user and keeps at least one training interaction per user; a share
+   * is rounded per user (`round(ratio × n)`).
+   */
+  method?: 'leave-one-out' | 'random' | 'time'
+  /** `'random'` and `'time'`: share of each user's interactions held out for test. Default 0.2. */
+  testRatio?: number
+  /**
+   * `'random'` and `'time'`: share held out for validation (taken just before the test share
+   * for `'time'`). Default 0.
+   */
+  validationRatio?: number
+  /** `'leave-one-out'`: also hold out each user's next latest interaction as a validation case. */
+  validation?: boolean
+  /**
+   * Sampled negatives per held-out interaction: distinct items the user never interacted with.
+   * Default 99; 0 is allowed for rated data held out for rating metrics only.
+   */
+  negatives?: number
+  /** Seeds the random split and the negatives. Default 0. */
+  seed?: number
+}
+
+/** Options of {@link Dataset.synthetic}. */
+export interface SyntheticOptions {
+  /** Default 1000. */
+  numUsers?: number
+  /** Default 800. */
+  numItems?: number
+  /** Interactions per user before one is held out for test. Default 30. */
+  perUser?: number
+  /** Taste clusters users and items are drawn around. Default 8. */
+  clusters?: number
+  /** Sampled negatives per test case. Default 99. */
+  testNegatives?: number
+  /** Default 0. */
+  seed?: number
+}
+
+/** How {@link Dataset.fromFile} reads an interaction file. */
+export interface FileOptions {
+  /**
+   * `'csv'` (any delimiter, quoted fields, a header or column positions), `'movielens'`
+   * (`ratings.dat` with `::` or `u.data` with tabs: user, item, rating, timestamp) or
+   * `'netflix'` (Netflix Prize `combined_data_*.txt`). A `.gz` file is decompressed.
+   */
+  format: 'csv' | 'movielens' | 'netflix'
+  /** CSV: the field delimiter (one character, `'\t'` for TSV). Default `','`. */
+  delimiter?: string
+  /** CSV: whether the first line names the columns. Default true. */
+  header?: boolean
+  /** CSV: which columns hold what, by header name or 0-based position. Default user 0, item 1. */
+  columns?: {
+    /** The user column (header name or 0-based position). */
+    user?: string | number
+    /** The item column. */
+    item?: string | number
+    /** The rating column, if any. */
+    rating?: string | number
+    /** The timestamp column, if any (used by leave-latest-out and time splits). */
+    timestamp?: string | number
+  }
+  /** Keep only interactions rated at least this as positives (needs a rating). Default: keep all. */
+  threshold?: number
+  /**
+   * A separate test file in the same format, such as MovieLens-100K's `u1.test` next to
+   * `u1.base`: ids are encoded over both files, and every test interaction becomes a test case
+   * with its rating.
+   */
+  test?: string
+  /** With `test`: sampled negatives per test case for ranking metrics. Default 0 (rating metrics only). */
+  testNegatives?: number
+  /** Seeds the test negatives. Default 0. */
+  seed?: number
+}

@@ -1,0 +1,281 @@
+// Datasets: interactions per user, held-out test and validation cases, the caller's ids, and
+// side features attached to them.
+import type { FileOptions, InteractionArrays, NcfFiles, SplitOptions, SyntheticOptions } from './dataset-options.js'
+import { call, callSync, invalid } from './errors.js'
+import { Features } from './features.js'
+import { native, type Native } from './native.js'
+import { DEFAULTS, idStrings, numbers, optionalCount, positiveInt, toIds } from './options.js'
+import type { Id } from './types.js'
+
+/**
+ * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus optional
+ * test and validation cases (each a held-out positive with sampled negatives), and the
+ * caller's ids when it was built from them.
+ */
+export class Dataset {
+  /** @internal */
+  readonly native: Native.NativeDataset
+
+  private constructor(n: Native.NativeDataset) {
+    this.native = n
+  }
+
+  /**
+   * Reads an NCF split. Malformed lines fail with `ERR_PARSE` naming `file:line`.
+   *
+   * @example
+   * ```ts
+   * const data = await Dataset.fromNcfFiles({
+   *   train: '../shared/data/ml-1m/ncf/ml-1m.train.rating',
+   *   testRating: '../shared/data/ml-1m/ncf/ml-1m.test.rating',
+   *   testNegative: '../shared/data/ml-1m/ncf/ml-1m.test.negative',
+   * })
+   * ```
+   */
+  static async fromNcfFiles(files: NcfFiles): Promise<Dataset> {
+    if (!files || typeof files.train !== 'string') throw invalid('train', 'a path to the *.train.rating file is required')
+    for (const f of ['testRating', 'testNegative'] as const) {
+      if (files[f] !== undefined && typeof files[f] !== 'string') throw invalid(f, 'must be a path string')
+    }
+    const opts = {
+      train: files.train,
+      testRating: files.testRating,
+      testNegative: files.testNegative,
+      numUsers: optionalCount('numUsers', files.numUsers),
+      numItems: optionalCount('numItems', files.numItems),
+    }
+    return new Dataset(await call(() => native.NativeDataset.fromNcfFiles(opts)))
+  }
+
+  /**
+   * Builds a dataset from memory: typed arrays of dense indices, or plain arrays of the
+   * caller's ids (then every model fitted on it speaks those ids). A bad entry fails with
+   * `ERR_INVALID_ARG` naming it (`users[3]`, `timestamps[7]`).
+   *
+   * @example
+   * ```ts
+   * const dense = Dataset.fromArrays({ users: Int32Array.of(0, 0, 1), items: Int32Array.of(2, 5, 2) })
+   * const mine = Dataset.fromArrays({
+   *   users: ['ann', 'ann', 'bob'], items: ['sku-9', 'sku-2', 'sku-9'],
+   *   timestamps: [1700000000, 1700000500, 1700000100],
+   * })
+   * ```
+   */
+  static fromArrays(arrays: InteractionArrays): Dataset {
+    if (!arrays || typeof arrays !== 'object') throw invalid('arrays', 'expected { users, items }')
+    const extra = {
+      timestamps: arrays.timestamps === undefined ? undefined : numbers('timestamps', arrays.timestamps, Float64Array),
+      ratings: arrays.ratings === undefined ? undefined : numbers('ratings', arrays.ratings, Float32Array),
+      threshold: arrays.threshold,
+    }
+    if (extra.threshold !== undefined && (typeof extra.threshold !== 'number' || !Number.isFinite(extra.threshold))) {
+      throw invalid('threshold', `must be a finite number, got ${String(extra.threshold)}`)
+    }
+    const { users, items } = arrays
+    if (users instanceof Int32Array || items instanceof Int32Array) {
+      if (!(users instanceof Int32Array)) throw invalid('users', 'must be an Int32Array like items (or both plain id arrays)')
+      if (!(items instanceof Int32Array)) throw invalid('items', 'must be an Int32Array like users (or both plain id arrays)')
+      const nu = optionalCount('numUsers', arrays.numUsers)
+      const ni = optionalCount('numItems', arrays.numItems)
+      return new Dataset(callSync(() => native.NativeDataset.fromArrays(users, items, nu, ni, extra)))
+    }
+    for (const f of ['numUsers', 'numItems'] as const) {
+      if (arrays[f] !== undefined) throw invalid(f, 'applies to typed arrays of indices; with ids the counts come from the ids')
+    }
+    const u = idStrings('users', users)
+    const i = idStrings('items', items)
+    return new Dataset(callSync(() => native.NativeDataset.fromIdArrays(u, i, extra)))
+  }
+
+  /**
+   * Reads interactions with the application's own ids (any strings), streamed. Ids are mapped
+   * to dense indices in sorted order (numeric when every id is an integer); {@link Dataset.userIds}
+   * and the encode/decode methods translate. Duplicates are removed. Malformed records fail
+   * with `ERR_PARSE` naming `file:line` and the field.
+   *
+   * @example
+   * ```ts
+   * const all = await Dataset.fromFile('ml-100k/u.data', { format: 'movielens' })
+   * const data = await all.split({ negatives: 99 }) // leave-latest-out test cases
+   * const events = await Dataset.fromFile('events.csv.gz', {
+   *   format: 'csv', columns: { user: 'customer', item: 'sku', timestamp: 'ts' },
+   * })
+   * ```
+   */
+  static async fromFile(path: string, options: FileOptions): Promise<Dataset> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
+    const c = options.columns ?? {}
+    const opts = {
+      format: options.format,
+      delimiter: options.delimiter,
+      header: options.header,
+      user: c.user,
+      item: c.item,
+      rating: c.rating,
+      timestamp: c.timestamp,
+      threshold: options.threshold,
+      test: options.test,
+      testNegatives: options.testNegatives,
+      seed: options.seed,
+    }
+    if (options.test === undefined && options.seed !== undefined) throw invalid('seed', 'seeds the negatives of a test file (test: path)')
+    return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
+  }
+
+  /**
+   * Holds interactions out of this dataset as test cases (and, when asked, validation cases),
+   * each ranked among `negatives` distinct items its user never interacted with. Returns a new
+   * dataset: the rest as training data plus the held-out cases; ids carry over. Seeded and
+   * deterministic. {@link NcfModel.fit} chooses epochs on the validation cases
+   * (`validation: 'dataset'`, its default when they exist), never on the test set.
+   *
+   * @example
+   * ```ts
+   * const all = await Dataset.fromFile('ml-100k/u.data', { format: 'movielens' })
+   * const loo = await all.split() // the NCF protocol: latest interaction per user, 99 negatives
+   * const byTime = await all.split({ method: 'time', testRatio: 0.2, validationRatio: 0.1 })
+   * ```
+   */
+  async split(options: SplitOptions = {}): Promise<Dataset> {
+    if (!options || typeof options !== 'object') throw invalid('options', 'expected { method?, testRatio?, … }')
+    const method = options.method ?? DEFAULTS.splitMethod
+    // Rated data may be split for rating metrics alone (negatives: 0).
+    const n = options.negatives === 0 && this.hasRatings ? 0 : positiveInt('negatives', options.negatives ?? DEFAULTS.splitNegatives)
+    const seed = options.seed ?? DEFAULTS.seed
+    if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
+    for (const f of ['testRatio', 'validationRatio'] as const) {
+      const v = options[f]
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw invalid(f, `must be a number in [0, 1), got ${String(v)}`)
+    }
+    if (options.validation !== undefined && typeof options.validation !== 'boolean') {
+      throw invalid('validation', `must be a boolean, got ${String(options.validation)}`)
+    }
+    const o = {
+      method,
+      testRatio: options.testRatio,
+      validationRatio: options.validationRatio,
+      validation: options.validation,
+      negatives: n,
+      seed,
+    }
+    return new Dataset(await call(() => this.native.split(o)))
+  }
+
+  /**
+   * The caller's user ids in index order, for datasets built from them ({@link Dataset.fromFile},
+   * {@link Dataset.fromArrays} with id arrays): numbers when every id is an integer.
+   */
+  get userIds(): Id[] | undefined {
+    const ids = this.native.userIds
+    return ids == null ? undefined : this.native.userIdKind === 'number' ? ids.map(Number) : ids
+  }
+  /** The caller's item ids in index order (see {@link Dataset.userIds}). */
+  get itemIds(): Id[] | undefined {
+    const ids = this.native.itemIds
+    return ids == null ? undefined : this.native.itemIdKind === 'number' ? ids.map(Number) : ids
+  }
+  /** Dense indices of user ids (numbers are ids too); an unknown id fails naming its position. */
+  encodeUsers(ids: ArrayLike<Id>): Uint32Array {
+    return callSync(() => this.native.encodeUsers(idStrings('ids', ids), 'users[]'))
+  }
+  /** Dense indices of item ids. */
+  encodeItems(ids: ArrayLike<Id>): Uint32Array {
+    return callSync(() => this.native.encodeItems(idStrings('ids', ids), 'items[]'))
+  }
+  /** User ids of dense indices (numbers when every id is an integer). */
+  decodeUsers(indices: ArrayLike<number>): Id[] {
+    const ids = callSync(() => this.native.decodeUsers(toIds('indices', indices)))
+    return this.native.userIdKind === 'number' ? ids.map(Number) : ids
+  }
+  /** Item ids of dense indices. */
+  decodeItems(indices: ArrayLike<number>): Id[] {
+    const ids = callSync(() => this.native.decodeItems(toIds('indices', indices)))
+    return this.native.itemIdKind === 'number' ? ids.map(Number) : ids
+  }
+
+  /**
+   * A seeded synthetic dataset with planted structure (users and items around shared taste
+   * clusters, plus a popularity tilt), split leave-one-out with sampled test negatives.
+   * Useful for demos and tests; it ships with the package.
+   */
+  static synthetic(options: SyntheticOptions = {}): Dataset {
+    const o = {
+      numUsers: options.numUsers ?? DEFAULTS.synthetic.numUsers,
+      numItems: options.numItems ?? DEFAULTS.synthetic.numItems,
+      perUser: options.perUser ?? DEFAULTS.synthetic.perUser,
+      clusters: options.clusters ?? DEFAULTS.synthetic.clusters,
+      testNegatives: options.testNegatives ?? DEFAULTS.synthetic.testNegatives,
+      seed: options.seed ?? DEFAULTS.seed,
+    }
+    return new Dataset(callSync(() => native.NativeDataset.synthetic(o)))
+  }
+
+  /** Number of users (dense indices 0…numUsers−1). */
+  get numUsers(): number {
+    return this.native.numUsers
+  }
+  /** Number of items (dense indices 0…numItems−1). */
+  get numItems(): number {
+    return this.native.numItems
+  }
+  /** Training interactions after duplicate removal. */
+  get numInteractions(): number {
+    return this.native.numInteractions
+  }
+  /** Held-out test cases: one per held-out interaction (0 without a test set). */
+  get numTestCases(): number {
+    return this.native.numTestCases
+  }
+  /**
+   * A copy of this dataset with side features of its users and/or items, encoded against its
+   * ids: each categorical column gets an embedding table (plus a row for missing or unseen
+   * values), a multi-valued column the mean of its values' embeddings (none: the zero vector),
+   * and the numeric columns, standardised with statistics over this dataset's users or items
+   * (a missing number counts as the mean), one shared projection. Every slot is `dim` wide
+   * (default 8; the tower's slot width). Splits keep the features. Build a model with
+   * `features: data` to feed them into the tower's input, `[p_u ; q_i ; f_u ; f_i]` (MLP and
+   * NeuMF), or add them to the GMF/MF embeddings (`featuresIn: 'gmf'`, the only choice for GMF
+   * and MF, whose slot tables are then `factors` wide).
+   *
+   * @example
+   * ```ts
+   * const items = await Features.fromFile('ml-100k/u.item', { format: 'movielens-items' })
+   * const users = await Features.fromFile('ml-100k/u.user', { format: 'movielens-users' })
+   * const data = (await Dataset.fromFile('ml-100k/u1.base', { format: 'movielens', test: 'ml-100k/u1.test' }))
+   *   .withFeatures({ users, items })
+   * const model = new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, task: 'rating', features: data })
+   * ```
+   */
+  withFeatures(features: { users?: Features; items?: Features; dim?: number }): Dataset {
+    if (!features || typeof features !== 'object') throw invalid('features', 'expected { users?, items?, dim? }')
+    for (const side of ['users', 'items'] as const) {
+      if (features[side] !== undefined && !(features[side] instanceof Features)) throw invalid(`features.${side}`, 'must be a Features table')
+    }
+    const dim = positiveInt('dim', features.dim ?? DEFAULTS.featureDim)
+    return new Dataset(callSync(() => this.native.withFeatures(features.users?.native, features.items?.native, dim)))
+  }
+
+  /** Side-feature inputs per user and per item (`[0, 0]` without features). */
+  get featureWidths(): [number, number] {
+    const [u, i] = this.native.featureWidths
+    return [u, i]
+  }
+
+  /** Held-out validation cases (0 unless {@link Dataset.split} made them). */
+  get numValidationCases(): number {
+    return this.native.numValidationCases
+  }
+  /** Sampled negatives per test case. */
+  get testNegatives(): number {
+    return this.native.testNegatives
+  }
+  /** Whether the training interactions carry ratings (what `task: 'rating'` trains on). */
+  get hasRatings(): boolean {
+    return this.native.hasRatings
+  }
+  /** Duplicate `(user, item)` training pairs dropped while loading. */
+  get duplicatesRemoved(): number {
+    return this.native.duplicatesRemoved
+  }
+}

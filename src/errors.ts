@@ -1,0 +1,70 @@
+// Every error ncf-native throws, and the one place where the binding's errors become them.
+import type { History } from './results.js'
+
+/**
+ * Every error ncf-native throws. `code` is stable:
+ * - `ERR_INVALID_ARG`: an argument or array element is out of its domain (the message names it);
+ * - `ERR_PARSE`: a malformed input line (the message starts with `file:line:`);
+ * - `ERR_IO`: a file cannot be read or written;
+ * - `ERR_FORMAT`: a model file is truncated, corrupted, foreign, of another kind, or from a
+ *   newer ncf-native (the message starts with the path);
+ * - `ERR_DATA`: the data cannot be used as asked (empty input, ids outside the model, …);
+ * - `ERR_NO_GPU`: `device: 'gpu'` and no adapter exists;
+ * - `ERR_GPU`: the GPU device failed;
+ * - `ERR_DIVERGED`: training produced a non-finite loss;
+ * - `ERR_DISPOSED`: the model was disposed;
+ * - `ERR_BUSY`: the model is already training (one `fit` at a time per model).
+ */
+export class NcfError extends Error {
+  /** Stable machine-readable code, e.g. `ERR_PARSE`. */
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'NcfError'
+    this.code = code
+  }
+}
+
+const CODED = /^(ERR_[A-Z_]+): ([\s\S]*)$/
+
+function lift(err: unknown): unknown {
+  if (err instanceof NcfError || !(err instanceof Error)) return err
+  const m = CODED.exec(err.message)
+  if (m) return new NcfError(m[1], m[2], { cause: err })
+  const code = (err as { code?: unknown }).code
+  return new NcfError(typeof code === 'string' && code.startsWith('ERR_') ? code : 'ERR_INVALID_ARG', err.message, {
+    cause: err,
+  })
+}
+
+/** Calls into the binding and turns its errors into {@link NcfError}s. */
+export async function call<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f()
+  } catch (err) {
+    throw lift(err)
+  }
+}
+
+export function callSync<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (err) {
+    throw lift(err)
+  }
+}
+
+export function invalid(field: string, message: string): NcfError {
+  return new NcfError('ERR_INVALID_ARG', `${field}: ${message}`)
+}
+
+/** `fit` was cancelled through its `signal`; `history` holds the epochs that completed. */
+export class FitAbortedError extends NcfError {
+  /** The complete epochs, and the epoch kept as in a finished fit. */
+  readonly history: History
+  constructor(history: History, cause: unknown) {
+    super('ERR_ABORTED', `fit was aborted after ${history.epochs.length} complete epoch(s); the model keeps the weights chosen from them`, { cause })
+    this.name = 'FitAbortedError'
+    this.history = history
+  }
+}

@@ -1,0 +1,142 @@
+// The options of NcfModel.fit and what its onProgress callback receives.
+import type { EpochStats } from './results.js'
+import type { Device, OptimizerName } from './types.js'
+
+/**
+ * `ReduceLROnPlateau` on the validation metric, with PyTorch's semantics (mode "max" for HR and
+ * NDCG, "min" for RMSE; relative threshold 1e-4).
+ */
+export interface PlateauOptions {
+  /** Multiplies the learning rate. Default 0.1. */
+  factor?: number
+  /** Epochs without a relative improvement of 1e-4 tolerated before lowering. Default 10. */
+  patience?: number
+  /** Floor of the learning rate. Default 0. */
+  minLr?: number
+}
+
+/** Options of {@link NcfModel.fit}. */
+export interface FitOptions {
+  /** Default 20. */
+  epochs?: number
+  /** Default 256. */
+  batchSize?: number
+  /** Negatives sampled per positive, anew every epoch. Default 4. */
+  negatives?: number
+  /** Default `'adam'` (`'sgd'` for a {@link NeuMF.fromPretrained} model, as in the paper). */
+  optimizer?: OptimizerName
+  /** Default 0.001. */
+  lr?: number
+  /** Heavy-ball momentum of `'sgd'` (PyTorch semantics, in [0, 1)). An error with `'adam'`. */
+  momentum?: number
+  /** L2 penalty λ added to every gradient as λ·w (PyTorch's `weight_decay`). Default 0. */
+  weightDecay?: number
+  /**
+   * L2 penalty λ·Σ‖row‖² on the embedding rows each sample uses (user and item; for NeuMF
+   * those of both branches), once per occurrence (Rendle et al.'s regularisation for MF).
+   * Unlike `weightDecay`, rows a batch does not touch are left alone, and tower weights are not
+   * affected (use `weightDecay` for them). Default 0.
+   */
+  l2?: number
+  /**
+   * Inverted dropout after each ReLU of the MLP tower (MLP and NeuMF only; an error for GMF
+   * and MF), drawn from the seeded RNG so runs repeat. In [0, 0.95). Default 0, as in the paper.
+   */
+  dropout?: number
+  /** Seeds negative sampling, shuffling and dropout; the same seed repeats a run. Default 0. */
+  seed?: number
+  /**
+   * Default `'auto'`: a hardware GPU when there is one, else the CPU backend with a one-line
+   * warning (also when the only adapter is a software rasterizer such as lavapipe).
+   */
+  device?: Device
+  /** Cut-off of the per-epoch HR/NDCG. Default 10. */
+  k?: number
+  /** Evaluate after every epoch (test and validation sets). Default true. */
+  evaluate?: boolean
+  /**
+   * What chooses epochs (never the test set):
+   * - `'dataset'`: the validation cases of a {@link Dataset.split} (`validation: true` or a
+   *   `validationRatio`); the default when the dataset has them;
+   * - `'leave-one-out'`: holds one more interaction per user out of the training data (the
+   *   latest by timestamp when the data has them, else a seeded choice) and ranks it among
+   *   `validationNegatives` sampled negatives;
+   * - `'none'`: the default otherwise.
+   */
+  validation?: 'dataset' | 'leave-one-out' | 'none'
+  /** Sampled negatives per validation case. Default 99. */
+  validationNegatives?: number
+  /** Validation metric that chooses epochs. Default `'hr'`, `'rmse'` for rating models. */
+  monitor?: 'hr' | 'ndcg' | 'rmse'
+  /** Lower the learning rate when the validation metric stalls (needs `validation`). */
+  reduceLrOnPlateau?: PlateauOptions
+  /** Stop after `patience` epochs without a new best validation value (needs `validation`). */
+  earlyStopping?: {
+    /** Epochs without a better validation value before training stops. */
+    patience: number
+  }
+  /**
+   * Keep the best validation epoch's weights when training ends. Default true with
+   * validation (it has no effect without it).
+   */
+  restoreBest?: boolean
+  /** Called after every epoch; return `false` to stop training. */
+  onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
+  /**
+   * Called while an epoch runs, every `progressEvery` milliseconds and once when it ends, with
+   * the batches done, samples per second, ETA and running loss. The trainer publishes them
+   * after every batch (CPU) or submit of 512 steps (GPU, which then keeps at most two submits in
+   * flight); the cost is measured in BENCHMARKS.md.
+   */
+  onProgress?: (progress: FitProgress) => void
+  /** Milliseconds between `onProgress` calls. Default 250. */
+  progressEvery?: number
+  /**
+   * Save a checkpoint to `path` every `every` epochs (default 1) and after the last: the
+   * weights, the optimizer's moments and counters, the best validation weights, the learning
+   * rate, and these options and the history, written atomically. Resume it with `resumeFrom`.
+   */
+  checkpoint?: {
+    /** The checkpoint file. */
+    path: string
+    /** Epochs between saves. Default 1. */
+    every?: number
+  }
+  /**
+   * Continue a fit from a checkpoint written by `checkpoint` (same model shape, dataset and
+   * options; `epochs` counts from the start, so a 10-epoch fit stopped after 4 continues with
+   * `epochs: 10`). The result equals the uninterrupted run with the same seed: bit for bit on the
+   * CPU, up to float-atomics summation order on the GPU. The returned history includes the
+   * checkpoint's epochs.
+   */
+  resumeFrom?: string
+  /**
+   * Cancels training: the epoch in flight stops at its next batch (CPU) or submit (GPU) and its
+   * weights are undone (the optimizer's moments are not: the session ends), `fit` rejects with a {@link FitAbortedError} (code `ERR_ABORTED`) carrying the
+   * history of the complete epochs, and the model keeps the weights `fit` would have kept after
+   * them (the best validation epoch with `restoreBest`, else the last complete one).
+   */
+  signal?: AbortSignal
+}
+
+/** What {@link FitOptions.onProgress} receives. */
+export interface FitProgress {
+  /** 1-based epoch in flight, and the number asked for. */
+  epoch: number
+  /** Epochs `fit` was asked for. */
+  epochs: number
+  /** Optimizer steps (batches) done in this epoch, and its total. */
+  steps: number
+  /** Steps in this epoch. */
+  totalSteps: number
+  /** Samples trained on in this epoch. */
+  samples: number
+  /** Samples per second over this epoch so far. */
+  samplesPerSecond: number
+  /** Mean loss of this epoch's samples so far (`null` before the first report). */
+  loss: number | null
+  /** Seconds since the epoch started, and the estimated seconds until it ends. */
+  elapsedSeconds: number
+  /** Estimated seconds until the epoch ends (`null` before the first step). */
+  etaSeconds: number | null
+}

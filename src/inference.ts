@@ -1,0 +1,132 @@
+// What a trained model answers: predictions, recommendations, neighbours and evaluation. The
+// NcfModel methods of the same names document them and call these with their native handle.
+import { IdCodec, type Cold } from './codec.js'
+import { Dataset } from './dataset.js'
+import { call, invalid } from './errors.js'
+import type { PredictOptions, RecommendOptions, Scored, SimilarOptions } from './model-options.js'
+import type { Native } from './native.js'
+import { checkDevice, DEFAULTS, positiveInt, warnFallback } from './options.js'
+import type { EvaluateOptions, Metrics, RatingMetricName, RatingMetrics } from './results.js'
+import type { Device, Id } from './types.js'
+
+/** A native model with its ids and default device: what every call here starts from. */
+export interface Served {
+  /** The binding's model. */
+  handle: Native.NativeModel
+  /** Its ids. */
+  ids: IdCodec
+  /** The model's default device. */
+  device: Device
+}
+
+/** Lists of `{ id, index, score }` from the binding's flattened ranking. */
+function unflatten(r: Native.NativeRanked, ids: (indices: Uint32Array) => Id[]): Scored[][] {
+  const names = ids(r.items)
+  const out: Scored[][] = []
+  for (let u = 0; u + 1 < r.offsets.length; u++) {
+    const list: Scored[] = []
+    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) list.push({ id: names[j], index: r.items[j], score: r.scores[j] })
+    out.push(list)
+  }
+  return out
+}
+
+/** One id, or several: a string or number is one id; an array or typed array is several. */
+function isOne(v: unknown): v is Id {
+  return typeof v === 'string' || typeof v === 'number'
+}
+
+const noCold = (): Cold => ({ users: [], items: [] })
+
+/** {@link NcfModel.predict}. */
+export async function predict(m: Served, users: ArrayLike<Id>, items: ArrayLike<Id>, options: PredictOptions): Promise<Float32Array> {
+  const device = checkDevice(options.device ?? m.device)
+  const describe = options.describe
+  if (describe === undefined) {
+    const [u, i] = [m.ids.encode('users', 'users[]', users), m.ids.encode('items', 'items[]', items)]
+    return call(() => m.handle.predict(u, i, device, undefined))
+  }
+  const cold = noCold()
+  const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>, field: string) => m.ids.encodeDescribed(side, ids, describe, cold, field)
+  const [u, i] = [encodeWith('users', users, 'users[]'), encodeWith('items', items, 'items[]')]
+  return call(() => m.handle.predict(u, i, device, JSON.stringify(cold)))
+}
+
+/** {@link NcfModel.recommend}. */
+export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: RecommendOptions): Promise<Scored[] | Scored[][]> {
+  const single = isOne(users)
+  const list = single ? [users] : users
+  let ids: Uint32Array
+  let coldJson: string | undefined
+  if (options.describe !== undefined) {
+    if (options.describe && typeof options.describe === 'object' && 'items' in options.describe) {
+      throw invalid('describe.items', "recommend ranks the model's own items; describe new users only (score new items with predict)")
+    }
+    const cold = noCold()
+    ids = m.ids.encodeDescribed('users', list, options.describe, cold, single ? 'user' : 'users[]')
+    coldJson = JSON.stringify(cold)
+  } else {
+    ids = single ? m.ids.encode('users', 'user', [users]) : m.ids.encode('users', 'users[]', users)
+  }
+  const k = positiveInt('k', options.k ?? DEFAULTS.k)
+  if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+  if (options.data !== undefined && options.excludeSeen === false) {
+    throw invalid('data', 'gives the seen items to exclude; it has no use with excludeSeen: false')
+  }
+  const filter = options.filterItems === undefined ? undefined : m.ids.encode('items', 'filterItems[]', options.filterItems)
+  const device = checkDevice(options.device ?? m.device)
+  const r = await call(() =>
+    m.handle.recommend(ids, k, options.excludeSeen ?? DEFAULTS.excludeSeen, filter, options.data?.native, device, coldJson),
+  )
+  if (r.fallbackReason) warnFallback(r.fallbackReason)
+  const lists = unflatten(r, (ix) => m.ids.decode('items', ix))
+  return single ? lists[0] : lists
+}
+
+/** {@link NcfModel.similarItems} and {@link NcfModel.similarUsers}. */
+export async function similar(m: Served, side: 'users' | 'items', q: Id | ArrayLike<Id>, options: SimilarOptions): Promise<Scored[] | Scored[][]> {
+  const single = isOne(q)
+  const one = side === 'users' ? 'user' : 'item'
+  const ids = single ? m.ids.encode(side, one, [q]) : m.ids.encode(side, `${side}[]`, q)
+  const k = positiveInt('k', options.k ?? DEFAULTS.k)
+  const device = checkDevice(options.device ?? m.device)
+  const r = await call(() => m.handle.similar(side, ids, k, device))
+  if (r.fallbackReason) warnFallback(r.fallbackReason)
+  const lists = unflatten(r, (ix) => m.ids.decode(side, ix))
+  return single ? lists[0] : lists
+}
+
+/** {@link NcfModel.evaluate}: ranking metrics, or rating metrics when `metrics` names them. */
+export async function evaluate(m: Served, data: Dataset, options: EvaluateOptions): Promise<Metrics | RatingMetrics> {
+  if (options.metrics !== undefined) return evaluateRatings(m, data, options)
+  if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+  const k = positiveInt('k', options.k ?? DEFAULTS.k)
+  const device = checkDevice(options.device ?? m.device)
+  const protocol = options.protocol ?? DEFAULTS.protocol
+  if (protocol !== 'sampled' && protocol !== 'full') {
+    throw invalid('protocol', `must be 'sampled' or 'full', got ${String(protocol)}`)
+  }
+  const r = await call(() => m.handle.evaluate(data.native, k, device, protocol === 'full'))
+  if (r.fallbackReason) warnFallback(r.fallbackReason)
+  const out: Metrics = { k: r.k, hr: r.hr, ndcg: r.ndcg, cases: r.cases, protocol, backend: r.backend as 'gpu' | 'cpu' }
+  if (r.recall != null) out.recall = r.recall
+  return out
+}
+
+async function evaluateRatings(m: Served, data: Dataset, options: EvaluateOptions): Promise<RatingMetrics> {
+  if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+  const names: readonly RatingMetricName[] = options.metrics ?? []
+  if (!Array.isArray(names) || names.length === 0) throw invalid('metrics', "must list 'rmse', 'mae' and/or 'r2'")
+  names.forEach((n, k) => {
+    if (n !== 'rmse' && n !== 'mae' && n !== 'r2') throw invalid(`metrics[${k}]`, `must be 'rmse', 'mae' or 'r2', got ${String(n)}`)
+  })
+  for (const f of ['k', 'protocol'] as const) {
+    if (options[f] !== undefined) throw invalid(f, 'applies to ranking metrics, not to rating metrics')
+  }
+  const device = checkDevice(options.device ?? m.device)
+  const r = await call(() => m.handle.evaluateRating(data.native, device))
+  if (r.fallbackReason) warnFallback(r.fallbackReason)
+  const out: RatingMetrics = { count: r.count, backend: r.backend as 'gpu' | 'cpu' }
+  for (const n of names as readonly RatingMetricName[]) out[n] = r[n]
+  return out
+}

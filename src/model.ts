@@ -1,0 +1,336 @@
+// NcfModel, what GMF, MF, MLP and NeuMF share: the native handle, save and load, the fit and
+// the inference calls (whose bodies live in fit.ts and inference.ts), ids and weights.
+// The model classes register themselves here (`registerKind`), so `load` can build any of
+// them without this module importing theirs.
+import { IdCodec } from './codec.js'
+import { Dataset } from './dataset.js'
+import { call, callSync, invalid, NcfError } from './errors.js'
+import { fit } from './fit.js'
+import type { FitOptions } from './fit-options.js'
+import { evaluate, predict, recommend, similar, type Served } from './inference.js'
+import type { LoadOptions, PredictOptions, RecommendOptions, SaveOptions, Scored, SimilarOptions } from './model-options.js'
+import { native, type Native } from './native.js'
+import { checkDevice, DEFAULTS, toIds } from './options.js'
+import type { EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics } from './results.js'
+import type { Device, Id, ModelKind, OptimizerName } from './types.js'
+
+/** Native handles of models, for {@link NeuMF.fromPretrained}. */
+const handles = new WeakMap<object, Native.NativeModel>()
+
+/** The native model behind `model`, when ncf-native built it. */
+export function nativeOf(model: object): Native.NativeModel | undefined {
+  return handles.get(model)
+}
+
+/** Marks a constructor call that wraps an existing native model (load, NeuMF.fromPretrained). */
+export const WRAP = Symbol('wrap')
+/** A constructor argument that wraps an existing native model. */
+export type Wrapped = { [WRAP]: Native.NativeModel; pretrained?: boolean; device?: Device }
+
+/** Builds the model class of a kind around a loaded handle; `info` is the file's stored info. */
+type Maker = (wrapped: Wrapped, info: Record<string, unknown>) => NcfModel
+const makers = new Map<string, Maker>()
+
+/** Lets {@link NcfModel.load} build models of `kind` (models.ts registers each class). */
+export function registerKind(kind: ModelKind, make: Maker): void {
+  makers.set(kind, make)
+}
+
+/**
+ * What every model shares: training with sampled negatives, evaluation, weights and disposal.
+ * Use {@link GMF}, {@link MF}, {@link MLP} or {@link NeuMF}.
+ */
+export abstract class NcfModel {
+  readonly #native: Native.NativeModel
+
+  /** @internal Subclasses pass the native model they wrap. */
+  protected constructor(native: Native.NativeModel, options?: { device?: Device }) {
+    this.#native = native
+    this.#device = checkDevice(options?.device ?? DEFAULTS.device)
+    this.#served = { handle: native, ids: new IdCodec(native), device: this.#device }
+    handles.set(this, native)
+  }
+
+  readonly #device: Device
+  readonly #served: Served
+
+  /** Default device of this model's `fit` and `evaluate` calls. */
+  get device(): Device {
+    return this.#device
+  }
+
+  /**
+   * The `info` object stored by {@link NcfModel.save}, for a model read by
+   * {@link NcfModel.load}; `undefined` for a model built in memory.
+   */
+  get info(): Record<string, unknown> | undefined {
+    const json = this.#native.info
+    return json == null ? undefined : (JSON.parse(json) as Record<string, unknown>)
+  }
+
+  /**
+   * Writes the model to one file, atomically (a temporary file in the same folder, synced, then
+   * renamed over `path`): a crash leaves the old file or the new one, never a torn one. The
+   * file is safetensors, with tensors named like the reference PyTorch NCF `state_dict`
+   * (`embed_user_GMF.weight`, `MLP_layers.0.weight`, `predict_layer.weight`, …) and the model
+   * description as JSON metadata. Weights are written from CPU-side memory whichever backend
+   * trained them.
+   *
+   * @example
+   * ```ts
+   * await model.save('model.ncf')
+   * const again = await NcfModel.load('model.ncf') // a GMF, MF, MLP or NeuMF, as saved
+   * ```
+   */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    const info: Record<string, unknown> = { ...(options.info ?? {}) }
+    Object.assign(info, this.savedInfo())
+    const seen = options.seen ?? DEFAULTS.seen
+    if (typeof seen !== 'boolean') throw invalid('seen', `must be a boolean, got ${String(seen)}`)
+    let json: string
+    try {
+      json = JSON.stringify(info)
+    } catch (e) {
+      throw invalid('info', `must be JSON-serialisable: ${(e as Error).message}`)
+    }
+    await call(() => this.#native.save(path, json, seen))
+  }
+
+  /**
+   * Reads a file written by {@link NcfModel.save} and returns the model it holds, as its own
+   * class. Called on a subclass (`GMF.load`), the file must hold that kind. A truncated,
+   * corrupted or foreign file, or one from a newer ncf-native, is `ERR_FORMAT` naming the path.
+   */
+  static async load<T extends NcfModel>(
+    // `{ prototype: T }` rather than a constructor type: NcfModel's constructor is protected,
+    // and `NcfModel.load` (any model) must type-check as well as `NeuMF.load`.
+    this: { prototype: T; name: string },
+    path: string,
+    options: LoadOptions = {},
+  ): Promise<T> {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
+    const device = checkDevice(options.device ?? DEFAULTS.device)
+    const handle = await call(() => native.NativeModel.load(path))
+    const wrapped: Wrapped = { [WRAP]: handle, device }
+    const info = handle.info == null ? {} : (JSON.parse(handle.info) as Record<string, unknown>)
+    // Any kind but the first three is a NeuMF, as files have always been read.
+    const make = makers.get(handle.kind) ?? makers.get('NeuMF')
+    if (!make) throw new NcfError('ERR_FORMAT', `${path}: no model class is registered for ${handle.kind}`)
+    const model = make(wrapped, info)
+    const wanted = this
+    // `instanceof` by prototype: an instanceof test would narrow `model` to `never` below.
+    const ok = (wanted as unknown) === NcfModel || (wanted.prototype as object).isPrototypeOf(model)
+    if (!ok) {
+      const kind = model.kind
+      model.dispose()
+      throw new NcfError('ERR_FORMAT', `${path}: holds a ${kind} model, not a ${wanted.name}`)
+    }
+    return model as T
+  }
+
+  /** Optimizer `fit` uses when none is given. */
+  protected defaultOptimizer(): OptimizerName {
+    return DEFAULTS.optimizer
+  }
+
+  /** @internal What {@link NcfModel.save} adds to the file's info (NeuMF: that it was pretrained). */
+  protected savedInfo(): Record<string, unknown> {
+    return {}
+  }
+
+  /** Which model this is. */
+  get kind(): ModelKind {
+    return this.#native.kind as ModelKind
+  }
+  /** The MLP tower's widths (empty for GMF and MF). */
+  get layers(): number[] {
+    return this.#native.layers
+  }
+  /** Number of users the model embeds. */
+  get numUsers(): number {
+    return this.#native.numUsers
+  }
+  /** Number of items the model embeds. */
+  get numItems(): number {
+    return this.#native.numItems
+  }
+  /** Predictive factors: the embedding width of GMF, MF and NeuMF's GMF branch; MLP's last layer. */
+  get factors(): number {
+    return this.#native.factors
+  }
+  /** Where side features enter ({@link ModelOptions.featuresIn}); `null` without features. */
+  get featuresIn(): 'mlp' | 'gmf' | 'both' | null {
+    return (this.#native.featuresIn ?? null) as 'mlp' | 'gmf' | 'both' | null
+  }
+  /** Whether scores have a learned bias per user and per item ({@link ModelOptions.biases}). */
+  get biases(): boolean {
+    return this.#native.biases
+  }
+  /** True after {@link NcfModel.dispose}. */
+  get disposed(): boolean {
+    return this.#native.disposed
+  }
+
+  /**
+   * A copy of the weights in the flat layout: GMF `[P (numUsers×factors) | Q (numItems×factors) | h | b]`,
+   * MF `[P | Q | b_user (numUsers) | b_item (numItems) | b]`, NeuMF
+   * `[P | Q | P_mlp (numUsers×E) | Q_mlp (numItems×E) | W_1 | b_1 | … | W_L | b_L | h | b]` with
+   * `W_l` in PyTorch's `out × in` order and E = layers[0]/2, MLP the same without P and Q.
+   */
+  weights(): Float32Array {
+    return callSync(() => this.#native.weights())
+  }
+
+  /**
+   * Trains the model. Each epoch draws `negatives` fresh negatives per positive and reshuffles,
+   * then runs every step, all on the chosen backend; the event loop stays free. After each
+   * epoch the model holds that epoch's weights, so stopping early (return `false` from
+   * `onEpoch`) or an error in a later epoch keeps the last complete one. With `validation`
+   * and `restoreBest` (the default), the best validation epoch's weights are kept at the end.
+   * Optimizer state lives for one `fit`; a model runs one `fit` at a time (`ERR_BUSY`).
+   */
+  async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+    const target = { kind: this.kind, layers: this.layers, factors: this.factors, task: this.task, device: this.#device }
+    return fit(this.#native, { ...target, defaultOptimizer: this.defaultOptimizer() }, data, options)
+  }
+
+  /**
+   * HR@k and NDCG@k over the dataset's test cases: each held-out positive is ranked among its
+   * sampled negatives, ties counting against the positive (He et al. §4.1). With
+   * `protocol: 'full'`, among every item its user has not interacted with in training.
+   */
+  async evaluate(data: Dataset, options: EvaluateOptions & { metrics: readonly RatingMetricName[] }): Promise<RatingMetrics>
+  async evaluate(data: Dataset, options?: EvaluateOptions): Promise<Metrics>
+  async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics | RatingMetrics> {
+    return evaluate(this.#served, data, options)
+  }
+
+  /** `'implicit'` or `'rating'` (see {@link ModelOptions.task}). */
+  get task(): 'implicit' | 'rating' {
+    return this.#native.taskKind as 'implicit' | 'rating'
+  }
+
+  /** A rating model's scale: r̂ = z + mean, clipped to [min, max] (known after its first `fit`). */
+  get ratingScale():
+    | {
+        /** μ, the training mean rating added to every score. */
+        mean: number
+        /** Smallest rating seen in training. */
+        min: number
+        /** Largest rating seen in training. */
+        max: number
+        /** Whether predictions are clipped to [min, max]. */
+        clip: boolean
+      }
+    | undefined {
+    return this.#native.ratingScale ?? undefined
+  }
+
+  /**
+   * The caller's user ids in index order: known once the model was fitted on a dataset built
+   * from them ({@link Dataset.fromFile}, {@link Dataset.fromArrays} with id arrays) covering
+   * exactly its users and items, and saved with it.
+   */
+  get userIds(): Id[] | undefined {
+    return this.#served.ids.ids('users')
+  }
+  /** The caller's item ids in index order (see {@link NcfModel.userIds}). */
+  get itemIds(): Id[] | undefined {
+    return this.#served.ids.ids('items')
+  }
+  /** Model indices of user ids; an unknown id fails with `ERR_INVALID_ARG` naming its position. */
+  encodeUsers(ids: ArrayLike<Id>): Uint32Array {
+    return this.#served.ids.encode('users', 'users[]', ids)
+  }
+  /** Model indices of item ids. */
+  encodeItems(ids: ArrayLike<Id>): Uint32Array {
+    return this.#served.ids.encode('items', 'items[]', ids)
+  }
+  /** User ids of model indices (numbers when the ids are integers). */
+  decodeUsers(indices: ArrayLike<number>): Id[] {
+    return this.#served.ids.decode('users', toIds('indices', indices))
+  }
+  /** Item ids of model indices. */
+  decodeItems(indices: ArrayLike<number>): Id[] {
+    return this.#served.ids.decode('items', toIds('indices', indices))
+  }
+
+  /**
+   * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])` (rating models: the
+   * predicted ratings r̂ = clip(z + μ)), given as ids,
+   * computed on the model's device.
+   *
+   * @example
+   * ```ts
+   * const [p] = await model.predict([196], [242]) // u.data ids
+   * ```
+   */
+  async predict(users: ArrayLike<Id>, items: ArrayLike<Id>, options: PredictOptions = {}): Promise<Float32Array> {
+    return predict(this.#served, users, items, options)
+  }
+
+  /**
+   * The top-`k` items for a user (or for each of several users), ranked over every item the
+   * model knows, best first, as `{ id, index, score }` in the caller's ids. Seen items are left
+   * out by default: after `fit`, or after {@link NcfModel.load} of a file saved with them, the
+   * model knows them itself.
+   *
+   * @example
+   * ```ts
+   * const top = await model.recommend(42, { k: 10 }) // [{ id, index, score }, …]
+   * const many = await model.recommend([1, 2, 3], { k: 5, filterItems: inStock })
+   * ```
+   */
+  async recommend(user: Id, options?: RecommendOptions): Promise<Scored[]>
+  async recommend(users: ArrayLike<Id>, options?: RecommendOptions): Promise<Scored[][]>
+  async recommend(users: Id | ArrayLike<Id>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
+    return recommend(this.#served, users, options)
+  }
+
+  /**
+   * The `k` items most similar to `item` (or to each of several items) by cosine similarity
+   * of their embeddings (NeuMF: the mean of both branches' cosines, so neither dominates by
+   * scale), itself excluded, computed on the model's device.
+   *
+   * @example
+   * ```ts
+   * const alike = await model.similarItems('Toy Story (1995)', { k: 10 })
+   * ```
+   */
+  async similarItems(item: Id, options?: SimilarOptions): Promise<Scored[]>
+  async similarItems(items: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
+  async similarItems(items: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    return similar(this.#served, 'items', items, options)
+  }
+
+  /** The `k` users most similar to `user` (or to each of several), as {@link NcfModel.similarItems} does for items. */
+  async similarUsers(user: Id, options?: SimilarOptions): Promise<Scored[]>
+  async similarUsers(users: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
+  async similarUsers(users: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    return similar(this.#served, 'users', users, options)
+  }
+
+  /**
+   * Every user's and item's embedding, row-major with `dim` values per row (GMF and MF: their
+   * factors; MLP: the MLP embeddings; NeuMF: `[GMF ; MLP]`).
+   */
+  embeddings(): {
+    /** Width of each row. */
+    dim: number
+    /** numUsers × dim, row-major. */
+    users: Float32Array
+    /** numItems × dim, row-major. */
+    items: Float32Array
+  } {
+    const u = callSync(() => this.#native.embeddings('users'))
+    const i = callSync(() => this.#native.embeddings('items'))
+    return { dim: u.dim, users: u.data, items: i.data }
+  }
+
+  /** Frees the weights. Every later call fails with `ERR_DISPOSED` ("Model is disposed"). */
+  dispose(): void {
+    this.#native.dispose()
+  }
+}
