@@ -24,6 +24,7 @@ const clean: Record<string, string> = {
     'pub mod model;',
     'pub use model::Model;',
     'const NOTE: &str = "use wgpu::Device; crate::model";',
+    'const RAW: &str = r#"a "wgpu::Instance" b"#;',
     '',
   ].join('\n'),
   'crates/ncf-core/src/error.rs': 'pub struct Error;\n',
@@ -67,7 +68,14 @@ const clean: Record<string, string> = {
     'export const model = (o: Options) => helper + String(o)',
     '',
   ].join('\n'),
-  'src/util.ts': "export const helper = 1\nexport const hint = \"import('../index.js')\"\nexport const re = /'/\n",
+  'src/util.ts': [
+    'export const helper = 1',
+    `export const hint = "import('../index.js')"`,
+    `export const usage = 'import("../index.js") loads it; see http://example.org'`,
+    "export const re = /'/",
+    'export const page = `<p>${[1].map((x) => `<b>${x}</b>`).join(\'\')}</p>`',
+    '',
+  ].join('\n'),
   'src/types.ts': 'export interface Options { epochs?: number }\n',
   '__test__/model.test.ts': "import { model } from '../index.js'\n",
   'examples/demo.ts': "import { model } from '../index.js'\nimport '../src/model.js'\n",
@@ -168,6 +176,11 @@ test('no TypeScript module imports index.ts, in any import form', (t) => {
     fails(t, { 'src/help.ts': `export const usage = 'ncf-native <command>'\n\n${form}\n` }, [
       /^src\/help\.ts:3: ts-index: imports '\.\.(\/index(\.[jt]s)?)?'/,
     ])
+  }
+  // After literals that a naive scanner reads as opening a template, which would hide the import.
+  for (const before of ['export const t = `a ${1 // `\n} b`', 'export const r = /`/', 'export const s = "`"']) {
+    const line = before.split('\n').length + 2
+    fails(t, { 'src/help.ts': `${before}\n\nimport '../index.js'\n` }, [new RegExp(`^src/help\\.ts:${line}: ts-index: imports '\\.\\./index\\.js'`)])
   }
   fails(t, { 'cli.ts': "import {\n  model,\n} from './index.js'\n" }, [/^cli\.ts:3: ts-index: imports '\.\/index\.js'/])
 })

@@ -19,15 +19,18 @@ import { parseArgs } from 'node:util'
 // The ncf_gpu items the binding may name: choosing the adapter and describing it. Everything
 // else in ncf-gpu is backend internals, reached only through the core's backend seam.
 const NODE_GPU_ALLOWED = ['select', 'gpu_info', 'GpuInfo', 'GpuLimits']
-// Backend types the binding must not name under any path (a re-export is no way around).
+// Backend types the binding must not name under any path (a re-export is no way around), and
+// the core's modules that hold the CPU backend's internals (`ncf_core::cpu::…`).
 const NODE_FORBIDDEN_NAMES = ['CpuTrainer', 'GpuTrainer', 'GpuContext']
+const NODE_FORBIDDEN_CORE = ['cpu']
 // The core is the bottom layer: no GPU, no Node, and nothing of the layers above it.
 const CORE_FORBIDDEN_DEPS = ['wgpu', 'naga', 'napi', 'napi-derive', 'napi-build', 'ncf-gpu', 'ncf-node']
 const CORE_FORBIDDEN_PATHS = ['wgpu', 'napi', 'napi_derive', 'ncf_gpu', 'ncf_node']
 // Folders whose .ts files are no package sources (tests, examples, docs, installed packages)
 // and build outputs, which hold none.
 const TS_SKIP_DIRS = new Set(['__test__', 'examples', 'node_modules', 'docs', 'target', 'dist'])
-const DEP_TABLES = new Set(['dependencies', 'dev-dependencies', 'build-dependencies', 'dev_dependencies', 'build_dependencies'])
+const DEP_TABLES = new Set(['dependencies', 'dev-dependencies', 'build-dependencies', 'dev_dependencies',
+  'build_dependencies'])
 
 let root
 let checks = 0
@@ -46,10 +49,74 @@ function walk(dir, re, skip = new Set(['target'])) {
     })
 }
 
-/** A copy of `src` with [from, to) turned to spaces, newlines kept so lines still match. */
-const blanker = (src) => {
+/** `src` with comments and the insides of literals turned to spaces, newlines kept so lines
+ * still match: a `"{"`, a `// use wgpu` or an import quoted in a help text neither counts nor
+ * unbalances what follows. Rust's literals by default (nested block comments, raw strings, char
+ * literals unlike lifetimes), TypeScript's with `ts` (templates with `${}`, regex literals). */
+function blankCode(src, ts = false) {
   const out = src.split('')
-  return { out, blank: (a, b) => { for (let k = a; k < b; k++) if (out[k] !== '\n') out[k] = ' ' } }
+  const blank = (a, b) => { for (let k = a; k < b; k++) if (out[k] !== '\n') out[k] = ' ' }
+  const find = (s, from) => (src.indexOf(s, from) < 0 ? src.length : src.indexOf(s, from))
+  const raw = /b?r(#*)"/y
+  const template = (i) => { // from inside a template to after its end, or after a `${`
+    for (; i < src.length; i++) {
+      if (src[i] === '\\') i++
+      else if (src[i] === '`') return [i + 1, false]
+      else if (src[i] === '$' && src[i + 1] === '{') return [i + 2, true]
+    }
+    return [src.length, false]
+  }
+  const resumes = [] // brace depths at which a `${ }` goes back into its template
+  let depth = 0, prev = '' // TypeScript: `{` depth, and the last code character (is `/` a regex?)
+  for (let i = 0, m, end; i < src.length; i = end) {
+    const c = src[i], d = src[i + 1]
+    if (c === '/' && d === '/') { end = find('\n', i); blank(i, end); continue }
+    if (c === '/' && d === '*') {
+      end = i + 2
+      for (let n = 1; end < src.length && n > 0; end++) { // Rust's block comments nest
+        if (src.startsWith('*/', end)) { n--; end++ } else if (!ts && src.startsWith('/*', end)) { n++; end++ }
+      }
+      blank(i, end)
+      continue
+    }
+    raw.lastIndex = i
+    if (!ts && (c === 'r' || c === 'b') && !/\w/.test(src[i - 1] ?? '') && (m = raw.exec(src))) { // r#"…"#
+      end = find(`"${m[1]}`, i + m[0].length)
+      blank(i + m[0].length, end)
+      end += 1 + m[1].length
+      continue
+    }
+    if (c === '"' || (ts && c === "'")) { // TypeScript's strings end at a newline
+      for (end = i + 1; end < src.length && src[end] !== c && !(ts && src[end] === '\n'); end++) {
+        if (src[end] === '\\') end++
+      }
+      end++
+    } else if (!ts && c === "'" && d === '\\') end = find("'", i + 3) + 1 // '\n', '\'', '\u{..}'
+    else if (!ts && c === "'" && src[i + 2] === "'") end = i + 3 // 'x', where 'a is a lifetime
+    else if (ts && (c === '`' || (c === '}' && resumes.at(-1) === depth - 1))) {
+      if (c === '}') { resumes.pop(); depth-- }
+      const [j, open] = template(i + 1)
+      if (open) { resumes.push(depth); depth++ }
+      end = j
+    } else if (ts && c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev))) { // a regex
+      let cls = false // inside [...], where '/' does not end it
+      for (end = i + 1; end < src.length && src[end] !== '\n' && (cls || src[end] !== '/'); end++) {
+        if (src[end] === '\\') end++
+        else if (src[end] === '[') cls = true
+        else if (src[end] === ']') cls = false
+      }
+      end++
+    } else {
+      if (c === '{') depth++
+      else if (c === '}') depth--
+      if (!/\s/.test(c)) prev = c
+      end = i + 1
+      continue
+    }
+    blank(i + 1, end - 1) // keep the delimiters: an import's quotes show where its specifier is
+    prev = 'a'
+  }
+  return out.join('')
 }
 
 // ---------------------------------------------------------------------------------- Cargo.toml
@@ -88,41 +155,6 @@ function checkCargo(file, forbidden, rule, why) {
 // ------------------------------------------------------------------------------------ Rust
 const isIdent = (tk) => tk !== undefined && /^[A-Za-z_]\w*$/.test(tk.t)
 
-/** Rust with comments and the insides of string and char literals blanked: `"{"`, `'"'` or
- * `// use wgpu` must neither count nor unbalance what follows. */
-function blankRust(src) {
-  const { out, blank } = blanker(src)
-  const raw = /b?r(#*)"/y
-  const rawAt = (i) => ((raw.lastIndex = i), raw.exec(src))
-  for (let i = 0, m; i < src.length; ) {
-    const c = src[i], d = src[i + 1]
-    if (c === '/' && d === '/') {
-      const j = src.indexOf('\n', i) < 0 ? src.length : src.indexOf('\n', i)
-      blank(i, j); i = j
-    } else if (c === '/' && d === '*') { // block comments nest in Rust
-      let j = i + 2
-      for (let depth = 1; j < src.length && depth > 0; j++) {
-        if (src.startsWith('/*', j)) { depth++; j++ } else if (src.startsWith('*/', j)) { depth--; j++ }
-      }
-      blank(i, j); i = j
-    } else if ((c === 'r' || c === 'b') && !/\w/.test(src[i - 1] ?? '') && (m = rawAt(i))) { // r#"…"#
-      const close = src.indexOf(`"${m[1]}`, i + m[0].length)
-      const j = close < 0 ? src.length : close
-      blank(i + m[0].length, j); i = j + 1 + m[1].length
-    } else if (c === '"') {
-      let j = i + 1
-      while (j < src.length && src[j] !== '"') j += src[j] === '\\' ? 2 : 1
-      blank(i + 1, j); i = j + 1
-    } else if (c === "'" && d === '\\') { // '\n', '\'', '\u{..}'
-      const j = src.indexOf("'", i + 3) < 0 ? src.length : src.indexOf("'", i + 3)
-      blank(i + 1, j); i = j + 1
-    } else if (c === "'" && src[i + 2] === "'") { // 'x'; anything else is a lifetime ('a)
-      blank(i + 1, i + 2); i += 3
-    } else i++
-  }
-  return out.join('')
-}
-
 /** One `use` tree from toks[i] under `prefix`, every leaf pushed to `out`:
  * `use crate::{a::{b, c as d}, e::*}` gives crate::a::b, crate::a::c and crate::e::*. */
 function useTree(toks, i, prefix, out) {
@@ -155,7 +187,7 @@ function useTree(toks, i, prefix, out) {
 const rustFiles = new Map()
 function rustFile(file) {
   if (rustFiles.has(file)) return rustFiles.get(file)
-  const text = blankRust(readFileSync(file, 'utf8'))
+  const text = blankCode(readFileSync(file, 'utf8'))
   let line = 1, last = 0
   const toks = [...text.matchAll(/r#[A-Za-z_]\w*|[A-Za-z_]\w*|::|\S/g)].map((m) => {
     for (; last < m.index; last++) if (text[last] === '\n') line++
@@ -196,25 +228,26 @@ function checkCore(dir) {
 
 function checkNode(dir) {
   const rule = 'node-imports'
+  const seam = "a backend internal; use the core's seam"
+  const gpu = `only ncf_gpu::{${NODE_GPU_ALLOWED.join(', ')}} (adapter selection) may be used`
   checkCargo(join(dir, 'Cargo.toml'), ['wgpu', 'naga'], rule, 'the binding reaches the GPU through ncf-gpu only')
   for (const file of walk(join(dir, 'src'), /\.rs$/)) {
     checks++
     const { toks, paths } = rustFile(file)
     const named = new Set() // `name:line` already reported through its path
     for (const { segs, line } of paths) {
-      const what = `names ${segs.join('::')}`
-      const before = violations.length
-      if (segs[0] === 'wgpu') report(file, line, rule, `${what}: the binding reaches the GPU through ncf-gpu only`)
-      else if (segs[0] === 'ncf_core' && segs[1] === 'cpu') report(file, line, rule, `${what}: CPU backend internals; use the core's seam`)
-      else if (segs[0] === 'ncf_gpu' && !NODE_GPU_ALLOWED.includes(segs[1])) {
-        report(file, line, rule, `${what}: only ncf_gpu::{${NODE_GPU_ALLOWED.join(', ')}} (adapter selection) may be used`)
-      }
-      if (violations.length > before) segs.forEach((s) => named.add(`${s}:${line}`))
+      const path = segs.join('::')
+      const why = segs[0] === 'wgpu' ? 'the binding reaches the GPU through ncf-gpu only'
+        : segs[0] === 'ncf_gpu' && !NODE_GPU_ALLOWED.includes(segs[1]) ? gpu
+        : NODE_FORBIDDEN_CORE.some((m) => `${path}::`.startsWith(`ncf_core::${m}::`)) ? seam : null
+      if (!why) continue
+      report(file, line, rule, `names ${path}: ${why}`)
+      segs.forEach((s) => named.add(`${s}:${line}`))
     }
     for (const { t, line } of toks) {
       if (!NODE_FORBIDDEN_NAMES.includes(t) || named.has(`${t}:${line}`)) continue
       named.add(`${t}:${line}`)
-      report(file, line, rule, `names ${t}: a backend internal; use the core's seam`)
+      report(file, line, rule, `names ${t}: ${seam}`)
     }
   }
 }
@@ -267,78 +300,31 @@ function checkRustCycles(crateDir) {
   const crate = relative(join(crateDir, '..'), crateDir)
   for (const { prefix, edges } of folders.values()) {
     checks++
-    reportCycles(edges, 'rust-cycle', prefix.length ? `${crate}, folder ${prefix.join('/')}` : `${crate}, top-level modules`)
+    const where = prefix.length ? `folder ${prefix.join('/')}` : 'top-level modules'
+    reportCycles(edges, 'rust-cycle', `${crate}, ${where}`)
   }
 }
 
 // ------------------------------------------------------------------------------ TypeScript
-/** TypeScript with comments blanked, and a test for "inside a string, template or regex
- * literal", so a commented-out import or one quoted in a help text does not count. */
-function scanTs(src) {
-  const { out, blank } = blanker(src)
-  const spans = []
-  const template = (i) => { // from inside a template to its end, or into a `${`
-    for (; i < src.length; i++) {
-      if (src[i] === '\\') i++
-      else if (src[i] === '`') return [i + 1, false]
-      else if (src[i] === '$' && src[i + 1] === '{') return [i + 2, true]
-    }
-    return [src.length, false]
-  }
-  const resumes = [] // brace depths at which a `${ }` goes back into its template
-  let depth = 0, prev = ''
-  for (let i = 0; i < src.length; ) {
-    const c = src[i], d = src[i + 1]
-    const start = i
-    if (c === '/' && (d === '/' || d === '*')) {
-      const end = src.indexOf(d === '/' ? '\n' : '*/', i + 2)
-      i = end < 0 ? src.length : d === '/' ? end : end + 2
-      blank(start, i)
-      continue
-    } else if (c === '"' || c === "'") {
-      for (i++; i < src.length && src[i] !== c && src[i] !== '\n'; i++) if (src[i] === '\\') i++
-      i++
-    } else if (c === '`' || (c === '}' && resumes.at(-1) === depth - 1)) {
-      if (c === '}') { resumes.pop(); depth-- }
-      const [j, open] = template(i + 1)
-      if (open) { resumes.push(depth); depth++ }
-      i = j
-    } else if (c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev))) { // a regex
-      let cls = false // inside [...], where '/' does not end the regex
-      for (i++; i < src.length && src[i] !== '\n' && (cls || src[i] !== '/'); i++) {
-        if (src[i] === '\\') i++
-        else if (src[i] === '[') cls = true
-        else if (src[i] === ']') cls = false
-      }
-      i++
-    } else {
-      if (c === '{') depth++
-      else if (c === '}') depth--
-      if (!/\s/.test(c)) prev = c
-      i++
-      continue
-    }
-    spans.push([start, i])
-    prev = 'a'
-  }
-  return { text: out.join(''), inLiteral: (at) => spans.some(([a, b]) => at >= a && at < b) }
-}
-
 // `import … from`, `import type … from`, `export … from`, side-effect `import '…'`, dynamic
-// `import('…')` and `require('…')`: group 1 is the keyword, group 3 the specifier.
+// `import('…')` and `require('…')`, each up to the quote that opens its specifier.
 const TS_IMPORTS = [
-  /(?:^|[;}])[ \t]*(import|export)\b(?:[^;'"`]*?\bfrom)?\s*(['"])([^'"\n]*)\2/gm,
-  /\b(import)\s*\(\s*(['"`])([^'"`\n]*)\2/g,
-  /\b(require)\s*\(\s*(['"])([^'"\n]*)\2/g,
+  /(?:^|[;}])[ \t]*(?:import|export)\b(?:[^;'"`]*?\bfrom)?\s*['"]/gm,
+  /\bimport\s*\(\s*['"`]/g,
+  /\brequire\s*\(\s*['"]/g,
 ]
 
 /** The relative imports of a TypeScript file, each with the .ts file it means and its line. */
 function tsImports(file) {
   const src = readFileSync(file, 'utf8')
-  const { text, inLiteral } = scanTs(src)
+  const text = blankCode(src, true)
   return TS_IMPORTS.flatMap((re) => [...text.matchAll(re)])
-    .filter((m) => !inLiteral(m.index + m[0].indexOf(m[1])) && /^\.\.?(\/|$)/.test(m[3]))
-    .map((m) => ({ spec: m[3], target: resolveTs(file, m[3]), line: src.slice(0, m.index + m[0].length - m[3].length).split('\n').length }))
+    .map((m) => {
+      const quote = m.index + m[0].length - 1 // its text is blanked in `text`: read it from `src`
+      const spec = src.slice(quote + 1, src.indexOf(src[quote], quote + 1))
+      return { spec, target: resolveTs(file, spec), line: src.slice(0, quote).split('\n').length }
+    })
+    .filter(({ spec }) => /^\.\.?(\/|$)/.test(spec))
     .sort((a, b) => a.line - b.line)
 }
 
@@ -398,10 +384,11 @@ function reportCycles(edges, rule, where) {
     const ring = [...cycle.slice(min), ...cycle.slice(0, min)]
     if (seen.has(ring.join('\n'))) continue
     seen.add(ring.join('\n'))
-    const steps = ring.map((a, k) => [a, ring[(k + 1) % ring.length], edges.get(a).get(ring[(k + 1) % ring.length])])
-    const proof = steps.map(([a, b, at]) => `${a} → ${b} at ${at.file}:${at.line}`).join('; ')
-    const { file, line } = steps[0][2]
-    violations.push({ file, line, rule, message: `import cycle in ${where}: ${[...ring, ring[0]].join(' → ')} (${proof})` })
+    const steps = ring.map((a, k) => ({ a, b: ring[(k + 1) % ring.length] }))
+    const proof = steps.map(({ a, b }) => `${a} → ${b} at ${edges.get(a).get(b).file}:${edges.get(a).get(b).line}`)
+    const { file, line } = edges.get(ring[0]).get(ring[1 % ring.length])
+    const message = `import cycle in ${where}: ${[...ring, ring[0]].join(' → ')} (${proof.join('; ')})`
+    violations.push({ file, line, rule, message })
   }
 }
 
