@@ -2,7 +2,7 @@
 // Each test writes a small repository of its own, clean but for one forbidden thing, and checks
 // that the script exits 1 naming that thing's file and line (so the CI step can fail).
 // No native binding is needed: the script only reads source text.
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -98,7 +98,7 @@ function check(dir: string) {
 }
 
 /** Runs the rules on the clean repository plus `changes`; each `expected` must be a whole line. */
-function fails(t: import('ava').ExecutionContext, changes: Record<string, string>, expected: RegExp[]) {
+function fails(t: ExecutionContext, changes: Record<string, string>, expected: RegExp[]) {
   const r = check(repo(changes))
   t.is(r.status, 1, r.out)
   for (const re of expected) t.true(r.lines.some((l) => re.test(l)), `${re} in:\n${r.out}`)
