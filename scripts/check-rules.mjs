@@ -22,7 +22,7 @@ const NODE_GPU_ALLOWED = ['select', 'gpu_info', 'GpuInfo', 'GpuLimits']
 // Backend types the binding must not name under any path (a re-export is no way around), and
 // the core's modules that hold the CPU backend's internals (`ncf_core::cpu::…`).
 const NODE_FORBIDDEN_NAMES = ['CpuTrainer', 'GpuTrainer', 'GpuContext']
-const NODE_FORBIDDEN_CORE = ['cpu']
+const NODE_FORBIDDEN_CORE = ['cpu', 'backend::cpu']
 // The core is the bottom layer: no GPU, no Node, and nothing of the layers above it.
 const CORE_FORBIDDEN_DEPS = ['wgpu', 'naga', 'napi', 'napi-derive', 'napi-build', 'ncf-gpu', 'ncf-node']
 const CORE_FORBIDDEN_PATHS = ['wgpu', 'napi', 'napi_derive', 'ncf_gpu', 'ncf_node']

@@ -7,7 +7,7 @@ import type { Native } from './native.js'
 import { idStrings, toIds } from './options.js'
 import type { Id } from './types.js'
 
-/** The cold-start descriptions one call collects, sent to the binding as JSON. */
+/** The cold-start descriptions one call collects, sent to the binding as an object. */
 export type Cold = { users: Record<string, FeatureValue>[]; items: Record<string, FeatureValue>[] }
 
 /** Encodes and decodes the ids of one native model. */
@@ -39,9 +39,7 @@ export class IdCodec {
       }
     }
     const strings = idStrings(name, ids)
-    return callSync(() =>
-      side === 'users' ? this.native.encodeUsers(strings, field) : this.native.encodeItems(strings, field),
-    )
+    return callSync(() => this.native.encode(side, strings, field))
   }
 
   decode(side: 'users' | 'items', indices: Uint32Array): Id[] {
@@ -52,7 +50,7 @@ export class IdCodec {
       if (bad >= 0) throw invalid(`indices[${bad}]`, `index ${indices[bad]} is out of range`)
       return Array.from(indices)
     }
-    const ids = callSync(() => (side === 'users' ? this.native.decodeUsers(indices) : this.native.decodeItems(indices)))
+    const ids = callSync(() => this.native.decode(side, indices))
     return kind === 'number' ? ids.map(Number) : ids
   }
 

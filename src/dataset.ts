@@ -4,7 +4,7 @@ import type { FileOptions, InteractionArrays, NcfFiles, SplitOptions, SyntheticO
 import { call, callSync, invalid } from './errors.js'
 import { Features } from './features.js'
 import { native, type Native } from './native.js'
-import { DEFAULTS, idStrings, numbers, optionalCount, positiveInt, toIds } from './options.js'
+import { DEFAULTS, idStrings, numbers, oneOf, optionalCount, positiveInt, toIds } from './options.js'
 import type { Id } from './types.js'
 
 /**
@@ -107,7 +107,7 @@ export class Dataset {
     if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
     const c = options.columns ?? {}
     const opts = {
-      format: options.format,
+      format: oneOf('format', options.format ?? '', ['csv', 'movielens', 'netflix'] as const)!,
       delimiter: options.delimiter,
       header: options.header,
       user: c.user,
@@ -139,7 +139,7 @@ export class Dataset {
    */
   async split(options: SplitOptions = {}): Promise<Dataset> {
     if (!options || typeof options !== 'object') throw invalid('options', 'expected { method?, testRatio?, … }')
-    const method = options.method ?? DEFAULTS.splitMethod
+    const method = oneOf('method', options.method ?? DEFAULTS.splitMethod, ['leave-one-out', 'random', 'time'] as const)!
     // Rated data may be split for rating metrics alone (negatives: 0).
     const n = options.negatives === 0 && this.hasRatings ? 0 : positiveInt('negatives', options.negatives ?? DEFAULTS.splitNegatives)
     const seed = options.seed ?? DEFAULTS.seed
@@ -177,20 +177,20 @@ export class Dataset {
   }
   /** Dense indices of user ids (numbers are ids too); an unknown id fails naming its position. */
   encodeUsers(ids: ArrayLike<Id>): Uint32Array {
-    return callSync(() => this.native.encodeUsers(idStrings('ids', ids), 'users[]'))
+    return callSync(() => this.native.encode('users', idStrings('ids', ids), 'users[]'))
   }
   /** Dense indices of item ids. */
   encodeItems(ids: ArrayLike<Id>): Uint32Array {
-    return callSync(() => this.native.encodeItems(idStrings('ids', ids), 'items[]'))
+    return callSync(() => this.native.encode('items', idStrings('ids', ids), 'items[]'))
   }
   /** User ids of dense indices (numbers when every id is an integer). */
   decodeUsers(indices: ArrayLike<number>): Id[] {
-    const ids = callSync(() => this.native.decodeUsers(toIds('indices', indices)))
+    const ids = callSync(() => this.native.decode('users', toIds('indices', indices)))
     return this.native.userIdKind === 'number' ? ids.map(Number) : ids
   }
   /** Item ids of dense indices. */
   decodeItems(indices: ArrayLike<number>): Id[] {
-    const ids = callSync(() => this.native.decodeItems(toIds('indices', indices)))
+    const ids = callSync(() => this.native.decode('items', toIds('indices', indices)))
     return this.native.itemIdKind === 'number' ? ids.map(Number) : ids
   }
 

@@ -2,6 +2,7 @@
 import { call, invalid } from './errors.js'
 import { native, type Native } from './native.js'
 import type { Id } from './types.js'
+import { oneOf } from './options.js'
 
 /** How {@link Features.fromFile} reads a feature table. */
 export interface FeatureFileOptions {
@@ -69,7 +70,7 @@ export class Features {
       if (!m || typeof m !== 'object' || typeof m.separator !== 'string') throw invalid(`multi[${k}]`, 'must be { column, separator }')
     })
     const opts = {
-      format: options.format,
+      format: oneOf('format', options.format ?? '', ['csv', 'movielens-items', 'movielens-users'] as const)!,
       delimiter: options.delimiter,
       header: options.header,
       id: options.id,

@@ -1,134 +1,52 @@
-// The epoch loop of `NcfModel.fit`: one trainer session in the binding, driven one epoch per
-// call so the event loop stays free, with the progress timer, the AbortSignal and the
-// onProgress/onEpoch callbacks here. The checkpoint schedule and the resume fingerprint are
-// kept in their own functions at the end of this file: they are due to move into the core's fit.
-import { call, FitAbortedError, invalid, NcfError } from './errors.js'
+// The epoch loop of `NcfModel.fit`: the core's fit (`ncf_core::fit`: options and defaults,
+// checks, holdout, training control, checkpoints and resume) runs in the binding one epoch per
+// call, so the event loop stays free; the progress timer, the AbortSignal and the
+// onProgress/onEpoch callbacks are here.
+import { call, FitAbortedError, NcfError } from './errors.js'
 import type { FitOptions } from './fit-options.js'
-import { native, type Native } from './native.js'
-import { checkDevice, positiveInt, resolveFit, warnFallback, type ResolvedFit } from './options.js'
+import type { Native } from './native.js'
+import { fitOptions, warnFallback } from './options.js'
 import type { EpochStats, History } from './results.js'
-import type { Device, ModelKind, OptimizerName } from './types.js'
-
-/** What the fit needs to know of the model it trains. */
-export interface FitTarget {
-  /** The model's shape, part of the resume fingerprint. */
-  kind: ModelKind
-  /** The MLP tower's widths (empty for GMF and MF). */
-  layers: number[]
-  /** Predictive factors. */
-  factors: number
-  /** `'rating'` models train on ratings without negatives. */
-  task: 'implicit' | 'rating'
-  /** The model's default device. */
-  device: Device
-  /** The model's default optimizer. */
-  defaultOptimizer: OptimizerName
-}
-
-/** The dataset as the fit sees it: its native handle and what the defaults depend on. */
-export interface FitData {
-  /** The binding's dataset. */
-  native: Native.NativeDataset
-  /** Validation cases made by a split. */
-  numValidationCases: number
-  /** Held-out test cases. */
-  numTestCases: number
-  /** Sampled negatives per test case. */
-  testNegatives: number
-}
+import type { Device } from './types.js'
 
 /** Trains `handle` on `data`: the body of {@link NcfModel.fit} (see there). */
-export async function fit(handle: Native.NativeModel, model: FitTarget, data: FitData, options: FitOptions): Promise<History> {
-  const rating = model.task === 'rating'
-  const o = resolveFit(options, { rating, defaultOptimizer: model.defaultOptimizer, ...counts(data) })
-  const { epochs, k } = o
+export async function fit(handle: Native.NativeModel, device: Device, data: Native.NativeDataset, options: FitOptions): Promise<History> {
+  const { native, progressEvery } = fitOptions(options, device)
   const { onProgress, signal } = options
-  const watch = onProgress !== undefined || signal !== undefined
-  const print = fingerprint(model, o)
-  const resumed = options.resumeFrom === undefined ? undefined : await readResume(options.resumeFrom, print)
-  const trainer = await call(() =>
-    handle.createTrainer(data.native, {
-      batchSize: o.batchSize,
-      negatives: o.negatives,
-      optimizer: o.optimizer,
-      momentum: o.momentum,
-      weightDecay: o.weightDecay,
-      l2: o.l2,
-      dropout: o.dropout,
-      lr: o.lr,
-      seed: o.seed,
-      device: checkDevice(options.device ?? model.device),
-      validation: o.validation,
-      validationNegatives: o.validationNegatives,
-      monitor: o.monitor,
-      plateauFactor: o.plateau?.factor,
-      plateauPatience: o.plateau?.patience,
-      plateauMinLr: o.plateau?.minLr,
-      earlyStoppingPatience: o.earlyStopping ? positiveInt('earlyStopping.patience', o.earlyStopping.patience) : undefined,
-      restoreBest: o.restoreBest,
-      // The starting weights compete as epoch 0 (a pretrained NeuMF, a second fit).
-      initialK: o.validation !== 'none' && o.evaluate ? k : undefined,
-      progress: watch,
-    }),
-  )
+  const trainer = await call(() => handle.createTrainer(data, native))
   if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
-  const evalK = o.evaluate ? k : undefined
-  const history: EpochStats[] = [...(resumed?.history ?? [])]
-  let first = 0
-  if (options.resumeFrom !== undefined) {
-    const from = options.resumeFrom
-    try {
-      first = await call(() => trainer.resume(from))
-    } catch (err) {
-      trainer.finish()
-      throw err
-    }
-  }
-  let stoppedEarly = false
-  // The checkpoint was written when early stopping ended its run: resuming trains no more.
-  if (resumed?.stopped) {
-    first = epochs
-    stoppedEarly = true
-  }
+  const epochs = trainer.epochs
+  const history: EpochStats[] = trainer.takeResumed().map(epochStats)
   let aborted = false
   let bestEpoch: number | null = null
+  let state = trainer.state()
   const onAbort = () => trainer.cancel()
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    for (let e = first; e < epochs; e++) {
+    while (!state.done) {
       if (signal?.aborted) {
         aborted = true
         break
       }
-      const r = await runEpoch(trainer, e, epochs, evalK, onProgress, o.progressEvery)
+      const r = await runEpoch(trainer, state.epoch, epochs, onProgress, progressEvery)
       if (r === undefined) {
         aborted = true
         break
       }
       const stats = epochStats(r)
-      if (o.checkpoint && checkpointDue(e, o.checkpoint.every, epochs, r.stop)) {
-        await saveCheckpoint(trainer, o.checkpoint.path, print, [...history, stats], r.stop && e + 1 < epochs)
-      }
       history.push(stats)
+      state = trainer.state()
       if (options.onEpoch && (await options.onEpoch(stats)) === false) break
-      if (r.stop && e + 1 < epochs) {
-        stoppedEarly = true
-        break
-      }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort)
     // Keep the chosen weights and release the session's GPU buffers now.
     bestEpoch = trainer.finish()
   }
-  const result: History = { backend: trainer.backend as 'gpu' | 'cpu', epochs: history, stoppedEarly }
+  const result: History = { backend: trainer.backend, epochs: history, stoppedEarly: state.stoppedEarly }
   if (bestEpoch != null) result.bestEpoch = bestEpoch
   if (aborted) throw new FitAbortedError(result, signal?.reason)
   return result
-}
-
-function counts(data: FitData): { numValidationCases: number; numTestCases: number; testNegatives: number } {
-  return { numValidationCases: data.numValidationCases, numTestCases: data.numTestCases, testNegatives: data.testNegatives }
 }
 
 /**
@@ -139,7 +57,6 @@ async function runEpoch(
   trainer: Native.NativeTrainer,
   e: number,
   epochs: number,
-  evalK: number | undefined,
   onProgress: FitOptions['onProgress'],
   every: number,
 ): Promise<Native.NativeEpoch | undefined> {
@@ -175,7 +92,7 @@ async function runEpoch(
   const timer = onProgress ? setInterval(tick, every) : undefined
   let r: Native.NativeEpoch
   try {
-    r = await call(() => trainer.runEpoch(evalK))
+    r = await call(() => trainer.runEpoch())
   } catch (err) {
     if (progressError !== undefined) throw progressError
     if (err instanceof NcfError && err.code === 'ERR_ABORTED') return undefined
@@ -202,69 +119,4 @@ function epochStats(r: Native.NativeEpoch): EpochStats {
     stats.validationRating = { rmse: r.validRmse, mae: r.validMae, r2: r.validR2 }
   }
   return stats
-}
-
-// ---- Checkpoints and resume (to move into the core's fit) ----
-
-/** Whether epoch `e` (0-based) ends with a checkpoint: every `every` epochs, the last, and an early stop. */
-function checkpointDue(e: number, every: number, epochs: number, stop: boolean): boolean {
-  return (e + 1) % every === 0 || e + 1 === epochs || stop
-}
-
-/** Writes the session's checkpoint with the note a resume reads back (fingerprint, history, early stop). */
-async function saveCheckpoint(
-  trainer: Native.NativeTrainer,
-  path: string,
-  print: Record<string, unknown>,
-  history: EpochStats[],
-  stopped: boolean,
-): Promise<void> {
-  await call(() => trainer.checkpoint(path, JSON.stringify({ options: print, history, stopped })))
-}
-
-/** What a resumed fit must share with the one that wrote the checkpoint. */
-function fingerprint(model: FitTarget, o: ResolvedFit): Record<string, unknown> {
-  return {
-    kind: model.kind,
-    layers: model.layers,
-    factors: model.factors,
-    task: model.task,
-    batchSize: o.batchSize,
-    negatives: o.negatives,
-    optimizer: o.optimizer,
-    lr: o.lr,
-    momentum: o.momentum ?? null,
-    weightDecay: o.weightDecay,
-    l2: o.l2,
-    dropout: o.dropout,
-    seed: o.seed,
-    validation: o.validation,
-    validationNegatives: o.validationNegatives,
-    monitor: o.monitor,
-    // Written out with their defaults, in one key order, so equal settings compare equal.
-    reduceLrOnPlateau: o.plateau ? { factor: o.plateau.factor, patience: o.plateau.patience, minLr: o.plateau.minLr } : null,
-    earlyStopping: o.earlyStopping ? { patience: o.earlyStopping.patience } : null,
-    restoreBest: o.restoreBest,
-    k: o.k,
-    evaluate: o.evaluate,
-  }
-}
-
-/** Reads a checkpoint's note and refuses it when it was written with other options. */
-async function readResume(resumeFrom: unknown, print: Record<string, unknown>): Promise<{ history: EpochStats[]; stopped: boolean }> {
-  if (typeof resumeFrom !== 'string' || resumeFrom.length === 0) throw invalid('resumeFrom', 'must be a checkpoint path')
-  const note = JSON.parse(await call(() => native.readCheckpointNote(resumeFrom))) as {
-    options?: Record<string, unknown>
-    history?: EpochStats[]
-    stopped?: boolean
-  }
-  const stored = note.options ?? {}
-  const differs = Object.keys(print).filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(print[key]))
-  if (differs.length > 0) {
-    throw invalid(
-      'resumeFrom',
-      `the checkpoint was written with other options (${differs.map((key) => `${key}: ${JSON.stringify(stored[key])} there, ${JSON.stringify(print[key])} here`).join('; ')})`,
-    )
-  }
-  return { history: note.history ?? [], stopped: note.stopped === true }
 }

@@ -49,7 +49,7 @@ export async function predict(m: Served, users: ArrayLike<Id>, items: ArrayLike<
   const cold = noCold()
   const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>, field: string) => m.ids.encodeDescribed(side, ids, describe, cold, field)
   const [u, i] = [encodeWith('users', users, 'users[]'), encodeWith('items', items, 'items[]')]
-  return call(() => m.handle.predict(u, i, device, JSON.stringify(cold)))
+  return call(() => m.handle.predict(u, i, device, cold))
 }
 
 /** {@link NcfModel.recommend}. */
@@ -57,14 +57,14 @@ export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: R
   const single = isOne(users)
   const list = single ? [users] : users
   let ids: Uint32Array
-  let coldJson: string | undefined
+  let coldJson: Cold | undefined
   if (options.describe !== undefined) {
     if (options.describe && typeof options.describe === 'object' && 'items' in options.describe) {
       throw invalid('describe.items', "recommend ranks the model's own items; describe new users only (score new items with predict)")
     }
     const cold = noCold()
     ids = m.ids.encodeDescribed('users', list, options.describe, cold, single ? 'user' : 'users[]')
-    coldJson = JSON.stringify(cold)
+    coldJson = cold
   } else {
     ids = single ? m.ids.encode('users', 'user', [users]) : m.ids.encode('users', 'users[]', users)
   }

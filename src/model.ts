@@ -12,7 +12,7 @@ import type { LoadOptions, PredictOptions, RecommendOptions, SaveOptions, Scored
 import { native, type Native } from './native.js'
 import { checkDevice, DEFAULTS, toIds } from './options.js'
 import type { EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics } from './results.js'
-import type { Device, Id, ModelKind, OptimizerName } from './types.js'
+import type { Device, Id, ModelKind } from './types.js'
 
 /** Native handles of models, for {@link NeuMF.fromPretrained}. */
 const handles = new WeakMap<object, Native.NativeModel>()
@@ -25,7 +25,7 @@ export function nativeOf(model: object): Native.NativeModel | undefined {
 /** Marks a constructor call that wraps an existing native model (load, NeuMF.fromPretrained). */
 export const WRAP = Symbol('wrap')
 /** A constructor argument that wraps an existing native model. */
-export type Wrapped = { [WRAP]: Native.NativeModel; pretrained?: boolean; device?: Device }
+export type Wrapped = { [WRAP]: Native.NativeModel; device?: Device }
 
 /** Builds the model class of a kind around a loaded handle; `info` is the file's stored info. */
 type Maker = (wrapped: Wrapped, info: Record<string, unknown>) => NcfModel
@@ -64,8 +64,7 @@ export abstract class NcfModel {
    * {@link NcfModel.load}; `undefined` for a model built in memory.
    */
   get info(): Record<string, unknown> | undefined {
-    const json = this.#native.info
-    return json == null ? undefined : (JSON.parse(json) as Record<string, unknown>)
+    return (this.#native.info ?? undefined) as Record<string, unknown> | undefined
   }
 
   /**
@@ -84,17 +83,17 @@ export abstract class NcfModel {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
-    const info: Record<string, unknown> = { ...(options.info ?? {}) }
-    Object.assign(info, this.savedInfo())
     const seen = options.seen ?? DEFAULTS.seen
     if (typeof seen !== 'boolean') throw invalid('seen', `must be a boolean, got ${String(seen)}`)
-    let json: string
+    // A plain JSON object crosses as an object; the round trip refuses what JSON cannot hold
+    // (cycles, BigInt) with the field named, and drops what it would drop (undefined, functions).
+    let info: Record<string, unknown>
     try {
-      json = JSON.stringify(info)
+      info = JSON.parse(JSON.stringify({ ...(options.info ?? {}) })) as Record<string, unknown>
     } catch (e) {
       throw invalid('info', `must be JSON-serialisable: ${(e as Error).message}`)
     }
-    await call(() => this.#native.save(path, json, seen))
+    await call(() => this.#native.save(path, info, seen))
   }
 
   /**
@@ -113,7 +112,7 @@ export abstract class NcfModel {
     const device = checkDevice(options.device ?? DEFAULTS.device)
     const handle = await call(() => native.NativeModel.load(path))
     const wrapped: Wrapped = { [WRAP]: handle, device }
-    const info = handle.info == null ? {} : (JSON.parse(handle.info) as Record<string, unknown>)
+    const info = (handle.info ?? {}) as Record<string, unknown>
     // Any kind but the first three is a NeuMF, as files have always been read.
     const make = makers.get(handle.kind) ?? makers.get('NeuMF')
     if (!make) throw new NcfError('ERR_FORMAT', `${path}: no model class is registered for ${handle.kind}`)
@@ -127,16 +126,6 @@ export abstract class NcfModel {
       throw new NcfError('ERR_FORMAT', `${path}: holds a ${kind} model, not a ${wanted.name}`)
     }
     return model as T
-  }
-
-  /** Optimizer `fit` uses when none is given. */
-  protected defaultOptimizer(): OptimizerName {
-    return DEFAULTS.optimizer
-  }
-
-  /** @internal What {@link NcfModel.save} adds to the file's info (NeuMF: that it was pretrained). */
-  protected savedInfo(): Record<string, unknown> {
-    return {}
   }
 
   /** Which model this is. */
@@ -192,8 +181,7 @@ export abstract class NcfModel {
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
-    const target = { kind: this.kind, layers: this.layers, factors: this.factors, task: this.task, device: this.#device }
-    return fit(this.#native, { ...target, defaultOptimizer: this.defaultOptimizer() }, data, options)
+    return fit(this.#native, this.#device, data.native, options)
   }
 
   /**

@@ -6,7 +6,6 @@ import type { GMFOptions, MFOptions, MLPOptions, NeuMFOptions, PretrainedOptions
 import { NcfModel, nativeOf, registerKind, WRAP, type Wrapped } from './model.js'
 import { native, type Native } from './native.js'
 import { DEFAULTS, positiveInt } from './options.js'
-import type { OptimizerName } from './types.js'
 
 /** The native model a constructor wraps, or a new one built from checked options. */
 function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf', options: MLPOptions | Wrapped): Native.NativeModel {
@@ -129,25 +128,20 @@ export class MLP extends NcfModel {
  * ```
  */
 export class NeuMF extends NcfModel {
-  readonly #pretrained: boolean
+  readonly #native: Native.NativeModel
 
   constructor(options: NeuMFOptions) {
-    super(createNative('neumf', options), options)
-    this.#pretrained = typeof options === 'object' && options !== null && WRAP in options && (options as Wrapped).pretrained === true
+    const handle = createNative('neumf', options)
+    super(handle, options)
+    this.#native = handle
   }
 
-  /** True for a model built by {@link NeuMF.fromPretrained}. */
+  /**
+   * True for a model built by {@link NeuMF.fromPretrained} (its file says so, so it loads
+   * with SGD as its default again).
+   */
   get pretrained(): boolean {
-    return this.#pretrained
-  }
-
-  protected override defaultOptimizer(): OptimizerName {
-    return this.#pretrained ? 'sgd' : DEFAULTS.optimizer
-  }
-
-  /** @internal A pretrained NeuMF says so in its file, so it loads with SGD as its default again. */
-  protected override savedInfo(): Record<string, unknown> {
-    return this.#pretrained ? { pretrained: true } : {}
+    return this.#native.pretrained
   }
 
   /**
@@ -174,11 +168,11 @@ export class NeuMF extends NcfModel {
     if (!g) throw invalid('gmf', 'must be a model built by ncf-native')
     if (!m) throw invalid('mlp', 'must be a model built by ncf-native')
     const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
-    return new NeuMF({ [WRAP]: handle, pretrained: true } as unknown as NeuMFOptions)
+    return new NeuMF({ [WRAP]: handle } as unknown as NeuMFOptions)
   }
 }
 
 registerKind('GMF', (w) => new GMF(w as unknown as GMFOptions))
 registerKind('MF', (w) => new MF(w as unknown as MFOptions))
 registerKind('MLP', (w) => new MLP(w as unknown as MLPOptions))
-registerKind('NeuMF', (w, info) => new NeuMF({ ...w, pretrained: info.pretrained === true } as unknown as NeuMFOptions))
+registerKind('NeuMF', (w) => new NeuMF(w as unknown as NeuMFOptions))

@@ -1,9 +1,10 @@
 // Argument checks shared by the API's classes, and the one place where the TypeScript side
-// resolves defaults (`DEFAULTS`, `resolveFit`): the binding and the core receive every option
-// filled in, and a checkpoint's fingerprint compares the same resolved values the trainer got.
-import { invalid, NcfError } from './errors.js'
+// resolves defaults (`DEFAULTS`). A fit's defaults are the core's: `fitOptions` checks only the
+// types of its options and passes unset ones through.
+import { invalid } from './errors.js'
 import type { FitOptions, PlateauOptions } from './fit-options.js'
-import type { Device, OptimizerName } from './types.js'
+import type { Native } from './native.js'
+import type { Device } from './types.js'
 
 /**
  * Every default the TypeScript API fills in, named by the option it fills. The option docs
@@ -16,23 +17,8 @@ export const DEFAULTS = {
   seed: 0,
   task: 'implicit',
   clip: true,
-  // Fit.
-  epochs: 20,
-  batchSize: 256,
-  negatives: 4,
-  ratingNegatives: 0,
-  optimizer: 'adam',
-  lr: 0.001,
-  weightDecay: 0,
-  l2: 0,
-  dropout: 0,
-  validationNegatives: 99,
-  monitor: 'hr',
-  ratingMonitor: 'rmse',
-  plateau: { factor: 0.1, patience: 10, minLr: 0 },
-  restoreBest: true,
+  // Fit: every other fit default is the core's (ncf_core::fit::options).
   progressEvery: 250,
-  checkpointEvery: 1,
   // Datasets, features, baselines, NeuMF-pre.
   splitMethod: 'leave-one-out',
   splitNegatives: 99,
@@ -128,61 +114,37 @@ export function warnFallback(reason: string): void {
   console.warn(`ncf-native: no usable GPU (${first}); falling back to the CPU backend. Pass device: 'cpu' to silence this.`)
 }
 
-/** What {@link resolveFit} needs to know of the model and the data. */
-export interface FitContext {
-  /** `'rating'` models train without negatives and monitor RMSE. */
-  rating: boolean
-  /** The model's own default (SGD for a pretrained NeuMF). */
-  defaultOptimizer: OptimizerName
-  /** Validation cases the dataset already holds (they make `validation: 'dataset'` the default). */
-  numValidationCases: number
-  /** The dataset's test cases and their sampled negatives. */
-  numTestCases: number
-  /** Sampled negatives per test case. */
-  testNegatives: number
-}
-
-/** `FitOptions` with every default filled in, checked in the order `fit` always checked them. */
-export interface ResolvedFit {
-  epochs: number
-  k: number
-  optimizer: OptimizerName
-  lr: number
-  validation: NonNullable<FitOptions['validation']>
-  batchSize: number
-  negatives: number
-  /** Left out unless given: Adam refuses any momentum. */
-  momentum: number | undefined
-  weightDecay: number
-  l2: number
-  dropout: number
-  seed: number
-  validationNegatives: number
-  monitor: NonNullable<FitOptions['monitor']>
-  plateau: Required<PlateauOptions> | undefined
-  /** As given (checked to be an object); its patience is checked when the trainer is made. */
-  earlyStopping: FitOptions['earlyStopping']
-  restoreBest: boolean
-  evaluate: boolean
-  progressEvery: number
-  checkpoint: { path: string; every: number } | undefined
-}
-
-/** Checks `fit`'s options and fills their defaults; the trainer and the checkpoint fingerprint both read the result. */
-export function resolveFit(options: FitOptions, ctx: FitContext): ResolvedFit {
-  const epochs = positiveInt('epochs', options.epochs ?? DEFAULTS.epochs)
-  const k = positiveInt('k', options.k ?? DEFAULTS.k)
-  const optimizer = options.optimizer ?? ctx.defaultOptimizer
-  const lr = options.lr ?? DEFAULTS.lr
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw invalid('lr', `must be a positive number, got ${String(lr)}`)
-  const validation = options.validation ?? (ctx.numValidationCases > 0 ? 'dataset' : 'none')
-  if (!ctx.rating && options.evaluate !== false && ctx.numTestCases > 0 && ctx.testNegatives === 0) {
-    throw new NcfError(
-      'ERR_DATA',
-      'the test cases have no sampled negatives to rank against: read the test file with testNegatives, or pass evaluate: false',
-    )
+/** Checks that `v` is one of `names`, naming the field; the binding takes modes as string enums. */
+export function oneOf<T extends string>(field: string, v: unknown, names: readonly T[]): T | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'string' || !(names as readonly string[]).includes(v)) {
+    const list = names.map((n) => `'${n}'`)
+    const text = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list.at(-1)}` : list[0]
+    throw invalid(field, `must be ${text}, got '${String(v)}'`)
   }
-  const plateau = options.reduceLrOnPlateau
+  return v as T
+}
+
+/** An optional number (its range is the core's to check), naming the field. */
+function optionalNumber(field: string, v: unknown): number | undefined {
+  if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) throw invalid(field, `must be a number, got ${String(v)}`)
+  return v as number | undefined
+}
+
+/** An optional boolean, naming the field: `'no'` is not `false`. */
+export function optionalBoolean(field: string, v: unknown): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') throw invalid(field, `must be true or false, got ${String(v)}`)
+  return v as boolean | undefined
+}
+
+/**
+ * `fit`'s options as the binding takes them. Only their types are checked here; their
+ * meaning and their defaults are the core's (`ncf_core::fit`), so an unset option crosses as
+ * `undefined`. The progress period is the one fit default that lives here, with the timers.
+ */
+export function fitOptions(options: FitOptions, device: Device): { native: Native.NativeFitOptions; progressEvery: number } {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
+  const plateau: PlateauOptions | undefined = options.reduceLrOnPlateau
   if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
     throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
   }
@@ -201,28 +163,38 @@ export function resolveFit(options: FitOptions, ctx: FitContext): ResolvedFit {
   if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string' || ck.path.length === 0)) {
     throw invalid('checkpoint', 'must be { path, every? } with a non-empty path')
   }
-  const checkpoint = ck ? { path: ck.path, every: positiveInt('checkpoint.every', ck.every ?? DEFAULTS.checkpointEvery) } : undefined
-  const d = DEFAULTS.plateau
-  return {
-    epochs,
-    k,
-    optimizer,
-    lr,
-    validation,
-    batchSize: options.batchSize ?? DEFAULTS.batchSize,
-    negatives: options.negatives ?? (ctx.rating ? DEFAULTS.ratingNegatives : DEFAULTS.negatives),
-    momentum: options.momentum,
-    weightDecay: options.weightDecay ?? DEFAULTS.weightDecay,
-    l2: options.l2 ?? DEFAULTS.l2,
-    dropout: options.dropout ?? DEFAULTS.dropout,
-    seed: options.seed ?? DEFAULTS.seed,
-    validationNegatives: options.validationNegatives ?? DEFAULTS.validationNegatives,
-    monitor: options.monitor ?? (ctx.rating ? DEFAULTS.ratingMonitor : DEFAULTS.monitor),
-    plateau: plateau ? { factor: plateau.factor ?? d.factor, patience: plateau.patience ?? d.patience, minLr: plateau.minLr ?? d.minLr } : undefined,
-    earlyStopping: early,
-    restoreBest: options.restoreBest ?? DEFAULTS.restoreBest,
-    evaluate: options.evaluate !== false,
-    progressEvery: every,
-    checkpoint,
+  const resumeFrom = options.resumeFrom
+  if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom.length === 0)) {
+    throw invalid('resumeFrom', 'must be a checkpoint path')
   }
+  const count = (field: string, v: unknown) => (v === undefined ? undefined : positiveInt(field, v))
+  const native: Native.NativeFitOptions = {
+    epochs: count('epochs', options.epochs),
+    batchSize: optionalNumber('batchSize', options.batchSize),
+    negatives: optionalNumber('negatives', options.negatives),
+    optimizer: oneOf('optimizer', options.optimizer, ['adam', 'sgd'] as const),
+    momentum: optionalNumber('momentum', options.momentum),
+    weightDecay: optionalNumber('weightDecay', options.weightDecay),
+    l2: optionalNumber('l2', options.l2),
+    dropout: optionalNumber('dropout', options.dropout),
+    lr: optionalNumber('lr', options.lr),
+    seed: optionalNumber('seed', options.seed),
+    device: checkDevice(options.device ?? device),
+    validation: oneOf('validation', options.validation, ['dataset', 'leave-one-out', 'none'] as const),
+    validationNegatives: optionalNumber('validationNegatives', options.validationNegatives),
+    monitor: oneOf('monitor', options.monitor, ['hr', 'ndcg', 'rmse'] as const),
+    plateau: plateau !== undefined,
+    plateauFactor: optionalNumber('reduceLrOnPlateau.factor', plateau?.factor),
+    plateauPatience: optionalNumber('reduceLrOnPlateau.patience', plateau?.patience),
+    plateauMinLr: optionalNumber('reduceLrOnPlateau.minLr', plateau?.minLr),
+    earlyStoppingPatience: early ? positiveInt('earlyStopping.patience', early.patience) : undefined,
+    restoreBest: optionalBoolean('restoreBest', options.restoreBest),
+    k: count('k', options.k),
+    evaluate: optionalBoolean('evaluate', options.evaluate),
+    checkpointPath: ck?.path,
+    checkpointEvery: ck ? count('checkpoint.every', ck.every) : undefined,
+    resumeFrom,
+    progress: onProgress !== undefined || signal !== undefined,
+  }
+  return { native, progressEvery: every }
 }

@@ -8,6 +8,7 @@
 //! closed-form sums over the ratings, computed on the CPU for either device.
 
 use crate::data::Dataset;
+use crate::recommender::{Corpus, Ids};
 use crate::error::{NcfError, Result};
 use crate::metrics::{RatingMetrics, RatingScale};
 use crate::train::{rating_cases, rating_scale};
@@ -73,6 +74,40 @@ impl Baseline {
     /// Score z (before the mean and clipping) of a pair; unknown rows have bias 0.
     pub fn score(&self, u: u32, i: u32) -> f32 {
         self.user_bias.get(u as usize).copied().unwrap_or(0.0) + self.item_bias.get(i as usize).copied().unwrap_or(0.0)
+    }
+
+    /// Refuses pairs of different lengths or beyond the rows the baseline was fitted on.
+    pub fn check_pairs(&self, users: &[u32], items: &[u32]) -> Result<()> {
+        if users.len() != items.len() {
+            return Err(NcfError::invalid("items", format!("has {} entries but users has {}", items.len(), users.len())));
+        }
+        let (nu, ni) = (self.user_bias.len() as u32, self.item_bias.len() as u32);
+        for (field, ids, n) in [("users", users, nu), ("items", items, ni)] {
+            if let Some(k) = ids.iter().position(|&x| x >= n) {
+                return Err(NcfError::invalid(
+                    format!("{field}[{k}]"),
+                    format!("index {} is not below the {n} the baseline was fitted on", ids[k]),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses data the baseline was not fitted on: biases are indexed by the fitted dataset's
+    /// rows, so another encoding or size would misplace them.
+    pub fn check_data(&self, fitted: &Ids, data: &Corpus) -> Result<()> {
+        fitted.check_same(&data.ids())?;
+        let (n_u, n_i) = (self.user_bias.len() as u32, self.item_bias.len() as u32);
+        if data.data.num_users != n_u || data.data.num_items != n_i {
+            return Err(NcfError::invalid(
+                "data",
+                format!(
+                    "has {} users and {} items but the baseline was fitted on {n_u} × {n_i}: evaluate on the dataset it was fitted on",
+                    data.data.num_users, data.data.num_items
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn predict(&self, users: &[u32], items: &[u32]) -> Vec<f32> {

@@ -65,3 +65,8 @@ pub fn select(pref: DevicePref) -> Result<Arc<dyn Backend>> {
         },
     })
 }
+
+/// The adapter ncf-native uses (`ERR_NO_GPU` when there is none): the facts `gpuInfo()` shows.
+pub fn gpu_info() -> Result<crate::GpuInfo> {
+    Ok(GpuContext::shared()?.info.clone())
+}

@@ -13,7 +13,7 @@ mod tower;
 pub mod trainer;
 
 pub use context::{GpuContext, GpuInfo, GpuOptions};
-pub use device::{GpuBackend, select};
+pub use device::{GpuBackend, gpu_info, select};
 pub use eval::{evaluate_gpu, evaluate_rating_gpu, predict_gpu};
 pub use similarity::similarity_gpu;
 pub use trainer::GpuTrainer;

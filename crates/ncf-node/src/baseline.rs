@@ -7,6 +7,7 @@ use napi_derive::napi;
 use ncf_core::NcfError;
 use ncf_core::baseline::{Baseline, BaselineKind};
 use ncf_core::raw::IdEncoder;
+use ncf_core::recommender::Ids;
 
 use crate::dataset::NativeDataset;
 use crate::errors::{IntoNapi, to_napi, to_u32};
@@ -73,44 +74,16 @@ impl NativeBaseline {
 
     #[napi]
     pub fn predict(&self, users: Uint32Array, items: Uint32Array) -> napi::Result<Float32Array> {
-        if users.len() != items.len() {
-            return Err(to_napi(NcfError::invalid(
-                "items",
-                format!("has {} entries but users has {}", items.len(), users.len()),
-            )));
-        }
         let b = self.fitted()?.baseline;
-        let (nu, ni) = (b.user_bias.len() as u32, b.item_bias.len() as u32);
-        for (field, ids, n) in [("users", &users, nu), ("items", &items, ni)] {
-            if let Some(k) = ids.iter().position(|&x| x >= n) {
-                return Err(to_napi(NcfError::invalid(
-                    format!("{field}[{k}]"),
-                    format!("index {} is not below the {n} the baseline was fitted on", ids[k]),
-                )));
-            }
-        }
+        b.check_pairs(&users, &items).napi()?;
         Ok(b.predict(&users, &items).into())
     }
 
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
     pub fn evaluate(&self, data: &NativeDataset) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
         let f = self.fitted()?;
-        // Biases are indexed by the fitted dataset's rows: another encoding would misplace them.
-        for (side, mine, theirs) in [("user", &f.users, &data.users), ("item", &f.items, &data.items)] {
-            if let (Some(m), Some(t)) = (mine, theirs) {
-                ncf_core::raw::check_same_ids(side, m, t).napi()?;
-            }
-        }
-        let (n_u, n_i) = (f.baseline.user_bias.len() as u32, f.baseline.item_bias.len() as u32);
-        if data.inner.num_users != n_u || data.inner.num_items != n_i {
-            return Err(to_napi(NcfError::invalid(
-                "data",
-                format!(
-                    "has {} users and {} items but the baseline was fitted on {n_u} × {n_i}: evaluate on the dataset it was fitted on",
-                    data.inner.num_users, data.inner.num_items
-                ),
-            )));
-        }
+        let fitted = Ids { users: f.users.clone(), items: f.items.clone() };
+        f.baseline.check_data(&fitted, &data.corpus()).napi()?;
         let (b, d) = (f.baseline, data.inner.clone());
         Ok(Job::spawn(move || {
             let m = b.evaluate(&d).napi()?;

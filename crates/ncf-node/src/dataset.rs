@@ -13,7 +13,7 @@ use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, from_id_arrays, read, to
 use ncf_core::split::SplitMethod;
 
 use crate::features::NativeFeatures;
-use crate::modes::{IdKind, Side};
+use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
 use ncf_core::recommender::{Corpus, IdSide};
 
 use crate::errors::{IntoNapi, to_napi, to_u32};
@@ -42,7 +42,7 @@ pub struct SyntheticOptions {
 #[napi(object)]
 pub struct FileOptions {
     /// 'csv' | 'movielens' | 'netflix'
-    pub format: String,
+    pub format: FileFormat,
     pub delimiter: Option<String>,
     pub header: Option<bool>,
     pub user: Option<Either<String, f64>>,
@@ -95,7 +95,7 @@ fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, Option<f32>)>> {
 #[napi(object)]
 pub struct SplitOptions {
     /// 'leave-one-out' | 'random' | 'time'
-    pub method: String,
+    pub method: SplitMethodName,
     pub test_ratio: Option<f64>,
     pub validation_ratio: Option<f64>,
     /// Leave-one-out: also hold out the next latest interaction as a validation case.
@@ -175,10 +175,10 @@ impl NativeDataset {
     /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`).
     #[napi(ts_return_type = "Promise<NativeDataset>")]
     pub fn from_file(path: String, opts: FileOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
-        let format = match opts.format.as_str() {
-            "movielens" => Format::MovieLens,
-            "netflix" => Format::Netflix,
-            "csv" => {
+        let format = match opts.format {
+            FileFormat::Movielens => Format::MovieLens,
+            FileFormat::Netflix => Format::Netflix,
+            FileFormat::Csv => {
                 let delimiter = match opts.delimiter.as_deref().unwrap_or(",").as_bytes() {
                     [d] => *d,
                     b"\\t" => b'\t',
@@ -192,12 +192,6 @@ impl NativeDataset {
                     rating: column("rating", opts.rating, None)?,
                     timestamp: column("timestamp", opts.timestamp, None)?,
                 })
-            }
-            other => {
-                return Err(to_napi(NcfError::invalid(
-                    "format",
-                    format!("must be 'csv', 'movielens' or 'netflix', got '{other}'"),
-                )));
             }
         };
         let threshold = opts.threshold.map(|t| t as f32);
@@ -240,8 +234,8 @@ impl NativeDataset {
             }
             Ok((opts.test_ratio.unwrap_or(0.2), opts.validation_ratio.unwrap_or(0.0)))
         };
-        let method = match opts.method.as_str() {
-            "leave-one-out" => {
+        let method = match opts.method {
+            SplitMethodName::LeaveOneOut => {
                 for (field, v) in [("testRatio", opts.test_ratio), ("validationRatio", opts.validation_ratio)] {
                     if v.is_some() {
                         return Err(to_napi(NcfError::invalid(
@@ -252,19 +246,13 @@ impl NativeDataset {
                 }
                 SplitMethod::LeaveOneOut { validation: opts.validation.unwrap_or(false) }
             }
-            "random" => {
+            SplitMethodName::Random => {
                 let (test, validation) = ratio("random")?;
                 SplitMethod::Random { test, validation }
             }
-            "time" => {
+            SplitMethodName::Time => {
                 let (test, validation) = ratio("time")?;
                 SplitMethod::Time { test, validation }
-            }
-            other => {
-                return Err(to_napi(NcfError::invalid(
-                    "method",
-                    format!("must be 'leave-one-out', 'random' or 'time', got '{other}'"),
-                )));
             }
         };
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());

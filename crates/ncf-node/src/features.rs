@@ -14,12 +14,13 @@ use ncf_core::raw::Column;
 
 use crate::errors::{IntoNapi, to_napi};
 use crate::job::Job;
+use crate::modes::FeatureFormat;
 
 /// How to read a feature file (`Features.fromFile`).
 #[napi(object)]
 pub struct FeatureFileOptions {
     /// 'csv' | 'movielens-items' | 'movielens-users'
-    pub format: String,
+    pub format: FeatureFormat,
     pub delimiter: Option<String>,
     pub header: Option<bool>,
     pub id: Option<Either<String, f64>>,
@@ -62,8 +63,8 @@ impl NativeFeatures {
             ("categorical", opts.categorical.is_some()),
             ("numeric", opts.numeric.is_some()),
         ];
-        let spec = match opts.format.as_str() {
-            "csv" => {
+        let spec = match opts.format {
+            FeatureFormat::Csv => {
                 let delimiter = match opts.delimiter.as_deref().unwrap_or(",").as_bytes() {
                     [d] => *d,
                     b"\\t" => b'\t',
@@ -96,28 +97,22 @@ impl NativeFeatures {
                     numeric: columns("numeric", opts.numeric)?,
                 })
             }
-            "movielens-items" | "movielens-users" => {
+            FeatureFormat::MovielensItems | FeatureFormat::MovielensUsers => {
                 if let Some((name, _)) = csv_only.iter().find(|c| c.1) {
                     return Err(to_napi(NcfError::invalid(
                         *name,
-                        format!("applies to format 'csv'; '{}' has a fixed layout", opts.format),
+                        format!("applies to format 'csv'; '{}' has a fixed layout", opts.format.name()),
                     )));
                 }
                 None
-            }
-            other => {
-                return Err(to_napi(NcfError::invalid(
-                    "format",
-                    format!("must be 'csv', 'movielens-items' or 'movielens-users', got '{other}'"),
-                )));
             }
         };
         let format = opts.format;
         Ok(Job::spawn(move || {
             let p = std::path::Path::new(&path);
-            let raw = match (format.as_str(), &spec) {
-                ("movielens-items", _) => read_movielens_items(p),
-                ("movielens-users", _) => read_movielens_users(p),
+            let raw = match (format, &spec) {
+                (FeatureFormat::MovielensItems, _) => read_movielens_items(p),
+                (FeatureFormat::MovielensUsers, _) => read_movielens_users(p),
                 (_, Some(s)) => read_feature_csv(p, s),
                 _ => unreachable!("the format was checked"),
             }

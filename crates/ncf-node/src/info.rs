@@ -1,5 +1,4 @@
 use napi_derive::napi;
-use ncf_gpu::GpuContext;
 
 use crate::errors::IntoNapi;
 use crate::job::Job;
@@ -32,8 +31,7 @@ pub struct GpuInfo {
 #[napi(ts_return_type = "Promise<GpuInfo>")]
 pub fn gpu_info() -> napi::bindgen_prelude::AsyncTask<Job<GpuInfo>> {
     Job::spawn(|| {
-        let ctx = GpuContext::shared().napi()?;
-        let i = &ctx.info;
+        let i = &ncf_gpu::gpu_info().napi()?;
         Ok(GpuInfo {
             name: i.name.clone(),
             device_type: i.device_type.clone(),

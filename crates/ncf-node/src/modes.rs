@@ -190,3 +190,38 @@ impl From<MonitorName> for Monitor {
         }
     }
 }
+
+/// Interaction file formats `Dataset.fromFile` reads.
+#[napi(string_enum = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Movielens,
+    Netflix,
+}
+
+/// How `Dataset.split` holds out each user's test interactions.
+#[napi(string_enum = "kebab-case")]
+pub enum SplitMethodName {
+    LeaveOneOut,
+    Random,
+    Time,
+}
+
+/// Feature table formats `Features.fromFile` reads.
+#[napi(string_enum = "kebab-case")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FeatureFormat {
+    Csv,
+    MovielensItems,
+    MovielensUsers,
+}
+
+impl FeatureFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureFormat::Csv => "csv",
+            FeatureFormat::MovielensItems => "movielens-items",
+            FeatureFormat::MovielensUsers => "movielens-users",
+        }
+    }
+}

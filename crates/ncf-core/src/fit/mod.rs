@@ -297,11 +297,14 @@ struct Resumed {
 
 /// Reads a checkpoint to resume from, refusing one written by a fit with other options.
 fn read_resume(path: &std::path::Path, model: &Recommender, fingerprint: &Map<String, Value>) -> Result<Resumed> {
-    let (ck, meta) = checkpoint::load(path, Some(model.layout()))?;
+    // Options first, naming each difference (a model of another size differs in `factors` or
+    // `layers`), then the tensors against this model's layout.
+    let (_, meta) = checkpoint::load(path, None)?;
     let note: Value = serde_json::from_str(&meta.note).unwrap_or(Value::Null);
     let empty = Map::new();
     let stored = note.get("options").and_then(Value::as_object).unwrap_or(&empty);
     options::check_same_fit(stored, fingerprint)?;
+    let (ck, meta) = checkpoint::load(path, Some(model.layout()))?;
     let history = match note.get("history") {
         Some(h) => serde_json::from_value(h.clone()).map_err(|e| {
             NcfError::invalid("resumeFrom", format!("the checkpoint's history is unreadable: {e}"))
