@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { NcfModel, NeuMF } from '../index.ts'
 
 const dir = fileURLToPath(new URL('./fixtures/before-issue-13/', import.meta.url))
-type Expected = { users: string[]; items: string[]; predictions: number[]; top: string[]; kind: string; info: Record<string, unknown> }
+type Expected = { users: string[]; items: string[]; predictions: number[]; top: string[]; kind: string }
 const expected = JSON.parse(readFileSync(`${dir}expected.json`, 'utf8')) as Record<string, Expected>
 
 for (const [name, e] of Object.entries(expected)) {
@@ -15,7 +15,8 @@ for (const [name, e] of Object.entries(expected)) {
     test(`issue 13: a ${name} file saved before the change loads with the same predictions (${device})`, async (t) => {
       const m = await NcfModel.load(`${dir}${name}.ncf`, { device })
       t.is(m.kind, e.kind)
-      t.deepEqual(m.info, e.info)
+      // The info the old build wrote (expected.json's `info` is the in-memory model's: none).
+      t.deepEqual(m.info, name === 'neumf-pre' ? { fixture: name, pretrained: true } : { fixture: name })
       const p = await m.predict(e.users, e.items)
       t.is(p.length, e.predictions.length)
       // Same weights and the same link function: equal on the CPU, within float rounding of
