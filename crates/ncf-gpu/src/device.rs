@@ -43,7 +43,7 @@ impl Backend {
             // the CPU backend uses natively, 7–30× slower (BENCHMARKS.md), so 'auto' takes the
             // CPU backend there; 'gpu' still runs on it.
             DevicePref::Auto => match GpuContext::shared() {
-                Ok(ctx) if ctx.info.device_type == "Cpu" => Ok(Backend::Cpu {
+                Ok(ctx) if ctx.info.is_software() => Ok(Backend::Cpu {
                     fallback: Some(format!(
                         "the only adapter, '{}', is a software rasterizer, slower than the CPU backend. \
                          Pass device: 'gpu' to use it anyway",
