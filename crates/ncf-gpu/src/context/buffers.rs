@@ -76,7 +76,7 @@ impl GpuContext {
         self.check_storage(label, bytes)?;
         Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            size: bytes.max(4).next_multiple_of(4),
+            size: padded(bytes),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         }))
@@ -133,18 +133,9 @@ impl GpuContext {
     /// Maps `bytes` of a `MAP_READ` buffer that submit `index` filled, once that submit is done,
     /// and returns them (the buffer is unmapped again for reuse).
     pub(crate) fn map_read(&self, buf: &wgpu::Buffer, bytes: u64, index: wgpu::SubmissionIndex) -> Result<Vec<u8>> {
-        let slice = buf.slice(..bytes.max(4).next_multiple_of(4));
-        slice.map_async(wgpu::MapMode::Read, |_| {});
-        self.device
-            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None })
-            .map_err(|e| NcfError::Gpu(format!("waiting for the GPU failed: {e}")))?;
-        self.check_errors()?;
-        let view =
-            slice.get_mapped_range().map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
-        let out = view[..bytes as usize].to_vec();
-        drop(view);
-        buf.unmap();
-        Ok(out)
+        buf.slice(..padded(bytes)).map_async(wgpu::MapMode::Read, |_| {});
+        self.wait_for(index)?;
+        take_mapped(buf, bytes)
     }
 
     /// Copies buffers to host memory with one submit and one wait.
@@ -156,8 +147,8 @@ impl GpuContext {
         let mut encoder = encoder;
         let staging: Vec<wgpu::Buffer> = sources
             .iter()
-            .map(|(src, bytes)| {
-                let size = bytes.max(&4).next_multiple_of(4);
+            .map(|&(src, bytes)| {
+                let size = padded(bytes);
                 let dst = self.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("ncf read-back staging"),
                     size,
@@ -172,24 +163,37 @@ impl GpuContext {
         for s in &staging {
             s.slice(..).map_async(wgpu::MapMode::Read, |_| {});
         }
+        self.wait_for(index)?;
+        staging.iter().zip(sources).map(|(s, &(_, bytes))| take_mapped(s, bytes)).collect()
+    }
+
+    /// Blocks until submit `index` is done, then fails with any device error it raised (the
+    /// mapping callbacks only run inside this poll).
+    fn wait_for(&self, index: wgpu::SubmissionIndex) -> Result<()> {
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None })
             .map_err(|e| NcfError::Gpu(format!("waiting for the GPU failed: {e}")))?;
-        self.check_errors()?;
-        let mut out = Vec::with_capacity(staging.len());
-        for (s, (_, bytes)) in staging.iter().zip(sources) {
-            let view = s
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
-            out.push(view[..*bytes as usize].to_vec());
-            drop(view);
-            s.unmap();
-        }
-        Ok(out)
+        self.check_errors()
     }
 
     pub(crate) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
         self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
     }
+}
+
+/// Copy sizes are whole words and never 0 (wgpu rejects empty copies and mappings).
+fn padded(bytes: u64) -> u64 {
+    bytes.max(4).next_multiple_of(4)
+}
+
+/// The first `bytes` of a buffer mapped over `..padded(bytes)`, unmapping it for reuse.
+fn take_mapped(buf: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+    let view = buf
+        .slice(..padded(bytes))
+        .get_mapped_range()
+        .map_err(|e| NcfError::Gpu(format!("mapping a read-back buffer failed: {e}")))?;
+    let out = view[..bytes as usize].to_vec();
+    drop(view);
+    buf.unmap();
+    Ok(out)
 }
