@@ -455,13 +455,18 @@ impl Trainer for CpuTrainer {
 /// Sampled ranking needs negatives to rank the held-out item against.
 pub fn check_rankable(test: &TestSet) -> Result<()> {
     if test.per_case < 2 {
-        return Err(NcfError::Data(
-            "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
-             or train with evaluate: false and evaluate with protocol: 'full' (or rating metrics)"
-                .into(),
-        ));
+        return Err(unrankable());
     }
     Ok(())
+}
+
+/// The one wording of "these test cases cannot be ranked", whichever layer finds it.
+pub fn unrankable() -> NcfError {
+    NcfError::Data(
+        "the test cases have no sampled negatives to rank against: read the test file with testNegatives, \
+         or train with evaluate: false and evaluate with protocol: 'full' (or rating metrics)"
+            .into(),
+    )
 }
 
 pub fn check_k(k: u32) -> Result<()> {

@@ -55,7 +55,7 @@ pub fn select(pref: DevicePref) -> Result<Arc<dyn Backend>> {
         // the CPU backend uses natively, 7–30× slower (BENCHMARKS.md), so 'auto' takes the
         // CPU backend there; 'gpu' still runs on it.
         DevicePref::Auto => match GpuContext::shared() {
-            Ok(ctx) if ctx.info.device_type == "Cpu" => cpu(Some(format!(
+            Ok(ctx) if ctx.info.is_software() => cpu(Some(format!(
                 "the only adapter, '{}', is a software rasterizer, slower than the CPU backend. \
                  Pass device: 'gpu' to use it anyway",
                 ctx.info.name

@@ -29,22 +29,9 @@
 const MODEL_GMF: u32 = 0u;
 const MODEL_MF: u32 = 1u;
 
+// GMF weighs the element-wise product by h; MF sums it (scoring.wgsl gmf_term).
 fn logit(u: u32, i: u32) -> f32 {
-    let f = st.factors;
-    let uo = u * f;
-    let io = st.item_offset + i * f;
-    let ho = st.head_offset;
-    var z = 0.0;
-    for (var k = 0u; k < f; k++) {
-        // p̃_u ⊙ q̃_i: the embeddings plus their GMF-branch feature vectors (0 without).
-        let pq = (params[uo + k] + gmf_feature(0u, u, k)) * (params[io + k] + gmf_feature(1u, i, k));
-        if MODEL == MODEL_GMF {
-            z += params[ho + k] * pq;
-        } else {
-            z += pq;
-        }
-    }
-    return z + bias_terms(u, i);
+    return gmf_term(u, i, MODEL == MODEL_GMF) + bias_terms(u, i);
 }
 
 // Forward pass alone: logits of the (user, item) pairs in bindings 3 and 4, for evaluation
@@ -82,30 +69,8 @@ fn forward_backward(
         let z = logit(u, i);
         let obj = objective_eval(z, y, st.objective, st.target_offset);
         let d = obj.y * st.inv_batch;
-        let f = st.factors;
-        let uo = u * f;
-        let io = st.item_offset + i * f;
-        let ho = st.head_offset;
         // Per-occurrence L2 on the two embedding rows: ℓ += λ(‖p_u‖² + ‖q_i‖²).
-        let r = 2.0 * st.l2 * st.inv_batch;
-        var norm = 0.0;
-        for (var k = 0u; k < f; k++) {
-            let p = params[uo + k];
-            let q = params[io + k];
-            let pt = p + gmf_feature(0u, u, k);
-            let qt = q + gmf_feature(1u, i, k);
-            var h = 1.0;
-            if MODEL == MODEL_GMF {
-                h = params[ho + k];
-                add_grads(ho + k, d * pt * qt);
-            }
-            // ∂/∂p̃ = d·h·q̃ reaches p_u and, weighted, every bag row of the user (and alike for q̃).
-            add_grads(uo + k, d * h * qt + r * p);
-            add_grads(io + k, d * h * pt + r * q);
-            add_gmf_feature_grads(0u, u, k, d * h * qt);
-            add_gmf_feature_grads(1u, i, k, d * h * pt);
-            norm += p * p + q * q;
-        }
+        let norm = add_gmf_term_grads(u, i, d, MODEL == MODEL_GMF);
         add_bias_grads(u, i, d);
         loss = obj.x + st.l2 * norm;
     }

@@ -123,16 +123,11 @@ fn gather(
 }
 
 fn head_logit(t: u32, u: u32, i: u32) -> f32 {
-    let f = st.factors;
-    let ho = st.head_offset;
-    var z = 0.0;
-    for (var k = 0u; k < f; k++) {
-        let pt = params[u * f + k] + gmf_feature(0u, u, k);
-        let qt = params[st.item_offset + i * f + k] + gmf_feature(1u, i, k);
-        z += params[ho + k] * (pt * qt);
-    }
+    // The GMF branch (empty for MLP, F = 0), then the tower's h_mᵀ a_L, into one sum.
+    var z = gmf_term(u, i, true);
+    let hm = st.head_offset + st.factors;
     for (var k = 0u; k < net.last; k++) {
-        z += params[ho + f + k] * x_in[t * net.last + k];
+        z += params[hm + k] * x_in[t * net.last + k];
     }
     return z + bias_terms(u, i);
 }
@@ -179,28 +174,12 @@ fn head_backward(
         let z = head_logit(t, u, i);
         let obj = objective_eval(z, y, st.objective, st.target_offset);
         let d = obj.y * st.inv_batch;
-        let f = st.factors;
-        let ho = st.head_offset;
-        let uo = u * f;
-        let io = st.item_offset + i * f;
-        let r = 2.0 * st.l2 * st.inv_batch;
-        var norm = 0.0;
-        for (var k = 0u; k < f; k++) {
-            let p = params[uo + k];
-            let q = params[io + k];
-            let pt = p + gmf_feature(0u, u, k);
-            let qt = q + gmf_feature(1u, i, k);
-            let h = params[ho + k];
-            add_grads(uo + k, d * h * qt + r * p);
-            add_grads(io + k, d * h * pt + r * q);
-            add_grads(ho + k, d * pt * qt);
-            add_gmf_feature_grads(0u, u, k, d * h * qt);
-            add_gmf_feature_grads(1u, i, k, d * h * pt);
-            norm += p * p + q * q;
-        }
+        // The GMF branch's gradients and the L2 norm of its two rows (scoring.wgsl).
+        var norm = add_gmf_term_grads(u, i, d, true);
+        let hm = st.head_offset + st.factors;
         for (var k = 0u; k < net.last; k++) {
-            add_grads(ho + f + k, d * x_in[t * net.last + k]);
-            x_out[t * net.last + k] = d * params[ho + f + k];
+            add_grads(hm + k, d * x_in[t * net.last + k]);
+            x_out[t * net.last + k] = d * params[hm + k];
         }
         add_bias_grads(u, i, d);
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);

@@ -1,0 +1,135 @@
+//! Adapter choice and device creation: the best adapter with compute shaders, a device with
+//! the adapter's own limits (and native float atomics where it has them), errors recorded
+//! instead of panicking, and [`GpuInfo`], what the adapter is.
+
+use std::sync::{Arc, Mutex};
+
+use ncf_core::{NcfError, Result};
+
+/// What the adapter is and the limits that bound the problem sizes it can train.
+#[derive(Clone, Debug)]
+pub struct GpuInfo {
+    pub name: String,
+    /// `kind` as text (`"DiscreteGpu"`, `"Cpu"`, …), for people: `gpuInfo()` shows it.
+    pub device_type: String,
+    /// The typed adapter type; decisions are made on this, never on `device_type`'s text.
+    pub kind: wgpu::DeviceType,
+    pub backend: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroup_size_x: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub min_uniform_buffer_offset_alignment: u32,
+    pub subgroup_min_size: u32,
+    pub subgroup_max_size: u32,
+    pub float32_atomics: bool,
+    pub workgroup_size: u32,
+}
+
+impl GpuInfo {
+    /// A software rasterizer (lavapipe, SwiftShader, WARP): wgpu reports it as
+    /// `DeviceType::Cpu`. It runs the kernels on the same cores the CPU backend uses natively.
+    pub fn is_software(&self) -> bool {
+        self.kind == wgpu::DeviceType::Cpu
+    }
+}
+
+/// Options for building a context; tests use `force_cas_atomics` to exercise the portable
+/// compare-exchange path on adapters that have native float atomics.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GpuOptions {
+    pub force_cas_atomics: bool,
+}
+
+/// The first uncaptured device error (or device loss) since the last check.
+pub(super) type ErrorSlot = Arc<Mutex<Option<String>>>;
+
+/// A device opened on the chosen adapter, before any pipeline exists.
+pub(super) struct Opened {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: GpuInfo,
+    pub limits: wgpu::Limits,
+    pub errors: ErrorSlot,
+}
+
+const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install a Vulkan driver for your GPU \
+(on Linux without a GPU: `sudo apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe \
+software adapter), or pass device: 'cpu' to train on the CPU backend";
+
+/// Prefer discrete over integrated over virtual over software adapters.
+fn rank_device_type(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+/// Opens a device on the best adapter that has compute shaders.
+pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.retain(|a| a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS));
+    adapters.sort_by_key(|a| rank_device_type(a.get_info().device_type));
+    let adapter = adapters.into_iter().next().ok_or_else(|| NcfError::NoAdapter(NO_ADAPTER_HELP.into()))?;
+    let ainfo = adapter.get_info();
+    let float_atomics =
+        !opts.force_cas_atomics && adapter.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC);
+    let features = if float_atomics { wgpu::Features::SHADER_FLOAT32_ATOMIC } else { wgpu::Features::empty() };
+    let limits = adapter.limits();
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("ncf-native device"),
+        required_features: features,
+        required_limits: limits.clone(),
+        experimental_features: wgpu::ExperimentalFeatures::disabled(),
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    }))
+    .map_err(|e| NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name)))?;
+
+    // wgpu's default handler panics; record the error instead and fail the next sync point.
+    let errors: ErrorSlot = Arc::new(Mutex::new(None));
+    let sink = errors.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(e.to_string());
+        }
+    }));
+    let lost = errors.clone();
+    device.set_device_lost_callback(move |reason, msg| {
+        let mut slot = lost.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(format!("device lost ({reason:?}): {msg}"));
+        }
+    });
+
+    // Largest power of two ≤ 256 the adapter allows (the loss reduction needs a power of two).
+    let cap = 256.min(limits.max_compute_invocations_per_workgroup).min(limits.max_compute_workgroup_size_x);
+    let wg = 1u32 << (31 - cap.max(1).leading_zeros());
+    let info = GpuInfo {
+        name: ainfo.name.clone(),
+        device_type: format!("{:?}", ainfo.device_type),
+        kind: ainfo.device_type,
+        backend: format!("{:?}", ainfo.backend),
+        driver: ainfo.driver.clone(),
+        driver_info: ainfo.driver_info.clone(),
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
+        max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        min_uniform_buffer_offset_alignment: limits.min_uniform_buffer_offset_alignment,
+        subgroup_min_size: ainfo.subgroup_min_size,
+        subgroup_max_size: ainfo.subgroup_max_size,
+        float32_atomics: float_atomics,
+        workgroup_size: wg,
+    };
+    Ok(Opened { device, queue, info, limits, errors })
+}

@@ -1,0 +1,201 @@
+//! The GPU training loop. Per epoch: one sampling dispatch, then for every batch the model's
+//! forward/backward (one dispatch for GMF/MF, the tower's passes for MLP/NeuMF) and a dense
+//! optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
+//! compute pass and submit, with per-step parameters taken from a uniform ring by dynamic
+//! offset. The loss of every step stays in a GPU buffer; losses, weights and test metrics
+//! come back in one read-back at the end of the epoch.
+
+//!
+//! The loop is split by domain: `submit` records steps and sampling into passes, `epoch` is the
+//! `Trainer` implementation (the epoch loop, cancellation, optimizer state), `staging` brings
+//! back each submit's losses for live progress, and `batch` runs caller-chosen batches for the
+//! parity tests. This file holds the trainer's buffers and bind groups, built once in `new`.
+
+mod batch;
+mod epoch;
+mod staging;
+mod submit;
+
+use std::sync::Arc;
+
+use ncf_core::train::{Progress, TrainConfig, check_session};
+use ncf_core::{Dataset, Layout, Params, Result, TestSet};
+
+use crate::context::GpuContext;
+use crate::eval::TestBuffers;
+use crate::records::EpochRecord;
+use crate::tower::{Tower, TowerIo, TowerMode};
+
+/// Steps recorded per compute pass and submit. Large enough that submit overhead vanishes
+/// (lavapipe: ~15 µs per dispatch in a pass vs ~100 µs per submit), small enough that the
+/// uniform ring stays a few hundred KiB.
+pub const STEPS_PER_SUBMIT: u32 = 512;
+
+/// How a model's forward and backward are recorded.
+enum ModelPasses {
+    /// GMF and MF: one `forward_backward` dispatch per step (and the side-feature bags it binds).
+    Factorization { bind: wgpu::BindGroup, _bags: wgpu::Buffer },
+    /// MLP and NeuMF: the tower's passes (tower.rs).
+    Neural(Box<Tower>),
+}
+
+pub struct GpuTrainer {
+    ctx: Arc<GpuContext>,
+    data: Arc<Dataset>,
+    cfg: TrainConfig,
+    layout: Layout,
+    params_cpu: Params,
+    params: wgpu::Buffer,
+    grads: wgpu::Buffer,
+    m: wgpu::Buffer,
+    v: wgpu::Buffer,
+    _csr: [wgpu::Buffer; 3],
+    s_users: wgpu::Buffer,
+    s_items: wgpu::Buffer,
+    s_labels: wgpu::Buffer,
+    step_loss: wgpu::Buffer,
+    step_ring: wgpu::Buffer,
+    epoch_uniform: wgpu::Buffer,
+    sampling_bg: wgpu::BindGroup,
+    model: ModelPasses,
+    optim_bg: wgpu::BindGroup,
+    test: Option<TestBuffers>,
+    validation: Option<TestBuffers>,
+    /// Rating regression: the training ratings, for the per-epoch training RMSE.
+    train_eval: Option<TestBuffers>,
+    n_samples: u32,
+    steps_per_epoch: u32,
+    epoch: u32,
+    step: u64,
+    /// Live progress, with two staging buffers that bring back the losses of each submit.
+    progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
+}
+
+impl GpuTrainer {
+    pub fn new(
+        ctx: Arc<GpuContext>,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: Params,
+        cfg: TrainConfig,
+    ) -> Result<Self> {
+        let layout = params.layout;
+        let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
+        let steps_per_epoch = cfg.steps_per_epoch(n_samples);
+        let n = layout.len() as u64;
+        let none = wgpu::BufferUsages::empty();
+        let pbuf = ctx.storage_init("ncf params", &params.data, none)?;
+        let grads = ctx.storage_zeroed("ncf grads", n * 4)?;
+        let m = ctx.storage_zeroed("ncf adam m", n * 4)?;
+        let v = ctx.storage_zeroed("ncf adam v", n * 4)?;
+        let row_ptr = ctx.storage_init("ncf csr row_ptr", &data.train.row_ptr, none)?;
+        let cols = ctx.storage_init("ncf csr cols", &data.train.cols, none)?;
+        let pos_users = ctx.storage_init("ncf positive users", &data.train_users, none)?;
+        // Ratings of the positives for rating regression (one unused element otherwise).
+        let pos_ratings =
+            ctx.storage_init("ncf positive ratings", data.train_ratings.as_deref().unwrap_or(&[0.0]), none)?;
+        let s_users = ctx.storage_zeroed("ncf sample users", n_samples as u64 * 4)?;
+        let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
+        let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
+        let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
+        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * STEPS_PER_SUBMIT as u64);
+        let epoch_uniform = ctx.uniform("ncf epoch uniform", std::mem::size_of::<EpochRecord>() as u64);
+        let p = &ctx.pipelines;
+        let sampling_bg = ctx.bind_group(
+            "ncf sampling bind group",
+            &p.sampling_layout,
+            &[
+                (0, &epoch_uniform),
+                (1, &row_ptr),
+                (2, &cols),
+                (3, &pos_users),
+                (4, &s_users),
+                (5, &s_items),
+                (6, &s_labels),
+                (7, &pos_ratings),
+            ],
+            None,
+        );
+        let model = if layout.kind.is_neural() {
+            let io = TowerIo {
+                step_ring: &step_ring,
+                params: &pbuf,
+                users: &s_users,
+                items: &s_items,
+                features: params.features.as_deref(),
+                mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
+            };
+            ModelPasses::Neural(Box::new(Tower::new(
+                &ctx,
+                layout,
+                cfg.batch_size.min(n_samples),
+                STEPS_PER_SUBMIT,
+                io,
+            )?))
+        } else {
+            let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
+            let bind = ctx.bind_group(
+                "ncf factorization bind group",
+                &p.gmf_layout,
+                &[
+                    (0, &step_ring),
+                    (1, &pbuf),
+                    (2, &grads),
+                    (3, &s_users),
+                    (4, &s_items),
+                    (5, &s_labels),
+                    (6, &step_loss),
+                    (8, &bags),
+                ],
+                Some(0),
+            );
+            ModelPasses::Factorization { bind, _bags: bags }
+        };
+        let optim_bg = ctx.bind_group(
+            "ncf optimizer bind group",
+            &p.optim_layout,
+            &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
+            Some(0),
+        );
+        let features = params.features.clone();
+        let resident = |set: Option<&TestSet>| {
+            set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, features.as_deref(), cfg.rating)).transpose()
+        };
+        let test = resident(data.test.as_ref())?;
+        let validation = resident(validation.as_ref())?;
+        let train_eval = match cfg.rating {
+            Some(_) => resident(data.train_cases().as_ref())?,
+            None => None,
+        };
+        ctx.check_errors()?;
+        Ok(GpuTrainer {
+            ctx,
+            data,
+            cfg,
+            layout,
+            params_cpu: params,
+            params: pbuf,
+            grads,
+            m,
+            v,
+            _csr: [row_ptr, cols, pos_users],
+            s_users,
+            s_items,
+            s_labels,
+            step_loss,
+            step_ring,
+            epoch_uniform,
+            sampling_bg,
+            model,
+            optim_bg,
+            test,
+            validation,
+            train_eval,
+            n_samples,
+            steps_per_epoch,
+            epoch: 0,
+            step: 0,
+            progress: None,
+        })
+    }
+}
