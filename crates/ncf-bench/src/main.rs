@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ncf_core::control::{Control, Monitor, Session};
-use ncf_core::ncf_files::{NcfPaths, load_ncf};
-use ncf_core::optim::parse_optimizer;
-use ncf_core::train::{TrainConfig, evaluate_item_pop};
-use ncf_core::validation::leave_one_out;
+use ncf_core::cpu::evaluate_item_pop;
+use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::data::validation::leave_one_out;
+use ncf_core::train::TrainConfig;
+use ncf_core::train::parse_optimizer;
 use ncf_core::{Layout, ModelKind, Params};
 use ncf_gpu::{Backend, DevicePref};
 
@@ -132,7 +133,7 @@ fn run() -> ncf_core::Result<()> {
         let gmf_cfg = TrainConfig { dropout: 0.0, ..pre_cfg };
         let gmf = run("GMF (pretraining)", Params::init(layout(ModelKind::Gmf)?, cfg.seed), gmf_cfg, pre_epochs)?;
         let mlp = run("MLP (pretraining)", Params::init(layout(ModelKind::Mlp)?, cfg.seed), pre_cfg, pre_epochs)?;
-        ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
+        ncf_core::model::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
     } else {
         Params::init(layout(kind)?, cfg.seed)
     };

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use ncf_core::cpu::{CpuTrainer, evaluate_cpu, similarity_scores};
 use ncf_core::infer::{
     Exclusions, Ranked, Side, UserTargets, check_similar, full_rank_users, recommend_from_scores, side_rows,
-    similar_from_scores, similarity_scores,
+    similar_from_scores,
 };
-use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
+use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Params, RankMetrics, RatingMetrics, RatingScale, Result, TestSet};
 
 use crate::{GpuContext, GpuTrainer, evaluate_gpu, evaluate_rating_gpu, predict_gpu, similarity_gpu};
@@ -168,7 +169,7 @@ impl Backend {
     pub fn evaluate_rating(&self, params: &Params, test: &TestSet, scale: RatingScale) -> Result<RatingMetrics> {
         match self {
             Backend::Gpu(ctx) => evaluate_rating_gpu(ctx, params, test, scale),
-            Backend::Cpu { .. } => ncf_core::train::evaluate_rating_cpu(params, test, scale),
+            Backend::Cpu { .. } => ncf_core::cpu::evaluate_rating_cpu(params, test, scale),
         }
     }
 

@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use ncf_core::optim::{Optimizer, StepScalars};
+use ncf_core::cpu::sampling::Samples;
 use ncf_core::rng::Permutation;
-use ncf_core::sampling::Samples;
 use ncf_core::train::{EpochReport, OptimizerState, Progress, TrainConfig, Trainer, check_finite_loss, check_session};
+use ncf_core::train::{Optimizer, StepScalars};
 use ncf_core::{Dataset, Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;

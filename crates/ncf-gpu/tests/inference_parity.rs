@@ -7,7 +7,8 @@
 mod common;
 
 use common::{assert_close, random_params, rng, shared};
-use ncf_core::infer::{Side, similar_from_scores, similarity_scores};
+use ncf_core::cpu::similarity_scores;
+use ncf_core::infer::{Side, similar_from_scores};
 use ncf_core::{Layout, ModelKind, Tower};
 use ncf_gpu::{Backend, similarity_gpu};
 use rand::Rng;

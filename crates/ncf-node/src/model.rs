@@ -4,10 +4,10 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::control::{Control, Monitor, PlateauConfig, Session};
+use ncf_core::data::validation::leave_one_out;
 use ncf_core::model::FeatureInputs;
-use ncf_core::optim::parse_optimizer;
+use ncf_core::train::parse_optimizer;
 use ncf_core::train::{Progress, TrainConfig};
-use ncf_core::validation::leave_one_out;
 use ncf_core::{Csr, Layout, ModelKind, NcfError, Params, RatingScale};
 use ncf_gpu::{Backend, DevicePref};
 
@@ -199,7 +199,7 @@ fn with_cold_json(params: Params, json: &str, items_allowed: bool) -> napi::Resu
     let v: serde_json::Value =
         serde_json::from_str(json).map_err(|e| to_napi(NcfError::invalid("describe", format!("is not JSON: {e}"))))?;
     let f = params.features.clone();
-    let side = |key: &str, set: Option<&ncf_core::feature_set::FeatureSet>| -> napi::Result<Vec<_>> {
+    let side = |key: &str, set: Option<&ncf_core::features::FeatureSet>| -> napi::Result<Vec<_>> {
         let list = v.get(key).and_then(|x| x.as_array()).cloned().unwrap_or_default();
         list.iter()
             .map(|d| {
@@ -682,7 +682,7 @@ impl NativeModel {
             )));
         }
         let (g, m) = (current(&gmf.state).napi()?, current(&mlp.state).napi()?);
-        Ok(NativeModel::from_params(ncf_core::neural::neumf_from_pretrained(&g, &m, alpha as f32).napi()?))
+        Ok(NativeModel::from_params(ncf_core::model::neumf_from_pretrained(&g, &m, alpha as f32).napi()?))
     }
 
     #[napi(getter)]
