@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use ncf_core::backend::{Backend, BackendKind, DevicePref, ranking};
 use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
-use ncf_core::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::recommender::{Corpus, ModelSpec, Recommender};
-use ncf_core::train::evaluate_item_pop;
+use ncf_core::cpu::evaluate_item_pop;
 use ncf_core::ModelKind;
 
 fn main() {

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ncf_core::backend::cpu::CpuBackend;
+use ncf_core::cpu::CpuBackend;
 use ncf_core::backend::{Backend, BackendKind};
 use ncf_core::control::{Control, Monitor, Session};
 use ncf_core::fit::{Fit, FitOptions, Validation};
 use ncf_core::infer::Side;
 use ncf_core::recommender::{Corpus, ModelSpec, Recommender, TaskKind};
-use ncf_core::synthetic::{SyntheticConfig, synthetic};
+use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{CpuTrainer, Dataset, ModelKind, NcfError, Params, RankMetrics, RatingMetrics, RatingScale, TestSet};
 

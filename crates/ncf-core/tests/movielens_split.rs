@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
+use ncf_core::data::split::{SplitMethod, split};
 use ncf_core::raw::{Format, read, to_dataset};
-use ncf_core::split::{SplitMethod, split};
 
 fn data_dir() -> PathBuf {
     std::env::var("NCF_DATA_DIR")

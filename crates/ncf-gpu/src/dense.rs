@@ -2,7 +2,7 @@
 //! tower records these dispatches inside its training passes; the functions here run one
 //! product per submit, for tests and one-off use.
 
-use ncf_core::dense::Dropout;
+use ncf_core::train::Dropout;
 use ncf_core::{NcfError, Result};
 
 use crate::context::GpuContext;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ncf_core::backend::cpu::CpuBackend;
+use ncf_core::cpu::CpuBackend;
 use ncf_core::backend::{Backend, BackendKind, DevicePref};
 use ncf_core::infer::Side;
 use ncf_core::train::{TrainConfig, Trainer};

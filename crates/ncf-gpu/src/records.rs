@@ -2,8 +2,8 @@
 
 use ncf_core::Layout;
 use ncf_core::model::{ModelFeatures, Objective};
-use ncf_core::optim::{Optimizer, StepScalars};
 use ncf_core::train::TrainConfig;
+use ncf_core::train::{Optimizer, StepScalars};
 
 /// Mirror of `struct Step` in common.wgsl (80 bytes).
 #[repr(C)]

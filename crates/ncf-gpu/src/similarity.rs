@@ -25,7 +25,7 @@ struct SimRecord {
 /// Scores computed per submit: bounds the score buffer (16 MiB) for any number of queries.
 const SIM_CHUNK: usize = 1 << 22;
 
-/// Row-major `queries × rows` cosine similarities, as `ncf_core::infer::similarity_scores`.
+/// Row-major `queries × rows` cosine similarities, as `ncf_core::cpu::similarity_scores`.
 pub fn similarity_gpu(ctx: &GpuContext, params: &Params, side: Side, queries: &[u32]) -> Result<Vec<f32>> {
     let l = params.layout;
     check_similar(l, side, queries, 1)?;

@@ -7,7 +7,7 @@
 //! writes the next. Per-dispatch parameters come from two uniform rings by dynamic offset: the
 //! caller's `Step` ring (batch position, optimizer scalars) and this tower's `Gemm` ring.
 
-use ncf_core::neural::DropoutSpec;
+use ncf_core::train::DropoutSpec;
 use ncf_core::{Layout, NcfError, Result};
 
 use crate::context::GpuContext;

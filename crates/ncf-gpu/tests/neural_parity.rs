@@ -15,10 +15,12 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::dense::dense_forward;
-use ncf_core::neural::{DropoutSpec, forward};
-use ncf_core::sampling::epoch_samples;
-use ncf_core::train::{CpuTrainer, TrainConfig, Trainer};
+use ncf_core::CpuTrainer;
+use ncf_core::cpu::dense::dense_forward;
+use ncf_core::cpu::sampling::epoch_samples;
+use ncf_core::cpu::tower::forward;
+use ncf_core::train::DropoutSpec;
+use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
 use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
 use rand::Rng;
@@ -81,7 +83,7 @@ fn neural_forward_matches_cpu() {
         let test = data.test.as_ref().unwrap();
         let (g, c) = (
             evaluate_gpu(&shared(), &params, test, 5).unwrap(),
-            ncf_core::train::evaluate_cpu(&params, test, 5).unwrap(),
+            ncf_core::cpu::evaluate_cpu(&params, test, 5).unwrap(),
         );
         assert!((g.hr - c.hr).abs() <= 1.0 / test.len() as f64 + 1e-12, "{kind:?} hr {} vs {}", g.hr, c.hr);
     }
@@ -152,7 +154,7 @@ fn neural_optimizer_steps_match_cpu() {
 fn neural_epoch_matches_cpu() {
     let mut rng = rng();
     let full = random_dataset(&mut rng, 50, 120);
-    let split = ncf_core::validation::leave_one_out(&full, 2, rng.random()).unwrap();
+    let split = ncf_core::data::validation::leave_one_out(&full, 2, rng.random()).unwrap();
     let data = Arc::new(split.train);
     // Adam normalises every step to ~lr, so where a gradient nearly cancels over a batch, a
     // rounding-level difference (or a ReLU unit crossing 0 a step earlier on one backend)
@@ -222,7 +224,7 @@ fn neural_epoch_matches_cpu() {
 fn neural_epoch_spanning_several_submits_matches_cpu() {
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 50, 120));
-    let samples = ncf_core::sampling::samples_per_epoch(&data, 4).unwrap();
+    let samples = ncf_core::train::samples_per_epoch(&data, 4).unwrap();
     let c = TrainConfig {
         batch_size: 2,
         dropout: 0.2,
@@ -265,7 +267,7 @@ fn pretrained_neumf_first_pass_is_the_alpha_mix_on_gpu() {
     let data = random_dataset(&mut rng, 40, 90);
     let gmf = random_params(&mut rng, Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 6).unwrap());
     let mlp = random_params(&mut rng, layout(ModelKind::Mlp, &data));
-    let neumf = ncf_core::neural::neumf_from_pretrained(&gmf, &mlp, 0.5).unwrap();
+    let neumf = ncf_core::model::neumf_from_pretrained(&gmf, &mlp, 0.5).unwrap();
     let users: Vec<u32> = (0..500).map(|_| rng.random_range(0..data.num_users)).collect();
     let items: Vec<u32> = (0..500).map(|_| rng.random_range(0..data.num_items)).collect();
     let ctx = shared();
@@ -278,7 +280,7 @@ fn pretrained_neumf_first_pass_is_the_alpha_mix_on_gpu() {
 /// columns with missing values) and items (a multi-valued column with 0–3 values, a
 /// categorical), encoded with slot widths 3 and 4.
 fn random_features(rng: &mut Xoshiro256PlusPlus, data: &Dataset) -> ncf_core::model::ModelFeatures {
-    use ncf_core::feature_set::FeatureSet;
+    use ncf_core::features::FeatureSet;
     use ncf_core::features::{FeatureKind, FeatureValue, RawFeatures};
     let ids = |n: u32| ncf_core::raw::IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect()).unwrap();
     // Row r ≤ levels takes value r (r = levels: missing), so every level and the missing value

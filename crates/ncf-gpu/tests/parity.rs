@@ -12,9 +12,10 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::dense::Dropout;
-use ncf_core::sampling::epoch_samples;
-use ncf_core::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu};
+use ncf_core::cpu::sampling::epoch_samples;
+use ncf_core::cpu::{CpuTrainer, evaluate_cpu};
+use ncf_core::train::Dropout;
+use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Layout, ModelKind, Optimizer, Params, TestSet};
 use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
 use rand::Rng;
@@ -124,7 +125,7 @@ fn epoch_matches_cpu() {
     let full = random_dataset(&mut rng, 50, 120);
     // User 3 has 3 unseen items, and the test positive may be one of them: 2 negatives is
     // the most every user can have.
-    let split = ncf_core::validation::leave_one_out(&full, 2, rng.random()).unwrap();
+    let split = ncf_core::data::validation::leave_one_out(&full, 2, rng.random()).unwrap();
     let data = Arc::new(split.train);
     for kind in KINDS {
         let layout = Layout::new(kind, data.num_users, data.num_items, 8).unwrap();
@@ -213,7 +214,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
     let layout = Layout::new(ModelKind::Mf, data.num_users, data.num_items, 4).unwrap();
     let params = Params::init(layout, rng.random());
     // About 1,300 steps whatever the random dataset's size: two full submits and a partial one.
-    let samples = ncf_core::sampling::samples_per_epoch(&data, 4).unwrap();
+    let samples = ncf_core::train::samples_per_epoch(&data, 4).unwrap();
     let c = TrainConfig {
         batch_size: (samples / 1300).max(1),
         negatives: 4,
@@ -223,7 +224,7 @@ fn epoch_spanning_several_submits_matches_cpu() {
         l2: 0.001,
         ..TrainConfig::default()
     };
-    let steps = c.steps_per_epoch(ncf_core::sampling::samples_per_epoch(&data, 4).unwrap());
+    let steps = c.steps_per_epoch(ncf_core::train::samples_per_epoch(&data, 4).unwrap());
     assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
     let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
     let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
@@ -249,7 +250,7 @@ fn dense_forward_matches_cpu() {
         let dropout = Some(Dropout { key: rng.random(), p: 0.4 });
         for (relu, dropout) in [(false, None), (true, None), (true, dropout)] {
             let g = ncf_gpu::dense::dense_forward_gpu(&ctx, &x, rows, &w, &b, inputs, outputs, relu, dropout).unwrap();
-            let c = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
+            let c = ncf_core::cpu::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
             let what = format!("dense forward {rows}x{inputs}->{outputs} relu={relu} dropout={dropout:?}");
             assert_close(&what, &g, &c, RTOL, 1e-5);
             if relu && rows * outputs >= 20 {
@@ -270,9 +271,9 @@ fn dense_backward_matches_cpu() {
         let dy = random_vec(&mut rng, rows * outputs);
         let dropout = Some(Dropout { key: rng.random(), p: 0.25 });
         for (relu, dropout) in [(false, None), (true, None), (true, dropout)] {
-            let y = ncf_core::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
+            let y = ncf_core::cpu::dense::dense_forward(&x, rows, &w, &b, inputs, outputs, relu, dropout);
             let (cdx, cdw, cdb) =
-                ncf_core::dense::dense_backward(&x, &y, &dy, rows, &w, inputs, outputs, relu, dropout);
+                ncf_core::cpu::dense::dense_backward(&x, &y, &dy, rows, &w, inputs, outputs, relu, dropout);
             let (gdx, gdw, gdb) =
                 ncf_gpu::dense::dense_backward_gpu(&ctx, &x, &y, &dy, rows, &w, inputs, outputs, relu, dropout, None)
                     .unwrap();

@@ -9,9 +9,10 @@ mod common;
 use std::sync::Arc;
 
 use common::{Xoshiro256PlusPlus, assert_close, assert_gradients_match, cfg, random_params, rng, shared};
-use ncf_core::sampling::epoch_samples;
-use ncf_core::split::{SplitMethod, split};
-use ncf_core::train::{evaluate_rating_cpu, rating_scale};
+use ncf_core::cpu::evaluate_rating_cpu;
+use ncf_core::cpu::sampling::epoch_samples;
+use ncf_core::data::split::{SplitMethod, split};
+use ncf_core::train::rating_scale;
 use ncf_core::{CpuTrainer, Dataset, Layout, ModelKind, Optimizer, Params, Tower, TrainConfig, Trainer};
 use ncf_gpu::{GpuTrainer, evaluate_rating_gpu};
 use rand::Rng;

@@ -4,13 +4,13 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::Dataset;
-use ncf_core::ncf_files::{NcfPaths, load_ncf};
-use ncf_core::synthetic::{SyntheticConfig, synthetic};
+use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 
 use ncf_core::NcfError;
 use ncf_core::model::ModelFeatures;
 use ncf_core::raw::{Column, CsvSpec, Format, IdEncoder, from_id_arrays, read, to_dataset};
-use ncf_core::split::SplitMethod;
+use ncf_core::data::split::SplitMethod;
 
 use crate::features::NativeFeatures;
 use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
@@ -258,7 +258,7 @@ impl NativeDataset {
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
         let features = self.features.clone();
         Ok(Job::spawn(move || {
-            let d = ncf_core::split::split(&data, method, n, seed)
+            let d = ncf_core::data::split::split(&data, method, n, seed)
                 .map_err(|e| to_napi(ncf_core::recommender::ids::with_user_ids(e, users.as_deref())))?;
             Ok(NativeDataset { inner: Arc::new(d), users, items, features })
         }))
@@ -387,9 +387,9 @@ impl NativeDataset {
             }
         };
         let build = |f: Option<&NativeFeatures>, e: &Option<Arc<IdEncoder>>, n: u32, side: &str| {
-            f.map(|f| -> napi::Result<ncf_core::feature_set::FeatureSet> {
+            f.map(|f| -> napi::Result<ncf_core::features::FeatureSet> {
                 let ids = enc(e, n)?;
-                ncf_core::feature_set::FeatureSet::build(&f.inner, &ids, dim)
+                ncf_core::features::FeatureSet::build(&f.inner, &ids, dim)
                     .map_err(|err| to_napi(NcfError::invalid(format!("features.{side}"), err.to_string())))
             })
             .transpose()

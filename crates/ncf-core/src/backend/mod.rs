@@ -1,10 +1,9 @@
 //! The backend seam (after candle's `BackendDevice` and implicit's one recommender interface):
 //! every compute backend implements [`Backend`], and everything above it (the recommender, the
 //! fit, recommend and full ranking in [`ranking`]) is written once over `&dyn Backend`. The CPU
-//! backend's implementation is [`cpu::CpuBackend`]; `ncf-gpu` implements it on wgpu and chooses
-//! the adapter. This module names no backend's internals.
+//! backend's implementation is [`crate::cpu::CpuBackend`]; `ncf-gpu` implements it on wgpu and
+//! chooses the adapter. This module names no backend's internals.
 
-pub mod cpu;
 pub mod ranking;
 
 use std::sync::Arc;

@@ -23,7 +23,7 @@ use crate::error::{NcfError, Result};
 use crate::recommender::ids::with_user_ids;
 use crate::recommender::{Corpus, Recommender, Task, TrainingLease};
 use crate::train::{Progress, check_rankable, rating_scale};
-use crate::validation::leave_one_out;
+use crate::data::validation::leave_one_out;
 
 pub use history::EpochRecord;
 pub use options::{CheckpointSchedule, EarlyStopping, FitOptions, OptimizerKind, Plateau, Resolved, Validation};

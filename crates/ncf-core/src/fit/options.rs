@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::control::{Control, Monitor, PlateauConfig};
 use crate::error::{NcfError, Result};
-use crate::optim::Optimizer;
+use crate::train::Optimizer;
 use crate::recommender::{Corpus, Recommender, TaskKind};
 use crate::train::TrainConfig;
 

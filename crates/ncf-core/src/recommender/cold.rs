@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::error::{NcfError, Result};
-use crate::feature_set::FeatureSet;
+use crate::features::FeatureSet;
 use crate::model::Params;
 
 /// `params` with the new entities of `describe` (`{ "users": [description…], "items":

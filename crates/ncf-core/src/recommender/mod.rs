@@ -149,7 +149,7 @@ impl Recommender {
                 "NeuMF-pre is built from implicit-feedback GMF and MLP models (task: 'implicit')",
             ));
         }
-        let p = crate::neural::neumf_from_pretrained(&gmf.weights()?, &mlp.weights()?, alpha)?;
+        let p = crate::model::neumf_from_pretrained(&gmf.weights()?, &mlp.weights()?, alpha)?;
         Ok(Recommender::from_params(p, true))
     }
 

@@ -1,7 +1,7 @@
 //! Caller-chosen batches for the parity tests: one batch's gradients or optimizer step, and
 //! the samples an epoch drew, read back from the device.
 
-use ncf_core::sampling::Samples;
+use ncf_core::cpu::sampling::Samples;
 use ncf_core::{NcfError, Result};
 
 use super::{GpuTrainer, ModelPasses};

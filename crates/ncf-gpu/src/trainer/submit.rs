@@ -1,7 +1,7 @@
 //! Recording work into passes: the epoch's sampling dispatch, and per step the model's
 //! forward/backward and the optimizer, with the step and gemm records uploaded to their rings.
 
-use ncf_core::optim::{Optimizer, StepScalars};
+use ncf_core::train::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
 
 use super::{GpuTrainer, ModelPasses};

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Gumbel, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::data::{Dataset, TestSet};
+use super::dataset::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 
 #[derive(Clone, Copy, Debug)]
@@ -102,32 +102,4 @@ pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
         }
     }
     Dataset::from_pairs(&tu, &ti, None, Some(test), Some(cfg.num_users), Some(cfg.num_items))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::train::evaluate_item_pop;
-
-    #[test]
-    fn synthetic_is_seeded_and_well_formed() {
-        let cfg = SyntheticConfig { num_users: 50, num_items: 200, per_user: 10, ..Default::default() };
-        let a = synthetic(cfg).unwrap();
-        let b = synthetic(cfg).unwrap();
-        assert_eq!(a.train.cols, b.train.cols);
-        assert_eq!(a.num_interactions(), 50 * 9);
-        let t = a.test.as_ref().unwrap();
-        for c in 0..t.len() {
-            let u = t.users[c];
-            let cands = &t.candidates[c * 100..(c + 1) * 100];
-            for &i in cands {
-                assert!(!a.train.row(u).contains(&i));
-            }
-            let mut s = cands.to_vec();
-            s.sort();
-            s.dedup();
-            assert_eq!(s.len(), 100);
-        }
-        assert!(evaluate_item_pop(&a, 10).unwrap().hr > 0.1);
-    }
 }

@@ -8,36 +8,12 @@
 //! - `z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b` (eq. 11–12; MLP has no GMF part).
 //!
 //! The loss is the batch-mean BCE of eq. 7 plus the per-occurrence L2 of every embedding row a
-//! sample uses (`l2`), as for GMF and MF in [`crate::model`].
+//! sample uses (`l2`), as for GMF and MF in [`super::factorization`].
 
-use crate::dense::{Dropout, Strides, sgemm};
-use crate::error::{NcfError, Result};
-use crate::model::{Layout, ModelKind, Objective, Params};
-use crate::rng::{DOMAIN_DROPOUT_KEY, hash5};
-
-/// Dropout of one optimizer step: every layer draws its mask from a key mixed from the seed,
-/// the step and the layer, so both backends drop the same units without storing a mask.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DropoutSpec {
-    pub p: f32,
-    pub seed: u32,
-    pub step: u64,
-}
-
-impl DropoutSpec {
-    /// `None` when `p` is 0 (no dropout).
-    pub fn new(p: f32, seed: u32, step: u64) -> Option<Self> {
-        (p > 0.0).then_some(DropoutSpec { p, seed, step })
-    }
-    /// The mask of dense layer `l` (1-based).
-    pub fn layer(&self, l: usize) -> Dropout {
-        Dropout { key: dropout_key(self.seed, self.step, l as u32), p: self.p }
-    }
-}
-
-pub fn dropout_key(seed: u32, step: u64, layer: u32) -> u32 {
-    hash5(seed, DOMAIN_DROPOUT_KEY, step as u32, (step >> 32) as u32, layer)
-}
+use super::dense::{Strides, sgemm};
+use super::scoring::{bias_grads, bias_terms, gmf_branch_grad, gmf_rows, gmf_term};
+use crate::model::{Objective, Params};
+use crate::train::DropoutSpec;
 
 /// Activations of a batch: `acts[0]` is the concatenated embeddings, `acts[l]` the output of
 /// layer `l` (row-major, one row per sample); `z` the logits; `scales[l]` is layer `l`'s
@@ -130,15 +106,12 @@ fn head_logit(p: &Params, u: u32, i: u32, a_last: &[f32]) -> f32 {
     let l = p.layout;
     let f = l.factors as usize;
     let h = &p.data[l.head_offset()..][..l.h_len()];
-    let (pu, qi) = p.gmf_rows(u, i);
-    let mut z = 0f32;
-    for k in 0..f {
-        z += h[k] * (pu[k] * qi[k]);
-    }
+    let (pu, qi) = gmf_rows(p, u, i);
+    let mut z = gmf_term(0.0, Some(&h[..f]), &pu, &qi);
     for (k, &a) in a_last[..l.tower.output() as usize].iter().enumerate() {
         z += h[f + k] * a;
     }
-    z + p.bias_terms(u, i)
+    z + bias_terms(p, u, i)
 }
 
 /// Backward pass: adds `scale · ∂ℓ/∂θ` of every sample into `grads` and returns the summed
@@ -174,14 +147,14 @@ pub fn backward(
         let z = fwd.z[r];
         let (sample_loss, dz) = objective.eval(z, labels[r]);
         let d = dz * scale;
-        let (pt, qt) = p.gmf_rows(u as u32, i as u32);
-        let mut norm = crate::model::gmf_branch_grad(p, grads, u as u32, i as u32, (&pt, &qt), d, r2);
+        let (pt, qt) = gmf_rows(p, u as u32, i as u32);
+        let mut norm = gmf_branch_grad(p, grads, u as u32, i as u32, (&pt, &qt), d, r2);
         let a_last = &fwd.acts[t.layers()][r * last..][..last];
         for k in 0..last {
             grads[ho + f + k] += d * a_last[k];
             da[r * last + k] = d * p.data[ho + f + k];
         }
-        p.bias_grads(grads, u as u32, i as u32, d);
+        bias_grads(p, grads, u as u32, i as u32, d);
         let (mu, mi) = (l.mlp_user_offset() + u * e, l.mlp_item_offset() + i * e);
         norm += row(mu, e).iter().chain(row(mi, e)).map(|x| x * x).sum::<f32>();
         loss += (sample_loss + l2 * norm) as f64;
@@ -251,62 +224,10 @@ pub fn backward(
     loss
 }
 
-/// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
-/// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP` (and the user and
-/// item biases alike, when either model has them), so the first
-/// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`.
-pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<Params> {
-    let (g, m) = (gmf.layout, mlp.layout);
-    if g.kind != ModelKind::Gmf {
-        return Err(NcfError::invalid("gmf", format!("must be a GMF model, got {}", g.kind.name())));
-    }
-    if m.kind != ModelKind::Mlp {
-        return Err(NcfError::invalid("mlp", format!("must be an MLP model, got {}", m.kind.name())));
-    }
-    if (g.num_users, g.num_items) != (m.num_users, m.num_items) {
-        return Err(NcfError::invalid(
-            "mlp",
-            format!(
-                "has {} users × {} items but the GMF has {} × {}; both must be trained on the same ids",
-                m.num_users, m.num_items, g.num_users, g.num_items
-            ),
-        ));
-    }
-    if !(alpha.is_finite() && (0.0..=1.0).contains(&alpha)) {
-        return Err(NcfError::invalid("alpha", format!("must be in [0, 1], got {alpha}")));
-    }
-    if g.features != crate::model::FeatureDims::default() || m.features != crate::model::FeatureDims::default() {
-        return Err(NcfError::invalid("mlp", "NeuMF-pre fuses models without side features"));
-    }
-    let biases = g.biases || m.biases;
-    let layout = Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?.with_biases(biases)?;
-    let mut data = Vec::with_capacity(layout.len());
-    data.extend_from_slice(&gmf.data[..g.head_offset()]);
-    data.extend_from_slice(&mlp.data[..m.head_offset()]);
-    data.extend(gmf.data[g.head_offset()..g.user_bias_offset()].iter().map(|&h| alpha * h));
-    data.extend(mlp.data[m.head_offset()..m.user_bias_offset()].iter().map(|&h| (1.0 - alpha) * h));
-    if biases {
-        // b_u and b_i blend like b, a model without them contributing 0.
-        let bias = |p: &Params, o: usize| if p.layout.biases { p.data[o] } else { 0.0 };
-        for u in 0..g.num_users as usize {
-            data.push(
-                alpha * bias(gmf, g.user_bias_offset() + u) + (1.0 - alpha) * bias(mlp, m.user_bias_offset() + u),
-            );
-        }
-        for i in 0..g.num_items as usize {
-            data.push(
-                alpha * bias(gmf, g.item_bias_offset() + i) + (1.0 - alpha) * bias(mlp, m.item_bias_offset() + i),
-            );
-        }
-    }
-    data.push(alpha * gmf.data[g.b_offset()] + (1.0 - alpha) * mlp.data[m.b_offset()]);
-    Params::from_vec(layout, data)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::Tower;
+    use crate::model::{Layout, ModelKind, Tower, neumf_from_pretrained};
 
     const L2: f32 = 0.03;
 
@@ -416,8 +337,8 @@ pub(crate) mod tests {
             rows: genres.iter().map(|g| vec![FeatureValue::Multi(g.iter().map(|x| s(x)).collect())]).collect(),
         };
         let f = ModelFeatures {
-            users: Some(crate::feature_set::FeatureSet::build(&users, &ids(4), 2).unwrap()),
-            items: Some(crate::feature_set::FeatureSet::build(&items, &ids(6), 3).unwrap()),
+            users: Some(crate::features::FeatureSet::build(&users, &ids(4), 2).unwrap()),
+            items: Some(crate::features::FeatureSet::build(&items, &ids(6), 3).unwrap()),
         };
         let base = if kind.is_neural() { layout(kind) } else { Layout::new(kind, 4, 6, 3).unwrap() };
         let dims = f.dims_for(inputs, base.factors);
@@ -590,5 +511,55 @@ pub(crate) mod tests {
         let limit = (6.0f32 / 96.0).sqrt();
         assert!(w1.iter().all(|x| x.abs() <= limit) && w1.iter().any(|x| x.abs() > limit * 0.9), "Xavier bounds");
         assert!(p.data[l.layer_bias_offset(1)..l.weight_offset(2)].iter().all(|&x| x == 0.0));
+    }
+    /// A cold item described by an existing item's features scores as that item would with a
+    /// zero id embedding; a cold user likewise.
+    #[test]
+    fn cold_start_scores_from_features_alone() {
+        for (kind, biases, inputs) in FEATURED {
+            let p = featured_in(kind, biases, inputs);
+            let l = p.layout;
+            let f = p.features.clone().unwrap();
+            let item = 4u32; // genres b and c
+            let user = 1u32;
+            let item_bag = vec![f.items.as_ref().unwrap().bag(item, 0)]
+                .into_iter()
+                .map(|(r, w)| (r.to_vec(), w.to_vec()))
+                .collect();
+            let user_set = f.users.as_ref().unwrap();
+            let user_bag = (0..user_set.slots.len())
+                .map(|s| user_set.bag(user, s))
+                .map(|(r, w)| (r.to_vec(), w.to_vec()))
+                .collect();
+            let cold = p.with_cold(&[user_bag], &[item_bag]).unwrap();
+            assert_eq!((cold.layout.num_users, cold.layout.num_items), (l.num_users + 1, l.num_items + 1));
+            // The reference: the same model with the item's and user's id embeddings zeroed.
+            let mut zeroed = p.clone();
+            let (fu, e) = (l.factors as usize, l.tower.embedding() as usize);
+            for (off, w, r) in [
+                (l.item_offset(), fu, item as usize),
+                (l.mlp_item_offset(), e, item as usize),
+                (0, fu, user as usize),
+                (l.mlp_user_offset(), e, user as usize),
+            ] {
+                zeroed.data[off + r * w..off + (r + 1) * w].fill(0.0);
+            }
+            if biases {
+                zeroed.data[l.user_bias_offset() + user as usize] = 0.0;
+                zeroed.data[l.item_bias_offset() + item as usize] = 0.0;
+            }
+            let (nu, ni) = (l.num_users, l.num_items);
+            let got = cold.logits(&[0, nu, nu], &[ni, 2, ni]);
+            let want =
+                [zeroed.logits(&[0], &[item])[0], zeroed.logits(&[user], &[2])[0], zeroed.logits(&[user], &[item])[0]];
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-6, "{kind:?}: cold {got:?} vs zeroed {want:?}");
+            }
+            // Known pairs are untouched.
+            assert_eq!(cold.logits(&[2, 3], &[1, 5]), p.logits(&[2, 3], &[1, 5]));
+            let e =
+                Params::init(Layout::new(ModelKind::Mf, 2, 2, 2).unwrap(), 0).with_cold(&[], &[vec![]]).unwrap_err();
+            assert!(e.to_string().contains("the model was built without them"), "{e}");
+        }
     }
 }

@@ -8,27 +8,13 @@
 
 use rayon::prelude::*;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, row_contains};
 use crate::error::{NcfError, Result};
 use crate::rng::{DOMAIN_NEGATIVE, Permutation, uniform_below};
+use crate::train::samples_per_epoch;
 
 /// Rejection tries against the user's CSR row before switching to exact rank selection.
 pub const MAX_REJECTIONS: u32 = 32;
-
-/// True when the sorted `row` holds `item` (binary search, as on the GPU).
-#[inline]
-pub fn row_contains(row: &[u32], item: u32) -> bool {
-    let (mut lo, mut hi) = (0usize, row.len());
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if row[mid] < item {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo < row.len() && row[lo] == item
-}
 
 /// The `r`-th (0-based) item absent from the sorted `row`. Since `row[j] − j` is
 /// non-decreasing, the answer is `r + #{j : row[j] − j ≤ r}`, found by binary search.
@@ -78,17 +64,6 @@ impl Samples {
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
-}
-
-/// Number of samples per epoch, checked to fit the u32 indices both backends use.
-pub fn samples_per_epoch(data: &Dataset, negatives: u32) -> Result<u32> {
-    let n = data.num_interactions() as u64 * (negatives as u64 + 1);
-    u32::try_from(n).map_err(|_| {
-        NcfError::Data(format!(
-            "{} interactions × (1 + {negatives} negatives) = {n} samples per epoch exceeds 2^32",
-            data.num_interactions()
-        ))
-    })
 }
 
 /// Draws the epoch's samples on the CPU: the oracle of the GPU `sample_epoch` kernel. With

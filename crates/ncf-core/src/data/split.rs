@@ -11,12 +11,12 @@
 //! Each held-out interaction becomes one test case ranked among `negatives` distinct items the
 //! user never interacted with (in any part of the split).
 
-use crate::data::{Dataset, TestSet};
+use super::dataset::Dataset;
+use super::holdout::{Draws, cases, push_case, remaining};
 use crate::error::{NcfError, Result};
 use crate::rng::{hash5, uniform_below};
-use crate::sampling::row_contains;
 
-const DOMAIN_SPLIT: u32 = 0x7370_6c74; // "splt"
+pub const DOMAIN_SPLIT: u32 = 0x7370_6c74; // "splt"
 
 /// How to hold interactions out.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,25 +47,6 @@ fn check_ratio(field: &str, x: f64) -> Result<()> {
         return Err(NcfError::invalid(field, format!("must be in [0, 1), got {x}")));
     }
     Ok(())
-}
-
-/// `negatives` distinct items outside `row` (sorted), for case `case` of user `u`.
-pub(crate) fn sample_negatives(
-    num_items: u32,
-    row: &[u32],
-    negatives: u32,
-    seed: u32,
-    u: u32,
-    counter: &mut u32,
-) -> Vec<u32> {
-    let mut out: Vec<u32> = Vec::with_capacity(negatives as usize);
-    while out.len() < negatives as usize {
-        let c = uniform_below(num_items, seed, DOMAIN_SPLIT, 1, u, counter);
-        if !row_contains(row, c) && !out.contains(&c) {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Splits `data` (which must not have a test set yet) and returns the training part with the
@@ -114,13 +95,8 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
     }
     let mut held = vec![0u8; data.train.nnz()]; // 0 train, 1 validation, 2 test
     let rated = data.train_ratings.as_deref();
-    let empty = || TestSet {
-        users: Vec::new(),
-        per_case: negatives + 1,
-        candidates: Vec::new(),
-        ratings: rated.map(|_| Vec::new()),
-    };
-    let (mut test, mut valid) = (empty(), empty());
+    let (mut test, mut valid) = (cases(negatives, rated.is_some()), cases(negatives, rated.is_some()));
+    let draws = Draws { seed, domain: DOMAIN_SPLIT };
     for u in 0..data.num_users {
         let (s, e) = (data.train.row_ptr[u as usize] as usize, data.train.row_ptr[u as usize + 1] as usize);
         let n = e - s;
@@ -169,12 +145,8 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
         for (rank, &k) in order[n - n_test - n_valid..].iter().enumerate() {
             let (set, mark) = if rank < n_valid { (&mut valid, 1) } else { (&mut test, 2) };
             held[k] = mark;
-            set.users.push(u);
-            set.candidates.push(data.train.cols[k]);
-            if let (Some(out), Some(r)) = (set.ratings.as_mut(), rated) {
-                out.push(r[k]);
-            }
-            set.candidates.extend(sample_negatives(data.num_items, row, negatives, seed, u, &mut counter));
+            let rating = rated.map(|r| r[k]);
+            push_case(set, u, data.train.cols[k], rating, (row, &[]), data.num_items, draws, &mut counter);
         }
     }
     if test.is_empty() {
@@ -183,28 +155,15 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
                 .into(),
         ));
     }
-    let keep: Vec<usize> = (0..held.len()).filter(|&k| held[k] == 0).collect();
-    let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
-    let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
-    let kept_ts: Option<Vec<i64>> = ts.map(|t| keep.iter().map(|&k| t[k]).collect());
-    let kept_ratings: Option<Vec<f32>> = rated.map(|r| keep.iter().map(|&k| r[k]).collect());
-    let mut out = Dataset::from_pairs_rated(
-        &users,
-        &items,
-        kept_ts.as_deref(),
-        kept_ratings.as_deref(),
-        Some(test),
-        Some(data.num_users),
-        Some(data.num_items),
-    )?;
+    let mut out = remaining(data, |k| held[k] != 0, Some(test))?;
     out.validation = (!valid.is_empty()).then_some(valid);
-    out.duplicates_removed = data.duplicates_removed;
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::TestSet;
 
     fn data(ts: bool) -> Dataset {
         // User 0: 10 items with times 0..10 (item 3k+1 at time k); user 1: items 2@5, 9@5, 4@1;

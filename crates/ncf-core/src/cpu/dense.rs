@@ -3,28 +3,7 @@
 //! inverted dropout after the ReLU. This is the CPU oracle of `ncf-gpu`'s `dense.wgsl`; the MLP
 //! and NeuMF models build on it.
 
-use crate::rng::{DOMAIN_DROPOUT, hash5, unit_f32};
-
-/// Inverted dropout (Srivastava et al. 2014) after a ReLU: unit `(row, col)` is kept when
-/// `unit(hash(key, row, col)) >= p` and then scaled by `1/(1−p)`. The mask is a pure function of
-/// `key` (the host mixes seed, step and layer into it), so the GPU draws the same mask and the
-/// backward pass needs no stored mask: a dropped or inactive unit has output 0.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Dropout {
-    pub key: u32,
-    pub p: f32,
-}
-
-impl Dropout {
-    #[inline]
-    pub fn keeps(&self, row: usize, col: usize) -> bool {
-        unit_f32(hash5(self.key, DOMAIN_DROPOUT, 0, row as u32, col as u32)) >= self.p
-    }
-    #[inline]
-    pub fn scale(&self) -> f32 {
-        1.0 / (1.0 - self.p)
-    }
-}
+use crate::train::Dropout;
 
 /// `y[b, o] = drop(act(Σ_k x[b, k] · w[o, k] + bias[o]))` for a batch of `rows` inputs.
 /// Dropout is only defined after a ReLU (the backward pass reads the mask from `y > 0`).

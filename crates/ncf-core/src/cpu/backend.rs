@@ -3,13 +3,16 @@
 
 use std::sync::Arc;
 
-use super::{Backend, BackendKind};
+use crate::backend::{Backend, BackendKind};
 use crate::data::{Dataset, TestSet};
 use crate::error::Result;
-use crate::infer::{Side, similarity_scores};
+use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
+use super::similarity::similarity_scores;
+use super::trainer::CpuTrainer;
+use crate::infer::Side;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use crate::model::Params;
-use crate::train::{CpuTrainer, TrainConfig, Trainer, evaluate_cpu, evaluate_rating_cpu};
+use crate::train::{TrainConfig, Trainer};
 
 /// The CPU backend; `fallback` holds the reason when `'auto'` found no GPU worth using.
 #[derive(Clone, Debug, Default)]

@@ -2,10 +2,11 @@
 //! ranked among its own sampled negatives, and used to pick epochs. The test set is never
 //! used to choose anything.
 
-use crate::data::{Dataset, TestSet};
+use super::csr::row_contains;
+use super::dataset::{Dataset, TestSet};
+use super::holdout::{Draws, cases, push_case, remaining};
 use crate::error::{NcfError, Result};
-use crate::rng::{hash5, uniform_below};
-use crate::sampling::row_contains;
+use crate::rng::hash5;
 
 pub const DOMAIN_VALIDATION: u32 = 0x7661_6c31; // "val1"
 
@@ -32,12 +33,8 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
     }
     let mut held = vec![false; data.train.nnz()];
     let rated = data.train_ratings.as_deref();
-    let mut valid = TestSet {
-        users: Vec::new(),
-        per_case: negatives + 1,
-        candidates: Vec::new(),
-        ratings: rated.map(|_| Vec::new()),
-    };
+    let mut valid = cases(negatives, rated.is_some());
+    let draws = Draws { seed, domain: DOMAIN_VALIDATION };
     for u in 0..data.num_users {
         let (s, e) = (data.train.row_ptr[u as usize] as usize, data.train.row_ptr[u as usize + 1] as usize);
         if e - s < 2 {
@@ -62,40 +59,16 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
                 ),
             });
         }
-        valid.users.push(u);
-        valid.candidates.push(data.train.cols[pick]);
-        if let (Some(out), Some(r)) = (valid.ratings.as_mut(), rated) {
-            out.push(r[pick]);
-        }
-        let first = valid.candidates.len();
         let mut counter = 0u32;
-        while valid.candidates.len() - first < negatives as usize {
-            let c = uniform_below(data.num_items, seed, DOMAIN_VALIDATION, 1, u, &mut counter);
-            if !row_contains(row, c) && !excluded.contains(&c) && !valid.candidates[first..].contains(&c) {
-                valid.candidates.push(c);
-            }
-        }
+        let rating = rated.map(|r| r[pick]);
+        push_case(&mut valid, u, data.train.cols[pick], rating, (row, excluded), data.num_items, draws, &mut counter);
     }
     if valid.is_empty() {
         return Err(NcfError::Data(
             "leave-one-out validation needs users with at least 2 training interactions; none has".into(),
         ));
     }
-    let keep: Vec<usize> = (0..held.len()).filter(|&k| !held[k]).collect();
-    let users: Vec<u32> = keep.iter().map(|&k| data.train_users[k]).collect();
-    let items: Vec<u32> = keep.iter().map(|&k| data.train.cols[k]).collect();
-    let ts: Option<Vec<i64>> = data.train_timestamps.as_ref().map(|t| keep.iter().map(|&k| t[k]).collect());
-    let kept_ratings: Option<Vec<f32>> = rated.map(|r| keep.iter().map(|&k| r[k]).collect());
-    let mut train = Dataset::from_pairs_rated(
-        &users,
-        &items,
-        ts.as_deref(),
-        kept_ratings.as_deref(),
-        data.test.clone(),
-        Some(data.num_users),
-        Some(data.num_items),
-    )?;
-    train.duplicates_removed = data.duplicates_removed;
+    let train = remaining(data, |k| held[k], data.test.clone())?;
     Ok(ValidationSplit { train, validation: valid })
 }
 

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::data::{Dataset, TestSet};
+use super::dataset::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 
 /// Paths of one NCF split.

@@ -1,0 +1,19 @@
+//! The CPU backend: plain Rust (rayon, and `matrixmultiply` for the tower), the deterministic
+//! oracle of every `ncf-gpu` kernel and the fallback when no GPU adapter exists. One file per
+//! kernel family, each the twin of one `.wgsl` in `ncf-gpu/src/shaders/`.
+
+pub mod backend;
+pub mod dense;
+pub mod factorization;
+pub mod metrics;
+pub mod optim;
+pub mod sampling;
+pub mod scoring;
+pub mod similarity;
+pub mod tower;
+pub mod trainer;
+
+pub use metrics::{evaluate_cpu, evaluate_item_pop, evaluate_rating_cpu};
+pub use similarity::{similar, similarity_scores};
+pub use backend::CpuBackend;
+pub use trainer::CpuTrainer;

@@ -1,0 +1,206 @@
+//! The CPU backend's trainer: the deterministic plain-Rust oracle that every GPU kernel is
+//! tested against, and the fallback when no GPU adapter exists.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
+use super::optim::{adam_update, sgd_update};
+use super::sampling::{Samples, epoch_samples};
+use crate::data::{Dataset, TestSet};
+use crate::error::{NcfError, Result};
+use crate::model::Params;
+use crate::train::{
+    EpochReport, Optimizer, OptimizerState, Progress, StepScalars, TrainConfig, Trainer, check_finite_loss,
+    check_restorable, check_session,
+};
+
+/// The CPU backend.
+pub struct CpuTrainer {
+    data: Arc<Dataset>,
+    validation: Option<TestSet>,
+    cfg: TrainConfig,
+    params: Params,
+    grads: Vec<f32>,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    step: u64,
+    epoch: u32,
+    progress: Option<Arc<Progress>>,
+}
+
+/// Chunk size of the parallel dense optimizer update (element-wise, so results do not depend
+/// on the split).
+const OPT_CHUNK: usize = 1 << 14;
+
+impl CpuTrainer {
+    pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
+        check_session(&data, validation.as_ref(), &params, &cfg)?;
+        let n = params.data.len();
+        Ok(CpuTrainer {
+            data,
+            validation,
+            cfg,
+            params,
+            grads: vec![0.0; n],
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            step: 0,
+            epoch: 0,
+            progress: None,
+        })
+    }
+
+    /// Batch-mean gradients of a batch as the next step would compute them (its dropout mask
+    /// included), without stepping (for parity and finite-difference tests).
+    pub fn gradients(&self, users: &[u32], items: &[u32], labels: &[f32]) -> (Vec<f32>, f64) {
+        let mut g = vec![0f32; self.params.data.len()];
+        let scale = 1.0 / users.len() as f32;
+        let drop = self.cfg.dropout_at(self.step + 1);
+        let loss = self.params.batch_grad(&mut g, users, items, labels, scale, self.cfg.l2, drop, self.cfg.objective());
+        (g, loss)
+    }
+
+    /// One optimizer step on a batch; returns the batch's summed loss.
+    pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> f64 {
+        let scale = 1.0 / users.len() as f32;
+        self.step += 1;
+        let drop = self.cfg.dropout_at(self.step);
+        let loss = self.params.batch_grad(
+            &mut self.grads,
+            users,
+            items,
+            labels,
+            scale,
+            self.cfg.l2,
+            drop,
+            self.cfg.objective(),
+        );
+        let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
+        let opt = self.cfg.optimizer;
+        let p = self.params.data.par_chunks_mut(OPT_CHUNK);
+        let g = self.grads.par_chunks_mut(OPT_CHUNK);
+        match opt {
+            Optimizer::Adam { .. } => {
+                p.zip(g)
+                    .zip(self.m.par_chunks_mut(OPT_CHUNK))
+                    .zip(self.v.par_chunks_mut(OPT_CHUNK))
+                    .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, opt, s));
+            }
+            Optimizer::Sgd { .. } => {
+                // The first moment buffer doubles as SGD's momentum buffer.
+                p.zip(g).zip(self.m.par_chunks_mut(OPT_CHUNK)).for_each(|((p, g), b)| sgd_update(p, g, b, opt, s))
+            }
+        }
+        loss
+    }
+
+    /// Trains on given samples in order (the whole-epoch parity test feeds the GPU's samples).
+    pub fn train_samples(&mut self, samples: &Samples) -> f64 {
+        self.train_samples_checked(samples).unwrap_or(f64::NAN)
+    }
+
+    /// [`CpuTrainer::train_samples`], reporting to the attached progress after every batch and
+    /// stopping with `Cancelled` when it asks.
+    fn train_samples_checked(&mut self, samples: &Samples) -> Result<f64> {
+        let b = self.cfg.batch_size as usize;
+        let progress = self.progress.clone();
+        if let Some(p) = &progress {
+            p.begin(samples.len().div_ceil(b) as u64);
+        }
+        let mut loss = 0f64;
+        for s in (0..samples.len()).step_by(b) {
+            if progress.as_ref().is_some_and(|p| p.cancelled()) {
+                return Err(NcfError::Cancelled);
+            }
+            let e = (s + b).min(samples.len());
+            let l = self.train_batch(&samples.users[s..e], &samples.items[s..e], &samples.labels[s..e]);
+            loss += l;
+            if let Some(p) = &progress {
+                p.advance(1, (e - s) as u64, l);
+            }
+        }
+        Ok(loss / samples.len() as f64)
+    }
+}
+
+impl Trainer for CpuTrainer {
+    fn set_progress(&mut self, progress: Arc<Progress>) {
+        self.progress = Some(progress);
+    }
+
+    fn optimizer_state(&self) -> Result<OptimizerState> {
+        Ok(OptimizerState { m: self.m.clone(), v: self.v.clone(), step: self.step, epoch: self.epoch })
+    }
+
+    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
+        check_restorable(self.params.data.len(), weights, &state)?;
+        self.params.data.copy_from_slice(weights);
+        self.m = state.m;
+        self.v = state.v;
+        self.step = state.step;
+        self.epoch = state.epoch;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+        let start = Instant::now();
+        let samples = epoch_samples(&self.data, self.cfg.negatives, self.cfg.seed, self.epoch)?;
+        let (before, step0) = (self.params.data.clone(), self.step);
+        let loss = self.train_samples_checked(&samples).and_then(|loss| {
+            check_finite_loss(loss, self.epoch + 1)?;
+            Ok(loss)
+        });
+        let loss = match loss {
+            Ok(loss) => loss,
+            Err(e) => {
+                // Undo the epoch: the model stays at the last complete one.
+                self.params.data = before;
+                self.step = step0;
+                return Err(e);
+            }
+        };
+        self.epoch += 1;
+        let mut report = EpochReport {
+            epoch: self.epoch,
+            loss,
+            samples: samples.len() as u64,
+            metrics: None,
+            validation: None,
+            rating: None,
+            validation_rating: None,
+            train_rating: None,
+            seconds: 0.0,
+        };
+        match (eval_k, self.cfg.rating) {
+            (None, _) => {}
+            (Some(_), Some(scale)) => {
+                let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_rating_cpu(&self.params, s, scale));
+                report.rating = eval(&self.data.test).transpose()?;
+                report.validation_rating = eval(&self.validation).transpose()?;
+                report.train_rating = eval(&self.data.train_cases()).transpose()?;
+            }
+            (Some(k), None) => {
+                let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_cpu(&self.params, s, k));
+                report.metrics = eval(&self.data.test).transpose()?;
+                report.validation = eval(&self.validation).transpose()?;
+            }
+        }
+        report.seconds = start.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.cfg.lr = lr;
+    }
+
+    fn params(&self) -> &Params {
+        &self.params
+    }
+}

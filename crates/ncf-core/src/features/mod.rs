@@ -1,0 +1,8 @@
+//! Side features of users and items: tables as read from files ([`read`]) and their encoding
+//! for a model ([`set`]).
+
+pub mod read;
+pub mod set;
+
+pub use read::*;
+pub use set::*;

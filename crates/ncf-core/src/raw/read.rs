@@ -1,0 +1,268 @@
+//! Reading interaction files (CSV/TSV, MovieLens, Netflix, `.gz`) into the file's own ids,
+//! streamed, every error naming `file:line` and the field.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{NcfError, Result};
+
+/// A column by 0-based position or by header name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    Index(usize),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvSpec {
+    pub delimiter: u8,
+    pub has_header: bool,
+    pub user: Column,
+    pub item: Column,
+    pub rating: Option<Column>,
+    pub timestamp: Option<Column>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Format {
+    Csv(CsvSpec),
+    /// `ratings.dat` (`::`) or `u.data` (tabs): user, item, rating, timestamp.
+    MovieLens,
+    /// Netflix Prize `combined_data_*.txt`.
+    Netflix,
+}
+
+/// Interactions with the file's own ids.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawInteractions {
+    pub users: Vec<String>,
+    pub items: Vec<String>,
+    pub ratings: Option<Vec<f32>>,
+    pub timestamps: Option<Vec<i64>>,
+}
+
+/// A buffered reader of a file, decompressed when its name ends in `.gz`.
+pub(crate) fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
+    open(path)
+}
+
+fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+    let f = File::open(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
+    let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 16, r)))
+}
+
+struct Sink {
+    path: PathBuf,
+    out: RawInteractions,
+    ratings: Vec<f32>,
+    timestamps: Vec<i64>,
+    has_rating: Option<bool>,
+    has_ts: Option<bool>,
+}
+
+impl Sink {
+    fn new(path: &Path) -> Self {
+        Sink {
+            path: path.to_path_buf(),
+            out: RawInteractions::default(),
+            ratings: Vec::new(),
+            timestamps: Vec::new(),
+            has_rating: None,
+            has_ts: None,
+        }
+    }
+    fn err(&self, line: u64, message: String) -> NcfError {
+        NcfError::Parse { path: self.path.clone(), line: line as usize, message }
+    }
+    fn id(&self, line: u64, field: &str, v: &str) -> Result<String> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(self.err(line, format!("{field} is empty")));
+        }
+        Ok(v.to_string())
+    }
+    fn push(&mut self, line: u64, user: &str, item: &str, rating: Option<&str>, ts: Option<i64>) -> Result<()> {
+        let (user, item) = (self.id(line, "user", user)?, self.id(line, "item", item)?);
+        let rating = rating
+            .map(|r| {
+                r.trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| self.err(line, format!("rating '{}' is not a number", r.trim())))
+            })
+            .transpose()?;
+        for (seen, now, what) in
+            [(&mut self.has_rating, rating.is_some(), "rating"), (&mut self.has_ts, ts.is_some(), "timestamp")]
+        {
+            match *seen {
+                None => *seen = Some(now),
+                Some(before) if before != now => {
+                    return Err(NcfError::Parse {
+                        path: self.path.clone(),
+                        line: line as usize,
+                        message: format!(
+                            "has {} {what} where earlier lines {}",
+                            if now { "a" } else { "no" },
+                            if before { "had one" } else { "had none" }
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+        self.out.users.push(user);
+        self.out.items.push(item);
+        if let Some(r) = rating {
+            self.ratings.push(r);
+        }
+        if let Some(t) = ts {
+            self.timestamps.push(t);
+        }
+        Ok(())
+    }
+    fn finish(mut self) -> Result<RawInteractions> {
+        if self.out.users.is_empty() {
+            return Err(NcfError::Data(format!("{}: no interactions", self.path.display())));
+        }
+        if self.has_rating == Some(true) {
+            self.out.ratings = Some(self.ratings);
+        }
+        if self.has_ts == Some(true) {
+            self.out.timestamps = Some(self.timestamps);
+        }
+        Ok(self.out)
+    }
+}
+
+fn parse_ts(sink: &Sink, line: u64, v: &str) -> Result<i64> {
+    let v = v.trim();
+    v.parse::<i64>().map_err(|_| sink.err(line, format!("timestamp '{v}' is not an integer")))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD` as seconds since the epoch (midnight UTC).
+fn parse_date(sink: &Sink, line: u64, v: &str) -> Result<i64> {
+    let bad = || sink.err(line, format!("date '{}' is not YYYY-MM-DD", v.trim()));
+    let parts: Vec<&str> = v.trim().split('-').collect();
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    let n = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    let (y, m, d) = (n(parts[0])?, n(parts[1])?, n(parts[2])?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, m, d) * 86_400)
+}
+
+/// Reads one interaction file.
+pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
+    let mut sink = Sink::new(path);
+    match format {
+        Format::MovieLens => {
+            for (k, line) in open(path)?.lines().enumerate() {
+                let n = k as u64 + 1;
+                let line = line.map_err(|e| sink.err(n, format!("unreadable: {e}")))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let f: Vec<&str> =
+                    if line.contains("::") { line.split("::").collect() } else { line.split('\t').collect() };
+                if !(2..=4).contains(&f.len()) {
+                    return Err(
+                        sink.err(n, format!("expected user, item[, rating[, timestamp]], got {} fields", f.len()))
+                    );
+                }
+                let ts = f.get(3).map(|t| parse_ts(&sink, n, t)).transpose()?;
+                sink.push(n, f[0], f[1], f.get(2).copied(), ts)?;
+            }
+        }
+        Format::Netflix => {
+            let mut movie: Option<String> = None;
+            for (k, line) in open(path)?.lines().enumerate() {
+                let n = k as u64 + 1;
+                let line = line.map_err(|e| sink.err(n, format!("unreadable: {e}")))?;
+                let t = line.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                if let Some(id) = t.strip_suffix(':') {
+                    movie = Some(sink.id(n, "MovieID", id)?);
+                    continue;
+                }
+                let m = movie.clone().ok_or_else(|| sink.err(n, "a rating line before any 'MovieID:' line".into()))?;
+                let f: Vec<&str> = t.split(',').collect();
+                if f.len() != 3 {
+                    return Err(sink.err(n, format!("expected CustomerID,Rating,Date, got {} fields", f.len())));
+                }
+                let ts = parse_date(&sink, n, f[2])?;
+                sink.push(n, f[0], &m, Some(f[1]), Some(ts))?;
+            }
+        }
+        Format::Csv(spec) => {
+            let mut rdr = csv::ReaderBuilder::new()
+                .delimiter(spec.delimiter)
+                .has_headers(spec.has_header)
+                .flexible(true)
+                .trim(csv::Trim::All)
+                .from_reader(open(path)?);
+            let headers = if spec.has_header {
+                Some(rdr.headers().map_err(|e| sink.err(1, format!("unreadable header: {e}")))?.clone())
+            } else {
+                None
+            };
+            let resolve = |c: &Column, field: &str| -> Result<usize> {
+                match c {
+                    Column::Index(i) => Ok(*i),
+                    Column::Name(name) => {
+                        headers.as_ref().and_then(|h| h.iter().position(|x| x == name)).ok_or_else(|| {
+                            NcfError::invalid(
+                                format!("columns.{field}"),
+                                format!("no column named '{name}' in the header of {}", path.display()),
+                            )
+                        })
+                    }
+                }
+            };
+            let (cu, ci) = (resolve(&spec.user, "user")?, resolve(&spec.item, "item")?);
+            let cr = spec.rating.as_ref().map(|c| resolve(c, "rating")).transpose()?;
+            let ct = spec.timestamp.as_ref().map(|c| resolve(c, "timestamp")).transpose()?;
+            for rec in rdr.records() {
+                let rec = rec.map_err(|e| {
+                    let line = e.position().map_or(0, |p| p.line());
+                    sink.err(line, format!("malformed record: {e}"))
+                })?;
+                let n = rec.position().map_or(0, |p| p.line());
+                if rec.iter().all(|f| f.is_empty()) {
+                    continue;
+                }
+                let get = |c: usize, field: &str| {
+                    rec.get(c).ok_or_else(|| {
+                        sink.err(n, format!("has no column {c} ({field}); the record has {} fields", rec.len()))
+                    })
+                };
+                let (user, item) = (get(cu, "user")?, get(ci, "item")?);
+                let rating = cr.map(|c| get(c, "rating")).transpose()?;
+                let ts = ct.map(|c| get(c, "timestamp").and_then(|t| parse_ts(&sink, n, t))).transpose()?;
+                sink.push(n, user, item, rating, ts)?;
+            }
+        }
+    }
+    sink.finish()
+}

@@ -1,0 +1,91 @@
+//! The hyperparameters of one `fit`, the same for every backend.
+
+use super::dropout::DropoutSpec;
+use super::optimizer::Optimizer;
+use crate::error::{NcfError, Result};
+use crate::metrics::RatingScale;
+use crate::model::Objective;
+
+/// Hyperparameters of one `fit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub batch_size: u32,
+    pub negatives: u32,
+    pub optimizer: Optimizer,
+    pub lr: f32,
+    pub seed: u32,
+    /// λ of the per-occurrence L2 penalty on the embedding rows a sample uses.
+    pub l2: f32,
+    /// Dropout probability after each ReLU of the MLP tower (MLP and NeuMF only).
+    pub dropout: f32,
+    /// Rating regression (`task: 'rating'`): squared error of r̂ = z + μ on the observed
+    /// ratings only (so `negatives` must be 0), evaluated by RMSE/MAE/R² with this scale.
+    /// `None`: implicit feedback with sampled negatives and BCE.
+    pub rating: Option<RatingScale>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            batch_size: 256,
+            negatives: 4,
+            optimizer: Optimizer::adam(),
+            lr: 0.001,
+            seed: 0,
+            l2: 0.0,
+            dropout: 0.0,
+            rating: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.batch_size > 1 << 20 {
+            return Err(NcfError::invalid("batchSize", format!("must be in 1..=1048576, got {}", self.batch_size)));
+        }
+        match self.objective() {
+            Objective::Bce if self.negatives == 0 || self.negatives > 1000 => {
+                return Err(NcfError::invalid("negatives", format!("must be in 1..=1000, got {}", self.negatives)));
+            }
+            Objective::Squared { .. } if self.negatives != 0 => {
+                return Err(NcfError::invalid(
+                    "negatives",
+                    format!("rating regression trains on the observed ratings only; got {}", self.negatives),
+                ));
+            }
+            Objective::Squared { offset } if !offset.is_finite() => {
+                return Err(NcfError::invalid("mean", format!("must be finite, got {offset}")));
+            }
+            _ => {}
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(NcfError::invalid("lr", format!("must be a positive finite number, got {}", self.lr)));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(NcfError::invalid("l2", format!("must be a finite number >= 0, got {}", self.l2)));
+        }
+        if !(self.dropout.is_finite() && (0.0..0.95).contains(&self.dropout)) {
+            return Err(NcfError::invalid("dropout", format!("must be in [0, 0.95), got {}", self.dropout)));
+        }
+        self.optimizer.validate()
+    }
+
+    /// The training loss this configuration asks for.
+    pub fn objective(&self) -> Objective {
+        match self.rating {
+            Some(s) => Objective::Squared { offset: s.mean },
+            None => Objective::Bce,
+        }
+    }
+
+    /// Dropout of optimizer step `step` (1-based).
+    pub fn dropout_at(&self, step: u64) -> Option<DropoutSpec> {
+        DropoutSpec::new(self.dropout, self.seed, step)
+    }
+
+    /// Optimizer steps in one epoch of `samples` samples.
+    pub fn steps_per_epoch(&self, samples: u32) -> u32 {
+        samples.div_ceil(self.batch_size)
+    }
+}
