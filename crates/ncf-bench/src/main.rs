@@ -13,12 +13,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ncf_core::backend::{Backend, BackendKind, DevicePref, ranking};
-use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
-use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
-use ncf_core::recommender::{Corpus, ModelSpec, Recommender};
-use ncf_core::cpu::evaluate_item_pop;
 use ncf_core::ModelKind;
+use ncf_core::backend::{Backend, BackendKind, DevicePref, ranking};
+use ncf_core::cpu::evaluate_item_pop;
+use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
+use ncf_core::recommender::{Corpus, ModelSpec, Recommender};
 
 fn main() {
     if let Err(e) = run() {

@@ -8,9 +8,9 @@
 //! closed-form sums over the ratings, computed on the CPU for either device.
 
 use crate::data::Dataset;
-use crate::recommender::{Corpus, Ids};
 use crate::error::{NcfError, Result};
 use crate::metrics::{RatingMetrics, RatingScale};
+use crate::recommender::{Corpus, Ids};
 use crate::train::{rating_cases, rating_scale};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,7 +79,10 @@ impl Baseline {
     /// Refuses pairs of different lengths or beyond the rows the baseline was fitted on.
     pub fn check_pairs(&self, users: &[u32], items: &[u32]) -> Result<()> {
         if users.len() != items.len() {
-            return Err(NcfError::invalid("items", format!("has {} entries but users has {}", items.len(), users.len())));
+            return Err(NcfError::invalid(
+                "items",
+                format!("has {} entries but users has {}", items.len(), users.len()),
+            ));
         }
         let (nu, ni) = (self.user_bias.len() as u32, self.item_bias.len() as u32);
         for (field, ids, n) in [("users", users, nu), ("items", items, ni)] {

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ncf_core::cpu::CpuBackend;
 use ncf_core::backend::{Backend, BackendKind};
 use ncf_core::control::{Control, Monitor, Session};
+use ncf_core::cpu::CpuBackend;
+use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 use ncf_core::fit::{Fit, FitOptions, Validation};
 use ncf_core::infer::Side;
 use ncf_core::recommender::{Corpus, ModelSpec, Recommender, TaskKind};
-use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{CpuTrainer, Dataset, ModelKind, NcfError, Params, RankMetrics, RatingMetrics, RatingScale, TestSet};
 
@@ -37,7 +37,8 @@ fn a_fit_trains_what_its_session_trains_bit_for_bit() {
     let d = data();
     let m = model(&d, ModelKind::NeuMf);
     let start = m.weights().unwrap();
-    let opts = FitOptions { epochs: Some(3), lr: Some(0.01), batch_size: Some(32), seed: Some(7), ..FitOptions::default() };
+    let opts =
+        FitOptions { epochs: Some(3), lr: Some(0.01), batch_size: Some(32), seed: Some(7), ..FitOptions::default() };
     let mut fit = Fit::plan(&m, &d, &opts).unwrap().start(Arc::new(CpuBackend::default())).unwrap();
     let mut records = Vec::new();
     while !fit.done() {
@@ -67,7 +68,13 @@ impl Backend for Counting {
     fn kind(&self) -> BackendKind {
         BackendKind::Cpu
     }
-    fn trainer(&self, d: Arc<Dataset>, v: Option<TestSet>, p: Params, c: TrainConfig) -> ncf_core::Result<Box<dyn Trainer>> {
+    fn trainer(
+        &self,
+        d: Arc<Dataset>,
+        v: Option<TestSet>,
+        p: Params,
+        c: TrainConfig,
+    ) -> ncf_core::Result<Box<dyn Trainer>> {
         self.0.fetch_add(1, Ordering::SeqCst);
         CpuBackend::default().trainer(d, v, p, c)
     }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use ncf_core::cpu::CpuBackend;
 use ncf_core::backend::{Backend, BackendKind, DevicePref};
+use ncf_core::cpu::CpuBackend;
 use ncf_core::infer::Side;
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Params, RankMetrics, RatingMetrics, RatingScale, Result, TestSet};

@@ -7,11 +7,11 @@
 mod common;
 
 use common::{assert_close, random_params, rng, shared};
+use ncf_core::backend::ranking;
+use ncf_core::cpu::CpuBackend;
 use ncf_core::cpu::similarity_scores;
 use ncf_core::infer::{Side, similar_from_scores};
 use ncf_core::{Layout, ModelKind, Tower};
-use ncf_core::cpu::CpuBackend;
-use ncf_core::backend::ranking;
 use ncf_gpu::{GpuBackend, similarity_gpu};
 use rand::Rng;
 

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod dataset;
+mod dataset_options;
 mod errors;
 mod features;
 mod info;

@@ -164,7 +164,13 @@ impl NativeModel {
 
     /// The `k` users or items most similar to each of `ids` by cosine similarity.
     #[napi(ts_return_type = "Promise<NativeRanked>")]
-    pub fn similar(&self, side_: Side, ids: Uint32Array, k: f64, device: Device) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+    pub fn similar(
+        &self,
+        side_: Side,
+        ids: Uint32Array,
+        k: f64,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
         let job = self.inner.similar(side_.into(), ids.to_vec(), to_u32("k", k)?).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -180,7 +186,13 @@ impl NativeModel {
     }
 
     #[napi(ts_return_type = "Promise<NativeMetrics>")]
-    pub fn evaluate(&self, data: &NativeDataset, k: f64, device: Device, full: bool) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
+    pub fn evaluate(
+        &self,
+        data: &NativeDataset,
+        k: f64,
+        device: Device,
+        full: bool,
+    ) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
         let job = self.inner.evaluate(&data.corpus(), to_u32("k", k)?, full).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -190,7 +202,11 @@ impl NativeModel {
 
     /// RMSE / MAE / R² of a rating model on the dataset's held-out ratings.
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
-    pub fn evaluate_rating(&self, data: &NativeDataset, device: Device) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
+    pub fn evaluate_rating(
+        &self,
+        data: &NativeDataset,
+        device: Device,
+    ) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
         let job = self.inner.evaluate_rating(&data.corpus()).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -287,4 +303,3 @@ impl NativeModel {
         Ok(Float32Array::new(self.inner.weights().napi()?.data))
     }
 }
-

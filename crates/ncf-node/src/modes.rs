@@ -2,13 +2,13 @@
 //! unions), each with its conversion into the core's typed enum.
 
 use napi_derive::napi;
+use ncf_core::ModelKind;
 use ncf_core::backend::{BackendKind, DevicePref};
 use ncf_core::control::Monitor;
 use ncf_core::fit::{OptimizerKind, Validation};
 use ncf_core::infer::Side as CoreSide;
 use ncf_core::model::FeatureInputs;
 use ncf_core::recommender::{IdKind as CoreIdKind, TaskKind as CoreTask};
-use ncf_core::ModelKind;
 
 #[napi(string_enum = "lowercase")]
 pub enum Device {

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::backend::{Backend, BackendKind};
-use crate::data::{Dataset, TestSet};
-use crate::error::Result;
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
 use super::similarity::similarity_scores;
 use super::trainer::CpuTrainer;
+use crate::backend::{Backend, BackendKind};
+use crate::data::{Dataset, TestSet};
+use crate::error::Result;
 use crate::infer::Side;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use crate::model::Params;

@@ -13,7 +13,7 @@ pub mod similarity;
 pub mod tower;
 pub mod trainer;
 
+pub use backend::CpuBackend;
 pub use metrics::{evaluate_cpu, evaluate_item_pop, evaluate_rating_cpu};
 pub use similarity::{similar, similarity_scores};
-pub use backend::CpuBackend;
 pub use trainer::CpuTrainer;

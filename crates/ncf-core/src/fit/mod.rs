@@ -19,11 +19,11 @@ use serde_json::{Map, Value, json};
 use crate::backend::{Backend, BackendKind, ranking};
 use crate::checkpoint;
 use crate::control::{Monitor, Session};
+use crate::data::validation::leave_one_out;
 use crate::error::{NcfError, Result};
 use crate::recommender::ids::with_user_ids;
 use crate::recommender::{Corpus, Recommender, Task, TrainingLease};
 use crate::train::{Progress, check_rankable, rating_scale};
-use crate::data::validation::leave_one_out;
 
 pub use history::EpochRecord;
 pub use options::{CheckpointSchedule, EarlyStopping, FitOptions, OptimizerKind, Plateau, Resolved, Validation};
@@ -80,7 +80,9 @@ impl Fit {
         // Sampled ranking needs negatives: refused before any epoch, on every backend.
         if !rating && opts.evaluate {
             let d = &data.data;
-            for set in d.test.iter().chain(if opts.validation == Validation::Dataset { d.validation.as_ref() } else { None }) {
+            for set in
+                d.test.iter().chain(if opts.validation == Validation::Dataset { d.validation.as_ref() } else { None })
+            {
                 check_rankable(set)?;
             }
         }
@@ -254,8 +256,7 @@ impl FitPlan {
                 None => initial = Some(ranking::evaluate(&*backend, &params, v, opts.k)?),
             }
         }
-        let trainer =
-            backend.trainer(train, valid, params, cfg).map_err(|e| with_user_ids(e, du.as_deref()))?;
+        let trainer = backend.trainer(train, valid, params, cfg).map_err(|e| with_user_ids(e, du.as_deref()))?;
         let mut session =
             Session::new(trainer, opts.control(), opts.lr).with_initial(initial.as_ref(), initial_rating.as_ref());
         if let Some(p) = &progress {
@@ -306,15 +307,9 @@ fn read_resume(path: &std::path::Path, model: &Recommender, fingerprint: &Map<St
     options::check_same_fit(stored, fingerprint)?;
     let (ck, meta) = checkpoint::load(path, Some(model.layout()))?;
     let history = match note.get("history") {
-        Some(h) => serde_json::from_value(h.clone()).map_err(|e| {
-            NcfError::invalid("resumeFrom", format!("the checkpoint's history is unreadable: {e}"))
-        })?,
+        Some(h) => serde_json::from_value(h.clone())
+            .map_err(|e| NcfError::invalid("resumeFrom", format!("the checkpoint's history is unreadable: {e}")))?,
         None => Vec::new(),
     };
-    Ok(Resumed {
-        checkpoint: ck,
-        history,
-        epoch: meta.epoch,
-        stopped: note.get("stopped") == Some(&Value::Bool(true)),
-    })
+    Ok(Resumed { checkpoint: ck, history, epoch: meta.epoch, stopped: note.get("stopped") == Some(&Value::Bool(true)) })
 }

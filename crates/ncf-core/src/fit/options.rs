@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 
 use crate::control::{Control, Monitor, PlateauConfig};
 use crate::error::{NcfError, Result};
-use crate::train::Optimizer;
 use crate::recommender::{Corpus, Recommender, TaskKind};
+use crate::train::Optimizer;
 use crate::train::TrainConfig;
 
 /// Where a fit finds the cases that choose epochs.
@@ -136,14 +136,14 @@ impl FitOptions {
             ));
         }
         // torch.optim.lr_scheduler.ReduceLROnPlateau's defaults.
-        let plateau =
-            self.reduce_lr_on_plateau.map(|p| (p.factor.unwrap_or(0.1), p.patience.unwrap_or(10), p.min_lr.unwrap_or(0.0)));
+        let plateau = self
+            .reduce_lr_on_plateau
+            .map(|p| (p.factor.unwrap_or(0.1), p.patience.unwrap_or(10), p.min_lr.unwrap_or(0.0)));
         let lr = self.lr.unwrap_or(0.001);
         if !(lr.is_finite() && lr > 0.0) {
             return Err(NcfError::invalid("lr", format!("must be a positive number, got {lr}")));
         }
-        let early_stopping =
-            self.early_stopping.map(|e| positive("earlyStopping.patience", e.patience)).transpose()?;
+        let early_stopping = self.early_stopping.map(|e| positive("earlyStopping.patience", e.patience)).transpose()?;
         let checkpoint = match &self.checkpoint {
             Some(c) if c.path.as_os_str().is_empty() => {
                 return Err(NcfError::invalid("checkpoint", "must be { path, every? } with a non-empty path"));
@@ -155,7 +155,11 @@ impl FitOptions {
             epochs: positive("epochs", self.epochs.unwrap_or(20))?,
             batch_size: self.batch_size.unwrap_or(256),
             negatives: self.negatives.unwrap_or(if rating { 0 } else { 4 }),
-            optimizer: self.optimizer.unwrap_or(if model.pretrained() { OptimizerKind::Sgd } else { OptimizerKind::Adam }),
+            optimizer: self.optimizer.unwrap_or(if model.pretrained() {
+                OptimizerKind::Sgd
+            } else {
+                OptimizerKind::Adam
+            }),
             momentum: self.momentum,
             weight_decay: self.weight_decay.unwrap_or(0.0),
             l2: self.l2.unwrap_or(0.0),

@@ -79,8 +79,7 @@ pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
     adapters.sort_by_key(|a| rank_device_type(a.get_info().device_type));
     let adapter = adapters.into_iter().next().ok_or_else(|| NcfError::NoAdapter(NO_ADAPTER_HELP.into()))?;
     let ainfo = adapter.get_info();
-    let float_atomics =
-        !opts.force_cas_atomics && adapter.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC);
+    let float_atomics = !opts.force_cas_atomics && adapter.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC);
     let features = if float_atomics { wgpu::Features::SHADER_FLOAT32_ATOMIC } else { wgpu::Features::empty() };
     let limits = adapter.limits();
     let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -91,7 +90,9 @@ pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
         memory_hints: wgpu::MemoryHints::Performance,
         trace: wgpu::Trace::Off,
     }))
-    .map_err(|e| NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name)))?;
+    .map_err(|e| {
+        NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name))
+    })?;
 
     // wgpu's default handler panics; record the error instead and fail the next sync point.
     let errors: ErrorSlot = Arc::new(Mutex::new(None));

@@ -96,15 +96,21 @@ impl Pipelines {
         let rw = Storage { read_only: false };
         let dynu = Uniform { dynamic: true };
         let u = Uniform { dynamic: false };
-        let sampling_layout =
-            layout(device, "ncf sampling layout", &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw), (7, ro)]);
+        let sampling_layout = layout(
+            device,
+            "ncf sampling layout",
+            &[(0, u), (1, ro), (2, ro), (3, ro), (4, rw), (5, rw), (6, rw), (7, ro)],
+        );
         let gmf_layout = layout(
             device,
             "ncf factorization layout",
             &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw), (8, ro)],
         );
-        let predict_layout =
-            layout(device, "ncf factorization predict layout", &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw), (8, ro)]);
+        let predict_layout = layout(
+            device,
+            "ncf factorization predict layout",
+            &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw), (8, ro)],
+        );
         let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
         let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw), (4, ro)]);
 
@@ -122,7 +128,8 @@ impl Pipelines {
             "ncf neural layout",
             &[(0, dynu), (1, u), (2, ro), (3, rw), (4, ro), (5, ro), (6, ro), (7, rw), (8, ro), (9, rw), (10, ro)],
         );
-        let neural_src = shaders::compose(&shaders::scoring(shaders::NEURAL), wg, 0, Some((mode, &["grads", "step_loss"])));
+        let neural_src =
+            shaders::compose(&shaders::scoring(shaders::NEURAL), wg, 0, Some((mode, &["grads", "step_loss"])));
         let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
         let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
         let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);

@@ -21,7 +21,13 @@ impl GpuTrainer {
 
     /// Runs one caller-chosen batch (forward/backward, then the optimizer when `optimize`),
     /// reading back `what` and the batch's summed loss in one read-back.
-    pub(super) fn run_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32], optimize: bool) -> Result<(Vec<f32>, f64)> {
+    pub(super) fn run_batch(
+        &mut self,
+        users: &[u32],
+        items: &[u32],
+        labels: &[f32],
+        optimize: bool,
+    ) -> Result<(Vec<f32>, f64)> {
         let n = self.upload_batch(users, items, labels)?;
         if let ModelPasses::Neural(tower) = &self.model
             && n > tower.rows

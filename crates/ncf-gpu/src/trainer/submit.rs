@@ -1,8 +1,8 @@
 //! Recording work into passes: the epoch's sampling dispatch, and per step the model's
 //! forward/backward and the optimizer, with the step and gemm records uploaded to their rings.
 
-use ncf_core::train::{Optimizer, StepScalars};
 use ncf_core::rng::Permutation;
+use ncf_core::train::{Optimizer, StepScalars};
 
 use super::{GpuTrainer, ModelPasses};
 use crate::dense::GemmRecord;

@@ -1,0 +1,119 @@
+//! The options `NativeDataset`'s constructors and `split` take, and their conversions: column
+//! specs, timestamps and rating arrays checked with the field they came from.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use ncf_core::NcfError;
+use ncf_core::raw::Column;
+
+use crate::errors::{to_napi, to_u32};
+use crate::modes::{FileFormat, SplitMethodName};
+
+#[napi(object)]
+pub struct NcfFilesOptions {
+    pub train: String,
+    pub test_rating: Option<String>,
+    pub test_negative: Option<String>,
+    pub num_users: Option<f64>,
+    pub num_items: Option<f64>,
+}
+
+#[napi(object)]
+pub struct SyntheticOptions {
+    pub num_users: f64,
+    pub num_items: f64,
+    pub per_user: f64,
+    pub clusters: f64,
+    pub test_negatives: f64,
+    pub seed: f64,
+}
+
+/// How to read an interaction file (`Dataset.fromFile`).
+#[napi(object)]
+pub struct FileOptions {
+    /// 'csv' | 'movielens' | 'netflix'
+    pub format: FileFormat,
+    pub delimiter: Option<String>,
+    pub header: Option<bool>,
+    pub user: Option<Either<String, f64>>,
+    pub item: Option<Either<String, f64>>,
+    pub rating: Option<Either<String, f64>>,
+    pub timestamp: Option<Either<String, f64>>,
+    pub threshold: Option<f64>,
+    /// A separate test file in the same format (ids encoded over both files).
+    pub test: Option<String>,
+    /// Sampled negatives per test case of `test` (0: rating metrics only).
+    pub test_negatives: Option<f64>,
+    pub seed: Option<f64>,
+}
+
+/// Optional columns of `Dataset.fromArrays`.
+#[napi(object)]
+pub struct ArrayExtras {
+    /// Per interaction, any integer clock (seconds or milliseconds); orders the splits.
+    pub timestamps: Option<Float64Array>,
+    pub ratings: Option<Float32Array>,
+    /// Keep interactions rated at least this (needs `ratings`).
+    pub threshold: Option<f64>,
+}
+
+pub(crate) fn timestamps(t: &[f64]) -> napi::Result<Vec<i64>> {
+    t.iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 {
+                Ok(x as i64)
+            } else {
+                Err(to_napi(NcfError::invalid(format!("timestamps[{k}]"), format!("must be an integer, got {x}"))))
+            }
+        })
+        .collect()
+}
+
+/// The ratings (kept for `task: 'rating'`) and the threshold of an implicit conversion.
+pub(crate) fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, Option<f32>)>> {
+    match (&extra.ratings, extra.threshold) {
+        (None, None) => Ok(None),
+        (Some(r), None) => Ok(Some((r.to_vec(), None))),
+        (Some(r), Some(t)) if t.is_finite() => Ok(Some((r.to_vec(), Some(t as f32)))),
+        (Some(_), Some(t)) => Err(to_napi(NcfError::invalid("threshold", format!("must be a finite number, got {t}")))),
+        (None, Some(_)) => Err(to_napi(NcfError::invalid("threshold", "needs ratings"))),
+    }
+}
+
+/// How `Dataset.split` holds interactions out.
+#[napi(object)]
+pub struct SplitOptions {
+    /// 'leave-one-out' | 'random' | 'time'
+    pub method: SplitMethodName,
+    pub test_ratio: Option<f64>,
+    pub validation_ratio: Option<f64>,
+    /// Leave-one-out: also hold out the next latest interaction as a validation case.
+    pub validation: Option<bool>,
+    pub negatives: f64,
+    pub seed: f64,
+}
+
+pub(crate) fn column(
+    field: &str,
+    c: Option<Either<String, f64>>,
+    default: Option<usize>,
+) -> napi::Result<Option<Column>> {
+    Ok(match c {
+        Some(Either::A(name)) => Some(Column::Name(name)),
+        Some(Either::B(i)) => {
+            if !(i.is_finite() && i >= 0.0 && i.fract() == 0.0) {
+                return Err(to_napi(NcfError::invalid(
+                    format!("columns.{field}"),
+                    format!("must be a column name or a 0-based index, got {i}"),
+                )));
+            }
+            Some(Column::Index(i as usize))
+        }
+        None => default.map(Column::Index),
+    })
+}
+
+pub(crate) fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
+    v.map(|x| to_u32(field, x)).transpose()
+}
