@@ -4,7 +4,8 @@
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { NcfModel, NeuMF } from '../index.ts'
+import { Dataset, GMF, NcfModel, NeuMF } from '../index.ts'
+import { rejectsWith } from './helpers.ts'
 
 const dir = fileURLToPath(new URL('./fixtures/before-issue-13/', import.meta.url))
 type Expected = { users: string[]; items: string[]; predictions: number[]; top: string[]; kind: string }
@@ -32,3 +33,18 @@ for (const [name, e] of Object.entries(expected)) {
     })
   }
 }
+
+test('issue 13: fit options cross to the core typed, and a wrong type names its field', async (t) => {
+  const data = Dataset.fromArrays({ users: Int32Array.of(0, 1, 2), items: Int32Array.of(0, 1, 2), numItems: 10 })
+  const m = new GMF({ numUsers: 3, numItems: 10, device: 'cpu' })
+  // Booleans are booleans: 'no' is not false (it used to evaluate).
+  await rejectsWith(t, m.fit(data, { evaluate: 'no' as never }), 'ERR_INVALID_ARG', /^evaluate: must be true or false, got no$/)
+  await rejectsWith(t, m.fit(data, { restoreBest: 1 as never }), 'ERR_INVALID_ARG', /^restoreBest: must be true or false/)
+  await rejectsWith(t, m.fit(data, { batchSize: '64' as never }), 'ERR_INVALID_ARG', /^batchSize: must be a number, got 64$/)
+  await rejectsWith(t, m.fit(data, { reduceLrOnPlateau: { patience: 'x' as never } }), 'ERR_INVALID_ARG', /^reduceLrOnPlateau\.patience: must be a number/)
+  // Defaults are the core's: unset options train as before.
+  const h = await m.fit(data, { epochs: 1, evaluate: false })
+  t.is(h.epochs.length, 1)
+  t.true(Number.isFinite(h.epochs[0].loss))
+  m.dispose()
+})

@@ -118,7 +118,7 @@ impl Baseline {
     }
 
     pub fn evaluate(&self, data: &Dataset) -> Result<RatingMetrics> {
-        let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+        let test = data.test_cases()?;
         let (users, items, truth) = rating_cases(test)?;
         let z: Vec<f32> = users.iter().zip(&items).map(|(&u, &i)| self.score(u, i)).collect();
         RatingMetrics::from_scores(&z, truth, self.scale)

@@ -164,7 +164,7 @@ pub struct UserTargets {
 impl UserTargets {
     /// Groups the test cases of `data` by user (users ascending).
     pub fn of(data: &Dataset) -> Result<UserTargets> {
-        let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+        let test = data.test_cases()?;
         let mut by_user: BTreeMap<u32, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
         for c in 0..test.len() {
             by_user.entry(test.users[c]).or_default().0.push(test.positive(c));

@@ -66,7 +66,7 @@ fn score_user_chunks(
 /// item it has not interacted with outside the test set, scored in bounded chunks of users.
 pub fn evaluate_full(b: &dyn Backend, params: &Params, data: &Dataset, k: u32) -> Result<RankMetrics> {
     check_k(k)?;
-    let test = data.test.as_ref().ok_or_else(no_test_set)?;
+    let test = data.test_cases()?;
     check_test_fits(test, params)?;
     let t = UserTargets::of(data)?;
     let n = params.layout.num_items;
@@ -81,11 +81,6 @@ pub fn evaluate_full(b: &dyn Backend, params: &Params, data: &Dataset, k: u32) -
     let mut m = RankMetrics::from_cases(k, &hits, &ndcgs);
     m.recall = Some(per_user.iter().map(|c| c.2 as f64).sum::<f64>() / per_user.len().max(1) as f64);
     Ok(m)
-}
-
-/// The error of an evaluation asked of a dataset without held-out cases.
-pub fn no_test_set() -> NcfError {
-    NcfError::Data("the dataset has no test set: load it with testNegative (or testRating + testNegative)".into())
 }
 
 /// HR@k / NDCG@k of the sampled cases of `test`, checked once whatever the backend.

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::data::{Dataset, TestSet};
-use crate::error::{NcfError, Result};
+use crate::error::Result;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale, hit_and_ndcg, rank_of_positive};
 use crate::model::Params;
 use crate::train::{check_k, check_rankable, check_test_fits, rating_cases};
@@ -37,7 +37,7 @@ fn rank_cases(test: &TestSet, k: u32, scores: &[f32]) -> Result<RankMetrics> {
 
 /// The ItemPop baseline: ranks candidates by training popularity (ties against the positive).
 pub fn evaluate_item_pop(data: &Dataset, k: u32) -> Result<RankMetrics> {
-    let test = data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+    let test = data.test_cases()?;
     let counts = data.item_counts();
     let scores: Vec<f32> =
         test.candidates.iter().map(|&i| counts.get(i as usize).copied().unwrap_or(0) as f32).collect();

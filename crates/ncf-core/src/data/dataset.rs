@@ -58,6 +58,15 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The held-out test cases, or the one error every evaluation gives without them.
+    pub fn test_cases(&self) -> Result<&TestSet> {
+        self.test.as_ref().ok_or_else(|| {
+            NcfError::Data(
+                "the dataset has no test set: load it with its test file (testNegative for the NCF format), or split it".into(),
+            )
+        })
+    }
+
     /// Builds a dataset from validated pairs. `num_users`/`num_items`, when given, must exceed
     /// every id; otherwise they are `max id + 1` over train and test.
     pub fn from_pairs(

@@ -5,7 +5,7 @@
 
 use super::csr::row_contains;
 use super::dataset::{Dataset, TestSet};
-use crate::error::Result;
+use crate::error::{NcfError, Result};
 use crate::rng::uniform_below;
 
 /// The seeded stream a holdout draws its negatives from: draw `counter` of user `u` is
@@ -20,6 +20,20 @@ pub struct Draws {
 /// An empty set of cases with `negatives` per case, and ratings when the data has them.
 pub fn cases(negatives: u32, rated: bool) -> TestSet {
     TestSet { users: Vec::new(), per_case: negatives + 1, candidates: Vec::new(), ratings: rated.then(Vec::new) }
+}
+
+/// Refuses user `u` when fewer than `negatives` items are `available` to sample its `what`
+/// negatives from, naming the `option` that lowers them (otherwise rejection would never end).
+pub fn check_available(u: u32, available: u64, negatives: u32, what: &str, option: &str) -> Result<()> {
+    if available < negatives as u64 {
+        return Err(NcfError::UserData {
+            user: u,
+            message: format!(
+                "has only {available} items left to sample {negatives} {what} negatives from; lower {option}"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Adds a case for user `u`: the held-out `item` (and its `rating`, when the cases keep

@@ -12,7 +12,7 @@
 //! user never interacted with (in any part of the split).
 
 use super::dataset::Dataset;
-use super::holdout::{Draws, cases, push_case, remaining};
+use super::holdout::{Draws, cases, check_available, push_case, remaining};
 use crate::error::{NcfError, Result};
 use crate::rng::{hash5, uniform_below};
 
@@ -133,14 +133,7 @@ pub fn split(data: &Dataset, method: SplitMethod, negatives: u32, seed: u32) -> 
         }
         let row = data.train.row(u);
         let available = data.num_items as u64 - n as u64;
-        if available < negatives as u64 {
-            return Err(NcfError::UserData {
-                user: u,
-                message: format!(
-                    "has only {available} items left to sample {negatives} test negatives from; lower negatives"
-                ),
-            });
-        }
+        check_available(u, available, negatives, "test", "negatives")?;
         let mut counter = 0u32;
         for (rank, &k) in order[n - n_test - n_valid..].iter().enumerate() {
             let (set, mark) = if rank < n_valid { (&mut valid, 1) } else { (&mut test, 2) };

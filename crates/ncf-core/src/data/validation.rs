@@ -4,7 +4,7 @@
 
 use super::csr::row_contains;
 use super::dataset::{Dataset, TestSet};
-use super::holdout::{Draws, cases, push_case, remaining};
+use super::holdout::{Draws, cases, check_available, push_case, remaining};
 use crate::error::{NcfError, Result};
 use crate::rng::hash5;
 
@@ -51,14 +51,7 @@ pub fn leave_one_out(data: &Dataset, negatives: u32, seed: u32) -> Result<Valida
         let available = data.num_items as u64
             - row.len() as u64
             - excluded.iter().filter(|&&i| !row_contains(row, i)).count() as u64;
-        if available < negatives as u64 {
-            return Err(NcfError::UserData {
-                user: u,
-                message: format!(
-                    "has only {available} items left to sample {negatives} validation negatives from; lower validationNegatives"
-                ),
-            });
-        }
+        check_available(u, available, negatives, "validation", "validationNegatives")?;
         let mut counter = 0u32;
         let rating = rated.map(|r| r[pick]);
         push_case(&mut valid, u, data.train.cols[pick], rating, (row, excluded), data.num_items, draws, &mut counter);

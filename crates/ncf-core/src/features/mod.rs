@@ -1,6 +1,7 @@
 //! Side features of users and items: tables as read from files ([`read`]) and their encoding
-//! for a model ([`set`]).
+//! for a model ([`set`]), and cold-start descriptions (`describe`).
 
+mod describe;
 pub mod read;
 pub mod set;
 

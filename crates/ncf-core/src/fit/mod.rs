@@ -75,7 +75,6 @@ impl Fit {
                 None => rating_scale(&data.data, clip)?,
             });
         }
-        cfg.validate()?;
         opts.control().validate(opts.validation != Validation::None)?;
         // Sampled ranking needs negatives: refused before any epoch, on every backend.
         if !rating && opts.evaluate {

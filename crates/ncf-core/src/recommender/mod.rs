@@ -254,7 +254,7 @@ impl Recommender {
 
 /// Held by a model's one training session; dropping it (when the session finishes, or when
 /// creating it failed) frees the model for the next fit.
-pub struct TrainingLease(Arc<AtomicBool>);
+pub(crate) struct TrainingLease(Arc<AtomicBool>);
 
 impl Drop for TrainingLease {
     fn drop(&mut self) {

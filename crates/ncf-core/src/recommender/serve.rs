@@ -184,7 +184,7 @@ pub struct Evaluate {
 
 impl Evaluate {
     pub fn run(self, b: &dyn Backend) -> Result<RankMetrics> {
-        let test = self.data.test.as_ref().ok_or_else(ranking::no_test_set)?;
+        let test = self.data.test_cases()?;
         if self.full {
             ranking::evaluate_full(b, &self.params, &self.data, self.k)
         } else {
@@ -202,7 +202,7 @@ pub struct EvaluateRating {
 
 impl EvaluateRating {
     pub fn run(self, b: &dyn Backend) -> Result<RatingMetrics> {
-        let test = self.data.test.as_ref().ok_or_else(|| NcfError::Data("the dataset has no test set".into()))?;
+        let test = self.data.test_cases()?;
         ranking::evaluate_rating(b, &self.params, test, self.scale)
     }
 }
