@@ -66,6 +66,13 @@ pub struct FitOptions {
     pub optimizer: Option<OptimizerKind>,
     pub momentum: Option<f64>,
     pub weight_decay: Option<f64>,
+    /// Adam's β1, β2 and ε (PyTorch's defaults 0.9, 0.999, 1e-8; NVIDIA's large-batch NCF
+    /// recipe uses β1 0.25, β2 0.5).
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
+    pub eps: Option<f64>,
+    /// Row-sparse embedding updates ([`TrainConfig::sparse`]).
+    pub sparse: Option<bool>,
     pub l2: Option<f64>,
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
@@ -96,6 +103,9 @@ pub struct Resolved {
     pub optimizer: OptimizerKind,
     pub momentum: Option<f64>,
     pub weight_decay: f64,
+    /// Adam's (β1, β2, ε) when any was given; `None` keeps PyTorch's defaults.
+    pub betas: Option<(f64, f64, f64)>,
+    pub sparse: bool,
     pub l2: f64,
     pub dropout: f64,
     pub lr: f64,
@@ -162,6 +172,10 @@ impl FitOptions {
             }),
             momentum: self.momentum,
             weight_decay: self.weight_decay.unwrap_or(0.0),
+            betas: (self.beta1.is_some() || self.beta2.is_some() || self.eps.is_some()).then(|| {
+                (self.beta1.unwrap_or(0.9), self.beta2.unwrap_or(0.999), self.eps.unwrap_or(1e-8))
+            }),
+            sparse: self.sparse.unwrap_or(false),
             l2: self.l2.unwrap_or(0.0),
             dropout: self.dropout.unwrap_or(0.0),
             lr,
@@ -182,8 +196,16 @@ impl FitOptions {
 impl Resolved {
     pub fn optimizer(&self) -> Result<Optimizer> {
         let wd = self.weight_decay as f32;
+        if let (OptimizerKind::Sgd, Some(_)) = (self.optimizer, self.betas) {
+            return Err(NcfError::invalid("beta1", "beta1, beta2 and eps apply to optimizer 'adam' only"));
+        }
         let opt = match (self.optimizer, self.momentum) {
-            (OptimizerKind::Adam, None) => Optimizer::adam_with_decay(wd),
+            (OptimizerKind::Adam, None) => match self.betas {
+                None => Optimizer::adam_with_decay(wd),
+                Some((b1, b2, eps)) => {
+                    Optimizer::Adam { beta1: b1 as f32, beta2: b2 as f32, eps: eps as f32, weight_decay: wd }
+                }
+            },
             (OptimizerKind::Adam, Some(_)) => {
                 return Err(NcfError::invalid(
                     "momentum",
@@ -207,6 +229,7 @@ impl Resolved {
             l2: self.l2 as f32,
             dropout: self.dropout as f32,
             rating: None,
+            sparse: self.sparse,
         })
     }
 
@@ -258,7 +281,17 @@ impl Resolved {
             "evaluate": self.evaluate,
         });
         match v {
-            Value::Object(m) => m,
+            Value::Object(mut m) => {
+                // Keys added after checkpoints existed are stored only when they are not the
+                // default, so a checkpoint from before them still resumes a default fit.
+                if self.sparse {
+                    m.insert("sparse".into(), json!(true));
+                }
+                if let Some((b1, b2, eps)) = self.betas {
+                    m.insert("adam".into(), json!({ "beta1": b1, "beta2": b2, "eps": eps }));
+                }
+                m
+            }
             _ => unreachable!("json! of an object literal"),
         }
     }

@@ -22,6 +22,11 @@ pub struct TrainConfig {
     /// ratings only (so `negatives` must be 0), evaluated by RMSE/MAE/R² with this scale.
     /// `None`: implicit feedback with sampled negatives and BCE.
     pub rating: Option<RatingScale>,
+    /// Row-sparse updates: a step updates only the embedding rows its batch uses (LazyAdam /
+    /// `torch.optim.SparseAdam` semantics: untouched rows keep their moments undecayed), and
+    /// the dense parameters (tower, predict layer, biases `b`, feature tables) as before.
+    /// `false` is PyTorch's dense semantics: every parameter steps every batch.
+    pub sparse: bool,
 }
 
 impl Default for TrainConfig {
@@ -35,6 +40,7 @@ impl Default for TrainConfig {
             l2: 0.0,
             dropout: 0.0,
             rating: None,
+            sparse: false,
         }
     }
 }

@@ -46,6 +46,16 @@ impl Optimizer {
         if !(wd.is_finite() && wd >= 0.0) {
             return Err(NcfError::invalid("weightDecay", format!("must be a finite number >= 0, got {wd}")));
         }
+        if let Optimizer::Adam { beta1, beta2, eps, .. } = *self {
+            for (field, b) in [("beta1", beta1), ("beta2", beta2)] {
+                if !(b.is_finite() && (0.0..1.0).contains(&b)) {
+                    return Err(NcfError::invalid(field, format!("must be in [0, 1), got {b}")));
+                }
+            }
+            if !(eps.is_finite() && eps > 0.0) {
+                return Err(NcfError::invalid("eps", format!("must be a positive finite number, got {eps}")));
+            }
+        }
         if let Optimizer::Sgd { momentum, .. } = *self
             && !(momentum.is_finite() && (0.0..1.0).contains(&momentum))
         {
