@@ -34,6 +34,7 @@ export const trainOptions = {
   l2: { type: 'string' },
   dropout: { type: 'string' },
   biases: { type: 'boolean' },
+  sparse: { type: 'boolean' },
   validation: { type: 'string', default: 'leave-one-out' },
   patience: { type: 'string' },
   out: { type: 'string' },

@@ -42,6 +42,7 @@ Model and training:
   --optimizer adam|sgd       (default adam)
   --lr X                     (default 0.001)
   --l2 X  --dropout X  --biases
+  --sparse                   update only the embedding rows each batch uses (LazyAdam)
   --validation leave-one-out|none   chooses the epoch kept (default leave-one-out)
   --patience N               early stopping after N epochs without a better validation value
   --out FILE                 save the model (ids and seen items included)

@@ -51,6 +51,7 @@ function fitOptions(values: Values, data: Dataset): FitOptions {
     lr: num(values, 'lr'),
     l2: num(values, 'l2'),
     dropout: num(values, 'dropout'),
+    sparse: values.sparse === undefined ? undefined : Boolean(values.sparse),
     seed: int(values, 'seed', 0),
     validation: validation === 'leave-one-out' && data.numValidationCases > 0 ? 'dataset' : validation,
     earlyStopping: patience === undefined ? undefined : { patience },

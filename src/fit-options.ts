@@ -32,6 +32,24 @@ export interface FitOptions {
   /** L2 penalty λ added to every gradient as λ·w (PyTorch's `weight_decay`). Default 0. */
   weightDecay?: number
   /**
+   * Adam's β1, β2 and ε (PyTorch's defaults 0.9, 0.999, 1e-8). An error with `'sgd'`.
+   * For very large batches NVIDIA's NCF recipe uses `batchSize: 2 ** 20` (or 2 ** 16 for
+   * ML-1M-size data), `lr: 0.0045`, `beta1: 0.25`, `beta2: 0.5`.
+   */
+  beta1?: number
+  /** See `beta1`. */
+  beta2?: number
+  /** See `beta1`. */
+  eps?: number
+  /**
+   * Row-sparse embedding updates: each step updates only the embedding rows its batch uses
+   * (Adam as TF's LazyAdam and `torch.optim.SparseAdam`: the moments of untouched rows are not
+   * decayed; SGD momentum likewise). The tower, predict layer and global bias stay dense. A step
+   * then costs the batch, not the whole model. Same option on every backend. Default false
+   * (PyTorch's dense semantics: every parameter steps every batch).
+   */
+  sparse?: boolean
+  /**
    * L2 penalty λ·Σ‖row‖² on the embedding rows each sample uses (user and item; for NeuMF
    * those of both branches), once per occurrence (Rendle et al.'s regularisation for MF).
    * Unlike `weightDecay`, rows a batch does not touch are left alone, and tower weights are not

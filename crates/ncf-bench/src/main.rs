@@ -4,7 +4,8 @@
 //! ncf-bench --data DIR --name ml-1m [--model gmf|mf|mlp|neumf|neumf-pre] [--device gpu|cpu]
 //!           [--factors 8] [--layers 64,32,16,8] [--epochs 20] [--batch 256] [--negatives 4]
 //!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
-//!           [--dropout P] [--seed 0] [--validation N]
+//!           [--dropout P] [--seed 0] [--validation N] [--sparse] [--beta1 B] [--beta2 B] [--eps E]
+//!           [--no-eval]
 //!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
@@ -64,12 +65,18 @@ fn run() -> ncf_core::Result<()> {
         optimizer: Some(optimizer),
         momentum: has("--momentum").then(|| num("--momentum", "0")).transpose()?,
         weight_decay: Some(num("--weight-decay", "0")?),
+        beta1: has("--beta1").then(|| num("--beta1", "0.9")).transpose()?,
+        beta2: has("--beta2").then(|| num("--beta2", "0.999")).transpose()?,
+        eps: has("--eps").then(|| num("--eps", "1e-8")).transpose()?,
+        sparse: Some(has("--sparse")),
         lr: Some(num("--lr", "0.001")?),
         seed: Some(num("--seed", "0")? as u32),
         l2: Some(num("--l2", "0")?),
         dropout: Some(num("--dropout", "0")?),
         validation: Some(if validation.is_some() { Validation::LeaveOneOut } else { Validation::None }),
         validation_negatives: validation.map(|n| n as u32),
+        // --no-eval: training only, so seconds per epoch are the training throughput.
+        evaluate: Some(!has("--no-eval")),
         ..FitOptions::default()
     };
     let layers: Option<Vec<u32>> =

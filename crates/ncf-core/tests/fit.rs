@@ -9,7 +9,7 @@ use ncf_core::backend::{Backend, BackendKind};
 use ncf_core::control::{Control, Monitor, Session};
 use ncf_core::cpu::CpuBackend;
 use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
-use ncf_core::fit::{Fit, FitOptions, Validation};
+use ncf_core::fit::{CheckpointSchedule, Fit, FitOptions, OptimizerKind, Validation};
 use ncf_core::infer::Side;
 use ncf_core::recommender::{Corpus, ModelSpec, Recommender, TaskKind};
 use ncf_core::train::{TrainConfig, Trainer};
@@ -100,12 +100,16 @@ impl Backend for Counting {
 fn bad_options_are_refused_before_any_backend_runs() {
     let d = data();
     let m = model(&d, ModelKind::Gmf);
-    let cases: [(FitOptions, &str); 5] = [
+    let cases: [(FitOptions, &str); 8] = [
         (FitOptions { monitor: Some(Monitor::Rmse), ..FitOptions::default() }, "monitor"),
         (FitOptions { dropout: Some(0.2), ..FitOptions::default() }, "dropout"),
         (FitOptions { validation: Some(Validation::Dataset), ..FitOptions::default() }, "validation"),
         (FitOptions { epochs: Some(0), ..FitOptions::default() }, "epochs"),
         (FitOptions { lr: Some(-1.0), ..FitOptions::default() }, "lr"),
+        // Adam's β and ε: in range, and for Adam only (issue 14's large-batch recipe sets them).
+        (FitOptions { beta1: Some(1.0), ..FitOptions::default() }, "beta1"),
+        (FitOptions { eps: Some(0.0), ..FitOptions::default() }, "eps"),
+        (FitOptions { optimizer: Some(OptimizerKind::Sgd), beta2: Some(0.5), ..FitOptions::default() }, "beta1"),
     ];
     for (opts, field) in cases {
         match Fit::plan(&m, &d, &opts) {
@@ -147,4 +151,40 @@ fn a_model_trains_one_fit_at_a_time_and_a_rating_model_learns_its_scale() {
     })
     .unwrap();
     assert!(r.scale_for("predict").is_err(), "a rating model is fitted before it predicts");
+}
+
+/// Issue 14: `sparse` and Adam's β/ε are part of the fit a checkpoint records. A sparse
+/// checkpoint does not resume as a dense fit (the key is stored only when set, so the check
+/// runs both ways), nor with other betas; the same options resume.
+#[test]
+fn issue_14_a_checkpoint_records_sparse_and_the_adam_betas() {
+    let d = data();
+    let dir = std::env::temp_dir().join(format!("ncf-issue14-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ck.ncf");
+    let base = FitOptions {
+        epochs: Some(1),
+        batch_size: Some(64),
+        sparse: Some(true),
+        beta1: Some(0.25),
+        beta2: Some(0.5),
+        checkpoint: Some(CheckpointSchedule { path: path.clone(), every: None }),
+        ..FitOptions::default()
+    };
+    let m = model(&d, ModelKind::Gmf);
+    let mut fit = Fit::plan(&m, &d, &base).unwrap().start(Arc::new(CpuBackend::default())).unwrap();
+    while !fit.done() {
+        fit.run_epoch().unwrap();
+    }
+    fit.finish().unwrap();
+    let resume = |o: FitOptions| {
+        let o = FitOptions { epochs: Some(2), checkpoint: None, resume_from: Some(path.clone()), ..o };
+        Fit::plan(&model(&d, ModelKind::Gmf), &d, &o)?.start(Arc::new(CpuBackend::default())).map(|_| ())
+    };
+    let dense = resume(FitOptions { sparse: None, ..base.clone() }).unwrap_err().to_string();
+    assert!(dense.contains("sparse: true there, undefined here"), "{dense}");
+    let betas = resume(FitOptions { beta1: None, ..base.clone() }).unwrap_err().to_string();
+    assert!(betas.contains(r#"adam: {"beta1":0.25,"beta2":0.5,"eps":1e-8} there, {"beta1":0.9"#), "{betas}");
+    resume(base.clone()).expect("the same options resume");
+    std::fs::remove_dir_all(&dir).ok();
 }

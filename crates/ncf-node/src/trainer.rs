@@ -28,6 +28,11 @@ pub struct NativeFitOptions {
     pub optimizer: Option<OptimizerName>,
     pub momentum: Option<f64>,
     pub weight_decay: Option<f64>,
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
+    pub eps: Option<f64>,
+    /// Row-sparse embedding updates (LazyAdam semantics).
+    pub sparse: Option<bool>,
     pub l2: Option<f64>,
     /// Dropout after each ReLU of the MLP tower.
     pub dropout: Option<f64>,
@@ -74,6 +79,10 @@ impl NativeFitOptions {
             optimizer: self.optimizer.map(Into::into),
             momentum: self.momentum,
             weight_decay: self.weight_decay,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            sparse: self.sparse,
             l2: self.l2,
             dropout: self.dropout,
             lr: self.lr,

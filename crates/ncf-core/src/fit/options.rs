@@ -172,9 +172,8 @@ impl FitOptions {
             }),
             momentum: self.momentum,
             weight_decay: self.weight_decay.unwrap_or(0.0),
-            betas: (self.beta1.is_some() || self.beta2.is_some() || self.eps.is_some()).then(|| {
-                (self.beta1.unwrap_or(0.9), self.beta2.unwrap_or(0.999), self.eps.unwrap_or(1e-8))
-            }),
+            betas: (self.beta1.is_some() || self.beta2.is_some() || self.eps.is_some())
+                .then(|| (self.beta1.unwrap_or(0.9), self.beta2.unwrap_or(0.999), self.eps.unwrap_or(1e-8))),
             sparse: self.sparse.unwrap_or(false),
             l2: self.l2.unwrap_or(0.0),
             dropout: self.dropout.unwrap_or(0.0),
@@ -311,13 +310,13 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// Refuses a checkpoint written with other options, naming each difference.
 pub fn check_same_fit(stored: &Map<String, Value>, here: &Map<String, Value>) -> Result<()> {
-    let differs: Vec<String> = here
-        .iter()
-        .filter(|(k, v)| !stored.get(*k).is_some_and(|s| same(s, v)))
-        .map(|(k, v)| {
-            let there = stored.get(k).map_or("undefined".to_string(), Value::to_string);
-            format!("{k}: {there} there, {v} here")
-        })
+    // Both ways: a key only the checkpoint has (e.g. `sparse: true`, stored only when set)
+    // differs from a fit that leaves it at its default.
+    let show = |v: Option<&Value>| v.map_or("undefined".to_string(), Value::to_string);
+    let keys = here.keys().chain(stored.keys().filter(|k| !here.contains_key(*k)));
+    let differs: Vec<String> = keys
+        .filter(|k| !matches!((stored.get(*k), here.get(*k)), (Some(s), Some(h)) if same(s, h)))
+        .map(|k| format!("{k}: {} there, {} here", show(stored.get(k)), show(here.get(k))))
         .collect();
     if differs.is_empty() {
         return Ok(());
