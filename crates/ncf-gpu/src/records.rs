@@ -5,7 +5,7 @@ use ncf_core::model::{ModelFeatures, Objective};
 use ncf_core::train::TrainConfig;
 use ncf_core::train::{Optimizer, StepScalars};
 
-/// Mirror of `struct Step` in common.wgsl (80 bytes).
+/// Mirror of `struct Step` in common.wgsl (96 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct StepRecord {
@@ -30,6 +30,12 @@ pub(crate) struct StepRecord {
     pub target_offset: f32,
     /// 0 without per-user and per-item biases.
     pub user_bias_offset: u32,
+    /// Inverted-dropout rate of this step (0: none) and the seed and step its per-layer keys
+    /// are mixed from (ncf-core `dropout_key`), for the fused tower (tower.wgsl).
+    pub dropout_p: f32,
+    pub dropout_seed: u32,
+    pub step_lo: u32,
+    pub step_hi: u32,
 }
 
 impl StepRecord {
@@ -75,6 +81,17 @@ impl StepRecord {
             },
             ..Default::default()
         }
+    }
+
+    /// This record with step `step`'s dropout (ncf-core `TrainConfig::dropout_at`).
+    pub fn with_dropout(mut self, cfg: &TrainConfig, step: u64) -> Self {
+        if let Some(d) = cfg.dropout_at(step) {
+            self.dropout_p = d.p;
+            self.dropout_seed = d.seed;
+            self.step_lo = d.step as u32;
+            self.step_hi = (d.step >> 32) as u32;
+        }
+        self
     }
 
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.

@@ -10,6 +10,12 @@ pub const DENSE: &str = include_str!("shaders/dense.wgsl");
 pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
 pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
 pub const SCORING: &str = include_str!("shaders/scoring.wgsl");
+pub const TOWER: &str = include_str!("shaders/tower.wgsl");
+
+/// The fused tower (tower.wgsl) after the neural family whose bindings and helpers it uses.
+pub fn fused_tower() -> String {
+    scoring(&format!("{NEURAL}\n{TOWER}"))
+}
 
 /// A pair-scoring family (factorization or neural) with the bias terms and GMF-branch features
 /// it shares.

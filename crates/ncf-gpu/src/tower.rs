@@ -259,7 +259,8 @@ impl Tower {
 
     /// Records pass number `index` over `len` rows: gather, the layers, the head, and (training)
     /// the backward products and the scatter. `step_offset` is the byte offset of its `Step`
-    /// record; `records` are this pass's gemm records as [`Tower::records`] made them.
+    /// record; `records` are this pass's gemm records as [`Tower::records`] made them. Returns
+    /// the dispatches recorded.
     pub fn encode(
         &self,
         ctx: &GpuContext,
@@ -268,7 +269,7 @@ impl Tower {
         index: u32,
         len: u32,
         records: &[GemmRecord],
-    ) {
+    ) -> u32 {
         let p = &ctx.pipelines;
         let n = self.layout.tower.layers();
         let base = index * self.records_per_pass();
@@ -294,6 +295,8 @@ impl Tower {
             pass.set_pipeline(&p.scatter);
             pass.set_bind_group(0, scatter, &[step_offset]);
             pass.dispatch_workgroups(gx, gy, 1);
+            return 4 * n as u32 + 2;
         }
+        n as u32 + 2
     }
 }

@@ -26,6 +26,10 @@ pub(crate) struct Pipelines {
     pub head_forward: wgpu::ComputePipeline,
     pub head_backward: wgpu::ComputePipeline,
     pub scatter: wgpu::ComputePipeline,
+    /// The fused tower's training step (tower.wgsl): per-sample chain and weight-gradient sums.
+    pub tower_layout: wgpu::BindGroupLayout,
+    pub tower_train: wgpu::ComputePipeline,
+    pub tower_weight_grads: wgpu::ComputePipeline,
     pub similarity_layout: wgpu::BindGroupLayout,
     pub cosine: wgpu::ComputePipeline,
 }
@@ -131,6 +135,26 @@ impl Pipelines {
         let neural_src =
             shaders::compose(&shaders::scoring(shaders::NEURAL), wg, 0, Some((mode, &["grads", "step_loss"])));
         let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
+        let tower_layout = layout(
+            device,
+            "ncf fused tower layout",
+            &[
+                (0, dynu),
+                (1, u),
+                (2, ro),
+                (3, rw),
+                (4, ro),
+                (5, ro),
+                (6, ro),
+                (7, rw),
+                (9, rw),
+                (10, ro),
+                (11, rw),
+                (12, u),
+            ],
+        );
+        let tower_src = shaders::compose(&shaders::fused_tower(), wg, 0, Some((mode, &["grads", "step_loss"])));
+        let tower = |entry: &str| pipeline(device, &format!("ncf fused {entry}"), &tower_src, entry, &tower_layout);
         let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
         let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);
         Pipelines {
@@ -152,6 +176,9 @@ impl Pipelines {
             head_forward: neural("head_forward"),
             head_backward: neural("head_backward"),
             scatter: neural("scatter"),
+            tower_train: tower("tower_train"),
+            tower_weight_grads: tower("tower_weight_grads"),
+            tower_layout,
             cosine: pipeline(device, "ncf similarity cosine", &similarity_src, "cosine", &similarity_layout),
             similarity_layout,
             neural_layout,

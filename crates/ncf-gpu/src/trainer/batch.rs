@@ -29,10 +29,13 @@ impl GpuTrainer {
         optimize: bool,
     ) -> Result<(Vec<f32>, f64)> {
         let n = self.upload_batch(users, items, labels)?;
-        if let ModelPasses::Neural(tower) = &self.model
-            && n > tower.rows
-        {
-            return Err(NcfError::invalid("batch", format!("holds at most batchSize = {} samples", tower.rows)));
+        let rows = match &self.model {
+            ModelPasses::Neural(tower) => tower.rows,
+            ModelPasses::Fused(tower) => tower.rows,
+            ModelPasses::Factorization { .. } => n,
+        };
+        if n > rows {
+            return Err(NcfError::invalid("batch", format!("holds at most batchSize = {rows} samples")));
         }
         // The step this batch is (or would be): its optimizer scalars and dropout masks.
         let step = self.step + 1;

@@ -23,6 +23,7 @@ use ncf_core::{Dataset, Layout, Params, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::eval::TestBuffers;
+use crate::fused::FusedTower;
 use crate::records::EpochRecord;
 use crate::tower::{Tower, TowerIo, TowerMode};
 
@@ -35,8 +36,10 @@ pub const STEPS_PER_SUBMIT: u32 = 512;
 enum ModelPasses {
     /// GMF and MF: one `forward_backward` dispatch per step (and the side-feature bags it binds).
     Factorization { bind: wgpu::BindGroup, _bags: wgpu::Buffer },
-    /// MLP and NeuMF: the tower's passes (tower.rs).
+    /// MLP and NeuMF: the tower's per-layer passes (tower.rs), for towers too wide to fuse.
     Neural(Box<Tower>),
+    /// MLP and NeuMF: the fused tower step (fused.rs), two dispatches.
+    Fused(Box<FusedTower>),
 }
 
 pub struct GpuTrainer {
@@ -69,9 +72,17 @@ pub struct GpuTrainer {
     step: u64,
     /// Live progress, with two staging buffers that bring back the losses of each submit.
     progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
+    /// Dispatches the last recorded step took (forward, backward and optimizer).
+    dispatches: std::cell::Cell<u32>,
 }
 
 impl GpuTrainer {
+    /// Compute dispatches one optimizer step records (forward, backward and optimizer), as
+    /// counted while the last step was recorded; 0 before any step.
+    pub fn dispatches_per_step(&self) -> u32 {
+        self.dispatches.get()
+    }
+
     pub fn new(
         ctx: Arc<GpuContext>,
         data: Arc<Dataset>,
@@ -125,13 +136,12 @@ impl GpuTrainer {
                 features: params.features.as_deref(),
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
-            ModelPasses::Neural(Box::new(Tower::new(
-                &ctx,
-                layout,
-                cfg.batch_size.min(n_samples),
-                STEPS_PER_SUBMIT,
-                io,
-            )?))
+            let rows = cfg.batch_size.min(n_samples);
+            if FusedTower::fits(layout) {
+                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, rows, io)?))
+            } else {
+                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, rows, STEPS_PER_SUBMIT, io)?))
+            }
         } else {
             let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
             let bind = ctx.bind_group(
@@ -196,6 +206,7 @@ impl GpuTrainer {
             epoch: 0,
             step: 0,
             progress: None,
+            dispatches: std::cell::Cell::new(0),
         })
     }
 }

@@ -11,7 +11,7 @@ use crate::records::{EpochRecord, StepRecord};
 impl GpuTrainer {
     pub(super) fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, step);
-        StepRecord::new(self.layout, start, len, slot, &self.cfg, s)
+        StepRecord::new(self.layout, start, len, slot, &self.cfg, s).with_dropout(&self.cfg, step)
     }
 
     /// Uploads the step records of one submit (and, for the tower, the gemm records of each
@@ -28,7 +28,7 @@ impl GpuTrainer {
                 tower.write_records(&self.ctx, &gemm);
                 gemm
             }
-            ModelPasses::Factorization { .. } => Vec::new(),
+            ModelPasses::Factorization { .. } | ModelPasses::Fused(_) => Vec::new(),
         }
     }
 
@@ -50,23 +50,27 @@ impl GpuTrainer {
         };
         for (k, r) in records.iter().enumerate() {
             let offset = k as u32 * stride;
-            match &self.model {
+            let mut dispatches = match &self.model {
                 ModelPasses::Factorization { bind, .. } => {
                     let (x, y) = self.ctx.grid(r.batch_len);
                     pass.set_pipeline(&p.forward_backward[self.layout.kind as usize]);
                     pass.set_bind_group(0, bind, &[offset]);
                     pass.dispatch_workgroups(x, y, 1);
+                    1
                 }
                 ModelPasses::Neural(tower) => {
                     let per = tower.records_per_pass() as usize;
-                    tower.encode(&self.ctx, pass, offset, k as u32, r.batch_len, &gemm[k * per..(k + 1) * per]);
+                    tower.encode(&self.ctx, pass, offset, k as u32, r.batch_len, &gemm[k * per..(k + 1) * per])
                 }
-            }
+                ModelPasses::Fused(tower) => tower.encode(&self.ctx, pass, offset, r.batch_len),
+            };
             if optimize {
                 pass.set_pipeline(opt_pipeline);
                 pass.set_bind_group(0, &self.optim_bg, &[offset]);
                 pass.dispatch_workgroups(ox, oy, 1);
+                dispatches += 1;
             }
+            self.dispatches.set(dispatches);
         }
     }
 
