@@ -106,6 +106,18 @@ struct Out(*mut Packed);
 unsafe impl Send for Out {}
 unsafe impl Sync for Out {}
 
+impl Out {
+    /// Writes slot `t` (a method, so closures capture the `Sync` wrapper, not the raw pointer).
+    ///
+    /// # Safety
+    /// `t` must be in bounds and no other thread may write slot `t`.
+    #[inline]
+    unsafe fn write(self, t: u32, x: Packed) {
+        // SAFETY: the caller's contract.
+        unsafe { self.0.add(t as usize).write(x) }
+    }
+}
+
 /// Draws the epoch's samples on the CPU: the oracle of the GPU `sample_epoch` kernel. With
 /// `negatives == 0` (rating regression) the samples are the shuffled observed ratings, each
 /// labelled with its rating.
@@ -135,10 +147,9 @@ pub fn epoch_samples(data: &Dataset, negatives: u32, seed: u32, epoch: u32) -> R
                 _ => (negative_item(row, data.num_items, seed, epoch, j, k), 0.0f32),
             };
             let t = inverse_position(&perm, j * per + k);
-            let out = out;
             // SAFETY: `t < n` (the inverse permutation maps into [0, n)), and each t is written
             // by exactly one sample (it is a bijection), so no two threads write one slot.
-            unsafe { out.0.add(t as usize).write([u, item, label.to_bits()]) };
+            unsafe { out.write(t, [u, item, label.to_bits()]) };
         }
     });
     let mut s = Samples { users: vec![0; n as usize], items: vec![0; n as usize], labels: vec![0.0; n as usize] };
