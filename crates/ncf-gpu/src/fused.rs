@@ -49,7 +49,14 @@ impl FusedTower {
         t.layers() <= MAX_LAYERS && t.sizes().iter().chain([&t.input()]).all(|&w| w <= FUSED_MAX_WIDTH)
     }
 
-    pub fn new(ctx: &GpuContext, layout: Layout, rows: u32, io: TowerIo<'_>) -> Result<FusedTower> {
+    /// `owners` are the row claims of sparse steps (users, items).
+    pub fn new(
+        ctx: &GpuContext,
+        layout: Layout,
+        rows: u32,
+        io: TowerIo<'_>,
+        owners: &[wgpu::Buffer; 2],
+    ) -> Result<FusedTower> {
         let TowerMode::Train { grads, labels, step_loss } = io.mode else {
             return Err(NcfError::invalid("tower", "the fused tower only trains"));
         };
@@ -97,6 +104,8 @@ impl FusedTower {
                 (10, &bags),
                 (11, &dz),
                 (12, &layers),
+                (13, &owners[0]),
+                (14, &owners[1]),
             ],
             Some(0),
         );

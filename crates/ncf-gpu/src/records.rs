@@ -5,7 +5,7 @@ use ncf_core::model::{ModelFeatures, Objective};
 use ncf_core::train::TrainConfig;
 use ncf_core::train::{Optimizer, StepScalars};
 
-/// Mirror of `struct Step` in common.wgsl (96 bytes).
+/// Mirror of `struct Step` in common.wgsl (112 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct StepRecord {
@@ -36,6 +36,13 @@ pub(crate) struct StepRecord {
     pub dropout_seed: u32,
     pub step_lo: u32,
     pub step_hi: u32,
+    /// 1 for a row-sparse step (`TrainConfig::sparse`).
+    pub sparse: u32,
+    /// Batch slot of this dispatch's first sample.
+    pub row_base: u32,
+    /// 1 for Adam, 0 for SGD.
+    pub adam: u32,
+    pub _pad: u32,
 }
 
 impl StepRecord {
@@ -71,6 +78,8 @@ impl StepRecord {
             weight_decay: opt.weight_decay(),
             momentum,
             l2: cfg.l2,
+            sparse: u32::from(cfg.sparse),
+            adam: u32::from(matches!(opt, Optimizer::Adam { .. })),
             objective: match cfg.objective() {
                 Objective::Bce => 0,
                 Objective::Squared { .. } => 1,
@@ -97,6 +106,35 @@ impl StepRecord {
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
     pub fn for_pairs(layout: Layout, n: u32) -> Self {
         StepRecord::new(layout, 0, n, 0, &TrainConfig::default(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
+    }
+}
+
+/// Mirror of `struct Rows` in optim.wgsl: where a row-sparse step's dense ranges and row
+/// blocks lie (ncf-core cpu/sparse.rs splits the parameters the same way).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct RowsRecord {
+    pub dense: [u32; 4],
+    pub user_blocks: [u32; 4],
+    pub item_blocks: [u32; 4],
+    pub widths: [u32; 4],
+}
+
+impl RowsRecord {
+    pub fn new(l: Layout) -> Self {
+        let b = u32::from(l.biases);
+        RowsRecord {
+            // Features, tower and h lie between the MLP item embeddings and b_u; b is last.
+            dense: [l.user_feature_offset() as u32, l.user_bias_offset() as u32, l.b_offset() as u32, l.len() as u32],
+            user_blocks: [0, l.mlp_user_offset() as u32, l.user_bias_offset() as u32, 0],
+            item_blocks: [l.item_offset() as u32, l.mlp_item_offset() as u32, l.item_bias_offset() as u32, 0],
+            widths: [l.factors, l.tower.embedding(), b, 0],
+        }
+    }
+
+    /// Threads of the dense part of `optimize_sparse`.
+    pub fn dense_len(&self) -> u32 {
+        (self.dense[1] - self.dense[0]) + (self.dense[3] - self.dense[2])
     }
 }
 

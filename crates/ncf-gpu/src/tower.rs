@@ -295,7 +295,7 @@ impl Tower {
             pass.set_pipeline(&p.scatter);
             pass.set_bind_group(0, scatter, &[step_offset]);
             pass.dispatch_workgroups(gx, gy, 1);
-            return 4 * n as u32 + 2;
+            return 4 * n as u32 + 3;
         }
         n as u32 + 2
     }

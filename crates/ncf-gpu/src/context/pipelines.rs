@@ -17,6 +17,11 @@ pub(crate) struct Pipelines {
     pub predict: [wgpu::ComputePipeline; 2],
     pub adam: wgpu::ComputePipeline,
     pub sgd: wgpu::ComputePipeline,
+    /// Row-sparse steps (optim.wgsl): the touched rows and the dense parameters in one
+    /// dispatch, and the row claims for backward paths that make none.
+    pub sparse_layout: wgpu::BindGroupLayout,
+    pub optimize_sparse: wgpu::ComputePipeline,
+    pub claim_rows: wgpu::ComputePipeline,
     pub rank_cases: wgpu::ComputePipeline,
     pub rating_errors: wgpu::ComputePipeline,
     pub gemm_layout: wgpu::BindGroupLayout,
@@ -108,7 +113,7 @@ impl Pipelines {
         let gmf_layout = layout(
             device,
             "ncf factorization layout",
-            &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw), (8, ro)],
+            &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw), (8, ro), (9, rw), (10, rw)],
         );
         let predict_layout = layout(
             device,
@@ -116,6 +121,11 @@ impl Pipelines {
             &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw), (8, ro)],
         );
         let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
+        let sparse_layout = layout(
+            device,
+            "ncf sparse optimizer layout",
+            &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw), (5, rw), (6, rw), (7, ro), (8, ro), (9, u)],
+        );
         let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw), (4, ro)]);
 
         let sampling_src = shaders::compose(shaders::SAMPLING, wg, 0, None);
@@ -151,6 +161,8 @@ impl Pipelines {
                 (10, ro),
                 (11, rw),
                 (12, u),
+                (13, rw),
+                (14, rw),
             ],
         );
         let tower_src = shaders::compose(&shaders::fused_tower(), wg, 0, Some((mode, &["grads", "step_loss"])));
@@ -169,6 +181,9 @@ impl Pipelines {
             ],
             adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
             sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
+            optimize_sparse: pipeline(device, "ncf optimize_sparse", &optim_src, "optimize_sparse", &sparse_layout),
+            claim_rows: pipeline(device, "ncf claim_rows", &optim_src, "claim_rows", &sparse_layout),
+            sparse_layout,
             rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),
             rating_errors: pipeline(device, "ncf rating_errors", &metrics_src, "rating_errors", &metrics_layout),
             gemm: pipeline(device, "ncf dense gemm", &dense_src, "gemm", &gemm_layout),

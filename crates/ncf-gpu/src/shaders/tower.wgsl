@@ -29,6 +29,9 @@ struct Layers {
 
 @group(0) @binding(11) var<storage, read_write> dz: array<f32>;
 @group(0) @binding(12) var<uniform> layers: Layers;
+// Row-sparse steps: the first batch slot using each user / item row claims it (optim.wgsl).
+@group(0) @binding(13) var<storage, read_write> owner_users: array<atomic<u32>>;
+@group(0) @binding(14) var<storage, read_write> owner_items: array<atomic<u32>>;
 
 const DOMAIN_DROPOUT_ID: u32 = 0x64726f70u;
 const DOMAIN_DROPOUT_KEY: u32 = 0x646b6579u;
@@ -140,6 +143,10 @@ fn tower_train(
             dz[aL + k] = unit_grad(d * params[hm + k], x_out[aL + k]);
         }
         add_bias_grads(u, i, d);
+        if st.sparse != 0u {
+            atomicMin(&owner_users[u], st.row_base + t);
+            atomicMin(&owner_items[i], st.row_base + t);
+        }
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
         loss = obj.x + st.l2 * norm;
         // ∂a_{l−1} = W_lᵀ ∂z_l, from the last layer down; ∂a_0 goes to the gathered rows.

@@ -65,6 +65,10 @@ impl GpuTrainer {
         let out = self.run_batch(users, items, labels, false)?;
         let mut clear = self.ctx.encoder("ncf clear grads");
         clear.clear_buffer(&self.grads, 0, None);
+        // A sparse backward claimed rows that no optimizer step released.
+        for (o, n) in self.owners.iter().zip([self.data.num_users, self.data.num_items]) {
+            self.ctx.queue.write_buffer(o, 0, bytemuck::cast_slice(&vec![u32::MAX; n as usize]));
+        }
         self.ctx.queue.submit([clear.finish()]);
         Ok(out)
     }

@@ -62,6 +62,12 @@ pub struct GpuTrainer {
     sampling_bg: wgpu::BindGroup,
     model: ModelPasses,
     optim_bg: wgpu::BindGroup,
+    /// Row-sparse steps: the optimizer's bind group (optim.wgsl `optimize_sparse`), its
+    /// threads for the dense parameters, and each user's and item's owning batch slot.
+    sparse_bg: wgpu::BindGroup,
+    sparse_dense: u32,
+    owners: [wgpu::Buffer; 2],
+    _rows: wgpu::Buffer,
     test: Option<TestBuffers>,
     validation: Option<TestBuffers>,
     /// Rating regression: the training ratings, for the per-epoch training RMSE.
@@ -110,6 +116,11 @@ impl GpuTrainer {
         let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
         let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
         let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * STEPS_PER_SUBMIT as u64);
+        let unowned = |n: u32, what: &str| ctx.storage_init(what, &vec![u32::MAX; n as usize], none);
+        let owners = [unowned(data.num_users, "ncf owner users")?, unowned(data.num_items, "ncf owner items")?];
+        let rows_rec = crate::records::RowsRecord::new(layout);
+        let rows = ctx.uniform("ncf sparse rows", std::mem::size_of::<crate::records::RowsRecord>() as u64);
+        ctx.queue.write_buffer(&rows, 0, bytemuck::bytes_of(&rows_rec));
         let epoch_uniform = ctx.uniform("ncf epoch uniform", std::mem::size_of::<EpochRecord>() as u64);
         let p = &ctx.pipelines;
         let sampling_bg = ctx.bind_group(
@@ -136,11 +147,11 @@ impl GpuTrainer {
                 features: params.features.as_deref(),
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
-            let rows = cfg.batch_size.min(n_samples);
+            let tower_rows = cfg.batch_size.min(n_samples);
             if FusedTower::fits(layout) {
-                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, rows, io)?))
+                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, tower_rows, io, &owners)?))
             } else {
-                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, rows, STEPS_PER_SUBMIT, io)?))
+                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, tower_rows, STEPS_PER_SUBMIT, io)?))
             }
         } else {
             let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
@@ -156,6 +167,8 @@ impl GpuTrainer {
                     (5, &s_labels),
                     (6, &step_loss),
                     (8, &bags),
+                    (9, &owners[0]),
+                    (10, &owners[1]),
                 ],
                 Some(0),
             );
@@ -165,6 +178,23 @@ impl GpuTrainer {
             "ncf optimizer bind group",
             &p.optim_layout,
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
+            Some(0),
+        );
+        let sparse_bg = ctx.bind_group(
+            "ncf sparse optimizer bind group",
+            &p.sparse_layout,
+            &[
+                (0, &step_ring),
+                (1, &pbuf),
+                (2, &grads),
+                (3, &m),
+                (4, &v),
+                (5, &owners[0]),
+                (6, &owners[1]),
+                (7, &s_users),
+                (8, &s_items),
+                (9, &rows),
+            ],
             Some(0),
         );
         let features = params.features.clone();
@@ -198,6 +228,10 @@ impl GpuTrainer {
             sampling_bg,
             model,
             optim_bg,
+            sparse_bg,
+            sparse_dense: rows_rec.dense_len(),
+            owners,
+            _rows: rows,
             test,
             validation,
             train_eval,

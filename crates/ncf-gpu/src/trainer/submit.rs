@@ -64,7 +64,22 @@ impl GpuTrainer {
                 }
                 ModelPasses::Fused(tower) => tower.encode(&self.ctx, pass, offset, r.batch_len),
             };
-            if optimize {
+            if optimize && self.cfg.sparse {
+                if let ModelPasses::Neural(_) = &self.model {
+                    // The per-layer tower claims no rows itself.
+                    let (x, y) = self.ctx.grid(r.batch_len);
+                    pass.set_pipeline(&p.claim_rows);
+                    pass.set_bind_group(0, &self.sparse_bg, &[offset]);
+                    pass.dispatch_workgroups(x, y, 1);
+                    dispatches += 1;
+                }
+                // The dense parameters, then one thread per batch slot and side.
+                let (x, y) = self.ctx.grid(self.sparse_dense + 2 * r.batch_len);
+                pass.set_pipeline(&p.optimize_sparse);
+                pass.set_bind_group(0, &self.sparse_bg, &[offset]);
+                pass.dispatch_workgroups(x, y, 1);
+                dispatches += 1;
+            } else if optimize {
                 pass.set_pipeline(opt_pipeline);
                 pass.set_bind_group(0, &self.optim_bg, &[offset]);
                 pass.dispatch_workgroups(ox, oy, 1);
