@@ -77,7 +77,7 @@ impl PairScores {
                 mode: TowerMode::Score { scores: &scores },
             };
             let tower = Tower::new(ctx, layout, rows, chunks.len().max(1) as u32, io)?;
-            let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None)).collect();
+            let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None, 0)).collect();
             tower.write_records(ctx, &gemm);
             (uniform, Scorer::Neural { tower: Box::new(tower), chunks, gemm })
         } else {

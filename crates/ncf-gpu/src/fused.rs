@@ -35,8 +35,6 @@ struct LayersRecord {
 }
 
 pub(crate) struct FusedTower {
-    /// Samples one pass handles.
-    pub rows: u32,
     param_len: u32,
     bind: wgpu::BindGroup,
     _buffers: Vec<wgpu::Buffer>,
@@ -50,6 +48,12 @@ impl FusedTower {
     }
 
     /// `owners` are the row claims of sparse steps (users, items).
+    /// The activation (and, alike, `∂z`) floats a pass stores per row.
+    pub fn floats_per_row(layout: Layout) -> u64 {
+        let t = layout.tower;
+        (0..=t.layers()).map(|l| if l == 0 { t.input() } else { t.sizes()[l] } as u64).sum()
+    }
+
     pub fn new(
         ctx: &GpuContext,
         layout: Layout,
@@ -109,7 +113,7 @@ impl FusedTower {
             ],
             Some(0),
         );
-        Ok(FusedTower { rows, param_len: rec.len, bind, _buffers: vec![acts, dz, layers, net, bags] })
+        Ok(FusedTower { param_len: rec.len, bind, _buffers: vec![acts, dz, layers, net, bags] })
     }
 
     /// Records one step over `len` samples (its `Step` record at `step_offset`); returns the

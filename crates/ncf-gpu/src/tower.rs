@@ -35,8 +35,6 @@ pub(crate) enum TowerMode<'a> {
 
 pub(crate) struct Tower {
     layout: Layout,
-    /// Rows (samples or pairs) one pass handles.
-    pub rows: u32,
     train: bool,
     _acts: Vec<wgpu::Buffer>,
     _dacts: Vec<wgpu::Buffer>,
@@ -133,7 +131,6 @@ impl Tower {
         let scatter = train.then(|| neural_bg("ncf tower scatter", &dacts[0], &scratch[2]));
         Ok(Tower {
             layout,
-            rows,
             train,
             _acts: acts,
             _dacts: dacts,
@@ -151,7 +148,8 @@ impl Tower {
 
     /// Gemm records of one pass over `len` rows, in dispatch order: forward per layer, then
     /// (training) dW, db, dx per layer from the last down.
-    pub fn records(&self, len: u32, dropout: Option<DropoutSpec>) -> Vec<GemmRecord> {
+    /// `row0` is the batch row of the pass's first row (micro-batches of one step).
+    pub fn records(&self, len: u32, dropout: Option<DropoutSpec>, row0: u32) -> Vec<GemmRecord> {
         let l = self.layout;
         let n = l.tower.layers();
         let mut out = Vec::with_capacity(if self.train { 4 * n } else { n });
@@ -173,6 +171,7 @@ impl Tower {
                 bias_off: l.layer_bias_offset(layer) as u32,
                 dropout_key: drop.map_or(0, |d| d.key),
                 dropout_p: drop.map_or(0.0, |d| d.p),
+                row0,
                 ..Default::default()
             });
         }

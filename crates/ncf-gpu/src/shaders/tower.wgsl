@@ -118,7 +118,7 @@ fn tower_train(
                 }
                 acc = max(acc, 0.0);
                 if st.dropout_p > 0.0 {
-                    if kept(l, t, o) {
+                    if kept(l, st.row_base + t, o) {
                         acc = acc * (1.0 / (1.0 - st.dropout_p));
                     } else {
                         acc = 0.0;

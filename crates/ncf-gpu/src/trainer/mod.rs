@@ -80,6 +80,10 @@ pub struct GpuTrainer {
     progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
     /// Dispatches the last recorded step took (forward, backward and optimizer).
     dispatches: std::cell::Cell<u32>,
+    /// Rows of one forward/backward pass: larger batches run as micro-batches (submit.rs).
+    chunk: u32,
+    /// Steps recorded per pass and submit (fewer than [`STEPS_PER_SUBMIT`] with micro-batches).
+    steps_per_submit: u32,
 }
 
 impl GpuTrainer {
@@ -96,8 +100,27 @@ impl GpuTrainer {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Self> {
+        Self::with_max_chunk(ctx, data, validation, params, cfg, None)
+    }
+
+    /// As [`GpuTrainer::new`], with at most `max_chunk` rows per forward/backward pass (tests
+    /// force micro-batches with it; by default the chunk comes from the adapter's limits).
+    pub fn with_max_chunk(
+        ctx: Arc<GpuContext>,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: Params,
+        cfg: TrainConfig,
+        max_chunk: Option<u32>,
+    ) -> Result<Self> {
         let layout = params.layout;
         let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
+        let batch = cfg.batch_size.min(n_samples);
+        let chunk = chunk_rows(&ctx, layout, batch).min(max_chunk.unwrap_or(u32::MAX)).max(1);
+        let chunks = batch.div_ceil(chunk);
+        let per_step = if chunks > 1 { chunks + 1 } else { 1 };
+        let steps_per_submit = (STEPS_PER_SUBMIT / per_step).max(1);
+        let ring_slots = steps_per_submit * per_step;
         let steps_per_epoch = cfg.steps_per_epoch(n_samples);
         let n = layout.len() as u64;
         let none = wgpu::BufferUsages::empty();
@@ -115,7 +138,7 @@ impl GpuTrainer {
         let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
         let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
         let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
-        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * STEPS_PER_SUBMIT as u64);
+        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * ring_slots as u64);
         let unowned = |n: u32, what: &str| ctx.storage_init(what, &vec![u32::MAX; n as usize], none);
         let owners = [unowned(data.num_users, "ncf owner users")?, unowned(data.num_items, "ncf owner items")?];
         let rows_rec = crate::records::RowsRecord::new(layout);
@@ -147,11 +170,10 @@ impl GpuTrainer {
                 features: params.features.as_deref(),
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
-            let tower_rows = cfg.batch_size.min(n_samples);
             if FusedTower::fits(layout) {
-                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, tower_rows, io, &owners)?))
+                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, chunk, io, &owners)?))
             } else {
-                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, tower_rows, STEPS_PER_SUBMIT, io)?))
+                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, chunk, ring_slots, io)?))
             }
         } else {
             let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
@@ -241,6 +263,28 @@ impl GpuTrainer {
             step: 0,
             progress: None,
             dispatches: std::cell::Cell::new(0),
+            chunk,
+            steps_per_submit,
         })
     }
+}
+
+/// Rows one forward/backward pass takes: the whole batch unless the tower's activations of
+/// that many rows would overflow a storage binding (read from the adapter), an index, or the
+/// per-layer gemms' workgroups per dimension.
+fn chunk_rows(ctx: &GpuContext, layout: Layout, batch: u32) -> u32 {
+    if !layout.kind.is_neural() {
+        return batch;
+    }
+    let t = layout.tower;
+    let binding = ctx.info.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let fit = if FusedTower::fits(layout) {
+        // acts and ∂z each hold rows × Σ widths floats in one buffer.
+        binding / (4 * FusedTower::floats_per_row(layout))
+    } else {
+        let widest = (*t.sizes().iter().max().unwrap_or(&1)).max(t.input()) as u64;
+        let groups = ctx.info.max_compute_workgroups_per_dimension as u64 * ctx.tile() as u64;
+        (binding / (4 * widest)).min((u32::MAX as u64 / 4) / widest).min(groups)
+    };
+    batch.min(fit.min(u32::MAX as u64) as u32)
 }
