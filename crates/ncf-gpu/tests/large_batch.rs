@@ -53,7 +53,7 @@ fn micro_batches_match_cpu() {
             assert!((gl - cl).abs() <= 1e-4 * cl.abs(), "{what}: loss {gl} vs {cl}");
             assert_close(&format!("{what} step"), &gpu.params().data, &cpu.params().data, RTOL, 1e-4);
             if l.kind.is_neural() {
-                assert!(gpu.dispatches_per_step() >= 4 * 2 + 1, "{what}: micro-batches recorded");
+                assert!(gpu.dispatches_per_step() > 4 * 2, "{what}: micro-batches recorded");
             }
             // Whole epochs.
             for epoch in 1..=2 {

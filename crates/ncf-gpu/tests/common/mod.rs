@@ -135,6 +135,9 @@ pub fn random_params(rng: &mut Xoshiro256PlusPlus, layout: Layout) -> Params {
     Params::from_vec(layout, data).unwrap()
 }
 
+/// A batch of (users, items, labels).
+pub type Batch = (Vec<u32>, Vec<u32>, Vec<f32>);
+
 pub fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
     // Few distinct rows so that many samples of a batch hit the same embedding row.
     let hot_users = users.min(7);
@@ -170,7 +173,7 @@ pub fn clear_of_kinks(
     data: &Dataset,
     n: usize,
     drop: Option<DropoutSpec>,
-) -> (Params, (Vec<u32>, Vec<u32>, Vec<f32>)) {
+) -> (Params, Batch) {
     for _ in 0..200 {
         let p = random_params(rng, layout);
         let b = random_batch(rng, n, data.num_users, data.num_items);
