@@ -121,10 +121,11 @@ impl FusedTower {
     pub fn encode(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step_offset: u32, len: u32) -> u32 {
         let p = &ctx.pipelines;
         pass.set_bind_group(0, &self.bind, &[step_offset]);
-        let (x, y) = ctx.grid(len);
+        let wg = crate::shaders::fused_workgroup(ctx.info.workgroup_size);
+        let (x, y) = ctx.grid_of(len, wg);
         pass.set_pipeline(&p.tower_train);
         pass.dispatch_workgroups(x, y, 1);
-        let (x, y) = ctx.grid(self.param_len);
+        let (x, y) = ctx.grid_of(self.param_len, wg);
         pass.set_pipeline(&p.tower_weight_grads);
         pass.dispatch_workgroups(x, y, 1);
         2

@@ -97,6 +97,14 @@ pub fn compose(family: &str, wg: u32, model: u32, atomics: Option<(AtomicMode, &
     s
 }
 
+/// Workgroup size of the fused tower (tower.wgsl), whose threads each carry a whole sample:
+/// small, so that a batch of a few hundred samples spreads over many workgroups (lavapipe runs
+/// each workgroup on one CPU thread; a GPU spreads them over its compute units), and never
+/// above the device's size `wg`.
+pub fn fused_workgroup(wg: u32) -> u32 {
+    wg.min(64)
+}
+
 /// Side of the square `gemm` workgroup: 16 (256 invocations) where allowed, else smaller.
 pub fn tile_for(wg: u32) -> u32 {
     let mut t = 16;

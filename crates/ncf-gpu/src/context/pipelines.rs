@@ -165,7 +165,8 @@ impl Pipelines {
                 (14, rw),
             ],
         );
-        let tower_src = shaders::compose(&shaders::fused_tower(), wg, 0, Some((mode, &["grads", "step_loss"])));
+        let tower_wg = shaders::fused_workgroup(wg);
+        let tower_src = shaders::compose(&shaders::fused_tower(), tower_wg, 0, Some((mode, &["grads", "step_loss"])));
         let tower = |entry: &str| pipeline(device, &format!("ncf fused {entry}"), &tower_src, entry, &tower_layout);
         let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
         let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);
