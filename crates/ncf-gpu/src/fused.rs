@@ -47,23 +47,28 @@ impl FusedTower {
         t.layers() <= MAX_LAYERS && t.sizes().iter().chain([&t.input()]).all(|&w| w <= FUSED_MAX_WIDTH)
     }
 
-    /// `owners` are the row claims of sparse steps (users, items).
     /// The activation (and, alike, `∂z`) floats a pass stores per row.
     pub fn floats_per_row(layout: Layout) -> u64 {
         let t = layout.tower;
         (0..=t.layers()).map(|l| if l == 0 { t.input() } else { t.sizes()[l] } as u64).sum()
     }
 
+    /// `owners` are the row claims of sparse steps (users, items), when training.
     pub fn new(
         ctx: &GpuContext,
         layout: Layout,
         rows: u32,
         io: TowerIo<'_>,
-        owners: &[wgpu::Buffer; 2],
+        owners: Option<&[wgpu::Buffer; 2]>,
     ) -> Result<FusedTower> {
-        let TowerMode::Train { grads, labels, step_loss } = io.mode else {
-            return Err(NcfError::invalid("tower", "the fused tower only trains"));
+        // Bindings a mode does not use get one-word placeholders.
+        let scratch: Vec<wgpu::Buffer> =
+            (0..6).map(|k| ctx.storage_zeroed(&format!("ncf fused tower scratch {k}"), 4)).collect::<Result<_>>()?;
+        let (grads, labels, step_loss, scores, train) = match io.mode {
+            TowerMode::Train { grads, labels, step_loss } => (grads, labels, step_loss, &scratch[0], true),
+            TowerMode::Score { scores } => (&scratch[1], &scratch[2], &scratch[3], scores, false),
         };
+        let owners = owners.map_or([&scratch[4], &scratch[5]], |o| [&o[0], &o[1]]);
         let t = layout.tower;
         let n = t.layers();
         let mut rec = LayersRecord {
@@ -86,7 +91,7 @@ impl FusedTower {
             }
         }
         let acts = ctx.storage_zeroed("ncf fused tower activations", at * 4)?;
-        let dz = ctx.storage_zeroed("ncf fused tower dz", at * 4)?;
+        let dz = ctx.storage_zeroed("ncf fused tower dz", if train { at * 4 } else { 4 })?;
         let layers = ctx.uniform("ncf fused tower layers", std::mem::size_of::<LayersRecord>() as u64);
         ctx.queue.write_buffer(&layers, 0, bytemuck::bytes_of(&rec));
         let net = ctx.uniform("ncf fused tower net", std::mem::size_of::<NetRecord>() as u64);
@@ -108,12 +113,24 @@ impl FusedTower {
                 (10, &bags),
                 (11, &dz),
                 (12, &layers),
-                (13, &owners[0]),
-                (14, &owners[1]),
+                (13, owners[0]),
+                (14, owners[1]),
+                (15, scores),
             ],
             Some(0),
         );
-        Ok(FusedTower { param_len: rec.len, bind, _buffers: vec![acts, dz, layers, net, bags] })
+        let mut buffers = vec![acts, dz, layers, net, bags];
+        buffers.extend(scratch);
+        Ok(FusedTower { param_len: rec.len, bind, _buffers: buffers })
+    }
+
+    /// Records the scoring of `len` pairs whose `Step` record is at `step_offset`.
+    pub fn encode_score(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step_offset: u32, len: u32) {
+        let wg = crate::shaders::fused_workgroup(ctx.info.workgroup_size);
+        let (x, y) = ctx.grid_of(len, wg);
+        pass.set_bind_group(0, &self.bind, &[step_offset]);
+        pass.set_pipeline(&ctx.pipelines.tower_score);
+        pass.dispatch_workgroups(x, y, 1);
     }
 
     /// Records one step over `len` samples (its `Step` record at `step_offset`); returns the

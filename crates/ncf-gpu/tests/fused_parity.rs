@@ -20,7 +20,7 @@ use ncf_core::CpuTrainer;
 use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
-use ncf_gpu::GpuTrainer;
+use ncf_gpu::{GpuTrainer, predict_gpu};
 use rand::Rng;
 
 const NEURAL: [ModelKind; 2] = [ModelKind::Mlp, ModelKind::NeuMf];
@@ -29,6 +29,23 @@ const GRAD_ATOL: f64 = 1e-5;
 fn layout(kind: ModelKind, data: &Dataset, sizes: &[u32]) -> Layout {
     let f = if kind == ModelKind::NeuMf { 5 } else { 0 };
     Layout::neural(kind, data.num_users, data.num_items, f, Tower::new(sizes).unwrap()).unwrap()
+}
+
+/// Logits of 9,000 pairs (crossing the 8,192-pair scoring chunks) through the fused forward
+/// (`tower_score`) and, for a 300-wide input, the per-layer gemms: RTOL 1e-4 + ATOL 1e-5.
+#[test]
+fn fused_scores_match_cpu() {
+    let mut rng = rng();
+    let data = random_dataset(&mut rng, 40, 90);
+    for kind in NEURAL {
+        for sizes in [&[70u32, 33, 9][..], &[300, 17, 9]] {
+            let params = random_params(&mut rng, layout(kind, &data, sizes));
+            let users: Vec<u32> = (0..9000).map(|_| rng.random_range(0..data.num_users)).collect();
+            let items: Vec<u32> = (0..9000).map(|_| rng.random_range(0..data.num_items)).collect();
+            let gpu = predict_gpu(&shared(), &params, &users, &items).unwrap();
+            assert_close(&format!("{kind:?} {sizes:?} logits"), &gpu, &params.logits(&users, &items), RTOL, GRAD_ATOL);
+        }
+    }
 }
 
 /// Every gradient of one batch, with and without dropout, on the fused tower and (a 300-wide

@@ -35,6 +35,7 @@ pub(crate) struct Pipelines {
     pub tower_layout: wgpu::BindGroupLayout,
     pub tower_train: wgpu::ComputePipeline,
     pub tower_weight_grads: wgpu::ComputePipeline,
+    pub tower_score: wgpu::ComputePipeline,
     pub similarity_layout: wgpu::BindGroupLayout,
     pub cosine: wgpu::ComputePipeline,
 }
@@ -163,6 +164,7 @@ impl Pipelines {
                 (12, u),
                 (13, rw),
                 (14, rw),
+                (15, rw),
             ],
         );
         let tower_wg = shaders::fused_workgroup(wg);
@@ -194,6 +196,7 @@ impl Pipelines {
             scatter: neural("scatter"),
             tower_train: tower("tower_train"),
             tower_weight_grads: tower("tower_weight_grads"),
+            tower_score: tower("tower_score"),
             tower_layout,
             cosine: pipeline(device, "ncf similarity cosine", &similarity_src, "cosine", &similarity_layout),
             similarity_layout,

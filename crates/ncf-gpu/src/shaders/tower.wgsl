@@ -32,6 +32,8 @@ struct Layers {
 // Row-sparse steps: the first batch slot using each user / item row claims it (optim.wgsl).
 @group(0) @binding(13) var<storage, read_write> owner_users: array<atomic<u32>>;
 @group(0) @binding(14) var<storage, read_write> owner_items: array<atomic<u32>>;
+// `tower_score` only: the logits, indexed by pair.
+@group(0) @binding(15) var<storage, read_write> scores: array<f32>;
 
 const DOMAIN_DROPOUT_ID: u32 = 0x64726f70u;
 const DOMAIN_DROPOUT_KEY: u32 = 0x646b6579u;
@@ -90,18 +92,8 @@ fn scatter_input(s: u32, c: u32, g: f32) {
     }
 }
 
-@compute @workgroup_size(WG)
-fn tower_train(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = flat_index(wid, nwg, lid);
-    var loss = 0.0;
-    if t < st.batch_len {
-        let s = st.batch_start + t;
-        let u = s_users[s];
-        let i = s_items[s];
+// Gather and every layer of row t (sample s), into its rows of `acts`.
+fn forward_rows(t: u32, s: u32) {
         let a0 = layers.blocks[0].x + t * net.input;
         for (var c = 0u; c < net.input; c++) {
             x_out[a0 + c] = input_value(s, c);
@@ -127,14 +119,51 @@ fn tower_train(
                 x_out[ao + o] = acc;
             }
         }
+}
+
+// The head's logit of row t: the GMF branch (F = 0 for MLP), h_mᵀ a_L and the bias terms.
+fn head_z(t: u32, u: u32, i: u32) -> f32 {
+    let aL = layers.blocks[layers.count].x + t * net.last;
+    let hm = st.head_offset + st.factors;
+    var z = gmf_term(u, i, true);
+    for (var k = 0u; k < net.last; k++) {
+        z += params[hm + k] * x_out[aL + k];
+    }
+    return z + bias_terms(u, i);
+}
+
+// Logits of the pairs batch_start .. batch_start + batch_len (evaluation and predict).
+@compute @workgroup_size(WG)
+fn tower_score(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_index(wid, nwg, lid);
+    if t < st.batch_len {
+        let s = st.batch_start + t;
+        forward_rows(t, s);
+        scores[s] = head_z(t, s_users[s], s_items[s]);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn tower_train(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = flat_index(wid, nwg, lid);
+    var loss = 0.0;
+    if t < st.batch_len {
+        let s = st.batch_start + t;
+        let u = s_users[s];
+        let i = s_items[s];
+        forward_rows(t, s);
         // The head: the GMF branch (F = 0 for MLP), h_mᵀ a_L and the bias terms.
         let aL = layers.blocks[layers.count].x + t * net.last;
         let hm = st.head_offset + st.factors;
-        var z = gmf_term(u, i, true);
-        for (var k = 0u; k < net.last; k++) {
-            z += params[hm + k] * x_out[aL + k];
-        }
-        z += bias_terms(u, i);
+        let z = head_z(t, u, i);
         let obj = objective_eval(z, s_labels[s], st.objective, st.target_offset);
         let d = obj.y * st.inv_batch;
         var norm = add_gmf_term_grads(u, i, d, true);

@@ -1,6 +1,7 @@
 //! The GPU training loop. Per epoch: one sampling dispatch, then for every batch the model's
-//! forward/backward (one dispatch for GMF/MF, the tower's passes for MLP/NeuMF) and a dense
-//! optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
+//! forward/backward (one dispatch for GMF/MF, two for the fused tower of MLP/NeuMF, 4L + 3 for
+//! towers too wide to fuse) and one optimizer dispatch (dense, or row-sparse with
+//! `TrainConfig.sparse`), up to [`STEPS_PER_SUBMIT`] steps per
 //! compute pass and submit, with per-step parameters taken from a uniform ring by dynamic
 //! offset. The loss of every step stays in a GPU buffer; losses, weights and test metrics
 //! come back in one read-back at the end of the epoch.
@@ -171,7 +172,7 @@ impl GpuTrainer {
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
             if FusedTower::fits(layout) {
-                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, chunk, io, &owners)?))
+                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, chunk, io, Some(&owners))?))
             } else {
                 ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, chunk, ring_slots, io)?))
             }
