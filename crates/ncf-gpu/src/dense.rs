@@ -27,6 +27,9 @@ pub struct GemmRecord {
     pub mask_off: u32,
     pub dropout_key: u32,
     pub dropout_p: f32,
+    /// Batch row of row 0 (dropout masks are drawn per batch row).
+    pub row0: u32,
+    pub _pad: [u32; 3],
 }
 
 /// Size of one `GemmRecord` in a uniform ring.

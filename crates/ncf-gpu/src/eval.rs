@@ -7,6 +7,7 @@ use ncf_core::{Layout, NcfError, Params, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::dense::GemmRecord;
+use crate::fused::FusedTower;
 use crate::records::StepRecord;
 use crate::tower::{Tower, TowerIo, TowerMode};
 
@@ -26,6 +27,11 @@ enum Scorer {
         kind: usize,
         bind: wgpu::BindGroup,
         _bags: wgpu::Buffer,
+    },
+    /// One fused forward dispatch per chunk of pairs (towers up to 256 wide).
+    Fused {
+        tower: Box<FusedTower>,
+        chunks: Vec<u32>,
     },
     /// One tower pass per chunk of `tower.rows` pairs.
     Neural {
@@ -76,8 +82,19 @@ impl PairScores {
                 features,
                 mode: TowerMode::Score { scores: &scores },
             };
+            if FusedTower::fits(layout) {
+                let tower = FusedTower::new(ctx, layout, rows, io, None)?;
+                return Ok(PairScores {
+                    n,
+                    scores,
+                    _users: users_buf,
+                    _items: items_buf,
+                    _uniform: uniform,
+                    scorer: Scorer::Fused { tower: Box::new(tower), chunks },
+                });
+            }
             let tower = Tower::new(ctx, layout, rows, chunks.len().max(1) as u32, io)?;
-            let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None)).collect();
+            let gemm: Vec<GemmRecord> = chunks.iter().flat_map(|&len| tower.records(len, None, 0)).collect();
             tower.write_records(ctx, &gemm);
             (uniform, Scorer::Neural { tower: Box::new(tower), chunks, gemm })
         } else {
@@ -103,6 +120,11 @@ impl PairScores {
                 pass.set_pipeline(&ctx.pipelines.predict[*kind]);
                 pass.set_bind_group(0, bind, &[0]);
                 pass.dispatch_workgroups(x, y, 1);
+            }
+            Scorer::Fused { tower, chunks } => {
+                for (c, &len) in chunks.iter().enumerate() {
+                    tower.encode_score(ctx, pass, c as u32 * ctx.step_stride() as u32, len);
+                }
             }
             Scorer::Neural { tower, chunks, gemm } => {
                 let per = tower.records_per_pass() as usize;

@@ -6,6 +6,7 @@ pub mod context;
 pub mod dense;
 pub mod device;
 pub mod eval;
+mod fused;
 mod records;
 pub mod shaders;
 pub mod similarity;

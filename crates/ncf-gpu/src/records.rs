@@ -5,7 +5,7 @@ use ncf_core::model::{ModelFeatures, Objective};
 use ncf_core::train::TrainConfig;
 use ncf_core::train::{Optimizer, StepScalars};
 
-/// Mirror of `struct Step` in common.wgsl (80 bytes).
+/// Mirror of `struct Step` in common.wgsl (112 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct StepRecord {
@@ -30,6 +30,19 @@ pub(crate) struct StepRecord {
     pub target_offset: f32,
     /// 0 without per-user and per-item biases.
     pub user_bias_offset: u32,
+    /// Inverted-dropout rate of this step (0: none) and the seed and step its per-layer keys
+    /// are mixed from (ncf-core `dropout_key`), for the fused tower (tower.wgsl).
+    pub dropout_p: f32,
+    pub dropout_seed: u32,
+    pub step_lo: u32,
+    pub step_hi: u32,
+    /// 1 for a row-sparse step (`TrainConfig::sparse`).
+    pub sparse: u32,
+    /// Batch slot of this dispatch's first sample.
+    pub row_base: u32,
+    /// 1 for Adam, 0 for SGD.
+    pub adam: u32,
+    pub _pad: u32,
 }
 
 impl StepRecord {
@@ -65,6 +78,8 @@ impl StepRecord {
             weight_decay: opt.weight_decay(),
             momentum,
             l2: cfg.l2,
+            sparse: u32::from(cfg.sparse),
+            adam: u32::from(matches!(opt, Optimizer::Adam { .. })),
             objective: match cfg.objective() {
                 Objective::Bce => 0,
                 Objective::Squared { .. } => 1,
@@ -77,9 +92,49 @@ impl StepRecord {
         }
     }
 
+    /// This record with step `step`'s dropout (ncf-core `TrainConfig::dropout_at`).
+    pub fn with_dropout(mut self, cfg: &TrainConfig, step: u64) -> Self {
+        if let Some(d) = cfg.dropout_at(step) {
+            self.dropout_p = d.p;
+            self.dropout_seed = d.seed;
+            self.step_lo = d.step as u32;
+            self.step_hi = (d.step >> 32) as u32;
+        }
+        self
+    }
+
     /// Record for the `predict` kernel: `batch_len` pairs, no optimizer.
     pub fn for_pairs(layout: Layout, n: u32) -> Self {
         StepRecord::new(layout, 0, n, 0, &TrainConfig::default(), StepScalars { step_size: 0.0, bc2_sqrt: 1.0 })
+    }
+}
+
+/// Mirror of `struct Rows` in optim.wgsl: where a row-sparse step's dense ranges and row
+/// blocks lie (ncf-core cpu/sparse.rs splits the parameters the same way).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct RowsRecord {
+    pub dense: [u32; 4],
+    pub user_blocks: [u32; 4],
+    pub item_blocks: [u32; 4],
+    pub widths: [u32; 4],
+}
+
+impl RowsRecord {
+    pub fn new(l: Layout) -> Self {
+        let b = u32::from(l.biases);
+        RowsRecord {
+            // Features, tower and h lie between the MLP item embeddings and b_u; b is last.
+            dense: [l.user_feature_offset() as u32, l.user_bias_offset() as u32, l.b_offset() as u32, l.len() as u32],
+            user_blocks: [0, l.mlp_user_offset() as u32, l.user_bias_offset() as u32, 0],
+            item_blocks: [l.item_offset() as u32, l.mlp_item_offset() as u32, l.item_bias_offset() as u32, 0],
+            widths: [l.factors, l.tower.embedding(), b, 0],
+        }
+    }
+
+    /// Threads of the dense part of `optimize_sparse`.
+    pub fn dense_len(&self) -> u32 {
+        (self.dense[1] - self.dense[0]) + (self.dense[3] - self.dense[2])
     }
 }
 

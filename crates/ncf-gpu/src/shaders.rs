@@ -10,6 +10,12 @@ pub const DENSE: &str = include_str!("shaders/dense.wgsl");
 pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
 pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
 pub const SCORING: &str = include_str!("shaders/scoring.wgsl");
+pub const TOWER: &str = include_str!("shaders/tower.wgsl");
+
+/// The fused tower (tower.wgsl) after the neural family whose bindings and helpers it uses.
+pub fn fused_tower() -> String {
+    scoring(&format!("{NEURAL}\n{TOWER}"))
+}
 
 /// A pair-scoring family (factorization or neural) with the bias terms and GMF-branch features
 /// it shares.
@@ -89,6 +95,14 @@ pub fn compose(family: &str, wg: u32, model: u32, atomics: Option<(AtomicMode, &
     }
     s.push_str(family);
     s
+}
+
+/// Workgroup size of the fused tower (tower.wgsl), whose threads each carry a whole sample:
+/// small, so that a batch of a few hundred samples spreads over many workgroups (lavapipe runs
+/// each workgroup on one CPU thread; a GPU spreads them over its compute units), and never
+/// above the device's size `wg`.
+pub fn fused_workgroup(wg: u32) -> u32 {
+    wg.min(64)
 }
 
 /// Side of the square `gemm` workgroup: 16 (256 invocations) where allowed, else smaller.

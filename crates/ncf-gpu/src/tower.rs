@@ -35,8 +35,6 @@ pub(crate) enum TowerMode<'a> {
 
 pub(crate) struct Tower {
     layout: Layout,
-    /// Rows (samples or pairs) one pass handles.
-    pub rows: u32,
     train: bool,
     _acts: Vec<wgpu::Buffer>,
     _dacts: Vec<wgpu::Buffer>,
@@ -133,7 +131,6 @@ impl Tower {
         let scatter = train.then(|| neural_bg("ncf tower scatter", &dacts[0], &scratch[2]));
         Ok(Tower {
             layout,
-            rows,
             train,
             _acts: acts,
             _dacts: dacts,
@@ -151,7 +148,8 @@ impl Tower {
 
     /// Gemm records of one pass over `len` rows, in dispatch order: forward per layer, then
     /// (training) dW, db, dx per layer from the last down.
-    pub fn records(&self, len: u32, dropout: Option<DropoutSpec>) -> Vec<GemmRecord> {
+    /// `row0` is the batch row of the pass's first row (micro-batches of one step).
+    pub fn records(&self, len: u32, dropout: Option<DropoutSpec>, row0: u32) -> Vec<GemmRecord> {
         let l = self.layout;
         let n = l.tower.layers();
         let mut out = Vec::with_capacity(if self.train { 4 * n } else { n });
@@ -173,6 +171,7 @@ impl Tower {
                 bias_off: l.layer_bias_offset(layer) as u32,
                 dropout_key: drop.map_or(0, |d| d.key),
                 dropout_p: drop.map_or(0.0, |d| d.p),
+                row0,
                 ..Default::default()
             });
         }
@@ -259,7 +258,8 @@ impl Tower {
 
     /// Records pass number `index` over `len` rows: gather, the layers, the head, and (training)
     /// the backward products and the scatter. `step_offset` is the byte offset of its `Step`
-    /// record; `records` are this pass's gemm records as [`Tower::records`] made them.
+    /// record; `records` are this pass's gemm records as [`Tower::records`] made them. Returns
+    /// the dispatches recorded.
     pub fn encode(
         &self,
         ctx: &GpuContext,
@@ -268,7 +268,7 @@ impl Tower {
         index: u32,
         len: u32,
         records: &[GemmRecord],
-    ) {
+    ) -> u32 {
         let p = &ctx.pipelines;
         let n = self.layout.tower.layers();
         let base = index * self.records_per_pass();
@@ -294,6 +294,8 @@ impl Tower {
             pass.set_pipeline(&p.scatter);
             pass.set_bind_group(0, scatter, &[step_offset]);
             pass.dispatch_workgroups(gx, gy, 1);
+            return 4 * n as u32 + 3;
         }
+        n as u32 + 2
     }
 }

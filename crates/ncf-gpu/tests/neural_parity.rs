@@ -16,10 +16,7 @@ use std::sync::Arc;
 
 use common::*;
 use ncf_core::CpuTrainer;
-use ncf_core::cpu::dense::dense_forward;
 use ncf_core::cpu::sampling::epoch_samples;
-use ncf_core::cpu::tower::forward;
-use ncf_core::train::DropoutSpec;
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
 use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
@@ -31,39 +28,6 @@ const NEURAL_ATOL: f64 = 1e-5;
 fn layout(kind: ModelKind, data: &Dataset) -> Layout {
     let f = if kind == ModelKind::NeuMf { 6 } else { 0 };
     Layout::neural(kind, data.num_users, data.num_items, f, Tower::new(&[20, 17, 9]).unwrap()).unwrap()
-}
-
-/// Smallest |pre-activation| of any tower unit on a batch.
-fn kink_margin(p: &Params, u: &[u32], i: &[u32], drop: Option<DropoutSpec>) -> f32 {
-    let fwd = forward(p, u, i, drop);
-    let t = p.layout.tower;
-    let mut margin = f32::INFINITY;
-    for l in 1..=t.layers() {
-        let (inp, out) = t.dims(l);
-        let w = &p.data[p.layout.weight_offset(l)..][..out * inp];
-        let b = &p.data[p.layout.layer_bias_offset(l)..][..out];
-        let z = dense_forward(&fwd.acts[l - 1], u.len(), w, b, inp, out, false, None);
-        margin = z.iter().fold(margin, |m, &v| m.min(v.abs()));
-    }
-    margin
-}
-
-/// Random weights and a batch whose pre-activations all clear the kink by 1e-5.
-fn clear_of_kinks(
-    rng: &mut Xoshiro256PlusPlus,
-    layout: Layout,
-    data: &Dataset,
-    n: usize,
-    drop: Option<DropoutSpec>,
-) -> (Params, (Vec<u32>, Vec<u32>, Vec<f32>)) {
-    for _ in 0..200 {
-        let p = random_params(rng, layout);
-        let b = random_batch(rng, n, data.num_users, data.num_items);
-        if kink_margin(&p, &b.0, &b.1, drop) >= 1e-5 {
-            return (p, b);
-        }
-    }
-    panic!("no draw cleared the ReLU kinks");
 }
 
 #[test]

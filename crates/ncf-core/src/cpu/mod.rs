@@ -10,6 +10,7 @@ pub mod optim;
 pub mod sampling;
 pub mod scoring;
 pub mod similarity;
+pub mod sparse;
 pub mod tower;
 pub mod trainer;
 

@@ -4,17 +4,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
-use super::optim::{adam_update, sgd_update};
+use super::optim::update_dense;
 use super::sampling::{Samples, epoch_samples};
+use super::sparse::{TouchedRows, sparse_step};
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::Params;
 use crate::train::{
-    EpochReport, Optimizer, OptimizerState, Progress, StepScalars, TrainConfig, Trainer, check_finite_loss,
-    check_restorable, check_session,
+    EpochReport, OptimizerState, Progress, StepScalars, TrainConfig, Trainer, check_finite_loss, check_restorable,
+    check_session,
 };
 
 /// The CPU backend.
@@ -29,16 +28,15 @@ pub struct CpuTrainer {
     step: u64,
     epoch: u32,
     progress: Option<Arc<Progress>>,
+    /// The rows a row-sparse step updates (`cfg.sparse`; `None` for dense steps).
+    touched: Option<TouchedRows>,
 }
-
-/// Chunk size of the parallel dense optimizer update (element-wise, so results do not depend
-/// on the split).
-const OPT_CHUNK: usize = 1 << 14;
 
 impl CpuTrainer {
     pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
         check_session(&data, validation.as_ref(), &params, &cfg)?;
         let n = params.data.len();
+        let touched = cfg.sparse.then(|| TouchedRows::new(params.layout.num_users, params.layout.num_items));
         Ok(CpuTrainer {
             data,
             validation,
@@ -50,6 +48,7 @@ impl CpuTrainer {
             step: 0,
             epoch: 0,
             progress: None,
+            touched,
         })
     }
 
@@ -63,7 +62,8 @@ impl CpuTrainer {
         (g, loss)
     }
 
-    /// One optimizer step on a batch; returns the batch's summed loss.
+    /// One optimizer step on a batch; returns the batch's summed loss. With `cfg.sparse` only
+    /// the embedding rows the batch uses step ([`super::sparse`]); otherwise every parameter.
     pub fn train_batch(&mut self, users: &[u32], items: &[u32], labels: &[f32]) -> f64 {
         let scale = 1.0 / users.len() as f32;
         self.step += 1;
@@ -80,19 +80,14 @@ impl CpuTrainer {
         );
         let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
         let opt = self.cfg.optimizer;
-        let p = self.params.data.par_chunks_mut(OPT_CHUNK);
-        let g = self.grads.par_chunks_mut(OPT_CHUNK);
-        match opt {
-            Optimizer::Adam { .. } => {
-                p.zip(g)
-                    .zip(self.m.par_chunks_mut(OPT_CHUNK))
-                    .zip(self.v.par_chunks_mut(OPT_CHUNK))
-                    .for_each(|(((p, g), m), v)| adam_update(p, g, m, v, opt, s));
+        // SGD's momentum buffer is the first-moment vector `m`.
+        let (p, g, m, v) = (&mut self.params.data, &mut self.grads, &mut self.m, &mut self.v);
+        match &mut self.touched {
+            Some(rows) => {
+                rows.gather(users, items);
+                sparse_step(&self.params.layout, p, g, m, v, rows, opt, s);
             }
-            Optimizer::Sgd { .. } => {
-                // The first moment buffer doubles as SGD's momentum buffer.
-                p.zip(g).zip(self.m.par_chunks_mut(OPT_CHUNK)).for_each(|((p, g), b)| sgd_update(p, g, b, opt, s))
-            }
+            None => update_dense(p, g, m, v, opt, s),
         }
         loss
     }

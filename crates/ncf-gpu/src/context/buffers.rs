@@ -10,7 +10,7 @@ use wgpu::util::DeviceExt;
 use super::GpuContext;
 
 /// Size in bytes of one `Step` record (see common.wgsl).
-pub(crate) const STEP_BYTES: u64 = 80;
+pub(crate) const STEP_BYTES: u64 = std::mem::size_of::<crate::records::StepRecord>() as u64;
 
 impl GpuContext {
     /// Dynamic-offset stride of `Step` records.

@@ -64,7 +64,12 @@ impl GpuContext {
     /// Workgroup grid for `threads` invocations, split into rows when it exceeds the
     /// per-dimension limit.
     pub(crate) fn grid(&self, threads: u32) -> (u32, u32) {
-        let groups = threads.div_ceil(self.info.workgroup_size).max(1);
+        self.grid_of(threads, self.info.workgroup_size)
+    }
+
+    /// [`GpuContext::grid`] for workgroups of `wg` invocations.
+    pub(crate) fn grid_of(&self, threads: u32, wg: u32) -> (u32, u32) {
+        let groups = threads.div_ceil(wg).max(1);
         let max = self.limits.max_compute_workgroups_per_dimension;
         if groups <= max { (groups, 1) } else { (max, groups.div_ceil(max)) }
     }

@@ -17,6 +17,11 @@ pub(crate) struct Pipelines {
     pub predict: [wgpu::ComputePipeline; 2],
     pub adam: wgpu::ComputePipeline,
     pub sgd: wgpu::ComputePipeline,
+    /// Row-sparse steps (optim.wgsl): the touched rows and the dense parameters in one
+    /// dispatch, and the row claims for backward paths that make none.
+    pub sparse_layout: wgpu::BindGroupLayout,
+    pub optimize_sparse: wgpu::ComputePipeline,
+    pub claim_rows: wgpu::ComputePipeline,
     pub rank_cases: wgpu::ComputePipeline,
     pub rating_errors: wgpu::ComputePipeline,
     pub gemm_layout: wgpu::BindGroupLayout,
@@ -26,6 +31,11 @@ pub(crate) struct Pipelines {
     pub head_forward: wgpu::ComputePipeline,
     pub head_backward: wgpu::ComputePipeline,
     pub scatter: wgpu::ComputePipeline,
+    /// The fused tower's training step (tower.wgsl): per-sample chain and weight-gradient sums.
+    pub tower_layout: wgpu::BindGroupLayout,
+    pub tower_train: wgpu::ComputePipeline,
+    pub tower_weight_grads: wgpu::ComputePipeline,
+    pub tower_score: wgpu::ComputePipeline,
     pub similarity_layout: wgpu::BindGroupLayout,
     pub cosine: wgpu::ComputePipeline,
 }
@@ -104,7 +114,7 @@ impl Pipelines {
         let gmf_layout = layout(
             device,
             "ncf factorization layout",
-            &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw), (8, ro)],
+            &[(0, dynu), (1, ro), (2, rw), (3, ro), (4, ro), (5, ro), (6, rw), (8, ro), (9, rw), (10, rw)],
         );
         let predict_layout = layout(
             device,
@@ -112,6 +122,11 @@ impl Pipelines {
             &[(0, dynu), (1, ro), (3, ro), (4, ro), (7, rw), (8, ro)],
         );
         let optim_layout = layout(device, "ncf optimizer layout", &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw)]);
+        let sparse_layout = layout(
+            device,
+            "ncf sparse optimizer layout",
+            &[(0, dynu), (1, rw), (2, rw), (3, rw), (4, rw), (5, rw), (6, rw), (7, ro), (8, ro), (9, u)],
+        );
         let metrics_layout = layout(device, "ncf metrics layout", &[(0, u), (1, ro), (2, rw), (3, rw), (4, ro)]);
 
         let sampling_src = shaders::compose(shaders::SAMPLING, wg, 0, None);
@@ -131,6 +146,30 @@ impl Pipelines {
         let neural_src =
             shaders::compose(&shaders::scoring(shaders::NEURAL), wg, 0, Some((mode, &["grads", "step_loss"])));
         let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
+        let tower_layout = layout(
+            device,
+            "ncf fused tower layout",
+            &[
+                (0, dynu),
+                (1, u),
+                (2, ro),
+                (3, rw),
+                (4, ro),
+                (5, ro),
+                (6, ro),
+                (7, rw),
+                (9, rw),
+                (10, ro),
+                (11, rw),
+                (12, u),
+                (13, rw),
+                (14, rw),
+                (15, rw),
+            ],
+        );
+        let tower_wg = shaders::fused_workgroup(wg);
+        let tower_src = shaders::compose(&shaders::fused_tower(), tower_wg, 0, Some((mode, &["grads", "step_loss"])));
+        let tower = |entry: &str| pipeline(device, &format!("ncf fused {entry}"), &tower_src, entry, &tower_layout);
         let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
         let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);
         Pipelines {
@@ -145,6 +184,9 @@ impl Pipelines {
             ],
             adam: pipeline(device, "ncf adam", &optim_src, "adam", &optim_layout),
             sgd: pipeline(device, "ncf sgd", &optim_src, "sgd", &optim_layout),
+            optimize_sparse: pipeline(device, "ncf optimize_sparse", &optim_src, "optimize_sparse", &sparse_layout),
+            claim_rows: pipeline(device, "ncf claim_rows", &optim_src, "claim_rows", &sparse_layout),
+            sparse_layout,
             rank_cases: pipeline(device, "ncf rank_cases", &metrics_src, "rank_cases", &metrics_layout),
             rating_errors: pipeline(device, "ncf rating_errors", &metrics_src, "rating_errors", &metrics_layout),
             gemm: pipeline(device, "ncf dense gemm", &dense_src, "gemm", &gemm_layout),
@@ -152,6 +194,10 @@ impl Pipelines {
             head_forward: neural("head_forward"),
             head_backward: neural("head_backward"),
             scatter: neural("scatter"),
+            tower_train: tower("tower_train"),
+            tower_weight_grads: tower("tower_weight_grads"),
+            tower_score: tower("tower_score"),
+            tower_layout,
             cosine: pipeline(device, "ncf similarity cosine", &similarity_src, "cosine", &similarity_layout),
             similarity_layout,
             neural_layout,

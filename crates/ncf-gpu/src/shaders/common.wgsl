@@ -1,7 +1,7 @@
 // Shared by every ncf-native kernel; prepended to each family's source by `shaders.rs`,
 // after `const WG: u32` (the workgroup size the host chose from the adapter's limits).
 
-// Per-step parameters. One 80-byte record per optimizer step, bound with a dynamic offset so
+// Per-step parameters. One 112-byte record per optimizer step, bound with a dynamic offset so
 // that many steps are recorded in one compute pass without any host round trip.
 struct Step {
     batch_start: u32,
@@ -31,6 +31,20 @@ struct Step {
     // User biases b_u; 0 when the model has no per-user and per-item biases (offset 0 is
     // always the first user embedding, never a bias).
     user_bias_offset: u32,
+    // Inverted dropout of this step (p = 0: none): the fused tower mixes each layer's key from
+    // the seed and the 64-bit step as ncf-core dropout.rs `dropout_key` does.
+    dropout_p: f32,
+    dropout_seed: u32,
+    step_lo: u32,
+    step_hi: u32,
+    // 1: row-sparse step (optim.wgsl `adam_sparse`): backward kernels claim each user and item
+    // row for the first batch slot that uses it. row_base is the slot of this dispatch's
+    // first sample in its batch (micro-batches of one step share the slots).
+    sparse: u32,
+    row_base: u32,
+    // 1: Adam, 0: SGD (for kernels that serve both).
+    adam: u32,
+    _pad1: u32,
 }
 
 // Global invocation index of a 1-D problem dispatched as a 2-D grid (the host splits grids

@@ -22,6 +22,12 @@ struct Gemm {
     mask_off: u32,
     dropout_key: u32,
     dropout_p: f32,
+    // Batch row of this product's row 0 (dropout masks are drawn per batch row, and a step's
+    // micro-batches each start at their own).
+    row0: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 const ADD_BIAS: u32 = 1u;      // C[m, n] += bias[n] before the activation
@@ -92,7 +98,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         acc = max(acc, 0.0);
     }
     if (g.flags & DROPOUT) != 0u {
-        if unit_f32(hash5(g.dropout_key, DOMAIN_DROPOUT, 0u, row, col)) >= g.dropout_p {
+        if unit_f32(hash5(g.dropout_key, DOMAIN_DROPOUT, 0u, g.row0 + row, col)) >= g.dropout_p {
             acc = acc * (1.0 / (1.0 - g.dropout_p));
         } else {
             acc = 0.0;

@@ -24,6 +24,9 @@
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;
 // Side-feature bags (records.rs `feature_words`), read by scoring.wgsl's GMF-branch features.
 @group(0) @binding(8) var<storage, read> bags: array<u32>;
+// Row-sparse steps: the first batch slot using each user / item row claims it (optim.wgsl).
+@group(0) @binding(9) var<storage, read_write> owner_users: array<atomic<u32>>;
+@group(0) @binding(10) var<storage, read_write> owner_items: array<atomic<u32>>;
 
 
 const MODEL_GMF: u32 = 0u;
@@ -72,6 +75,10 @@ fn forward_backward(
         // Per-occurrence L2 on the two embedding rows: ℓ += λ(‖p_u‖² + ‖q_i‖²).
         let norm = add_gmf_term_grads(u, i, d, MODEL == MODEL_GMF);
         add_bias_grads(u, i, d);
+        if st.sparse != 0u {
+            atomicMin(&owner_users[u], st.row_base + t);
+            atomicMin(&owner_items[i], st.row_base + t);
+        }
         loss = obj.x + st.l2 * norm;
     }
     add_workgroup_loss(lid, loss);

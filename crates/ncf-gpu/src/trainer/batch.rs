@@ -4,7 +4,7 @@
 use ncf_core::cpu::sampling::Samples;
 use ncf_core::{NcfError, Result};
 
-use super::{GpuTrainer, ModelPasses};
+use super::GpuTrainer;
 
 impl GpuTrainer {
     /// Writes a caller-chosen batch into the sample buffers (parity tests).
@@ -29,18 +29,13 @@ impl GpuTrainer {
         optimize: bool,
     ) -> Result<(Vec<f32>, f64)> {
         let n = self.upload_batch(users, items, labels)?;
-        if let ModelPasses::Neural(tower) = &self.model
-            && n > tower.rows
-        {
-            return Err(NcfError::invalid("batch", format!("holds at most batchSize = {} samples", tower.rows)));
-        }
         // The step this batch is (or would be): its optimizer scalars and dropout masks.
         let step = self.step + 1;
         if optimize {
             self.step = step;
         }
-        let rec = self.record(0, n, 0, step);
-        let gemm = self.write_rings(&[rec], &[step]);
+        let rec = vec![self.step_records(0, n, 0, step)];
+        let gemm = self.write_rings(&rec, &[step]);
         let mut enc = self.ctx.encoder("ncf single batch");
         enc.clear_buffer(&self.step_loss, 0, None);
         {
@@ -48,7 +43,7 @@ impl GpuTrainer {
                 label: Some("ncf single batch"),
                 timestamp_writes: None,
             });
-            self.encode_steps(&mut pass, &[rec], &gemm, optimize);
+            self.encode_steps(&mut pass, &rec, &gemm, optimize);
         }
         let what = if optimize { &self.params } else { &self.grads };
         let out = self.ctx.read_back(enc, &[(what, self.layout.len() as u64 * 4), (&self.step_loss, 4)])?;
@@ -62,6 +57,10 @@ impl GpuTrainer {
         let out = self.run_batch(users, items, labels, false)?;
         let mut clear = self.ctx.encoder("ncf clear grads");
         clear.clear_buffer(&self.grads, 0, None);
+        // A sparse backward claimed rows that no optimizer step released.
+        for (o, n) in self.owners.iter().zip([self.data.num_users, self.data.num_items]) {
+            self.ctx.queue.write_buffer(o, 0, bytemuck::cast_slice(&vec![u32::MAX; n as usize]));
+        }
         self.ctx.queue.submit([clear.finish()]);
         Ok(out)
     }

@@ -9,8 +9,8 @@ use std::time::Instant;
 use ncf_core::train::{EpochReport, OptimizerState, Progress, Trainer, check_finite_loss};
 use ncf_core::{NcfError, Params, Result};
 
+use super::GpuTrainer;
 use super::staging::InFlight;
-use super::{GpuTrainer, STEPS_PER_SUBMIT};
 use crate::eval::TestBuffers;
 use crate::records::StepRecord;
 
@@ -69,14 +69,14 @@ impl Trainer for GpuTrainer {
             p.begin(self.steps_per_epoch as u64);
         }
         while first < self.steps_per_epoch {
-            let last = (first + STEPS_PER_SUBMIT).min(self.steps_per_epoch);
+            let last = (first + self.steps_per_submit).min(self.steps_per_epoch);
             let steps: Vec<u64> = (first..last).map(|s| step0 + s as u64 + 1).collect();
-            let records: Vec<StepRecord> = (first..last)
+            let records: Vec<Vec<StepRecord>> = (first..last)
                 .zip(&steps)
                 .map(|(s, &step)| {
                     let start = s * b;
                     let len = b.min(self.n_samples - start);
-                    self.record(start, len, s, step)
+                    self.step_records(start, len, s, step)
                 })
                 .collect();
             // Queue writes land before the next submit's commands and after earlier submits',
@@ -89,7 +89,7 @@ impl Trainer for GpuTrainer {
                 });
                 self.encode_steps(&mut pass, &records, &gemm, true);
             }
-            let slot = (first / STEPS_PER_SUBMIT) as usize % 2;
+            let slot = (first / self.steps_per_submit) as usize % 2;
             if let Some((_, staging)) = &self.progress {
                 enc.copy_buffer_to_buffer(
                     &self.step_loss,

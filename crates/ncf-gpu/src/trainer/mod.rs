@@ -1,6 +1,7 @@
 //! The GPU training loop. Per epoch: one sampling dispatch, then for every batch the model's
-//! forward/backward (one dispatch for GMF/MF, the tower's passes for MLP/NeuMF) and a dense
-//! optimizer dispatch, [`STEPS_PER_SUBMIT`] steps per
+//! forward/backward (one dispatch for GMF/MF, two for the fused tower of MLP/NeuMF, 4L + 3 for
+//! towers too wide to fuse) and one optimizer dispatch (dense, or row-sparse with
+//! `TrainConfig.sparse`), up to [`STEPS_PER_SUBMIT`] steps per
 //! compute pass and submit, with per-step parameters taken from a uniform ring by dynamic
 //! offset. The loss of every step stays in a GPU buffer; losses, weights and test metrics
 //! come back in one read-back at the end of the epoch.
@@ -23,6 +24,7 @@ use ncf_core::{Dataset, Layout, Params, Result, TestSet};
 
 use crate::context::GpuContext;
 use crate::eval::TestBuffers;
+use crate::fused::FusedTower;
 use crate::records::EpochRecord;
 use crate::tower::{Tower, TowerIo, TowerMode};
 
@@ -35,8 +37,10 @@ pub const STEPS_PER_SUBMIT: u32 = 512;
 enum ModelPasses {
     /// GMF and MF: one `forward_backward` dispatch per step (and the side-feature bags it binds).
     Factorization { bind: wgpu::BindGroup, _bags: wgpu::Buffer },
-    /// MLP and NeuMF: the tower's passes (tower.rs).
+    /// MLP and NeuMF: the tower's per-layer passes (tower.rs), for towers too wide to fuse.
     Neural(Box<Tower>),
+    /// MLP and NeuMF: the fused tower step (fused.rs), two dispatches.
+    Fused(Box<FusedTower>),
 }
 
 pub struct GpuTrainer {
@@ -59,6 +63,12 @@ pub struct GpuTrainer {
     sampling_bg: wgpu::BindGroup,
     model: ModelPasses,
     optim_bg: wgpu::BindGroup,
+    /// Row-sparse steps: the optimizer's bind group (optim.wgsl `optimize_sparse`), its
+    /// threads for the dense parameters, and each user's and item's owning batch slot.
+    sparse_bg: wgpu::BindGroup,
+    sparse_dense: u32,
+    owners: [wgpu::Buffer; 2],
+    _rows: wgpu::Buffer,
     test: Option<TestBuffers>,
     validation: Option<TestBuffers>,
     /// Rating regression: the training ratings, for the per-epoch training RMSE.
@@ -69,9 +79,21 @@ pub struct GpuTrainer {
     step: u64,
     /// Live progress, with two staging buffers that bring back the losses of each submit.
     progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
+    /// Dispatches the last recorded step took (forward, backward and optimizer).
+    dispatches: std::cell::Cell<u32>,
+    /// Rows of one forward/backward pass: larger batches run as micro-batches (submit.rs).
+    chunk: u32,
+    /// Steps recorded per pass and submit (fewer than [`STEPS_PER_SUBMIT`] with micro-batches).
+    steps_per_submit: u32,
 }
 
 impl GpuTrainer {
+    /// Compute dispatches one optimizer step records (forward, backward and optimizer), as
+    /// counted while the last step was recorded; 0 before any step.
+    pub fn dispatches_per_step(&self) -> u32 {
+        self.dispatches.get()
+    }
+
     pub fn new(
         ctx: Arc<GpuContext>,
         data: Arc<Dataset>,
@@ -79,8 +101,27 @@ impl GpuTrainer {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Self> {
+        Self::with_max_chunk(ctx, data, validation, params, cfg, None)
+    }
+
+    /// As [`GpuTrainer::new`], with at most `max_chunk` rows per forward/backward pass (tests
+    /// force micro-batches with it; by default the chunk comes from the adapter's limits).
+    pub fn with_max_chunk(
+        ctx: Arc<GpuContext>,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: Params,
+        cfg: TrainConfig,
+        max_chunk: Option<u32>,
+    ) -> Result<Self> {
         let layout = params.layout;
         let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
+        let batch = cfg.batch_size.min(n_samples);
+        let chunk = chunk_rows(&ctx, layout, batch).min(max_chunk.unwrap_or(u32::MAX)).max(1);
+        let chunks = batch.div_ceil(chunk);
+        let per_step = if chunks > 1 { chunks + 1 } else { 1 };
+        let steps_per_submit = (STEPS_PER_SUBMIT / per_step).max(1);
+        let ring_slots = steps_per_submit * per_step;
         let steps_per_epoch = cfg.steps_per_epoch(n_samples);
         let n = layout.len() as u64;
         let none = wgpu::BufferUsages::empty();
@@ -98,7 +139,12 @@ impl GpuTrainer {
         let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
         let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
         let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
-        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * STEPS_PER_SUBMIT as u64);
+        let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * ring_slots as u64);
+        let unowned = |n: u32, what: &str| ctx.storage_init(what, &vec![u32::MAX; n as usize], none);
+        let owners = [unowned(data.num_users, "ncf owner users")?, unowned(data.num_items, "ncf owner items")?];
+        let rows_rec = crate::records::RowsRecord::new(layout);
+        let rows = ctx.uniform("ncf sparse rows", std::mem::size_of::<crate::records::RowsRecord>() as u64);
+        ctx.queue.write_buffer(&rows, 0, bytemuck::bytes_of(&rows_rec));
         let epoch_uniform = ctx.uniform("ncf epoch uniform", std::mem::size_of::<EpochRecord>() as u64);
         let p = &ctx.pipelines;
         let sampling_bg = ctx.bind_group(
@@ -125,13 +171,11 @@ impl GpuTrainer {
                 features: params.features.as_deref(),
                 mode: TowerMode::Train { grads: &grads, labels: &s_labels, step_loss: &step_loss },
             };
-            ModelPasses::Neural(Box::new(Tower::new(
-                &ctx,
-                layout,
-                cfg.batch_size.min(n_samples),
-                STEPS_PER_SUBMIT,
-                io,
-            )?))
+            if FusedTower::fits(layout) {
+                ModelPasses::Fused(Box::new(FusedTower::new(&ctx, layout, chunk, io, Some(&owners))?))
+            } else {
+                ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, chunk, ring_slots, io)?))
+            }
         } else {
             let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
             let bind = ctx.bind_group(
@@ -146,6 +190,8 @@ impl GpuTrainer {
                     (5, &s_labels),
                     (6, &step_loss),
                     (8, &bags),
+                    (9, &owners[0]),
+                    (10, &owners[1]),
                 ],
                 Some(0),
             );
@@ -155,6 +201,23 @@ impl GpuTrainer {
             "ncf optimizer bind group",
             &p.optim_layout,
             &[(0, &step_ring), (1, &pbuf), (2, &grads), (3, &m), (4, &v)],
+            Some(0),
+        );
+        let sparse_bg = ctx.bind_group(
+            "ncf sparse optimizer bind group",
+            &p.sparse_layout,
+            &[
+                (0, &step_ring),
+                (1, &pbuf),
+                (2, &grads),
+                (3, &m),
+                (4, &v),
+                (5, &owners[0]),
+                (6, &owners[1]),
+                (7, &s_users),
+                (8, &s_items),
+                (9, &rows),
+            ],
             Some(0),
         );
         let features = params.features.clone();
@@ -188,6 +251,10 @@ impl GpuTrainer {
             sampling_bg,
             model,
             optim_bg,
+            sparse_bg,
+            sparse_dense: rows_rec.dense_len(),
+            owners,
+            _rows: rows,
             test,
             validation,
             train_eval,
@@ -196,6 +263,29 @@ impl GpuTrainer {
             epoch: 0,
             step: 0,
             progress: None,
+            dispatches: std::cell::Cell::new(0),
+            chunk,
+            steps_per_submit,
         })
     }
+}
+
+/// Rows one forward/backward pass takes: the whole batch unless the tower's activations of
+/// that many rows would overflow a storage binding (read from the adapter), an index, or the
+/// per-layer gemms' workgroups per dimension.
+fn chunk_rows(ctx: &GpuContext, layout: Layout, batch: u32) -> u32 {
+    if !layout.kind.is_neural() {
+        return batch;
+    }
+    let t = layout.tower;
+    let binding = ctx.info.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let fit = if FusedTower::fits(layout) {
+        // acts and ∂z each hold rows × Σ widths floats in one buffer.
+        binding / (4 * FusedTower::floats_per_row(layout))
+    } else {
+        let widest = (*t.sizes().iter().max().unwrap_or(&1)).max(t.input()) as u64;
+        let groups = ctx.info.max_compute_workgroups_per_dimension as u64 * ctx.tile() as u64;
+        (binding / (4 * widest)).min((u32::MAX as u64 / 4) / widest).min(groups)
+    };
+    batch.min(fit.min(u32::MAX as u64) as u32)
 }

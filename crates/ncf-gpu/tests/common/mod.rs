@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use ncf_core::train::TrainConfig;
+use ncf_core::cpu::dense::dense_forward;
+use ncf_core::cpu::tower::forward;
+use ncf_core::train::{DropoutSpec, TrainConfig};
 use ncf_core::{Dataset, Layout, Optimizer, Params, TestSet};
 use ncf_gpu::{GpuContext, GpuOptions};
 use rand::{Rng, SeedableRng};
@@ -133,6 +135,9 @@ pub fn random_params(rng: &mut Xoshiro256PlusPlus, layout: Layout) -> Params {
     Params::from_vec(layout, data).unwrap()
 }
 
+/// A batch of (users, items, labels).
+pub type Batch = (Vec<u32>, Vec<u32>, Vec<f32>);
+
 pub fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u32) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
     // Few distinct rows so that many samples of a batch hit the same embedding row.
     let hot_users = users.min(7);
@@ -144,4 +149,37 @@ pub fn random_batch(rng: &mut Xoshiro256PlusPlus, n: usize, users: u32, items: u
 
 pub fn cfg(opt: Optimizer, batch: u32, seed: u32) -> TrainConfig {
     TrainConfig { batch_size: batch, negatives: 4, optimizer: opt, lr: 0.01, seed, ..TrainConfig::default() }
+}
+
+/// Smallest |pre-activation| of any tower unit on a batch.
+pub fn kink_margin(p: &Params, u: &[u32], i: &[u32], drop: Option<DropoutSpec>) -> f32 {
+    let fwd = forward(p, u, i, drop);
+    let t = p.layout.tower;
+    let mut margin = f32::INFINITY;
+    for l in 1..=t.layers() {
+        let (inp, out) = t.dims(l);
+        let w = &p.data[p.layout.weight_offset(l)..][..out * inp];
+        let b = &p.data[p.layout.layer_bias_offset(l)..][..out];
+        let z = dense_forward(&fwd.acts[l - 1], u.len(), w, b, inp, out, false, None);
+        margin = z.iter().fold(margin, |m, &v| m.min(v.abs()));
+    }
+    margin
+}
+
+/// Random weights and a batch whose pre-activations all clear the kink by 1e-5.
+pub fn clear_of_kinks(
+    rng: &mut Xoshiro256PlusPlus,
+    layout: Layout,
+    data: &Dataset,
+    n: usize,
+    drop: Option<DropoutSpec>,
+) -> (Params, Batch) {
+    for _ in 0..200 {
+        let p = random_params(rng, layout);
+        let b = random_batch(rng, n, data.num_users, data.num_items);
+        if kink_margin(&p, &b.0, &b.1, drop) >= 1e-5 {
+            return (p, b);
+        }
+    }
+    panic!("no draw cleared the ReLU kinks");
 }
