@@ -188,7 +188,7 @@ impl Fit {
         let last = e == self.opts.epochs;
         let stopped = record.stop && !last;
         if let Some((path, every)) = self.opts.checkpoint.clone()
-            && (e % every == 0 || last || record.stop)
+            && (e.is_multiple_of(every) || last || record.stop)
         {
             let mut history = self.history.clone();
             history.push(record.clone());
