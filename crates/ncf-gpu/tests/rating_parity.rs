@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Xoshiro256PlusPlus, assert_close, assert_gradients_match, cfg, random_params, rng, shared};
+use common::{Xoshiro256PlusPlus, assert_close_but_kinks, assert_gradients_match, cfg, random_params, rng, shared};
 use ncf_core::cpu::evaluate_rating_cpu;
 use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::data::split::{SplitMethod, split};
@@ -121,7 +121,10 @@ fn rating_epochs_and_metrics_match_cpu() {
                 g.loss,
                 k.loss
             );
-            assert_close(&format!("{what} weights"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-3);
+            // A ReLU unit near its kink can flip under float-atomics order and move its weights
+            // a little: at most 1% of them, each within 1e-2 (as the neural epoch tests allow).
+            let (gw, cw) = (&gpu.params().data, &cpu.params().data);
+            assert_close_but_kinks(&format!("{what} weights"), gw, cw, 1e-3, 1e-3, 0.01, 1e-2);
             assert!(g.metrics.is_none() && g.validation.is_none(), "{what}: no ranking metrics for ratings");
             let sets = [
                 ("test", g.rating, k.rating),

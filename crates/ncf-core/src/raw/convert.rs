@@ -61,14 +61,13 @@ pub fn to_dataset_with_test(
     let draws = Draws { seed, domain: DOMAIN_SPLIT };
     for (&u, &i) in u_test.iter().zip(&i_test) {
         let row = known.row(u);
-        if negatives > 0
-            && (ni as usize) - row.len() < negatives as usize {
-                return Err(NcfError::Data(format!(
-                    "test user '{}' has only {} items left to sample {negatives} negatives from; lower negatives",
-                    users.decode(u).unwrap_or("?"),
-                    ni as usize - row.len()
-                )));
-            }
+        if negatives > 0 && (ni as usize) - row.len() < negatives as usize {
+            return Err(NcfError::Data(format!(
+                "test user '{}' has only {} items left to sample {negatives} negatives from; lower negatives",
+                users.decode(u).unwrap_or("?"),
+                ni as usize - row.len()
+            )));
+        }
         // The ratings came with the test file, so the case adds none.
         push_case(&mut cases, u, i, None, (row, &[]), ni, draws, &mut counters[u as usize]);
     }
