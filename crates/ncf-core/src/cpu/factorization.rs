@@ -3,7 +3,8 @@
 //! [`Params::logits`] and [`Params::batch_grad`] also dispatch MLP and NeuMF to [`super::tower`].
 
 use super::scoring::{bias_grads, bias_terms, gmf_branch_grad, gmf_rows, gmf_term};
-use super::tower::{self, CHUNK_ROWS, backward, forward_rows};
+use super::tower;
+use super::tower_batch::TowerWorkspace;
 use crate::model::{ModelKind, Objective, Params};
 use crate::train::DropoutSpec;
 
@@ -60,15 +61,27 @@ impl Params {
         dropout: Option<DropoutSpec>,
         objective: Objective,
     ) -> f64 {
+        let mut ws = TowerWorkspace::default();
+        self.batch_grad_with(&mut ws, grads, users, items, labels, scale, l2, dropout, objective)
+    }
+
+    /// [`Params::batch_grad`] with the tower's buffers in `ws` (the trainer keeps one, so a
+    /// step allocates nothing).
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_grad_with(
+        &self,
+        ws: &mut TowerWorkspace,
+        grads: &mut [f32],
+        users: &[u32],
+        items: &[u32],
+        labels: &[f32],
+        scale: f32,
+        l2: f32,
+        dropout: Option<DropoutSpec>,
+        objective: Objective,
+    ) -> f64 {
         if self.layout.kind.is_neural() {
-            let mut loss = 0f64;
-            for r0 in (0..users.len()).step_by(CHUNK_ROWS) {
-                let r1 = (r0 + CHUNK_ROWS).min(users.len());
-                let (u, i) = (&users[r0..r1], &items[r0..r1]);
-                let fwd = forward_rows(self, u, i, dropout, r0);
-                loss += backward(self, &fwd, u, i, &labels[r0..r1], scale, l2, objective, grads);
-            }
-            return loss;
+            return ws.batch_grad(self, grads, users, items, labels, scale, l2, dropout, objective);
         }
         let mut loss = 0f64;
         for t in 0..users.len() {

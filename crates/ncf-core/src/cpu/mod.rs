@@ -12,6 +12,7 @@ pub mod scoring;
 pub mod similarity;
 pub mod sparse;
 pub mod tower;
+pub mod tower_batch;
 pub mod trainer;
 
 pub use backend::CpuBackend;

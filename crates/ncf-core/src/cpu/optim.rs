@@ -144,6 +144,84 @@ pub fn update(p: &mut [f32], g: &mut [f32], m: &mut [f32], v: &mut [f32], opt: O
     }
 }
 
+/// [`update`] on rows `rows` (each `width` wide) of one table: the row-sparse step's inner
+/// loop. The SIMD level is chosen once per table rather than once per (short) row.
+pub fn update_rows(
+    (p, g, m, v): (&mut [f32], &mut [f32], &mut [f32], &mut [f32]),
+    width: usize,
+    rows: &[u32],
+    opt: Optimizer,
+    s: StepScalars,
+) {
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn each(
+        p: &mut [f32],
+        g: &mut [f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        w: usize,
+        rows: &[u32],
+        opt: Optimizer,
+        s: StepScalars,
+    ) {
+        for &r in rows {
+            let o = r as usize * w;
+            let (p, g, m, v) = (&mut p[o..o + w], &mut g[o..o + w], &mut m[o..o + w], &mut v[o..o + w]);
+            match opt {
+                Optimizer::Adam { beta1, beta2, eps, weight_decay } => {
+                    let c =
+                        AdamConsts { beta1, beta2, eps, weight_decay, step_size: s.step_size, bc2_sqrt: s.bc2_sqrt };
+                    adam_body(p, g, m, v, c)
+                }
+                Optimizer::Sgd { momentum, weight_decay } => {
+                    sgd_body(p, g, m, SgdConsts { momentum, weight_decay, lr: s.step_size })
+                }
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn avx512(
+            p: &mut [f32],
+            g: &mut [f32],
+            m: &mut [f32],
+            v: &mut [f32],
+            w: usize,
+            rows: &[u32],
+            opt: Optimizer,
+            s: StepScalars,
+        ) {
+            each(p, g, m, v, w, rows, opt, s)
+        }
+        #[target_feature(enable = "avx2")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn avx2(
+            p: &mut [f32],
+            g: &mut [f32],
+            m: &mut [f32],
+            v: &mut [f32],
+            w: usize,
+            rows: &[u32],
+            opt: Optimizer,
+            s: StepScalars,
+        ) {
+            each(p, g, m, v, w, rows, opt, s)
+        }
+        if width >= 16 && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { avx512(p, g, m, v, width, rows, opt, s) };
+        }
+        if width >= 8 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2(p, g, m, v, width, rows, opt, s) };
+        }
+    }
+    each(p, g, m, v, width, rows, opt, s)
+}
+
 /// Elements per parallel task of [`update_dense`]: large enough that rayon's scheduling is
 /// noise next to the work (~30 µs of Adam), small enough to split a GMF model across two cores.
 const OPT_CHUNK: usize = 1 << 14;

@@ -8,6 +8,7 @@ use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
 use super::optim::update_dense;
 use super::sampling::{Samples, epoch_samples};
 use super::sparse::{TouchedRows, sparse_step};
+use super::tower_batch::TowerWorkspace;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::Params;
@@ -30,6 +31,8 @@ pub struct CpuTrainer {
     progress: Option<Arc<Progress>>,
     /// The rows a row-sparse step updates (`cfg.sparse`; `None` for dense steps).
     touched: Option<TouchedRows>,
+    /// The tower's activation and gradient buffers, reused by every step.
+    tower: TowerWorkspace,
 }
 
 impl CpuTrainer {
@@ -49,6 +52,7 @@ impl CpuTrainer {
             epoch: 0,
             progress: None,
             touched,
+            tower: TowerWorkspace::default(),
         })
     }
 
@@ -68,7 +72,8 @@ impl CpuTrainer {
         let scale = 1.0 / users.len() as f32;
         self.step += 1;
         let drop = self.cfg.dropout_at(self.step);
-        let loss = self.params.batch_grad(
+        let loss = self.params.batch_grad_with(
+            &mut self.tower,
             &mut self.grads,
             users,
             items,
