@@ -101,7 +101,7 @@ impl PairScores {
             let uniform = ctx.uniform("ncf predict step", crate::context::STEP_BYTES);
             let rec = StepRecord::for_pairs(layout, n);
             ctx.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(&rec));
-            let bags = crate::records::bags_buffer(ctx, layout, features)?;
+            let bags = ctx.bags_buffer(layout, features)?;
             let bind = ctx.bind_group(
                 "ncf predict bind group",
                 &ctx.pipelines.predict_layout,

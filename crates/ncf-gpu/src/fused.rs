@@ -96,7 +96,7 @@ impl FusedTower {
         ctx.queue.write_buffer(&layers, 0, bytemuck::bytes_of(&rec));
         let net = ctx.uniform("ncf fused tower net", std::mem::size_of::<NetRecord>() as u64);
         ctx.queue.write_buffer(&net, 0, bytemuck::bytes_of(&NetRecord::new(layout)));
-        let bags = crate::records::bags_buffer(ctx, layout, io.features)?;
+        let bags = ctx.bags_buffer(layout, io.features)?;
         let bind = ctx.bind_group(
             "ncf fused tower bind group",
             &ctx.pipelines.tower_layout,

@@ -229,16 +229,3 @@ pub(crate) fn feature_words(layout: Layout, features: Option<&ModelFeatures>) ->
     }
     w
 }
-
-/// The bags buffer of a model's side features ([`feature_words`]); refuses a layout with
-/// features but no bags, which would silently score without them.
-pub(crate) fn bags_buffer(
-    ctx: &crate::context::GpuContext,
-    layout: Layout,
-    features: Option<&ModelFeatures>,
-) -> ncf_core::Result<wgpu::Buffer> {
-    if layout.features.inputs().is_some() && features.is_none() {
-        return Err(ncf_core::NcfError::invalid("features", "the layout has side features but no bags were given"));
-    }
-    ctx.storage_init("ncf feature bags", &feature_words(layout, features), wgpu::BufferUsages::empty())
-}

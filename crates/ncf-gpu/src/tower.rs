@@ -80,7 +80,7 @@ impl Tower {
         let gemm_ring = ctx.uniform("ncf tower gemm ring", ctx.ring_stride(GEMM_BYTES) * per_pass * passes as u64);
         let net = ctx.uniform("ncf tower net", std::mem::size_of::<NetRecord>() as u64);
         ctx.queue.write_buffer(&net, 0, bytemuck::bytes_of(&NetRecord::new(layout)));
-        let bags = crate::records::bags_buffer(ctx, layout, io.features)?;
+        let bags = ctx.bags_buffer(layout, io.features)?;
         let scratch: Vec<wgpu::Buffer> =
             (0..3).map(|k| ctx.storage_zeroed(&format!("ncf tower scratch {k}"), 4)).collect::<Result<_>>()?;
         let gl = &ctx.pipelines.gemm_layout;

@@ -13,6 +13,20 @@ use super::GpuContext;
 pub(crate) const STEP_BYTES: u64 = std::mem::size_of::<crate::records::StepRecord>() as u64;
 
 impl GpuContext {
+    /// The bags buffer of a model's side features ([`crate::records::feature_words`]); refuses
+    /// a layout with features but no bags, which would silently score without them.
+    pub(crate) fn bags_buffer(
+        &self,
+        layout: ncf_core::Layout,
+        features: Option<&ncf_core::model::ModelFeatures>,
+    ) -> Result<wgpu::Buffer> {
+        if layout.features.inputs().is_some() && features.is_none() {
+            return Err(NcfError::invalid("features", "the layout has side features but no bags were given"));
+        }
+        let words = crate::records::feature_words(layout, features);
+        self.storage_init("ncf feature bags", &words, wgpu::BufferUsages::empty())
+    }
+
     /// Dynamic-offset stride of `Step` records.
     pub(crate) fn step_stride(&self) -> u64 {
         self.ring_stride(STEP_BYTES)

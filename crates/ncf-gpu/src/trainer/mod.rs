@@ -177,7 +177,7 @@ impl GpuTrainer {
                 ModelPasses::Neural(Box::new(Tower::new(&ctx, layout, chunk, ring_slots, io)?))
             }
         } else {
-            let bags = crate::records::bags_buffer(&ctx, layout, params.features.as_deref())?;
+            let bags = ctx.bags_buffer(layout, params.features.as_deref())?;
             let bind = ctx.bind_group(
                 "ncf factorization bind group",
                 &p.gmf_layout,
