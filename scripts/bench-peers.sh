@@ -12,7 +12,7 @@
 #   BATCHES    batch sizes                  (default "256 65536")
 #   OURS       our variants                 (default "cpu-dense cpu-sparse gpu-dense gpu-sparse")
 #   GPU_CONFIGS  configs the GPU variants run (default: all; lavapipe is slow, e.g. "gmf:8 neumf:8")
-#   PEERS      PyTorch variants             (default "1:adam 1:adam-fused 2:adam 2:adam-fused")
+#   PEERS      PyTorch variants             (default "1:adam 1:adam-fused 2:adam 2:adam-fused"; "" for none)
 #   TP_SAMPLES samples the peer times        (default 300000, after 20 warm-up batches)
 #   ROUNDS     alternations of the whole set (default 1)
 #   TORCH_PY   python with torch            (default /tmp/torch-venv/bin/python, created if absent)
@@ -31,9 +31,9 @@ DATA=${DATA:-$ROOT/../shared/data/ml-1m/ncf}
 PREFIX=${PREFIX:-ml-1m}
 CONFIGS=${CONFIGS:-"gmf:8 gmf:64 neumf:8 neumf:32 neumf:64"}
 BATCHES=${BATCHES:-"256 65536"}
-OURS=${OURS:-"cpu-dense cpu-sparse gpu-dense gpu-sparse"}
+OURS=${OURS-"cpu-dense cpu-sparse gpu-dense gpu-sparse"}
 GPU_CONFIGS=${GPU_CONFIGS:-$CONFIGS}
-PEERS=${PEERS:-"1:adam 1:adam-fused 2:adam 2:adam-fused"}
+PEERS=${PEERS-"1:adam 1:adam-fused 2:adam 2:adam-fused"}
 TP_SAMPLES=${TP_SAMPLES:-300000}
 ROUNDS=${ROUNDS:-1}
 TORCH_PY=${TORCH_PY:-/tmp/torch-venv/bin/python}
