@@ -1,7 +1,7 @@
 // Issue 14: row-sparse updates (`sparse: true`) and Adam's β/ε through the public API, on
 // every model × backend. The kernels' own parity tests are in Rust (ncf-core cpu tests,
 // ncf-gpu tests/*_parity.rs); here the option must mean the same on both backends.
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { Dataset, GMF, MF, MLP, NeuMF, type Device } from '../index.ts'
 import { randomHr, rejectsWith } from './helpers.ts'
 
@@ -14,6 +14,23 @@ function worst(a: Float32Array, b: Float32Array, abs: number, rel: number): numb
   let w = 0
   for (let k = 0; k < a.length; k++) w = Math.max(w, Math.abs(a[k] - b[k]) / (abs + rel * Math.abs(b[k])))
   return w
+}
+
+/**
+ * Asserts `a` ≈ `b` within abs + rel·|b|, but for ReLU units near their kink that float-atomics
+ * order can flip on the GPU (as the Rust epoch parity tests allow): at most `share` of the
+ * weights may stray, each by at most `maxErr`. No NaN passes.
+ */
+function closeButKinks(t: ExecutionContext, a: Float32Array, b: Float32Array, abs: number, rel: number, share: number, maxErr: number) {
+  let stray = 0
+  for (let k = 0; k < b.length; k++) {
+    const err = Math.abs(a[k] - b[k])
+    if (!(err <= abs + rel * Math.abs(b[k]))) {
+      stray++
+      if (!(err <= maxErr)) return t.fail(`weight ${k}: ${a[k]} vs ${b[k]}`)
+    }
+  }
+  t.true(stray <= share * b.length, `${stray} of ${b.length} weights differ`)
 }
 
 test('issue 14: sparse, beta1, beta2 and eps are checked before training', async (t) => {
@@ -51,8 +68,11 @@ for (const [name, Model] of MODELS) {
       await a.fit(data, { ...opts, sparse: true })
       const b = build()
       await b.fit(data, opts)
-      t.true(worst(a.weights(), b.weights(), 1e-5, 1e-4) <= 1)
       t.false(a.weights().some(Number.isNaN))
+      // The CPU sums in a fixed order (bit for bit in the Rust tests); the GPU's float atomics
+      // may flip a ReLU unit between the two runs.
+      if (device === 'cpu') t.true(worst(a.weights(), b.weights(), 1e-5, 1e-4) <= 1)
+      else closeButKinks(t, a.weights(), b.weights(), 1e-5, 1e-4, 0.02, 5e-2)
       a.dispose()
       b.dispose()
     })
@@ -71,19 +91,7 @@ for (const [name, Model] of MODELS) {
     const cpu = await run('cpu')
     const gpu = await run('gpu')
     for (let e = 0; e < 2; e++) t.true(Math.abs(cpu.loss[e] - gpu.loss[e]) <= 1e-4 + 1e-3 * cpu.loss[e], `epoch ${e + 1}`)
-    // Weights agree within abs 1e-3 + rel 1e-2 after 2 epochs, but for ReLU units near their kink
-    // that float-atomics order can flip (as the Rust epoch parity tests allow): at most 1% of
-    // the weights, each within 2e-2.
-    let stray = 0
-    for (let k = 0; k < cpu.w.length; k++) {
-      const err = Math.abs(gpu.w[k] - cpu.w[k])
-      t.false(Number.isNaN(gpu.w[k]))
-      if (err > 1e-3 + 1e-2 * Math.abs(cpu.w[k])) {
-        stray++
-        t.true(err <= 2e-2, `weight ${k}: gpu ${gpu.w[k]} vs cpu ${cpu.w[k]}`)
-      }
-    }
-    t.true(stray <= 0.01 * cpu.w.length, `${stray} of ${cpu.w.length} weights differ`)
+    closeButKinks(t, gpu.w, cpu.w, 1e-3, 1e-2, 0.01, 2e-2)
     cpu.m.dispose()
     gpu.m.dispose()
   })
