@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use common::*;
 use ncf_core::CpuTrainer;
-use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
 use ncf_gpu::{GpuTrainer, predict_gpu};
@@ -27,8 +26,7 @@ const NEURAL: [ModelKind; 2] = [ModelKind::Mlp, ModelKind::NeuMf];
 const GRAD_ATOL: f64 = 1e-5;
 
 fn layout(kind: ModelKind, data: &Dataset, sizes: &[u32]) -> Layout {
-    let f = if kind == ModelKind::NeuMf { 5 } else { 0 };
-    Layout::neural(kind, data.num_users, data.num_items, f, Tower::new(sizes).unwrap()).unwrap()
+    tower_layout(kind, data, sizes)
 }
 
 /// Logits of 9,000 pairs (crossing the 8,192-pair scoring chunks) through the fused forward
@@ -122,28 +120,19 @@ fn fused_epoch_matches_cpu() {
         let c = TrainConfig { l2: 0.01, dropout: 0.1, lr, ..cfg(opt, 1061, rng.random()) };
         let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
         let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
-        for epoch in 1..=2 {
-            let g = gpu.run_epoch(Some(10)).unwrap();
-            assert_eq!(gpu.samples().unwrap(), epoch_samples(&data, 4, c.seed, epoch - 1).unwrap());
-            let k = cpu.run_epoch(Some(10)).unwrap();
-            let what = format!("{kind:?} {opt:?} epoch {epoch}");
-            assert!(
-                g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
-                "{what} loss {} vs {}",
-                g.loss,
-                k.loss
-            );
-            assert_close_but_kinks(
-                &format!("{what} weights"),
-                &gpu.params().data,
-                &cpu.params().data,
-                1e-3,
-                atol,
-                0.01,
-                1e-2,
-            );
+        let what = format!("{kind:?} {opt:?}");
+        for (epoch, (g, k)) in assert_epochs_match(&what, &data, c.seed, &mut gpu, &mut cpu, 2, Some(10), (1e-3, atol))
+            .into_iter()
+            .enumerate()
+        {
             let (gm, km) = (g.metrics.unwrap(), k.metrics.unwrap());
-            assert!((gm.hr - km.hr).abs() <= 1.0 / 60.0 + 1e-12, "{what} hr {} vs {}", gm.hr, km.hr);
+            assert!(
+                (gm.hr - km.hr).abs() <= 1.0 / 60.0 + 1e-12,
+                "{what} epoch {} hr {} vs {}",
+                epoch + 1,
+                gm.hr,
+                km.hr
+            );
         }
     }
 }

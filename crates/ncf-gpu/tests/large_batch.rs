@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use common::*;
 use ncf_core::CpuTrainer;
-use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::train::{TrainConfig, Trainer};
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
 use ncf_gpu::GpuTrainer;
@@ -56,19 +55,7 @@ fn micro_batches_match_cpu() {
                 assert!(gpu.dispatches_per_step() > 4 * 2, "{what}: micro-batches recorded");
             }
             // Whole epochs.
-            for epoch in 1..=2 {
-                let g = gpu.run_epoch(None).unwrap();
-                assert_eq!(gpu.samples().unwrap(), epoch_samples(&data, 4, c.seed, epoch - 1).unwrap());
-                let k = cpu.run_epoch(None).unwrap();
-                let e = format!("{what} epoch {epoch}");
-                assert!(
-                    g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
-                    "{e} loss {} vs {}",
-                    g.loss,
-                    k.loss
-                );
-                assert_close_but_kinks(&e, &gpu.params().data, &cpu.params().data, 1e-3, 1e-3, 0.01, 1e-2);
-            }
+            assert_epochs_match(&what, &data, c.seed, &mut gpu, &mut cpu, 2, None, (1e-3, 1e-3));
         }
     }
 }

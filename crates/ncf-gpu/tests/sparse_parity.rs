@@ -13,23 +13,12 @@ use std::sync::Arc;
 
 use common::*;
 use ncf_core::CpuTrainer;
-use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::train::{TrainConfig, Trainer};
-use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
+use ncf_core::{Layout, ModelKind, Optimizer, Params};
 use ncf_gpu::GpuTrainer;
 use rand::Rng;
 
 const KINDS: [ModelKind; 4] = [ModelKind::Gmf, ModelKind::Mf, ModelKind::Mlp, ModelKind::NeuMf];
-
-fn layout(kind: ModelKind, data: &Dataset, sizes: &[u32]) -> Layout {
-    match kind {
-        ModelKind::Gmf | ModelKind::Mf => Layout::new(kind, data.num_users, data.num_items, 7).unwrap(),
-        ModelKind::Mlp => Layout::neural(kind, data.num_users, data.num_items, 0, Tower::new(sizes).unwrap()).unwrap(),
-        ModelKind::NeuMf => {
-            Layout::neural(kind, data.num_users, data.num_items, 5, Tower::new(sizes).unwrap()).unwrap()
-        }
-    }
-}
 
 fn optimizers() -> [(Optimizer, f32); 2] {
     [(Optimizer::adam(), 0.005), (Optimizer::Sgd { momentum: 0.9, weight_decay: 1e-3 }, 0.05)]
@@ -45,24 +34,12 @@ fn sparse_epochs_match_cpu() {
     cases.push((ModelKind::NeuMf, &[300, 17, 9]));
     for (kind, sizes) in cases {
         for (opt, lr) in optimizers() {
-            let params = Params::init(layout(kind, &data, sizes), rng.random());
+            let params = Params::init(tower_layout(kind, &data, sizes), rng.random());
             let c = TrainConfig { l2: 0.01, lr, sparse: true, ..cfg(opt, 64, rng.random()) };
             let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
             let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
-            for epoch in 1..=2 {
-                let g = gpu.run_epoch(Some(10)).unwrap();
-                assert_eq!(gpu.samples().unwrap(), epoch_samples(&data, 4, c.seed, epoch - 1).unwrap());
-                let k = cpu.run_epoch(Some(10)).unwrap();
-                let what = format!("sparse {kind:?} {sizes:?} {opt:?} epoch {epoch}");
-                assert!(
-                    g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
-                    "{what} loss {} vs {}",
-                    g.loss,
-                    k.loss
-                );
-                let (gw, cw) = (&gpu.params().data, &cpu.params().data);
-                assert_close_but_kinks(&format!("{what} weights"), gw, cw, 1e-3, 1e-3, 0.01, 1e-2);
-            }
+            let what = format!("sparse {kind:?} {sizes:?} {opt:?}");
+            assert_epochs_match(&what, &data, c.seed, &mut gpu, &mut cpu, 2, Some(10), (1e-3, 1e-3));
         }
     }
 }
@@ -75,7 +52,7 @@ fn sparse_step_leaves_untouched_rows() {
     let data = Arc::new(random_dataset(&mut rng, 40, 90));
     for kind in KINDS {
         for (opt, lr) in optimizers() {
-            let l = layout(kind, &data, &[20, 17, 9]);
+            let l = tower_layout(kind, &data, &[20, 17, 9]);
             let params = Params::init(l, rng.random());
             let c = TrainConfig { l2: 0.02, lr, sparse: true, ..cfg(opt, 400, rng.random()) };
             let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();

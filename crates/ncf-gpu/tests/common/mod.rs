@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use ncf_core::cpu::dense::dense_forward;
+use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::cpu::tower::forward;
-use ncf_core::train::{DropoutSpec, TrainConfig};
-use ncf_core::{Dataset, Layout, Optimizer, Params, TestSet};
-use ncf_gpu::{GpuContext, GpuOptions};
+use ncf_core::train::{DropoutSpec, EpochReport, TrainConfig, Trainer};
+use ncf_core::{CpuTrainer, Dataset, Layout, ModelKind, Optimizer, Params, TestSet, Tower};
+use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer};
 use rand::{Rng, SeedableRng};
 pub use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -182,4 +183,49 @@ pub fn clear_of_kinks(
         }
     }
     panic!("no draw cleared the ReLU kinks");
+}
+
+/// A layout of `kind` on `data`'s sizes: GMF/MF at 7 factors, MLP with the tower `sizes`,
+/// NeuMF with 5 GMF factors and that tower.
+pub fn tower_layout(kind: ModelKind, data: &Dataset, sizes: &[u32]) -> Layout {
+    let (u, i) = (data.num_users, data.num_items);
+    match kind {
+        ModelKind::Gmf | ModelKind::Mf => Layout::new(kind, u, i, 7).unwrap(),
+        ModelKind::Mlp => Layout::neural(kind, u, i, 0, Tower::new(sizes).unwrap()).unwrap(),
+        ModelKind::NeuMf => Layout::neural(kind, u, i, 5, Tower::new(sizes).unwrap()).unwrap(),
+    }
+}
+
+/// Runs `epochs` epochs on both trainers (the GPU first, then the CPU on the samples it must
+/// have drawn: `epoch_samples` at 4 negatives and `seed`) and asserts each epoch's losses within
+/// 1e-4 relative and the weights within `rtol`/`atol` but for ReLU flips (at most 1% of the
+/// weights, each within 1e-2). Returns the (GPU, CPU) reports.
+#[allow(clippy::too_many_arguments)]
+pub fn assert_epochs_match(
+    what: &str,
+    data: &Dataset,
+    seed: u32,
+    gpu: &mut GpuTrainer,
+    cpu: &mut CpuTrainer,
+    epochs: u32,
+    eval_k: Option<u32>,
+    (rtol, atol): (f64, f64),
+) -> Vec<(EpochReport, EpochReport)> {
+    (1..=epochs)
+        .map(|epoch| {
+            let g = gpu.run_epoch(eval_k).unwrap();
+            assert_eq!(gpu.samples().unwrap(), epoch_samples(data, 4, seed, epoch - 1).unwrap());
+            let k = cpu.run_epoch(eval_k).unwrap();
+            let what = format!("{what} epoch {epoch}");
+            assert!(
+                g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
+                "{what} loss {} vs {}",
+                g.loss,
+                k.loss
+            );
+            let (gw, cw) = (&gpu.params().data, &cpu.params().data);
+            assert_close_but_kinks(&format!("{what} weights"), gw, cw, rtol, atol, 0.01, 1e-2);
+            (g, k)
+        })
+        .collect()
 }
