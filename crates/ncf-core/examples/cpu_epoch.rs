@@ -47,7 +47,8 @@ fn main() -> ncf_core::error::Result<()> {
     let cfg = TrainConfig { batch_size: batch, optimizer, lr: 0.001, sparse, ..TrainConfig::default() };
     println!("# {kind:?} f{factors} {:?} batch {batch} sparse {sparse}: {} params", layout.tower, layout.len());
     if has("--phases") {
-        return phases(&data, params, cfg);
+        // On a rayon worker, as `CpuTrainer` runs its steps.
+        return rayon::scope(|_| phases(&data, params, cfg));
     }
     let mut t = CpuTrainer::new(data.clone(), None, params, cfg)?;
     for _ in 0..epochs {
