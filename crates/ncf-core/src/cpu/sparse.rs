@@ -36,6 +36,13 @@ impl TouchedRows {
 
     /// Collects the distinct `users` and `items` of a batch (in order of first appearance).
     pub fn gather(&mut self, users: &[u32], items: &[u32]) {
+        self.begin();
+        users.iter().for_each(|&u| self.touch_user(u));
+        items.iter().for_each(|&i| self.touch_item(i));
+    }
+
+    /// Starts a new batch with no rows touched.
+    pub fn begin(&mut self) {
         self.now = self.now.wrapping_add(1);
         if self.now == 0 {
             // After 2³² batches the stamps wrap: forget them all once.
@@ -43,37 +50,46 @@ impl TouchedRows {
             self.item_stamp.fill(0);
             self.now = 1;
         }
-        let now = self.now;
-        let distinct = |ids: &[u32], stamp: &mut [u32], out: &mut Vec<u32>| {
-            out.clear();
-            for &x in ids {
-                let s = &mut stamp[x as usize];
-                if *s != now {
-                    *s = now;
-                    out.push(x);
-                }
-            }
-        };
-        distinct(users, &mut self.user_stamp, &mut self.users);
-        distinct(items, &mut self.item_stamp, &mut self.items);
+        self.users.clear();
+        self.items.clear();
+    }
+
+    /// Adds user row `u` to this batch's list unless it is there already.
+    #[inline]
+    pub fn touch_user(&mut self, u: u32) {
+        let s = &mut self.user_stamp[u as usize];
+        if *s != self.now {
+            *s = self.now;
+            self.users.push(u);
+        }
+    }
+
+    /// Adds item row `i` to this batch's list unless it is there already.
+    #[inline]
+    pub fn touch_item(&mut self, i: u32) {
+        let s = &mut self.item_stamp[i as usize];
+        if *s != self.now {
+            *s = self.now;
+            self.items.push(i);
+        }
     }
 }
 
 /// The blocks of the flat vector, in layout order: the user-indexed tables, the item-indexed
 /// ones, and the dense parameters in between and at the end.
-struct Blocks<'a> {
-    p: &'a mut [f32],
-    q: &'a mut [f32],
-    pm: &'a mut [f32],
-    qm: &'a mut [f32],
-    dense: &'a mut [f32],
-    bu: &'a mut [f32],
-    bi: &'a mut [f32],
-    b: &'a mut [f32],
+pub(super) struct Blocks<'a> {
+    pub p: &'a mut [f32],
+    pub q: &'a mut [f32],
+    pub pm: &'a mut [f32],
+    pub qm: &'a mut [f32],
+    pub dense: &'a mut [f32],
+    pub bu: &'a mut [f32],
+    pub bi: &'a mut [f32],
+    pub b: &'a mut [f32],
 }
 
 impl<'a> Blocks<'a> {
-    fn split(l: &Layout, x: &'a mut [f32]) -> Self {
+    pub fn split(l: &Layout, x: &'a mut [f32]) -> Self {
         let cuts =
             [l.item_offset(), l.mlp_user_offset(), l.mlp_item_offset(), l.user_feature_offset(), l.user_bias_offset()];
         let (p, rest) = x.split_at_mut(cuts[0]);
@@ -90,7 +106,7 @@ impl<'a> Blocks<'a> {
 }
 
 /// The four vectors of one block: parameters, gradients, first and second moments.
-type Quad<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
+pub(super) type Quad<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
 
 /// Steps the `rows` of each of the tables in `tables` (`widths[k]` values per row).
 fn step_rows(tables: [Quad<'_>; 3], widths: [usize; 3], rows: &[u32], opt: Optimizer, s: StepScalars) {
@@ -104,7 +120,7 @@ fn step_rows(tables: [Quad<'_>; 3], widths: [usize; 3], rows: &[u32], opt: Optim
 /// Below this many updated values a step runs on one thread (rayon's fork-join costs a few
 /// microseconds plus a thread wake-up, more than a GMF or NeuMF f8 batch's whole update:
 /// measured on ML-1M NeuMF f8, 2¹³ made the sparse optimizer slower than 2¹⁵).
-const PARALLEL_WORK: usize = 1 << 15;
+pub(super) const PARALLEL_WORK: usize = 1 << 15;
 
 /// One row-sparse optimizer step: the `touched` rows of the row tables, then every dense
 /// parameter. `g` holds the batch's gradient (non-zero on touched rows and dense parameters

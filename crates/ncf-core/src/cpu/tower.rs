@@ -167,10 +167,11 @@ pub fn backward_dense(
     let a_last = &fwd.acts[t.layers()];
     bp.da.resize(rows * last, 0.0);
     let ghm = &mut dense[l.head_offset() - eo + f..][..last];
-    for r in 0..rows {
+    for (r, &dr) in d.iter().enumerate() {
+        let (ar, dar) = (&a_last[r * last..][..last], &mut bp.da[r * last..][..last]);
         for k in 0..last {
-            ghm[k] += d[r] * a_last[r * last + k];
-            bp.da[r * last + k] = d[r] * hm[k];
+            ghm[k] += dr * ar[k];
+            dar[k] = dr * hm[k];
         }
     }
     for layer in (1..=t.layers()).rev() {
@@ -178,8 +179,11 @@ pub fn backward_dense(
         let (y, x) = (&fwd.acts[layer], &fwd.acts[layer - 1]);
         // Kept units carry dropout's 1/(1−p); which were kept (and active) is read from a_l > 0.
         let s = fwd.scales[layer];
-        bp.dz.clear();
-        bp.dz.extend(bp.da.iter().zip(y).map(|(&g, &v)| if v > 0.0 { g * s } else { 0.0 }));
+        // Written in place rather than `extend`ed: a pushing loop does not vectorise.
+        bp.dz.resize(y.len(), 0.0);
+        for ((z, &g), &v) in bp.dz.iter_mut().zip(&bp.da).zip(y) {
+            *z = if v > 0.0 { g * s } else { 0.0 };
+        }
         let dz = &bp.dz;
         let (wo, bo) = (l.weight_offset(layer) - eo, l.layer_bias_offset(layer) - eo);
         // ∂W += dzᵀ x: (out × rows) · (rows × in)

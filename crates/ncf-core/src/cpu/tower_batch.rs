@@ -18,7 +18,7 @@ pub const PIECE_ROWS: usize = 128;
 
 /// Pieces in flight at once: bounds the activation memory of any batch size to
 /// `WAVE · PIECE_ROWS` rows (= `tower::CHUNK_ROWS`).
-const WAVE: usize = 8;
+pub const WAVE: usize = 8;
 
 /// Reusable buffers of the tower's training pass.
 #[derive(Default)]

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
 use super::optim::update_dense;
+use super::row_grads::covers;
 use super::sampling::{Samples, epoch_samples};
 use super::sparse::{TouchedRows, sparse_step};
+use super::step::{StepBatch, StepWorkspace};
 use super::tower_batch::TowerWorkspace;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
@@ -31,8 +33,10 @@ pub struct CpuTrainer {
     progress: Option<Arc<Progress>>,
     /// The rows a row-sparse step updates (`cfg.sparse`; `None` for dense steps).
     touched: Option<TouchedRows>,
-    /// The tower's activation and gradient buffers, reused by every step.
+    /// The tower's activation and gradient buffers, reused by every step (side features).
     tower: TowerWorkspace,
+    /// The parallel step's buffers (models without side features).
+    workspace: StepWorkspace,
 }
 
 impl CpuTrainer {
@@ -53,6 +57,7 @@ impl CpuTrainer {
             progress: None,
             touched,
             tower: TowerWorkspace::default(),
+            workspace: StepWorkspace::default(),
         })
     }
 
@@ -72,6 +77,14 @@ impl CpuTrainer {
         let scale = 1.0 / users.len() as f32;
         self.step += 1;
         let drop = self.cfg.dropout_at(self.step);
+        if covers(&self.params) {
+            // Every core, the same bits as the serial path below (`step.rs`).
+            let (l2, objective) = (self.cfg.l2, self.cfg.objective());
+            let batch = StepBatch { users, items, labels, scale, l2, dropout: drop, objective };
+            let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, self.step);
+            let vectors = [&mut self.grads[..], &mut self.m, &mut self.v];
+            return self.workspace.train(&mut self.params, vectors, &batch, self.cfg.sparse, self.cfg.optimizer, s);
+        }
         let loss = self.params.batch_grad_with(
             &mut self.tower,
             &mut self.grads,
