@@ -64,7 +64,9 @@ fn main() -> ncf_core::error::Result<()> {
     Ok(())
 }
 
-/// One epoch with each phase timed apart: sampling, the batch gradients, the optimizer.
+/// One epoch with each phase timed apart: sampling, the batch gradients, the optimizer. It
+/// times the serial path (`batch_grad`, then the update), which `CpuTrainer` keeps for side
+/// features; models without them train through `cpu/step.rs`, whose phases overlap.
 fn phases(data: &ncf_core::data::Dataset, mut params: Params, cfg: TrainConfig) -> ncf_core::error::Result<()> {
     let t0 = Instant::now();
     let s = epoch_samples(data, cfg.negatives, cfg.seed, 0)?;

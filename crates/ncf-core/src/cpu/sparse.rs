@@ -106,7 +106,7 @@ impl<'a> Blocks<'a> {
 }
 
 /// The four vectors of one block: parameters, gradients, first and second moments.
-pub(super) type Quad<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
+type Quad<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
 
 /// Steps the `rows` of each of the tables in `tables` (`widths[k]` values per row).
 fn step_rows(tables: [Quad<'_>; 3], widths: [usize; 3], rows: &[u32], opt: Optimizer, s: StepScalars) {
@@ -120,7 +120,7 @@ fn step_rows(tables: [Quad<'_>; 3], widths: [usize; 3], rows: &[u32], opt: Optim
 /// Below this many updated values a step runs on one thread (rayon's fork-join costs a few
 /// microseconds plus a thread wake-up, more than a GMF or NeuMF f8 batch's whole update:
 /// measured on ML-1M NeuMF f8, 2¹³ made the sparse optimizer slower than 2¹⁵).
-pub(super) const PARALLEL_WORK: usize = 1 << 15;
+const PARALLEL_WORK: usize = 1 << 15;
 
 /// One row-sparse optimizer step: the `touched` rows of the row tables, then every dense
 /// parameter. `g` holds the batch's gradient (non-zero on touched rows and dense parameters

@@ -31,7 +31,7 @@ pub struct CpuTrainer {
     step: u64,
     epoch: u32,
     progress: Option<Arc<Progress>>,
-    /// The rows a row-sparse step updates (`cfg.sparse`; `None` for dense steps).
+    /// The rows a row-sparse serial step updates (`cfg.sparse` with side features; else `None`).
     touched: Option<TouchedRows>,
     /// The tower's activation and gradient buffers, reused by every step (side features).
     tower: TowerWorkspace,
@@ -43,7 +43,9 @@ impl CpuTrainer {
     pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
         check_session(&data, validation.as_ref(), &params, &cfg)?;
         let n = params.data.len();
-        let touched = cfg.sparse.then(|| TouchedRows::new(params.layout.num_users, params.layout.num_items));
+        // The parallel step (`step.rs`) keeps its own per-shard rows; only the serial path needs these.
+        let touched = (cfg.sparse && !covers(&params))
+            .then(|| TouchedRows::new(params.layout.num_users, params.layout.num_items));
         Ok(CpuTrainer {
             data,
             validation,
