@@ -146,10 +146,43 @@ pub fn update(p: &mut [f32], g: &mut [f32], m: &mut [f32], v: &mut [f32], opt: O
     }
 }
 
-/// [`update`] on rows `rows` (each `width` wide) of one table: the row-sparse step's inner
-/// loop. The SIMD level is chosen once per table rather than once per (short) row.
+/// Where a row-sparse step finds the gradient of its `k`-th row `rows[k]`.
+pub enum GradAt<'a> {
+    /// In the full-size gradient table, at the row's own place (`rows[k] · width`).
+    Table(&'a mut [f32]),
+    /// In a compact buffer of the batch's rows, at `k · stride + offset`: the row shards add a
+    /// batch's gradients there, so that the table-sized gradient is never read or cleared.
+    Compact { g: &'a mut [f32], stride: usize, offset: usize },
+}
+
+impl GradAt<'_> {
+    #[inline(always)]
+    fn row(&mut self, k: usize, r: u32, w: usize) -> &mut [f32] {
+        match self {
+            GradAt::Table(g) => &mut g[r as usize * w..][..w],
+            GradAt::Compact { g, stride, offset } => &mut g[k * *stride + *offset..][..w],
+        }
+    }
+}
+
+/// Hints the CPU to bring `x` into cache (a no-op off x86-64).
+#[inline(always)]
+pub fn prefetch(x: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in x.chunks(16) {
+        // SAFETY: prefetching is only a hint; the address is inside `x`, and it never faults.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// [`update`] on rows `rows` (each `width` wide) of one table, with their gradients where `g`
+/// says (and cleared there): the row-sparse step's inner loop. The SIMD level is chosen once
+/// per table rather than once per (short) row.
 pub fn update_rows(
-    (p, g, m, v): (&mut [f32], &mut [f32], &mut [f32], &mut [f32]),
+    (p, m, v): (&mut [f32], &mut [f32], &mut [f32]),
+    g: GradAt<'_>,
     width: usize,
     rows: &[u32],
     opt: Optimizer,
@@ -159,7 +192,7 @@ pub fn update_rows(
     #[allow(clippy::too_many_arguments)]
     fn each(
         p: &mut [f32],
-        g: &mut [f32],
+        mut g: GradAt<'_>,
         m: &mut [f32],
         v: &mut [f32],
         w: usize,
@@ -167,9 +200,15 @@ pub fn update_rows(
         opt: Optimizer,
         s: StepScalars,
     ) {
-        for &r in rows {
+        for (k, &r) in rows.iter().enumerate() {
+            // The rows are scattered over tables larger than the cache: ask for the next row
+            // while this one steps, so that its misses overlap this row's arithmetic.
+            if let Some(&next) = rows.get(k + 1) {
+                let o = next as usize * w;
+                [&p[o..o + w], &m[o..o + w], &v[o..o + w]].into_iter().for_each(prefetch);
+            }
             let o = r as usize * w;
-            let (p, g, m, v) = (&mut p[o..o + w], &mut g[o..o + w], &mut m[o..o + w], &mut v[o..o + w]);
+            let (p, g, m, v) = (&mut p[o..o + w], g.row(k, r, w), &mut m[o..o + w], &mut v[o..o + w]);
             match opt {
                 Optimizer::Adam { beta1, beta2, eps, weight_decay } => {
                     let c =
@@ -188,7 +227,7 @@ pub fn update_rows(
         #[allow(clippy::too_many_arguments)]
         unsafe fn avx512(
             p: &mut [f32],
-            g: &mut [f32],
+            g: GradAt<'_>,
             m: &mut [f32],
             v: &mut [f32],
             w: usize,
@@ -202,7 +241,7 @@ pub fn update_rows(
         #[allow(clippy::too_many_arguments)]
         unsafe fn avx2(
             p: &mut [f32],
-            g: &mut [f32],
+            g: GradAt<'_>,
             m: &mut [f32],
             v: &mut [f32],
             w: usize,

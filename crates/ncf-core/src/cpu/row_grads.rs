@@ -104,7 +104,19 @@ pub fn factor_rows(
 
 /// MLP and NeuMF: the row half of the backward pass from a piece's [`Backprop`], as
 /// `backward_rows` adds it (GMF branch and `h_g`, the MLP rows from `∂a_0` plus their L2).
-pub fn tower_rows(p: &Params, users: &[u32], items: &[u32], bp: &Backprop, l2: f32, scale: f32, out: &mut RowGrads) {
+/// `a0` is the piece's tower input, `[p_u ; q_i]` per row: the MLP rows' values are read there,
+/// where the forward pass just copied them (in cache), rather than from the tables.
+#[allow(clippy::too_many_arguments)]
+pub fn tower_rows(
+    p: &Params,
+    users: &[u32],
+    items: &[u32],
+    a0: &[f32],
+    bp: &Backprop,
+    l2: f32,
+    scale: f32,
+    out: &mut RowGrads,
+) {
     let l = p.layout;
     let (f, e) = (l.factors as usize, l.tower.embedding() as usize);
     let width = l.tower.input() as usize;
@@ -116,8 +128,7 @@ pub fn tower_rows(p: &Params, users: &[u32], items: &[u32], bp: &Backprop, l2: f
         let d = bp.d[r];
         let (gu, gi) = (&mut out.user[r * w..][..w], &mut out.item[r * w..][..w]);
         let mut norm = gmf_part(p, u, i, d, r2, &mut gu[..f], &mut gi[..f], &mut out.head[r * f..][..f]);
-        let (mu, mi) = (l.mlp_user_offset() + u as usize * e, l.mlp_item_offset() + i as usize * e);
-        let (pu, qi) = (&p.data[mu..mu + e], &p.data[mi..mi + e]);
+        let (pu, qi) = a0[r * width..][..2 * e].split_at(e);
         let da = &bp.da[r * width..][..2 * e];
         for k in 0..e {
             gu[f + k] = da[k] + r2 * pu[k];

@@ -9,7 +9,7 @@
 //! the dense path into the full-size buffer, where only touched rows are ever non-zero, and
 //! only those rows are cleared after the update.
 
-use super::optim::{update, update_dense, update_rows};
+use super::optim::{GradAt, update, update_dense, update_rows};
 use crate::model::Layout;
 use crate::train::{Optimizer, StepScalars};
 
@@ -17,6 +17,9 @@ use crate::train::{Optimizer, StepScalars};
 pub struct TouchedRows {
     user_stamp: Vec<u32>,
     item_stamp: Vec<u32>,
+    /// Each touched row's place in `users` / `items` (valid while its stamp is `now`).
+    user_at: Vec<u32>,
+    item_at: Vec<u32>,
     /// Stamp of the current batch; a row is in it iff its stamp equals this.
     now: u32,
     pub users: Vec<u32>,
@@ -28,6 +31,8 @@ impl TouchedRows {
         TouchedRows {
             user_stamp: vec![0; num_users as usize],
             item_stamp: vec![0; num_items as usize],
+            user_at: vec![0; num_users as usize],
+            item_at: vec![0; num_items as usize],
             now: 0,
             users: Vec::new(),
             items: Vec::new(),
@@ -73,6 +78,30 @@ impl TouchedRows {
             self.items.push(i);
         }
     }
+
+    /// [`TouchedRows::touch_user`], returning the row's place in `users`.
+    #[inline]
+    pub fn user_slot(&mut self, u: u32) -> usize {
+        let (s, at) = (&mut self.user_stamp[u as usize], &mut self.user_at[u as usize]);
+        if *s != self.now {
+            *s = self.now;
+            *at = self.users.len() as u32;
+            self.users.push(u);
+        }
+        *at as usize
+    }
+
+    /// [`TouchedRows::touch_item`], returning the row's place in `items`.
+    #[inline]
+    pub fn item_slot(&mut self, i: u32) -> usize {
+        let (s, at) = (&mut self.item_stamp[i as usize], &mut self.item_at[i as usize]);
+        if *s != self.now {
+            *s = self.now;
+            *at = self.items.len() as u32;
+            self.items.push(i);
+        }
+        *at as usize
+    }
 }
 
 /// The blocks of the flat vector, in layout order: the user-indexed tables, the item-indexed
@@ -112,7 +141,7 @@ type Quad<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
 fn step_rows(tables: [Quad<'_>; 3], widths: [usize; 3], rows: &[u32], opt: Optimizer, s: StepScalars) {
     for (t, w) in tables.into_iter().zip(widths) {
         if w > 0 {
-            update_rows(t, w, rows, opt, s);
+            update_rows((t.0, t.2, t.3), GradAt::Table(t.1), w, rows, opt, s);
         }
     }
 }

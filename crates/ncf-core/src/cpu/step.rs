@@ -134,7 +134,7 @@ impl Piece {
             self.dense.clear();
             self.dense.resize(dense_len, 0.0);
             backward_dense(p, &self.fwd, y, b.scale, b.objective, &mut self.dense, &mut self.bp);
-            tower_rows(p, u, i, &self.bp, b.l2, b.scale, &mut self.rows);
+            tower_rows(p, u, i, &self.fwd.acts[0], &self.bp, b.l2, b.scale, &mut self.rows);
         } else {
             factor_rows(p, u, i, y, b.scale, b.l2, b.objective, &mut self.rows);
         }

@@ -14,13 +14,19 @@ use crate::model::{ModelKind, Tower};
 /// Large enough (over `SHARD_WORK` values) that dense steps and sparse steps of a few hundred
 /// samples run sharded; NeuMF and MF carry user/item biases.
 fn layout(kind: ModelKind) -> Layout {
+    sized(kind, false)
+}
+
+/// [`layout`], or with `wide` rows wide enough for the shards' compact gradient records.
+fn sized(kind: ModelKind, wide: bool) -> Layout {
     let (u, i) = (401, 299);
-    let tower = || Tower::new(&[16, 8, 4]).unwrap();
+    let (f, widths): (u32, &[u32]) = if wide { (40, &[128, 64, 32]) } else { (6, &[16, 8, 4]) };
+    let tower = || Tower::new(widths).unwrap();
     match kind {
-        ModelKind::Gmf => Layout::new(kind, u, i, 6).unwrap(),
-        ModelKind::Mf => Layout::new(kind, u, i, 6).unwrap(),
+        ModelKind::Gmf => Layout::new(kind, u, i, f).unwrap(),
+        ModelKind::Mf => Layout::new(kind, u, i, f).unwrap(),
         ModelKind::Mlp => Layout::neural(kind, u, i, 0, tower()).unwrap(),
-        ModelKind::NeuMf => Layout::neural(kind, u, i, 6, tower()).unwrap().with_biases(true).unwrap(),
+        ModelKind::NeuMf => Layout::neural(kind, u, i, f, tower()).unwrap().with_biases(true).unwrap(),
     }
 }
 
@@ -106,12 +112,15 @@ struct Cfg {
 #[test]
 fn parallel_steps_are_the_serial_steps_bit_for_bit_on_any_thread_count() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(14);
-    let kinds = [ModelKind::Gmf, ModelKind::Mf, ModelKind::Mlp, ModelKind::NeuMf];
+    use ModelKind::*;
+    // Narrow rows sum their gradients in the table, wide ones in the shards' compact records.
+    let kinds = [(Gmf, false), (Mf, false), (Mlp, false), (NeuMf, false), (Mlp, true), (NeuMf, true)];
     let opts = [Optimizer::adam_with_decay(1e-3), Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 }];
     let mut sharded = 0;
     let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-    for kind in kinds {
-        let l = layout(kind);
+    for (kind, wide) in kinds {
+        let l = sized(kind, wide);
+        assert_eq!(crate::cpu::shards::uses_compact(&l, true), wide, "{kind:?}");
         for n in [50, 300, 1100] {
             for sparse in [false, true] {
                 for (c, opt) in opts.into_iter().enumerate() {
@@ -125,7 +134,7 @@ fn parallel_steps_are_the_serial_steps_bit_for_bit_on_any_thread_count() {
                     sharded += usize::from(three.install(|| shard_count(&l, n, sparse)) == 3);
                     for threads in [1, 3] {
                         let got = parallel(l, &bs, &cfg, threads);
-                        let what = format!("{kind:?} n={n} sparse={sparse} {opt:?} threads={threads}");
+                        let what = format!("{kind:?} wide={wide} n={n} sparse={sparse} {opt:?} threads={threads}");
                         assert_eq!(got.losses, want.losses, "{what}: losses");
                         assert!(got.p.data == want.p.data, "{what}: weights");
                         assert!(got.m == want.m && got.v == want.v, "{what}: moments");
@@ -138,15 +147,16 @@ fn parallel_steps_are_the_serial_steps_bit_for_bit_on_any_thread_count() {
     assert!(sharded > 10, "too few cases ran sharded: {sharded}");
 }
 
-/// The shards cut every row table into whole rows and together hold the whole vector once,
-/// with the dense block and `b` on shard 0 only.
+/// The shards cut every row table into whole rows and the dense block into ranges that keep
+/// `h_g` whole, and together hold the whole vector once, with `b` on shard 0 only.
 #[test]
 fn shards_cover_every_value_once() {
     use crate::cpu::shards::{shard_states, split};
-    for kind in [ModelKind::Mf, ModelKind::NeuMf] {
+    for kind in [ModelKind::Mf, ModelKind::Gmf, ModelKind::NeuMf] {
         let l = layout(kind);
-        let dense = l.user_bias_offset() - l.user_feature_offset() + 1;
-        for count in [1, 2, 7] {
+        let dense = l.user_bias_offset() - l.user_feature_offset();
+        let h0 = l.head_offset() - l.user_feature_offset();
+        for count in [1, 2, 7, 64] {
             let states = shard_states(&l, count);
             let n = l.len();
             let mut xs: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; n]);
@@ -154,10 +164,20 @@ fn shards_cover_every_value_once() {
             let lens: Vec<usize> = split(&l, &states, [a, b, c, d]).iter().map(|s| s.values()).collect();
             assert_eq!(lens.iter().sum::<usize>(), n, "{kind:?} × {count}");
             let per_row = l.factors as usize + l.tower.embedding() as usize + l.biases as usize;
+            let mut next = 0;
             for (t, (len, st)) in lens.iter().zip(&states).enumerate() {
-                let (u, i) = st.rows();
-                let own = (u.len() + i.len()) * per_row + if t == 0 { dense } else { 0 };
+                let (u, i, dr) = st.rows();
+                assert_eq!(dr.start, next, "{kind:?} shard {t} of {count}: dense ranges are contiguous");
+                next = dr.end;
+                if l.h_len() > 0 {
+                    assert!(!(dr.start > h0 && dr.start < h0 + l.factors as usize), "a cut inside h_g");
+                }
+                let own = (u.len() + i.len()) * per_row + dr.len() + usize::from(t == 0);
                 assert_eq!(*len, own, "{kind:?} shard {t} of {count}");
+            }
+            assert_eq!(next, dense, "{kind:?} × {count}: the dense ranges cover the block");
+            if count > 1 && kind == ModelKind::NeuMf {
+                assert!(states.iter().filter(|s| !s.rows().2.is_empty()).count() > 1, "the dense block is shared");
             }
         }
     }
