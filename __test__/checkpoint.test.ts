@@ -68,6 +68,10 @@ test('resuming with other options or into another model is refused, naming what 
   const bigger = new GMF({ ...sizes, factors: 16, device: 'cpu' })
   await rejectsWith(t, bigger.fit(data, { epochs: 3, lr: 0.01, resumeFrom: path }), 'ERR_INVALID_ARG', /^resumeFrom: the checkpoint was written with other options \(factors: 8 there, 16 here\)$/)
   await rejectsWith(t, m.fit(data, { epochs: 3, lr: 0.01, resumeFrom: join(dir, 'none.ckpt') }), 'ERR_IO', /none\.ckpt/)
+  // Issue 15: another dataset of the same shape resumed and trained on it.
+  const twin = Dataset.synthetic({ numUsers: 300, numItems: 200, perUser: 12, seed: 10 })
+  t.deepEqual([twin.numUsers, twin.numItems], [data.numUsers, data.numItems])
+  await rejectsWith(t, m.fit(twin, { epochs: 3, lr: 0.01, resumeFrom: path }), 'ERR_INVALID_ARG', /^resumeFrom: the checkpoint was written with other options \(dataset: "[0-9a-f]{8}" there, "[0-9a-f]{8}" here\)$/)
   await m.save(join(dir, 'model.ncf'))
   await rejectsWith(t, m.fit(data, { epochs: 3, lr: 0.01, resumeFrom: join(dir, 'model.ncf') }), 'ERR_FORMAT', /not an ncf-native checkpoint/)
   await rejectsWith(t, m.fit(data, { epochs: 3, checkpoint: { path: '' } }), 'ERR_INVALID_ARG', /^checkpoint: must be \{ path, every\? \}/)

@@ -1,7 +1,7 @@
 // Training reports: one self-contained HTML file with SVG charts drawn here (no network, no
 // script, no dependency), so a report opens anywhere and can be archived with the model.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 
 import { NcfError } from './errors.js'
 import type { EpochStats, History } from './results.js'
@@ -262,7 +262,9 @@ export function writeReport(runs: ReadonlyArray<ReportRun | History>, path: stri
   if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
   const html = renderReport(runs, options)
   const target = resolve(path)
-  const tmp = `${target}.${process.pid}.tmp`
+  // A fixed-length name beside the target: `${target}.tmp` would not fit a name near the file
+  // system's 255-byte limit (issue 15).
+  const tmp = join(dirname(target), `.ncf-report-${process.pid}-${Date.now()}.tmp`)
   try {
     mkdirSync(dirname(target), { recursive: true })
     writeFileSync(tmp, html)

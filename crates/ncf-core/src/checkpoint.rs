@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::control::Checkpoint;
 use crate::error::{NcfError, Result};
 use crate::model::Layout;
-use crate::persist::write_atomic;
+use crate::persist::{read_regular, write_atomic};
 use crate::train::OptimizerState;
 
 const META_KEY: &str = "ncf_checkpoint";
@@ -84,7 +84,7 @@ pub fn save(path: &Path, layout: Layout, ck: &Checkpoint, note: &str) -> Result<
 /// Reads a checkpoint; `layout` is the model it must fit (`None`: only read the metadata).
 pub fn load(path: &Path, layout: Option<Layout>) -> Result<(Checkpoint, CheckpointMeta)> {
     let bad = |message: String| NcfError::Format { path: path.to_path_buf(), message };
-    let bytes = std::fs::read(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
+    let bytes = read_regular(path)?;
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a readable ncf-native checkpoint (truncated or corrupted?): {e}")))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("unreadable header: {e}")))?;

@@ -58,6 +58,28 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A CRC-32C of the interactions (sizes, training pairs and ratings, test and validation
+    /// cases), as 8 hex digits: what a checkpoint stores so that it resumes only on the data
+    /// it was written on, not on another dataset of the same shape (issue 15).
+    pub fn fingerprint(&self) -> String {
+        let mut crc = crc32c::crc32c(&[self.num_users.to_le_bytes(), self.num_items.to_le_bytes()].concat());
+        let mut add = |words: &[u32]| crc = crc32c::crc32c_append(crc, bytemuck::cast_slice(words));
+        add(&self.train.row_ptr);
+        add(&self.train.cols);
+        if let Some(r) = &self.train_ratings {
+            add(bytemuck::cast_slice(r));
+        }
+        for t in [&self.test, &self.validation].into_iter().flatten() {
+            add(&[t.users.len() as u32, t.per_case]);
+            add(&t.users);
+            add(&t.candidates);
+            if let Some(r) = &t.ratings {
+                add(bytemuck::cast_slice(r));
+            }
+        }
+        format!("{crc:08x}")
+    }
+
     /// The held-out test cases, or the one error every evaluation gives without them.
     pub fn test_cases(&self) -> Result<&TestSet> {
         self.test.as_ref().ok_or_else(|| {

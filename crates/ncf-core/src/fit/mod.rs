@@ -219,7 +219,10 @@ impl FitPlan {
     /// trainer and, when resuming, restores the checkpoint's state.
     pub fn start(self, backend: Arc<dyn Backend>) -> Result<Fit> {
         let FitPlan { model, data, opts, resume_from, progress, lease } = self;
-        let fingerprint = opts.fingerprint(&model);
+        let mut fingerprint = opts.fingerprint(&model);
+        // The data too: a checkpoint resumed on another dataset of the same shape trained on
+        // (issue 15). Checkpoints from before this key are refused with that reason.
+        fingerprint.insert("dataset".into(), data.data.fingerprint().into());
         // A checkpoint of another fit is refused before any work.
         let resumed = match &resume_from {
             Some(path) => Some(read_resume(path, &model, &fingerprint)?),

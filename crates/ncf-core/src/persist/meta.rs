@@ -10,11 +10,14 @@ use crate::metrics::RatingScale;
 use crate::model::{FeatureInputs, Layout, ModelKind, Tower};
 
 /// Version of the file layout this build writes; files from a newer version are refused.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: a CRC-32C over the whole file, ids as tensors, strict metadata. 2: per-entity biases and
+/// GMF-branch features. Every older version still loads.
+pub const FORMAT_VERSION: u32 = 3;
 pub(super) const META_KEY: &str = "ncf_native";
 
 /// What a model file says about its model (the JSON under `ncf_native`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelMeta {
     pub format_version: u32,
     /// "GMF", "MF", "MLP" or "NeuMF".
@@ -52,6 +55,7 @@ pub struct ModelMeta {
 
 /// One side-feature slot, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlotMeta {
     pub name: String,
     /// "multi", "categorical" or "numeric".
@@ -105,6 +109,7 @@ pub(super) fn slot_of(m: &SlotMeta) -> std::result::Result<Slot, String> {
 
 /// The rating scale of a rating-regression model, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RatingMeta {
     pub mean: f32,
     pub min: f32,

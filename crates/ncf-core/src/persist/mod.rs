@@ -8,16 +8,26 @@
 //! the temporary file is renamed over the target, so a crash leaves either the old file or the
 //! new one, never a torn one.
 
+mod checksum;
 pub mod file;
 pub mod meta;
 pub mod tensors;
 
-pub use file::{load, save, write_atomic};
+pub use file::{load, read_regular, save, write_atomic};
 pub use meta::{FORMAT_VERSION, ModelMeta, RatingMeta, SlotMeta};
 pub use tensors::{Extras, Loaded, from_bytes, tensor_names, to_bytes};
 
 #[cfg(test)]
+#[path = "integrity_tests.rs"]
+mod integrity_tests;
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod file_tests;
+
+#[cfg(test)]
 mod tests {
+    use super::checksum;
     use super::tensors::{SEEN_COLS, SEEN_PTR};
     use super::*;
     use crate::data::Csr;
@@ -28,7 +38,7 @@ mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
-    fn models() -> Vec<Params> {
+    pub(super) fn models() -> Vec<Params> {
         let t = Tower::new(&[8, 6, 4]).unwrap();
         vec![
             Params::init(Layout::new(ModelKind::Gmf, 5, 7, 3).unwrap(), 1),
@@ -120,9 +130,9 @@ mod tests {
                     (name, v)
                 })
                 .collect();
-            let e = from_bytes(Path::new("f.ncf"), &safetensors::serialize(views, header.metadata().clone()).unwrap())
-                .map(|_| ())
-                .unwrap_err();
+            let mut forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+            checksum::reseal(&mut forged);
+            let e = from_bytes(Path::new("f.ncf"), &forged).map(|_| ()).unwrap_err();
             assert_eq!(e.code(), "ERR_FORMAT");
             assert!(e.to_string().contains("item feature bags are corrupted"), "{e}");
         }
@@ -187,16 +197,14 @@ mod tests {
         garbled[10] = b'}';
         assert_eq!(code(&garbled).code(), "ERR_FORMAT");
         // Same length, so only the version differs (the JSON is escaped inside the header).
-        let needle = br#"format_version\":2"#;
+        let needle = br#"format_version\":3"#;
         let at = bytes.windows(needle.len()).position(|w| w == needle).expect("version in the header");
         let mut newer = bytes.clone();
         newer[at + needle.len() - 1] = b'9';
+        assert!(code(&newer).to_string().contains("checksum mismatch"));
+        checksum::reseal(&mut newer);
         let e = code(&newer);
         assert!(e.to_string().contains("newer ncf-native (format version 9"), "{e}");
-        // Files of format 1 (before per-entity biases and GMF-branch features) still load.
-        let mut older = bytes.clone();
-        older[at + needle.len() - 1] = b'1';
-        assert_eq!(from_bytes(path, &older).unwrap().params, *p);
         let foreign =
             safetensors::serialize([("x", TensorView::new(Dtype::F32, vec![1], &[0, 0, 0, 0]).unwrap())], None)
                 .unwrap();
@@ -205,7 +213,8 @@ mod tests {
         let mut nan = bytes.clone();
         let n = nan.len();
         nan[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
-        assert!(code(&nan).to_string().contains("corrupted"));
+        checksum::reseal(&mut nan);
+        assert!(code(&nan).to_string().contains("is NaN; the file is corrupted"), "{}", code(&nan));
         // Seen items that do not fit the model.
         let (bad_seen, _, _) = Csr::from_pairs(5, &[1], &[3], None);
         let mut broken = bad_seen.clone();
@@ -226,7 +235,8 @@ mod tests {
                 (name, v)
             })
             .collect();
-        let forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+        let mut forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+        checksum::reseal(&mut forged);
         let e = code(&forged);
         assert!(e.to_string().contains("not increasing item indices below 7"), "{e}");
         // Row pointers that jump past the stored items (regression: this sliced out of bounds).
@@ -239,7 +249,9 @@ mod tests {
                 (name, v)
             })
             .collect();
-        let e = code(&safetensors::serialize(views, header.metadata().clone()).unwrap());
+        let mut forged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+        checksum::reseal(&mut forged);
+        let e = code(&forged);
         assert!(e.to_string().contains("not a non-decreasing index"), "{e}");
     }
 

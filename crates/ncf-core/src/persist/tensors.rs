@@ -1,6 +1,7 @@
 //! The model file's tensors: names like the reference PyTorch NCF `state_dict`, the seen items
 //! and feature bags as CSR tensors, and the bytes both ways.
 
+use super::checksum::{self, CRC_KEY};
 use super::meta::*;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -99,6 +100,46 @@ pub struct Loaded {
 pub(super) const SEEN_PTR: &str = "seen.indptr";
 pub(super) const SEEN_COLS: &str = "seen.indices";
 
+/// The ids of each side (format 3 on): their UTF-8 bytes back to back, and `n + 1` I64 offsets
+/// into them. Tensors rather than JSON, so that millions of ids fit: the safetensors header is
+/// capped at 100 MB.
+const ID_TENSORS: [(&str, &str); 2] = [("user_ids.bytes", "user_ids.offsets"), ("item_ids.bytes", "item_ids.offsets")];
+
+/// At most this much JSON of `info` goes into a model file (it shares the header's 100 MB).
+pub const MAX_INFO_BYTES: usize = 16 << 20;
+
+fn id_tensors(ids: &[String]) -> (Vec<u8>, Vec<u8>) {
+    let mut bytes = Vec::with_capacity(ids.iter().map(String::len).sum());
+    let mut offsets = Vec::with_capacity((ids.len() + 1) * 8);
+    offsets.extend_from_slice(&0i64.to_le_bytes());
+    for id in ids {
+        bytes.extend_from_slice(id.as_bytes());
+        offsets.extend_from_slice(&(bytes.len() as i64).to_le_bytes());
+    }
+    (bytes, offsets)
+}
+
+/// Reads the `n` ids of one side back from its two tensors.
+fn ids_from(st: &SafeTensors<'_>, (bytes, offsets): (&str, &str), n: u32) -> std::result::Result<Vec<String>, String> {
+    let (b, o) = (st.tensor(bytes).map_err(|_| format!("tensor '{bytes}' is missing"))?, st.tensor(offsets));
+    let o = o.map_err(|_| format!("tensor '{offsets}' is missing"))?;
+    if b.dtype() != Dtype::U8 || o.dtype() != Dtype::I64 || o.shape() != [n as usize + 1] {
+        return Err(format!("tensors '{bytes}' and '{offsets}' are not U8 and {} I64 offsets", n as usize + 1));
+    }
+    let at: Vec<i64> = o.data().chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    let data = b.data();
+    if at[0] != 0 || at.windows(2).any(|w| w[0] > w[1]) || at[n as usize] as usize != data.len() {
+        return Err(format!("'{offsets}' is not a non-decreasing index into '{bytes}'"));
+    }
+    at.windows(2)
+        .enumerate()
+        .map(|(k, w)| {
+            String::from_utf8(data[w[0] as usize..w[1] as usize].to_vec())
+                .map_err(|_| format!("id {k} in '{bytes}' is not UTF-8"))
+        })
+        .collect()
+}
+
 /// Checks a stored seen-items matrix against the model's users and items.
 fn check_seen(ptr: &[u32], cols: &[u32], l: Layout) -> std::result::Result<(), String> {
     if ptr.len() != l.num_users as usize + 1 || ptr[0] != 0 || *ptr.last().unwrap_or(&0) as usize != cols.len() {
@@ -124,7 +165,7 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let features = params.features.as_deref();
     meta.user_features = features.and_then(|f| f.users.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
     meta.item_features = features.and_then(|f| f.items.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
-    if let Some((u, i)) = extras.ids {
+    if let Some((u, i)) = &extras.ids {
         if u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize {
             return Err(NcfError::invalid(
                 "ids",
@@ -137,10 +178,19 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
                 ),
             ));
         }
-        meta.user_ids = Some(u);
-        meta.item_ids = Some(i);
+    }
+    let info_len = serde_json::to_vec(&meta.info).map_or(0, |j| j.len());
+    if info_len > MAX_INFO_BYTES {
+        return Err(NcfError::invalid(
+            "info",
+            format!("is {info_len} bytes of JSON; a model file holds at most {MAX_INFO_BYTES} bytes (16 MiB) of info"),
+        ));
     }
     let json = serde_json::to_string(&meta).map_err(|e| NcfError::Data(format!("model metadata: {e}")))?;
+    let id_bytes: Vec<(Vec<u8>, Vec<u8>)> = match &extras.ids {
+        Some((u, i)) => vec![id_tensors(u), id_tensors(i)],
+        None => Vec::new(),
+    };
     let bytes: &[u8] = bytemuck::cast_slice(&params.data);
     let names = tensor_names(params.layout);
     let mut views = names
@@ -192,8 +242,19 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
             views.push((name.to_string(), t));
         }
     }
-    safetensors::serialize(views, Some(HashMap::from([(META_KEY.to_string(), json)])))
-        .map_err(|e| NcfError::Data(format!("model tensors: {e}")))
+    for ((bytes, offsets), (bn, on)) in id_bytes.iter().zip(ID_TENSORS) {
+        let ids = TensorView::new(Dtype::U8, vec![bytes.len()], bytes);
+        let at = TensorView::new(Dtype::I64, vec![offsets.len() / 8], offsets);
+        let err = |e: safetensors::SafeTensorError| NcfError::Data(format!("model tensors: {e}"));
+        views.push((bn.to_string(), ids.map_err(err)?));
+        views.push((on.to_string(), at.map_err(err)?));
+    }
+    let header = HashMap::from([(META_KEY.to_string(), json), (CRC_KEY.to_string(), checksum::placeholder())]);
+    let mut bytes = safetensors::serialize(views, Some(header)).map_err(|e| {
+        NcfError::Data(format!("model tensors: {e} (the file header holds the model description and `info`)"))
+    })?;
+    checksum::seal(&mut bytes).map_err(|e| NcfError::Data(format!("model file checksum: {e}")))?;
+    Ok(bytes)
 }
 
 /// Parses a model file's bytes; `path` names it in errors.
@@ -201,6 +262,9 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
     let bad = |message: String| NcfError::Format { path: path.to_path_buf(), message };
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("not a readable ncf-native model file (truncated or corrupted?): {e}")))?;
+    // Then the checksum, before any of it is believed: a flipped bit can leave every field
+    // well-formed.
+    let sealed = checksum::verify(bytes).map_err(bad)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("unreadable header: {e}")))?;
     let json =
         header.metadata().as_ref().and_then(|m| m.get(META_KEY)).ok_or_else(|| {
@@ -214,8 +278,23 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
             "written by a newer ncf-native (format version {v}; this build reads up to {FORMAT_VERSION}): upgrade ncf-native"
         )));
     }
-    let meta: ModelMeta = serde_json::from_value(version).map_err(|e| bad(format!("metadata: {e}")))?;
+    if v >= 3 && !sealed {
+        return Err(bad(format!("format version {v} without its '{CRC_KEY}' checksum: the file is corrupted")));
+    }
+    let keys = header.metadata().as_ref().map_or(0, |m| m.len());
+    if keys != 1 + usize::from(sealed) {
+        return Err(bad(format!("the safetensors metadata holds keys other than '{META_KEY}' and '{CRC_KEY}'")));
+    }
+    let mut meta: ModelMeta = serde_json::from_value(version).map_err(|e| bad(format!("metadata: {e}")))?;
     let layout = meta.layout().map_err(|e| bad(format!("metadata describes no valid model: {e}")))?;
+    let has_id_tensors = ID_TENSORS.iter().any(|(b, o)| st.tensor(b).is_ok() || st.tensor(o).is_ok());
+    if has_id_tensors {
+        if v < 3 || meta.user_ids.is_some() || meta.item_ids.is_some() {
+            return Err(bad("holds its ids both as tensors and in the metadata".into()));
+        }
+        meta.user_ids = Some(ids_from(&st, ID_TENSORS[0], layout.num_users).map_err(bad)?);
+        meta.item_ids = Some(ids_from(&st, ID_TENSORS[1], layout.num_items).map_err(bad)?);
+    }
     if let Some(r) = meta.rating
         && !(r.mean.is_finite() && r.min.is_finite() && r.max.is_finite() && r.min <= r.max)
     {
@@ -255,6 +334,22 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded> {
         }
         _ => return Err(bad(format!("holds only one of '{SEEN_PTR}' and '{SEEN_COLS}'"))),
     };
+    let expected = tensor_names(layout).len()
+        + 2 * usize::from(seen.is_some())
+        + 4 * usize::from(has_id_tensors)
+        + 3 * usize::from(meta.user_features.is_some())
+        + 3 * usize::from(meta.item_features.is_some());
+    if st.len() != expected {
+        let known = |n: &str| {
+            tensor_names(layout).iter().any(|t| t.0 == n)
+                || [SEEN_PTR, SEEN_COLS].contains(&n)
+                || ID_TENSORS.iter().any(|(b, o)| *b == n || *o == n)
+                || n.starts_with("user_features.bag_")
+                || n.starts_with("item_features.bag_")
+        };
+        let odd = st.names().into_iter().find(|n| !known(n)).map_or(String::new(), |n| format!(" such as '{n}'"));
+        return Err(bad(format!("holds {} tensors where its model has {expected}{odd}", st.len())));
+    }
     let mut params = Params::from_vec(layout, data)?;
     if meta.user_features.is_some() || meta.item_features.is_some() {
         let side = |name: &str, slots: &Option<Vec<SlotMeta>>, entities: u32| -> Result<Option<FeatureSet>> {

@@ -1,0 +1,74 @@
+//! Issue 15's file classes: inputs that are not regular files, long target names, and the
+//! temporary files of killed saves.
+
+use std::path::{Path, PathBuf};
+
+use super::tests::models;
+use super::*;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ncf-file-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Issue 15: a model path that is `/dev/zero`, a link to it, or a folder grew the process past
+/// 3 GB or said `ERR_PARSE`; now each is `ERR_IO` naming the path, before a byte is read.
+#[cfg(unix)]
+#[test]
+fn issue15_devices_links_to_devices_and_folders_are_refused_before_reading() {
+    let dir = scratch("dev");
+    let link = dir.join("model.ncf");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    for (path, says) in
+        [(Path::new("/dev/zero"), "not a regular file"), (&link, "not a regular file"), (&dir, "a folder")]
+    {
+        let e = load(path).map(|_| ()).unwrap_err();
+        assert_eq!(e.code(), "ERR_IO", "{e}");
+        assert!(e.to_string().starts_with(&format!("cannot read {}: ", path.display())), "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 15: a valid 240-character file name failed to save (its temporary name was longer
+/// than the file system allows).
+#[test]
+fn issue15_a_240_character_name_saves() {
+    let dir = scratch("long");
+    let path = dir.join(format!("{}.ncf", "m".repeat(236)));
+    assert_eq!(path.file_name().unwrap().len(), 240);
+    save(&path, &models()[0], Extras::default()).unwrap();
+    assert_eq!(load(&path).unwrap().params, models()[0]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 15: each save killed mid-write left its temporary file (354 MB after 10 kills). The
+/// next save to that path removes those of processes that are gone; other targets' temporary
+/// files and a live writer's are left alone.
+#[test]
+fn issue15_the_next_save_removes_what_killed_saves_left() {
+    let dir = scratch("stale");
+    let path = dir.join("model.ncf");
+    let prefix = format!(".ncf-{:08x}-", crc32c::crc32c(b"model.ncf"));
+    // No process has pid 4,000,000,000 (Linux caps pids at 2²²), so these writers are gone.
+    let dead = [format!("{prefix}4000000000-000000001.tmp"), format!("{prefix}4000000000-123456789.tmp")];
+    let live = format!("{prefix}{}-000000002.tmp", std::process::id());
+    let other = format!(".ncf-{:08x}-4000000000-000000003.tmp", crc32c::crc32c(b"other.ncf"));
+    for name in dead.iter().chain([&live, &other]) {
+        std::fs::write(dir.join(name), vec![7u8; 1 << 16]).unwrap();
+    }
+    save(&path, &models()[1], Extras::default()).unwrap();
+    let mut left: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    let mut want = vec!["model.ncf".to_string(), other, live];
+    if !Path::new("/proc/self").exists() {
+        // Without /proc only age says a writer is gone: the fresh ones stay.
+        want.extend(dead);
+    }
+    want.sort();
+    assert_eq!(left, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
