@@ -79,6 +79,15 @@ test('train → save → report, then recommend, similar and evaluate from the f
   const unknown = run('recommend', '--model', model, '--user', '99999')
   t.is(unknown.status, 1)
   t.regex(unknown.stderr, /^ncf-native: ERR_INVALID_ARG: user: id 99999 is not below numUsers = 1000$/m)
+  // Issue 15: '' and '0x1f' answered for users 0 and 31 (ids went through Number()).
+  for (const bad of ['', '0x1f', '1e1', ' 7', '07', '7.0']) {
+    const r = run('recommend', '--model', model, '--user', bad)
+    t.is(r.status, 2, `--user '${bad}': ${r.stderr}`)
+    t.regex(r.stderr, /^ncf-native: --user: '.*' is not an id of this model \(its user ids are integers written in decimal\)$/m)
+  }
+  const item = run('similar', '--model', model, '--item', '0x3')
+  t.is(item.status, 2, item.stderr)
+  t.regex(item.stderr, /--item: '0x3' is not an id of this model/)
 })
 
 test('compare prints one table and writes one report; bench and info answer in JSON', (t) => {

@@ -49,11 +49,20 @@ async function cmdEvaluate(args: string[]): Promise<number> {
   }
 }
 
-/** Ids on the command line are strings; a model whose ids are numbers takes numbers. */
-function asId(model: NcfModel, side: 'users' | 'items', raw: string): string | number {
+/**
+ * Ids on the command line are the exact strings the model saved. A model whose ids are numbers
+ * (or that has none: dense indices) takes a number, written as the model writes it: `''`,
+ * `0x1f`, `1e3` or ` 7` are not `0`, `31`, `1000` and `7` (issue 15: they went through Number()).
+ */
+function asId(model: NcfModel, side: 'users' | 'items', raw: string, flag: string): string | number {
   const ids = side === 'users' ? model.userIds : model.itemIds
-  const numeric = ids !== undefined && ids.length > 0 && typeof ids[0] === 'number'
-  return numeric || ids === undefined ? Number(raw) : raw
+  const numeric = ids === undefined || (ids.length > 0 && typeof ids[0] === 'number')
+  if (!numeric) return raw
+  const n = Number(raw)
+  if (raw.length === 0 || !Number.isSafeInteger(n) || String(n) !== raw) {
+    throw new UsageError(`${flag}: '${raw}' is not an id of this model (its ${side === 'users' ? 'user' : 'item'} ids are integers written in decimal)`)
+  }
+  return n
 }
 
 async function cmdRecommend(args: string[]): Promise<number> {
@@ -71,7 +80,7 @@ async function cmdRecommend(args: string[]): Promise<number> {
   const out = new Out(values.json === true)
   const model = await loadModel(values)
   try {
-    const user = asId(model, 'users', String(values.user))
+    const user = asId(model, 'users', String(values.user), '--user')
     const recs = await model.recommend(user, { k: int(values, 'k'), excludeSeen: !values['include-seen'] })
     recs.forEach((r, n) => out.line(`${String(n + 1).padStart(3)}. ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`))
     out.result({ user, items: recs })
@@ -98,7 +107,7 @@ async function cmdSimilar(args: string[]): Promise<number> {
   try {
     const k = int(values, 'k')
     const side = values.item !== undefined ? 'items' : 'users'
-    const id = asId(model, side, String(values.item ?? values.user))
+    const id = asId(model, side, String(values.item ?? values.user), values.item !== undefined ? '--item' : '--user')
     const near = side === 'items' ? await model.similarItems(id, { k }) : await model.similarUsers(id, { k })
     near.forEach((r, n) => out.line(`${String(n + 1).padStart(3)}. ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`))
     out.result({ [side === 'items' ? 'item' : 'user']: id, similar: near })

@@ -120,4 +120,15 @@ export interface FileOptions {
   testNegatives?: number
   /** Seeds the test negatives. Default 0. */
   seed?: number
+  /**
+   * The most bytes a file may hold after decompression; past it the read fails with
+   * `ERR_LIMIT` naming the file (a gzip bomb stops here). Default 64 GiB, which admits the
+   * Netflix Prize files (≈2 GB) and MovieLens-20M (533 MB).
+   */
+  maxBytes?: number
+  /**
+   * The longest line (and so the longest field) a file may have, in bytes; past it the read
+   * fails with `ERR_LIMIT` naming the file. Default 1 MiB.
+   */
+  maxLineBytes?: number
 }

@@ -4,7 +4,7 @@ import type { FileOptions, InteractionArrays, NcfFiles, SplitOptions, SyntheticO
 import { call, callSync, invalid } from './errors.js'
 import { Features } from './features.js'
 import { native, type Native } from './native.js'
-import { DEFAULTS, idStrings, numbers, oneOf, optionalCount, positiveInt, toIds } from './options.js'
+import { DEFAULTS, idStrings, numbers, oneOf, optionalBoolean, optionalCount, positiveInt, toIds } from './options.js'
 import type { Id } from './types.js'
 
 /**
@@ -109,7 +109,7 @@ export class Dataset {
     const opts = {
       format: oneOf('format', options.format ?? '', ['csv', 'movielens', 'netflix'] as const)!,
       delimiter: options.delimiter,
-      header: options.header,
+      header: optionalBoolean('header', options.header),
       user: c.user,
       item: c.item,
       rating: c.rating,
@@ -118,6 +118,8 @@ export class Dataset {
       test: options.test,
       testNegatives: options.testNegatives,
       seed: options.seed,
+      maxBytes: options.maxBytes,
+      maxLineBytes: options.maxLineBytes,
     }
     if (options.test === undefined && options.seed !== undefined) throw invalid('seed', 'seeds the negatives of a test file (test: path)')
     return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
@@ -155,7 +157,7 @@ export class Dataset {
       method,
       testRatio: options.testRatio,
       validationRatio: options.validationRatio,
-      validation: options.validation,
+      validation: optionalBoolean('validation', options.validation),
       negatives: n,
       seed,
     }

@@ -5,9 +5,11 @@ import type { History } from './results.js'
  * Every error ncf-native throws. `code` is stable:
  * - `ERR_INVALID_ARG`: an argument or array element is out of its domain (the message names it);
  * - `ERR_PARSE`: a malformed input line (the message starts with `file:line:`);
- * - `ERR_IO`: a file cannot be read or written;
- * - `ERR_FORMAT`: a model file is truncated, corrupted, foreign, of another kind, or from a
- *   newer ncf-native (the message starts with the path);
+ * - `ERR_IO`: a file cannot be read or written, or is not a regular file (a folder, a device);
+ * - `ERR_LIMIT`: an input went past a stated limit (decompressed bytes, line length); the
+ *   message starts with the path and names the option that raises the limit;
+ * - `ERR_FORMAT`: a model file is truncated, corrupted (its checksum does not match), foreign,
+ *   of another kind, or from a newer ncf-native (the message starts with the path);
  * - `ERR_DATA`: the data cannot be used as asked (empty input, ids outside the model, …);
  * - `ERR_NO_GPU`: `device: 'gpu'` and no adapter exists;
  * - `ERR_GPU`: the GPU device failed;

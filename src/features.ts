@@ -2,7 +2,7 @@
 import { call, invalid } from './errors.js'
 import { native, type Native } from './native.js'
 import type { Id } from './types.js'
-import { oneOf } from './options.js'
+import { oneOf, optionalBoolean } from './options.js'
 
 /** How {@link Features.fromFile} reads a feature table. */
 export interface FeatureFileOptions {
@@ -72,7 +72,7 @@ export class Features {
     const opts = {
       format: oneOf('format', options.format ?? '', ['csv', 'movielens-items', 'movielens-users'] as const)!,
       delimiter: options.delimiter,
-      header: options.header,
+      header: optionalBoolean('header', options.header),
       id: options.id,
       multi: multi?.map((m) => m.column),
       multiSeparators: multi?.map((m) => m.separator),

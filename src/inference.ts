@@ -5,7 +5,7 @@ import { Dataset } from './dataset.js'
 import { call, invalid } from './errors.js'
 import type { PredictOptions, RecommendOptions, Scored, SimilarOptions } from './model-options.js'
 import type { Native } from './native.js'
-import { checkDevice, DEFAULTS, positiveInt, warnFallback } from './options.js'
+import { checkDevice, DEFAULTS, optionalBoolean, positiveInt, warnFallback } from './options.js'
 import type { EvaluateOptions, Metrics, RatingMetricName, RatingMetrics } from './results.js'
 import type { Device, Id } from './types.js'
 
@@ -69,6 +69,7 @@ export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: R
     ids = single ? m.ids.encode('users', 'user', [users]) : m.ids.encode('users', 'users[]', users)
   }
   const k = positiveInt('k', options.k ?? DEFAULTS.k)
+  const excludeSeen = optionalBoolean('excludeSeen', options.excludeSeen) ?? DEFAULTS.excludeSeen
   if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
   if (options.data !== undefined && options.excludeSeen === false) {
     throw invalid('data', 'gives the seen items to exclude; it has no use with excludeSeen: false')
@@ -76,7 +77,7 @@ export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: R
   const filter = options.filterItems === undefined ? undefined : m.ids.encode('items', 'filterItems[]', options.filterItems)
   const device = checkDevice(options.device ?? m.device)
   const r = await call(() =>
-    m.handle.recommend(ids, k, options.excludeSeen ?? DEFAULTS.excludeSeen, filter, options.data?.native, device, coldJson),
+    m.handle.recommend(ids, k, excludeSeen, filter, options.data?.native, device, coldJson),
   )
   if (r.fallbackReason) warnFallback(r.fallbackReason)
   const lists = unflatten(r, (ix) => m.ids.decode('items', ix))

@@ -82,6 +82,7 @@ export abstract class NcfModel {
    * ```
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
+    this.#live()
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
     const seen = options.seen ?? DEFAULTS.seen
     if (typeof seen !== 'boolean') throw invalid('seen', `must be a boolean, got ${String(seen)}`)
@@ -168,6 +169,7 @@ export abstract class NcfModel {
    * `W_l` in PyTorch's `out × in` order and E = layers[0]/2, MLP the same without P and Q.
    */
   weights(): Float32Array {
+    this.#live()
     return callSync(() => this.#native.weights())
   }
 
@@ -180,6 +182,7 @@ export abstract class NcfModel {
    * Optimizer state lives for one `fit`; a model runs one `fit` at a time (`ERR_BUSY`).
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    this.#live()
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     return fit(this.#native, this.#device, data.native, options)
   }
@@ -192,6 +195,7 @@ export abstract class NcfModel {
   async evaluate(data: Dataset, options: EvaluateOptions & { metrics: readonly RatingMetricName[] }): Promise<RatingMetrics>
   async evaluate(data: Dataset, options?: EvaluateOptions): Promise<Metrics>
   async evaluate(data: Dataset, options: EvaluateOptions = {}): Promise<Metrics | RatingMetrics> {
+    this.#live()
     return evaluate(this.#served, data, options)
   }
 
@@ -230,18 +234,22 @@ export abstract class NcfModel {
   }
   /** Model indices of user ids; an unknown id fails with `ERR_INVALID_ARG` naming its position. */
   encodeUsers(ids: ArrayLike<Id>): Uint32Array {
+    this.#live()
     return this.#served.ids.encode('users', 'users[]', ids)
   }
   /** Model indices of item ids. */
   encodeItems(ids: ArrayLike<Id>): Uint32Array {
+    this.#live()
     return this.#served.ids.encode('items', 'items[]', ids)
   }
   /** User ids of model indices (numbers when the ids are integers). */
   decodeUsers(indices: ArrayLike<number>): Id[] {
+    this.#live()
     return this.#served.ids.decode('users', toIds('indices', indices))
   }
   /** Item ids of model indices. */
   decodeItems(indices: ArrayLike<number>): Id[] {
+    this.#live()
     return this.#served.ids.decode('items', toIds('indices', indices))
   }
 
@@ -256,6 +264,7 @@ export abstract class NcfModel {
    * ```
    */
   async predict(users: ArrayLike<Id>, items: ArrayLike<Id>, options: PredictOptions = {}): Promise<Float32Array> {
+    this.#live()
     return predict(this.#served, users, items, options)
   }
 
@@ -274,6 +283,7 @@ export abstract class NcfModel {
   async recommend(user: Id, options?: RecommendOptions): Promise<Scored[]>
   async recommend(users: ArrayLike<Id>, options?: RecommendOptions): Promise<Scored[][]>
   async recommend(users: Id | ArrayLike<Id>, options: RecommendOptions = {}): Promise<Scored[] | Scored[][]> {
+    this.#live()
     return recommend(this.#served, users, options)
   }
 
@@ -290,6 +300,7 @@ export abstract class NcfModel {
   async similarItems(item: Id, options?: SimilarOptions): Promise<Scored[]>
   async similarItems(items: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
   async similarItems(items: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    this.#live()
     return similar(this.#served, 'items', items, options)
   }
 
@@ -297,6 +308,7 @@ export abstract class NcfModel {
   async similarUsers(user: Id, options?: SimilarOptions): Promise<Scored[]>
   async similarUsers(users: ArrayLike<Id>, options?: SimilarOptions): Promise<Scored[][]>
   async similarUsers(users: Id | ArrayLike<Id>, options: SimilarOptions = {}): Promise<Scored[] | Scored[][]> {
+    this.#live()
     return similar(this.#served, 'users', users, options)
   }
 
@@ -312,9 +324,15 @@ export abstract class NcfModel {
     /** numItems × dim, row-major. */
     items: Float32Array
   } {
+    this.#live()
     const u = callSync(() => this.#native.embeddings('users'))
     const i = callSync(() => this.#native.embeddings('items'))
     return { dim: u.dim, users: u.data, items: i.data }
+  }
+
+  /** Every method starts here, so a disposed model fails the same way whatever is called (issue 15). */
+  #live(): void {
+    if (this.#native.disposed) throw new NcfError('ERR_DISPOSED', 'Model is disposed')
   }
 
   /** Frees the weights. Every later call fails with `ERR_DISPOSED` ("Model is disposed"). */

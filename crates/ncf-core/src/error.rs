@@ -31,6 +31,10 @@ pub enum NcfError {
     /// An argument or an element of an input array is out of its domain.
     #[error("{field}: {message}")]
     InvalidArg { field: String, message: String },
+    /// An input went past a stated limit (decompressed size, line length): the message names
+    /// the limit and the option that raises it.
+    #[error("{path}: {message}")]
+    Limit { path: PathBuf, message: String },
     /// The data cannot be used as asked (e.g. a user who has seen every item).
     #[error("{0}")]
     Data(String),
@@ -66,6 +70,7 @@ impl NcfError {
             NcfError::Format { .. } => "ERR_FORMAT",
             NcfError::Parse { .. } => "ERR_PARSE",
             NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
+            NcfError::Limit { .. } => "ERR_LIMIT",
             NcfError::Data(_) | NcfError::UserData { .. } => "ERR_DATA",
             NcfError::NoAdapter(_) => "ERR_NO_GPU",
             NcfError::Gpu(_) => "ERR_GPU",
@@ -83,6 +88,7 @@ impl NcfError {
             NcfError::Parse { .. }
                 | NcfError::Format { .. }
                 | NcfError::InvalidArg { .. }
+                | NcfError::Limit { .. }
                 | NcfError::Data(_)
                 | NcfError::UserData { .. }
         )

@@ -12,6 +12,7 @@ pub mod error;
 pub mod features;
 pub mod fit;
 pub mod infer;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod persist;

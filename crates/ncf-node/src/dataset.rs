@@ -10,14 +10,15 @@ use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 use ncf_core::NcfError;
 use ncf_core::data::split::SplitMethod;
 use ncf_core::model::ModelFeatures;
-use ncf_core::raw::{CsvSpec, Format, IdEncoder, from_id_arrays, read, to_dataset};
+use ncf_core::raw::{CsvSpec, Format, IdEncoder, from_id_arrays, read_with, to_dataset};
 
 use crate::features::NativeFeatures;
 use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
 use ncf_core::recommender::{Corpus, IdSide};
 
 use crate::dataset_options::{
-    ArrayExtras, FileOptions, NcfFilesOptions, SplitOptions, SyntheticOptions, column, opt_u32, rated, timestamps,
+    ArrayExtras, FileOptions, NcfFilesOptions, SplitOptions, SyntheticOptions, column, opt_u32, rated, read_limits,
+    timestamps,
 };
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
@@ -73,6 +74,7 @@ impl NativeDataset {
     /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`).
     #[napi(ts_return_type = "Promise<NativeDataset>")]
     pub fn from_file(path: String, opts: FileOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+        let limits = read_limits(&opts)?;
         let format = match opts.format {
             FileFormat::Movielens => Format::MovieLens,
             FileFormat::Netflix => Format::Netflix,
@@ -100,10 +102,10 @@ impl NativeDataset {
         }
         let test = opts.test;
         Ok(Job::spawn(move || {
-            let raw = read(std::path::Path::new(&path), &format).napi()?;
+            let raw = read_with(std::path::Path::new(&path), &format, limits).napi()?;
             let (d, users, items) = match test {
                 Some(t) => {
-                    let held = read(std::path::Path::new(&t), &format).napi()?;
+                    let held = read_with(std::path::Path::new(&t), &format, limits).napi()?;
                     ncf_core::raw::to_dataset_with_test(&raw, &held, threshold, negatives, seed).napi()?
                 }
                 None => to_dataset(&raw, threshold).napi()?,

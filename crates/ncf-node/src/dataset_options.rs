@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::NcfError;
-use ncf_core::raw::Column;
+use ncf_core::raw::{Column, ReadLimits};
 
 use crate::errors::{to_napi, to_u32};
 use crate::modes::{FileFormat, SplitMethodName};
@@ -45,6 +45,25 @@ pub struct FileOptions {
     /// Sampled negatives per test case of `test` (0: rating metrics only).
     pub test_negatives: Option<f64>,
     pub seed: Option<f64>,
+    /// Bytes after decompression and bytes per line (`ncf_core::raw::ReadLimits`).
+    pub max_bytes: Option<f64>,
+    pub max_line_bytes: Option<f64>,
+}
+
+/// The read limits of `FileOptions`, defaults where unset.
+pub(crate) fn read_limits(opts: &FileOptions) -> napi::Result<ReadLimits> {
+    let d = ReadLimits::default();
+    let get = |field: &str, v: Option<f64>, default: u64| -> napi::Result<u64> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => Ok(x as u64),
+            Some(x) => Err(to_napi(NcfError::invalid(field, format!("must be a positive integer of bytes, got {x}")))),
+        }
+    };
+    Ok(ReadLimits {
+        max_bytes: get("maxBytes", opts.max_bytes, d.max_bytes)?,
+        max_line_bytes: get("maxLineBytes", opts.max_line_bytes, d.max_line_bytes)?,
+    })
 }
 
 /// Optional columns of `Dataset.fromArrays`.

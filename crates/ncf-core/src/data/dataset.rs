@@ -57,6 +57,33 @@ pub struct Dataset {
     kept: Vec<u32>,
 }
 
+/// The most users or items a dataset holds (u32 indices, and tables that fit a machine).
+pub const MAX_ENTITIES: u32 = 1 << 28;
+
+/// The largest dense index `rows` interactions can justify when the count is derived from the
+/// data: twice as many ids as rows, plus 2²⁰ of slack for small files with gaps. Beyond it most
+/// indices would be empty rows, which is a mistake (or an attack), not data.
+pub fn dense_limit(rows: usize) -> u64 {
+    (2 * rows as u64 + (1 << 20)).min(MAX_ENTITIES as u64)
+}
+
+/// Refuses a derived dense index beyond [`dense_limit`], naming the field and the option
+/// (`count`, e.g. `numUsers`) that states the count instead.
+pub fn check_dense(field: &str, count: &str, max_id: u32, rows: usize) -> Result<()> {
+    let limit = dense_limit(rows);
+    if max_id as u64 >= limit {
+        let entity = count;
+        return Err(NcfError::invalid(
+            field,
+            format!(
+                "index {max_id} is more than {rows} interactions can use (at most {limit} distinct ids); \
+                 pass {entity} to state the count, or re-index the ids densely"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Dataset {
     /// A CRC-32C of the interactions (sizes, training pairs and ratings, test and validation
     /// cases), as 8 hex digits: what a checkpoint stores so that it resumes only on the data
@@ -115,14 +142,22 @@ impl Dataset {
             tu = t.users.iter().copied().max().unwrap_or(0);
             ti = t.candidates.iter().copied().max().unwrap_or(0);
         }
-        // An explicit count must exceed every id in train and test.
+        // An explicit count must exceed every id in train and test; a derived one must be one
+        // the data can justify (issue 15: one index of 2³¹−1 allocated tables of 2³¹ rows).
+        let rows = users.len() + test.as_ref().map_or(0, |t| t.candidates.len());
         let count = |field: &str, given: Option<u32>, max_id: u32| -> Result<u32> {
             match given {
                 Some(n) if n == 0 || max_id >= n => {
                     Err(NcfError::invalid(field, format!("{n} is too small: the data holds id {max_id}")))
                 }
+                Some(n) if n > MAX_ENTITIES => {
+                    Err(NcfError::invalid(field, format!("{n} is more than the {MAX_ENTITIES} a dataset holds")))
+                }
                 Some(n) => Ok(n),
-                None => Ok(max_id + 1),
+                None => {
+                    let array = if field == "numUsers" { "users" } else { "items" };
+                    check_dense(array, field, max_id, rows).map(|()| max_id + 1)
+                }
             }
         };
         let num_users = count("numUsers", num_users, max_user.max(tu))?;
@@ -231,6 +266,10 @@ impl Dataset {
                 Some(n) => Err(NcfError::invalid(field, format!("must be a positive integer, got {n}"))),
             }
         };
+        if users.is_empty() {
+            // Said here, before a threshold could claim nothing was rated high enough.
+            return Err(NcfError::Data("the training data is empty: no interactions".into()));
+        }
         let u = to_u32("users", users)?;
         let i = to_u32("items", items)?;
         let nu = check_count("numUsers", num_users)?;
@@ -262,8 +301,18 @@ impl Dataset {
         let ts: Option<Vec<i64>> = timestamps.map(|t| keep.iter().map(|&k| t[k]).collect());
         let r: Vec<f32> = keep.iter().map(|&k| ratings[k]).collect();
         // Counts still cover every id given, so indices mean the same with or without a threshold.
-        let nu = nu.or(u.iter().max().map(|m| m + 1));
-        let ni = ni.or(i.iter().max().map(|m| m + 1));
+        let derive = |ids: &[u32], field: &str, count: &str| -> Result<Option<u32>> {
+            let max = ids.iter().copied().max().unwrap_or(0);
+            check_dense(field, count, max, ids.len()).map(|()| Some(max + 1))
+        };
+        let nu = match nu {
+            Some(n) => Some(n),
+            None => derive(&u, "users", "numUsers")?,
+        };
+        let ni = match ni {
+            Some(n) => Some(n),
+            None => derive(&i, "items", "numItems")?,
+        };
         Dataset::from_pairs_rated(&pick(&u), &pick(&i), ts.as_deref(), Some(&r), None, nu, ni)
     }
 

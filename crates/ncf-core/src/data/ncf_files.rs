@@ -3,8 +3,7 @@
 //! and `*.test.negative` lines `(user,item)\tneg1\tneg2…`, one per test case, in the order of
 //! `test.rating`.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use super::dataset::{Dataset, TestSet};
@@ -34,15 +33,15 @@ fn parse_id(path: &Path, line: usize, field: &str, text: &str) -> Result<u32> {
 
 /// Calls `f(line_no, line)` for every non-blank line (1-based numbering; `\r\n` tolerated).
 fn for_each_line(path: &Path, mut f: impl FnMut(usize, &str) -> Result<()>) -> Result<()> {
-    let file = File::open(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    // Regular files only, and lines of bounded length (a file of NULs is not read whole).
+    let mut reader = crate::input::open_input(path, crate::input::ReadLimits::default())?;
     let mut buf = String::new();
     let mut no = 0usize;
     loop {
         buf.clear();
         let n = reader.read_line(&mut buf).map_err(|source| match source.kind() {
             std::io::ErrorKind::InvalidData => parse_err(path, no + 1, "is not valid UTF-8 text"),
-            _ => NcfError::Io { path: path.to_path_buf(), source },
+            _ => crate::input::read_error(path, no as u64 + 1, source),
         })?;
         if n == 0 {
             return Ok(());
@@ -68,6 +67,7 @@ pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
     let (mut users, mut items) = (Vec::new(), Vec::new());
     let mut timestamps = Vec::new();
     let mut all_timed = true;
+    let mut widest = [(0u32, 0usize); 2];
     for_each_line(path, |no, line| {
         let cols: Vec<&str> = line.split('\t').collect();
         if !(2..=4).contains(&cols.len()) {
@@ -79,6 +79,11 @@ pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
         }
         users.push(parse_id(path, no, "user", cols[0])?);
         items.push(parse_id(path, no, "item", cols[1])?);
+        for (w, &id) in widest.iter_mut().zip([users.last().unwrap(), items.last().unwrap()]) {
+            if id >= w.0 {
+                *w = (id, no);
+            }
+        }
         if let Some(r) = cols.get(2)
             && r.trim().parse::<f64>().map(|v| !v.is_finite()).unwrap_or(true)
         {
@@ -96,7 +101,27 @@ pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
     if users.is_empty() {
         return Err(NcfError::Data(format!("{} holds no interactions", path.display())));
     }
+    check_dense_lines(path, widest, users.len())?;
     Ok(RatingFile { users, items, timestamps: all_timed.then_some(timestamps) })
+}
+
+/// The ids of an NCF file are dense 0-based indices: the largest user and item id (with their
+/// lines) must be ones `rows` lines can justify ([`super::dataset::dense_limit`]). Issue 15: a
+/// 17-byte file with the id 2,000,000,000 took over 9 GB.
+fn check_dense_lines(path: &Path, widest: [(u32, usize); 2], rows: usize) -> Result<()> {
+    let limit = super::dataset::dense_limit(rows);
+    for ((id, line), what) in widest.into_iter().zip(["user", "item"]) {
+        if id as u64 >= limit {
+            return Err(parse_err(
+                path,
+                line,
+                format!(
+                    "{what} id {id} is more than a file of {rows} lines can use (at most {limit} dense 0-based ids)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a `*.test.negative` file: returns `(users, candidates, per_case)` with the positive
@@ -105,6 +130,7 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
     let mut users = Vec::new();
     let mut cands = Vec::new();
     let mut per_case: Option<usize> = None;
+    let mut widest = [(0u32, 0usize); 2];
     for_each_line(path, |no, line| {
         let mut cols = line.split('\t');
         let head = cols.next().unwrap_or("").trim();
@@ -121,6 +147,12 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
             cands.push(parse_id(path, no, "negative item", c)?);
         }
         let n = cands.len() - start;
+        let top = cands[start..].iter().copied().max().unwrap_or(0);
+        for (w, id) in widest.iter_mut().zip([*users.last().unwrap(), top]) {
+            if id >= w.0 {
+                *w = (id, no);
+            }
+        }
         if n < 2 {
             return Err(parse_err(path, no, "has no negative items after '(user,item)'"));
         }
@@ -134,6 +166,7 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
         Ok(())
     })?;
     let per_case = per_case.ok_or_else(|| NcfError::Data(format!("{} holds no test cases", path.display())))?;
+    check_dense_lines(path, widest, cands.len())?;
     Ok((users, cands, per_case as u32))
 }
 

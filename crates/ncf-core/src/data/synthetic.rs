@@ -27,9 +27,31 @@ impl Default for SyntheticConfig {
     }
 }
 
+/// The most interactions [`synthetic`] generates: 2³⁰, ten times Netflix's 100M (about 12 GiB
+/// of training pairs and CSR while it builds them).
+pub const MAX_SYNTHETIC: u64 = 1 << 30;
+
 pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
     if cfg.num_users == 0 || cfg.num_items < 2 {
         return Err(NcfError::invalid("numUsers/numItems", "need at least 1 user and 2 items"));
+    }
+    // Sizes it could not hold are refused before any allocation (issue 15: numUsers 2e8 took
+    // over 9 GB before failing).
+    use super::dataset::MAX_ENTITIES;
+    for (field, n) in [("numUsers", cfg.num_users), ("numItems", cfg.num_items)] {
+        if n > MAX_ENTITIES {
+            return Err(NcfError::invalid(field, format!("{n} is more than the {MAX_ENTITIES} a dataset holds")));
+        }
+    }
+    let interactions = cfg.num_users as u64 * (cfg.per_user as u64 + 1);
+    if interactions > MAX_SYNTHETIC {
+        return Err(NcfError::invalid(
+            "numUsers",
+            format!(
+                "{} users × (perUser {} + 1) = {interactions} interactions, more than the {MAX_SYNTHETIC} the generator makes",
+                cfg.num_users, cfg.per_user
+            ),
+        ));
     }
     if cfg.clusters == 0 {
         return Err(NcfError::invalid("clusters", "must be at least 1"));

@@ -137,10 +137,10 @@ impl Table {
 }
 
 fn lines(path: &Path) -> Result<impl Iterator<Item = Result<(u64, String)>>> {
-    let reader = crate::raw::open_input(path)?;
+    let reader = crate::input::open_input(path, crate::input::ReadLimits::default())?;
     let p = path.to_path_buf();
     Ok(reader.split(b'\n').enumerate().map(move |(k, l)| {
-        let bytes = l.map_err(|source| NcfError::Io { path: p.clone(), source })?;
+        let bytes = l.map_err(|e| crate::input::read_error(&p, k as u64 + 1, e))?;
         // MovieLens files are Latin-1; ids and categories are ASCII, titles are not used.
         let mut s = String::from_utf8_lossy(&bytes).into_owned();
         if s.ends_with('\r') {
@@ -246,7 +246,7 @@ pub fn read_movielens_users(path: &Path) -> Result<RawFeatures> {
 
 /// A CSV/TSV feature table read with the `csv` crate (quoted fields, any delimiter), `.gz` too.
 pub fn read_feature_csv(path: &Path, spec: &FeatureSpec) -> Result<RawFeatures> {
-    let reader = crate::raw::open_input(path)?;
+    let reader = crate::input::open_input(path, crate::input::ReadLimits::default())?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(spec.delimiter)
         .has_headers(spec.has_header)

@@ -79,18 +79,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Reads a whole input file that must be a regular file: a device (`/dev/zero`), FIFO or
-/// folder would never end or is no data, so it is refused before any byte is read. Reads at
-/// most the length the file had when opened, and refuses a file that grew meanwhile.
+/// Reads a whole input file that must be a regular file ([`crate::input::open_regular`]).
+/// Reads at most the length the file had when opened, and refuses a file that grew meanwhile.
 pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
     let io = |source| NcfError::Io { path: path.to_path_buf(), source };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let meta = f.metadata().map_err(io)?;
-    if !meta.is_file() {
-        let what = if meta.is_dir() { "a folder" } else { "not a regular file (a device, FIFO or socket)" };
-        return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}"))));
-    }
-    let len = meta.len();
+    let mut f = crate::input::open_regular(path)?;
+    let len = f.metadata().map_err(io)?.len();
     let cap = usize::try_from(len).map_err(|_| io(std::io::Error::other("larger than this machine's memory")))?;
     let mut bytes = Vec::with_capacity(cap);
     Read::by_ref(&mut f).take(len).read_to_end(&mut bytes).map_err(io)?;

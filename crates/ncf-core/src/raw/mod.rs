@@ -13,10 +13,15 @@ pub mod convert;
 pub mod ids;
 pub mod read;
 
+pub use crate::input::ReadLimits;
 pub use convert::{from_id_arrays, to_dataset, to_dataset_with_test};
 pub use ids::{IdEncoder, check_same_ids};
-pub(crate) use read::open_input;
+pub use read::read_with;
 pub use read::{Column, CsvSpec, Format, RawInteractions, read};
+
+#[cfg(test)]
+#[path = "hostile_tests.rs"]
+mod hostile_tests;
 
 #[cfg(test)]
 mod tests {
@@ -61,7 +66,7 @@ mod tests {
         let e = read(&file("nf-bad.txt", b"1488844,3,2005-09-06\n"), &Format::Netflix).unwrap_err();
         assert!(e.to_string().contains("nf-bad.txt:1: a rating line before any 'MovieID:' line"), "{e}");
         let e = read(&file("nf-bad2.txt", b"1:\n5,3,2005-13-06\n"), &Format::Netflix).unwrap_err();
-        assert!(e.to_string().contains("nf-bad2.txt:2: date '2005-13-06' is not YYYY-MM-DD"), "{e}");
+        assert!(e.to_string().contains("nf-bad2.txt:2: date '2005-13-06' is not a calendar day (YYYY-MM-DD)"), "{e}");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Reading interaction files (CSV/TSV, MovieLens, Netflix, `.gz`) into the file's own ids,
 //! streamed, every error naming `file:line` and the field.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use crate::error::{NcfError, Result};
+use crate::input::{ReadLimits, open_input, read_error};
 
 /// A column by 0-based position or by header name.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,21 +40,6 @@ pub struct RawInteractions {
     pub items: Vec<String>,
     pub ratings: Option<Vec<f32>>,
     pub timestamps: Option<Vec<i64>>,
-}
-
-/// A buffered reader of a file, decompressed when its name ends in `.gz`.
-pub(crate) fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
-    open(path)
-}
-
-fn open(path: &Path) -> Result<Box<dyn BufRead>> {
-    let f = File::open(path).map_err(|source| NcfError::Io { path: path.to_path_buf(), source })?;
-    let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    Ok(Box::new(BufReader::with_capacity(1 << 16, r)))
 }
 
 struct Sink {
@@ -165,20 +150,29 @@ fn parse_date(sink: &Sink, line: u64, v: &str) -> Result<i64> {
     }
     let n = |s: &str| s.parse::<i64>().map_err(|_| bad());
     let (y, m, d) = (n(parts[0])?, n(parts[1])?, n(parts[2])?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
+    // A real calendar day (issue 15: 2005-02-31 was accepted as 2005-03-03).
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > days[m as usize - 1] {
+        return Err(sink.err(line, format!("date '{}' is not a calendar day (YYYY-MM-DD)", v.trim())));
     }
     Ok(days_from_civil(y, m, d) * 86_400)
 }
 
-/// Reads one interaction file.
+/// Reads one interaction file within the default [`ReadLimits`].
 pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
+    read_with(path, format, ReadLimits::default())
+}
+
+/// Reads one interaction file within `limits`.
+pub fn read_with(path: &Path, format: &Format, limits: ReadLimits) -> Result<RawInteractions> {
     let mut sink = Sink::new(path);
+    let open = |p: &Path| open_input(p, limits);
     match format {
         Format::MovieLens => {
             for (k, line) in open(path)?.lines().enumerate() {
                 let n = k as u64 + 1;
-                let line = line.map_err(|e| sink.err(n, format!("unreadable: {e}")))?;
+                let line = line.map_err(|e| read_error(path, n, e))?;
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -197,7 +191,7 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
             let mut movie: Option<String> = None;
             for (k, line) in open(path)?.lines().enumerate() {
                 let n = k as u64 + 1;
-                let line = line.map_err(|e| sink.err(n, format!("unreadable: {e}")))?;
+                let line = line.map_err(|e| read_error(path, n, e))?;
                 let t = line.trim();
                 if t.is_empty() {
                     continue;
@@ -222,11 +216,21 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
                 .flexible(true)
                 .trim(csv::Trim::All)
                 .from_reader(open(path)?);
-            let headers = if spec.has_header {
-                Some(rdr.headers().map_err(|e| sink.err(1, format!("unreadable header: {e}")))?.clone())
-            } else {
-                None
+            let csv_error = |e: csv::Error| {
+                let line = e.position().map_or(0, |p| p.line());
+                if e.is_io_error() {
+                    match e.into_kind() {
+                        csv::ErrorKind::Io(e) => return read_error(path, line, e),
+                        _ => unreachable!("is_io_error"),
+                    }
+                }
+                NcfError::Parse {
+                    path: path.to_path_buf(),
+                    line: line as usize,
+                    message: format!("malformed record: {e}"),
+                }
             };
+            let headers = if spec.has_header { Some(rdr.headers().map_err(csv_error)?.clone()) } else { None };
             let resolve = |c: &Column, field: &str| -> Result<usize> {
                 match c {
                     Column::Index(i) => Ok(*i),
@@ -244,11 +248,16 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
             let cr = spec.rating.as_ref().map(|c| resolve(c, "rating")).transpose()?;
             let ct = spec.timestamp.as_ref().map(|c| resolve(c, "timestamp")).transpose()?;
             for rec in rdr.records() {
-                let rec = rec.map_err(|e| {
-                    let line = e.position().map_or(0, |p| p.line());
-                    sink.err(line, format!("malformed record: {e}"))
-                })?;
+                let rec = rec.map_err(csv_error)?;
                 let n = rec.position().map_or(0, |p| p.line());
+                // RFC 4180 lets a quoted field span lines; in an interaction file that is a
+                // quote never closed, which would swallow the rest of the file as one id.
+                if let Some(k) = rec.iter().position(|f| f.contains(['\n', '\r'])) {
+                    return Err(sink.err(
+                        n,
+                        format!("field {} runs past the end of its line: a quote opened here is never closed", k + 1),
+                    ));
+                }
                 if rec.iter().all(|f| f.is_empty()) {
                     continue;
                 }
