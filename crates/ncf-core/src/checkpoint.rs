@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::control::Checkpoint;
 use crate::error::{NcfError, Result};
 use crate::model::Layout;
+use crate::persist::checksum::{self, CRC_KEY};
 use crate::persist::{read_regular, write_atomic};
 use crate::train::OptimizerState;
 
 const META_KEY: &str = "ncf_checkpoint";
 const FORMAT: &str = "ncf-native checkpoint";
-const VERSION: u32 = 1;
+/// 2: a CRC-32C over every byte (as model files, `persist::checksum`); 1 still loads.
+const VERSION: u32 = 2;
 
 /// The metadata of a checkpoint file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,8 +78,10 @@ pub fn save(path: &Path, layout: Layout, ck: &Checkpoint, note: &str) -> Result<
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| NcfError::Data(format!("checkpoint tensors: {e}")))?;
-    let bytes = safetensors::serialize(views, Some(HashMap::from([(META_KEY.to_string(), json)])))
-        .map_err(|e| NcfError::Data(format!("checkpoint: {e}")))?;
+    let header = HashMap::from([(META_KEY.to_string(), json), (CRC_KEY.to_string(), checksum::placeholder())]);
+    let mut bytes =
+        safetensors::serialize(views, Some(header)).map_err(|e| NcfError::Data(format!("checkpoint: {e}")))?;
+    checksum::seal(&mut bytes).map_err(|e| NcfError::Data(format!("checkpoint checksum: {e}")))?;
     write_atomic(path, &bytes)
 }
 
@@ -87,6 +91,8 @@ pub fn load(path: &Path, layout: Option<Layout>) -> Result<(Checkpoint, Checkpoi
     let bytes = read_regular(path)?;
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| bad(format!("not a readable ncf-native checkpoint (truncated or corrupted?): {e}")))?;
+    // A flipped bit would resume another run without a word: the checksum first.
+    let sealed = checksum::verify(&bytes).map_err(bad)?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("unreadable header: {e}")))?;
     let json = header
         .metadata()
@@ -96,6 +102,9 @@ pub fn load(path: &Path, layout: Option<Layout>) -> Result<(Checkpoint, Checkpoi
     let meta: CheckpointMeta = serde_json::from_str(json).map_err(|e| bad(format!("checkpoint metadata: {e}")))?;
     if meta.format != FORMAT || meta.version > VERSION {
         return Err(bad(format!("format '{}' version {} is not one this build reads", meta.format, meta.version)));
+    }
+    if meta.version >= 2 && !sealed {
+        return Err(bad(format!("checkpoint version {} without its '{CRC_KEY}' checksum: corrupted", meta.version)));
     }
     if let Some(l) = layout
         && (meta.kind != l.kind.name()
@@ -184,6 +193,15 @@ mod tests {
         let e = load(&path, Some(other)).unwrap_err();
         assert!(e.to_string().contains("the checkpoint is of a GMF"), "{e}");
         let mut bytes = std::fs::read(&path).unwrap();
+        // Issue 15: every flipped bit is ERR_FORMAT (it would resume another run silently).
+        let mut flipped = bytes.clone();
+        for bit in (0..bytes.len() * 8).step_by(7) {
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            std::fs::write(&path, &flipped).unwrap();
+            let e = load(&path, Some(layout)).map(|_| ()).unwrap_err();
+            assert!(e.code() == "ERR_FORMAT", "bit {bit}: {e}");
+            flipped[bit / 8] ^= 1 << (bit % 8);
+        }
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(load(&path, Some(layout)).unwrap_err().code(), "ERR_FORMAT");

@@ -93,11 +93,20 @@ pub fn read_error(path: &Path, line: u64, e: std::io::Error) -> NcfError {
 /// `ERR_IO` before a byte is read.
 pub fn open_regular(path: &Path) -> Result<File> {
     let io = |source| NcfError::Io { path: path.to_path_buf(), source };
+    let refuse = |meta: &std::fs::Metadata| {
+        let what = if meta.is_dir() { "a folder" } else { "not a regular file (a device, FIFO or socket)" };
+        io(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}")))
+    };
+    // Looked at before opening (opening a FIFO waits for a writer, forever), and again on the
+    // open file, in case the path was swapped in between.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse(&meta));
+    }
     let f = File::open(path).map_err(io)?;
     let meta = f.metadata().map_err(io)?;
     if !meta.is_file() {
-        let what = if meta.is_dir() { "a folder" } else { "not a regular file (a device, FIFO or socket)" };
-        return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}"))));
+        return Err(refuse(&meta));
     }
     Ok(f)
 }

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-pub(super) const CRC_KEY: &str = "ncf_native_crc32c";
+pub(crate) const CRC_KEY: &str = "ncf_native_crc32c";
 const PLACEHOLDER: &[u8; 8] = b"00000000";
 
 /// The byte range of the checksum's 8 hex digits, if the header holds the key. The pattern
@@ -38,12 +38,12 @@ fn crc_with_placeholder(bytes: &[u8], at: Range<usize>) -> u32 {
 }
 
 /// The metadata value to write before sealing.
-pub(super) fn placeholder() -> String {
+pub(crate) fn placeholder() -> String {
     String::from_utf8(PLACEHOLDER.to_vec()).expect("ASCII")
 }
 
 /// Writes the checksum into a file's bytes serialised with [`placeholder`] under [`CRC_KEY`].
-pub(super) fn seal(bytes: &mut [u8]) -> Result<(), String> {
+pub(crate) fn seal(bytes: &mut [u8]) -> Result<(), String> {
     let at = digits(bytes)?.ok_or("the serialised header lost its checksum field")?;
     if bytes[at.clone()] != PLACEHOLDER[..] {
         return Err("the checksum field is already filled".into());
@@ -55,7 +55,7 @@ pub(super) fn seal(bytes: &mut [u8]) -> Result<(), String> {
 
 /// Checks a file's checksum: `Ok(true)` when it holds one and it matches, `Ok(false)` when it
 /// holds none (files before format 3), and an error naming both values when it does not match.
-pub(super) fn verify(bytes: &[u8]) -> Result<bool, String> {
+pub(crate) fn verify(bytes: &[u8]) -> Result<bool, String> {
     let Some(at) = digits(bytes)? else { return Ok(false) };
     let text = std::str::from_utf8(&bytes[at.clone()]).ok();
     let stored = text

@@ -8,7 +8,7 @@
 //! the temporary file is renamed over the target, so a crash leaves either the old file or the
 //! new one, never a torn one.
 
-mod checksum;
+pub(crate) mod checksum;
 pub mod file;
 pub mod meta;
 pub mod tensors;

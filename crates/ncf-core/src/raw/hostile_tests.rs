@@ -61,7 +61,12 @@ fn issue15_gz_bombs_stop_at_the_line_and_byte_limits() {
 #[test]
 fn issue15_devices_and_folders_are_io_errors() {
     let dir = std::env::temp_dir();
-    for (path, says) in [(PathBuf::from("/dev/zero"), "not a regular file"), (dir.clone(), "a folder")] {
+    // A FIFO with no writer: opening it would wait forever.
+    let fifo = dir.join(format!("ncf-hostile-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let cases = [(PathBuf::from("/dev/zero"), "not a regular file"), (dir.clone(), "a folder"), (fifo.clone(), "FIFO")];
+    for (path, says) in cases {
         for format in [csv(), Format::MovieLens, Format::Netflix] {
             let e = read(&path, &format).unwrap_err();
             assert_eq!(e.code(), "ERR_IO", "{e}");
@@ -70,6 +75,7 @@ fn issue15_devices_and_folders_are_io_errors() {
         let e = read_rating_file(&path).map(|_| ()).unwrap_err();
         assert_eq!(e.code(), "ERR_IO", "{e}");
     }
+    std::fs::remove_file(&fifo).unwrap();
 }
 
 /// Issue 15: an unterminated CSV quote swallowed the rest of the file as one id.
