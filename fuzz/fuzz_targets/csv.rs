@@ -1,14 +1,14 @@
 #![no_main]
 //! The csv interaction reader, then the conversion to a dataset, on arbitrary bytes.
 use libfuzzer_sys::fuzz_target;
-use ncf_core::raw::{Column, CsvSpec, Format, read, to_dataset};
+use ncf_core::raw::{Column, CsvSpec, Format, ReadLimits, read_with, to_dataset};
 
 #[path = "common.rs"]
 mod common;
 
 fuzz_target!(|data: &[u8]| {
     let p = common::scratch("csv", data);
-    match read(
+    match read_with(
         &p,
         &Format::Csv(CsvSpec {
             delimiter: b',',
@@ -18,10 +18,12 @@ fuzz_target!(|data: &[u8]| {
             rating: Some(Column::Index(2)),
             timestamp: None,
         }),
+        ReadLimits::default(),
+        Some(3.0),
     ) {
         Err(e) => common::coded(&e),
         Ok(raw) => {
-            if let Err(e) = to_dataset(&raw, Some(3.0)) {
+            if let Err(e) = to_dataset(raw) {
                 common::coded(&e);
             }
         }

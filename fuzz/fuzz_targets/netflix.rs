@@ -1,17 +1,17 @@
 #![no_main]
 //! The netflix interaction reader, then the conversion to a dataset, on arbitrary bytes.
 use libfuzzer_sys::fuzz_target;
-use ncf_core::raw::{Format, read, to_dataset};
+use ncf_core::raw::{Format, ReadLimits, read_with, to_dataset};
 
 #[path = "common.rs"]
 mod common;
 
 fuzz_target!(|data: &[u8]| {
     let p = common::scratch("netflix", data);
-    match read(&p, &Format::Netflix) {
+    match read_with(&p, &Format::Netflix, ReadLimits::default(), Some(3.0)) {
         Err(e) => common::coded(&e),
         Ok(raw) => {
-            if let Err(e) = to_dataset(&raw, Some(3.0)) {
+            if let Err(e) = to_dataset(raw) {
                 common::coded(&e);
             }
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ncf_core::model::{Layout, ModelKind};
 use ncf_core::persist::{Extras, from_bytes, to_bytes};
-use ncf_core::raw::{Column, CsvSpec, Format, read, to_dataset};
+use ncf_core::raw::{Column, CsvSpec, Format, ReadLimits, read_with, to_dataset};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -114,7 +114,9 @@ fn interaction_files() {
         timestamp: None,
     });
     for (target, format) in [("csv", csv), ("movielens", Format::MovieLens), ("netflix", Format::Netflix)] {
-        run(target, |_, p| coded(read(p, &format).and_then(|raw| to_dataset(&raw, Some(3.0)).map(|_| ()))));
+        run(target, |_, p| {
+            coded(read_with(p, &format, ReadLimits::default(), Some(3.0)).and_then(|raw| to_dataset(raw).map(|_| ())))
+        });
     }
 }
 

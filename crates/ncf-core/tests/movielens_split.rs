@@ -22,8 +22,8 @@ fn leave_latest_out_reproduces_the_ml100k_ncf_split() {
         return;
     }
     let raw = read(&dir.join("u.data"), &Format::MovieLens).unwrap();
-    assert_eq!(raw.users.len(), 100_000);
-    let (data, users, items) = to_dataset(&raw, None).unwrap();
+    assert_eq!((raw.given(), raw.len()), (100_000, 100_000));
+    let (data, users, items) = to_dataset(raw).unwrap();
     assert_eq!((users.len(), items.len()), (943, 1682));
     let s = split(&data, SplitMethod::LeaveOneOut { validation: false }, 99, 2017).unwrap();
     let test = s.test.as_ref().unwrap();

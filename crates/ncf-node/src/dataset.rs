@@ -102,13 +102,13 @@ impl NativeDataset {
         }
         let test = opts.test;
         Ok(Job::spawn(move || {
-            let raw = read_with(std::path::Path::new(&path), &format, limits).napi()?;
+            let raw = read_with(std::path::Path::new(&path), &format, limits, threshold).napi()?;
             let (d, users, items) = match test {
                 Some(t) => {
-                    let held = read_with(std::path::Path::new(&t), &format, limits).napi()?;
-                    ncf_core::raw::to_dataset_with_test(&raw, &held, threshold, negatives, seed).napi()?
+                    let held = read_with(std::path::Path::new(&t), &format, limits, threshold).napi()?;
+                    ncf_core::raw::to_dataset_with_test(raw, held, negatives, seed).napi()?
                 }
-                None => to_dataset(&raw, threshold).napi()?,
+                None => to_dataset(raw).napi()?,
             };
             Ok(NativeDataset {
                 inner: Arc::new(d),
@@ -227,8 +227,8 @@ impl NativeDataset {
         let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
         let rated = rated(&extra)?;
         let threshold = rated.as_ref().and_then(|r| r.1);
-        let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts).napi()?;
-        let (d, users, items) = to_dataset(&raw, threshold).napi()?;
+        let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts, threshold).napi()?;
+        let (d, users, items) = to_dataset(raw).napi()?;
         Ok(NativeDataset {
             inner: Arc::new(d),
             users: Some(Arc::new(users)),

@@ -4,6 +4,7 @@
 
 pub mod csr;
 pub mod dataset;
+pub mod fold;
 pub mod holdout;
 pub mod ncf_files;
 pub mod split;

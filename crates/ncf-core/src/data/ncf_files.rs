@@ -60,12 +60,29 @@ pub struct RatingFile {
     pub users: Vec<u32>,
     pub items: Vec<u32>,
     pub timestamps: Option<Vec<i64>>,
+    /// Lines folded into another of the same pair (with [`Lines::Distinct`]).
+    pub duplicates: usize,
+    /// The most lines held at once while reading.
+    pub held: usize,
+}
+
+/// How [`read_rating_file`] keeps lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// Every line, in file order: a `test.rating` file, whose line k is test case k.
+    All,
+    /// One line per (user, item) pair, folded while reading (the latest timestamp, then the
+    /// last line wins), sorted by pair: a training file, whose memory then follows its
+    /// distinct pairs rather than its lines.
+    Distinct,
 }
 
 /// Reads a `*.rating` file.
-pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
+pub fn read_rating_file(path: &Path, lines: Lines) -> Result<RatingFile> {
     let (mut users, mut items) = (Vec::new(), Vec::new());
     let mut timestamps = Vec::new();
+    let mut pairs = super::fold::Pairs::default();
+    let mut count = 0usize;
     let mut all_timed = true;
     let mut widest = [(0u32, 0usize); 2];
     for_each_line(path, |no, line| {
@@ -77,9 +94,9 @@ pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
                 format!("expected 2 to 4 tab-separated columns (user, item, rating, timestamp), found {}", cols.len()),
             ));
         }
-        users.push(parse_id(path, no, "user", cols[0])?);
-        items.push(parse_id(path, no, "item", cols[1])?);
-        for (w, &id) in widest.iter_mut().zip([users.last().unwrap(), items.last().unwrap()]) {
+        let (user, item) = (parse_id(path, no, "user", cols[0])?, parse_id(path, no, "item", cols[1])?);
+        count += 1;
+        for (w, id) in widest.iter_mut().zip([user, item]) {
             if id >= w.0 {
                 *w = (id, no);
             }
@@ -89,20 +106,39 @@ pub fn read_rating_file(path: &Path) -> Result<RatingFile> {
         {
             return Err(parse_err(path, no, format!("rating '{}' is not a finite number", r.trim())));
         }
-        match cols.get(3) {
+        let ts = match cols.get(3) {
             Some(ts) => match ts.trim().parse::<i64>() {
-                Ok(v) => timestamps.push(v),
+                Ok(v) => Some(v),
                 Err(_) => return Err(parse_err(path, no, format!("timestamp '{}' is not an integer", ts.trim()))),
             },
-            None => all_timed = false,
+            None => None,
+        };
+        all_timed &= ts.is_some();
+        match lines {
+            Lines::All => {
+                users.push(user);
+                items.push(item);
+                timestamps.extend(ts);
+            }
+            Lines::Distinct => pairs
+                .push(user, item, 0.0, ts.unwrap_or(0))
+                .map_err(|e| NcfError::Limit { path: path.to_path_buf(), message: format!("line {no}: {e}") })?,
         }
         Ok(())
     })?;
-    if users.is_empty() {
+    if count == 0 {
         return Err(NcfError::Data(format!("{} holds no interactions", path.display())));
     }
-    check_dense_lines(path, widest, users.len())?;
-    Ok(RatingFile { users, items, timestamps: all_timed.then_some(timestamps) })
+    check_dense_lines(path, widest, count)?;
+    let (mut duplicates, mut held) = (0, users.len());
+    if lines == Lines::Distinct {
+        let (records, folded, peak) = pairs.finish();
+        (duplicates, held) = (folded, peak);
+        users = records.iter().map(|r| r.user).collect();
+        items = records.iter().map(|r| r.item).collect();
+        timestamps = records.iter().map(|r| r.ts).collect();
+    }
+    Ok(RatingFile { users, items, timestamps: all_timed.then_some(timestamps), duplicates, held })
 }
 
 /// The ids of an NCF file are dense 0-based indices: the largest user and item id (with their
@@ -173,7 +209,7 @@ pub fn read_negative_file(path: &Path) -> Result<(Vec<u32>, Vec<u32>, u32)> {
 /// Loads a whole NCF split. When both test files are given, each `test.negative` line must
 /// name the same `(user,item)` as the `test.rating` line of the same number.
 pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>) -> Result<Dataset> {
-    let train = read_rating_file(&paths.train)?;
+    let train = read_rating_file(&paths.train, Lines::Distinct)?;
     let test = match (&paths.test_rating, &paths.test_negative) {
         (None, None) => None,
         (Some(tr), None) => {
@@ -188,7 +224,7 @@ pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>
         (rating, Some(neg)) => {
             let (tu, cands, per_case) = read_negative_file(neg)?;
             if let Some(rating) = rating {
-                let RatingFile { users: ru, items: ri, .. } = read_rating_file(rating)?;
+                let RatingFile { users: ru, items: ri, .. } = read_rating_file(rating, Lines::All)?;
                 if ru.len() != tu.len() {
                     return Err(NcfError::Data(format!(
                         "{} has {} test cases but {} has {}",
@@ -228,5 +264,8 @@ pub fn load_ncf(paths: &NcfPaths, num_users: Option<u32>, num_items: Option<u32>
             case + 1
         )));
     }
-    Dataset::from_pairs(&train.users, &train.items, train.timestamps.as_deref(), test, num_users, num_items)
+    let mut data =
+        Dataset::from_pairs(&train.users, &train.items, train.timestamps.as_deref(), test, num_users, num_items)?;
+    data.duplicates_removed += train.duplicates;
+    Ok(data)
 }

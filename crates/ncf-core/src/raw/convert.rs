@@ -1,61 +1,54 @@
 //! Raw interactions to a [`Dataset`]: ids encoded, the implicit threshold applied, and a
 //! separate test file turned into held-out cases with sampled negatives.
 
+use super::collect::{Collector, RawInteractions};
 use super::ids::IdEncoder;
-use super::read::RawInteractions;
 use crate::data::Dataset;
 use crate::data::holdout::{Draws, push_case};
 use crate::data::split::DOMAIN_SPLIT;
 use crate::error::{NcfError, Result};
 
-/// A training file and a separate test file (such as MovieLens-100K's `u1.base` / `u1.test`):
-/// ids are encoded over both, so a test user or item missing from training still has an index
-/// (its embedding stays untrained: a cold row). Every test interaction becomes a test case
-/// carrying its rating, with `negatives` sampled items its user never interacted with in either
-/// file (0: rating metrics only).
+/// A training file and a separate test file (such as MovieLens-100K's `u1.base` / `u1.test`),
+/// each read with the same threshold: ids are encoded over both, so a test user or item missing
+/// from training still has an index (its embedding stays untrained: a cold row). Every distinct
+/// test pair becomes a test case carrying its rating, with `negatives` sampled items its user
+/// never interacted with in either file (0: rating metrics only).
 pub fn to_dataset_with_test(
-    train: &RawInteractions,
-    test: &RawInteractions,
-    threshold: Option<f32>,
+    train: RawInteractions,
+    test: RawInteractions,
     negatives: u32,
     seed: u32,
 ) -> Result<(Dataset, IdEncoder, IdEncoder)> {
-    let (kt, ks) = (kept(train, threshold)?, kept(test, threshold)?);
-    fn ids<'a>(v: &'a [String], k: &[bool]) -> Vec<&'a str> {
-        v.iter().zip(k).filter(|p| *p.1).map(|p| p.0.as_str()).collect()
-    }
-    let (tu, ti, su, si) =
-        (ids(&train.users, &kt), ids(&train.items, &kt), ids(&test.users, &ks), ids(&test.items, &ks));
-    if tu.is_empty() || su.is_empty() {
-        let which = if tu.is_empty() { "training" } else { "test" };
+    if train.is_empty() || test.is_empty() {
+        let which = if train.is_empty() { "training" } else { "test" };
         return Err(NcfError::Data(format!("the {which} file has no interaction to use")));
     }
-    let users = IdEncoder::build(tu.iter().chain(&su).copied());
-    let items = IdEncoder::build(ti.iter().chain(&si).copied());
-    let enc =
-        |e: &IdEncoder, v: &[&str]| v.iter().map(|x| e.encode(x).expect("built from these ids")).collect::<Vec<u32>>();
-    let pick_f = |v: &Option<Vec<f32>>, k: &[bool]| {
-        v.as_ref().map(|r| r.iter().zip(k).filter(|p| *p.1).map(|p| *p.0).collect::<Vec<f32>>())
+    let users = IdEncoder::build(train.user_ids.iter().chain(&test.user_ids).map(String::as_str));
+    let items = IdEncoder::build(train.item_ids.iter().chain(&test.item_ids).map(String::as_str));
+    // Each file's first-seen numbering to the shared sorted one.
+    let remap = |e: &IdEncoder, ids: &[String]| -> Vec<u32> {
+        ids.iter().map(|x| e.encode(x).expect("built from these ids")).collect()
     };
-    let pick_t = |v: &Option<Vec<i64>>, k: &[bool]| {
-        v.as_ref().map(|r| r.iter().zip(k).filter(|p| *p.1).map(|p| *p.0).collect::<Vec<i64>>())
-    };
+    let (tu, ti) = (remap(&users, &train.user_ids), remap(&items, &train.item_ids));
+    let (su, si) = (remap(&users, &test.user_ids), remap(&items, &test.item_ids));
     let (nu, ni) = (users.len() as u32, items.len() as u32);
     if negatives >= ni {
         return Err(NcfError::invalid("testNegatives", format!("must be below the {ni} items, got {negatives}")));
     }
-    let (u_test, i_test) = (enc(&users, &su), enc(&items, &si));
+    let u_test: Vec<u32> = test.records.iter().map(|r| su[r.user as usize]).collect();
+    let i_test: Vec<u32> = test.records.iter().map(|r| si[r.item as usize]).collect();
+    let u_train: Vec<u32> = train.records.iter().map(|r| tu[r.user as usize]).collect();
+    let i_train: Vec<u32> = train.records.iter().map(|r| ti[r.item as usize]).collect();
     // Every interaction of a user, for drawing negatives it never had.
-    let mut all_u = enc(&users, &tu);
-    let mut all_i = enc(&items, &ti);
-    all_u.extend(&u_test);
-    all_i.extend(&i_test);
+    let all_u: Vec<u32> = u_train.iter().chain(&u_test).copied().collect();
+    let all_i: Vec<u32> = i_train.iter().chain(&i_test).copied().collect();
     let (known, _, _) = crate::data::Csr::from_pairs(nu, &all_u, &all_i, None);
+    drop((all_u, all_i));
     let mut cases = crate::data::TestSet {
         users: Vec::with_capacity(u_test.len()),
         per_case: negatives + 1,
         candidates: Vec::new(),
-        ratings: pick_f(&test.ratings, &ks),
+        ratings: test.ratings(),
     };
     let mut counters = vec![0u32; nu as usize];
     let draws = Draws { seed, domain: DOMAIN_SPLIT };
@@ -71,34 +64,28 @@ pub fn to_dataset_with_test(
         // The ratings came with the test file, so the case adds none.
         push_case(&mut cases, u, i, None, (row, &[]), ni, draws, &mut counters[u as usize]);
     }
-    let data = Dataset::from_pairs_rated(
-        &enc(&users, &tu),
-        &enc(&items, &ti),
-        pick_t(&train.timestamps, &kt).as_deref(),
-        pick_f(&train.ratings, &kt).as_deref(),
+    let mut data = Dataset::from_pairs_rated(
+        &u_train,
+        &i_train,
+        train.timestamps().as_deref(),
+        train.ratings().as_deref(),
         Some(cases),
         Some(nu),
         Some(ni),
     )?;
+    data.duplicates_removed += train.duplicates;
     Ok((data, users, items))
 }
 
-/// Which interactions the implicit conversion keeps: all, or those rated at least `threshold`.
-fn kept(raw: &RawInteractions, threshold: Option<f32>) -> Result<Vec<bool>> {
-    match (threshold, &raw.ratings) {
-        (None, _) => Ok(vec![true; raw.users.len()]),
-        (Some(t), Some(r)) => Ok(r.iter().map(|&x| x >= t).collect()),
-        (Some(_), None) => Err(NcfError::invalid("threshold", "needs a rating column")),
-    }
-}
-
 /// Interactions given as parallel arrays of the caller's ids (from JavaScript), checked
-/// entry by entry: an empty id, or lengths that differ, name the array and index.
+/// entry by entry: an empty id, or lengths that differ, name the array and index. With
+/// `threshold`, only those rated at least that count.
 pub fn from_id_arrays(
     users: Vec<String>,
     items: Vec<String>,
     ratings: Option<Vec<f32>>,
     timestamps: Option<Vec<i64>>,
+    threshold: Option<f32>,
 ) -> Result<RawInteractions> {
     let n = users.len();
     for (field, len) in [
@@ -112,45 +99,57 @@ pub fn from_id_arrays(
             return Err(NcfError::invalid(field, format!("has {len} entries but users has {n}")));
         }
     }
-    for (field, ids) in [("users", &users), ("items", &items)] {
-        if let Some(k) = ids.iter().position(|s| s.trim().is_empty()) {
-            return Err(NcfError::invalid(format!("{field}[{k}]"), "is an empty id"));
+    if n == 0 {
+        return Err(NcfError::Data("the training data is empty: no interactions".into()));
+    }
+    if threshold.is_some() && ratings.is_none() {
+        return Err(NcfError::invalid("threshold", "needs ratings"));
+    }
+    let mut out = Collector::new(threshold);
+    for k in 0..n {
+        for (field, ids) in [("users", &users), ("items", &items)] {
+            if ids[k].trim().is_empty() {
+                return Err(NcfError::invalid(format!("{field}[{k}]"), "is an empty id"));
+            }
         }
+        let rating = ratings.as_ref().map_or(0.0, |r| r[k]);
+        if !rating.is_finite() {
+            return Err(NcfError::invalid(format!("ratings[{k}]"), format!("must be a finite number, got {rating}")));
+        }
+        let ts = timestamps.as_ref().map_or(0, |t| t[k]);
+        out.push(&users[k], &items[k], rating, ts)
+            .map_err(|r| NcfError::invalid(format!("users[{k}]"), r.message()))?;
     }
-    if let Some(r) = &ratings
-        && let Some(k) = r.iter().position(|x| !x.is_finite())
-    {
-        return Err(NcfError::invalid(format!("ratings[{k}]"), format!("must be a finite number, got {}", r[k])));
-    }
-    Ok(RawInteractions { users, items, ratings, timestamps })
-}
-
-/// A dataset from raw interactions and the encoders of its ids. With `threshold`, only
-/// interactions rated at least that count as positives (implicit conversion); duplicates are
-/// removed (the latest timestamp kept).
-pub fn to_dataset(raw: &RawInteractions, threshold: Option<f32>) -> Result<(Dataset, IdEncoder, IdEncoder)> {
-    let keep = kept(raw, threshold)?;
-    let users_enc = IdEncoder::build(raw.users.iter().zip(&keep).filter(|p| *p.1).map(|p| p.0.as_str()));
-    let items_enc = IdEncoder::build(raw.items.iter().zip(&keep).filter(|p| *p.1).map(|p| p.0.as_str()));
-    let pick = |v: &[String], e: &IdEncoder| -> Vec<u32> {
-        v.iter().zip(&keep).filter(|p| *p.1).map(|p| e.encode(p.0).expect("built from these ids")).collect()
-    };
-    let (u, i) = (pick(&raw.users, &users_enc), pick(&raw.items, &items_enc));
-    let ts: Option<Vec<i64>> =
-        raw.timestamps.as_ref().map(|t| t.iter().zip(&keep).filter(|p| *p.1).map(|p| *p.0).collect());
-    if u.is_empty() {
+    let raw = out.finish(ratings.is_some(), timestamps.is_some());
+    if raw.is_empty() {
         return Err(NcfError::Data(format!("no interaction is rated at least {}", threshold.unwrap_or(0.0))));
     }
-    let r: Option<Vec<f32>> =
-        raw.ratings.as_ref().map(|r| r.iter().zip(&keep).filter(|p| *p.1).map(|p| *p.0).collect());
-    let data = Dataset::from_pairs_rated(
+    Ok(raw)
+}
+
+/// A dataset from raw interactions and the encoders of its ids. The reader has applied the
+/// threshold and folded duplicates (the latest timestamp kept); they are counted in
+/// `duplicates_removed`.
+pub fn to_dataset(raw: RawInteractions) -> Result<(Dataset, IdEncoder, IdEncoder)> {
+    if raw.is_empty() {
+        return Err(NcfError::Data("the training data is empty: no interactions".into()));
+    }
+    let (ratings, timestamps) = (raw.ratings(), raw.timestamps());
+    let RawInteractions { user_ids, item_ids, records, duplicates, .. } = raw;
+    let (users_enc, to_user) = IdEncoder::build_distinct(user_ids);
+    let (items_enc, to_item) = IdEncoder::build_distinct(item_ids);
+    let u: Vec<u32> = records.iter().map(|r| to_user[r.user as usize]).collect();
+    let i: Vec<u32> = records.iter().map(|r| to_item[r.item as usize]).collect();
+    drop(records);
+    let mut data = Dataset::from_pairs_rated(
         &u,
         &i,
-        ts.as_deref(),
-        r.as_deref(),
+        timestamps.as_deref(),
+        ratings.as_deref(),
         None,
         Some(users_enc.len() as u32),
         Some(items_enc.len() as u32),
     )?;
+    data.duplicates_removed += duplicates;
     Ok((data, users_enc, items_enc))
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::*;
-use crate::data::ncf_files::read_rating_file;
+use crate::data::ncf_files::{Lines, read_rating_file};
 
 fn file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ncf-hostile-{}", std::process::id()));
@@ -49,10 +49,54 @@ fn issue15_gz_bombs_stop_at_the_line_and_byte_limits() {
     // Many short valid lines: the total limit, lowered here, stops them.
     let rows = file("rows.csv.gz", &gzip((0..1000).map(|k| format!("u{},i{}\n", k % 7, k % 11).into_bytes())));
     let limits = ReadLimits { max_bytes: 4096, ..ReadLimits::default() };
-    let e = read_with(&rows, &csv(), limits).unwrap_err();
+    let e = read_with(&rows, &csv(), limits, None).unwrap_err();
     assert_eq!(e.code(), "ERR_LIMIT");
     assert!(e.to_string().contains("holds more than 4096 bytes (decompressed); raise the limit with maxBytes"), "{e}");
-    assert_eq!(read(&rows, &csv()).unwrap().users.len(), 1000, "the defaults read it");
+    let r = read(&rows, &csv()).unwrap();
+    assert_eq!((r.given(), r.len(), r.duplicates()), (1000, 77, 923), "the defaults read it");
+}
+
+/// Issue 15: a gzip of 268M copies of one row was held whole (two strings a line) before
+/// de-duplication. Duplicates fold while the file streams now, so the records held at once
+/// stay within about twice the distinct pairs however often they repeat.
+#[test]
+fn issue15_a_repeated_file_costs_memory_for_its_distinct_pairs_only() {
+    const COPIES: usize = 3_000_000;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for k in 0..COPIES {
+        // One row over and over, with a few distinct ones among them.
+        let row = if k % 100_000 == 0 { format!("u{},i{},4\n", k / 100_000, k % 3) } else { "u0,i0,5\n".into() };
+        std::io::Write::write_all(&mut gz, row.as_bytes()).unwrap();
+    }
+    let p = file("repeated.csv.gz", &gz.finish().unwrap());
+    let spec = CsvSpec {
+        rating: Some(Column::Index(2)),
+        ..match csv() {
+            Format::Csv(s) => s,
+            _ => unreachable!(),
+        }
+    };
+    let r = read(&p, &Format::Csv(spec)).unwrap();
+    assert_eq!((r.given(), r.len()), (COPIES as u64, 30), "u0..u29, (u0, i0) among them");
+    assert_eq!(r.duplicates(), COPIES - 30);
+    assert!(r.peak_records() <= 1 << 17, "held {} records at once for 30 distinct pairs", r.peak_records());
+    let (d, _, _) = crate::raw::to_dataset(r).unwrap();
+    assert_eq!((d.num_interactions(), d.duplicates_removed), (30, COPIES - 30));
+    // The NCF training format (dense ids) folds the same way; its test file keeps every line.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for k in 0..COPIES {
+        let row = if k % 100_000 == 0 { format!("{}\t{}\t1\n", k / 100_000, k % 3) } else { "0\t0\t1\n".into() };
+        gz.write_all(row.as_bytes()).unwrap();
+    }
+    let train = file("repeated.train.rating.gz", &gz.finish().unwrap());
+    let r = read_rating_file(&train, Lines::Distinct).unwrap();
+    assert_eq!((r.users.len(), r.duplicates), (30, COPIES - 30));
+    assert!(r.held <= 1 << 17, "held {} lines at once for 30 distinct pairs", r.held);
+    let paths = crate::data::ncf_files::NcfPaths { train, ..Default::default() };
+    let d = crate::data::ncf_files::load_ncf(&paths, None, None).unwrap();
+    assert_eq!((d.num_interactions(), d.duplicates_removed), (30, COPIES - 30));
+    let r = read_rating_file(&file("cases.test.rating", b"0\t1\n0\t1\n2\t0\n"), Lines::All).unwrap();
+    assert_eq!((r.users, r.items, r.duplicates), (vec![0, 0, 2], vec![1, 1, 0], 0), "test cases stay as given");
 }
 
 /// Issue 15: `/dev/zero` read as data grew the process without bound, and a folder was
@@ -72,7 +116,7 @@ fn issue15_devices_and_folders_are_io_errors() {
             assert_eq!(e.code(), "ERR_IO", "{e}");
             assert!(e.to_string().contains(says), "{e}");
         }
-        let e = read_rating_file(&path).map(|_| ()).unwrap_err();
+        let e = read_rating_file(&path, Lines::Distinct).map(|_| ()).unwrap_err();
         assert_eq!(e.code(), "ERR_IO", "{e}");
     }
     std::fs::remove_file(&fifo).unwrap();
@@ -88,7 +132,7 @@ fn issue15_an_unterminated_quote_is_a_parse_error_at_its_line() {
     // Quoted fields that close on their line are fine (RFC 4180), delimiters inside included.
     let ok = file("quoted.csv", b"\"u,1\",\"i \"\"1\"\"\"\nu2,i2\n");
     let r = read(&ok, &csv()).unwrap();
-    assert_eq!((r.users[0].as_str(), r.items[0].as_str()), ("u,1", "i \"1\""));
+    assert_eq!((r.users()[0], r.items()[0]), ("u,1", "i \"1\""));
 }
 
 /// Issue 15: the Netflix date 2005-02-31 was accepted (as 2005-03-03).
@@ -112,7 +156,7 @@ fn issue15_dates_must_be_calendar_days() {
 fn issue15_huge_ids_and_sizes_are_refused_before_allocating() {
     let p = file("huge.train.rating", b"2000000000\t1\t5\n");
     assert_eq!(std::fs::metadata(&p).unwrap().len(), 15);
-    let e = read_rating_file(&p).map(|_| ()).unwrap_err();
+    let e = read_rating_file(&p, Lines::Distinct).map(|_| ()).unwrap_err();
     assert_eq!(e.code(), "ERR_PARSE");
     assert!(
         e.to_string().starts_with(&format!("{}:1: user id 2000000000 is more than a file of 1 lines", p.display())),

@@ -18,11 +18,28 @@ impl IdEncoder {
         let mut unique: Vec<String> = ids.into_iter().map(str::to_string).collect();
         unique.sort_unstable();
         unique.dedup();
-        if unique.iter().all(|s| s.parse::<i64>().is_ok()) {
-            unique.sort_by_key(|s| s.parse::<i64>().unwrap_or(0));
+        IdEncoder::build_distinct(unique).0
+    }
+
+    /// As [`IdEncoder::build`] over ids known to be distinct, taking the strings rather than
+    /// copying them; also returns where each given id went (`moved[k]` is the index of `ids[k]`).
+    pub fn build_distinct(ids: Vec<String>) -> (Self, Vec<u32>) {
+        let numeric: Option<Vec<i64>> = ids.iter().map(|s| s.parse::<i64>().ok()).collect();
+        let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+        match &numeric {
+            // Numerically equal spellings ("7", "007") fall back to byte order.
+            Some(v) => order
+                .sort_unstable_by(|&a, &b| (v[a as usize], &ids[a as usize]).cmp(&(v[b as usize], &ids[b as usize]))),
+            None => order.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize])),
         }
-        let index = unique.iter().enumerate().map(|(k, s)| (s.clone(), k as u32)).collect();
-        IdEncoder { ids: unique, index }
+        let mut moved = vec![0u32; ids.len()];
+        for (rank, &k) in order.iter().enumerate() {
+            moved[k as usize] = rank as u32;
+        }
+        let mut slots: Vec<Option<String>> = ids.into_iter().map(Some).collect();
+        let sorted: Vec<String> = order.iter().map(|&k| slots[k as usize].take().expect("a permutation")).collect();
+        let index = sorted.iter().enumerate().map(|(k, s)| (s.clone(), k as u32)).collect();
+        (IdEncoder { ids: sorted, index }, moved)
     }
     pub fn from_ids(ids: Vec<String>) -> Result<Self> {
         let index: HashMap<String, u32> = ids.iter().enumerate().map(|(k, s)| (s.clone(), k as u32)).collect();

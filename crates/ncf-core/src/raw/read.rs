@@ -4,6 +4,7 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use super::collect::{Collector, RawInteractions};
 use crate::error::{NcfError, Result};
 use crate::input::{ReadLimits, open_input, read_error};
 
@@ -33,47 +34,30 @@ pub enum Format {
     Netflix,
 }
 
-/// Interactions with the file's own ids.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RawInteractions {
-    pub users: Vec<String>,
-    pub items: Vec<String>,
-    pub ratings: Option<Vec<f32>>,
-    pub timestamps: Option<Vec<i64>>,
-}
-
 struct Sink {
     path: PathBuf,
-    out: RawInteractions,
-    ratings: Vec<f32>,
-    timestamps: Vec<i64>,
+    out: Collector,
+    threshold: Option<f32>,
     has_rating: Option<bool>,
     has_ts: Option<bool>,
 }
 
 impl Sink {
-    fn new(path: &Path) -> Self {
-        Sink {
-            path: path.to_path_buf(),
-            out: RawInteractions::default(),
-            ratings: Vec::new(),
-            timestamps: Vec::new(),
-            has_rating: None,
-            has_ts: None,
-        }
+    fn new(path: &Path, threshold: Option<f32>) -> Self {
+        Sink { path: path.to_path_buf(), out: Collector::new(threshold), threshold, has_rating: None, has_ts: None }
     }
     fn err(&self, line: u64, message: String) -> NcfError {
         NcfError::Parse { path: self.path.clone(), line: line as usize, message }
     }
-    fn id(&self, line: u64, field: &str, v: &str) -> Result<String> {
-        let v = v.trim();
-        if v.is_empty() {
+    fn id(&self, line: u64, field: &str, v: &str) -> Result<()> {
+        if v.trim().is_empty() {
             return Err(self.err(line, format!("{field} is empty")));
         }
-        Ok(v.to_string())
+        Ok(())
     }
     fn push(&mut self, line: u64, user: &str, item: &str, rating: Option<&str>, ts: Option<i64>) -> Result<()> {
-        let (user, item) = (self.id(line, "user", user)?, self.id(line, "item", item)?);
+        self.id(line, "user", user)?;
+        self.id(line, "item", item)?;
         let rating = rating
             .map(|r| {
                 r.trim()
@@ -102,27 +86,25 @@ impl Sink {
                 _ => {}
             }
         }
-        self.out.users.push(user);
-        self.out.items.push(item);
-        if let Some(r) = rating {
-            self.ratings.push(r);
+        if self.threshold.is_some() && rating.is_none() {
+            return Err(NcfError::invalid(
+                "threshold",
+                format!("needs a rating column; {}:{line} has no rating", self.path.display()),
+            ));
         }
-        if let Some(t) = ts {
-            self.timestamps.push(t);
-        }
-        Ok(())
+        self.out
+            .push(user.trim(), item.trim(), rating.unwrap_or(0.0), ts.unwrap_or(0))
+            .map_err(|r| NcfError::Limit { path: self.path.clone(), message: format!("line {line}: {}", r.message()) })
     }
-    fn finish(mut self) -> Result<RawInteractions> {
-        if self.out.users.is_empty() {
+    fn finish(self) -> Result<RawInteractions> {
+        if self.out.given == 0 {
             return Err(NcfError::Data(format!("{}: no interactions", self.path.display())));
         }
-        if self.has_rating == Some(true) {
-            self.out.ratings = Some(self.ratings);
+        let raw = self.out.finish(self.has_rating == Some(true), self.has_ts == Some(true));
+        if let (true, Some(t)) = (raw.is_empty(), self.threshold) {
+            return Err(NcfError::Data(format!("{}: no interaction is rated at least {t}", self.path.display())));
         }
-        if self.has_ts == Some(true) {
-            self.out.timestamps = Some(self.timestamps);
-        }
-        Ok(self.out)
+        Ok(raw)
     }
 }
 
@@ -159,14 +141,15 @@ fn parse_date(sink: &Sink, line: u64, v: &str) -> Result<i64> {
     Ok(days_from_civil(y, m, d) * 86_400)
 }
 
-/// Reads one interaction file within the default [`ReadLimits`].
+/// Reads one interaction file within the default [`ReadLimits`], keeping every interaction.
 pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
-    read_with(path, format, ReadLimits::default())
+    read_with(path, format, ReadLimits::default(), None)
 }
 
-/// Reads one interaction file within `limits`.
-pub fn read_with(path: &Path, format: &Format, limits: ReadLimits) -> Result<RawInteractions> {
-    let mut sink = Sink::new(path);
+/// Reads one interaction file within `limits`. With `threshold`, only interactions rated at
+/// least that count (the implicit conversion), applied before duplicates are folded.
+pub fn read_with(path: &Path, format: &Format, limits: ReadLimits, threshold: Option<f32>) -> Result<RawInteractions> {
+    let mut sink = Sink::new(path, threshold);
     let open = |p: &Path| open_input(p, limits);
     match format {
         Format::MovieLens => {
@@ -197,16 +180,18 @@ pub fn read_with(path: &Path, format: &Format, limits: ReadLimits) -> Result<Raw
                     continue;
                 }
                 if let Some(id) = t.strip_suffix(':') {
-                    movie = Some(sink.id(n, "MovieID", id)?);
+                    sink.id(n, "MovieID", id)?;
+                    movie = Some(id.trim().to_string());
                     continue;
                 }
-                let m = movie.clone().ok_or_else(|| sink.err(n, "a rating line before any 'MovieID:' line".into()))?;
+                let m =
+                    movie.as_deref().ok_or_else(|| sink.err(n, "a rating line before any 'MovieID:' line".into()))?;
                 let f: Vec<&str> = t.split(',').collect();
                 if f.len() != 3 {
                     return Err(sink.err(n, format!("expected CustomerID,Rating,Date, got {} fields", f.len())));
                 }
                 let ts = parse_date(&sink, n, f[2])?;
-                sink.push(n, f[0], &m, Some(f[1]), Some(ts))?;
+                sink.push(n, f[0], m, Some(f[1]), Some(ts))?;
             }
         }
         Format::Csv(spec) => {
