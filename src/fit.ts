@@ -35,7 +35,10 @@ export async function fit(handle: Native.NativeModel, device: Device, data: Nati
       }
       const stats = epochStats(r)
       history.push(stats)
+      const before = state.fallbackReason
       state = trainer.state()
+      // 'auto' moved the fit off a GPU that failed mid-run.
+      if (state.fallbackReason && state.fallbackReason !== before) warnFallback(state.fallbackReason)
       if (options.onEpoch && (await options.onEpoch(stats)) === false) break
     }
   } finally {
@@ -43,7 +46,7 @@ export async function fit(handle: Native.NativeModel, device: Device, data: Nati
     // Keep the chosen weights and release the session's GPU buffers now.
     bestEpoch = trainer.finish()
   }
-  const result: History = { backend: trainer.backend, epochs: history, stoppedEarly: state.stoppedEarly }
+  const result: History = { backend: state.backend, epochs: history, stoppedEarly: state.stoppedEarly }
   if (bestEpoch != null) result.bestEpoch = bestEpoch
   if (aborted) throw new FitAbortedError(result, signal?.reason)
   return result

@@ -142,6 +142,11 @@ impl Session {
         self
     }
 
+    /// Why the trainer left the backend it started on, once it has.
+    pub fn fallback(&self) -> Option<&str> {
+        self.trainer.fallback()
+    }
+
     /// Attaches live progress and cancellation to the trainer.
     pub fn set_progress(&mut self, progress: Arc<crate::train::Progress>) {
         self.trainer.set_progress(progress);

@@ -48,6 +48,11 @@ pub enum NcfError {
     /// The GPU device failed (validation, out of memory, lost device).
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// The data or model does not fit the GPU adapter's limits (a storage binding): `ERR_DATA`
+    /// as any data that cannot be used as asked, and the reason `device: 'auto'` falls back to
+    /// the CPU backend.
+    #[error("{0}")]
+    GpuLimit(String),
     /// Training produced a non-finite loss or weight.
     #[error("training diverged: {0}")]
     Diverged(String),
@@ -71,7 +76,7 @@ impl NcfError {
             NcfError::Parse { .. } => "ERR_PARSE",
             NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
             NcfError::Limit { .. } => "ERR_LIMIT",
-            NcfError::Data(_) | NcfError::UserData { .. } => "ERR_DATA",
+            NcfError::Data(_) | NcfError::UserData { .. } | NcfError::GpuLimit(_) => "ERR_DATA",
             NcfError::NoAdapter(_) => "ERR_NO_GPU",
             NcfError::Gpu(_) => "ERR_GPU",
             NcfError::Diverged(_) => "ERR_DIVERGED",
@@ -91,7 +96,14 @@ impl NcfError {
                 | NcfError::Limit { .. }
                 | NcfError::Data(_)
                 | NcfError::UserData { .. }
+                | NcfError::GpuLimit(_)
         )
+    }
+
+    /// True when the GPU, not the input, failed the call: a device error, out of memory, a lost
+    /// device, or a limit of the adapter. `device: 'auto'` answers these on the CPU backend.
+    pub fn is_gpu_failure(&self) -> bool {
+        matches!(self, NcfError::Gpu(_) | NcfError::GpuLimit(_))
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -58,7 +58,7 @@ pub fn gemm_gpu(ctx: &GpuContext, rec: GemmRecord, inputs: GemmInputs<'_>) -> Re
     let (gx, gy) = (rec.n.div_ceil(tile), rec.m.div_ceil(tile));
     let max = ctx.info.max_compute_workgroups_per_dimension;
     if gx > max || gy > max {
-        return Err(NcfError::Data(format!(
+        return Err(NcfError::GpuLimit(format!(
             "a {}×{} product exceeds this adapter's {max} workgroups per dimension",
             rec.m, rec.n
         )));

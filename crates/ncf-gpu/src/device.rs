@@ -1,7 +1,8 @@
 //! The GPU side of the core's backend seam: [`GpuBackend`] implements
 //! `ncf_core::backend::Backend` on a [`GpuContext`], and [`select`] is the adapter selection
 //! every entry point uses: `'gpu'` demands an adapter, `'cpu'` never touches one, `'auto'` takes
-//! a hardware GPU when there is one and otherwise says why it fell back to the CPU.
+//! a hardware GPU when there is one (falling back to the CPU when a call fails on it, see
+//! [`crate::fallback`]) and otherwise says why it fell back to the CPU.
 
 use std::sync::Arc;
 
@@ -60,7 +61,8 @@ pub fn select(pref: DevicePref) -> Result<Arc<dyn Backend>> {
                  Pass device: 'gpu' to use it anyway",
                 ctx.info.name
             ))),
-            Ok(ctx) => Arc::new(GpuBackend { ctx }),
+            // A GPU call that fails (out of memory, a lost device) is answered on the CPU.
+            Ok(ctx) => Arc::new(crate::fallback::AutoBackend::new(GpuBackend { ctx })),
             Err(e) => cpu(Some(e.to_string())),
         },
     })

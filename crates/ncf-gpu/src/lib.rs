@@ -6,6 +6,7 @@ pub mod context;
 pub mod dense;
 pub mod device;
 pub mod eval;
+pub mod fallback;
 mod fused;
 mod records;
 pub mod shaders;
@@ -13,8 +14,9 @@ pub mod similarity;
 mod tower;
 pub mod trainer;
 
-pub use context::{GpuContext, GpuInfo, GpuOptions};
+pub use context::{GpuContext, GpuFault, GpuInfo, GpuOptions};
 pub use device::{GpuBackend, gpu_info, select};
 pub use eval::{evaluate_gpu, evaluate_rating_gpu, predict_gpu};
+pub use fallback::{AutoBackend, FallbackTrainer};
 pub use similarity::similarity_gpu;
 pub use trainer::GpuTrainer;

@@ -4,7 +4,6 @@
 
 use ncf_core::infer::{Side, check_similar, embedding_parts, side_rows};
 use ncf_core::{NcfError, Params, Result};
-use wgpu::util::DeviceExt;
 
 use crate::context::GpuContext;
 
@@ -46,11 +45,8 @@ pub fn similarity_gpu(ctx: &GpuContext, params: &Params, side: Side, queries: &[
         rec.queries = chunk.len() as u32;
         let total = rows as u64 * chunk.len() as u64;
         let threads = u32::try_from(total).map_err(|_| NcfError::invalid("k", "too many similarity scores"))?;
-        let uniform = ctx.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("ncf similarity uniform"),
-            contents: bytemuck::bytes_of(&rec),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let uniform = ctx.uniform("ncf similarity uniform", std::mem::size_of_val(&rec) as u64);
+        ctx.write_padded(&uniform, bytemuck::bytes_of(&rec));
         let qbuf = ctx.storage_init("ncf similarity queries", chunk, wgpu::BufferUsages::empty())?;
         let scores = ctx.storage_zeroed("ncf similarity scores", total * 4)?;
         let p = &ctx.pipelines;

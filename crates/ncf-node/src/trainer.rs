@@ -179,7 +179,13 @@ impl NativeTrainer {
     pub fn state(&self) -> napi::Result<NativeFitState> {
         let guard = self.fit.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
         let f = guard.as_ref().ok_or_else(closed)?;
-        Ok(NativeFitState { done: f.done(), epoch: f.epoch(), stopped_early: f.stopped_early() })
+        Ok(NativeFitState {
+            done: f.done(),
+            epoch: f.epoch(),
+            stopped_early: f.stopped_early(),
+            backend: f.backend().into(),
+            fallback_reason: f.fallback().map(str::to_string),
+        })
     }
 
     /// Live progress of the epoch in flight (null unless created with `progress`). Cheap: it
@@ -244,4 +250,7 @@ pub struct NativeFitState {
     pub done: bool,
     pub epoch: u32,
     pub stopped_early: bool,
+    /// The backend training now: `'cpu'` once `'auto'` has moved a fit off a failed GPU.
+    pub backend: BackendName,
+    pub fallback_reason: Option<String>,
 }

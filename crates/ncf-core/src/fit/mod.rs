@@ -181,6 +181,13 @@ impl Fit {
         }
         let eval_k = self.opts.evaluate.then_some(self.opts.k);
         let outcome = self.session()?.run_epoch(eval_k)?;
+        // Under `device: 'auto'` a failed GPU hands the fit to the CPU backend mid-run; the
+        // fit's result says so.
+        if let Some(why) = self.session()?.fallback() {
+            let why = why.to_string();
+            self.backend = crate::backend::BackendKind::Cpu;
+            self.fallback = Some(why);
+        }
         let params = self.session()?.params().clone();
         self.model.set_weights(&params)?;
         let record = EpochRecord::from(&outcome);

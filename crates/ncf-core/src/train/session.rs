@@ -98,4 +98,9 @@ pub trait Trainer: Send {
     fn set_lr(&mut self, lr: f32);
     /// Weights after the last completed epoch.
     fn params(&self) -> &Params;
+    /// Why this session left the backend it started on (a lost GPU device under
+    /// `device: 'auto'`), once it has.
+    fn fallback(&self) -> Option<&str> {
+        None
+    }
 }

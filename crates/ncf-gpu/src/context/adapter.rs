@@ -2,7 +2,7 @@
 //! the adapter's own limits (and native float atomics where it has them), errors recorded
 //! instead of panicking, and [`GpuInfo`], what the adapter is.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ncf_core::{NcfError, Result};
 
@@ -44,8 +44,43 @@ pub struct GpuOptions {
     pub force_cas_atomics: bool,
 }
 
-/// The first uncaptured device error (or device loss) since the last check.
-pub(super) type ErrorSlot = Arc<Mutex<Option<String>>>;
+/// The device's health: the first uncaptured error since the last check, and whether (and why)
+/// the device was lost, which no later call can undo.
+#[derive(Debug, Default)]
+pub(super) struct Health {
+    pub first: Mutex<Option<String>>,
+    pub lost: OnceLock<String>,
+}
+
+pub(super) type ErrorSlot = Arc<Health>;
+
+impl Health {
+    fn record(&self, message: String) {
+        let mut slot = self.first.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(message);
+        }
+    }
+    /// An error wgpu reported outside any call: out of memory says what to change.
+    pub fn record_error(&self, e: &wgpu::Error) {
+        self.record(match e {
+            wgpu::Error::OutOfMemory { .. } => format!(
+                "the GPU ran out of memory ({e}); use a smaller batchSize, model or dataset, or device: 'cpu' \
+                 ('auto' continues on the CPU backend)"
+            ),
+            _ => e.to_string(),
+        });
+    }
+    pub fn record_lost(&self, reason: wgpu::DeviceLostReason, message: &str) {
+        let why = format!(
+            "the GPU device was lost ({reason:?}{}{message}); the next call opens the GPU again \
+             ('auto' continues on the CPU backend)",
+            if message.is_empty() { "" } else { ": " }
+        );
+        let _ = self.lost.set(why.clone());
+        self.record(why);
+    }
+}
 
 /// A device opened on the chosen adapter, before any pipeline exists.
 pub(super) struct Opened {
@@ -95,21 +130,11 @@ pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
     })?;
 
     // wgpu's default handler panics; record the error instead and fail the next sync point.
-    let errors: ErrorSlot = Arc::new(Mutex::new(None));
+    let errors: ErrorSlot = Arc::new(Health::default());
     let sink = errors.clone();
-    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-        let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(e.to_string());
-        }
-    }));
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.record_error(&e)));
     let lost = errors.clone();
-    device.set_device_lost_callback(move |reason, msg| {
-        let mut slot = lost.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(format!("device lost ({reason:?}): {msg}"));
-        }
-    });
+    device.set_device_lost_callback(move |reason, msg| lost.record_lost(reason, &msg));
 
     // Largest power of two ≤ 256 the adapter allows (the loss reduction needs a power of two).
     let cap = 256.min(limits.max_compute_invocations_per_workgroup).min(limits.max_compute_workgroup_size_x);

@@ -5,7 +5,6 @@
 use std::num::NonZeroU64;
 
 use ncf_core::{NcfError, Result};
-use wgpu::util::DeviceExt;
 
 use super::GpuContext;
 
@@ -54,7 +53,7 @@ impl GpuContext {
     pub(crate) fn check_storage(&self, what: &str, bytes: u64) -> Result<()> {
         let max = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         if bytes > max {
-            return Err(NcfError::Data(format!(
+            return Err(NcfError::GpuLimit(format!(
                 "{what} needs {bytes} bytes but the GPU adapter '{}' binds at most {max} bytes per buffer; \
                  use a smaller dataset, batch or model, or device: 'cpu'",
                 self.info.name
@@ -71,19 +70,36 @@ impl GpuContext {
     ) -> Result<wgpu::Buffer> {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         self.check_storage(label, bytes.len() as u64)?;
-        // wgpu rejects zero-sized bindings; keep at least one element.
-        let padded;
-        let contents = if bytes.is_empty() {
-            padded = [0u8; 4];
-            &padded[..]
-        } else {
-            bytes
-        };
-        Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        // Not `create_buffer_init`: it panics when the device is lost. A queue write is
+        // recorded as an error instead, and lands before the next submit all the same.
+        self.check_lost()?;
+        let buf = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            contents,
+            // wgpu rejects zero-sized bindings; keep at least one word.
+            size: padded(bytes.len() as u64),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST | extra,
-        }))
+            mapped_at_creation: false,
+        });
+        self.write_padded(&buf, bytes);
+        Ok(buf)
+    }
+
+    /// Writes `bytes` at the start of `buf`, padded with zeros to whole words.
+    pub(crate) fn write_padded(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
+        if bytes.len().is_multiple_of(4) {
+            if !bytes.is_empty() {
+                self.queue.write_buffer(buf, 0, bytes);
+            }
+        } else {
+            let mut words = bytes.to_vec();
+            words.resize(bytes.len().next_multiple_of(4), 0);
+            self.queue.write_buffer(buf, 0, &words);
+        }
+    }
+
+    /// Fails at once on a lost device, before any call that would wait on it.
+    pub(crate) fn check_lost(&self) -> Result<()> {
+        if self.is_lost() { self.check_errors() } else { Ok(()) }
     }
 
     pub(crate) fn storage_zeroed(&self, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
@@ -184,10 +200,11 @@ impl GpuContext {
     /// Blocks until submit `index` is done, then fails with any device error it raised (the
     /// mapping callbacks only run inside this poll).
     fn wait_for(&self, index: wgpu::SubmissionIndex) -> Result<()> {
-        self.device
-            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None })
-            .map_err(|e| NcfError::Gpu(format!("waiting for the GPU failed: {e}")))?;
-        self.check_errors()
+        let waited = self.device.poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None });
+        // A wait fails when its submit did (a lost device): the recorded cause comes first.
+        self.check_errors()?;
+        waited.map_err(|e| NcfError::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        Ok(())
     }
 
     pub(crate) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {

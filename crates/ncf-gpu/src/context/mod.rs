@@ -7,7 +7,7 @@ mod adapter;
 mod buffers;
 mod pipelines;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use ncf_core::{NcfError, Result};
 
@@ -16,6 +16,13 @@ use crate::shaders::{self, AtomicMode};
 pub use adapter::{GpuInfo, GpuOptions};
 pub(crate) use buffers::STEP_BYTES;
 use pipelines::Pipelines;
+
+/// A device fault [`GpuContext::simulate_fault`] can cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpuFault {
+    DeviceLost,
+    OutOfMemory,
+}
 
 pub struct GpuContext {
     pub device: wgpu::Device,
@@ -28,11 +35,21 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// The process-wide context, created on first use. A failure is remembered, so a machine
-    /// without an adapter answers quickly every time.
+    /// The process-wide context, created on first use. A failure to find an adapter is
+    /// remembered, so a machine without one answers quickly every time; a context whose device
+    /// was lost (a driver reset, an unplugged GPU) is replaced by a new one on the next call.
     pub fn shared() -> Result<Arc<GpuContext>> {
-        static SHARED: OnceLock<std::result::Result<Arc<GpuContext>, String>> = OnceLock::new();
-        match SHARED.get_or_init(|| GpuContext::new(GpuOptions::default()).map(Arc::new).map_err(|e| e.to_string())) {
+        type Slot = Option<std::result::Result<Arc<GpuContext>, String>>;
+        static SHARED: Mutex<Slot> = Mutex::new(None);
+        let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(Ok(ctx)) = &*slot
+            && ctx.is_lost()
+        {
+            *slot = None;
+        }
+        let made =
+            slot.get_or_insert_with(|| GpuContext::new(GpuOptions::default()).map(Arc::new).map_err(|e| e.to_string()));
+        match made {
             Ok(ctx) => Ok(ctx.clone()),
             Err(msg) => Err(NcfError::NoAdapter(msg.clone())),
         }
@@ -47,12 +64,35 @@ impl GpuContext {
         Ok(ctx)
     }
 
-    /// Fails with the first uncaptured device error since the last check.
+    /// Fails with the first uncaptured device error since the last check, and on every call
+    /// once the device is lost (saying so, rather than whatever failed because of it).
     pub fn check_errors(&self) -> Result<()> {
-        let mut slot = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.take() {
-            Some(e) => Err(NcfError::Gpu(e)),
-            None => Ok(()),
+        let first = self.errors.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(lost) = self.errors.lost.get() {
+            return Err(NcfError::Gpu(lost.clone()));
+        }
+        first.map_or(Ok(()), |e| Err(NcfError::Gpu(e)))
+    }
+
+    /// True once the device is lost: nothing on it can run again.
+    pub fn is_lost(&self) -> bool {
+        self.errors.lost.get().is_some()
+    }
+
+    /// Causes a fault that cannot be caused on demand, for tests of what follows one:
+    /// [`GpuFault::DeviceLost`] destroys the device (wgpu's own loss path: the lost callback
+    /// runs and every later call fails); [`GpuFault::OutOfMemory`] reports the error wgpu
+    /// reports when an allocation fails, at the next sync point.
+    pub fn simulate_fault(&self, fault: GpuFault) {
+        match fault {
+            GpuFault::DeviceLost => {
+                self.device.destroy();
+                // wgpu runs the lost callback at its next maintenance; do it now.
+                let _ = self.device.poll(wgpu::PollType::Poll);
+            }
+            GpuFault::OutOfMemory => self.errors.record_error(&wgpu::Error::OutOfMemory {
+                source: Box::new(std::io::Error::other("simulated: no memory left on the device")),
+            }),
         }
     }
 
