@@ -52,12 +52,27 @@ fn run() -> ncf_core::Result<()> {
     let model = get("--model", "gmf");
     let pre = model == "neumf-pre";
     let has = |flag: &str| args.iter().any(|a| a == flag);
+    let als = model == "als";
     let optimizer = match get("--optimizer", if pre { "sgd" } else { "adam" }).as_str() {
+        _ if als => OptimizerKind::Als,
         "adam" => OptimizerKind::Adam,
         "sgd" => OptimizerKind::Sgd,
         other => return Err(ncf_core::NcfError::invalid("--optimizer", format!("must be adam or sgd, got {other}"))),
     };
     let validation = has("--validation").then(|| num("--validation", "99")).transpose()?;
+    // iALS (Rendle et al. 2022's ML-1M setting by default): none of the gradient options.
+    let als_opts = FitOptions {
+        epochs: Some(epochs),
+        optimizer: Some(OptimizerKind::Als),
+        l2: Some(num("--l2", "0.007")?),
+        alpha: Some(num("--alpha", "0.3")?),
+        cg_steps: Some(num("--cg-steps", "0")? as u32),
+        seed: Some(num("--seed", "0")? as u32),
+        validation: Some(if validation.is_some() { Validation::LeaveOneOut } else { Validation::None }),
+        validation_negatives: validation.map(|n| n as u32),
+        evaluate: Some(!has("--no-eval")),
+        ..FitOptions::default()
+    };
     let opts = FitOptions {
         epochs: Some(epochs),
         batch_size: Some(num("--batch", "256")? as u32),
@@ -111,13 +126,13 @@ fn run() -> ncf_core::Result<()> {
     println!("# ItemPop HR@10 {:.4} NDCG@10 {:.4}", pop.hr, pop.ndcg);
     let kind = match model.as_str() {
         "gmf" => ModelKind::Gmf,
-        "mf" => ModelKind::Mf,
+        "mf" | "als" => ModelKind::Mf,
         "mlp" => ModelKind::Mlp,
         "neumf" | "neumf-pre" => ModelKind::NeuMf,
         other => {
             return Err(ncf_core::NcfError::invalid(
                 "--model",
-                format!("must be gmf, mf, mlp, neumf or neumf-pre, got {other}"),
+                format!("must be gmf, mf, als, mlp, neumf or neumf-pre, got {other}"),
             ));
         }
     };
@@ -135,6 +150,9 @@ fn run() -> ncf_core::Result<()> {
             factors: f,
             layers: tower,
             seed,
+            // ALS: a dot product without biases, from N(0, 0.1/√d) (Rendle et al. 2022).
+            biases: als.then_some(false),
+            init_std: als.then(|| 0.1 / (factors as f32).sqrt()),
             ..ModelSpec::default()
         })
     };
@@ -156,7 +174,7 @@ fn run() -> ncf_core::Result<()> {
     } else {
         build(kind)?
     };
-    run(&model.to_uppercase(), &m, &opts)?;
+    run(&model.to_uppercase(), &m, if als { &als_opts } else { &opts })?;
     Ok(())
 }
 

@@ -30,6 +30,12 @@ impl Backend for GpuBackend {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
+        if cfg.als.is_some() {
+            // A limit of this backend, so 'auto' answers on the CPU (saying so) and 'gpu' is told.
+            return Err(ncf_core::NcfError::GpuLimit(
+                "optimizer 'als' has no GPU kernels yet: it trains on the CPU backend (device: 'cpu' or 'auto')".into(),
+            ));
+        }
         Ok(Box::new(GpuTrainer::new(self.ctx.clone(), data, validation, params, cfg)?))
     }
     fn logits(&self, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {

@@ -34,6 +34,9 @@ impl Backend for CpuBackend {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
+        if cfg.als.is_some() {
+            return Ok(Box::new(super::als_trainer::AlsTrainer::new(data, validation, params, cfg)?));
+        }
         Ok(Box::new(CpuTrainer::new(data, validation, params, cfg)?))
     }
     fn logits(&self, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {

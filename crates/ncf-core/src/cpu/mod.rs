@@ -2,6 +2,8 @@
 //! oracle of every `ncf-gpu` kernel and the fallback when no GPU adapter exists. One file per
 //! kernel family, each the twin of one `.wgsl` in `ncf-gpu/src/shaders/`.
 
+pub mod als;
+pub mod als_trainer;
 pub mod backend;
 pub mod dense;
 pub mod factorization;
@@ -18,6 +20,7 @@ pub mod tower;
 pub mod tower_batch;
 pub mod trainer;
 
+pub use als_trainer::AlsTrainer;
 pub use backend::CpuBackend;
 pub use metrics::{evaluate_cpu, evaluate_item_pop, evaluate_rating_cpu};
 pub use similarity::{similar, similarity_scores};

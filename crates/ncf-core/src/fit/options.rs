@@ -35,6 +35,8 @@ impl Validation {
 pub enum OptimizerKind {
     Adam,
     Sgd,
+    /// Implicit alternating least squares (a dot-product model without biases: `ALS`).
+    Als,
 }
 
 /// `ReduceLROnPlateau` as the caller gave it; unset fields take PyTorch's defaults.
@@ -74,6 +76,10 @@ pub struct FitOptions {
     /// Row-sparse embedding updates ([`TrainConfig::sparse`]).
     pub sparse: Option<bool>,
     pub l2: Option<f64>,
+    /// ALS: the weight α of every unobserved pair.
+    pub alpha: Option<f64>,
+    /// ALS: conjugate-gradient steps per row and sweep (0: exact solves).
+    pub cg_steps: Option<u32>,
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
     pub seed: Option<u32>,
@@ -107,6 +113,8 @@ pub struct Resolved {
     pub betas: Option<(f64, f64, f64)>,
     pub sparse: bool,
     pub l2: f64,
+    /// ALS's (α, conjugate-gradient steps), with `optimizer: 'als'`.
+    pub als: Option<(f64, u32)>,
     pub dropout: f64,
     pub lr: f64,
     pub seed: u32,
@@ -154,6 +162,18 @@ impl FitOptions {
             return Err(NcfError::invalid("lr", format!("must be a positive number, got {lr}")));
         }
         let early_stopping = self.early_stopping.map(|e| positive("earlyStopping.patience", e.patience)).transpose()?;
+        let optimizer =
+            self.optimizer.unwrap_or(if model.pretrained() { OptimizerKind::Sgd } else { OptimizerKind::Adam });
+        let als = if optimizer == OptimizerKind::Als {
+            Some(self.als_options(model)?)
+        } else {
+            for (field, given) in [("alpha", self.alpha.is_some()), ("cgSteps", self.cg_steps.is_some())] {
+                if given {
+                    return Err(NcfError::invalid(field, "applies to optimizer 'als' only"));
+                }
+            }
+            None
+        };
         let checkpoint = match &self.checkpoint {
             Some(c) if c.path.as_os_str().is_empty() => {
                 return Err(NcfError::invalid("checkpoint", "must be { path, every? } with a non-empty path"));
@@ -165,17 +185,15 @@ impl FitOptions {
             epochs: positive("epochs", self.epochs.unwrap_or(20))?,
             batch_size: self.batch_size.unwrap_or(256),
             negatives: self.negatives.unwrap_or(if rating { 0 } else { 4 }),
-            optimizer: self.optimizer.unwrap_or(if model.pretrained() {
-                OptimizerKind::Sgd
-            } else {
-                OptimizerKind::Adam
-            }),
+            optimizer,
             momentum: self.momentum,
             weight_decay: self.weight_decay.unwrap_or(0.0),
             betas: (self.beta1.is_some() || self.beta2.is_some() || self.eps.is_some())
                 .then(|| (self.beta1.unwrap_or(0.9), self.beta2.unwrap_or(0.999), self.eps.unwrap_or(1e-8))),
             sparse: self.sparse.unwrap_or(false),
-            l2: self.l2.unwrap_or(0.0),
+            // Rendle et al.'s ML-1M setting (reg 0.007) for ALS; no penalty for the others.
+            l2: self.l2.unwrap_or(if als.is_some() { 0.007 } else { 0.0 }),
+            als,
             dropout: self.dropout.unwrap_or(0.0),
             lr,
             seed: self.seed.unwrap_or(0),
@@ -189,6 +207,58 @@ impl FitOptions {
             evaluate: self.evaluate.unwrap_or(true),
             checkpoint,
         })
+    }
+}
+
+impl FitOptions {
+    /// ALS's (α, conjugate-gradient steps), refusing every option of gradient training: ALS
+    /// solves each row in closed form, so none of them would have an effect.
+    fn als_options(&self, model: &Recommender) -> Result<(f64, u32)> {
+        let l = model.layout();
+        if l.kind != crate::model::ModelKind::Mf || l.biases || l.features != Default::default() {
+            return Err(NcfError::invalid(
+                "optimizer",
+                "'als' trains a dot-product model without biases or side features: use the ALS class \
+                 (an MF with biases: false)",
+            ));
+        }
+        if model.task().kind() == TaskKind::Rating {
+            return Err(NcfError::invalid("optimizer", "'als' trains implicit feedback; task 'rating' is not for it"));
+        }
+        let unused = [
+            ("batchSize", self.batch_size.is_some()),
+            ("negatives", self.negatives.is_some()),
+            ("lr", self.lr.is_some()),
+            ("momentum", self.momentum.is_some()),
+            ("weightDecay", self.weight_decay.is_some()),
+            ("beta1", self.beta1.is_some()),
+            ("beta2", self.beta2.is_some()),
+            ("eps", self.eps.is_some()),
+            ("sparse", self.sparse.is_some()),
+            ("dropout", self.dropout.is_some()),
+            ("reduceLrOnPlateau", self.reduce_lr_on_plateau.is_some()),
+        ];
+        if let Some((field, _)) = unused.iter().find(|u| u.1) {
+            return Err(NcfError::invalid(
+                *field,
+                "does not apply to optimizer 'als', which solves each row in closed form (its options: l2, alpha, cgSteps)",
+            ));
+        }
+        // Rendle et al. (2022), ML-1M: α 0.3.
+        let alpha = self.alpha.unwrap_or(0.3);
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            return Err(NcfError::invalid("alpha", format!("must be a finite number >= 0, got {alpha}")));
+        }
+        if let Some(l2) = self.l2
+            && !(l2.is_finite() && l2 > 0.0)
+        {
+            return Err(NcfError::invalid("l2", format!("ALS needs a positive regularization, got {l2}")));
+        }
+        let cg = self.cg_steps.unwrap_or(0);
+        if cg > 1000 {
+            return Err(NcfError::invalid("cgSteps", format!("must be in 0..=1000, got {cg}")));
+        }
+        Ok((alpha, cg))
     }
 }
 
@@ -212,6 +282,8 @@ impl Resolved {
                 ));
             }
             (OptimizerKind::Sgd, m) => Optimizer::Sgd { momentum: m.unwrap_or(0.0) as f32, weight_decay: wd },
+            // ALS takes no gradient steps; the session's optimizer state is its epoch count.
+            (OptimizerKind::Als, _) => Optimizer::sgd(),
         };
         opt.validate()?;
         Ok(opt)
@@ -229,6 +301,11 @@ impl Resolved {
             dropout: self.dropout as f32,
             rating: None,
             sparse: self.sparse,
+            als: self.als.map(|(alpha, cg_steps)| crate::train::AlsSpec {
+                reg: self.l2 as f32,
+                alpha: alpha as f32,
+                cg_steps,
+            }),
         })
     }
 
@@ -261,7 +338,11 @@ impl Resolved {
             "task": match model.task().kind() { TaskKind::Implicit => "implicit", TaskKind::Rating => "rating" },
             "batchSize": self.batch_size,
             "negatives": self.negatives,
-            "optimizer": match self.optimizer { OptimizerKind::Adam => "adam", OptimizerKind::Sgd => "sgd" },
+            "optimizer": match self.optimizer {
+                OptimizerKind::Adam => "adam",
+                OptimizerKind::Sgd => "sgd",
+                OptimizerKind::Als => "als",
+            },
             "lr": self.lr,
             "momentum": self.momentum,
             "weightDecay": self.weight_decay,
@@ -288,6 +369,9 @@ impl Resolved {
                 }
                 if let Some((b1, b2, eps)) = self.betas {
                     m.insert("adam".into(), json!({ "beta1": b1, "beta2": b2, "eps": eps }));
+                }
+                if let Some((alpha, cg_steps)) = self.als {
+                    m.insert("als".into(), json!({ "alpha": alpha, "cgSteps": cg_steps }));
                 }
                 m
             }

@@ -27,8 +27,13 @@ impl Params {
     /// `lecun_uniform` in the original code; PyTorch's `kaiming_uniform_(a=1)` is the same);
     /// biases start at 0.
     pub fn init(layout: Layout, seed: u32) -> Params {
+        Params::init_with_std(layout, seed, 0.01)
+    }
+
+    /// As [`Params::init`] with embeddings from N(0, `std`) (iALS: 0.1/√d, Rendle et al. 2022).
+    pub fn init_with_std(layout: Layout, seed: u32, std: f32) -> Params {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed as u64 ^ 0x6e63_665f_676d_6600);
-        let normal = Normal::new(0.0f32, 0.01).expect("valid normal");
+        let normal = Normal::new(0.0f32, if std.is_finite() && std > 0.0 { std } else { 0.01 }).expect("valid normal");
         let mut data = vec![0f32; layout.len()];
         let embeddings = if layout.kind == ModelKind::Mf { layout.head_offset() } else { layout.embeddings_end() };
         for x in &mut data[..embeddings] {

@@ -62,6 +62,8 @@ pub struct ModelSpec {
     pub features: Option<Corpus>,
     pub biases: Option<bool>,
     pub features_in: Option<FeatureInputs>,
+    /// The embeddings' initial standard deviation (default 0.01, the NCF code's).
+    pub init_std: Option<f32>,
 }
 
 /// Locks a mutex, taking its value even when a panicking thread poisoned it (every value here
@@ -96,11 +98,15 @@ impl Recommender {
         if let Some(b) = spec.biases {
             layout = layout.with_biases(b)?;
         }
+        let init_std = spec.init_std.unwrap_or(0.01);
+        if !(init_std.is_finite() && init_std > 0.0 && init_std <= 10.0) {
+            return Err(NcfError::invalid("initStd", format!("must be in (0, 10], got {init_std}")));
+        }
         let params = match spec.features.as_ref().map(|c| c.features.clone()) {
             Some(Some(f)) => {
                 let inputs = spec.features_in.unwrap_or(FeatureInputs::default_for(layout.kind));
                 let layout = layout.with_features_in(&f, inputs)?;
-                Params::init(layout, spec.seed).with_features((*f).clone())?
+                Params::init_with_std(layout, spec.seed, init_std).with_features((*f).clone())?
             }
             Some(None) => {
                 return Err(NcfError::invalid("features", "the dataset has no side features: call withFeatures first"));
@@ -108,7 +114,7 @@ impl Recommender {
             None if spec.features_in.is_some() => {
                 return Err(NcfError::invalid("featuresIn", "applies to a model built with features"));
             }
-            None => Params::init(layout, spec.seed),
+            None => Params::init_with_std(layout, spec.seed, init_std),
         };
         let task = match spec.task.unwrap_or(TaskKind::Implicit) {
             TaskKind::Implicit => Task::Implicit,

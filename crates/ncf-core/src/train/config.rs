@@ -27,6 +27,20 @@ pub struct TrainConfig {
     /// the dense parameters (tower, predict layer, biases `b`, feature tables) as before.
     /// `false` is PyTorch's dense semantics: every parameter steps every batch.
     pub sparse: bool,
+    /// Train by implicit alternating least squares instead of gradient steps
+    /// (`optimizer: 'als'`): batch size, negatives, the optimizer and lr do not apply.
+    pub als: Option<AlsSpec>,
+}
+
+/// The hyperparameters of iALS (`crate::cpu::als`): Rendle et al. (2022)'s objective with
+/// `reg·(|I_u| + α|I|)` per row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AlsSpec {
+    pub reg: f32,
+    /// α, the weight of every unobserved pair.
+    pub alpha: f32,
+    /// 0: exact (Cholesky) solves; else conjugate-gradient steps per row and sweep.
+    pub cg_steps: u32,
 }
 
 impl Default for TrainConfig {
@@ -41,6 +55,7 @@ impl Default for TrainConfig {
             dropout: 0.0,
             rating: None,
             sparse: false,
+            als: None,
         }
     }
 }
