@@ -32,6 +32,7 @@ export type { FitOptions, FitProgress, PlateauOptions } from './src/fit-options.
 export { gpuInfo, type GpuInfo, type GpuLimits } from './src/gpu.js'
 export { NcfModel } from './src/model.js'
 export type {
+  ALSOptions,
   GMFOptions,
   LoadOptions,
   MFOptions,
@@ -45,7 +46,7 @@ export type {
   Scored,
   SimilarOptions,
 } from './src/model-options.js'
-export { GMF, MF, MLP, NeuMF } from './src/models.js'
+export { ALS, GMF, MF, MLP, NeuMF } from './src/models.js'
 export { renderReport, writeReport, type ReportOptions, type ReportRun } from './src/report.js'
 export type { EpochStats, EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics, RatingMetricValues } from './src/results.js'
 export type { Device, Id, ModelKind, OptimizerName } from './src/types.js'

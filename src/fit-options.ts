@@ -23,7 +23,13 @@ export interface FitOptions {
   batchSize?: number
   /** Negatives sampled per positive, anew every epoch. Default 4. */
   negatives?: number
-  /** Default `'adam'` (`'sgd'` for a {@link NeuMF.fromPretrained} model, as in the paper). */
+  /**
+   * Default `'adam'` (`'sgd'` for a {@link NeuMF.fromPretrained} model, as in the paper; `'als'`
+   * for an {@link ALS}). `'als'` is implicit alternating least squares: each epoch solves every
+   * user's row, then every item's, in closed form, so `batchSize`, `negatives`, `lr`, the
+   * optimizer's options, `sparse`, `dropout` and `reduceLrOnPlateau` do not apply (passing one is
+   * an error); its options are `l2`, `alpha` and `cgSteps`.
+   */
   optimizer?: OptimizerName
   /** Default 0.001. */
   lr?: number
@@ -54,8 +60,22 @@ export interface FitOptions {
    * those of both branches), once per occurrence (Rendle et al.'s regularisation for MF).
    * Unlike `weightDecay`, rows a batch does not touch are left alone, and tower weights are not
    * affected (use `weightDecay` for them). Default 0.
+   *
+   * With `optimizer: 'als'` it is iALS's `reg`, scaled per row as in Rendle et al. (2022):
+   * `reg·(|I_u| + α·|I|)` for a user with |I_u| items, and likewise for items. Default 0.007
+   * (their MovieLens-1M setting).
    */
   l2?: number
+  /**
+   * `optimizer: 'als'`: the weight α of every unobserved (user, item) pair; observed pairs
+   * weigh 1 with target 1 (Hu, Koren & Volinsky 2008, in Rendle et al. 2022's form). Default 0.3.
+   */
+  alpha?: number
+  /**
+   * `optimizer: 'als'`: conjugate-gradient steps per row and epoch, warm-started from the row
+   * (as `implicit` does); 0 solves each row exactly (Cholesky). Default 0.
+   */
+  cgSteps?: number
   /**
    * Inverted dropout after each ReLU of the MLP tower (MLP and NeuMF only; an error for GMF
    * and MF), drawn from the seeded RNG so runs repeat. In [0, 0.95). Default 0, as in the paper.

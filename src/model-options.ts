@@ -77,6 +77,12 @@ export type GMFOptions = ModelOptions
 /** Options of {@link MF}. */
 export type MFOptions = ModelOptions
 
+/**
+ * Options of {@link ALS}: a dot product without biases or side features, for implicit
+ * feedback, so `biases`, `features`, `featuresIn`, `task` and `clip` do not apply.
+ */
+export type ALSOptions = Omit<ModelOptions, 'biases' | 'features' | 'featuresIn' | 'task' | 'clip'>
+
 /** Options of {@link MLP}. */
 export interface MLPOptions extends ModelOptions {
   /**

@@ -8,7 +8,7 @@
 export type Device = 'auto' | 'gpu' | 'cpu'
 
 /** Optimizers with PyTorch semantics (Adam is bias-corrected). */
-export type OptimizerName = 'adam' | 'sgd'
+export type OptimizerName = 'adam' | 'sgd' | 'als'
 
 /**
  * A user or item id as the application has it. Models and datasets built from the caller's
@@ -19,4 +19,4 @@ export type OptimizerName = 'adam' | 'sgd'
 export type Id = string | number
 
 /** The models ncf-native trains. */
-export type ModelKind = 'GMF' | 'MF' | 'MLP' | 'NeuMF'
+export type ModelKind = 'GMF' | 'MF' | 'MLP' | 'NeuMF' | 'ALS'

@@ -55,7 +55,10 @@ impl NativeModel {
         let layers = layers
             .map(|l| l.iter().enumerate().map(|(k, &w)| to_u32(&format!("layers[{k}]"), w)).collect())
             .transpose()?;
+        let als = matches!(kind, Kind::Als);
         let spec = ModelSpec {
+            als,
+            init_std: None,
             kind: Some(kind.into()),
             num_users: to_u32("numUsers", num_users)?,
             num_items: to_u32("numItems", num_items)?,
@@ -258,7 +261,7 @@ impl NativeModel {
 
     #[napi(getter)]
     pub fn kind(&self) -> String {
-        self.inner.kind().name().to_string()
+        if self.inner.is_als() { "ALS".into() } else { self.inner.kind().name().to_string() }
     }
     #[napi(getter)]
     pub fn num_users(&self) -> u32 {

@@ -51,13 +51,15 @@ pub enum Kind {
     Mf,
     Mlp,
     Neumf,
+    /// iALS: an MF without biases, fitted with `optimizer: 'als'`.
+    Als,
 }
 
 impl From<Kind> for ModelKind {
     fn from(k: Kind) -> Self {
         match k {
             Kind::Gmf => ModelKind::Gmf,
-            Kind::Mf => ModelKind::Mf,
+            Kind::Mf | Kind::Als => ModelKind::Mf,
             Kind::Mlp => ModelKind::Mlp,
             Kind::Neumf => ModelKind::NeuMf,
         }
@@ -144,6 +146,7 @@ impl From<CoreIdKind> for IdKind {
 pub enum OptimizerName {
     Adam,
     Sgd,
+    Als,
 }
 
 impl From<OptimizerName> for OptimizerKind {
@@ -151,6 +154,7 @@ impl From<OptimizerName> for OptimizerKind {
         match o {
             OptimizerName::Adam => OptimizerKind::Adam,
             OptimizerName::Sgd => OptimizerKind::Sgd,
+            OptimizerName::Als => OptimizerKind::Als,
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct NativeFitOptions {
     /// Row-sparse embedding updates (LazyAdam semantics).
     pub sparse: Option<bool>,
     pub l2: Option<f64>,
+    /// `optimizer: 'als'`: the weight of every unobserved pair.
+    pub alpha: Option<f64>,
+    /// `optimizer: 'als'`: conjugate-gradient steps per row (0: exact solves).
+    pub cg_steps: Option<f64>,
     /// Dropout after each ReLU of the MLP tower.
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
@@ -84,6 +88,8 @@ impl NativeFitOptions {
             eps: self.eps,
             sparse: self.sparse,
             l2: self.l2,
+            alpha: self.alpha,
+            cg_steps: opt_u32("cgSteps", self.cg_steps)?,
             dropout: self.dropout,
             lr: self.lr,
             seed: opt_u32("seed", self.seed)?,

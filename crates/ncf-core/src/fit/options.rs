@@ -162,8 +162,13 @@ impl FitOptions {
             return Err(NcfError::invalid("lr", format!("must be a positive number, got {lr}")));
         }
         let early_stopping = self.early_stopping.map(|e| positive("earlyStopping.patience", e.patience)).transpose()?;
-        let optimizer =
-            self.optimizer.unwrap_or(if model.pretrained() { OptimizerKind::Sgd } else { OptimizerKind::Adam });
+        let optimizer = self.optimizer.unwrap_or(if model.pretrained() {
+            OptimizerKind::Sgd
+        } else if model.is_als() {
+            OptimizerKind::Als
+        } else {
+            OptimizerKind::Adam
+        });
         let als = if optimizer == OptimizerKind::Als {
             Some(self.als_options(model)?)
         } else {

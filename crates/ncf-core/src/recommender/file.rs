@@ -14,6 +14,8 @@ use crate::raw::IdEncoder;
 
 /// `info` key marking NeuMF-pre, so a loaded model keeps fine-tuning with SGD by default.
 const PRETRAINED: &str = "pretrained";
+/// `info` key marking an iALS model (`"als"`), so a loaded one is an ALS again.
+const TRAINER: &str = "trainer";
 
 /// A save, ready to run off the caller's thread.
 pub struct Save {
@@ -35,6 +37,9 @@ impl Recommender {
         if self.pretrained {
             info.insert(PRETRAINED.into(), serde_json::Value::Bool(true));
         }
+        if self.als {
+            info.insert(TRAINER.into(), serde_json::Value::String("als".into()));
+        }
         let params = self.weights()?;
         let ids = match self.ids() {
             Ids { users: Some(u), items: Some(i) } => Some((u.ids().to_vec(), i.ids().to_vec())),
@@ -50,6 +55,9 @@ impl Recommender {
         let Loaded { params, meta, seen } = persist::load(path)?;
         let pretrained = meta.info.get(PRETRAINED) == Some(&serde_json::Value::Bool(true));
         let mut m = Recommender::from_params(params, pretrained);
+        m.als = meta.info.get(TRAINER).and_then(|v| v.as_str()) == Some("als")
+            && m.layout.kind == crate::model::ModelKind::Mf
+            && !m.layout.biases;
         if let Some(r) = meta.rating {
             let scale = RatingScale::from(r);
             m.task = Arc::new(Mutex::new(Task::Rating { clip: scale.clip, scale: Some(scale) }));

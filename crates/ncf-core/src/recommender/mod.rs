@@ -62,8 +62,11 @@ pub struct ModelSpec {
     pub features: Option<Corpus>,
     pub biases: Option<bool>,
     pub features_in: Option<FeatureInputs>,
-    /// The embeddings' initial standard deviation (default 0.01, the NCF code's).
+    /// The embeddings' initial standard deviation (default 0.01, the NCF code's; ALS 0.1/√d).
     pub init_std: Option<f32>,
+    /// An iALS model (the `ALS` class): MF without biases, fitted with `optimizer: 'als'` by
+    /// default, and saved so that it loads as one.
+    pub als: bool,
 }
 
 /// Locks a mutex, taking its value even when a panicking thread poisoned it (every value here
@@ -87,6 +90,8 @@ pub struct Recommender {
     task: Arc<Mutex<Task>>,
     /// NeuMF-pre (He et al. §3.4.1): fine-tuned with SGD by default.
     pretrained: bool,
+    /// An iALS model: fitted with `optimizer: 'als'` by default.
+    als: bool,
 }
 
 impl Recommender {
@@ -95,10 +100,21 @@ impl Recommender {
         let kind = spec.kind.ok_or_else(|| NcfError::invalid("kind", "is required"))?;
         let mut layout =
             Layout::from_options(kind, spec.num_users, spec.num_items, spec.factors, spec.layers.as_deref())?;
+        if spec.als {
+            if kind != ModelKind::Mf || spec.biases == Some(true) || spec.features.is_some() {
+                return Err(NcfError::invalid("kind", "an ALS model is a dot product without biases or side features"));
+            }
+            if spec.task == Some(TaskKind::Rating) {
+                return Err(NcfError::invalid("task", "ALS learns implicit feedback; 'rating' is not for it"));
+            }
+            layout = layout.with_biases(false)?;
+        }
         if let Some(b) = spec.biases {
             layout = layout.with_biases(b)?;
         }
-        let init_std = spec.init_std.unwrap_or(0.01);
+        // Rendle et al. (2022) start iALS from N(0, 0.1/√d).
+        let als_std = 0.1 / (layout.factors.max(1) as f32).sqrt();
+        let init_std = spec.init_std.unwrap_or(if spec.als { als_std } else { 0.01 });
         if !(init_std.is_finite() && init_std > 0.0 && init_std <= 10.0) {
             return Err(NcfError::invalid("initStd", format!("must be in (0, 10], got {init_std}")));
         }
@@ -120,7 +136,8 @@ impl Recommender {
             TaskKind::Implicit => Task::Implicit,
             TaskKind::Rating => Task::Rating { clip: spec.clip.unwrap_or(true), scale: None },
         };
-        let m = Recommender::from_params(params, false);
+        let mut m = Recommender::from_params(params, false);
+        m.als = spec.als;
         *lock(&m.task) = task;
         Ok(m)
     }
@@ -135,6 +152,7 @@ impl Recommender {
             ids: Arc::new(Mutex::new(Ids::default())),
             task: Arc::new(Mutex::new(Task::Implicit)),
             pretrained,
+            als: false,
         }
     }
 
@@ -167,6 +185,10 @@ impl Recommender {
     }
     pub fn pretrained(&self) -> bool {
         self.pretrained
+    }
+    /// An iALS model (the `ALS` class).
+    pub fn is_als(&self) -> bool {
+        self.als
     }
     pub fn task(&self) -> Task {
         *lock(&self.task)
