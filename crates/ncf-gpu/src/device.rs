@@ -31,10 +31,7 @@ impl Backend for GpuBackend {
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
         if cfg.als.is_some() {
-            // A limit of this backend, so 'auto' answers on the CPU (saying so) and 'gpu' is told.
-            return Err(ncf_core::NcfError::GpuLimit(
-                "optimizer 'als' has no GPU kernels yet: it trains on the CPU backend (device: 'cpu' or 'auto')".into(),
-            ));
+            return Ok(Box::new(crate::als::GpuAlsTrainer::new(self.ctx.clone(), data, validation, params, cfg)?));
         }
         Ok(Box::new(GpuTrainer::new(self.ctx.clone(), data, validation, params, cfg)?))
     }

@@ -2,6 +2,7 @@
 //! pipeline; [`GpuTrainer`] implements `ncf_core::train::Trainer` with all sampling, forward,
 //! backward, optimizer and evaluation work in WGSL kernels (`src/shaders/`).
 
+pub mod als;
 pub mod context;
 pub mod dense;
 pub mod device;

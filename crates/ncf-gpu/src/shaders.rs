@@ -11,6 +11,7 @@ pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
 pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
 pub const SCORING: &str = include_str!("shaders/scoring.wgsl");
 pub const TOWER: &str = include_str!("shaders/tower.wgsl");
+pub const ALS: &str = include_str!("shaders/als.wgsl");
 
 /// The fused tower (tower.wgsl) after the neural family whose bindings and helpers it uses.
 pub fn fused_tower() -> String {

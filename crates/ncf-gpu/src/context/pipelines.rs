@@ -38,6 +38,10 @@ pub(crate) struct Pipelines {
     pub tower_score: wgpu::ComputePipeline,
     pub similarity_layout: wgpu::BindGroupLayout,
     pub cosine: wgpu::ComputePipeline,
+    /// iALS (als.wgsl): the fixed side's Gramian and the conjugate-gradient row solves.
+    pub als_layout: wgpu::BindGroupLayout,
+    pub als_gramian: wgpu::ComputePipeline,
+    pub als_solve_rows: wgpu::ComputePipeline,
 }
 
 #[derive(Clone, Copy)]
@@ -172,7 +176,12 @@ impl Pipelines {
         let tower = |entry: &str| pipeline(device, &format!("ncf fused {entry}"), &tower_src, entry, &tower_layout);
         let similarity_layout = layout(device, "ncf similarity layout", &[(0, u), (1, ro), (2, ro), (3, rw)]);
         let similarity_src = shaders::compose(shaders::SIMILARITY, wg, 0, None);
+        let als_layout = layout(device, "ncf als layout", &[(0, u), (1, rw), (2, ro), (3, ro), (4, rw)]);
+        let als_src = shaders::compose(shaders::ALS, wg, 0, None);
         Pipelines {
+            als_gramian: pipeline(device, "ncf als gramian", &als_src, "gramian", &als_layout),
+            als_solve_rows: pipeline(device, "ncf als solve_rows", &als_src, "solve_rows", &als_layout),
+            als_layout,
             sample_epoch: pipeline(device, "ncf sample_epoch", &sampling_src, "sample_epoch", &sampling_layout),
             forward_backward: [
                 pipeline(device, "ncf gmf forward_backward", &gmf_src, "forward_backward", &gmf_layout),
