@@ -71,3 +71,25 @@ test('issue16: an ALS saves and loads as an ALS, and its next fit is ALS again',
   await rejectsWith(t, MF.load(path), 'ERR_FORMAT', /holds a ALS model, not a MF/)
   for (const m of [als, back, again]) m.dispose()
 })
+
+test('issue16: ALS trains the same on the GPU backend as on the CPU', async (t) => {
+  const run = async (device: 'cpu' | 'gpu') => {
+    const m = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 12, seed: 4 })
+    const h = await m.fit(data, { epochs: 2, device })
+    const w = m.weights()
+    m.dispose()
+    return { h, w }
+  }
+  const [cpu, gpu] = [await run('cpu'), await run('gpu')]
+  t.is(gpu.h.backend, 'gpu')
+  for (let e = 0; e < 2; e++) {
+    t.true(Math.abs(gpu.h.epochs[e].loss - cpu.h.epochs[e].loss) <= 1e-4 * cpu.h.epochs[e].loss)
+    t.true(Math.abs(gpu.h.epochs[e].hr! - cpu.h.epochs[e].hr!) <= 0.01)
+  }
+  // Within 1e-4 + 2e-3·|cpu| per factor, as tests/als_parity.rs asserts kernel by kernel.
+  const off = gpu.w.filter((x, k) => Math.abs(x - cpu.w[k]) > 1e-4 + 2e-3 * Math.abs(cpu.w[k])).length
+  t.is(off, 0, `${off} of ${cpu.w.length} factors differ`)
+  const exact = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 4 })
+  await rejectsWith(t, exact.fit(data, { epochs: 1, device: 'gpu', cgSteps: 0 }), 'ERR_INVALID_ARG', /^cgSteps: the GPU solves rows by conjugate gradient/)
+  exact.dispose()
+})

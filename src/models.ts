@@ -100,7 +100,8 @@ export class MF extends NcfModel {
  * (RecSys 2022): ŷ = p_u · q_i, no biases. Each epoch of `fit` solves every user's row against
  * the fixed item factors, then every item's, minimising
  * Σ_observed (ŷ − 1)² + α Σ_all ŷ² + reg·Σ (count + α·n)‖row‖². Options: `l2` (reg, default
- * 0.007), `alpha` (0.3) and `cgSteps` (0: exact solves); embeddings start from N(0, 0.1/√d).
+ * 0.007), `alpha` (0.3) and `cgSteps` (3 conjugate-gradient steps per row; 0: exact solves, CPU
+ * only); embeddings start from N(0, 0.1/√d). Both backends train it.
  * Scores are dot products (`predict` gives σ of them); `recommend`, `similar`, `evaluate`,
  * `save` and `load` work as for every model.
  *

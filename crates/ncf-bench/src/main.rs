@@ -66,7 +66,7 @@ fn run() -> ncf_core::Result<()> {
         optimizer: Some(OptimizerKind::Als),
         l2: Some(num("--l2", "0.007")?),
         alpha: Some(num("--alpha", "0.3")?),
-        cg_steps: Some(num("--cg-steps", "0")? as u32),
+        cg_steps: Some(num("--cg-steps", "3")? as u32),
         seed: Some(num("--seed", "0")? as u32),
         validation: Some(if validation.is_some() { Validation::LeaveOneOut } else { Validation::None }),
         validation_negatives: validation.map(|n| n as u32),

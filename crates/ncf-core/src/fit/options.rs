@@ -78,7 +78,7 @@ pub struct FitOptions {
     pub l2: Option<f64>,
     /// ALS: the weight α of every unobserved pair.
     pub alpha: Option<f64>,
-    /// ALS: conjugate-gradient steps per row and sweep (0: exact solves).
+    /// ALS: conjugate-gradient steps per row and sweep (default 3; 0: exact solves, CPU only).
     pub cg_steps: Option<u32>,
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
@@ -259,7 +259,7 @@ impl FitOptions {
         {
             return Err(NcfError::invalid("l2", format!("ALS needs a positive regularization, got {l2}")));
         }
-        let cg = self.cg_steps.unwrap_or(0);
+        let cg = self.cg_steps.unwrap_or(3);
         if cg > 1000 {
             return Err(NcfError::invalid("cgSteps", format!("must be in 0..=1000, got {cg}")));
         }
