@@ -79,6 +79,15 @@ export interface FitOptions {
    */
   cgSteps?: number
   /**
+   * Batch-1 SGD lock-free across the CPU's threads (Hogwild!: Niu et al. 2011), for GMF and MF:
+   * Rendle et al.'s MF recipe (RecSys 2020) is `{ hogwild: true, lr: 0.002, l2: 0.0025,
+   * negatives: 8 }` on an `MF` built with `initStd: 0.1`. It implies `optimizer: 'sgd'` and
+   * `batchSize: 1`; on one thread it is exactly the serial batch-1 SGD, on many, updates of one
+   * row may race (which Hogwild! shows does not hurt). CPU backend only: `device: 'gpu'` is an
+   * error, where a large `batchSize` is the equivalent. Default false.
+   */
+  hogwild?: boolean
+  /**
    * Inverted dropout after each ReLU of the MLP tower (MLP and NeuMF only; an error for GMF
    * and MF), drawn from the seeded RNG so runs repeat. In [0, 0.95). Default 0, as in the paper.
    */

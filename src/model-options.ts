@@ -13,6 +13,11 @@ export interface ModelOptions {
   factors?: number
   /** Seed of the weight initialisation. Default 0. */
   seed?: number
+  /**
+   * Standard deviation of the embeddings' normal initialisation. Default 0.01, as in the NCF
+   * code (ALS: 0.1/√factors; Rendle et al.'s MF recipe uses 0.1).
+   */
+  initStd?: number
   /** Default device of this model's `fit` and `evaluate` calls. Default `'auto'`. */
   device?: Device
   /**

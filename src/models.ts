@@ -53,8 +53,16 @@ function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf' | 'als', options: MLP
         options.features?.native,
         options.biases,
         featuresIn,
+        initStd(options.initStd),
       ),
   )
+}
+
+/** `initStd`, checked: a positive number up to 10 (the core states the same bound). */
+function initStd(v: unknown): number | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 10) throw invalid('initStd', `must be a number in (0, 10], got ${String(v)}`)
+  return v
 }
 
 /**

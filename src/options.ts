@@ -182,6 +182,7 @@ export function fitOptions(options: FitOptions, device: Device): { native: Nativ
     l2: optionalNumber('l2', options.l2),
     alpha: optionalNumber('alpha', options.alpha),
     cgSteps: optionalNumber('cgSteps', options.cgSteps),
+    hogwild: optionalBoolean('hogwild', options.hogwild),
     dropout: optionalNumber('dropout', options.dropout),
     lr: optionalNumber('lr', options.lr),
     seed: optionalNumber('seed', options.seed),

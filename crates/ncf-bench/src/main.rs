@@ -92,6 +92,8 @@ fn run() -> ncf_core::Result<()> {
         validation_negatives: validation.map(|n| n as u32),
         // --no-eval: training only, so seconds per epoch are the training throughput.
         evaluate: Some(!has("--no-eval")),
+        // Rendle et al.'s MF recipe: batch-1 SGD across threads (`--hogwild --batch 1 --optimizer sgd`).
+        hogwild: has("--hogwild").then_some(true),
         ..FitOptions::default()
     };
     let layers: Option<Vec<u32>> =
@@ -152,7 +154,11 @@ fn run() -> ncf_core::Result<()> {
             seed,
             // ALS: a dot product without biases, from N(0, 0.1/√d) (Rendle et al. 2022).
             biases: als.then_some(false),
-            init_std: als.then(|| 0.1 / (factors as f32).sqrt()),
+            init_std: if has("--init-std") {
+                Some(num("--init-std", "0.01").unwrap_or(0.01) as f32)
+            } else {
+                als.then(|| 0.1 / (factors as f32).sqrt())
+            },
             ..ModelSpec::default()
         })
     };

@@ -30,6 +30,14 @@ impl Backend for GpuBackend {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
+        if cfg.hogwild {
+            // The GPU's equivalent is a large batch; 'auto' answers on the CPU, 'gpu' is told.
+            return Err(ncf_core::NcfError::GpuLimit(
+                "hogwild is batch-1 SGD across CPU threads: pass device: 'cpu', or on the GPU a large batchSize \
+                 without hogwild"
+                    .into(),
+            ));
+        }
         if cfg.als.is_some() {
             return Ok(Box::new(crate::als::GpuAlsTrainer::new(self.ctx.clone(), data, validation, params, cfg)?));
         }

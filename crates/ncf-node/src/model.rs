@@ -51,6 +51,7 @@ impl NativeModel {
         features: Option<&NativeDataset>,
         biases: Option<bool>,
         features_in: Option<FeaturesIn>,
+        init_std: Option<f64>,
     ) -> napi::Result<Self> {
         let layers = layers
             .map(|l| l.iter().enumerate().map(|(k, &w)| to_u32(&format!("layers[{k}]"), w)).collect())
@@ -58,7 +59,7 @@ impl NativeModel {
         let als = matches!(kind, Kind::Als);
         let spec = ModelSpec {
             als,
-            init_std: None,
+            init_std: init_std.map(|x| x as f32),
             kind: Some(kind.into()),
             num_users: to_u32("numUsers", num_users)?,
             num_items: to_u32("numItems", num_items)?,

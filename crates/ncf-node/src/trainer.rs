@@ -38,6 +38,8 @@ pub struct NativeFitOptions {
     pub alpha: Option<f64>,
     /// `optimizer: 'als'`: conjugate-gradient steps per row (0: exact solves).
     pub cg_steps: Option<f64>,
+    /// Batch-1 SGD lock-free across the CPU's threads.
+    pub hogwild: Option<bool>,
     /// Dropout after each ReLU of the MLP tower.
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
@@ -90,6 +92,7 @@ impl NativeFitOptions {
             l2: self.l2,
             alpha: self.alpha,
             cg_steps: opt_u32("cgSteps", self.cg_steps)?,
+            hogwild: self.hogwild,
             dropout: self.dropout,
             lr: self.lr,
             seed: opt_u32("seed", self.seed)?,

@@ -34,6 +34,9 @@ impl Backend for CpuBackend {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Box<dyn Trainer>> {
+        if cfg.hogwild {
+            return Ok(Box::new(super::hogwild::HogwildTrainer::new(data, validation, params, cfg)?));
+        }
         if cfg.als.is_some() {
             return Ok(Box::new(super::als_trainer::AlsTrainer::new(data, validation, params, cfg)?));
         }

@@ -7,6 +7,7 @@ pub mod als_trainer;
 pub mod backend;
 pub mod dense;
 pub mod factorization;
+pub mod hogwild;
 pub mod metrics;
 pub mod optim;
 pub mod row_grads;
@@ -22,6 +23,7 @@ pub mod trainer;
 
 pub use als_trainer::AlsTrainer;
 pub use backend::CpuBackend;
+pub use hogwild::HogwildTrainer;
 pub use metrics::{evaluate_cpu, evaluate_item_pop, evaluate_rating_cpu};
 pub use similarity::{similar, similarity_scores};
 pub use trainer::CpuTrainer;

@@ -78,6 +78,8 @@ pub struct FitOptions {
     pub l2: Option<f64>,
     /// ALS: the weight α of every unobserved pair.
     pub alpha: Option<f64>,
+    /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!), Rendle et al.'s MF recipe.
+    pub hogwild: Option<bool>,
     /// ALS: conjugate-gradient steps per row and sweep (default 3; 0: exact solves, CPU only).
     pub cg_steps: Option<u32>,
     pub dropout: Option<f64>,
@@ -115,6 +117,7 @@ pub struct Resolved {
     pub l2: f64,
     /// ALS's (α, conjugate-gradient steps), with `optimizer: 'als'`.
     pub als: Option<(f64, u32)>,
+    pub hogwild: bool,
     pub dropout: f64,
     pub lr: f64,
     pub seed: u32,
@@ -162,7 +165,8 @@ impl FitOptions {
             return Err(NcfError::invalid("lr", format!("must be a positive number, got {lr}")));
         }
         let early_stopping = self.early_stopping.map(|e| positive("earlyStopping.patience", e.patience)).transpose()?;
-        let optimizer = self.optimizer.unwrap_or(if model.pretrained() {
+        let hogwild = self.hogwild.unwrap_or(false);
+        let optimizer = self.optimizer.unwrap_or(if model.pretrained() || hogwild {
             OptimizerKind::Sgd
         } else if model.is_als() {
             OptimizerKind::Als
@@ -188,7 +192,8 @@ impl FitOptions {
         };
         Ok(Resolved {
             epochs: positive("epochs", self.epochs.unwrap_or(20))?,
-            batch_size: self.batch_size.unwrap_or(256),
+            // Hogwild! steps one sample at a time.
+            batch_size: self.batch_size.unwrap_or(if hogwild { 1 } else { 256 }),
             negatives: self.negatives.unwrap_or(if rating { 0 } else { 4 }),
             optimizer,
             momentum: self.momentum,
@@ -199,6 +204,7 @@ impl FitOptions {
             // Rendle et al.'s ML-1M setting (reg 0.007) for ALS; no penalty for the others.
             l2: self.l2.unwrap_or(if als.is_some() { 0.007 } else { 0.0 }),
             als,
+            hogwild,
             dropout: self.dropout.unwrap_or(0.0),
             lr,
             seed: self.seed.unwrap_or(0),
@@ -242,6 +248,7 @@ impl FitOptions {
             ("sparse", self.sparse.is_some()),
             ("dropout", self.dropout.is_some()),
             ("reduceLrOnPlateau", self.reduce_lr_on_plateau.is_some()),
+            ("hogwild", self.hogwild.is_some()),
         ];
         if let Some((field, _)) = unused.iter().find(|u| u.1) {
             return Err(NcfError::invalid(
@@ -311,6 +318,7 @@ impl Resolved {
                 alpha: alpha as f32,
                 cg_steps,
             }),
+            hogwild: self.hogwild,
         })
     }
 
@@ -374,6 +382,9 @@ impl Resolved {
                 }
                 if let Some((b1, b2, eps)) = self.betas {
                     m.insert("adam".into(), json!({ "beta1": b1, "beta2": b2, "eps": eps }));
+                }
+                if self.hogwild {
+                    m.insert("hogwild".into(), json!(true));
                 }
                 if let Some((alpha, cg_steps)) = self.als {
                     m.insert("als".into(), json!({ "alpha": alpha, "cgSteps": cg_steps }));

@@ -30,6 +30,8 @@ pub struct TrainConfig {
     /// Train by implicit alternating least squares instead of gradient steps
     /// (`optimizer: 'als'`): batch size, negatives, the optimizer and lr do not apply.
     pub als: Option<AlsSpec>,
+    /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!, `cpu/hogwild.rs`).
+    pub hogwild: bool,
 }
 
 /// The hyperparameters of iALS (`crate::cpu::als`): Rendle et al. (2022)'s objective with
@@ -56,6 +58,7 @@ impl Default for TrainConfig {
             rating: None,
             sparse: false,
             als: None,
+            hogwild: false,
         }
     }
 }
