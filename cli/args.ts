@@ -7,7 +7,7 @@ export class UsageError extends Error {}
 
 export type Values = Record<string, string | boolean | undefined>
 
-export const MODEL_KINDS = ['gmf', 'mf', 'mlp', 'neumf'] as const
+export const MODEL_KINDS = ['gmf', 'mf', 'als', 'mlp', 'neumf'] as const
 export type Kind = (typeof MODEL_KINDS)[number]
 
 export const dataOptions = {
@@ -27,10 +27,10 @@ export const trainOptions = {
   factors: { type: 'string' },
   layers: { type: 'string' },
   epochs: { type: 'string', default: '20' },
-  batch: { type: 'string', default: '256' },
+  batch: { type: 'string' },
   negatives: { type: 'string' },
   optimizer: { type: 'string' },
-  lr: { type: 'string', default: '0.001' },
+  lr: { type: 'string' },
   l2: { type: 'string' },
   dropout: { type: 'string' },
   biases: { type: 'boolean' },

@@ -33,13 +33,13 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C).`,
   train: `Usage: ncf-native train DATA [options]
 
 Model and training:
-  --model gmf|mf|mlp|neumf   (default neumf)
+  --model gmf|mf|als|mlp|neumf   (default neumf)
   --factors N                predictive factors (default 8)
   --layers 64,32,16,8        MLP tower widths (MLP, NeuMF)
   --epochs N                 (default 20)
   --batch N                  (default 256)
   --negatives N              sampled negatives per positive (default 4; ratings 0)
-  --optimizer adam|sgd       (default adam)
+  --optimizer adam|sgd|als   (default adam; als for --model als)
   --lr X                     (default 0.001)
   --l2 X  --dropout X  --biases
   --sparse                   update only the embedding rows each batch uses (LazyAdam)
@@ -117,7 +117,7 @@ Examples:
 
 Training samples per second on this machine, on a synthetic dataset of MovieLens-1M's size
 (or DATA), per device.
-  --model gmf|mf|mlp|neumf   (default neumf)
+  --model gmf|mf|als|mlp|neumf   (default neumf)
   --factors N  --batch N     (defaults 8, 256)
   --epochs N                 measured epochs after one warm-up (default 2)
   --device auto|gpu|cpu|both (default both)

@@ -4,7 +4,7 @@ import { Dataset } from '../src/dataset.js'
 import { FitAbortedError } from '../src/errors.js'
 import type { FitOptions, FitProgress } from '../src/fit-options.js'
 import type { NcfModel } from '../src/model.js'
-import { GMF, MF, MLP, NeuMF } from '../src/models.js'
+import { ALS, GMF, MF, MLP, NeuMF } from '../src/models.js'
 import { writeReport, type ReportRun } from '../src/report.js'
 import type { EpochStats, History } from '../src/results.js'
 import type { Device } from '../src/types.js'
@@ -27,8 +27,14 @@ export function buildModel(kind: Kind, data: Dataset, values: Values): NcfModel 
     device: oneOf(values, 'device', ['auto', 'gpu', 'cpu'] as const) as Device,
     biases: values.biases as boolean | undefined,
   }
-  if ((kind === 'gmf' || kind === 'mf') && layers) throw new UsageError(`--layers: applies to mlp and neumf, not ${kind}`)
+  if ((kind === 'gmf' || kind === 'mf' || kind === 'als') && layers) throw new UsageError(`--layers: applies to mlp and neumf, not ${kind}`)
   switch (kind) {
+    case 'als': {
+      // A dot product without biases for implicit feedback: --task and --biases do not apply.
+      if (common.task === 'rating' || common.biases === true) throw new UsageError('--task rating and --biases: do not apply to als')
+      const { task: _task, biases: _biases, ...als } = common
+      return new ALS(als)
+    }
     case 'gmf':
       return new GMF(common)
     case 'mf':
@@ -47,7 +53,7 @@ function fitOptions(values: Values, data: Dataset): FitOptions {
     epochs: int(values, 'epochs'),
     batchSize: int(values, 'batch'),
     negatives: int(values, 'negatives', 0),
-    optimizer: values.optimizer === undefined ? undefined : oneOf(values, 'optimizer', ['adam', 'sgd'] as const),
+    optimizer: values.optimizer === undefined ? undefined : oneOf(values, 'optimizer', ['adam', 'sgd', 'als'] as const),
     lr: num(values, 'lr'),
     l2: num(values, 'l2'),
     dropout: num(values, 'dropout'),
