@@ -34,7 +34,7 @@ test('help for every command, exit codes, and one-line errors', (t) => {
   const cases: Array<[string[], number, RegExp]> = [
     [['frobnicate'], 2, /^ncf-native: unknown command 'frobnicate'/],
     [['train', 'synthetic', '--epochs', 'x'], 2, /^ncf-native: --epochs: expected an integer ≥ 1, got 'x'$/],
-    [['train', 'synthetic', '--model', 'svd'], 2, /^ncf-native: --model: expected gmf\|mf\|mlp\|neumf, got 'svd'$/],
+    [['train', 'synthetic', '--model', 'svd'], 2, /^ncf-native: --model: expected gmf\|mf\|als\|mlp\|neumf, got 'svd'$/],
     [['train', 'synthetic', '--bogus'], 2, /^ncf-native: Unknown option '--bogus'/],
     [['train'], 2, /^ncf-native: DATA: give a data file or folder/],
     [['train', join(dir, 'missing.csv')], 1, /^ncf-native: ERR_IO: .*missing\.csv: no such file or folder$/],
