@@ -8,6 +8,7 @@
 //! holdout, the trainer's buffers) on a backend; then [`Fit::run_epoch`] until
 //! [`Fit::done`], and [`Fit::finish`] hands the chosen weights to the model.
 
+mod als_options;
 pub mod history;
 pub mod options;
 
