@@ -2,7 +2,7 @@
 // threads (hogwild), the initStd it starts from, and the refusals around them.
 import test from 'ava'
 
-import { Dataset, MF, MLP } from '../index.ts'
+import { ALS, Dataset, MF, MLP } from '../index.ts'
 import { randomHr, rejectsWith } from './helpers.ts'
 
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
@@ -30,4 +30,28 @@ test('issue16: hogwild and initStd refuse what they cannot do', async (t) => {
   }
   mf.dispose()
   mlp.dispose()
+})
+
+test('issue16: uniformNegatives draws from every item, the same on both backends', async (t) => {
+  // Half of each user's items are positives, so a uniform draw is a positive about half the time.
+  const dense = Dataset.synthetic({ numUsers: 60, numItems: 40, perUser: 20, testNegatives: 10, seed: 5 })
+  const fit = async (device: 'cpu' | 'gpu', uniformNegatives?: boolean) => {
+    const mf = new MF({ numUsers: dense.numUsers, numItems: dense.numItems, factors: 8, seed: 2 })
+    const h = await mf.fit(dense, { epochs: 3, lr: 0.02, batchSize: 64, negatives: 4, uniformNegatives, device })
+    mf.dispose()
+    return h.epochs.map((e) => e.loss)
+  }
+  const [cpu, gpu, plain] = [await fit('cpu', true), await fit('gpu', true), await fit('cpu')]
+  for (let e = 0; e < 3; e++) {
+    t.true(Number.isFinite(cpu[e]) && Math.abs(cpu[e] - gpu[e]) <= 1e-4 + 1e-3 * cpu[e], `epoch ${e}: cpu ${cpu[e]} gpu ${gpu[e]}`)
+  }
+  // Negatives that are really positives cannot be separated: the loss stays higher.
+  t.true(cpu[2] > plain[2] + 0.02, `uniform ${cpu[2]} vs unseen-only ${plain[2]}`)
+  const mf = new MF({ numUsers: dense.numUsers, numItems: dense.numItems, factors: 8 })
+  await rejectsWith(t, mf.fit(dense, { epochs: 1, negatives: 0, uniformNegatives: true, device: 'cpu' }), 'ERR_INVALID_ARG', /^uniformNegatives: applies only where negatives are sampled/)
+  await rejectsWith(t, mf.fit(dense, { epochs: 1, uniformNegatives: 1 as never, device: 'cpu' }), 'ERR_INVALID_ARG', /^uniformNegatives: /)
+  const als = new ALS({ numUsers: dense.numUsers, numItems: dense.numItems, factors: 8 })
+  await rejectsWith(t, als.fit(dense, { epochs: 1, uniformNegatives: false, device: 'cpu' }), 'ERR_INVALID_ARG', /^uniformNegatives: does not apply to optimizer 'als'/)
+  mf.dispose()
+  als.dispose()
 })

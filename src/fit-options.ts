@@ -88,6 +88,14 @@ export interface FitOptions {
    */
   hogwild?: boolean
   /**
+   * Draw each negative uniformly from every item, the user's own positives included, as
+   * Rendle et al.'s `mf_simple.py` does; such a draw is a sample labelled 0 that the user did
+   * interact with. Default false: negatives are items the user has not interacted with (the
+   * NCF paper's sampler). Both backends draw the same items for the same seed. Needs
+   * sampled negatives (an error with `negatives: 0`, `task: 'rating'` or `optimizer: 'als'`).
+   */
+  uniformNegatives?: boolean
+  /**
    * Inverted dropout after each ReLU of the MLP tower (MLP and NeuMF only; an error for GMF
    * and MF), drawn from the seeded RNG so runs repeat. In [0, 0.95). Default 0, as in the paper.
    */

@@ -331,6 +331,11 @@ export abstract class NcfModel {
   }
 
   /** Every method starts here, so a disposed model fails the same way whatever is called (issue 15). */
+  /** @internal Throws `ERR_DISPOSED` once disposed (for subclasses' methods, before their arguments). */
+  protected assertLive(): void {
+    this.#live()
+  }
+
   #live(): void {
     if (this.#native.disposed) throw new NcfError('ERR_DISPOSED', 'Model is disposed')
   }

@@ -126,7 +126,7 @@ export function oneOf<T extends string>(field: string, v: unknown, names: readon
 }
 
 /** An optional number (its range is the core's to check), naming the field. */
-function optionalNumber(field: string, v: unknown): number | undefined {
+export function optionalNumber(field: string, v: unknown): number | undefined {
   if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) throw invalid(field, `must be a number, got ${String(v)}`)
   return v as number | undefined
 }
@@ -183,6 +183,7 @@ export function fitOptions(options: FitOptions, device: Device): { native: Nativ
     alpha: optionalNumber('alpha', options.alpha),
     cgSteps: optionalNumber('cgSteps', options.cgSteps),
     hogwild: optionalBoolean('hogwild', options.hogwild),
+    uniformNegatives: optionalBoolean('uniformNegatives', options.uniformNegatives),
     dropout: optionalNumber('dropout', options.dropout),
     lr: optionalNumber('lr', options.lr),
     seed: optionalNumber('seed', options.seed),

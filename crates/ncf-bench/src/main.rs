@@ -5,8 +5,8 @@
 //!           [--factors 8] [--layers 64,32,16,8] [--epochs 20] [--batch 256] [--negatives 4]
 //!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
 //!           [--dropout P] [--seed 0] [--validation N] [--sparse] [--beta1 B] [--beta2 B] [--eps E]
-//!           [--no-eval]
-//!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5]; GMF and MLP are trained
+//!           [--no-eval] [--hogwild] [--uniform-negatives]
+//!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
 
@@ -94,6 +94,7 @@ fn run() -> ncf_core::Result<()> {
         evaluate: Some(!has("--no-eval")),
         // Rendle et al.'s MF recipe: batch-1 SGD across threads (`--hogwild --batch 1 --optimizer sgd`).
         hogwild: has("--hogwild").then_some(true),
+        uniform_negatives: has("--uniform-negatives").then_some(true),
         ..FitOptions::default()
     };
     let layers: Option<Vec<u32>> =
@@ -172,10 +173,36 @@ fn run() -> ncf_core::Result<()> {
             ..opts.clone()
         };
         // GMF has no tower, so no dropout; the MLP pretrains with the given dropout.
-        let gmf = build(ModelKind::Gmf)?;
-        run("GMF (pretraining)", &gmf, &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?;
-        let mlp = build(ModelKind::Mlp)?;
-        run("MLP (pretraining)", &mlp, &pre_opts)?;
+        // With --pre-dir the pretrained models are kept there, keyed by every option that
+        // shapes them, so several fine-tuning recipes can start from the same GMF and MLP.
+        let pre_dir = has("--pre-dir").then(|| PathBuf::from(get("--pre-dir", ".")));
+        let key = format!(
+            "f{factors}-l{}-e{}-lr{}-v{}-s{seed}-n{}-b{}",
+            layers.as_ref().map_or("default".into(), |l| l.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("x")),
+            pre_opts.epochs.unwrap_or(0),
+            pre_opts.lr.unwrap_or(0.0),
+            validation.map_or("none".into(), |v| v.to_string()),
+            pre_opts.negatives.unwrap_or(0),
+            pre_opts.batch_size.unwrap_or(0),
+        );
+        let pretrain = |kind: ModelKind, label: &str, o: &FitOptions| -> ncf_core::Result<Recommender> {
+            let path = pre_dir.as_ref().map(|d| d.join(format!("{}-{key}.ncf", kind.name().to_lowercase())));
+            if let Some(p) = path.as_ref().filter(|p| p.exists()) {
+                println!("\n## {label}: loaded from {}", p.display());
+                return Recommender::load(p);
+            }
+            let m = build(kind)?;
+            run(label, &m, o)?;
+            if let Some(p) = &path {
+                std::fs::create_dir_all(p.parent().unwrap_or(p))
+                    .map_err(|e| ncf_core::NcfError::Write { path: p.clone(), source: e })?;
+                m.save(p, Default::default(), false)?.run()?;
+            }
+            Ok(m)
+        };
+        let gmf =
+            pretrain(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?;
+        let mlp = pretrain(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
         Recommender::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
     } else {
         build(kind)?
@@ -204,7 +231,10 @@ fn train_and_report(
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     if let Some(t) = start {
-        println!("| 0 | — | {:.4} | {:.4} | — | — | — | — |", t.hr, t.ndcg);
+        let v = fit
+            .initial_validation()
+            .map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
+        println!("| 0 | — | {:.4} | {:.4} | {} | {} | — | — |", t.hr, t.ndcg, v.0, v.1);
     }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;

@@ -149,7 +149,8 @@ pub(crate) struct EpochRecord {
     pub epoch: u32,
     pub half_bits: u32,
     pub rated: u32,
-    pub _pad1: u32,
+    /// 1: negatives uniform over every item, positives included (`uniform_negatives`).
+    pub uniform: u32,
     pub keys: [u32; 4],
 }
 

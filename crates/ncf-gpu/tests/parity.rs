@@ -44,6 +44,25 @@ fn sampler_matches_cpu() {
 }
 
 #[test]
+fn issue16_uniform_sampler_matches_cpu() {
+    let mut rng = rng();
+    let data = Arc::new(random_dataset(&mut rng, 61, 97));
+    let s = rng.random::<u32>();
+    let layout = Layout::new(ModelKind::Mf, data.num_users, data.num_items, 4).unwrap();
+    let c = TrainConfig { uniform_negatives: true, negatives: 8, ..cfg(Optimizer::sgd(), 256, s) };
+    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, Params::init(layout, 0), c).unwrap();
+    let mut positives_drawn = 0;
+    for epoch in [0u32, 3] {
+        let g = gpu.sample_only(epoch).unwrap();
+        let cpu = ncf_core::cpu::sampling::epoch_samples_from(&data, 8, true, s, epoch).unwrap();
+        assert!(g == cpu, "epoch {epoch}: GPU uniform samples differ from the CPU draw");
+        positives_drawn +=
+            (0..g.len()).filter(|&t| g.labels[t] == 0.0 && data.train.row(g.users[t]).contains(&g.items[t])).count();
+    }
+    assert!(positives_drawn > 0, "uniform negatives include the users' positives");
+}
+
+#[test]
 fn forward_matches_cpu() {
     let mut rng = rng();
     for kind in KINDS {

@@ -8,13 +8,15 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::backend::Backend;
-use ncf_core::recommender::{IdSide, ModelSpec, RecommendRequest, Recommender};
+use ncf_core::recommender::{FoldIn, IdSide, ModelSpec, RecommendRequest, Recommender};
 
 use crate::dataset::NativeDataset;
 use crate::errors::{IntoNapi, to_u32};
 use crate::job::Job;
 use crate::modes::{Device, FeaturesIn, IdKind, Kind, Side, TaskKind};
-use crate::results::{NativeEmbeddings, NativeMetrics, NativeRanked, NativeRatingMetrics, NativeRatingScale};
+use crate::results::{
+    NativeEmbeddings, NativeFoldIn, NativeMetrics, NativeRanked, NativeRatingMetrics, NativeRatingScale,
+};
 
 /// The backend `device` resolves to (the adapter is chosen by ncf-gpu; creating the GPU
 /// context may take a while, so this runs inside jobs).
@@ -217,6 +219,38 @@ impl NativeModel {
             let m = job.run(&*b).napi()?;
             Ok(NativeRatingMetrics::of(m, b.kind().into(), b.fallback().map(str::to_string)))
         }))
+    }
+
+    /// Folds users (each with the items they interacted with) and items (each with its users)
+    /// into an ALS model by an exact solve against the fixed factors.
+    #[napi(ts_return_type = "Promise<NativeFoldIn>")]
+    pub fn fold_in(
+        &self,
+        user_ids: Vec<String>,
+        user_items: Vec<Vec<String>>,
+        item_ids: Vec<String>,
+        item_users: Vec<Vec<String>>,
+        l2: Option<f64>,
+        alpha: Option<f64>,
+    ) -> napi::Result<AsyncTask<Job<NativeFoldIn>>> {
+        self.inner.weights().napi()?;
+        for (side, a, b) in [("users", user_ids.len(), user_items.len()), ("items", item_ids.len(), item_users.len())] {
+            if a != b {
+                return Err(ncf_core::NcfError::invalid(
+                    format!("foldIn.{side}"),
+                    format!("{a} ids but {b} interaction lists"),
+                ))
+                .napi();
+            }
+        }
+        let req = FoldIn {
+            users: user_ids.into_iter().zip(user_items).collect(),
+            items: item_ids.into_iter().zip(item_users).collect(),
+            l2,
+            alpha,
+        };
+        let inner = self.inner.clone();
+        Ok(Job::spawn(move || Ok(inner.fold_in(req).napi()?.into())))
     }
 
     #[napi]

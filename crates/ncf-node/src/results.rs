@@ -99,6 +99,26 @@ pub struct NativeEmbeddings {
     pub data: Float32Array,
 }
 
+/// What a fold-in changed (`ALS.foldIn`).
+#[napi(object)]
+pub struct NativeFoldIn {
+    pub added_users: u32,
+    pub updated_users: u32,
+    pub added_items: u32,
+    pub updated_items: u32,
+}
+
+impl From<ncf_core::recommender::FoldInReport> for NativeFoldIn {
+    fn from(r: ncf_core::recommender::FoldInReport) -> Self {
+        NativeFoldIn {
+            added_users: r.added_users,
+            updated_users: r.updated_users,
+            added_items: r.added_items,
+            updated_items: r.updated_items,
+        }
+    }
+}
+
 /// Live progress of the epoch in flight.
 #[napi(object)]
 pub struct NativeProgress {

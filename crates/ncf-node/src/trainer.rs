@@ -40,6 +40,8 @@ pub struct NativeFitOptions {
     pub cg_steps: Option<f64>,
     /// Batch-1 SGD lock-free across the CPU's threads.
     pub hogwild: Option<bool>,
+    /// Negatives uniform over every item, the user's positives included.
+    pub uniform_negatives: Option<bool>,
     /// Dropout after each ReLU of the MLP tower.
     pub dropout: Option<f64>,
     pub lr: Option<f64>,
@@ -93,6 +95,7 @@ impl NativeFitOptions {
             alpha: self.alpha,
             cg_steps: opt_u32("cgSteps", self.cg_steps)?,
             hogwild: self.hogwild,
+            uniform_negatives: self.uniform_negatives,
             dropout: self.dropout,
             lr: self.lr,
             seed: opt_u32("seed", self.seed)?,

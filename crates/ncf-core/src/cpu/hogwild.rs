@@ -16,7 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::metrics::evaluate_cpu;
-use super::sampling::epoch_samples;
+use super::sampling::epoch_samples_from;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::{ModelKind, Params, bce_with_logits};
@@ -168,7 +168,8 @@ impl Trainer for HogwildTrainer {
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
         const REPORT: usize = 4096;
         let start = Instant::now();
-        let s = epoch_samples(&self.data, self.cfg.negatives, self.cfg.seed, self.epoch)?;
+        let s =
+            epoch_samples_from(&self.data, self.cfg.negatives, self.cfg.uniform_negatives, self.cfg.seed, self.epoch)?;
         let n = s.len();
         if let Some(p) = &self.progress {
             p.begin(n as u64);

@@ -51,6 +51,13 @@ pub fn negative_item(row: &[u32], num_items: u32, seed: u32, epoch: u32, j: u32,
     nth_absent(row, r)
 }
 
+/// Negative k of positive j drawn uniformly over all `num_items`: the first candidate
+/// [`negative_item`] would consider.
+pub fn uniform_item(num_items: u32, seed: u32, epoch: u32, j: u32, k: u32) -> u32 {
+    let mut counter = k << 16;
+    uniform_below(num_items, seed, DOMAIN_NEGATIVE, epoch, j, &mut counter)
+}
+
 /// One epoch's training samples in training order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Samples {
@@ -127,6 +134,13 @@ impl Out {
 /// each to its position gives exactly the samples of walking positions `t` and drawing sample
 /// `perm(t)`, without a dependent cache miss on the positives per sample.
 pub fn epoch_samples(data: &Dataset, negatives: u32, seed: u32, epoch: u32) -> Result<Samples> {
+    epoch_samples_from(data, negatives, false, seed, epoch)
+}
+
+/// [`epoch_samples`], with `uniform`: each negative is the first uniform draw over every item,
+/// a positive of the user included (Rendle et al. 2020's sampler), so the draws are the
+/// rejection sampler's first candidates.
+pub fn epoch_samples_from(data: &Dataset, negatives: u32, uniform: bool, seed: u32, epoch: u32) -> Result<Samples> {
     let n = samples_per_epoch(data, negatives)?;
     let ratings = match (negatives, &data.train_ratings) {
         (0, Some(r)) => Some(r.as_slice()),
@@ -144,6 +158,7 @@ pub fn epoch_samples(data: &Dataset, negatives: u32, seed: u32, epoch: u32) -> R
         for k in 0..per {
             let (item, label) = match k {
                 0 => (data.train.cols[j as usize], ratings.map_or(1.0, |r| r[j as usize])),
+                _ if uniform => (uniform_item(data.num_items, seed, epoch, j, k), 0.0f32),
                 _ => (negative_item(row, data.num_items, seed, epoch, j, k), 0.0f32),
             };
             let t = inverse_position(&perm, j * per + k);
@@ -217,6 +232,43 @@ mod tests {
                 assert_eq!(counts[i as usize], 0.0, "positive {i} sampled");
             }
         }
+    }
+
+    #[test]
+    fn issue16_uniform_negatives_cover_every_item_positives_included() {
+        // A user with 30 of 40 items: the NCF sampler never returns those 30; the uniform one
+        // returns each of the 40 about equally often (Rendle et al.'s draw).
+        let row: Vec<u32> = (0..40).filter(|i| i % 4 != 1).collect();
+        let users = vec![0u32; row.len()];
+        let data = Dataset::from_pairs(&users, &row, None, None, None, Some(40)).unwrap();
+        let (mut counts, mut draws) = (vec![0f64; 40], 0f64);
+        for epoch in 0..200 {
+            let s = epoch_samples_from(&data, 8, true, 3, epoch).unwrap();
+            let plain = epoch_samples(&data, 8, 3, epoch).unwrap();
+            assert_eq!(s.len(), plain.len());
+            for t in 0..s.len() {
+                assert_eq!((s.users[t], s.labels[t]), (plain.users[t], plain.labels[t]), "same positions");
+                if s.labels[t] == 1.0 {
+                    assert_eq!(s.items[t], plain.items[t], "positives unchanged");
+                } else {
+                    counts[s.items[t] as usize] += 1.0;
+                    draws += 1.0;
+                }
+            }
+        }
+        let expect = draws / 40.0;
+        let chi2: f64 = counts.iter().map(|c| (c - expect).powi(2) / expect).sum();
+        // 39 dof: the 0.999 quantile is about 72.1.
+        assert!(chi2 < 72.1, "chi2 {chi2}: not uniform over all 40 items");
+        let positive_draws: f64 = row.iter().map(|&i| counts[i as usize]).sum();
+        assert!((positive_draws / draws - 0.75).abs() < 0.02, "positives drawn {}", positive_draws / draws);
+        // Where the rejection sampler's first candidate is already a negative, both agree.
+        let s = epoch_samples_from(&data, 8, true, 3, 0).unwrap();
+        let plain = epoch_samples(&data, 8, 3, 0).unwrap();
+        let agree = (0..s.len())
+            .filter(|&t| s.labels[t] == 0.0 && !row.contains(&s.items[t]))
+            .all(|t| s.items[t] == plain.items[t]);
+        assert!(agree, "a uniform draw that is a negative is the rejection sampler's own");
     }
 
     /// The definition the scatter must reproduce: position `t` holds sample `perm(t)`.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
 use super::optim::update_dense;
 use super::row_grads::covers;
-use super::sampling::{Samples, epoch_samples};
+use super::sampling::{Samples, epoch_samples_from};
 use super::sparse::{TouchedRows, sparse_step};
 use super::step::{StepBatch, StepWorkspace};
 use super::tower_batch::TowerWorkspace;
@@ -174,7 +174,8 @@ impl Trainer for CpuTrainer {
 
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
         let start = Instant::now();
-        let samples = epoch_samples(&self.data, self.cfg.negatives, self.cfg.seed, self.epoch)?;
+        let samples =
+            epoch_samples_from(&self.data, self.cfg.negatives, self.cfg.uniform_negatives, self.cfg.seed, self.epoch)?;
         let (before, step0) = (self.params.data.clone(), self.step);
         let loss = self.train_samples_checked(&samples).and_then(|loss| {
             check_finite_loss(loss, self.epoch + 1)?;

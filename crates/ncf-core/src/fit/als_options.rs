@@ -33,6 +33,7 @@ impl FitOptions {
             ("dropout", self.dropout.is_some()),
             ("reduceLrOnPlateau", self.reduce_lr_on_plateau.is_some()),
             ("hogwild", self.hogwild.is_some()),
+            ("uniformNegatives", self.uniform_negatives.is_some()),
         ];
         if let Some((field, _)) = unused.iter().find(|u| u.1) {
             return Err(NcfError::invalid(

@@ -52,6 +52,8 @@ pub struct Fit {
     backend: BackendKind,
     fallback: Option<String>,
     progress: Option<Arc<Progress>>,
+    /// The starting weights' validation ranking (epoch 0), when there is validation.
+    initial: Option<crate::metrics::RankMetrics>,
 }
 
 impl Fit {
@@ -142,6 +144,10 @@ impl Fit {
     }
     pub fn epochs(&self) -> u32 {
         self.opts.epochs
+    }
+    /// The validation ranking of the weights the fit started from, which compete as epoch 0.
+    pub fn initial_validation(&self) -> Option<&crate::metrics::RankMetrics> {
+        self.initial.as_ref()
     }
     /// Epochs complete, a resumed run's included.
     pub fn epoch(&self) -> u32 {
@@ -284,6 +290,9 @@ impl FitPlan {
         // The session exists: the fit's scale, seen items and ids become the model's now (a
         // fit that failed to start leaves the model as it was).
         model.adopt(cfg.rating, known, data.ids());
+        if let Some(a) = cfg.als {
+            model.set_als_spec(Some((a.reg, a.alpha)));
+        }
         Ok(Fit {
             model,
             session: Some((session, lease)),
@@ -295,6 +304,7 @@ impl FitPlan {
             backend: backend.kind(),
             fallback: backend.fallback().map(str::to_string),
             progress,
+            initial,
         })
     }
 }

@@ -80,6 +80,8 @@ pub struct FitOptions {
     pub alpha: Option<f64>,
     /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!), Rendle et al.'s MF recipe.
     pub hogwild: Option<bool>,
+    /// Negatives uniform over every item, positives included ([`TrainConfig::uniform_negatives`]).
+    pub uniform_negatives: Option<bool>,
     /// ALS: conjugate-gradient steps per row and sweep (default 3; 0: exact solves, CPU only).
     pub cg_steps: Option<u32>,
     pub dropout: Option<f64>,
@@ -118,6 +120,7 @@ pub struct Resolved {
     /// ALS's (α, conjugate-gradient steps), with `optimizer: 'als'`.
     pub als: Option<(f64, u32)>,
     pub hogwild: bool,
+    pub uniform_negatives: bool,
     pub dropout: f64,
     pub lr: f64,
     pub seed: u32,
@@ -183,6 +186,12 @@ impl FitOptions {
             }
             None
         };
+        if self.uniform_negatives == Some(true) && (rating || self.negatives == Some(0)) {
+            return Err(NcfError::invalid(
+                "uniformNegatives",
+                "applies only where negatives are sampled (negatives > 0)",
+            ));
+        }
         let checkpoint = match &self.checkpoint {
             Some(c) if c.path.as_os_str().is_empty() => {
                 return Err(NcfError::invalid("checkpoint", "must be { path, every? } with a non-empty path"));
@@ -205,6 +214,7 @@ impl FitOptions {
             l2: self.l2.unwrap_or(if als.is_some() { 0.007 } else { 0.0 }),
             als,
             hogwild,
+            uniform_negatives: self.uniform_negatives.unwrap_or(false),
             dropout: self.dropout.unwrap_or(0.0),
             lr,
             seed: self.seed.unwrap_or(0),
@@ -266,6 +276,7 @@ impl Resolved {
                 cg_steps,
             }),
             hogwild: self.hogwild,
+            uniform_negatives: self.uniform_negatives,
         })
     }
 
@@ -332,6 +343,9 @@ impl Resolved {
                 }
                 if self.hogwild {
                     m.insert("hogwild".into(), json!(true));
+                }
+                if self.uniform_negatives {
+                    m.insert("uniformNegatives".into(), json!(true));
                 }
                 if let Some((alpha, cg_steps)) = self.als {
                     m.insert("als".into(), json!({ "alpha": alpha, "cgSteps": cg_steps }));

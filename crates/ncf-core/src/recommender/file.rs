@@ -16,6 +16,8 @@ use crate::raw::IdEncoder;
 const PRETRAINED: &str = "pretrained";
 /// `info` key marking an iALS model (`"als"`), so a loaded one is an ALS again.
 const TRAINER: &str = "trainer";
+/// `info` key of an iALS model's objective (`{ reg, alpha }`), which fold-in solves with.
+const ALS_SPEC: &str = "alsObjective";
 
 /// A save, ready to run off the caller's thread.
 pub struct Save {
@@ -39,6 +41,9 @@ impl Recommender {
         }
         if self.als {
             info.insert(TRAINER.into(), serde_json::Value::String("als".into()));
+            if let Some((reg, alpha)) = self.als_spec() {
+                info.insert(ALS_SPEC.into(), serde_json::json!({ "reg": reg, "alpha": alpha }));
+            }
         }
         let params = self.weights()?;
         let ids = match self.ids() {
@@ -56,8 +61,15 @@ impl Recommender {
         let pretrained = meta.info.get(PRETRAINED) == Some(&serde_json::Value::Bool(true));
         let mut m = Recommender::from_params(params, pretrained);
         m.als = meta.info.get(TRAINER).and_then(|v| v.as_str()) == Some("als")
-            && m.layout.kind == crate::model::ModelKind::Mf
-            && !m.layout.biases;
+            && m.layout().kind == crate::model::ModelKind::Mf
+            && !m.layout().biases;
+        if m.als {
+            let als = meta.info.get(ALS_SPEC);
+            let num = |k: &str| als.and_then(|a| a.get(k)).and_then(|v| v.as_f64()).map(|v| v as f32);
+            if let (Some(reg), Some(alpha)) = (num("reg"), num("alpha")) {
+                m.set_als_spec(Some((reg, alpha)));
+            }
+        }
         if let Some(r) = meta.rating {
             let scale = RatingScale::from(r);
             m.task = Arc::new(Mutex::new(Task::Rating { clip: scale.clip, scale: Some(scale) }));

@@ -9,6 +9,7 @@
 
 pub mod cold;
 mod file;
+mod fold_in;
 pub mod ids;
 mod serve;
 
@@ -20,6 +21,7 @@ use crate::error::{NcfError, Result};
 use crate::metrics::RatingScale;
 use crate::model::{FeatureInputs, Layout, ModelKind, Params};
 
+pub use fold_in::{FoldIn, FoldInReport};
 pub use ids::{Corpus, IdKind, IdSide, Ids};
 pub use serve::{Evaluate, EvaluateRating, Predict, Recommend, RecommendRequest, Similar};
 
@@ -78,7 +80,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A GMF, MF, MLP or NeuMF recommender.
 #[derive(Clone)]
 pub struct Recommender {
-    layout: Layout,
+    /// Shared like the weights: fold-in appends rows for every clone at once.
+    layout: Arc<Mutex<Layout>>,
     /// `None` once disposed; shared with the fit sessions that update it.
     params: Arc<Mutex<Option<Params>>>,
     training: Arc<AtomicBool>,
@@ -92,6 +95,8 @@ pub struct Recommender {
     pretrained: bool,
     /// An iALS model: fitted with `optimizer: 'als'` by default.
     als: bool,
+    /// The iALS objective's (reg, α) of the last fit or the file, which fold-in solves with.
+    als_spec: Arc<Mutex<Option<(f32, f32)>>>,
 }
 
 impl Recommender {
@@ -144,7 +149,7 @@ impl Recommender {
 
     fn from_params(params: Params, pretrained: bool) -> Recommender {
         Recommender {
-            layout: params.layout,
+            layout: Arc::new(Mutex::new(params.layout)),
             params: Arc::new(Mutex::new(Some(params))),
             training: Arc::new(AtomicBool::new(false)),
             info: Arc::new(Mutex::new(None)),
@@ -153,6 +158,7 @@ impl Recommender {
             task: Arc::new(Mutex::new(Task::Implicit)),
             pretrained,
             als: false,
+            als_spec: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -178,10 +184,10 @@ impl Recommender {
     }
 
     pub fn layout(&self) -> Layout {
-        self.layout
+        *lock(&self.layout)
     }
     pub fn kind(&self) -> ModelKind {
-        self.layout.kind
+        self.layout().kind
     }
     pub fn pretrained(&self) -> bool {
         self.pretrained
@@ -189,6 +195,13 @@ impl Recommender {
     /// An iALS model (the `ALS` class).
     pub fn is_als(&self) -> bool {
         self.als
+    }
+    /// The iALS (reg, α) the model was last fitted with (or loaded with).
+    pub fn als_spec(&self) -> Option<(f32, f32)> {
+        *lock(&self.als_spec)
+    }
+    pub(crate) fn set_als_spec(&self, spec: Option<(f32, f32)>) {
+        *lock(&self.als_spec) = spec;
     }
     pub fn task(&self) -> Task {
         *lock(&self.task)
@@ -224,8 +237,8 @@ impl Recommender {
     /// Rows of a side.
     pub fn rows(&self, side: IdSide) -> u32 {
         match side {
-            IdSide::Users => self.layout.num_users,
-            IdSide::Items => self.layout.num_items,
+            IdSide::Users => self.layout().num_users,
+            IdSide::Items => self.layout().num_items,
         }
     }
     pub fn encode(&self, side: IdSide, field: &str, ids: &[String]) -> Result<Vec<u32>> {

@@ -32,6 +32,10 @@ pub struct TrainConfig {
     pub als: Option<AlsSpec>,
     /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!, `cpu/hogwild.rs`).
     pub hogwild: bool,
+    /// Negatives drawn uniformly from every item, the user's positives included (Rendle et
+    /// al. 2020, `mf_simple.py`); `false` draws only items the user has not interacted with
+    /// (NCF §4.1).
+    pub uniform_negatives: bool,
 }
 
 /// The hyperparameters of iALS (`crate::cpu::als`): Rendle et al. (2022)'s objective with
@@ -59,6 +63,7 @@ impl Default for TrainConfig {
             sparse: false,
             als: None,
             hogwild: false,
+            uniform_negatives: false,
         }
     }
 }

@@ -11,7 +11,9 @@ struct Epoch {
     half_bits: u32,
     // 1 for rating regression: labels are the positives' ratings.
     rated: u32,
-    _pad1: u32,
+    // 1: negatives uniform over every item, the user's positives included (Rendle et al.
+    // 2020); the draw is the rejection loop's first candidate, as on the CPU.
+    uniform: u32,
     keys: vec4<u32>,
 }
 
@@ -102,6 +104,9 @@ fn negative_item(u: u32, j: u32, k: u32) -> u32 {
     let start = row_ptr[u];
     let end = row_ptr[u + 1u];
     var counter = k << 16u;
+    if ep.uniform == 1u {
+        return uniform_below(ep.num_items, j, &counter);
+    }
     for (var a = 0u; a < MAX_REJECTIONS; a++) {
         let c = uniform_below(ep.num_items, j, &counter);
         if !row_contains(start, end, c) {

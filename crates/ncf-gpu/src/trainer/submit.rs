@@ -154,6 +154,7 @@ impl GpuTrainer {
             epoch,
             half_bits: perm.half_bits,
             rated: u32::from(self.cfg.negatives == 0),
+            uniform: u32::from(self.cfg.uniform_negatives),
             keys: perm.keys,
             ..Default::default()
         };

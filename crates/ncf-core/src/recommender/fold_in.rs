@@ -1,0 +1,250 @@
+//! Fold-in: rows for new (or changed) users and items of an ALS model without retraining.
+//! With the other side's factors fixed, a row of the iALS objective has a closed form
+//! (Rendle et al. 2022, eq. 5; Hu, Koren & Volinsky 2008, eq. 4):
+//!
+//!   (α G + Σ_{j∈S} y_j y_jᵀ + reg (|S| + α n) I) x = Σ_{j∈S} y_j,
+//!
+//! the same solve as a sweep of training, so a folded-in user is where one more user sweep
+//! would have put them. Users are solved first (against the items as they are), then items
+//! (against every user, the folded-in ones included).
+
+use std::sync::Arc;
+
+use super::{IdSide, Ids, Recommender, lock};
+use crate::cpu::als::{AlsSpec, gramian, solve_side};
+use crate::data::Csr;
+use crate::error::{NcfError, Result};
+use crate::model::{Layout, ModelKind, Params};
+use crate::raw::IdEncoder;
+
+/// Rows to fold in: each entry is an id and the ids it interacted with.
+#[derive(Clone, Debug, Default)]
+pub struct FoldIn {
+    /// `(user id, item ids)`: the items must be the model's own.
+    pub users: Vec<(String, Vec<String>)>,
+    /// `(item id, user ids)`: the users may include the users folded in by this call.
+    pub items: Vec<(String, Vec<String>)>,
+    /// The objective's reg and α (default: the last fit's or the file's; else Rendle et al.'s
+    /// ML-1M setting, 0.007 and 0.3).
+    pub l2: Option<f64>,
+    pub alpha: Option<f64>,
+}
+
+/// What a fold-in changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FoldInReport {
+    pub added_users: u32,
+    pub updated_users: u32,
+    pub added_items: u32,
+    pub updated_items: u32,
+}
+
+/// One side's rows to solve: the row index and its observed columns (sorted, distinct).
+struct Rows {
+    index: Vec<u32>,
+    observed: Vec<Vec<u32>>,
+    added: u32,
+}
+
+impl Recommender {
+    /// Solves the rows of `req` exactly and writes them into the model: known ids are
+    /// re-solved from the given interactions, new ids are appended (and learn their ids).
+    pub fn fold_in(&self, req: FoldIn) -> Result<FoldInReport> {
+        let params = self.weights()?;
+        if !self.als {
+            return Err(NcfError::invalid(
+                "foldIn",
+                format!(
+                    "solves the rows of an ALS model exactly against the fixed factors; this is a {} model",
+                    self.kind().name()
+                ),
+            ));
+        }
+        // No fit may write back weights of the old shape meanwhile.
+        let _lease = self.lease()?;
+        let (fit_reg, fit_alpha) = self.als_spec().unwrap_or((0.007, 0.3));
+        let reg = req.l2.unwrap_or(fit_reg as f64);
+        if !(reg.is_finite() && reg > 0.0) {
+            return Err(NcfError::invalid("l2", format!("must be a positive number, got {reg}")));
+        }
+        let alpha = req.alpha.unwrap_or(fit_alpha as f64);
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            return Err(NcfError::invalid("alpha", format!("must be a finite number >= 0, got {alpha}")));
+        }
+        if req.users.is_empty() && req.items.is_empty() {
+            return Err(NcfError::invalid("foldIn", "expected { users?, items? } with at least one entry"));
+        }
+        let spec = AlsSpec { reg: reg as f32, alpha: alpha as f32, cg_steps: 0 };
+        let l = params.layout;
+        let mut ids = self.ids();
+        // Users first: their items are the model's own, so they are encoded before any new item.
+        let users = rows(&mut ids, IdSide::Users, l.num_users, l.num_items, &req.users)?;
+        let nu = l.num_users + users.added;
+        let items = rows(&mut ids, IdSide::Items, l.num_items, nu, &req.items)?;
+        let ni = l.num_items + items.added;
+        let mut p = grown(&params, users.added, items.added)?;
+        let f = l.factors as usize;
+        let q_at = p.layout.item_offset();
+        {
+            let (pw, qh) = p.data.split_at_mut(q_at);
+            let gh = gramian(&qh[..l.num_items as usize * f], l.num_items as usize, f);
+            solve_into(&mut pw[..nu as usize * f], &qh[..l.num_items as usize * f], &users, &gh, f, l.num_items, spec);
+            let gw = gramian(&pw[..nu as usize * f], nu as usize, f);
+            solve_into(&mut qh[..ni as usize * f], &pw[..nu as usize * f], &items, &gw, f, nu, spec);
+        }
+        // The weights were finite, and each solve is of a positive definite system, so this
+        // holds unless the factors were already huge; never keep a non-finite row.
+        if let Some(k) = p.data.iter().position(|x| !x.is_finite()) {
+            return Err(NcfError::Diverged(format!(
+                "fold-in produced a non-finite weight (at {k}); the model is unchanged: raise l2"
+            )));
+        }
+        let seen = self.seen().map(|s| Arc::new(reseen(&s, nu, &users, &items)));
+        // Commit: the weights, their shape, the ids and the seen items change together.
+        let layout = p.layout;
+        self.set_weights(&p)?;
+        *lock(&self.layout) = layout;
+        *lock(&self.ids) = ids;
+        if seen.is_some() {
+            *lock(&self.seen) = seen;
+        }
+        Ok(FoldInReport {
+            added_users: users.added,
+            updated_users: users.index.len() as u32 - users.added,
+            added_items: items.added,
+            updated_items: items.index.len() as u32 - items.added,
+        })
+    }
+}
+
+/// Encodes one side's entries: the row of each id (a new id takes the next row) and its
+/// observed columns among `other_rows` rows of the other side.
+fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String, Vec<String>)]) -> Result<Rows> {
+    let (name, other) = match side {
+        IdSide::Users => ("users", IdSide::Items),
+        IdSide::Items => ("items", IdSide::Users),
+    };
+    let mut out = Rows { index: Vec::with_capacity(entries.len()), observed: Vec::new(), added: 0 };
+    let mut new_ids: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    for (id, list) in entries {
+        let field = format!("foldIn.{name}['{id}']");
+        let row = match ids.side(side) {
+            Some(e) => match e.encode(id) {
+                Some(r) => r,
+                None => {
+                    new_ids.push(id.clone());
+                    n + new_ids.len() as u32 - 1
+                }
+            },
+            // A model without ids names rows by index: a new one is the next index.
+            None => match id.parse::<u32>() {
+                Ok(r) if r < n + out.added => r,
+                Ok(r) if r == n + out.added => {
+                    out.added += 1;
+                    r
+                }
+                _ => {
+                    return Err(NcfError::invalid(
+                        field,
+                        format!("this model's {name} are indices: a new one must be the next, {}", n + out.added),
+                    ));
+                }
+            },
+        };
+        if !taken.insert(row) {
+            return Err(NcfError::invalid(field, "is given twice"));
+        }
+        if list.is_empty() {
+            return Err(NcfError::invalid(field, "needs at least one interaction to solve its row from"));
+        }
+        let mut cols = ids.encode(other, other_rows, &format!("{field}[]"), list)?;
+        cols.sort_unstable();
+        cols.dedup();
+        out.index.push(row);
+        out.observed.push(cols);
+    }
+    if !new_ids.is_empty() {
+        let e = ids.side(side).as_ref().expect("new ids come from an encoder");
+        let mut all = e.ids().to_vec();
+        out.added = new_ids.len() as u32;
+        all.extend(new_ids);
+        let grown = Some(Arc::new(IdEncoder::from_ids(all)?));
+        match side {
+            IdSide::Users => ids.users = grown,
+            IdSide::Items => ids.items = grown,
+        }
+    }
+    Ok(out)
+}
+
+/// Solves `rows` of `target` against `other` (`other_count` rows, Gramian `gram`) exactly.
+fn solve_into(target: &mut [f32], other: &[f32], rows: &Rows, gram: &[f32], f: usize, other_count: u32, spec: AlsSpec) {
+    if rows.index.is_empty() {
+        return;
+    }
+    let local: Vec<u32> =
+        rows.observed.iter().enumerate().flat_map(|(k, c)| std::iter::repeat_n(k as u32, c.len())).collect();
+    let cols: Vec<u32> = rows.observed.iter().flatten().copied().collect();
+    let (csr, _, _) = Csr::from_pairs(rows.index.len() as u32, &local, &cols, None);
+    let mut solved = vec![0f32; rows.index.len() * f];
+    solve_side(&mut solved, other, &csr, gram, f, other_count as usize, spec, &|| false, &|_| {});
+    for (k, &r) in rows.index.iter().enumerate() {
+        target[r as usize * f..][..f].copy_from_slice(&solved[k * f..][..f]);
+    }
+}
+
+/// `params` with `users` and `items` zero rows appended (an ALS layout: MF without biases or
+/// side features).
+fn grown(params: &Params, users: u32, items: u32) -> Result<Params> {
+    let l = params.layout;
+    if l.kind != ModelKind::Mf || l.biases || l.features != Default::default() {
+        return Err(NcfError::invalid("foldIn", "needs an ALS model: MF without biases or side features"));
+    }
+    let nl = Layout::new(ModelKind::Mf, l.num_users + users, l.num_items + items, l.factors)?.with_biases(false)?;
+    let f = l.factors as usize;
+    let mut data = Vec::with_capacity(nl.len());
+    data.extend_from_slice(&params.data[..l.item_offset()]);
+    data.resize(data.len() + users as usize * f, 0.0);
+    let q_end = l.item_offset() + l.num_items as usize * f;
+    data.extend_from_slice(&params.data[l.item_offset()..q_end]);
+    data.resize(data.len() + items as usize * f, 0.0);
+    data.extend_from_slice(&params.data[q_end..]);
+    if data.len() != nl.len() {
+        return Err(NcfError::invalid("foldIn", "the model's layout cannot grow (not an ALS layout)"));
+    }
+    Ok(Params { layout: nl, data, features: None })
+}
+
+/// The seen items with the folded-in rows: a user's row becomes the items given, and each
+/// folded-in item is added to its users' rows.
+fn reseen(seen: &Csr, num_users: u32, users: &Rows, items: &Rows) -> Csr {
+    let mut replaced = vec![false; num_users as usize];
+    users.index.iter().for_each(|&u| replaced[u as usize] = true);
+    let (mut us, mut is) = (Vec::new(), Vec::new());
+    for u in 0..seen.num_users() {
+        if !replaced[u as usize] {
+            for &i in seen.row(u) {
+                us.push(u);
+                is.push(i);
+            }
+        }
+    }
+    for (k, &u) in users.index.iter().enumerate() {
+        for &i in &users.observed[k] {
+            us.push(u);
+            is.push(i);
+        }
+    }
+    for (k, &i) in items.index.iter().enumerate() {
+        for &u in &items.observed[k] {
+            us.push(u);
+            is.push(i);
+        }
+    }
+    Csr::from_pairs(num_users, &us, &is, None).0
+}
+
+#[cfg(test)]
+#[path = "fold_in_tests.rs"]
+mod tests;

@@ -1,0 +1,56 @@
+// ALS.foldIn: the caller's { users?: { id: items }, items?: { id: users } } as the binding's
+// parallel lists of id strings, and the result. The solve itself is ncf-core's
+// (recommender/fold_in.rs).
+import { call, invalid } from './errors.js'
+import type { Native } from './native.js'
+import { idStrings, optionalNumber } from './options.js'
+import type { Id } from './types.js'
+
+/** New or changed rows: each id with the ids it interacted with. */
+export interface FoldInRows {
+  /** Users, each with the items (the model's own) they interacted with. */
+  users?: Record<string, ArrayLike<Id>>
+  /** Items, each with the users (the model's, or users folded in by the same call) who interacted with it. */
+  items?: Record<string, ArrayLike<Id>>
+}
+
+/** The objective a fold-in solves; both default to the last fit's (or the file's). */
+export interface FoldInOptions {
+  /** reg of the iALS objective (default: the fit's `l2`; 0.007 for a model never fitted). */
+  l2?: number
+  /** α, the weight of every unobserved pair (default: the fit's; 0.3 for a model never fitted). */
+  alpha?: number
+}
+
+/** What {@link ALS.foldIn} changed. */
+export interface FoldInResult {
+  /** New users appended after the model's rows, in the order given. */
+  addedUsers: number
+  /** Known users whose rows were solved again from the interactions given. */
+  updatedUsers: number
+  addedItems: number
+  updatedItems: number
+}
+
+function side(name: 'users' | 'items', v: unknown): [string[], string[][]] {
+  if (v === undefined) return [[], []]
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) {
+    throw invalid(`foldIn.${name}`, 'must be an object of id → list of ids')
+  }
+  const ids = Object.keys(v)
+  return [ids, ids.map((id) => idStrings(`foldIn.${name}['${id}']`, (v as Record<string, unknown>)[id]))]
+}
+
+/** Runs the fold-in on the binding (off the event loop). */
+export async function foldIn(handle: Native.NativeModel, rows: FoldInRows, options: FoldInOptions): Promise<FoldInResult> {
+  if (rows === null || typeof rows !== 'object') throw invalid('foldIn', 'expected { users?, items? }')
+  for (const k of Object.keys(rows)) {
+    if (k !== 'users' && k !== 'items') throw invalid(`foldIn.${k}`, 'is not an option: expected users and/or items')
+  }
+  const [userIds, userItems] = side('users', rows.users)
+  const [itemIds, itemUsers] = side('items', rows.items)
+  const l2 = optionalNumber('l2', options.l2)
+  const alpha = optionalNumber('alpha', options.alpha)
+  const r = await call(() => handle.foldIn(userIds, userItems, itemIds, itemUsers, l2, alpha))
+  return { addedUsers: r.addedUsers, updatedUsers: r.updatedUsers, addedItems: r.addedItems, updatedItems: r.updatedItems }
+}
