@@ -207,7 +207,9 @@ export class NeuMF extends NcfModel {
    * NeuMF-pre (He et al. §3.4.1): copies the embeddings of a trained GMF and the embeddings and
    * tower of a trained MLP (same users and items), and sets the predict layer to
    * `[α·h_GMF, (1−α)·h_MLP]` with bias `α·b_GMF + (1−α)·b_MLP`, so its first scores are exactly
-   * `α·z_GMF + (1−α)·z_MLP`. The two models are left as they were.
+   * `α·z_GMF + (1−α)·z_MLP`. The two models are left as they were. The GMF branch may also
+   * come from an {@link MF} or {@link ALS} (a dot product is a GMF with h = 1; an MF's biases
+   * become the NeuMF's), so the strongest dot-product recipe can seed it.
    *
    * `fit` then defaults to SGD, as in the paper (Adam's moment estimates are not part of the
    * pretrained weights). Pass `lr` explicitly: the general default of 0.001 barely moves SGD.
@@ -216,8 +218,8 @@ export class NeuMF extends NcfModel {
    * lowers it (BENCHMARKS.md). With `validation`, the starting mix competes as epoch 0, so
    * `fit` keeps it (`bestEpoch: 0`) unless an epoch beats it on validation.
    */
-  static fromPretrained(gmf: GMF, mlp: MLP, options: PretrainedOptions = {}): NeuMF {
-    if (!(gmf instanceof GMF)) throw invalid('gmf', 'must be a GMF model')
+  static fromPretrained(gmf: GMF | MF | ALS, mlp: MLP, options: PretrainedOptions = {}): NeuMF {
+    if (!(gmf instanceof GMF || gmf instanceof MF || gmf instanceof ALS)) throw invalid('gmf', 'must be a GMF, MF or ALS model')
     if (!(mlp instanceof MLP)) throw invalid('mlp', 'must be an MLP model')
     const alpha = options.alpha ?? DEFAULTS.alpha
     if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {

@@ -5,8 +5,8 @@
 //!           [--factors 8] [--layers 64,32,16,8] [--epochs 20] [--batch 256] [--negatives 4]
 //!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
 //!           [--dropout P] [--seed 0] [--validation N] [--sparse] [--beta1 B] [--beta2 B] [--eps E]
-//!           [--no-eval] [--hogwild] [--uniform-negatives]
-//!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR]; GMF and MLP are trained
+//!           [--no-eval] [--hogwild] [--uniform-negatives] [--save PATH]
+//!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR] [--gmf-from PATH]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
 
@@ -200,14 +200,26 @@ fn run() -> ncf_core::Result<()> {
             }
             Ok(m)
         };
-        let gmf =
-            pretrain(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?;
+        // --gmf-from: the GMF branch from a saved GMF, MF or ALS (e.g. Rendle's MF recipe).
+        let gmf = if has("--gmf-from") {
+            let p = PathBuf::from(get("--gmf-from", ""));
+            println!("\n## GMF branch: loaded from {}", p.display());
+            Recommender::load(&p)?
+        } else {
+            pretrain(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?
+        };
         let mlp = pretrain(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
         Recommender::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
     } else {
         build(kind)?
     };
     run(&model.to_uppercase(), &m, if als { &als_opts } else { &opts })?;
+    // --save: the kept weights (the validation-selected epoch's, with --validation).
+    if has("--save") {
+        let p = PathBuf::from(get("--save", "model.ncf"));
+        m.save(&p, Default::default(), false)?.run()?;
+        println!("# saved {}", p.display());
+    }
     Ok(())
 }
 

@@ -20,6 +20,17 @@ pub struct GpuBackend {
 }
 
 impl Backend for GpuBackend {
+    /// Fold-in solves a handful of f × f systems: on the host, as the CPU backend does.
+    fn als_solve_rows(
+        &self,
+        params: &mut Params,
+        side: Side,
+        rows: &[(u32, Vec<u32>)],
+        other_count: u32,
+        spec: ncf_core::train::AlsSpec,
+    ) -> Result<()> {
+        CpuBackend::default().als_solve_rows(params, side, rows, other_count, spec)
+    }
     fn kind(&self) -> BackendKind {
         BackendKind::Gpu
     }

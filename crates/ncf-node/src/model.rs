@@ -249,8 +249,9 @@ impl NativeModel {
             l2,
             alpha,
         };
-        let inner = self.inner.clone();
-        Ok(Job::spawn(move || Ok(inner.fold_in(req).napi()?.into())))
+        let job = self.inner.fold_in(req).napi()?;
+        // A few f × f solves: the host's work on every device.
+        Ok(Job::spawn(move || Ok(job.run(&*backend(Device::Cpu)?).napi()?.into())))
     }
 
     #[napi]

@@ -16,6 +16,8 @@
 use rayon::prelude::*;
 
 use crate::data::Csr;
+use crate::infer::Side;
+use crate::model::Params;
 pub use crate::train::AlsSpec;
 
 /// G = XᵀX of `rows` rows of width `f` (row-major), in f32 as the solves read it.
@@ -113,6 +115,31 @@ pub fn solve_side(
         },
     );
     !stopped.into_inner()
+}
+
+/// Fold-in: solves each `(row, observed columns)` of `side` exactly (Cholesky) against the
+/// first `other_count` rows of the other side of an ALS model's `params`, in place.
+pub fn solve_rows_exact(params: &mut Params, side: Side, rows: &[(u32, Vec<u32>)], other_count: u32, spec: AlsSpec) {
+    if rows.is_empty() {
+        return;
+    }
+    let l = params.layout;
+    let f = l.factors as usize;
+    let (pw, qh) = params.data.split_at_mut(l.item_offset());
+    let (target, other) = match side {
+        Side::Users => (pw, &qh[..other_count as usize * f]),
+        Side::Items => (&mut qh[..l.num_items as usize * f], &pw[..other_count as usize * f]),
+    };
+    let gram = gramian(other, other_count as usize, f);
+    let local: Vec<u32> = rows.iter().enumerate().flat_map(|(k, r)| std::iter::repeat_n(k as u32, r.1.len())).collect();
+    let cols: Vec<u32> = rows.iter().flat_map(|r| r.1.iter().copied()).collect();
+    let (csr, _, _) = Csr::from_pairs(rows.len() as u32, &local, &cols, None);
+    let mut solved = vec![0f32; rows.len() * f];
+    let exact = AlsSpec { cg_steps: 0, ..spec };
+    solve_side(&mut solved, other, &csr, &gram, f, other_count as usize, exact, &|| false, &|_| {});
+    for (k, &(r, _)) in rows.iter().enumerate() {
+        target[r as usize * f..][..f].copy_from_slice(&solved[k * f..][..f]);
+    }
 }
 
 /// Copies the observed rows of `other` into `s.gathered` (n × f).

@@ -21,6 +21,17 @@ pub struct CpuBackend {
 }
 
 impl Backend for CpuBackend {
+    fn als_solve_rows(
+        &self,
+        params: &mut Params,
+        side: Side,
+        rows: &[(u32, Vec<u32>)],
+        other_count: u32,
+        spec: crate::train::AlsSpec,
+    ) -> Result<()> {
+        super::als::solve_rows_exact(params, side, rows, other_count, spec);
+        Ok(())
+    }
     fn kind(&self) -> BackendKind {
         BackendKind::Cpu
     }

@@ -263,6 +263,18 @@ fn pretrained_neumf_is_the_alpha_mix() {
         let want = 0.3 * zg[t] + 0.7 * zm[t];
         assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "biased pair {t}: {} vs {want}", zn[t]);
     }
+    // An MF (a dot product with biases) stands in for the GMF: h = 1, its biases kept (issue 16).
+    let mut mf = Params::init(Layout::new(ModelKind::Mf, 7, 9, 5).unwrap(), 4);
+    for (k, x) in mf.data.iter_mut().enumerate() {
+        *x = (k as f32 * 0.45).cos() * 0.6;
+    }
+    assert!(mf.layout.biases);
+    let neumf = neumf_from_pretrained(&mf, &mlp, 0.6).unwrap();
+    let (zf, zm, zn) = (mf.logits(&users, &items), mlp.logits(&users, &items), neumf.logits(&users, &items));
+    for t in 0..users.len() {
+        let want = 0.6 * zf[t] + 0.4 * zm[t];
+        assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "MF pair {t}: {} vs {want}", zn[t]);
+    }
     let err = neumf_from_pretrained(&mlp, &gmf, 0.5).unwrap_err();
     assert!(err.to_string().contains("must be a GMF"), "{err}");
     let other = Params::init(Layout::neural(ModelKind::Mlp, 8, 9, 0, tower).unwrap(), 2);

@@ -10,11 +10,12 @@ use crate::error::{NcfError, Result};
 /// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
 /// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP` (and the user and
 /// item biases alike, when either model has them), so the first
-/// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`.
+/// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`. An MF (or ALS) may stand in for the GMF:
+/// a dot product is a GMF with h = 1, so its branch starts as `α·(p·q + biases)`.
 pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<Params> {
     let (g, m) = (gmf.layout, mlp.layout);
-    if g.kind != ModelKind::Gmf {
-        return Err(NcfError::invalid("gmf", format!("must be a GMF model, got {}", g.kind.name())));
+    if !matches!(g.kind, ModelKind::Gmf | ModelKind::Mf) {
+        return Err(NcfError::invalid("gmf", format!("must be a GMF or MF model, got {}", g.kind.name())));
     }
     if m.kind != ModelKind::Mlp {
         return Err(NcfError::invalid("mlp", format!("must be an MLP model, got {}", m.kind.name())));
@@ -39,7 +40,11 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
     let mut data = Vec::with_capacity(layout.len());
     data.extend_from_slice(&gmf.data[..g.head_offset()]);
     data.extend_from_slice(&mlp.data[..m.head_offset()]);
-    data.extend(gmf.data[g.head_offset()..g.user_bias_offset()].iter().map(|&h| alpha * h));
+    if g.kind == ModelKind::Mf {
+        data.extend(std::iter::repeat_n(alpha, g.factors as usize));
+    } else {
+        data.extend(gmf.data[g.head_offset()..g.user_bias_offset()].iter().map(|&h| alpha * h));
+    }
     data.extend(mlp.data[m.head_offset()..m.user_bias_offset()].iter().map(|&h| (1.0 - alpha) * h));
     if biases {
         // b_u and b_i blend like b, a model without them contributing 0.

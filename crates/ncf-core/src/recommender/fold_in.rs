@@ -10,12 +10,14 @@
 
 use std::sync::Arc;
 
-use super::{IdSide, Ids, Recommender, lock};
-use crate::cpu::als::{AlsSpec, gramian, solve_side};
+use super::{IdSide, Ids, Recommender, TrainingLease, lock};
+use crate::backend::Backend;
 use crate::data::Csr;
 use crate::error::{NcfError, Result};
+use crate::infer::Side;
 use crate::model::{Layout, ModelKind, Params};
 use crate::raw::IdEncoder;
+use crate::train::AlsSpec;
 
 /// Rows to fold in: each entry is an id and the ids it interacted with.
 #[derive(Clone, Debug, Default)]
@@ -39,17 +41,31 @@ pub struct FoldInReport {
     pub updated_items: u32,
 }
 
-/// One side's rows to solve: the row index and its observed columns (sorted, distinct).
+/// One side's rows to solve: `(row, observed columns sorted and distinct)`, and how many of
+/// them are new.
 struct Rows {
-    index: Vec<u32>,
-    observed: Vec<Vec<u32>>,
+    rows: Vec<(u32, Vec<u32>)>,
     added: u32,
 }
 
+/// A checked fold-in, holding the model's training lease until it has run (no fit may write
+/// weights of the old shape meanwhile).
+pub struct FoldInJob {
+    model: Recommender,
+    params: Params,
+    ids: Ids,
+    users: Rows,
+    items: Rows,
+    old_items: u32,
+    spec: AlsSpec,
+    _lease: TrainingLease,
+}
+
 impl Recommender {
-    /// Solves the rows of `req` exactly and writes them into the model: known ids are
-    /// re-solved from the given interactions, new ids are appended (and learn their ids).
-    pub fn fold_in(&self, req: FoldIn) -> Result<FoldInReport> {
+    /// Checks and encodes a fold-in on the caller's thread; [`FoldInJob::run`] solves it.
+    /// Known ids are re-solved from the given interactions, new ids are appended (and the
+    /// model learns them).
+    pub fn fold_in(&self, req: FoldIn) -> Result<FoldInJob> {
         let params = self.weights()?;
         if !self.als {
             return Err(NcfError::invalid(
@@ -60,8 +76,7 @@ impl Recommender {
                 ),
             ));
         }
-        // No fit may write back weights of the old shape meanwhile.
-        let _lease = self.lease()?;
+        let lease = self.lease()?;
         let (fit_reg, fit_alpha) = self.als_spec().unwrap_or((0.007, 0.3));
         let reg = req.l2.unwrap_or(fit_reg as f64);
         if !(reg.is_finite() && reg > 0.0) {
@@ -74,45 +89,46 @@ impl Recommender {
         if req.users.is_empty() && req.items.is_empty() {
             return Err(NcfError::invalid("foldIn", "expected { users?, items? } with at least one entry"));
         }
-        let spec = AlsSpec { reg: reg as f32, alpha: alpha as f32, cg_steps: 0 };
         let l = params.layout;
         let mut ids = self.ids();
         // Users first: their items are the model's own, so they are encoded before any new item.
         let users = rows(&mut ids, IdSide::Users, l.num_users, l.num_items, &req.users)?;
-        let nu = l.num_users + users.added;
-        let items = rows(&mut ids, IdSide::Items, l.num_items, nu, &req.items)?;
-        let ni = l.num_items + items.added;
-        let mut p = grown(&params, users.added, items.added)?;
-        let f = l.factors as usize;
-        let q_at = p.layout.item_offset();
-        {
-            let (pw, qh) = p.data.split_at_mut(q_at);
-            let gh = gramian(&qh[..l.num_items as usize * f], l.num_items as usize, f);
-            solve_into(&mut pw[..nu as usize * f], &qh[..l.num_items as usize * f], &users, &gh, f, l.num_items, spec);
-            let gw = gramian(&pw[..nu as usize * f], nu as usize, f);
-            solve_into(&mut qh[..ni as usize * f], &pw[..nu as usize * f], &items, &gw, f, nu, spec);
-        }
-        // The weights were finite, and each solve is of a positive definite system, so this
-        // holds unless the factors were already huge; never keep a non-finite row.
-        if let Some(k) = p.data.iter().position(|x| !x.is_finite()) {
+        let items = rows(&mut ids, IdSide::Items, l.num_items, l.num_users + users.added, &req.items)?;
+        let params = grown(&params, users.added, items.added)?;
+        let spec = AlsSpec { reg: reg as f32, alpha: alpha as f32, cg_steps: 0 };
+        Ok(FoldInJob { model: self.clone(), params, ids, users, items, old_items: l.num_items, spec, _lease: lease })
+    }
+}
+
+impl FoldInJob {
+    /// Solves the users against the items as they were, then the items against every user,
+    /// and writes the rows, ids and seen items into the model together.
+    pub fn run(self, b: &dyn Backend) -> Result<FoldInReport> {
+        let FoldInJob { model, mut params, ids, users, items, old_items, spec, _lease } = self;
+        let nu = params.layout.num_users;
+        b.als_solve_rows(&mut params, Side::Users, &users.rows, old_items, spec)?;
+        b.als_solve_rows(&mut params, Side::Items, &items.rows, nu, spec)?;
+        // Each solve is of a positive definite system, so this holds unless the factors were
+        // already huge; never keep a non-finite row.
+        if let Some(k) = params.data.iter().position(|x| !x.is_finite()) {
             return Err(NcfError::Diverged(format!(
                 "fold-in produced a non-finite weight (at {k}); the model is unchanged: raise l2"
             )));
         }
-        let seen = self.seen().map(|s| Arc::new(reseen(&s, nu, &users, &items)));
-        // Commit: the weights, their shape, the ids and the seen items change together.
-        let layout = p.layout;
-        self.set_weights(&p)?;
-        *lock(&self.layout) = layout;
-        *lock(&self.ids) = ids;
+        let seen = model.seen().map(|s| Arc::new(reseen(&s, nu, &users, &items)));
+        let layout = params.layout;
+        model.set_weights(&params)?;
+        *lock(&model.layout) = layout;
+        *lock(&model.ids) = ids;
         if seen.is_some() {
-            *lock(&self.seen) = seen;
+            *lock(&model.seen) = seen;
         }
+        let updated = |r: &Rows| r.rows.len() as u32 - r.added;
         Ok(FoldInReport {
             added_users: users.added,
-            updated_users: users.index.len() as u32 - users.added,
+            updated_users: updated(&users),
             added_items: items.added,
-            updated_items: items.index.len() as u32 - items.added,
+            updated_items: updated(&items),
         })
     }
 }
@@ -124,7 +140,7 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
         IdSide::Users => ("users", IdSide::Items),
         IdSide::Items => ("items", IdSide::Users),
     };
-    let mut out = Rows { index: Vec::with_capacity(entries.len()), observed: Vec::new(), added: 0 };
+    let mut out = Rows { rows: Vec::with_capacity(entries.len()), added: 0 };
     let mut new_ids: Vec<String> = Vec::new();
     let mut taken = std::collections::HashSet::new();
     for (id, list) in entries {
@@ -161,8 +177,7 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
         let mut cols = ids.encode(other, other_rows, &format!("{field}[]"), list)?;
         cols.sort_unstable();
         cols.dedup();
-        out.index.push(row);
-        out.observed.push(cols);
+        out.rows.push((row, cols));
     }
     if !new_ids.is_empty() {
         let e = ids.side(side).as_ref().expect("new ids come from an encoder");
@@ -176,22 +191,6 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
         }
     }
     Ok(out)
-}
-
-/// Solves `rows` of `target` against `other` (`other_count` rows, Gramian `gram`) exactly.
-fn solve_into(target: &mut [f32], other: &[f32], rows: &Rows, gram: &[f32], f: usize, other_count: u32, spec: AlsSpec) {
-    if rows.index.is_empty() {
-        return;
-    }
-    let local: Vec<u32> =
-        rows.observed.iter().enumerate().flat_map(|(k, c)| std::iter::repeat_n(k as u32, c.len())).collect();
-    let cols: Vec<u32> = rows.observed.iter().flatten().copied().collect();
-    let (csr, _, _) = Csr::from_pairs(rows.index.len() as u32, &local, &cols, None);
-    let mut solved = vec![0f32; rows.index.len() * f];
-    solve_side(&mut solved, other, &csr, gram, f, other_count as usize, spec, &|| false, &|_| {});
-    for (k, &r) in rows.index.iter().enumerate() {
-        target[r as usize * f..][..f].copy_from_slice(&solved[k * f..][..f]);
-    }
 }
 
 /// `params` with `users` and `items` zero rows appended (an ALS layout: MF without biases or
@@ -220,7 +219,7 @@ fn grown(params: &Params, users: u32, items: u32) -> Result<Params> {
 /// folded-in item is added to its users' rows.
 fn reseen(seen: &Csr, num_users: u32, users: &Rows, items: &Rows) -> Csr {
     let mut replaced = vec![false; num_users as usize];
-    users.index.iter().for_each(|&u| replaced[u as usize] = true);
+    users.rows.iter().for_each(|&(u, _)| replaced[u as usize] = true);
     let (mut us, mut is) = (Vec::new(), Vec::new());
     for u in 0..seen.num_users() {
         if !replaced[u as usize] {
@@ -230,16 +229,16 @@ fn reseen(seen: &Csr, num_users: u32, users: &Rows, items: &Rows) -> Csr {
             }
         }
     }
-    for (k, &u) in users.index.iter().enumerate() {
-        for &i in &users.observed[k] {
-            us.push(u);
+    for (u, observed) in &users.rows {
+        for &i in observed {
+            us.push(*u);
             is.push(i);
         }
     }
-    for (k, &i) in items.index.iter().enumerate() {
-        for &u in &items.observed[k] {
+    for (i, observed) in &items.rows {
+        for &u in observed {
             us.push(u);
-            is.push(i);
+            is.push(*i);
         }
     }
     Csr::from_pairs(num_users, &us, &is, None).0

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use super::{FoldIn, FoldInReport};
+use crate::cpu::CpuBackend;
 use crate::data::Csr;
 use crate::error::NcfError;
+use crate::error::Result;
 use crate::model::ModelKind;
 use crate::raw::IdEncoder;
 use crate::recommender::{Ids, ModelSpec, Recommender};
@@ -24,6 +26,11 @@ fn als(users: u32, items: u32) -> Recommender {
         ..ModelSpec::default()
     };
     Recommender::build(spec).unwrap()
+}
+
+/// Checks and runs a fold-in on the CPU backend.
+fn fold(m: &Recommender, r: FoldIn) -> Result<FoldInReport> {
+    m.fold_in(r)?.run(&CpuBackend::default())
 }
 
 fn req(users: &[(&str, &[&str])], items: &[(&str, &[&str])]) -> FoldIn {
@@ -56,8 +63,7 @@ fn residual(x: &[f32], other: &[f32], n: usize, obs: &[usize], reg: f64, alpha: 
 fn issue16_fold_in_solves_new_and_known_rows_exactly() {
     let m = als(40, 30);
     let before = m.weights().unwrap();
-    let r =
-        m.fold_in(req(&[("40", &["1", "5", "7", "5"]), ("3", &["2", "9"])], &[("30", &["40", "2", "11"])])).unwrap();
+    let r = fold(&m, req(&[("40", &["1", "5", "7", "5"]), ("3", &["2", "9"])], &[("30", &["40", "2", "11"])])).unwrap();
     assert_eq!(r, FoldInReport { added_users: 1, updated_users: 1, added_items: 1, updated_items: 0 });
     let p = m.weights().unwrap();
     assert_eq!((p.layout.num_users, p.layout.num_items, m.layout().num_users), (41, 31, 41));
@@ -82,12 +88,12 @@ fn issue16_fold_in_uses_the_fits_objective_and_an_override() {
     m.set_als_spec(Some((0.05, 1.0)));
     let before = m.weights().unwrap();
     let q = before.data[before.layout.item_offset()..][..15 * F].to_vec();
-    m.fold_in(req(&[("20", &["0", "3"])], &[])).unwrap();
+    fold(&m, req(&[("20", &["0", "3"])], &[])).unwrap();
     let p = m.weights().unwrap();
     assert!(residual(&p.data[20 * F..][..F], &q, 15, &[0, 3], 0.05, 1.0) < 1e-4);
     let mut o = req(&[("21", &["4"])], &[]);
     (o.l2, o.alpha) = (Some(0.2), Some(0.0));
-    m.fold_in(o).unwrap();
+    fold(&m, o).unwrap();
     let p = m.weights().unwrap();
     assert!(residual(&p.data[21 * F..][..F], &q, 15, &[4], 0.2, 0.0) < 1e-4);
 }
@@ -98,7 +104,7 @@ fn issue16_fold_in_learns_ids_and_seen_items() {
     let enc = |v: &[&str]| Some(Arc::new(IdEncoder::from_ids(v.iter().map(|s| s.to_string()).collect()).unwrap()));
     let seen = Csr::from_pairs(3, &[0, 1, 2], &[0, 1, 2], None).0;
     m.adopt(None, seen, Ids { users: enc(&["ann", "bob", "cy"]), items: enc(&["w", "x", "y", "z"]) });
-    m.fold_in(req(&[("dee", &["z", "w"]), ("bob", &["y"])], &[("v", &["dee", "ann"])])).unwrap();
+    fold(&m, req(&[("dee", &["z", "w"]), ("bob", &["y"])], &[("v", &["dee", "ann"])])).unwrap();
     let ids = m.ids();
     assert_eq!(ids.users.as_ref().unwrap().ids(), &["ann", "bob", "cy", "dee"]);
     assert_eq!(ids.items.as_ref().unwrap().ids(), &["w", "x", "y", "z", "v"]);
@@ -108,7 +114,7 @@ fn issue16_fold_in_learns_ids_and_seen_items() {
     assert_eq!(s.row(1), &[2], "bob's row is the items given");
     assert_eq!(s.row(2), &[2]);
     assert_eq!(s.row(3), &[0, 3, 4], "dee: w, z and v");
-    let e = m.fold_in(req(&[("eve", &["w", "nope"])], &[])).unwrap_err();
+    let e = fold(&m, req(&[("eve", &["w", "nope"])], &[])).unwrap_err();
     assert_eq!(e.to_string(), "foldIn.users['eve'][1]: unknown id 'nope'");
     assert_eq!(m.layout().num_users, 4, "a refused fold-in changes nothing");
 }
@@ -116,7 +122,7 @@ fn issue16_fold_in_learns_ids_and_seen_items() {
 #[test]
 fn issue16_fold_in_refuses_by_name() {
     let m = als(5, 5);
-    let msg = |r: FoldIn| m.fold_in(r).unwrap_err().to_string();
+    let msg = |r: FoldIn| fold(&m, r).unwrap_err().to_string();
     assert_eq!(
         msg(req(&[("7", &["1"])], &[])),
         "foldIn.users['7']: this model's users are indices: a new one must be the next, 5"
@@ -136,18 +142,21 @@ fn issue16_fold_in_refuses_by_name() {
         ..ModelSpec::default()
     })
     .unwrap();
-    let e = gmf.fold_in(req(&[("5", &["1"])], &[])).unwrap_err().to_string();
+    let e = fold(&gmf, req(&[("5", &["1"])], &[])).unwrap_err().to_string();
     assert!(e.starts_with("foldIn: solves the rows of an ALS model exactly"), "{e}");
     assert_eq!(m.layout().num_users, 5);
+    let lease = m.lease().unwrap();
+    assert!(matches!(fold(&m, req(&[("5", &["1"])], &[])), Err(NcfError::Busy)), "not while a fit runs");
+    drop(lease);
     m.dispose();
-    assert!(matches!(m.fold_in(req(&[("5", &["1"])], &[])), Err(NcfError::Disposed)));
+    assert!(matches!(fold(&m, req(&[("5", &["1"])], &[])), Err(NcfError::Disposed)));
 }
 
 #[test]
 fn issue16_a_folded_in_model_saves_and_loads_with_its_objective() {
     let m = als(6, 5);
     m.set_als_spec(Some((0.02, 0.5)));
-    m.fold_in(req(&[("6", &["1", "2"])], &[])).unwrap();
+    fold(&m, req(&[("6", &["1", "2"])], &[])).unwrap();
     let dir = std::env::temp_dir().join(format!("ncf-fold-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("als.ncf");
