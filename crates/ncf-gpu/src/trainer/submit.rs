@@ -156,7 +156,6 @@ impl GpuTrainer {
             rated: u32::from(self.cfg.negatives == 0),
             uniform: u32::from(self.cfg.uniform_negatives),
             keys: perm.keys,
-            ..Default::default()
         };
         self.ctx.queue.write_buffer(&self.epoch_uniform, 0, bytemuck::bytes_of(&rec));
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
