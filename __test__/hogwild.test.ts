@@ -55,3 +55,22 @@ test('issue16: uniformNegatives draws from every item, the same on both backends
   mf.dispose()
   als.dispose()
 })
+
+test("issue16: hogwild's large-batch equivalent (sparse SGD at lr × batchSize) trains alike on both backends", async (t) => {
+  // Rendle's per-sample step η = 0.002 at batch B is lr = η·B on the batch mean: each row a
+  // batch touches moves by the sum of its samples' steps, as B Hogwild workers would move it.
+  const run = async (device: 'cpu' | 'gpu') => {
+    const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, initStd: 0.1, seed: 1 })
+    const h = await mf.fit(data, { epochs: 4, optimizer: 'sgd', sparse: true, batchSize: 512, lr: 0.05 * 512, l2: 0.0025, negatives: 8, device })
+    mf.dispose()
+    return h
+  }
+  const [cpu, gpu] = [await run('cpu'), await run('gpu')]
+  t.is(gpu.backend, 'gpu')
+  for (let e = 0; e < 4; e++) {
+    const [c, g] = [cpu.epochs[e].loss, gpu.epochs[e].loss]
+    t.true(Number.isFinite(c) && Math.abs(c - g) <= 1e-4 + 2e-3 * c, `epoch ${e + 1}: cpu ${c} gpu ${g}`)
+  }
+  t.true(cpu.epochs[3].loss < cpu.epochs[0].loss, `loss ${cpu.epochs[0].loss} then ${cpu.epochs[3].loss}`)
+  t.true(cpu.epochs[3].hr! > 4 * randomHr(10, data.testNegatives), `HR@10 ${cpu.epochs[3].hr}`)
+})

@@ -84,7 +84,10 @@ export interface FitOptions {
    * negatives: 8 }` on an `MF` built with `initStd: 0.1`. It implies `optimizer: 'sgd'` and
    * `batchSize: 1`; on one thread it is exactly the serial batch-1 SGD, on many, updates of one
    * row may race (which Hogwild! shows does not hurt). CPU backend only: `device: 'gpu'` is an
-   * error, where a large `batchSize` is the equivalent. Default false.
+   * error. The GPU's equivalent is plain SGD with `sparse: true` at `lr` = η × `batchSize` (the
+   * batch mean's gradient times B is the sum of B samples' steps, as B Hogwild workers would
+   * take them from one snapshot), e.g. `{ optimizer: 'sgd', sparse: true, batchSize: 1024,
+   * lr: 2.048, l2: 0.0025, negatives: 8 }` for η = 0.002. Default false.
    */
   hogwild?: boolean
   /**
