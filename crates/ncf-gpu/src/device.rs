@@ -44,8 +44,8 @@ impl Backend for GpuBackend {
         if cfg.hogwild {
             // The GPU's equivalent is a large batch; 'auto' answers on the CPU, 'gpu' is told.
             return Err(ncf_core::NcfError::GpuLimit(
-                "hogwild is batch-1 SGD across CPU threads: pass device: 'cpu', or on the GPU a large batchSize \
-                 without hogwild"
+                "hogwild is batch-1 SGD across CPU threads: pass device: 'cpu', or on the GPU its large-batch \
+                 equivalent without hogwild: optimizer 'sgd', sparse: true, lr = the per-sample lr × batchSize"
                     .into(),
             ));
         }
