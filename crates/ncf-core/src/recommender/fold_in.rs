@@ -154,7 +154,7 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
                 }
             },
             // A model without ids names rows by index: a new one is the next index.
-            None => match id.parse::<u32>() {
+            None => match id.parse::<u32>().ok().filter(|r| r.to_string() == *id).ok_or(()) {
                 Ok(r) if r < n + out.added => r,
                 Ok(r) if r == n + out.added => {
                     out.added += 1;

@@ -127,6 +127,10 @@ fn issue16_fold_in_refuses_by_name() {
         msg(req(&[("7", &["1"])], &[])),
         "foldIn.users['7']: this model's users are indices: a new one must be the next, 5"
     );
+    assert_eq!(
+        msg(req(&[("05", &["1"])], &[])),
+        "foldIn.users['05']: this model's users are indices: a new one must be the next, 5"
+    );
     assert_eq!(msg(req(&[("5", &[])], &[])), "foldIn.users['5']: needs at least one interaction to solve its row from");
     assert_eq!(msg(req(&[("1", &["0"]), ("1", &["2"])], &[])), "foldIn.users['1']: is given twice");
     assert_eq!(msg(req(&[("5", &["9"])], &[])), "foldIn.users['5'][0]: unknown id '9'");
