@@ -5,7 +5,7 @@
 //!           [--factors 8] [--layers 64,32,16,8] [--epochs 20] [--batch 256] [--negatives 4]
 //!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
 //!           [--dropout P] [--seed 0] [--validation N] [--sparse] [--beta1 B] [--beta2 B] [--eps E]
-//!           [--no-eval] [--hogwild] [--uniform-negatives] [--save PATH]
+//!           [--no-eval] [--hogwild] [--uniform-negatives] [--save PATH] [--start-only]
 //!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR] [--gmf-from PATH]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
@@ -163,7 +163,9 @@ fn run() -> ncf_core::Result<()> {
             ..ModelSpec::default()
         })
     };
-    let run = |label: &str, m: &Recommender, o: &FitOptions| train_and_report(&backend, label, m, &data, o);
+    // --start-only: report where the main model starts (NeuMF-pre's α-mix as epoch 0) and stop.
+    let start_only = has("--start-only");
+    let run = |label: &str, m: &Recommender, o: &FitOptions| train_and_report(&backend, label, m, &data, o, false);
     let m = if pre {
         let pre_opts = FitOptions {
             epochs: Some(num("--pre-epochs", &epochs.to_string())? as u32),
@@ -213,7 +215,7 @@ fn run() -> ncf_core::Result<()> {
     } else {
         build(kind)?
     };
-    run(&model.to_uppercase(), &m, if als { &als_opts } else { &opts })?;
+    train_and_report(&backend, &model.to_uppercase(), &m, &data, if als { &als_opts } else { &opts }, start_only)?;
     // --save: the kept weights (the validation-selected epoch's, with --validation).
     if has("--save") {
         let p = PathBuf::from(get("--save", "model.ncf"));
@@ -231,6 +233,7 @@ fn train_and_report(
     m: &Recommender,
     data: &Corpus,
     opts: &FitOptions,
+    start_only: bool,
 ) -> ncf_core::Result<()> {
     let t1 = Instant::now();
     // Where a pretrained model starts (NeuMF-pre: the α-mix of GMF and MLP), as epoch 0.
@@ -247,6 +250,9 @@ fn train_and_report(
             .initial_validation()
             .map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
         println!("| 0 | — | {:.4} | {:.4} | {} | {} | — | — |", t.hr, t.ndcg, v.0, v.1);
+    }
+    if start_only {
+        return Ok(());
     }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;
