@@ -28,7 +28,9 @@ export interface FoldInResult {
   addedUsers: number
   /** Known users whose rows were solved again from the interactions given. */
   updatedUsers: number
+  /** New items appended after the model's rows, in the order given. */
   addedItems: number
+  /** Known items whose rows were solved again from the users given. */
   updatedItems: number
 }
 

@@ -94,6 +94,17 @@ impl Backend for Counting {
         self.0.fetch_add(1, Ordering::SeqCst);
         CpuBackend::default().evaluate_rating(p, t, s)
     }
+    fn als_solve_rows(
+        &self,
+        p: &mut Params,
+        s: Side,
+        rows: &[(u32, Vec<u32>)],
+        n: u32,
+        spec: ncf_core::train::AlsSpec,
+    ) -> ncf_core::Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        CpuBackend::default().als_solve_rows(p, s, rows, n, spec)
+    }
 }
 
 #[test]
