@@ -150,7 +150,8 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
                 Some(r) => r,
                 None => {
                     new_ids.push(id.clone());
-                    n + new_ids.len() as u32 - 1
+                    out.added += 1;
+                    n + out.added - 1
                 }
             },
             // A model without ids names rows by index: a new one is the next index.
@@ -182,7 +183,6 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
     if !new_ids.is_empty() {
         let e = ids.side(side).as_ref().expect("new ids come from an encoder");
         let mut all = e.ids().to_vec();
-        out.added = new_ids.len() as u32;
         all.extend(new_ids);
         let grown = Some(Arc::new(IdEncoder::from_ids(all)?));
         match side {

@@ -47,10 +47,10 @@ fn residual(x: &[f32], other: &[f32], n: usize, obs: &[usize], reg: f64, alpha: 
     let (mut worst, mut norm) = (0f64, 0f64);
     for r in 0..F {
         let mut ax = lambda * x[r] as f64;
-        for c in 0..F {
+        for (c, &xc) in x.iter().enumerate().take(F) {
             let g: f64 = (0..n).map(|j| y(j, r) * y(j, c)).sum();
             let o: f64 = obs.iter().map(|&j| y(j, r) * y(j, c)).sum();
-            ax += (alpha * g + o) * x[c] as f64;
+            ax += (alpha * g + o) * xc as f64;
         }
         let b: f64 = obs.iter().map(|&j| y(j, r)).sum();
         worst = worst.max((ax - b).abs());
