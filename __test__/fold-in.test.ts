@@ -1,12 +1,13 @@
-// Issue 16: ALS.foldIn, new users (and items) without retraining, through the public API: a
-// folded-in user is ranked by the taste their items show, the model grows and keeps its ids
-// through save and load, and bad requests are refused by name.
+// Issues 16 and 17: foldIn, new users (and items) without retraining, through the public API:
+// a folded-in user is ranked by the taste their items show (ALS by its exact solve, GMF, MLP
+// and NeuMF by steps of their loss), the model grows and keeps its ids through save and load,
+// and bad requests are refused by name.
 import test from 'ava'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { ALS, Dataset, NcfModel } from '../index.ts'
+import { ALS, Dataset, GMF, MLP, NcfModel, NeuMF } from '../index.ts'
 import { rejectsWith } from './helpers.ts'
 
 // Four tastes: user u likes items of group u % 4 only (item i is in group i % 4).
@@ -65,7 +66,36 @@ test('issue16: foldIn refuses bad requests by name, and a disposed model first',
   await rejectsWith(t, als.foldIn({}), 'ERR_INVALID_ARG', /^foldIn: expected \{ users\?, items\? \} with at least one entry/)
   await rejectsWith(t, als.foldIn({ users: { x: ['i1'] } }, { l2: -1 }), 'ERR_INVALID_ARG', /^l2: must be a positive number/)
   await rejectsWith(t, als.foldIn({ users: { x: [null] as never } }), 'ERR_INVALID_ARG', /^foldIn\.users\['x'\]\[0\]: must be a string or finite number id/)
+  await rejectsWith(t, als.foldIn({ users: { x: ['i1'] } }, { epochs: 3 }), 'ERR_INVALID_ARG', /^epochs: applies to gradient fold-in; an ALS row is solved exactly/)
+  await rejectsWith(t, als.foldIn({ users: { x: ['i1'] } }, { steps: 3 } as never), 'ERR_INVALID_ARG', /^steps: is not a foldIn option/)
   t.is(als.numUsers, data.numUsers, 'refused requests change nothing')
   als.dispose()
   await rejectsWith(t, als.foldIn(null as never), 'ERR_DISPOSED', /Model is disposed/)
 })
+
+for (const [name, make] of [
+  ['GMF', () => new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2, device: 'cpu' })],
+  ['MLP', () => new MLP({ numUsers: data.numUsers, numItems: data.numItems, layers: [16, 8], seed: 2, device: 'cpu' })],
+  ['NeuMF', () => new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, layers: [16, 8], seed: 2, device: 'cpu' })],
+] as const) {
+  test(`issue17: ${name} folds a new user in by steps of its loss, and the rest stays`, async (t) => {
+    const m = make()
+    await m.fit(data, { epochs: 40, lr: 0.01, evaluate: false, device: 'cpu' })
+    const itemsBefore = m.embeddings().items
+    const u5 = await m.recommend('u5', { k: 10 })
+    const liked = ['i2', 'i6', 'i10', 'i14', 'i18']
+    const r = await m.foldIn({ users: { newcomer: liked } })
+    t.deepEqual(r, { addedUsers: 1, updatedUsers: 0, addedItems: 0, updatedItems: 0 })
+    t.is(m.numUsers, data.numUsers + 1)
+    const top = await m.recommend('newcomer', { k: 10 })
+    const inGroup = top.filter((s) => group(s.id) === 2).length
+    t.true(inGroup >= 8, `${name} top-10 groups ${top.map((s) => group(s.id))}`)
+    t.false(top.some((s) => liked.includes(String(s.id))), 'the items given are seen, so excluded')
+    t.deepEqual(m.embeddings().items, itemsBefore, 'item rows are fixed while users fold in')
+    t.deepEqual(await m.recommend('u5', { k: 10 }), u5, 'other users are untouched')
+    await rejectsWith(t, m.foldIn({ users: { x: ['i1'] } }, { alpha: 0.3 }), 'ERR_INVALID_ARG', /^alpha: is the weight of unobserved pairs in ALS/)
+    await rejectsWith(t, m.foldIn({ users: { x: ['i1'] } }, { epochs: 0 }), 'ERR_INVALID_ARG', /^epochs: must be in 1\.\.=1000, got 0/)
+    await rejectsWith(t, m.foldIn({ users: { x: ['i1'] } }, { lr: -1 }), 'ERR_INVALID_ARG', /^lr: must be a positive number/)
+    m.dispose()
+  })
+}

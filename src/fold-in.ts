@@ -1,6 +1,6 @@
-// ALS.foldIn: the caller's { users?: { id: items }, items?: { id: users } } as the binding's
-// parallel lists of id strings, and the result. The solve itself is ncf-core's
-// (recommender/fold_in.rs).
+// NcfModel.foldIn: the caller's { users?: { id: items }, items?: { id: users } } as the
+// binding's parallel lists of id strings, and the result. The solve itself is ncf-core's
+// (recommender/fold_in.rs: ALS exactly, the others by steps of the fit's loss).
 import { call, invalid } from './errors.js'
 import type { Native } from './native.js'
 import { idStrings, optionalNumber } from './options.js'
@@ -14,12 +14,26 @@ export interface FoldInRows {
   items?: Record<string, ArrayLike<Id>>
 }
 
-/** The objective a fold-in solves; both default to the last fit's (or the file's). */
+/**
+ * How a fold-in learns its rows. ALS solves each row exactly: `l2` and `alpha` default to the
+ * last fit's (or the file's). The other models take `epochs` of the fit's loss (BCE on each
+ * interaction and `negatives` fresh negatives) over the folded rows alone, by Adam at `lr`.
+ * An option of the other kind of solve is refused.
+ */
 export interface FoldInOptions {
-  /** reg of the iALS objective (default: the fit's `l2`; 0.007 for a model never fitted). */
+  /** ALS: reg of the iALS objective (default: the fit's `l2`; 0.007 for a model never fitted).
+   * Others: λ of the L2 penalty on the rows a sample uses, as the fit's `l2` (default 0). */
   l2?: number
-  /** α, the weight of every unobserved pair (default: the fit's; 0.3 for a model never fitted). */
+  /** ALS only: α, the weight of every unobserved pair (default: the fit's; 0.3 for a model never fitted). */
   alpha?: number
+  /** Not ALS: passes over the rows' interactions, one Adam step per interaction (default 20). */
+  epochs?: number
+  /** Not ALS: Adam's learning rate on the folded rows (default 0.01). */
+  lr?: number
+  /** Not ALS: fresh negatives per interaction and epoch, drawn from what the row has not interacted with (default 4). */
+  negatives?: number
+  /** Not ALS: seed of the negatives and the sample order (default 0). */
+  seed?: number
 }
 
 /** What {@link ALS.foldIn} changed. */
@@ -51,8 +65,12 @@ export async function foldIn(handle: Native.NativeModel, rows: FoldInRows, optio
   }
   const [userIds, userItems] = side('users', rows.users)
   const [itemIds, itemUsers] = side('items', rows.items)
-  const l2 = optionalNumber('l2', options.l2)
-  const alpha = optionalNumber('alpha', options.alpha)
-  const r = await call(() => handle.foldIn(userIds, userItems, itemIds, itemUsers, l2, alpha))
+  if (options === null || typeof options !== 'object') throw invalid('options', 'must be an object')
+  const known = ['l2', 'alpha', 'epochs', 'lr', 'negatives', 'seed'] as const
+  for (const k of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(k)) throw invalid(k, `is not a foldIn option: expected ${known.join(', ')}`)
+  }
+  const o = Object.fromEntries(known.map((k) => [k, optionalNumber(k, options[k])]))
+  const r = await call(() => handle.foldIn(userIds, userItems, itemIds, itemUsers, o))
   return { addedUsers: r.addedUsers, updatedUsers: r.updatedUsers, addedItems: r.addedItems, updatedItems: r.updatedItems }
 }

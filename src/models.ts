@@ -1,7 +1,6 @@
 // The four NCF models (He et al., WWW'17 §3, and Rendle et al.'s MF): their constructors'
 // checks, NeuMF-pre, and their registration with NcfModel.load.
 import { Dataset } from './dataset.js'
-import { foldIn, type FoldInOptions, type FoldInResult, type FoldInRows } from './fold-in.js'
 import { callSync, invalid } from './errors.js'
 import type { ALSOptions, GMFOptions, MFOptions, MLPOptions, NeuMFOptions, PretrainedOptions } from './model-options.js'
 import { NcfModel, nativeOf, registerKind, WRAP, type Wrapped } from './model.js'
@@ -113,7 +112,7 @@ export class MF extends NcfModel {
  * only); embeddings start from N(0, 0.1/√d). Both backends train it.
  * Scores are dot products (`predict` gives σ of them); `recommend`, `similar`, `evaluate`,
  * `save` and `load` work as for every model. New users (and items) join without retraining
- * through {@link ALS.foldIn}.
+ * through {@link NcfModel.foldIn}, each row solved exactly.
  *
  * @example
  * ```ts
@@ -131,25 +130,6 @@ export class ALS extends NcfModel {
       }
     }
     super(createNative('als', options as MLPOptions), options)
-  }
-
-  /**
-   * Folds users and items in without retraining: each row is solved exactly against the
-   * other side's fixed factors, by the same closed form as a sweep of `fit` (Hu et al. 2008,
-   * eq. 4, with Rendle et al.'s regularisation). A new id gets a new row (the model grows, and
-   * learns the id); a known id's row is solved again from the interactions given, which also
-   * become its seen items. Users are solved first, then items (against every user, the new ones
-   * included). The model must not be training.
-   *
-   * @example
-   * ```ts
-   * await als.foldIn({ users: { alice: ['Heat (1995)', 'Casino (1995)'] } })
-   * const top = await als.recommend('alice', { k: 10 })
-   * ```
-   */
-  async foldIn(rows: FoldInRows, options: FoldInOptions = {}): Promise<FoldInResult> {
-    this.assertLive()
-    return foldIn(nativeOf(this)!, rows, options)
   }
 }
 

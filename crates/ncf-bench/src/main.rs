@@ -6,6 +6,7 @@
 //!           [--lr 0.001] [--optimizer adam|sgd] [--momentum M] [--weight-decay W] [--l2 L]
 //!           [--dropout P] [--seed 0] [--validation N] [--sparse] [--beta1 B] [--beta2 B] [--eps E]
 //!           [--no-eval] [--hogwild] [--uniform-negatives] [--save PATH] [--start-only]
+//!           [--fold-in-holdout N [--fold-epochs E] [--fold-lr L] [--fold-negatives K] [--fold-l2 L]]
 //!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR] [--gmf-from PATH]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
@@ -19,7 +20,9 @@ use ncf_core::backend::{Backend, BackendKind, DevicePref, ranking};
 use ncf_core::cpu::evaluate_item_pop;
 use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
 use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
-use ncf_core::recommender::{Corpus, ModelSpec, Recommender};
+use ncf_core::recommender::{Corpus, FoldIn, ModelSpec, Recommender};
+
+mod holdout;
 
 fn main() {
     if let Err(e) = run() {
@@ -143,12 +146,12 @@ fn run() -> ncf_core::Result<()> {
     // GMF branch (and for MLP must equal the last width, so it is passed only when given).
     let explicit_factors = has("--factors");
     let seed = opts.seed.unwrap_or(0);
-    let build = |kind: ModelKind| {
+    let build_for = |kind: ModelKind, num_users: u32| {
         let f = if kind == ModelKind::Mlp && layers.is_some() && !explicit_factors { None } else { Some(factors) };
         let tower = if kind.is_neural() { layers.clone() } else { None };
         Recommender::build(ModelSpec {
             kind: Some(kind),
-            num_users: d.num_users,
+            num_users,
             num_items: d.num_items,
             factors: f,
             layers: tower,
@@ -163,6 +166,7 @@ fn run() -> ncf_core::Result<()> {
             ..ModelSpec::default()
         })
     };
+    let build = |kind: ModelKind| build_for(kind, d.num_users);
     // --start-only: report where the main model starts (NeuMF-pre's α-mix as epoch 0) and stop.
     let start_only = has("--start-only");
     let run = |label: &str, m: &Recommender, o: &FitOptions| train_and_report(&backend, label, m, &data, o, false);
@@ -215,7 +219,38 @@ fn run() -> ncf_core::Result<()> {
     } else {
         build(kind)?
     };
-    train_and_report(&backend, &model.to_uppercase(), &m, &data, if als { &als_opts } else { &opts }, start_only)?;
+    let fit_opts = if als { &als_opts } else { &opts };
+    if has("--fold-in-holdout") {
+        // Issue 17: every N-th user held out of training and folded in afterwards, against a
+        // full retrain on the same epochs and options.
+        let h = holdout::split(&d, num("--fold-in-holdout", "10")? as u32)?;
+        train_and_report(&backend, "full retrain", &m, &data, fit_opts, false)?;
+        let full = backend.evaluate(&m.weights()?, &h.test_full, 10)?;
+        let part = build_for(kind, h.kept.data.num_users)?;
+        train_and_report(&backend, "trained without the held-out users", &part, &h.kept, fit_opts, false)?;
+        let opt = |flag: &str| has(flag).then(|| num(flag, "0")).transpose();
+        let req = FoldIn {
+            epochs: opt("--fold-epochs")?.map(|v| v as u32),
+            lr: opt("--fold-lr")?,
+            negatives: opt("--fold-negatives")?.map(|v| v as u32),
+            l2: opt("--fold-l2")?,
+            ..FoldIn::default()
+        };
+        let secs = holdout::fold_in(&part, &d, &h, &backend, req)?;
+        let folded = backend.evaluate(&part.weights()?, &h.test_folded, 10)?;
+        println!(
+            "# fold-in of {} held-out users ({} test cases) in {secs:.2} s: HR@10 {:.4} NDCG@10 {:.4}; full retrain HR@10 {:.4} NDCG@10 {:.4}; ratio {:.3}",
+            h.held.len(),
+            h.test_full.len(),
+            folded.hr,
+            folded.ndcg,
+            full.hr,
+            full.ndcg,
+            folded.hr / full.hr
+        );
+        return Ok(());
+    }
+    train_and_report(&backend, &model.to_uppercase(), &m, &data, fit_opts, start_only)?;
     // --save: the kept weights (the validation-selected epoch's, with --validation).
     if has("--save") {
         let p = PathBuf::from(get("--save", "model.ncf"));

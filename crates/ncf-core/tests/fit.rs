@@ -94,16 +94,16 @@ impl Backend for Counting {
         self.0.fetch_add(1, Ordering::SeqCst);
         CpuBackend::default().evaluate_rating(p, t, s)
     }
-    fn als_solve_rows(
+    fn solve_rows(
         &self,
         p: &mut Params,
         s: Side,
         rows: &[(u32, Vec<u32>)],
         n: u32,
-        spec: ncf_core::train::AlsSpec,
+        how: ncf_core::train::RowSolve,
     ) -> ncf_core::Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().als_solve_rows(p, s, rows, n, spec)
+        CpuBackend::default().solve_rows(p, s, rows, n, how)
     }
 }
 

@@ -20,16 +20,17 @@ pub struct GpuBackend {
 }
 
 impl Backend for GpuBackend {
-    /// Fold-in solves a handful of f × f systems: on the host, as the CPU backend does.
-    fn als_solve_rows(
+    /// Fold-in solves a handful of rows (f × f systems, or a few epochs of their samples): on
+    /// the host, as the CPU backend does.
+    fn solve_rows(
         &self,
         params: &mut Params,
         side: Side,
         rows: &[(u32, Vec<u32>)],
         other_count: u32,
-        spec: ncf_core::train::AlsSpec,
+        how: ncf_core::train::RowSolve,
     ) -> Result<()> {
-        CpuBackend::default().als_solve_rows(params, side, rows, other_count, spec)
+        CpuBackend::default().solve_rows(params, side, rows, other_count, how)
     }
     fn kind(&self) -> BackendKind {
         BackendKind::Gpu

@@ -44,15 +44,15 @@ impl AutoBackend {
 }
 
 impl Backend for AutoBackend {
-    fn als_solve_rows(
+    fn solve_rows(
         &self,
         params: &mut Params,
         side: Side,
         rows: &[(u32, Vec<u32>)],
         other_count: u32,
-        spec: ncf_core::train::AlsSpec,
+        how: ncf_core::train::RowSolve,
     ) -> Result<()> {
-        self.cpu.als_solve_rows(params, side, rows, other_count, spec)
+        self.cpu.solve_rows(params, side, rows, other_count, how)
     }
     fn kind(&self) -> BackendKind {
         if self.failed.get().is_some() { BackendKind::Cpu } else { BackendKind::Gpu }

@@ -31,6 +31,17 @@ fn side(s: Side) -> IdSide {
     }
 }
 
+/// Options of [`NativeModel::fold_in`] (index.ts checks and documents them).
+#[napi(object)]
+pub struct NativeFoldInOptions {
+    pub l2: Option<f64>,
+    pub alpha: Option<f64>,
+    pub epochs: Option<f64>,
+    pub lr: Option<f64>,
+    pub negatives: Option<f64>,
+    pub seed: Option<f64>,
+}
+
 /// A native model (GMF, MF, MLP or NeuMF); wrapped by the classes of the same names in index.ts.
 #[napi]
 pub struct NativeModel {
@@ -222,7 +233,8 @@ impl NativeModel {
     }
 
     /// Folds users (each with the items they interacted with) and items (each with its users)
-    /// into an ALS model by an exact solve against the fixed factors.
+    /// into the model with the rest fixed: an exact solve for ALS, epochs of the fit's loss on
+    /// those rows for the others.
     #[napi(ts_return_type = "Promise<NativeFoldIn>")]
     pub fn fold_in(
         &self,
@@ -230,8 +242,7 @@ impl NativeModel {
         user_items: Vec<Vec<String>>,
         item_ids: Vec<String>,
         item_users: Vec<Vec<String>>,
-        l2: Option<f64>,
-        alpha: Option<f64>,
+        options: NativeFoldInOptions,
     ) -> napi::Result<AsyncTask<Job<NativeFoldIn>>> {
         self.inner.weights().napi()?;
         for (side, a, b) in [("users", user_ids.len(), user_items.len()), ("items", item_ids.len(), item_users.len())] {
@@ -246,11 +257,16 @@ impl NativeModel {
         let req = FoldIn {
             users: user_ids.into_iter().zip(user_items).collect(),
             items: item_ids.into_iter().zip(item_users).collect(),
-            l2,
-            alpha,
+            l2: options.l2,
+            alpha: options.alpha,
+            epochs: options.epochs.map(|v| to_u32("epochs", v)).transpose()?,
+            lr: options.lr,
+            negatives: options.negatives.map(|v| to_u32("negatives", v)).transpose()?,
+            seed: options.seed.map(|v| to_u32("seed", v)).transpose()?,
         };
         let job = self.inner.fold_in(req).napi()?;
-        // A few f × f solves: the host's work on every device.
+        // A few f × f solves, or a few epochs of a few rows' samples: the host's work on
+        // every device.
         Ok(Job::spawn(move || Ok(job.run(&*backend(Device::Cpu)?).napi()?.into())))
     }
 

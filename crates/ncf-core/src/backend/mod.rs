@@ -65,15 +65,16 @@ pub trait Backend: Send + Sync {
     fn evaluate(&self, params: &Params, test: &TestSet, k: u32) -> Result<RankMetrics>;
     /// RMSE / MAE / R² of held-out ratings through `scale`.
     fn evaluate_rating(&self, params: &Params, test: &TestSet, scale: RatingScale) -> Result<RatingMetrics>;
-    /// Fold-in: solves each `(row, observed)` of `side` of an ALS model exactly against the
-    /// first `other_count` rows of the other side, writing the rows into `params`.
-    fn als_solve_rows(
+    /// Fold-in: learns each `(row, observed)` of `side` against the first `other_count` rows of
+    /// the other side with every other parameter fixed (ALS: the exact row solve; the others:
+    /// steps of the training loss), writing the rows into `params`.
+    fn solve_rows(
         &self,
         params: &mut Params,
         side: Side,
         rows: &[(u32, Vec<u32>)],
         other_count: u32,
-        spec: crate::train::AlsSpec,
+        how: crate::train::RowSolve,
     ) -> Result<()>;
 }
 

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::infer::Side;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use crate::model::Params;
-use crate::train::{TrainConfig, Trainer};
+use crate::train::{RowSolve, TrainConfig, Trainer};
 
 /// The CPU backend; `fallback` holds the reason when `'auto'` found no GPU worth using.
 #[derive(Clone, Debug, Default)]
@@ -21,15 +21,18 @@ pub struct CpuBackend {
 }
 
 impl Backend for CpuBackend {
-    fn als_solve_rows(
+    fn solve_rows(
         &self,
         params: &mut Params,
         side: Side,
         rows: &[(u32, Vec<u32>)],
         other_count: u32,
-        spec: crate::train::AlsSpec,
+        how: RowSolve,
     ) -> Result<()> {
-        super::als::solve_rows_exact(params, side, rows, other_count, spec);
+        match how {
+            RowSolve::Als(spec) => super::als::solve_rows_exact(params, side, rows, other_count, spec),
+            RowSolve::Steps(spec) => super::fold_in::fit_rows(params, side, rows, other_count, spec),
+        }
         Ok(())
     }
     fn kind(&self) -> BackendKind {

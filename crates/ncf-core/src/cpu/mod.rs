@@ -7,6 +7,7 @@ pub mod als_trainer;
 pub mod backend;
 pub mod dense;
 pub mod factorization;
+pub mod fold_in;
 pub mod hogwild;
 pub mod metrics;
 pub mod optim;

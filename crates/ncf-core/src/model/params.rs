@@ -93,7 +93,6 @@ impl Params {
         if users.is_empty() && items.is_empty() {
             return Ok(self.clone());
         }
-        let l = self.layout;
         let f = self.features.as_deref();
         for (side, new, set) in
             [("users", users, f.and_then(|f| f.users.as_ref())), ("items", items, f.and_then(|f| f.items.as_ref()))]
@@ -105,36 +104,48 @@ impl Params {
                 ));
             }
         }
-        let (nu, ni) = (l.num_users + users.len() as u32, l.num_items + items.len() as u32);
-        let tower = Tower { extra: 0, ..l.tower };
-        let nl = Layout::neural(l.kind, nu, ni, l.factors, tower)?.with_features(l.features)?.with_biases(l.biases)?;
-        let (fu, fi) = (l.factors as usize, l.tower.embedding() as usize);
-        let mut data = Vec::with_capacity(nl.len());
-        let pad = |data: &mut Vec<f32>, n: usize| data.extend(std::iter::repeat_n(0.0, n));
-        data.extend_from_slice(&self.data[..l.item_offset()]);
-        pad(&mut data, users.len() * fu);
-        data.extend_from_slice(&self.data[l.item_offset()..l.mlp_user_offset()]);
-        pad(&mut data, items.len() * fu);
-        data.extend_from_slice(&self.data[l.mlp_user_offset()..l.mlp_item_offset()]);
-        pad(&mut data, users.len() * fi);
-        data.extend_from_slice(&self.data[l.mlp_item_offset()..l.user_feature_offset()]);
-        pad(&mut data, items.len() * fi);
-        if l.biases {
-            // New users and items start with zero bias: the feature-only score, as for the
-            // zeroed id embeddings.
-            data.extend_from_slice(&self.data[l.user_feature_offset()..l.item_bias_offset()]);
-            pad(&mut data, users.len());
-            data.extend_from_slice(&self.data[l.item_bias_offset()..l.b_offset()]);
-            pad(&mut data, items.len());
-            data.push(self.data[l.b_offset()]);
-        } else {
-            data.extend_from_slice(&self.data[l.user_feature_offset()..]);
-        }
+        let grown = self.with_rows(users.len() as u32, items.len() as u32)?;
         let features = ModelFeatures {
             users: f.and_then(|f| f.users.as_ref()).map(|s| s.with_new(users)),
             items: f.and_then(|f| f.items.as_ref()).map(|s| s.with_new(items)),
         };
-        Params::from_vec(nl, data)?.with_features(features)
+        grown.with_features(features)
+    }
+
+    /// This model with `users` and `items` zero rows appended to every per-user and per-item
+    /// block (GMF and MLP embeddings, biases; new biases 0), for fold-in and cold start. The
+    /// side-feature tables are copied as they are and the result has no feature values: the
+    /// caller attaches them ([`Params::with_cold`]).
+    pub fn with_rows(&self, users: u32, items: u32) -> Result<Params> {
+        let l = self.layout;
+        let (nu, ni) = (l.num_users.checked_add(users), l.num_items.checked_add(items));
+        let (Some(nu), Some(ni)) = (nu, ni) else {
+            return Err(NcfError::invalid("foldIn", "the model would have more than 2^32 - 1 rows"));
+        };
+        let tower = Tower { extra: 0, ..l.tower };
+        let nl = Layout::neural(l.kind, nu, ni, l.factors, tower)?.with_features(l.features)?.with_biases(l.biases)?;
+        let (fu, fi) = (l.factors as usize, l.tower.embedding() as usize);
+        let (users, items) = (users as usize, items as usize);
+        let mut data = Vec::with_capacity(nl.len());
+        let pad = |data: &mut Vec<f32>, n: usize| data.extend(std::iter::repeat_n(0.0, n));
+        data.extend_from_slice(&self.data[..l.item_offset()]);
+        pad(&mut data, users * fu);
+        data.extend_from_slice(&self.data[l.item_offset()..l.mlp_user_offset()]);
+        pad(&mut data, items * fu);
+        data.extend_from_slice(&self.data[l.mlp_user_offset()..l.mlp_item_offset()]);
+        pad(&mut data, users * fi);
+        data.extend_from_slice(&self.data[l.mlp_item_offset()..l.user_feature_offset()]);
+        pad(&mut data, items * fi);
+        if l.biases {
+            data.extend_from_slice(&self.data[l.user_feature_offset()..l.item_bias_offset()]);
+            pad(&mut data, users);
+            data.extend_from_slice(&self.data[l.item_bias_offset()..l.b_offset()]);
+            pad(&mut data, items);
+            data.push(self.data[l.b_offset()]);
+        } else {
+            data.extend_from_slice(&self.data[l.user_feature_offset()..]);
+        }
+        Params::from_vec(nl, data)
     }
 }
 

@@ -1,23 +1,26 @@
-//! Fold-in: rows for new (or changed) users and items of an ALS model without retraining.
-//! With the other side's factors fixed, a row of the iALS objective has a closed form
-//! (Rendle et al. 2022, eq. 5; Hu, Koren & Volinsky 2008, eq. 4):
+//! Fold-in: rows for new (or changed) users and items without retraining, the rest of the
+//! model fixed. For ALS a row of the iALS objective has a closed form with the other side's
+//! factors fixed (Rendle et al. 2022, eq. 5; Hu, Koren & Volinsky 2008, eq. 4):
 //!
 //!   (α G + Σ_{j∈S} y_j y_jᵀ + reg (|S| + α n) I) x = Σ_{j∈S} y_j,
 //!
 //! the same solve as a sweep of training, so a folded-in user is where one more user sweep
-//! would have put them. Users are solved first (against the items as they are), then items
-//! (against every user, the folded-in ones included).
+//! would have put them. GMF, MF, MLP and NeuMF rows take a few epochs of the fit's own loss
+//! over their interactions and fresh negatives (`cpu/fold_in.rs`). Users are solved first
+//! (against the items as they are), then items (against every user, the folded-in ones
+//! included).
 
 use std::sync::Arc;
 
+use super::Task;
 use super::{IdSide, Ids, Recommender, TrainingLease, lock};
 use crate::backend::Backend;
 use crate::data::Csr;
 use crate::error::{NcfError, Result};
 use crate::infer::Side;
-use crate::model::{Layout, ModelKind, Params};
+use crate::model::Params;
 use crate::raw::IdEncoder;
-use crate::train::AlsSpec;
+use crate::train::{AlsSpec, RowSolve, RowSteps};
 
 /// Rows to fold in: each entry is an id and the ids it interacted with.
 #[derive(Clone, Debug, Default)]
@@ -26,10 +29,18 @@ pub struct FoldIn {
     pub users: Vec<(String, Vec<String>)>,
     /// `(item id, user ids)`: the users may include the users folded in by this call.
     pub items: Vec<(String, Vec<String>)>,
-    /// The objective's reg and α (default: the last fit's or the file's; else Rendle et al.'s
-    /// ML-1M setting, 0.007 and 0.3).
+    /// ALS: the objective's reg (default: the last fit's or the file's; else Rendle et al.'s
+    /// ML-1M setting, 0.007). Others: λ of the per-occurrence L2 penalty (default 0, the
+    /// paper's fit).
     pub l2: Option<f64>,
+    /// ALS only: α (default: the fit's, else 0.3).
     pub alpha: Option<f64>,
+    /// Gradient fold-in only (see [`RowSteps`]): epochs, Adam's lr, negatives per interaction
+    /// and the seed of the negatives and the order.
+    pub epochs: Option<u32>,
+    pub lr: Option<f64>,
+    pub negatives: Option<u32>,
+    pub seed: Option<u32>,
 }
 
 /// What a fold-in changed.
@@ -57,7 +68,7 @@ pub struct FoldInJob {
     users: Rows,
     items: Rows,
     old_items: u32,
-    spec: AlsSpec,
+    how: RowSolve,
     _lease: TrainingLease,
 }
 
@@ -67,25 +78,8 @@ impl Recommender {
     /// model learns them).
     pub fn fold_in(&self, req: FoldIn) -> Result<FoldInJob> {
         let params = self.weights()?;
-        if !self.als {
-            return Err(NcfError::invalid(
-                "foldIn",
-                format!(
-                    "solves the rows of an ALS model exactly against the fixed factors; this is a {} model",
-                    self.kind().name()
-                ),
-            ));
-        }
+        let how = self.row_solve(&req)?;
         let lease = self.lease()?;
-        let (fit_reg, fit_alpha) = self.als_spec().unwrap_or((0.007, 0.3));
-        let reg = req.l2.unwrap_or(fit_reg as f64);
-        if !(reg.is_finite() && reg > 0.0) {
-            return Err(NcfError::invalid("l2", format!("must be a positive number, got {reg}")));
-        }
-        let alpha = req.alpha.unwrap_or(fit_alpha as f64);
-        if !(alpha.is_finite() && alpha >= 0.0) {
-            return Err(NcfError::invalid("alpha", format!("must be a finite number >= 0, got {alpha}")));
-        }
         if req.users.is_empty() && req.items.is_empty() {
             return Err(NcfError::invalid("foldIn", "expected { users?, items? } with at least one entry"));
         }
@@ -94,9 +88,70 @@ impl Recommender {
         // Users first: their items are the model's own, so they are encoded before any new item.
         let users = rows(&mut ids, IdSide::Users, l.num_users, l.num_items, &req.users)?;
         let items = rows(&mut ids, IdSide::Items, l.num_items, l.num_users + users.added, &req.items)?;
-        let params = grown(&params, users.added, items.added)?;
-        let spec = AlsSpec { reg: reg as f32, alpha: alpha as f32, cg_steps: 0 };
-        Ok(FoldInJob { model: self.clone(), params, ids, users, items, old_items: l.num_items, spec, _lease: lease })
+        let params = params.with_rows(users.added, items.added)?;
+        Ok(FoldInJob { model: self.clone(), params, ids, users, items, old_items: l.num_items, how, _lease: lease })
+    }
+
+    /// How this model's rows are solved, from the request's options: each option applies to
+    /// one kind of solve, and one given to the other is refused by name.
+    fn row_solve(&self, req: &FoldIn) -> Result<RowSolve> {
+        let l = self.layout();
+        if self.als {
+            for (name, given) in [
+                ("epochs", req.epochs.is_some()),
+                ("lr", req.lr.is_some()),
+                ("negatives", req.negatives.is_some()),
+                ("seed", req.seed.is_some()),
+            ] {
+                if given {
+                    return Err(NcfError::invalid(name, "applies to gradient fold-in; an ALS row is solved exactly"));
+                }
+            }
+            let (fit_reg, fit_alpha) = self.als_spec().unwrap_or((0.007, 0.3));
+            let reg = req.l2.unwrap_or(fit_reg as f64);
+            if !(reg.is_finite() && reg > 0.0) {
+                return Err(NcfError::invalid("l2", format!("must be a positive number, got {reg}")));
+            }
+            let alpha = req.alpha.unwrap_or(fit_alpha as f64);
+            if !(alpha.is_finite() && alpha >= 0.0) {
+                return Err(NcfError::invalid("alpha", format!("must be a finite number >= 0, got {alpha}")));
+            }
+            return Ok(RowSolve::Als(AlsSpec { reg: reg as f32, alpha: alpha as f32, cg_steps: 0 }));
+        }
+        if req.alpha.is_some() {
+            return Err(NcfError::invalid("alpha", "is the weight of unobserved pairs in ALS; this model has none"));
+        }
+        if let Task::Rating { .. } = self.task() {
+            return Err(NcfError::invalid(
+                "foldIn",
+                "learns rows from implicit interactions; this model predicts ratings (fit it again with the new ratings)",
+            ));
+        }
+        if l.features != Default::default() {
+            return Err(NcfError::invalid(
+                "foldIn",
+                "this model has side features: describe new users and items by their features (the describe option) instead",
+            ));
+        }
+        let d = RowSteps::default();
+        let epochs = req.epochs.unwrap_or(d.epochs);
+        if epochs == 0 || epochs > 1000 {
+            return Err(NcfError::invalid("epochs", format!("must be in 1..=1000, got {epochs}")));
+        }
+        let lr = req.lr.unwrap_or(d.lr as f64);
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(NcfError::invalid("lr", format!("must be a positive number, got {lr}")));
+        }
+        let negatives = req.negatives.unwrap_or(d.negatives);
+        if negatives == 0 || negatives > 1000 {
+            return Err(NcfError::invalid("negatives", format!("must be in 1..=1000, got {negatives}")));
+        }
+        let l2 = req.l2.unwrap_or(0.0);
+        if !(l2.is_finite() && l2 >= 0.0) {
+            return Err(NcfError::invalid("l2", format!("must be a finite number >= 0, got {l2}")));
+        }
+        let seed = req.seed.unwrap_or(d.seed);
+        Ok(RowSolve::Steps(RowSteps { epochs, lr: lr as f32, negatives, l2: l2 as f32, seed }))
     }
 }
 
@@ -104,12 +159,12 @@ impl FoldInJob {
     /// Solves the users against the items as they were, then the items against every user,
     /// and writes the rows, ids and seen items into the model together.
     pub fn run(self, b: &dyn Backend) -> Result<FoldInReport> {
-        let FoldInJob { model, mut params, ids, users, items, old_items, spec, _lease } = self;
+        let FoldInJob { model, mut params, ids, users, items, old_items, how, _lease } = self;
         let nu = params.layout.num_users;
-        b.als_solve_rows(&mut params, Side::Users, &users.rows, old_items, spec)?;
-        b.als_solve_rows(&mut params, Side::Items, &items.rows, nu, spec)?;
-        // Each solve is of a positive definite system, so this holds unless the factors were
-        // already huge; never keep a non-finite row.
+        b.solve_rows(&mut params, Side::Users, &users.rows, old_items, how)?;
+        b.solve_rows(&mut params, Side::Items, &items.rows, nu, how)?;
+        // An ALS solve is of a positive definite system and Adam's steps are bounded by lr, so
+        // this holds unless the weights were already huge; never keep a non-finite row.
         if let Some(k) = params.data.iter().position(|x| !x.is_finite()) {
             return Err(NcfError::Diverged(format!(
                 "fold-in produced a non-finite weight (at {k}); the model is unchanged: raise l2"
@@ -191,28 +246,6 @@ fn rows(ids: &mut Ids, side: IdSide, n: u32, other_rows: u32, entries: &[(String
         }
     }
     Ok(out)
-}
-
-/// `params` with `users` and `items` zero rows appended (an ALS layout: MF without biases or
-/// side features).
-fn grown(params: &Params, users: u32, items: u32) -> Result<Params> {
-    let l = params.layout;
-    if l.kind != ModelKind::Mf || l.biases || l.features != Default::default() {
-        return Err(NcfError::invalid("foldIn", "needs an ALS model: MF without biases or side features"));
-    }
-    let nl = Layout::new(ModelKind::Mf, l.num_users + users, l.num_items + items, l.factors)?.with_biases(false)?;
-    let f = l.factors as usize;
-    let mut data = Vec::with_capacity(nl.len());
-    data.extend_from_slice(&params.data[..l.item_offset()]);
-    data.resize(data.len() + users as usize * f, 0.0);
-    let q_end = l.item_offset() + l.num_items as usize * f;
-    data.extend_from_slice(&params.data[l.item_offset()..q_end]);
-    data.resize(data.len() + items as usize * f, 0.0);
-    data.extend_from_slice(&params.data[q_end..]);
-    if data.len() != nl.len() {
-        return Err(NcfError::invalid("foldIn", "the model's layout cannot grow (not an ALS layout)"));
-    }
-    Ok(Params { layout: nl, data, features: None })
 }
 
 /// The seen items with the folded-in rows: a user's row becomes the items given, and each

@@ -1,4 +1,4 @@
-//! Fold-in (issue 16): each folded-in row solves the iALS normal equations against the fixed
+//! Fold-in (issues 16, 17): each folded-in ALS row solves the iALS normal equations against the fixed
 //! other side (checked in f64 by an independent elimination), the rest of the model is
 //! untouched, ids and seen items follow, and bad requests are refused by name.
 
@@ -37,7 +37,7 @@ fn req(users: &[(&str, &[&str])], items: &[(&str, &[&str])]) -> FoldIn {
     let side = |v: &[(&str, &[&str])]| {
         v.iter().map(|(id, l)| (id.to_string(), l.iter().map(|s| s.to_string()).collect())).collect()
     };
-    FoldIn { users: side(users), items: side(items), l2: None, alpha: None }
+    FoldIn { users: side(users), items: side(items), ..FoldIn::default() }
 }
 
 /// ‖A x − b‖ / ‖b‖ for A = α YᵀY + Σ_{j∈obs} y_j y_jᵀ + reg(|obs| + α n) I, b = Σ y_j.
@@ -146,8 +146,23 @@ fn issue16_fold_in_refuses_by_name() {
         ..ModelSpec::default()
     })
     .unwrap();
-    let e = fold(&gmf, req(&[("5", &["1"])], &[])).unwrap_err().to_string();
-    assert!(e.starts_with("foldIn: solves the rows of an ALS model exactly"), "{e}");
+    let mut a = req(&[("5", &["1"])], &[]);
+    a.alpha = Some(0.3);
+    let e = fold(&gmf, a).unwrap_err().to_string();
+    assert_eq!(e, "alpha: is the weight of unobserved pairs in ALS; this model has none");
+    let mut steps = req(&[("5", &["1"])], &[]);
+    steps.epochs = Some(3);
+    assert_eq!(msg(steps), "epochs: applies to gradient fold-in; an ALS row is solved exactly");
+    let rating = Recommender::build(ModelSpec {
+        kind: Some(ModelKind::Gmf),
+        num_users: 5,
+        num_items: 5,
+        task: Some(crate::recommender::TaskKind::Rating),
+        ..ModelSpec::default()
+    })
+    .unwrap();
+    let e = fold(&rating, req(&[("5", &["1"])], &[])).unwrap_err().to_string();
+    assert!(e.starts_with("foldIn: learns rows from implicit interactions; this model predicts ratings"), "{e}");
     assert_eq!(m.layout().num_users, 5);
     let lease = m.lease().unwrap();
     assert!(matches!(fold(&m, req(&[("5", &["1"])], &[])), Err(NcfError::Busy)), "not while a fit runs");

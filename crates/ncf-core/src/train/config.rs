@@ -49,6 +49,33 @@ pub struct AlsSpec {
     pub cg_steps: u32,
 }
 
+/// How fold-in solves a side's rows with everything else fixed (`recommender/fold_in.rs`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RowSolve {
+    /// ALS: the exact closed-form row of the iALS objective.
+    Als(AlsSpec),
+    /// The gradient-trained models: epochs of the training loss over these rows only.
+    Steps(RowSteps),
+}
+
+/// Fold-in by gradient steps: `epochs` passes of BCE with `negatives` fresh negatives per
+/// interaction (He et al. eq. 7, the fit's loss), one Adam step at `lr` per interaction (its
+/// positive and negatives) on the folded row alone, `l2` as the fit's per-occurrence penalty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RowSteps {
+    pub epochs: u32,
+    pub lr: f32,
+    pub negatives: u32,
+    pub l2: f32,
+    pub seed: u32,
+}
+
+impl Default for RowSteps {
+    fn default() -> Self {
+        RowSteps { epochs: 20, lr: 0.01, negatives: 4, l2: 0.0, seed: 0 }
+    }
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {

@@ -12,7 +12,7 @@ pub use checks::{
     check_finite_loss, check_fits, check_k, check_rankable, check_restorable, check_session, check_test_fits,
     rating_cases, rating_scale, samples_per_epoch, unrankable,
 };
-pub use config::{AlsSpec, TrainConfig};
+pub use config::{AlsSpec, RowSolve, RowSteps, TrainConfig};
 pub use dropout::{Dropout, DropoutSpec, dropout_key};
 pub use optimizer::{Optimizer, StepScalars, parse_optimizer};
 pub use session::{EpochReport, OptimizerState, Progress, Trainer};
