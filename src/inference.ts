@@ -19,13 +19,23 @@ export interface Served {
   device: Device
 }
 
-/** Lists of `{ id, index, score }` from the binding's flattened ranking. */
-function unflatten(r: Native.NativeRanked, ids: (indices: Uint32Array) => Id[]): Scored[][] {
+/** σ(z) as f32 rounds it: the value `predict` gives for the same logit (ncf-core's `sigmoid`). */
+function sigmoid(z: number): number {
+  return Math.fround(z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)))
+}
+
+/** Lists of `{ id, index, score[, predicted] }` from the binding's flattened ranking; `toPrediction`
+ * gives `predicted` from `score` (recommendations only). */
+function unflatten(r: Native.NativeRanked, ids: (indices: Uint32Array) => Id[], toPrediction?: (score: number) => number): Scored[][] {
   const names = ids(r.items)
   const out: Scored[][] = []
   for (let u = 0; u + 1 < r.offsets.length; u++) {
     const list: Scored[] = []
-    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) list.push({ id: names[j], index: r.items[j], score: r.scores[j] })
+    for (let j = r.offsets[u]; j < r.offsets[u + 1]; j++) {
+      const s: Scored = { id: names[j], index: r.items[j], score: r.scores[j] }
+      if (toPrediction) s.predicted = toPrediction(r.scores[j])
+      list.push(s)
+    }
     out.push(list)
   }
   return out
@@ -75,12 +85,15 @@ export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: R
     throw invalid('data', 'gives the seen items to exclude; it has no use with excludeSeen: false')
   }
   const filter = options.filterItems === undefined ? undefined : m.ids.encode('items', 'filterItems[]', options.filterItems)
+  const exclude = options.excludeItems === undefined ? undefined : m.ids.encode('items', 'excludeItems[]', options.excludeItems)
   const device = checkDevice(options.device ?? m.device)
   const r = await call(() =>
-    m.handle.recommend(ids, k, excludeSeen, filter, options.data?.native, device, coldJson),
+    m.handle.recommend(ids, k, excludeSeen, filter, exclude, options.data?.native, device, coldJson),
   )
   if (r.fallbackReason) warnFallback(r.fallbackReason)
-  const lists = unflatten(r, (ix) => m.ids.decode('items', ix))
+  // A rating model's score is already its predicted rating; an implicit one's is the logit.
+  const toPrediction = m.handle.taskKind === 'rating' ? (s: number) => s : sigmoid
+  const lists = unflatten(r, (ix) => m.ids.decode('items', ix), toPrediction)
   return single ? lists[0] : lists
 }
 

@@ -126,10 +126,17 @@ export interface Scored {
   id: Id
   /** Its dense index in the model (row of {@link NcfModel.embeddings}). */
   index: number
-  /** Logit z for recommendations (higher is better; σ(z) is the predicted probability; rating
-   * models report the predicted rating r̂ = clip(z + μ)), cosine similarity in [-1, 1] for
-   * similar items and users. */
+  /**
+   * What the list is ranked by, higher first. Recommendations: the logit z of an implicit
+   * model (unbounded, so ties stay rare where σ(z) rounds to 1 in f32), the predicted rating
+   * r̂ = clip(z + μ) of a rating model. Similar items and users: cosine similarity in [-1, 1].
+   */
   score: number
+  /**
+   * Recommendations only: exactly what {@link NcfModel.predict} returns for this user and item,
+   * σ(z) for an implicit model (ALS included: σ of its dot product), r̂ for a rating model.
+   */
+  predicted?: number
 }
 
 /** Options of {@link NcfModel.predict}. */
@@ -169,8 +176,10 @@ export interface RecommendOptions {
    * test and validation positives count as interactions too. Default true.
    */
   excludeSeen?: boolean
-  /** Only these items (ids) may be recommended. */
+  /** Only these items (ids) may be recommended: an allow-list (in stock, in this region). */
   filterItems?: ArrayLike<Id>
+  /** These items (ids) are never recommended: a block-list, applied after `filterItems`. */
+  excludeItems?: ArrayLike<Id>
   /** The interactions `excludeSeen` removes (default: the model's own, see `excludeSeen`). */
   data?: Dataset
   /**

@@ -256,8 +256,9 @@ export abstract class NcfModel {
 
   /**
    * Predicted probabilities ŷ = σ(z) of the pairs `(users[t], items[t])` (rating models: the
-   * predicted ratings r̂ = clip(z + μ)), given as ids,
-   * computed on the model's device.
+   * predicted ratings r̂ = clip(z + μ)), given as ids, computed on the model's device. The
+   * same number is each recommendation's `predicted`; its `score` is z itself (see
+   * {@link Scored}).
    *
    * @example
    * ```ts
@@ -271,14 +272,17 @@ export abstract class NcfModel {
 
   /**
    * The top-`k` items for a user (or for each of several users), ranked over every item the
-   * model knows, best first, as `{ id, index, score }` in the caller's ids. Seen items are left
-   * out by default: after `fit`, or after {@link NcfModel.load} of a file saved with them, the
-   * model knows them itself.
+   * model knows, best first, as `{ id, index, score, predicted }` in the caller's ids: `score`
+   * is the logit z it is ranked by, `predicted` what {@link NcfModel.predict} gives for the pair
+   * (σ(z); rating models: r̂ for both). Seen items are left out by default: after `fit`, or
+   * after {@link NcfModel.load} of a file saved with them, the model knows them itself.
+   * `filterItems` is an allow-list and `excludeItems` a block-list; an array of users is ranked
+   * in one native call.
    *
    * @example
    * ```ts
-   * const top = await model.recommend(42, { k: 10 }) // [{ id, index, score }, …]
-   * const many = await model.recommend([1, 2, 3], { k: 5, filterItems: inStock })
+   * const top = await model.recommend(42, { k: 10 }) // [{ id, index, score, predicted }, …]
+   * const many = await model.recommend([1, 2, 3], { k: 5, filterItems: inStock, excludeItems: soldOut })
    * ```
    */
   async recommend(user: Id, options?: RecommendOptions): Promise<Scored[]>

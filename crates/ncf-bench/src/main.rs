@@ -158,6 +158,7 @@ fn run() -> ncf_core::Result<()> {
             seed,
             // ALS: a dot product without biases, from N(0, 0.1/√d) (Rendle et al. 2022).
             biases: als.then_some(false),
+            als,
             init_std: if has("--init-std") {
                 Some(num("--init-std", "0.01").unwrap_or(0.01) as f32)
             } else {

@@ -157,6 +157,7 @@ impl NativeModel {
         k: f64,
         exclude_seen: bool,
         filter_items: Option<Uint32Array>,
+        exclude_items: Option<Uint32Array>,
         data: Option<&NativeDataset>,
         device: Device,
         describe: Option<serde_json::Value>,
@@ -169,6 +170,7 @@ impl NativeModel {
                 k: to_u32("k", k)?,
                 exclude_seen,
                 filter_items: filter_items.as_deref(),
+                exclude_items: exclude_items.as_deref(),
                 data: corpus.as_ref(),
                 describe: describe.as_ref(),
             })

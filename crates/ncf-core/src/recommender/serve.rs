@@ -36,8 +36,10 @@ pub struct RecommendRequest<'a> {
     pub users: Vec<u32>,
     pub k: u32,
     pub exclude_seen: bool,
-    /// Only these items may be recommended.
+    /// Only these items may be recommended (an allow-list).
     pub filter_items: Option<&'a [u32]>,
+    /// These items are never recommended (a block-list; applied after `filter_items`).
+    pub exclude_items: Option<&'a [u32]>,
     /// Whose interactions are "seen" (default: the last fit's, or the loaded file's).
     pub data: Option<&'a Corpus>,
     /// New users described by their features (`{ users: [description…] }`), ranked like any
@@ -109,22 +111,30 @@ impl Recommender {
                 format!("id {} is not below numUsers = {}", req.users[r], l.num_users),
             ));
         }
-        let allow = match req.filter_items {
+        let n = l.num_items;
+        let check = |field: &str, list: &[u32]| -> Result<()> {
+            match list.iter().position(|&i| i >= n) {
+                Some(r) => Err(NcfError::invalid(
+                    format!("{field}[{r}]"),
+                    format!("id {} is not below numItems = {n}", list[r]),
+                )),
+                None => Ok(()),
+            }
+        };
+        let mut allow = match req.filter_items {
             Some(f) => {
-                let mut allow = vec![false; l.num_items as usize];
-                for (r, &i) in f.iter().enumerate() {
-                    if i >= l.num_items {
-                        return Err(NcfError::invalid(
-                            format!("filterItems[{r}]"),
-                            format!("id {i} is not below numItems = {}", l.num_items),
-                        ));
-                    }
-                    allow[i as usize] = true;
-                }
+                check("filterItems", f)?;
+                let mut allow = vec![false; n as usize];
+                f.iter().for_each(|&i| allow[i as usize] = true);
                 Some(allow)
             }
             None => None,
         };
+        if let Some(x) = req.exclude_items {
+            check("excludeItems", x)?;
+            let a = allow.get_or_insert_with(|| vec![true; n as usize]);
+            x.iter().for_each(|&i| a[i as usize] = false);
+        }
         if let Some(d) = req.data {
             self.check_ids(d)?;
         }
