@@ -91,11 +91,12 @@ impl Params {
     }
 
     /// Adds `scale · ∂ℓ/∂θ` of one sample into `grads` (same layout) and returns its loss
-    /// `ℓ = BCE(z, y) + λ(‖p_u‖² + ‖q_i‖²)`. The L2 term (`l2` = λ) regularises the two
-    /// embedding rows the sample uses, once per occurrence, as in Rendle et al.'s SGD for MF;
-    /// unlike `weightDecay` it leaves untouched rows alone.
+    /// `ℓ = BCE(z, y) + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²)`. The L2 term (`l2` = λ) regularises
+    /// the two embedding rows and biases the sample uses, once per occurrence, as Rendle et
+    /// al.'s SGD for MF does (`mf_simple.py`); unlike `weightDecay` it leaves untouched rows alone.
     /// With `d = σ(z) − y`: GMF ∂/∂p_u = d·h⊙q_i, ∂/∂q_i = d·h⊙p_u, ∂/∂h = d·p_u⊙q_i;
-    /// MF ∂/∂p_u = d·q_i, ∂/∂q_i = d·p_u, ∂/∂b_u = ∂/∂b_i = d; both ∂/∂b = d; plus 2λp_u, 2λq_i.
+    /// MF ∂/∂p_u = d·q_i, ∂/∂q_i = d·p_u, ∂/∂b_u = ∂/∂b_i = d; both ∂/∂b = d; plus 2λp_u, 2λq_i,
+    /// 2λb_u, 2λb_i.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn accumulate_grad(
@@ -116,7 +117,7 @@ impl Params {
         let d = dz * scale;
         let r = 2.0 * l2 * scale;
         let norm = gmf_branch_grad(self, grads, u, i, (&pt, &qt), d, r);
-        bias_grads(self, grads, u, i, d);
+        let norm = norm + bias_grads(self, grads, u, i, d, r);
         sample_loss + l2 * norm
     }
 }
@@ -135,7 +136,14 @@ mod tests {
         batch
             .iter()
             .map(|&(u, i, y)| {
-                let reg = row(u as usize * f) + row(p.layout.item_offset() + i as usize * f);
+                let l = p.layout;
+                let mut reg = row(u as usize * f) + row(l.item_offset() + i as usize * f);
+                if l.biases {
+                    // The per-occurrence L2 covers the sample's two biases too (mf_simple.py).
+                    let (bu, bi) =
+                        (p.data[l.user_bias_offset() + u as usize], p.data[l.item_bias_offset() + i as usize]);
+                    reg += (bu * bu) as f64 + (bi * bi) as f64;
+                }
                 let z = p.logit(u, i) as f64;
                 let sample = match objective {
                     Objective::Bce => bce_with_logits(z as f32, y) as f64,

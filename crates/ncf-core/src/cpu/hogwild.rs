@@ -101,7 +101,7 @@ fn set(c: &[AtomicU32], k: usize, v: f32) {
     c[k].store(v.to_bits(), Ordering::Relaxed)
 }
 
-/// One sample's SGD step (the gradient of BCE(z, y) + λ(‖p_u‖² + ‖q_i‖²), as
+/// One sample's SGD step (the gradient of BCE(z, y) + λ(‖p_u‖² + ‖q_i‖² + b_u² + b_i²), as
 /// `Params::batch_grad` at batch size 1); returns its loss.
 #[inline]
 #[allow(clippy::too_many_arguments)]
@@ -117,8 +117,11 @@ fn step(c: &[AtomicU32], l: crate::model::Layout, u: u32, i: u32, y: f32, lr: f3
         z += if mf { p * q } else { get(c, h + k) * p * q };
         norm += p * p + q * q;
     }
+    let (ou, oi) = (l.user_bias_offset() + u as usize, l.item_bias_offset() + i as usize);
+    let (bu, bi) = if l.biases { (get(c, ou), get(c, oi)) } else { (0.0, 0.0) };
     if l.biases {
-        z += get(c, l.user_bias_offset() + u as usize) + get(c, l.item_bias_offset() + i as usize);
+        z += bu + bi;
+        norm += bu * bu + bi * bi;
     }
     z += get(c, l.b_offset());
     let loss = bce_with_logits(z, y) + l2 * norm;
@@ -135,9 +138,9 @@ fn step(c: &[AtomicU32], l: crate::model::Layout, u: u32, i: u32, y: f32, lr: f3
         }
     }
     if l.biases {
-        let (bu, bi) = (l.user_bias_offset() + u as usize, l.item_bias_offset() + i as usize);
-        set(c, bu, get(c, bu) - lr * g);
-        set(c, bi, get(c, bi) - lr * g);
+        // mf_simple.py regularises the biases at every step too: b ← b + lr·(g − reg·b).
+        set(c, ou, bu - lr * (g + r * bu));
+        set(c, oi, bi - lr * (g + r * bi));
     }
     set(c, l.b_offset(), get(c, l.b_offset()) - lr * g);
     loss

@@ -8,6 +8,20 @@
 //! their bags scatter into shared tables, and those models take the serial path.
 
 use super::scoring::{bias_terms, gmf_term};
+
+/// The bias part of one sample, as `scoring::bias_grads` adds it: pushes the addends of `b_u`
+/// and `b_i` and returns `b_u² + b_i²` (nothing and 0 without biases).
+#[inline]
+fn bias_part(p: &Params, u: u32, i: u32, d: f32, r: f32, out: &mut RowGrads) -> f32 {
+    let l = p.layout;
+    if !l.biases {
+        return 0.0;
+    }
+    let (bu, bi) = (p.data[l.user_bias_offset() + u as usize], p.data[l.item_bias_offset() + i as usize]);
+    out.du.push(d + r * bu);
+    out.di.push(d + r * bi);
+    bu * bu + bi * bi
+}
 use super::tower::Backprop;
 use crate::model::{ModelKind, Objective, Params};
 
@@ -21,8 +35,12 @@ pub struct RowGrads {
     pub item: Vec<f32>,
     /// `rows × f`: the addend of the GMF predict weights `h_g` (`d·p⊙q`); empty for MF.
     pub head: Vec<f32>,
-    /// `d = scale·∂ℓ/∂z` of each sample: the addend of `b_u`, `b_i` and `b`.
+    /// `d = scale·∂ℓ/∂z` of each sample: the addend of `b`.
     pub d: Vec<f32>,
+    /// The addends of `b_u` and `b_i`: `d` plus their L2 term (`scoring::bias_grads`); empty
+    /// without biases.
+    pub du: Vec<f32>,
+    pub di: Vec<f32>,
     /// Each sample's loss with the L2 of the rows it uses.
     pub loss: Vec<f32>,
 }
@@ -33,6 +51,8 @@ impl RowGrads {
         self.item.resize(rows * (f + e), 0.0);
         self.head.resize(if with_h { rows * f } else { 0 }, 0.0);
         self.d.clear();
+        self.du.clear();
+        self.di.clear();
         self.loss.clear();
     }
 }
@@ -97,6 +117,7 @@ pub fn factor_rows(
         let d = dz * scale;
         let gh = if with_h { &mut out.head[t * f..][..f] } else { &mut [][..] };
         let norm = gmf_part(p, u, i, d, r, &mut out.user[t * f..][..f], &mut out.item[t * f..][..f], gh);
+        let norm = norm + bias_part(p, u, i, d, r, out);
         out.d.push(d);
         out.loss.push(sample_loss + l2 * norm);
     }
@@ -134,6 +155,7 @@ pub fn tower_rows(
             gu[f + k] = da[k] + r2 * pu[k];
             gi[f + k] = da[e + k] + r2 * qi[k];
         }
+        norm += bias_part(p, u, i, d, r2, out);
         norm += pu.iter().chain(qi).map(|x| x * x).sum::<f32>();
         out.d.push(d);
         out.loss.push(bp.loss[r] + l2 * norm);

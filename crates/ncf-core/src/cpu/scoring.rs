@@ -119,13 +119,19 @@ pub fn bias_terms(p: &Params, u: u32, i: u32) -> f32 {
     p.data[l.user_bias_offset() + u as usize] + p.data[l.item_bias_offset() + i as usize] + b
 }
 
-/// Adds `d` to the gradients of the bias terms `bias_terms(u, i)` reads.
+/// Adds the gradients of the bias terms `bias_terms(u, i)` reads: `d` to `b`, and to `b_u`, `b_i`
+/// `d` plus the per-occurrence L2 term `r·b` (`r` = 2λ/B), as `mf_simple.py` regularises them
+/// (Rendle et al. 2020); returns `b_u² + b_i²`, their share of the L2 loss (0 without biases).
 #[inline]
-pub fn bias_grads(p: &Params, grads: &mut [f32], u: u32, i: u32, d: f32) {
+pub fn bias_grads(p: &Params, grads: &mut [f32], u: u32, i: u32, d: f32, r: f32) -> f32 {
     let l = p.layout;
-    if l.biases {
-        grads[l.user_bias_offset() + u as usize] += d;
-        grads[l.item_bias_offset() + i as usize] += d;
-    }
     grads[l.b_offset()] += d;
+    if !l.biases {
+        return 0.0;
+    }
+    let (ou, oi) = (l.user_bias_offset() + u as usize, l.item_bias_offset() + i as usize);
+    let (bu, bi) = (p.data[ou], p.data[oi]);
+    grads[ou] += d + r * bu;
+    grads[oi] += d + r * bi;
+    bu * bu + bi * bi
 }

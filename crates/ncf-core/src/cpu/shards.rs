@@ -165,14 +165,16 @@ pub fn scatter(
         for r in 0..rg.d.len() {
             let (u, i) = (users[pc.start + r] as usize, items[pc.start + r] as usize);
             let d = rg.d[r];
+            // Without biases the bias addends are unused (no bias table or record slot).
+            let (du, di) = (rg.du.get(r).copied().unwrap_or(d), rg.di.get(r).copied().unwrap_or(d));
             if st.users.contains(&u) {
                 let lu = u - st.users.start;
                 let src = &rg.user[r * w..][..w];
                 if compact {
                     let slot = st.touched.user_slot(lu as u32);
-                    add_compact(&mut st.user_grads, slot, w + bw, src, d);
+                    add_compact(&mut st.user_grads, slot, w + bw, src, du);
                 } else {
-                    add_rows((&mut *g.p, &mut *g.pm, &mut *g.bu), lu, f, src, d);
+                    add_rows((&mut *g.p, &mut *g.pm, &mut *g.bu), lu, f, src, du);
                     if sparse {
                         st.touched.touch_user(lu as u32);
                     }
@@ -183,9 +185,9 @@ pub fn scatter(
                 let src = &rg.item[r * w..][..w];
                 if compact {
                     let slot = st.touched.item_slot(li as u32);
-                    add_compact(&mut st.item_grads, slot, w + bw, src, d);
+                    add_compact(&mut st.item_grads, slot, w + bw, src, di);
                 } else {
-                    add_rows((&mut *g.q, &mut *g.qm, &mut *g.bi), li, f, src, d);
+                    add_rows((&mut *g.q, &mut *g.qm, &mut *g.bi), li, f, src, di);
                     if sparse {
                         st.touched.touch_item(li as u32);
                     }

@@ -26,8 +26,15 @@ struct Piece {
 }
 
 /// Stands in for the unused slots of a wave.
-static NO_ROWS: RowGrads =
-    RowGrads { user: Vec::new(), item: Vec::new(), head: Vec::new(), d: Vec::new(), loss: Vec::new() };
+static NO_ROWS: RowGrads = RowGrads {
+    user: Vec::new(),
+    item: Vec::new(),
+    head: Vec::new(),
+    d: Vec::new(),
+    du: Vec::new(),
+    di: Vec::new(),
+    loss: Vec::new(),
+};
 
 /// The buffers of [`StepWorkspace::train`], reused by every step.
 #[derive(Default)]

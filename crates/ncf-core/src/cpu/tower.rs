@@ -252,7 +252,7 @@ pub fn backward_rows(
         let d = bp.d[r];
         let (pt, qt) = gmf_rows(p, u, i);
         let mut norm = gmf_branch_grad(p, grads, u, i, (&pt, &qt), d, r2);
-        bias_grads(p, grads, u, i, d);
+        norm += bias_grads(p, grads, u, i, d, r2);
         let (mu, mi) = (l.mlp_user_offset() + u as usize * e, l.mlp_item_offset() + i as usize * e);
         let da = &bp.da[r * width..(r + 1) * width];
         for k in 0..e {

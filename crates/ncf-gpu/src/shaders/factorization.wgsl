@@ -73,8 +73,7 @@ fn forward_backward(
         let obj = objective_eval(z, y, st.objective, st.target_offset);
         let d = obj.y * st.inv_batch;
         // Per-occurrence L2 on the two embedding rows: ℓ += λ(‖p_u‖² + ‖q_i‖²).
-        let norm = add_gmf_term_grads(u, i, d, MODEL == MODEL_GMF);
-        add_bias_grads(u, i, d);
+        let norm = add_gmf_term_grads(u, i, d, MODEL == MODEL_GMF) + add_bias_grads(u, i, d);
         if st.sparse != 0u {
             atomicMin(&owner_users[u], st.row_base + t);
             atomicMin(&owner_items[i], st.row_base + t);

@@ -181,7 +181,7 @@ fn head_backward(
             add_grads(hm + k, d * x_in[t * net.last + k]);
             x_out[t * net.last + k] = d * params[hm + k];
         }
-        add_bias_grads(u, i, d);
+        norm += add_bias_grads(u, i, d);
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
         loss = obj.x + st.l2 * norm;
     }

@@ -63,13 +63,21 @@ fn bias_terms(u: u32, i: u32) -> f32 {
     return z;
 }
 
-// Adds d to the gradients of the terms bias_terms(u, i) reads.
-fn add_bias_grads(u: u32, i: u32, d: f32) {
+// Adds the gradients of the terms bias_terms(u, i) reads: d to b, and to b_u, b_i d plus the
+// per-occurrence L2 term 2λ/B · b (as mf_simple.py regularises them); returns b_u² + b_i², their
+// share of the L2 loss (scoring.rs bias_grads).
+fn add_bias_grads(u: u32, i: u32, d: f32) -> f32 {
+    var norm = 0.0;
     if st.user_bias_offset != 0u {
-        add_grads(st.user_bias_offset + u, d);
-        add_grads(st.item_bias_offset + i, d);
+        let r = 2.0 * st.l2 * st.inv_batch;
+        let bu = params[st.user_bias_offset + u];
+        let bi = params[st.item_bias_offset + i];
+        add_grads(st.user_bias_offset + u, d + r * bu);
+        add_grads(st.item_bias_offset + i, d + r * bi);
+        norm = bu * bu + bi * bi;
     }
     add_grads(st.n_params - 1u, d);
+    return norm;
 }
 
 // Words per side in the header of the bags buffer (records.rs BAG_HEADER).

@@ -171,7 +171,7 @@ fn tower_train(
             add_grads(hm + k, d * x_out[aL + k]);
             dz[aL + k] = unit_grad(d * params[hm + k], x_out[aL + k]);
         }
-        add_bias_grads(u, i, d);
+        norm += add_bias_grads(u, i, d);
         if st.sparse != 0u {
             atomicMin(&owner_users[u], st.row_base + t);
             atomicMin(&owner_items[i], st.row_base + t);
