@@ -9,6 +9,7 @@ pub mod control;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod features;
 pub mod fit;
 pub mod infer;

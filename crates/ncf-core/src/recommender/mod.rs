@@ -8,6 +8,7 @@
 //! a snapshot of the weights, and a fit session writes each epoch's weights back.
 
 pub mod cold;
+mod export;
 mod file;
 mod fold_in;
 pub mod ids;
