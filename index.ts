@@ -48,6 +48,7 @@ export type {
 } from './src/model-options.js'
 export { ALS, GMF, MF, MLP, NeuMF } from './src/models.js'
 export type { FoldInOptions, FoldInResult, FoldInRows } from './src/fold-in.js'
+export type { MipsEmbeddings } from './src/export.js'
 export { renderReport, writeReport, type ReportOptions, type ReportRun } from './src/report.js'
 export type { EpochStats, EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics, RatingMetricValues } from './src/results.js'
 export type { Device, Id, ModelKind, OptimizerName } from './src/types.js'

@@ -7,7 +7,9 @@
 // The model is trained for --epochs here (latency does not depend on how well it is trained),
 // then warmed up by 100 calls before the timed ones.
 import { join } from 'node:path'
-import { ALS, Dataset, GMF, MF, NeuMF, type NcfModel } from '../index.ts'
+import { Dataset } from '../src/dataset.ts'
+import type { NcfModel } from '../src/model.ts'
+import { ALS, GMF, MF, NeuMF } from '../src/models.ts'
 
 const args = process.argv.slice(2)
 const get = (flag: string, dflt: string) => {

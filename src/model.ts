@@ -6,6 +6,7 @@ import { IdCodec } from './codec.js'
 import { Dataset } from './dataset.js'
 import { call, callSync, invalid, NcfError } from './errors.js'
 import { fit } from './fit.js'
+import { exportEmbeddings, exportOnnx, type MipsEmbeddings } from './export.js'
 import { foldIn, type FoldInOptions, type FoldInResult, type FoldInRows } from './fold-in.js'
 import type { FitOptions } from './fit-options.js'
 import { evaluate, predict, recommend, similar, type Served } from './inference.js'
@@ -318,6 +319,45 @@ export abstract class NcfModel {
   async foldIn(rows: FoldInRows, options: FoldInOptions = {}): Promise<FoldInResult> {
     this.#live()
     return foldIn(this.#native, rows, options)
+  }
+
+  /**
+   * Writes the whole scoring graph as an ONNX model (opset 17) for ONNX Runtime or any ONNX
+   * engine: inputs `user` and `item` (int64 rows, one pair per position: encode ids with
+   * {@link NcfModel.encodeUsers} / {@link NcfModel.encodeItems}), outputs `logit` (z, what
+   * `recommend` ranks by) and `score` (what {@link NcfModel.predict} returns). Every model kind
+   * exports; models with side features are refused. Written atomically; resolves to its size
+   * in bytes (protobuf caps one file at 2 GiB).
+   *
+   * @example
+   * ```ts
+   * await model.exportOnnx('model.onnx')
+   * // onnxruntime-node: session.run({ user: Tensor('int64', …), item: Tensor('int64', …) })
+   * ```
+   */
+  async exportOnnx(path: string): Promise<number> {
+    this.#live()
+    return exportOnnx(this.#native, path)
+  }
+
+  /**
+   * User and item vectors whose inner product is the model's logit z, for maximum-inner-product
+   * search in a vector database or an ANN index: `[h ⊙ p_u ; 1 ; b_u + b]` and `[q_i ; b_i ; 1]`
+   * (MF and ALS: h = 1; without biases those entries are 0). An index's top-K by dot product
+   * is then `recommend`'s top-K (seen items aside: filter them in the query). GMF, MF and ALS
+   * only: MLP and NeuMF score through a tower, which no inner product reproduces, so they are
+   * refused; serve them with {@link NcfModel.exportOnnx}. (NeuMF's GMF branch alone could
+   * generate candidates for an index, to be re-scored by the graph; it is not its score.)
+   *
+   * @example
+   * ```ts
+   * const { dim, users, items, itemIds } = model.exportEmbeddings()
+   * const rows = itemIds.map((id, k) => ({ id, vector: Array.from(items.subarray(k * dim, (k + 1) * dim)) }))
+   * ```
+   */
+  exportEmbeddings(): MipsEmbeddings {
+    this.#live()
+    return exportEmbeddings(this.#native, this.#served.ids)
   }
 
   /**

@@ -5,6 +5,7 @@ mod baseline;
 mod dataset;
 mod dataset_options;
 mod errors;
+mod export;
 mod features;
 mod info;
 mod job;

@@ -1,0 +1,37 @@
+//! Exports for serving elsewhere (issue 17): the ONNX scoring graph and MIPS vectors. The
+//! graphs and vectors are ncf-core's (`export`); this converts and maps errors only.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::IntoNapi;
+use crate::job::Job;
+use crate::model::NativeModel;
+
+/// User and item vectors whose inner products are the logits (row-major, `dim` wide).
+#[napi(object)]
+pub struct NativeMips {
+    pub dim: u32,
+    pub users: Float32Array,
+    pub items: Float32Array,
+}
+
+#[napi]
+impl NativeModel {
+    /// Writes the ONNX scoring graph to `path` atomically; resolves to its size in bytes.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn export_onnx(&self, path: String) -> napi::Result<AsyncTask<Job<f64>>> {
+        self.inner.weights().napi()?;
+        let model = self.inner.clone();
+        Ok(Job::spawn(move || Ok(model.export_onnx(&PathBuf::from(path)).napi()? as f64)))
+    }
+
+    /// The MIPS vectors of a factorisation model (refused for MLP and NeuMF).
+    #[napi]
+    pub fn export_embeddings(&self) -> napi::Result<NativeMips> {
+        let (dim, users, items) = self.inner.mips_embeddings().napi()?;
+        Ok(NativeMips { dim: dim as u32, users: users.into(), items: items.into() })
+    }
+}
