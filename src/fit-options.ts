@@ -56,8 +56,9 @@ export interface FitOptions {
    */
   sparse?: boolean
   /**
-   * L2 penalty λ·Σ‖row‖² on the embedding rows each sample uses (user and item; for NeuMF
-   * those of both branches), once per occurrence (Rendle et al.'s regularisation for MF).
+   * L2 penalty λ·(Σ‖row‖² + b_u² + b_i²) on the embedding rows and biases each sample uses
+   * (user and item; for NeuMF the rows of both branches), once per occurrence, as Rendle et
+   * al.'s `mf_simple.py` regularises MF.
    * Unlike `weightDecay`, rows a batch does not touch are left alone, and tower weights are not
    * affected (use `weightDecay` for them). Default 0.
    *
