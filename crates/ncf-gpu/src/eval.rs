@@ -59,8 +59,14 @@ impl PairScores {
         let items_buf = ctx.storage_init("ncf pair items", items, wgpu::BufferUsages::empty())?;
         let scores = ctx.storage_zeroed("ncf pair scores", n as u64 * 4)?;
         let (uniform, scorer) = if layout.kind.is_neural() {
-            let widest = *layout.tower.sizes().iter().max().unwrap_or(&1) as u64;
-            let fit = (ctx.info.max_storage_buffer_binding_size / (4 * widest)).max(1) as u32;
+            // Floats a row keeps in one binding: every layer's activations in the fused tower's
+            // one buffer, else the widest layer's.
+            let per_row = if FusedTower::fits(layout) {
+                FusedTower::floats_per_row(layout)
+            } else {
+                *layout.tower.sizes().iter().max().unwrap_or(&1) as u64
+            };
+            let fit = (ctx.info.max_storage_buffer_binding_size / (4 * per_row)).max(1) as u32;
             let rows = SCORE_ROWS.min(fit).min(n.max(1));
             let chunks: Vec<u32> = (0..n.div_ceil(rows)).map(|c| rows.min(n - c * rows)).collect();
             let uniform = ctx.uniform("ncf score steps", ctx.step_stride() * chunks.len().max(1) as u64);
@@ -255,11 +261,33 @@ pub fn evaluate_gpu(ctx: &GpuContext, params: &Params, test: &TestSet, k: u32) -
     ncf_core::train::check_rankable(test)?;
     check_test_fits(test, params)?;
     let pbuf = ctx.storage_init("ncf eval params", &params.data, wgpu::BufferUsages::empty())?;
-    let tb = TestBuffers::new(ctx, test, &pbuf, params.layout, params.features.as_deref(), None)?;
-    let mut enc = ctx.encoder("ncf evaluate");
-    tb.encode(ctx, &mut enc, k);
-    let out = ctx.read_back(enc, &tb.sources())?;
-    Ok(tb.metrics(k, &out[0], &out[1]))
+    // Cases in groups whose candidate pairs fit one storage binding (an adapter's limit can be
+    // far below a test set's size); each case's hit and NDCG come back and are averaged once.
+    let per_case = test.per_case.max(1) as u64;
+    let group = (pair_limit(ctx) / per_case).max(1) as usize;
+    let (mut hits, mut ndcgs) = (Vec::with_capacity(test.len()), Vec::with_capacity(test.len()));
+    for start in (0..test.len()).step_by(group) {
+        let end = (start + group).min(test.len());
+        let part = TestSet {
+            users: test.users[start..end].to_vec(),
+            per_case: test.per_case,
+            candidates: test.candidates[start * per_case as usize..end * per_case as usize].to_vec(),
+            ratings: None,
+        };
+        let tb = TestBuffers::new(ctx, &part, &pbuf, params.layout, params.features.as_deref(), None)?;
+        let mut enc = ctx.encoder("ncf evaluate");
+        tb.encode(ctx, &mut enc, k);
+        let out = ctx.read_back(enc, &tb.sources())?;
+        hits.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&out[0]));
+        ndcgs.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&out[1]));
+    }
+    Ok(RankMetrics::from_cases(k, &hits, &ndcgs))
+}
+
+/// The most pairs one scoring pass takes: its users, items and scores are each a storage
+/// buffer of 4 bytes a pair, bounded by the adapter's binding limit.
+fn pair_limit(ctx: &GpuContext) -> u64 {
+    (ctx.info.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size) / 4).max(1)
 }
 
 /// Model logits of `(users[t], items[t])` computed on the GPU.
@@ -270,15 +298,22 @@ pub fn predict_gpu(ctx: &GpuContext, params: &Params, users: &[u32], items: &[u3
         return Ok(Vec::new());
     }
     let pbuf = ctx.storage_init("ncf predict params", &params.data, wgpu::BufferUsages::empty())?;
-    let pairs = PairScores::new(ctx, &pbuf, l, params.features.as_deref(), users, items)?;
-    let mut enc = ctx.encoder("ncf predict");
-    {
-        let mut pass =
-            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("ncf predict"), timestamp_writes: None });
-        pairs.encode(ctx, &mut pass);
+    let group = pair_limit(ctx) as usize;
+    let mut z = Vec::with_capacity(users.len());
+    for (u, i) in users.chunks(group).zip(items.chunks(group)) {
+        let pairs = PairScores::new(ctx, &pbuf, l, params.features.as_deref(), u, i)?;
+        let mut enc = ctx.encoder("ncf predict");
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("ncf predict"),
+                timestamp_writes: None,
+            });
+            pairs.encode(ctx, &mut pass);
+        }
+        let out = ctx.read_back(enc, &[(&pairs.scores, pairs.n as u64 * 4)])?;
+        z.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&out[0]));
     }
-    let out = ctx.read_back(enc, &[(&pairs.scores, pairs.n as u64 * 4)])?;
-    Ok(bytemuck::cast_slice(&out[0]).to_vec())
+    Ok(z)
 }
 
 /// RMSE / MAE / R² of `params` on the held-out ratings of `test`, computed on the GPU.

@@ -38,10 +38,13 @@ impl GpuInfo {
 }
 
 /// Options for building a context; tests use `force_cas_atomics` to exercise the portable
-/// compare-exchange path on adapters that have native float atomics.
+/// compare-exchange path on adapters that have native float atomics, and `max_binding` to
+/// request a device whose storage bindings (and buffers) are at most that many bytes, as a
+/// small adapter's would be.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GpuOptions {
     pub force_cas_atomics: bool,
+    pub max_binding: Option<u64>,
 }
 
 /// The device's health: the first uncaptured error since the last check, and whether (and why)
@@ -116,7 +119,13 @@ pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
     let ainfo = adapter.get_info();
     let float_atomics = !opts.force_cas_atomics && adapter.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC);
     let features = if float_atomics { wgpu::Features::SHADER_FLOAT32_ATOMIC } else { wgpu::Features::empty() };
-    let limits = adapter.limits();
+    let mut limits = adapter.limits();
+    if let Some(cap) = opts.max_binding {
+        // Bound to the storage alignment wgpu requires of the limit (a multiple of 4).
+        let cap = (cap.max(4) / 4) * 4;
+        limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(cap);
+        limits.max_buffer_size = limits.max_buffer_size.min(cap);
+    }
     let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("ncf-native device"),
         required_features: features,

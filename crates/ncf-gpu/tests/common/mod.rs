@@ -52,7 +52,10 @@ pub fn shared() -> Arc<GpuContext> {
 pub fn contexts() -> Vec<(&'static str, Arc<GpuContext>)> {
     let mut v = vec![("native", shared())];
     if v[0].1.info.float32_atomics {
-        v.push(("cas", Arc::new(GpuContext::new(GpuOptions { force_cas_atomics: true }).unwrap())));
+        v.push((
+            "cas",
+            Arc::new(GpuContext::new(GpuOptions { force_cas_atomics: true, ..GpuOptions::default() }).unwrap()),
+        ));
     }
     v
 }
