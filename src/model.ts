@@ -1,7 +1,7 @@
 // NcfModel, what GMF, MF, MLP and NeuMF share: the native handle, save and load, the fit and
 // the inference calls (whose bodies live in fit.ts and inference.ts), ids and weights.
-// The model classes register themselves here (`registerKind`), so `load` can build any of
-// them without this module importing theirs.
+// The model classes register themselves in registry.ts (`registerKind`), so `load` can build
+// any of them without this module importing theirs.
 import { IdCodec } from './codec.js'
 import { Dataset } from './dataset.js'
 import { call, callSync, invalid, NcfError } from './errors.js'
@@ -13,30 +13,9 @@ import { evaluate, predict, recommend, similar, type Served } from './inference.
 import type { LoadOptions, PredictOptions, RecommendOptions, SaveOptions, Scored, SimilarOptions } from './model-options.js'
 import { native, type Native } from './native.js'
 import { checkDevice, DEFAULTS, toIds } from './options.js'
+import { makerOf, setNative, WRAP, type Wrapped } from './registry.js'
 import type { EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics } from './results.js'
 import type { Device, Id, ModelKind } from './types.js'
-
-/** Native handles of models, for {@link NeuMF.fromPretrained}. */
-const handles = new WeakMap<object, Native.NativeModel>()
-
-/** The native model behind `model`, when ncf-native built it. */
-export function nativeOf(model: object): Native.NativeModel | undefined {
-  return handles.get(model)
-}
-
-/** Marks a constructor call that wraps an existing native model (load, NeuMF.fromPretrained). */
-export const WRAP = Symbol('wrap')
-/** A constructor argument that wraps an existing native model. */
-export type Wrapped = { [WRAP]: Native.NativeModel; device?: Device }
-
-/** Builds the model class of a kind around a loaded handle; `info` is the file's stored info. */
-type Maker = (wrapped: Wrapped, info: Record<string, unknown>) => NcfModel
-const makers = new Map<string, Maker>()
-
-/** Lets {@link NcfModel.load} build models of `kind` (models.ts registers each class). */
-export function registerKind(kind: ModelKind, make: Maker): void {
-  makers.set(kind, make)
-}
 
 /**
  * What every model shares: training with sampled negatives, evaluation, weights and disposal.
@@ -50,7 +29,7 @@ export abstract class NcfModel {
     this.#native = native
     this.#device = checkDevice(options?.device ?? DEFAULTS.device)
     this.#served = { handle: native, ids: new IdCodec(native), device: this.#device }
-    handles.set(this, native)
+    setNative(this, native)
   }
 
   readonly #device: Device
@@ -116,8 +95,7 @@ export abstract class NcfModel {
     const handle = await call(() => native.NativeModel.load(path))
     const wrapped: Wrapped = { [WRAP]: handle, device }
     const info = (handle.info ?? {}) as Record<string, unknown>
-    // Any kind but the first three is a NeuMF, as files have always been read.
-    const make = makers.get(handle.kind) ?? makers.get('NeuMF')
+    const make = makerOf(handle.kind)
     if (!make) throw new NcfError('ERR_FORMAT', `${path}: no model class is registered for ${handle.kind}`)
     const model = make(wrapped, info)
     const wanted = this
@@ -128,7 +106,7 @@ export abstract class NcfModel {
       model.dispose()
       throw new NcfError('ERR_FORMAT', `${path}: holds a ${kind} model, not a ${wanted.name}`)
     }
-    return model as T
+    return model as unknown as T
   }
 
   /** Which model this is. */

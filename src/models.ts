@@ -3,7 +3,8 @@
 import { Dataset } from './dataset.js'
 import { callSync, invalid } from './errors.js'
 import type { ALSOptions, GMFOptions, MFOptions, MLPOptions, NeuMFOptions, PretrainedOptions } from './model-options.js'
-import { NcfModel, nativeOf, registerKind, WRAP, type Wrapped } from './model.js'
+import { NcfModel } from './model.js'
+import { nativeOf, registerKind, WRAP, type Wrapped } from './registry.js'
 import { native, type Native } from './native.js'
 import { DEFAULTS, positiveInt } from './options.js'
 
