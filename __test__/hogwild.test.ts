@@ -61,15 +61,18 @@ test("issue16: hogwild's large-batch equivalent (sparse SGD at lr × batchSize) 
   // batch touches moves by the sum of its samples' steps, as B Hogwild workers would move it.
   const run = async (device: 'cpu' | 'gpu') => {
     const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, initStd: 0.1, seed: 1 })
-    const h = await mf.fit(data, { epochs: 4, optimizer: 'sgd', sparse: true, batchSize: 512, lr: 0.05 * 512, l2: 0.0025, negatives: 8, device })
+    const h = await mf.fit(data, { epochs: 4, optimizer: 'sgd', sparse: true, batchSize: 512, lr: 0.04 * 512, l2: 0.0025, negatives: 8, device })
     mf.dispose()
     return h
   }
+  // At η = 0.05 the third epoch turned chaotic: the GPU's atomic scatter sums rows in a
+  // different order each run and epoch 3's loss spread 8e-4 across GPU runs alone (CI stop 24).
+  // At η = 0.04 every backend and run agreed to 6 digits, so the bound below stays tight.
   const [cpu, gpu] = [await run('cpu'), await run('gpu')]
   t.is(gpu.backend, 'gpu')
   for (let e = 0; e < 4; e++) {
     const [c, g] = [cpu.epochs[e].loss, gpu.epochs[e].loss]
-    t.true(Number.isFinite(c) && Math.abs(c - g) <= 1e-4 + 2e-3 * c, `epoch ${e + 1}: cpu ${c} gpu ${g}`)
+    t.true(Number.isFinite(c) && Math.abs(c - g) <= 1e-4 + 1e-3 * c, `epoch ${e + 1}: cpu ${c} gpu ${g}`)
   }
   t.true(cpu.epochs[3].loss < cpu.epochs[0].loss, `loss ${cpu.epochs[0].loss} then ${cpu.epochs[3].loss}`)
   t.true(cpu.epochs[3].hr! > 4 * randomHr(10, data.testNegatives), `HR@10 ${cpu.epochs[3].hr}`)
