@@ -53,8 +53,6 @@ pub struct Dataset {
     pub validation: Option<TestSet>,
     /// Duplicate training pairs dropped while loading.
     pub duplicates_removed: usize,
-    /// For each training positive (CSR order), the index of the input pair it came from.
-    kept: Vec<u32>,
 }
 
 /// The most users or items a dataset holds (u32 indices, and tables that fit a machine).
@@ -126,6 +124,20 @@ impl Dataset {
         num_users: Option<u32>,
         num_items: Option<u32>,
     ) -> Result<Dataset> {
+        Dataset::from_pairs_kept(users, items, timestamps, test, num_users, num_items).map(|(d, _)| d)
+    }
+
+    /// As [`Dataset::from_pairs`], also returning for each training positive (CSR order) the
+    /// index of the input pair it came from, for per-pair values to follow. It is not kept in
+    /// the dataset: at Netflix size it would hold 400 MB for nothing (issue 17).
+    fn from_pairs_kept(
+        users: &[u32],
+        items: &[u32],
+        timestamps: Option<&[i64]>,
+        test: Option<TestSet>,
+        num_users: Option<u32>,
+        num_items: Option<u32>,
+    ) -> Result<(Dataset, Vec<u32>)> {
         if users.is_empty() {
             return Err(NcfError::Data("the training data is empty: no interactions".into()));
         }
@@ -166,7 +178,7 @@ impl Dataset {
         let train_timestamps = timestamps.map(|t| kept.iter().map(|&k| t[k as usize]).collect());
         let duplicates_removed = users.len() - train.nnz();
         let train_users = train.row_owners();
-        Ok(Dataset {
+        let d = Dataset {
             num_users,
             num_items,
             train,
@@ -176,7 +188,57 @@ impl Dataset {
             test,
             validation: None,
             duplicates_removed,
-            kept,
+        };
+        Ok((d, kept))
+    }
+
+    /// A dataset from rows already in CSR form (what a generator at scale builds directly,
+    /// without the pairs' 8 bytes an interaction): every row strictly increasing, every item
+    /// below `num_items`, test users and candidates in range.
+    pub fn from_csr(num_users: u32, num_items: u32, train: Csr, test: Option<TestSet>) -> Result<Dataset> {
+        if num_users == 0 || num_users > MAX_ENTITIES || num_items == 0 || num_items > MAX_ENTITIES {
+            return Err(NcfError::invalid(
+                "numUsers/numItems",
+                format!("{num_users} × {num_items}: each must be 1 to {MAX_ENTITIES}"),
+            ));
+        }
+        if train.row_ptr.len() != num_users as usize + 1
+            || train.row_ptr.first() != Some(&0)
+            || *train.row_ptr.last().unwrap_or(&0) as usize != train.cols.len()
+            || train.row_ptr.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(NcfError::invalid("train", "row offsets do not describe the columns"));
+        }
+        if train.cols.is_empty() {
+            return Err(NcfError::Data("the training data is empty: no interactions".into()));
+        }
+        for u in 0..num_users {
+            let row = train.row(u);
+            if row.windows(2).any(|w| w[0] >= w[1]) || row.last().is_some_and(|&i| i >= num_items) {
+                return Err(NcfError::UserData {
+                    user: u,
+                    message: format!("row is not strictly increasing items below {num_items}"),
+                });
+            }
+        }
+        if let Some(t) = &test
+            && (t.users.iter().any(|&u| u >= num_users)
+                || t.candidates.iter().any(|&i| i >= num_items)
+                || t.candidates.len() != t.users.len() * t.per_case as usize)
+        {
+            return Err(NcfError::invalid("test", "cases out of range or of the wrong length"));
+        }
+        let train_users = train.row_owners();
+        Ok(Dataset {
+            num_users,
+            num_items,
+            train,
+            train_users,
+            train_timestamps: None,
+            train_ratings: None,
+            test,
+            validation: None,
+            duplicates_removed: 0,
         })
     }
 
@@ -191,7 +253,7 @@ impl Dataset {
         num_users: Option<u32>,
         num_items: Option<u32>,
     ) -> Result<Dataset> {
-        let mut d = Dataset::from_pairs(users, items, timestamps, test, num_users, num_items)?;
+        let (mut d, kept) = Dataset::from_pairs_kept(users, items, timestamps, test, num_users, num_items)?;
         if let Some(r) = ratings {
             if r.len() != users.len() {
                 return Err(NcfError::invalid(
@@ -205,7 +267,7 @@ impl Dataset {
                     format!("must be a finite number, got {}", r[k]),
                 ));
             }
-            d.train_ratings = Some(d.kept.iter().map(|&k| r[k as usize]).collect());
+            d.train_ratings = Some(kept.iter().map(|&k| r[k as usize]).collect());
         }
         Ok(d)
     }

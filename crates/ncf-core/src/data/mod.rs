@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod fold;
 pub mod holdout;
 pub mod ncf_files;
+pub mod scale;
 pub mod split;
 pub mod synthetic;
 pub mod validation;
