@@ -16,7 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::metrics::evaluate_cpu;
-use super::sampling::epoch_samples_from;
+use super::sampling::{Samples, Windows};
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::{ModelKind, Params, bce_with_logits};
@@ -36,6 +36,8 @@ pub struct HogwildTrainer {
     progress: Option<Arc<Progress>>,
     /// Threads an epoch is shared among (rayon's pool by default).
     threads: usize,
+    /// Whether an epoch's samples are drawn whole or in windows (large data).
+    windows: Windows,
 }
 
 /// Refuses what Hogwild! does not train: anything but GMF or MF without side features, rating
@@ -74,7 +76,17 @@ impl HogwildTrainer {
         check_session(&data, validation.as_ref(), &params, &cfg)?;
         check_hogwild(&params, &cfg)?;
         let threads = rayon::current_num_threads().max(1);
-        Ok(HogwildTrainer { data, validation, cfg, params, epoch: 0, step: 0, progress: None, threads })
+        Ok(HogwildTrainer {
+            data,
+            validation,
+            cfg,
+            params,
+            epoch: 0,
+            step: 0,
+            progress: None,
+            threads,
+            windows: Windows::default(),
+        })
     }
 
     /// The same session on `threads` threads (1: the serial SGD, bit for bit).
@@ -146,38 +158,17 @@ fn step(c: &[AtomicU32], l: crate::model::Layout, u: u32, i: u32, y: f32, lr: f3
     loss
 }
 
-impl Trainer for HogwildTrainer {
-    fn set_progress(&mut self, progress: Arc<Progress>) {
-        self.progress = Some(progress);
+impl HogwildTrainer {
+    /// Draws epochs in windows past `windows.whole_max` samples (tests shrink it).
+    pub fn set_windows(&mut self, windows: Windows) {
+        self.windows = windows;
     }
 
-    fn optimizer_state(&self) -> Result<OptimizerState> {
-        let n = self.params.data.len();
-        Ok(OptimizerState { m: vec![0.0; n], v: vec![0.0; n], step: self.step, epoch: self.epoch })
-    }
-
-    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
-        check_restorable(self.params.data.len(), weights, &state)?;
-        self.params.data.copy_from_slice(weights);
-        self.step = state.step;
-        self.epoch = state.epoch;
-        Ok(())
-    }
-
-    fn backend(&self) -> &'static str {
-        "cpu"
-    }
-
-    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+    /// Batch-1 SGD over `s`, its samples shared among the threads in contiguous parts, lock-free;
+    /// the summed loss, or `None` when the progress asked to cancel.
+    fn train_window(&mut self, s: &Samples) -> Option<f64> {
         const REPORT: usize = 4096;
-        let start = Instant::now();
-        let s =
-            epoch_samples_from(&self.data, self.cfg.negatives, self.cfg.uniform_negatives, self.cfg.seed, self.epoch)?;
         let n = s.len();
-        if let Some(p) = &self.progress {
-            p.begin(n as u64);
-        }
-        let before = self.params.data.clone();
         let (l, lr, l2) = (self.params.layout, self.cfg.lr, self.cfg.l2);
         let progress = self.progress.clone();
         let share = n.div_ceil(self.threads).max(1);
@@ -201,13 +192,56 @@ impl Trainer for HogwildTrainer {
         };
         let losses: Vec<Option<f64>> =
             if self.threads == 1 { vec![run(0)] } else { (0..self.threads).into_par_iter().map(run).collect() };
-        let total: Option<f64> = losses.into_iter().sum();
-        let loss = match total {
-            None => {
+        losses.into_iter().sum()
+    }
+}
+
+impl Trainer for HogwildTrainer {
+    fn set_progress(&mut self, progress: Arc<Progress>) {
+        self.progress = Some(progress);
+    }
+
+    fn optimizer_state(&self) -> Result<OptimizerState> {
+        let n = self.params.data.len();
+        Ok(OptimizerState { m: vec![0.0; n], v: vec![0.0; n], step: self.step, epoch: self.epoch })
+    }
+
+    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
+        check_restorable(self.params.data.len(), weights, &state)?;
+        self.params.data.copy_from_slice(weights);
+        self.step = state.step;
+        self.epoch = state.epoch;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
+        let start = Instant::now();
+        let n = crate::train::samples_per_epoch(&self.data, self.cfg.negatives)? as usize;
+        if let Some(p) = &self.progress {
+            p.begin(n as u64);
+        }
+        let before = self.params.data.clone();
+        let (data, c, w) = (self.data.clone(), self.cfg, self.windows);
+        // Batch 1: windows split anywhere; each is shared among the threads.
+        let mut total = Some(0f64);
+        let drawn = w.for_each(&data, c.negatives, c.uniform_negatives, c.seed, self.epoch, 1, |s| {
+            total = total.zip(self.train_window(s)).map(|(a, b)| a + b);
+            if total.is_none() { Err(NcfError::Cancelled) } else { Ok(()) }
+        });
+        let loss = match (drawn, total) {
+            (Ok(_), Some(t)) => t / n.max(1) as f64,
+            (Err(e), _) => {
+                self.params.data = before;
+                return Err(e);
+            }
+            (Ok(_), None) => {
                 self.params.data = before;
                 return Err(NcfError::Cancelled);
             }
-            Some(t) => t / n.max(1) as f64,
         };
         if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
             self.params.data = before;

@@ -28,3 +28,6 @@ pub use hogwild::HogwildTrainer;
 pub use metrics::{evaluate_cpu, evaluate_item_pop, evaluate_rating_cpu};
 pub use similarity::{similar, similarity_scores};
 pub use trainer::CpuTrainer;
+
+#[cfg(test)]
+mod windows_tests;

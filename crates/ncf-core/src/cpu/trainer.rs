@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
 use super::optim::update_dense;
 use super::row_grads::covers;
-use super::sampling::{Samples, epoch_samples_from};
+use super::sampling::{Samples, Windows};
 use super::sparse::{TouchedRows, sparse_step};
 use super::step::{StepBatch, StepWorkspace};
 use super::tower_batch::TowerWorkspace;
@@ -37,6 +37,8 @@ pub struct CpuTrainer {
     tower: TowerWorkspace,
     /// The parallel step's buffers (models without side features).
     workspace: StepWorkspace,
+    /// Whether an epoch's samples are drawn whole or in windows (large data).
+    windows: Windows,
 }
 
 impl CpuTrainer {
@@ -60,7 +62,14 @@ impl CpuTrainer {
             touched,
             tower: TowerWorkspace::default(),
             workspace: StepWorkspace::default(),
+            windows: Windows::default(),
         })
+    }
+
+    /// Draws epochs in windows past `windows.whole_max` samples (tests shrink it to check that
+    /// windows train exactly as a whole epoch does).
+    pub fn set_windows(&mut self, windows: Windows) {
+        self.windows = windows;
     }
 
     /// Batch-mean gradients of a batch as the next step would compute them (its dropout mask
@@ -128,11 +137,17 @@ impl CpuTrainer {
     }
 
     fn train_samples_in_pool(&mut self, samples: &Samples) -> Result<f64> {
+        if let Some(p) = &self.progress {
+            p.begin(samples.len().div_ceil(self.cfg.batch_size as usize) as u64);
+        }
+        Ok(self.train_window(samples)? / samples.len() as f64)
+    }
+
+    /// Steps through `samples` batch by batch, reporting each to the progress; returns the
+    /// summed loss.
+    fn train_window(&mut self, samples: &Samples) -> Result<f64> {
         let b = self.cfg.batch_size as usize;
         let progress = self.progress.clone();
-        if let Some(p) = &progress {
-            p.begin(samples.len().div_ceil(b) as u64);
-        }
         let mut loss = 0f64;
         for s in (0..samples.len()).step_by(b) {
             if progress.as_ref().is_some_and(|p| p.cancelled()) {
@@ -145,7 +160,27 @@ impl CpuTrainer {
                 p.advance(1, (e - s) as u64, l);
             }
         }
-        Ok(loss / samples.len() as f64)
+        Ok(loss)
+    }
+
+    /// One epoch's samples, drawn whole or window by window ([`Windows`]); returns the mean
+    /// loss and the sample count.
+    fn train_epoch_samples(&mut self) -> Result<(f64, u64)> {
+        let n = crate::train::samples_per_epoch(&self.data, self.cfg.negatives)? as u64;
+        if let Some(p) = &self.progress {
+            p.begin(n.div_ceil(self.cfg.batch_size as u64));
+        }
+        let data = self.data.clone();
+        let (w, c) = (self.windows, self.cfg);
+        let mut loss = 0f64;
+        // See `train_samples_checked`: the step loop runs inside the pool.
+        rayon::scope(|_| {
+            w.for_each(&data, c.negatives, c.uniform_negatives, c.seed, self.epoch, c.batch_size, |s| {
+                loss += self.train_window(s)?;
+                Ok(())
+            })
+        })?;
+        Ok((loss / n.max(1) as f64, n))
     }
 }
 
@@ -174,15 +209,13 @@ impl Trainer for CpuTrainer {
 
     fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
         let start = Instant::now();
-        let samples =
-            epoch_samples_from(&self.data, self.cfg.negatives, self.cfg.uniform_negatives, self.cfg.seed, self.epoch)?;
         let (before, step0) = (self.params.data.clone(), self.step);
-        let loss = self.train_samples_checked(&samples).and_then(|loss| {
+        let trained = self.train_epoch_samples().and_then(|(loss, n)| {
             check_finite_loss(loss, self.epoch + 1)?;
-            Ok(loss)
+            Ok((loss, n))
         });
-        let loss = match loss {
-            Ok(loss) => loss,
+        let (loss, samples) = match trained {
+            Ok(t) => t,
             Err(e) => {
                 // Undo the epoch: the model stays at the last complete one.
                 self.params.data = before;
@@ -194,7 +227,7 @@ impl Trainer for CpuTrainer {
         let mut report = EpochReport {
             epoch: self.epoch,
             loss,
-            samples: samples.len() as u64,
+            samples,
             metrics: None,
             validation: None,
             rating: None,
