@@ -2,11 +2,13 @@
 //! `/dev/zero` or a folder is `ERR_IO` before a byte is read; `.gz` decompressed on the fly;
 //! and limits on the decompressed bytes and on the length of a line, past which a read fails
 //! with `ERR_LIMIT` naming the file, the limit and the option that raises it. Every reader of
-//! interaction, feature and NCF files opens its input here.
+//! interaction, feature and NCF files opens its input here. A read may also report how far it
+//! got ([`InputCounters`], issue 17).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::error::{NcfError, Result};
 
@@ -50,15 +52,44 @@ impl std::fmt::Display for LimitHit {
 
 impl std::error::Error for LimitHit {}
 
+/// Where a read reports how far it got, for another thread to poll: once per read of the
+/// file (bytes) or per refill of the decompressed buffer (lines), `Relaxed`, never per byte.
+#[derive(Clone, Copy, Debug)]
+pub struct InputCounters<'a> {
+    /// Bytes of the file consumed, as stored on disk (below the gzip decoder).
+    pub bytes: &'a AtomicU64,
+    /// The file's size in bytes, set when it is opened.
+    pub total: &'a AtomicU64,
+    /// Lines read (decompressed), a last line without a line end included.
+    pub lines: &'a AtomicU64,
+}
+
+/// Counts the bytes read from the file into [`InputCounters::bytes`].
+struct Counted<'a, R> {
+    inner: R,
+    bytes: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Relaxed);
+        Ok(n)
+    }
+}
+
 /// Counts what passes through, failing past the total or the line limit.
-struct Bounded<R> {
+struct Bounded<'a, R> {
     inner: R,
     limits: ReadLimits,
     total: u64,
     line: u64,
+    /// Line ends seen, and where they are reported.
+    ends: u64,
+    lines: Option<&'a AtomicU64>,
 }
 
-impl<R: Read> Read for Bounded<R> {
+impl<R: Read> Read for Bounded<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.total += n as u64;
@@ -70,7 +101,15 @@ impl<R: Read> Read for Bounded<R> {
             if len > self.limits.max_line_bytes.saturating_add(1) {
                 return Err(std::io::Error::other(LimitHit::Line(self.limits.max_line_bytes)));
             }
-            self.line = if chunk.last() == Some(&b'\n') { 0 } else { len };
+            if chunk.last() == Some(&b'\n') {
+                self.line = 0;
+                self.ends += 1;
+            } else {
+                self.line = len;
+            }
+        }
+        if let Some(lines) = self.lines {
+            lines.store(self.ends + u64::from(self.line > 0), Relaxed);
         }
         Ok(n)
     }
@@ -92,6 +131,11 @@ pub fn read_error(path: &Path, line: u64, e: std::io::Error) -> NcfError {
 /// Opens `path` for reading if it is a regular file: a device (`/dev/zero`), FIFO or folder is
 /// `ERR_IO` before a byte is read.
 pub fn open_regular(path: &Path) -> Result<File> {
+    open_sized(path).map(|(f, _)| f)
+}
+
+/// [`open_regular`], with the file's size.
+fn open_sized(path: &Path) -> Result<(File, u64)> {
     let io = |source| NcfError::Io { path: path.to_path_buf(), source };
     let refuse = |meta: &std::fs::Metadata| {
         let what = if meta.is_dir() { "a folder" } else { "not a regular file (a device, FIFO or socket)" };
@@ -108,16 +152,31 @@ pub fn open_regular(path: &Path) -> Result<File> {
     if !meta.is_file() {
         return Err(refuse(&meta));
     }
-    Ok(f)
+    Ok((f, meta.len()))
 }
 
 /// A buffered reader of a file, decompressed when its name ends in `.gz`, within `limits`.
 pub fn open_input(path: &Path, limits: ReadLimits) -> Result<Box<dyn BufRead>> {
-    let f = open_regular(path)?;
-    let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(f))
-    } else {
-        Box::new(f)
+    open_input_counted(path, limits, None)
+}
+
+/// [`open_input`], reporting into `counters` how far the read got: the file's size as it
+/// opens, then the bytes consumed and the lines read as it streams.
+pub fn open_input_counted<'a>(
+    path: &Path,
+    limits: ReadLimits,
+    counters: Option<InputCounters<'a>>,
+) -> Result<Box<dyn BufRead + 'a>> {
+    let (f, size) = open_sized(path)?;
+    let f: Box<dyn Read + 'a> = match counters {
+        Some(c) => {
+            c.total.store(size, Relaxed);
+            Box::new(Counted { inner: f, bytes: c.bytes })
+        }
+        None => Box::new(f),
     };
-    Ok(Box::new(BufReader::with_capacity(1 << 16, Bounded { inner: r, limits, total: 0, line: 0 })))
+    let r: Box<dyn Read + 'a> =
+        if path.extension().is_some_and(|e| e == "gz") { Box::new(flate2::read::MultiGzDecoder::new(f)) } else { f };
+    let lines = counters.map(|c| c.lines);
+    Ok(Box::new(BufReader::with_capacity(1 << 16, Bounded { inner: r, limits, total: 0, line: 0, ends: 0, lines })))
 }

@@ -11,6 +11,7 @@ mod info;
 mod job;
 mod model;
 mod modes;
+mod progress;
 mod results;
 mod trainer;
 
@@ -18,4 +19,5 @@ pub use baseline::NativeBaseline;
 pub use dataset::NativeDataset;
 pub use features::NativeFeatures;
 pub use model::NativeModel;
+pub use progress::NativeReadProgress;
 pub use trainer::NativeTrainer;

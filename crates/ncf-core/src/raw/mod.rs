@@ -7,25 +7,38 @@
 //!
 //! Records are streamed; every error names `file:line` and the field. Ids are interned and
 //! duplicate pairs folded while reading ([`collect`]), so memory follows the distinct pairs,
-//! not the lines. An [`IdEncoder`] maps the
+//! not the lines. A [`ReadProgress`] polled from another thread follows a read as it streams
+//! (bytes of the file, lines, interactions). An [`IdEncoder`] maps the
 //! ids to dense indices in sorted id order (numeric when every id is an integer), so the mapping
 //! does not depend on file order and "the larger item id" means the same before and after.
 
 pub mod collect;
 pub mod convert;
 pub mod ids;
+pub mod progress;
 pub mod read;
 
 pub use crate::input::ReadLimits;
 pub use collect::RawInteractions;
 pub use convert::{from_id_arrays, to_dataset, to_dataset_with_test};
 pub use ids::{IdEncoder, check_same_ids};
-pub use read::read_with;
+pub use progress::{ReadPhase, ReadProgress, ReadSnapshot};
 pub use read::{Column, CsvSpec, Format, read};
+pub use read::{read_with, read_with_progress};
 
 #[cfg(test)]
 #[path = "hostile_tests.rs"]
 mod hostile_tests;
+
+/// Writes `bytes` to `name` in this process's temporary folder for `tag` (tests).
+#[cfg(test)]
+pub(crate) fn temp_file(tag: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ncf-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
 
 #[cfg(test)]
 mod tests {
@@ -33,11 +46,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn file(name: &str, text: &[u8]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ncf-raw-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
+        temp_file("raw", name, text)
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use super::collect::{Collector, RawInteractions};
+use super::progress::{PUBLISH_EVERY, ReadProgress};
 use crate::error::{NcfError, Result};
-use crate::input::{ReadLimits, open_input, read_error};
+use crate::input::{ReadLimits, open_input_counted, read_error};
 
 /// A column by 0-based position or by header name.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,17 +35,28 @@ pub enum Format {
     Netflix,
 }
 
-struct Sink {
+struct Sink<'a> {
     path: PathBuf,
     out: Collector,
     threshold: Option<f32>,
     has_rating: Option<bool>,
     has_ts: Option<bool>,
+    /// Records at or above the threshold, reported to `progress` every [`PUBLISH_EVERY`].
+    kept: u64,
+    progress: Option<&'a ReadProgress>,
 }
 
-impl Sink {
-    fn new(path: &Path, threshold: Option<f32>) -> Self {
-        Sink { path: path.to_path_buf(), out: Collector::new(threshold), threshold, has_rating: None, has_ts: None }
+impl<'a> Sink<'a> {
+    fn new(path: &Path, threshold: Option<f32>, progress: Option<&'a ReadProgress>) -> Self {
+        Sink {
+            path: path.to_path_buf(),
+            out: Collector::new(threshold),
+            threshold,
+            has_rating: None,
+            has_ts: None,
+            kept: 0,
+            progress,
+        }
     }
     fn err(&self, line: u64, message: String) -> NcfError {
         NcfError::Parse { path: self.path.clone(), line: line as usize, message }
@@ -92,11 +104,26 @@ impl Sink {
                 format!("needs a rating column; {}:{line} has no rating", self.path.display()),
             ));
         }
-        self.out
-            .push(user.trim(), item.trim(), rating.unwrap_or(0.0), ts.unwrap_or(0))
-            .map_err(|r| NcfError::Limit { path: self.path.clone(), message: format!("line {line}: {}", r.message()) })
+        let rating = rating.unwrap_or(0.0);
+        self.out.push(user.trim(), item.trim(), rating, ts.unwrap_or(0)).map_err(|r| NcfError::Limit {
+            path: self.path.clone(),
+            message: format!("line {line}: {}", r.message()),
+        })?;
+        // As the collector keeps them.
+        if !self.threshold.is_some_and(|t| rating < t) {
+            self.kept += 1;
+        }
+        if self.out.given.is_multiple_of(PUBLISH_EVERY) {
+            if let Some(p) = self.progress {
+                p.set_interactions(self.kept);
+            }
+        }
+        Ok(())
     }
     fn finish(self) -> Result<RawInteractions> {
+        if let Some(p) = self.progress {
+            p.set_interactions(self.kept);
+        }
         if self.out.given == 0 {
             return Err(NcfError::Data(format!("{}: no interactions", self.path.display())));
         }
@@ -149,8 +176,22 @@ pub fn read(path: &Path, format: &Format) -> Result<RawInteractions> {
 /// Reads one interaction file within `limits`. With `threshold`, only interactions rated at
 /// least that count (the implicit conversion), applied before duplicates are folded.
 pub fn read_with(path: &Path, format: &Format, limits: ReadLimits, threshold: Option<f32>) -> Result<RawInteractions> {
-    let mut sink = Sink::new(path, threshold);
-    let open = |p: &Path| open_input(p, limits);
+    read_with_progress(path, format, limits, threshold, None)
+}
+
+/// [`read_with`], reporting into `progress` as it streams: the file starts as the next file of
+/// the load, then its bytes, lines and kept interactions grow (see [`ReadProgress`]). The phase
+/// stays reading; the caller moves it on.
+pub fn read_with_progress(
+    path: &Path,
+    format: &Format,
+    limits: ReadLimits,
+    threshold: Option<f32>,
+    progress: Option<&ReadProgress>,
+) -> Result<RawInteractions> {
+    let counters = progress.map(|p| p.next_file());
+    let mut sink = Sink::new(path, threshold, progress);
+    let open = |p: &Path| open_input_counted(p, limits, counters);
     match format {
         Format::MovieLens => {
             for (k, line) in open(path)?.lines().enumerate() {

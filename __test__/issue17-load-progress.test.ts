@@ -1,0 +1,118 @@
+// Issue 17: Dataset.fromFile reports live load progress (onProgress every progressEvery ms,
+// once more when done): bytes of the file (compressed for .gz), lines, interactions, phase.
+import test from 'ava'
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+
+import { Dataset, type LoadProgress } from '../index.ts'
+import { rejectsWith } from './helpers.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'ncf-issue17-load-'))
+
+// Netflix format: MOVIES blocks of CUSTOMERS distinct ratings each.
+const MOVIES = 50
+const CUSTOMERS = 4000
+const netflix = join(dir, 'combined_data_1.txt')
+{
+  const parts: string[] = []
+  for (let m = 1; m <= MOVIES; m++) {
+    parts.push(`${m}:\n`)
+    for (let c = 0; c < CUSTOMERS; c++) parts.push(`${100000 + c},${1 + ((c + m) % 5)},2005-0${1 + (c % 9)}-1${c % 10}\n`)
+  }
+  writeFileSync(netflix, parts.join(''))
+}
+
+// CSV with a header, gzip-compressed; ratings 1…5 in turn.
+const ROWS = 100_000
+const csvGz = join(dir, 'events.csv.gz')
+{
+  const rows = ['user,item,stars']
+  for (let k = 0; k < ROWS; k++) rows.push(`u${k % 1009},i${k},${(k % 5) + 1}`)
+  writeFileSync(csvGz, gzipSync(rows.join('\n') + '\n'))
+}
+
+/** Loads `path` with a recording onProgress and checks what every load must report. */
+async function load(t: import('ava').ExecutionContext, path: string, options: Parameters<typeof Dataset.fromFile>[1]) {
+  const calls: LoadProgress[] = []
+  const data = await Dataset.fromFile(path, { ...options, onProgress: (p) => calls.push(p), progressEvery: 5 })
+  t.true(calls.length >= 2, `onProgress called ${calls.length} time(s)`)
+  for (let k = 1; k < calls.length; k++) {
+    if (calls[k].file === calls[k - 1].file) {
+      t.true(calls[k].bytesRead >= calls[k - 1].bytesRead, `bytesRead went back at call ${k}`)
+      t.true(calls[k].lines >= calls[k - 1].lines, `lines went back at call ${k}`)
+    }
+  }
+  const last = calls[calls.length - 1]
+  t.is(last.phase, 'done')
+  t.true(calls.slice(0, -1).every((p) => p.phase !== 'done'), "'done' only in the last call")
+  return { data, calls, last }
+}
+
+test('issue17: a Netflix file reports its bytes, lines and interactions while it loads', async (t) => {
+  const { data, calls, last } = await load(t, netflix, { format: 'netflix' })
+  const size = statSync(netflix).size
+  t.is(last.bytesRead, size)
+  t.is(last.totalBytes, size)
+  t.is(last.fraction, 1)
+  t.is(last.lines, MOVIES * (CUSTOMERS + 1))
+  t.is(last.interactions, MOVIES * CUSTOMERS)
+  t.deepEqual([last.file, last.files], [1, 1])
+  t.is(data.numInteractions, MOVIES * CUSTOMERS)
+  for (const p of calls) {
+    t.true(p.fraction === null ? p.totalBytes === 0 : p.fraction >= 0 && p.fraction <= 1, JSON.stringify(p))
+    t.true(p.interactions <= p.lines)
+  }
+})
+
+test('issue17: a .gz CSV counts its compressed bytes; the threshold counts the kept interactions', async (t) => {
+  const { data, last } = await load(t, csvGz, { format: 'csv', columns: { rating: 'stars' }, threshold: 3 })
+  const size = statSync(csvGz).size
+  t.true(size < 1_000_000, 'compressed, not the ≈1.5 MB of text')
+  t.deepEqual([last.bytesRead, last.totalBytes, last.fraction], [size, size, 1])
+  t.is(last.lines, ROWS + 1, 'the header is a line')
+  t.is(last.interactions, (ROWS * 3) / 5, 'rated 3, 4 or 5')
+  t.is(data.numInteractions, (ROWS * 3) / 5)
+})
+
+test('issue17: with a separate test file the counts are the second file of two', async (t) => {
+  const held = join(dir, 'held.txt')
+  writeFileSync(held, '1:\n100000,5,2005-09-06\n100001,4,2005-09-07\n')
+  const { data, calls, last } = await load(t, netflix, { format: 'netflix', test: held })
+  t.true(calls.every((p) => p.files === 2))
+  t.deepEqual([last.file, last.files, last.lines, last.interactions], [2, 2, 3, 2])
+  t.deepEqual([last.bytesRead, last.totalBytes], [statSync(held).size, statSync(held).size])
+  t.is(data.numTestCases, 2)
+})
+
+test('issue17: a throwing onProgress rejects fromFile with its error, once, and the process goes on', async (t) => {
+  const boom = new Error('boom from onProgress')
+  let calls = 0
+  const err = await t.throwsAsync(
+    Dataset.fromFile(netflix, {
+      format: 'netflix',
+      progressEvery: 5,
+      onProgress: () => {
+        calls++
+        throw boom
+      },
+    }),
+  )
+  t.is(err, boom)
+  t.is(calls, 1, 'no call after the throw')
+  // The timer is gone and the addon still loads.
+  await new Promise((r) => setTimeout(r, 30))
+  t.is(calls, 1)
+  const again = await Dataset.fromFile(csvGz, { format: 'csv', onProgress: () => {} })
+  t.is(again.numInteractions, ROWS)
+})
+
+test('issue17: onProgress and progressEvery are checked, ERR_INVALID_ARG naming the field', async (t) => {
+  await rejectsWith(t, Dataset.fromFile(netflix, { format: 'netflix', onProgress: 'log' as never }), 'ERR_INVALID_ARG', /^onProgress: must be a function, got string$/)
+  for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '5']) {
+    await rejectsWith(t, Dataset.fromFile(netflix, { format: 'netflix', progressEvery: bad as never }), 'ERR_INVALID_ARG', /^progressEvery: must be a positive number of milliseconds/)
+  }
+  // Without onProgress the load reports nothing and works as before.
+  t.is((await Dataset.fromFile(netflix, { format: 'netflix', progressEvery: 1000 })).numInteractions, MOVIES * CUSTOMERS)
+})
