@@ -25,7 +25,15 @@
 // src/README.md), and no module imports this file.
 export { Baseline, type BaselineOptions } from './src/baseline.js'
 export { Dataset } from './src/dataset.js'
-export type { FileOptions, InteractionArrays, NcfFiles, SplitOptions, SyntheticOptions } from './src/dataset-options.js'
+export type {
+  FileOptions,
+  InteractionArrays,
+  LoadProgress,
+  NcfFiles,
+  ScaleOptions,
+  SplitOptions,
+  SyntheticOptions,
+} from './src/dataset-options.js'
 export { FitAbortedError, NcfError } from './src/errors.js'
 export { Features, type FeatureFileOptions, type FeatureValue } from './src/features.js'
 export type { FitOptions, FitProgress, PlateauOptions } from './src/fit-options.js'

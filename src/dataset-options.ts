@@ -85,6 +85,32 @@ export interface SyntheticOptions {
   seed?: number
 }
 
+/** Options of {@link Dataset.syntheticAtScale}: a size by name, any field overriding it. */
+export interface ScaleOptions {
+  /**
+   * `'ml-20m'` (138,493 users, 26,744 items, 20,000,263 interactions, at least 20 a user) or
+   * `'netflix'` (480,189 users, 17,770 items, 100,480,507 interactions). Without it, `numUsers`,
+   * `numItems` and `interactions` are required.
+   */
+  size?: 'ml-20m' | 'netflix'
+  numUsers?: number
+  numItems?: number
+  /** Interactions in all (training plus held-out), about: activity is scaled to it. */
+  interactions?: number
+  /** The fewest interactions a user has (at least 2). Default 20 (ml-20m), 2 (netflix). */
+  minPerUser?: number
+  /** Taste clusters of users and items. Default 32. */
+  clusters?: number
+  /** Share of a user's interactions drawn from its own cluster, in [0, 1]. Default 0.6. */
+  inCluster?: number
+  /** Users with a held-out test case, spread evenly over the ids. Default 6,040 (as ML-1M). */
+  testUsers?: number
+  /** Sampled negatives per test case. Default 99. */
+  testNegatives?: number
+  /** Default 0. */
+  seed?: number
+}
+
 /** How {@link Dataset.fromFile} reads an interaction file. */
 export interface FileOptions {
   /**
@@ -131,4 +157,43 @@ export interface FileOptions {
    * fails with `ERR_LIMIT` naming the file. Default 1 MiB.
    */
   maxLineBytes?: number
+  /**
+   * Called while the file loads, every `progressEvery` milliseconds and once when the dataset
+   * is ready (phase `'done'`), with the bytes of the file read (compressed bytes for `.gz`, so
+   * `fraction` is meaningful there too), its lines and its interactions. The reader publishes
+   * them once per buffer it reads, at no measurable cost. A callback that throws stops the
+   * reports, and `fromFile` rejects with its error once the read has ended.
+   */
+  onProgress?: (progress: LoadProgress) => void
+  /** Milliseconds between `onProgress` calls. Default 200. */
+  progressEvery?: number
+}
+
+/**
+ * What {@link FileOptions.onProgress} receives. The counts are those of the file being read:
+ * with a separate `test` file they start again from 0 for it (`file: 2`).
+ */
+export interface LoadProgress {
+  /** The file being read, 1-based: 1, then 2 for a separate `test` file. */
+  file: number
+  /** Files this load reads: 2 with a separate `test` file, else 1. */
+  files: number
+  /** Bytes of the file read so far, as stored on disk (compressed for `.gz`). */
+  bytesRead: number
+  /** The file's size in bytes (0 until it is opened). */
+  totalBytes: number
+  /** `bytesRead / totalBytes`, or `null` while the size is unknown (0). */
+  fraction: number | null
+  /** Lines of the file read so far. */
+  lines: number
+  /**
+   * Interactions of the file kept so far: records at or above `threshold`, counted before
+   * duplicate pairs are folded (see {@link Dataset.duplicatesRemoved}).
+   */
+  interactions: number
+  /**
+   * `'reading'` a file, `'building'` the dataset (encoding the ids), or `'done'` (the last
+   * call, once the dataset is ready).
+   */
+  phase: 'reading' | 'building' | 'done'
 }

@@ -5,23 +5,25 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::Dataset;
 use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::data::scale::{ScaleConfig, synthetic_at_scale};
 use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
 
 use ncf_core::NcfError;
 use ncf_core::data::split::SplitMethod;
 use ncf_core::model::ModelFeatures;
-use ncf_core::raw::{CsvSpec, Format, IdEncoder, from_id_arrays, read_with, to_dataset};
+use ncf_core::raw::{CsvSpec, Format, IdEncoder, ReadPhase, from_id_arrays, read_with_progress, to_dataset};
 
 use crate::features::NativeFeatures;
 use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
 use ncf_core::recommender::{Corpus, IdSide};
 
 use crate::dataset_options::{
-    ArrayExtras, FileOptions, NcfFilesOptions, SplitOptions, SyntheticOptions, column, opt_u32, rated, read_limits,
-    timestamps,
+    ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column,
+    opt_u32, rated, read_limits, timestamps,
 };
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
+use crate::progress::NativeReadProgress;
 
 /// Native dataset handle; wrapped by `Dataset` in index.ts.
 #[napi]
@@ -71,9 +73,14 @@ impl NativeDataset {
         Ok(Job::spawn(move || Ok(NativeDataset::plain(load_ncf(&paths, nu, ni).napi()?))))
     }
 
-    /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`).
+    /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`),
+    /// reporting into `progress` as it goes, when given.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn from_file(path: String, opts: FileOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+    pub fn from_file(
+        path: String,
+        opts: FileOptions,
+        progress: Option<&NativeReadProgress>,
+    ) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
         let limits = read_limits(&opts)?;
         let format = match opts.format {
             FileFormat::Movielens => Format::MovieLens,
@@ -101,15 +108,26 @@ impl NativeDataset {
             return Err(to_napi(NcfError::invalid("testNegatives", "applies with a test file (test: path)")));
         }
         let test = opts.test;
+        let progress = progress.map(|p| p.inner.clone());
+        if let Some(p) = &progress {
+            p.begin(if test.is_some() { 2 } else { 1 });
+        }
         Ok(Job::spawn(move || {
-            let raw = read_with(std::path::Path::new(&path), &format, limits, threshold).napi()?;
-            let (d, users, items) = match test {
-                Some(t) => {
-                    let held = read_with(std::path::Path::new(&t), &format, limits, threshold).napi()?;
-                    ncf_core::raw::to_dataset_with_test(raw, held, negatives, seed).napi()?
+            let p = progress.as_deref();
+            let read = |f: &str| read_with_progress(std::path::Path::new(f), &format, limits, threshold, p).napi();
+            let raw = read(&path)?;
+            let held = test.as_deref().map(read).transpose()?;
+            let phase = |phase| {
+                if let Some(p) = p {
+                    p.set_phase(phase);
                 }
+            };
+            phase(ReadPhase::Building);
+            let (d, users, items) = match held {
+                Some(held) => ncf_core::raw::to_dataset_with_test(raw, held, negatives, seed).napi()?,
                 None => to_dataset(raw).napi()?,
             };
+            phase(ReadPhase::Done);
             Ok(NativeDataset {
                 inner: Arc::new(d),
                 users: Some(Arc::new(users)),
@@ -248,6 +266,46 @@ impl NativeDataset {
             seed: to_u32("seed", opts.seed)?,
         };
         Ok(NativeDataset::plain(synthetic(cfg).napi()?))
+    }
+
+    /// Seeded synthetic data at ML-20M or Netflix size (issue 17), generated on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeDataset>")]
+    pub fn synthetic_at_scale(opts: ScaleOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+        let size = opts.size.map(|s| match s {
+            ScaleSize::Ml20m => "ml-20m",
+            ScaleSize::Netflix => "netflix",
+        });
+        let interactions = match opts.interactions {
+            Some(v) if !(v.is_finite() && v.fract() == 0.0 && v >= 0.0) => {
+                return Err(to_napi(NcfError::invalid(
+                    "interactions",
+                    format!("must be a non-negative integer, got {v}"),
+                )));
+            }
+            v => v.map(|v| v as u64),
+        };
+        let mut cfg = ScaleConfig::resolve(
+            size,
+            opt_u32("numUsers", opts.num_users)?,
+            opt_u32("numItems", opts.num_items)?,
+            interactions,
+        )
+        .napi()?;
+        let set = |field: &str, v: Option<f64>, into: &mut u32| -> napi::Result<()> {
+            if let Some(v) = v {
+                *into = to_u32(field, v)?;
+            }
+            Ok(())
+        };
+        set("minPerUser", opts.min_per_user, &mut cfg.min_per_user)?;
+        set("clusters", opts.clusters, &mut cfg.clusters)?;
+        set("testUsers", opts.test_users, &mut cfg.test_users)?;
+        set("testNegatives", opts.test_negatives, &mut cfg.test_negatives)?;
+        set("seed", opts.seed, &mut cfg.seed)?;
+        if let Some(v) = opts.in_cluster {
+            cfg.in_cluster = v as f32;
+        }
+        Ok(Job::spawn(move || Ok(NativeDataset::plain(synthetic_at_scale(&cfg).napi()?))))
     }
 
     #[napi(getter)]

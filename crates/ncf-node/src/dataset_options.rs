@@ -28,6 +28,32 @@ pub struct SyntheticOptions {
     pub seed: f64,
 }
 
+/// A named size of `Dataset.syntheticAtScale`.
+#[napi(string_enum)]
+pub enum ScaleSize {
+    /// MovieLens-20M: 138,493 users, 26,744 items, 20,000,263 interactions.
+    #[napi(value = "ml-20m")]
+    Ml20m,
+    /// The Netflix Prize: 480,189 users, 17,770 films, 100,480,507 ratings.
+    #[napi(value = "netflix")]
+    Netflix,
+}
+
+/// `Dataset.syntheticAtScale`: a size by name, and any field overriding it.
+#[napi(object)]
+pub struct ScaleOptions {
+    pub size: Option<ScaleSize>,
+    pub num_users: Option<f64>,
+    pub num_items: Option<f64>,
+    pub interactions: Option<f64>,
+    pub min_per_user: Option<f64>,
+    pub clusters: Option<f64>,
+    pub in_cluster: Option<f64>,
+    pub test_users: Option<f64>,
+    pub test_negatives: Option<f64>,
+    pub seed: Option<f64>,
+}
+
 /// How to read an interaction file (`Dataset.fromFile`).
 #[napi(object)]
 pub struct FileOptions {
