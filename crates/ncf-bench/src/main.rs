@@ -10,6 +10,9 @@
 //!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR] [--gmf-from PATH]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
+//!           Issue 17, at scale: [--synthetic ml-20m|netflix [--interactions N] [--test-users N]
+//!           [--write-netflix FILE]] or [--read-netflix FILE]; [--full-rank] ranks every item for
+//!           the test users after training; peak memory is printed at each phase.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
 use ncf_core::recommender::{Corpus, FoldIn, ModelSpec, Recommender};
 
 mod holdout;
+mod scale;
 
 fn main() {
     if let Err(e) = run() {
@@ -103,14 +107,40 @@ fn run() -> ncf_core::Result<()> {
     let layers: Option<Vec<u32>> =
         has("--layers").then(|| get("--layers", "").split(',').map(|w| w.trim().parse::<u32>().unwrap_or(0)).collect());
     let t0 = Instant::now();
-    let paths = NcfPaths {
-        train: dir.join(format!("{name}.train.rating")),
-        test_rating: Some(dir.join(format!("{name}.test.rating"))),
-        test_negative: Some(dir.join(format!("{name}.test.negative"))),
+    let dataset = if has("--synthetic") {
+        let size = get("--synthetic", "netflix");
+        let opt = |flag: &str| has(flag).then(|| num(flag, "0")).transpose();
+        let d = scale::generate(
+            &size,
+            opt("--interactions")?.map(|n| n as u64),
+            opt("--test-users")?.map(|n| n as u32),
+            num("--seed", "0")? as u32,
+        )?;
+        if has("--write-netflix") {
+            let path = PathBuf::from(get("--write-netflix", "combined_data.txt"));
+            scale::write_netflix(&d, &path).map_err(|e| ncf_core::NcfError::Write { path, source: e })?;
+            return Ok(());
+        }
+        d
+    } else if has("--read-netflix") {
+        let d = scale::read_netflix(&PathBuf::from(get("--read-netflix", "")))?;
+        if !has("--epochs") {
+            return Ok(());
+        }
+        d
+    } else {
+        let paths = NcfPaths {
+            train: dir.join(format!("{name}.train.rating")),
+            test_rating: Some(dir.join(format!("{name}.test.rating"))),
+            test_negative: Some(dir.join(format!("{name}.test.negative"))),
+        };
+        load_ncf(&paths, None, None)?
     };
-    let data = Corpus::plain(load_ncf(&paths, None, None)?);
+    let name = if has("--synthetic") { format!("synthetic {}", get("--synthetic", "netflix")) } else { name };
+    let data = Corpus::plain(dataset);
     let d = data.data.clone();
     let load_s = t0.elapsed().as_secs_f64();
+    scale::print_memory("after loading");
     let backend = ncf_gpu::select(device)?;
     let adapter = match backend.kind() {
         BackendKind::Gpu => {
@@ -252,6 +282,34 @@ fn run() -> ncf_core::Result<()> {
         return Ok(());
     }
     train_and_report(&backend, &model.to_uppercase(), &m, &data, fit_opts, start_only)?;
+    scale::print_memory("after training");
+    if let Some(test) = d.test.as_ref().filter(|_| !start_only) {
+        let w = m.weights()?;
+        let t = Instant::now();
+        let s = ranking::evaluate(&*backend, &w, test, 10)?;
+        println!(
+            "# sampled evaluation, {} cases × {} candidates: HR@10 {:.4} NDCG@10 {:.4} in {:.2} s",
+            test.len(),
+            test.per_case,
+            s.hr,
+            s.ndcg,
+            t.elapsed().as_secs_f64()
+        );
+        if has("--full-rank") {
+            let t = Instant::now();
+            let f = ranking::evaluate_full(&*backend, &w, &d, 10)?;
+            println!(
+                "# full ranking, {} users × {} items: HR@10 {:.4} NDCG@10 {:.4} Recall@10 {:.4} in {:.2} s",
+                test.len(),
+                d.num_items,
+                f.hr,
+                f.ndcg,
+                f.recall.unwrap_or(f64::NAN),
+                t.elapsed().as_secs_f64()
+            );
+        }
+        scale::print_memory("after evaluation");
+    }
     // --save: the kept weights (the validation-selected epoch's, with --validation).
     if has("--save") {
         let p = PathBuf::from(get("--save", "model.ncf"));
