@@ -138,7 +138,7 @@ impl RowsRecord {
     }
 }
 
-/// Mirror of `struct Epoch` in sampling.wgsl (48 bytes).
+/// Mirror of `struct Epoch` in sampling.wgsl (64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct EpochRecord {
@@ -152,6 +152,10 @@ pub(crate) struct EpochRecord {
     /// 1: negatives uniform over every item, positives included (`uniform_negatives`).
     pub uniform: u32,
     pub keys: [u32; 4],
+    /// The window of training positions this dispatch draws: `base..base + count`.
+    pub base: u32,
+    pub count: u32,
+    pub _pad: [u32; 2],
 }
 
 /// Mirror of `struct Net` in neural.wgsl (32 bytes): the tower's fixed geometry.

@@ -404,18 +404,46 @@ impl Dataset {
     /// positives of its test and validation cases. What a served model must not recommend
     /// again (`excludeSeen`).
     pub fn known_interactions(&self) -> Csr {
-        if self.test.is_none() && self.validation.is_none() {
+        // The held-out positives, merged into each user's sorted row: memory for the result
+        // only (issue 17: going through pairs took 2 GB on the way at Netflix size).
+        let mut extra: Vec<(u32, u32)> = [&self.test, &self.validation]
+            .into_iter()
+            .flatten()
+            .flat_map(|t| (0..t.len()).map(move |c| (t.users[c], t.positive(c))))
+            .collect();
+        if extra.is_empty() {
             return self.train.clone();
         }
-        let mut users = self.train_users.clone();
-        let mut items = self.train.cols.clone();
-        for t in [&self.test, &self.validation].into_iter().flatten() {
-            for c in 0..t.len() {
-                users.push(t.users[c]);
-                items.push(t.positive(c));
+        extra.sort_unstable();
+        extra.dedup();
+        let mut row_ptr = Vec::with_capacity(self.num_users as usize + 1);
+        row_ptr.push(0u32);
+        let mut cols = Vec::with_capacity(self.train.nnz() + extra.len());
+        let mut next = extra.iter().peekable();
+        for u in 0..self.num_users {
+            let mut held: Vec<u32> = Vec::new();
+            while let Some(&&(_, i)) = next.peek().filter(|e| e.0 == u) {
+                held.push(i);
+                next.next();
             }
+            let row = self.train.row(u);
+            let (mut a, mut b) = (0, 0);
+            while a < row.len() || b < held.len() {
+                let take_row = b == held.len() || (a < row.len() && row[a] <= held[b]);
+                let item = if take_row { row[a] } else { held[b] };
+                if take_row {
+                    a += 1;
+                    if b < held.len() && held[b] == item {
+                        b += 1;
+                    }
+                } else {
+                    b += 1;
+                }
+                cols.push(item);
+            }
+            row_ptr.push(cols.len() as u32);
         }
-        Csr::from_pairs(self.num_users, &users, &items, None).0
+        Csr { row_ptr, cols }
     }
 
     /// Item popularity (training counts), the ItemPop baseline's scores.
@@ -463,6 +491,34 @@ mod tests {
         d.validation = Some(TestSet { users: vec![1], per_case: 2, candidates: vec![2, 4], ratings: None });
         let k = d.known_interactions();
         assert_eq!((k.row(0), k.row(1)), (&[1, 3, 5][..], &[1, 2][..]), "negatives are not interactions");
+    }
+
+    #[test]
+    fn issue17_known_interactions_merge_equals_the_pairs_reference() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
+        let (users, items) = (200u32, 60u32);
+        // Users 150.. have no training row; held-out positives may repeat a training item.
+        let (u, i): (Vec<u32>, Vec<u32>) =
+            (0..3000).map(|_| (rng.random_range(0..150), rng.random_range(0..items))).unzip();
+        let mut d = Dataset::from_pairs(&u, &i, None, None, Some(users), Some(items)).unwrap();
+        let case = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus, n: usize| {
+            let users: Vec<u32> = (0..n).map(|_| rng.random_range(0..users)).collect();
+            let candidates = (0..2 * n).map(|_| rng.random_range(0..items)).collect();
+            TestSet { users, per_case: 2, candidates, ratings: None }
+        };
+        d.test = Some(case(&mut rng, 300));
+        d.validation = Some(case(&mut rng, 100));
+        let (mut ru, mut ri) = (d.train_users.clone(), d.train.cols.clone());
+        for t in [d.test.as_ref().unwrap(), d.validation.as_ref().unwrap()] {
+            for c in 0..t.len() {
+                ru.push(t.users[c]);
+                ri.push(t.positive(c));
+            }
+        }
+        let reference = Csr::from_pairs(users, &ru, &ri, None).0;
+        let k = d.known_interactions();
+        assert_eq!((k.row_ptr, k.cols), (reference.row_ptr, reference.cols));
     }
 
     #[test]

@@ -130,26 +130,163 @@ pub fn from_id_arrays(
 /// A dataset from raw interactions and the encoders of its ids. The reader has applied the
 /// threshold and folded duplicates (the latest timestamp kept); they are counted in
 /// `duplicates_removed`.
+///
+/// The records (24 bytes each, sorted by the reader's first-seen ids) are written straight into
+/// the CSR rows of the sorted ids, from the back, and released as they go: the process holds
+/// about 24 bytes an interaction at any moment rather than the 44 that pairs, their source
+/// index and per-pair copies of ratings and timestamps took (issue 17: Netflix's 100M
+/// ratings).
 pub fn to_dataset(raw: RawInteractions) -> Result<(Dataset, IdEncoder, IdEncoder)> {
     if raw.is_empty() {
         return Err(NcfError::Data("the training data is empty: no interactions".into()));
     }
-    let (ratings, timestamps) = (raw.ratings(), raw.timestamps());
-    let RawInteractions { user_ids, item_ids, records, duplicates, .. } = raw;
+    let RawInteractions { user_ids, item_ids, mut records, duplicates, has_ratings, has_timestamps, .. } = raw;
     let (users_enc, to_user) = IdEncoder::build_distinct(user_ids);
     let (items_enc, to_item) = IdEncoder::build_distinct(item_ids);
-    let u: Vec<u32> = records.iter().map(|r| to_user[r.user as usize]).collect();
-    let i: Vec<u32> = records.iter().map(|r| to_item[r.item as usize]).collect();
-    drop(records);
-    let mut data = Dataset::from_pairs_rated(
-        &u,
-        &i,
-        timestamps.as_deref(),
-        ratings.as_deref(),
-        None,
-        Some(users_enc.len() as u32),
-        Some(items_enc.len() as u32),
-    )?;
-    data.duplicates_removed += duplicates;
+    let (nu, n) = (users_enc.len(), records.len());
+    // Rows by first-seen user (the records' order), then by sorted user (the dataset's).
+    let mut old_start = vec![0u32; nu + 1];
+    for r in &records {
+        old_start[r.user as usize + 1] += 1;
+    }
+    let mut row_ptr = vec![0u32; nu + 1];
+    for (old, w) in old_start.windows(2).enumerate() {
+        row_ptr[to_user[old] as usize + 1] = w[1];
+    }
+    for k in 0..nu {
+        old_start[k + 1] += old_start[k];
+        row_ptr[k + 1] += row_ptr[k];
+    }
+    // Zeroed allocations stay untouched (not resident) until written.
+    let mut cols = vec![0u32; n];
+    let mut ratings = has_ratings.then(|| vec![0f32; n]);
+    let mut times = has_timestamps.then(|| vec![0i64; n]);
+    const CHUNK: usize = 1 << 22;
+    while !records.is_empty() {
+        let from = records.len().saturating_sub(CHUNK);
+        for (k, r) in records.iter().enumerate().skip(from) {
+            let at = (row_ptr[to_user[r.user as usize] as usize] + k as u32 - old_start[r.user as usize]) as usize;
+            cols[at] = to_item[r.item as usize];
+            if let Some(x) = ratings.as_mut() {
+                x[at] = r.rating;
+            }
+            if let Some(t) = times.as_mut() {
+                t[at] = r.ts;
+            }
+        }
+        records.truncate(from);
+        records.shrink_to_fit();
+    }
+    drop((old_start, to_user, to_item));
+    sort_rows(&row_ptr, &mut cols, ratings.as_deref_mut(), times.as_deref_mut());
+    let mut data =
+        Dataset::from_csr(users_enc.len() as u32, items_enc.len() as u32, crate::data::Csr { row_ptr, cols }, None)?;
+    data.train_ratings = ratings;
+    data.train_timestamps = times;
+    data.duplicates_removed = duplicates;
     Ok((data, users_enc, items_enc))
+}
+
+/// Sorts every row by item (the sorted ids' order), its ratings and timestamps alongside.
+fn sort_rows(row_ptr: &[u32], cols: &mut [u32], mut ratings: Option<&mut [f32]>, mut times: Option<&mut [i64]>) {
+    use rayon::prelude::*;
+    type Row<'a> = (&'a mut [u32], Option<&'a mut [f32]>, Option<&'a mut [i64]>);
+    let mut rows: Vec<Row<'_>> = Vec::with_capacity(row_ptr.len().saturating_sub(1));
+    let mut rest = cols;
+    for w in row_ptr.windows(2) {
+        let len = (w[1] - w[0]) as usize;
+        let (c, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = tail;
+        let r = ratings.take().map(|x| {
+            let (head, tail) = x.split_at_mut(len);
+            ratings = Some(tail);
+            head
+        });
+        let t = times.take().map(|x| {
+            let (head, tail) = x.split_at_mut(len);
+            times = Some(tail);
+            head
+        });
+        rows.push((c, r, t));
+    }
+    rows.into_par_iter().for_each_init(Vec::new, |order: &mut Vec<u32>, (c, r, t)| {
+        if c.windows(2).all(|w| w[0] < w[1]) {
+            return;
+        }
+        order.clear();
+        order.extend(0..c.len() as u32);
+        order.sort_unstable_by_key(|&k| c[k as usize]);
+        let permute = |xs: &mut [u32]| {
+            let v: Vec<u32> = order.iter().map(|&k| xs[k as usize]).collect();
+            xs.copy_from_slice(&v);
+        };
+        if let Some(r) = r {
+            let v: Vec<f32> = order.iter().map(|&k| r[k as usize]).collect();
+            r.copy_from_slice(&v);
+        }
+        if let Some(t) = t {
+            let v: Vec<i64> = order.iter().map(|&k| t[k as usize]).collect();
+            t.copy_from_slice(&v);
+        }
+        permute(c);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    use super::*;
+    use crate::raw::collect::Collector;
+
+    /// Random interactions with ids that sort differently from first-seen order (numbers that
+    /// are not ascending, and strings), duplicates, ratings and timestamps.
+    fn raw(seed: u64, numeric: bool, ratings: bool, times: bool) -> RawInteractions {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut c = Collector::new(None);
+        for _ in 0..5000 {
+            let (u, i) = (rng.random_range(0..300u32), rng.random_range(0..120u32));
+            let (u, i) = if numeric {
+                (format!("{}", (u * 7919) % 1009), format!("{}", (i * 31) % 127))
+            } else {
+                (format!("user-{u:x}"), format!("film {}", i * 3))
+            };
+            c.push(&u, &i, rng.random_range(1..=5) as f32, rng.random_range(0..1000i64)).unwrap();
+        }
+        c.finish(ratings, times)
+    }
+
+    #[test]
+    fn issue17_to_dataset_equals_the_pairs_path_for_any_id_order() {
+        for (seed, numeric, ratings, times) in [(1, true, true, true), (2, false, true, false), (3, true, false, true)]
+        {
+            let r = raw(seed, numeric, ratings, times);
+            // The reference: pairs of sorted indices through `Dataset::from_pairs_rated`.
+            let users_enc = IdEncoder::build(r.users());
+            let items_enc = IdEncoder::build(r.items());
+            let u: Vec<u32> = r.users().iter().map(|x| users_enc.encode(x).unwrap()).collect();
+            let i: Vec<u32> = r.items().iter().map(|x| items_enc.encode(x).unwrap()).collect();
+            let expected = Dataset::from_pairs_rated(
+                &u,
+                &i,
+                r.timestamps().as_deref(),
+                r.ratings().as_deref(),
+                None,
+                Some(users_enc.len() as u32),
+                Some(items_enc.len() as u32),
+            )
+            .unwrap();
+            let dups = r.duplicates();
+            let (d, ue, ie) = to_dataset(r).unwrap();
+            assert_eq!((ue.ids(), ie.ids()), (users_enc.ids(), items_enc.ids()));
+            assert_eq!(d.train.row_ptr, expected.train.row_ptr, "seed {seed}");
+            assert_eq!(d.train.cols, expected.train.cols, "seed {seed}");
+            assert_eq!(d.train_users, expected.train_users);
+            assert_eq!(d.train_ratings, expected.train_ratings, "seed {seed}: ratings follow their pairs");
+            assert_eq!(d.train_timestamps, expected.train_timestamps, "seed {seed}: timestamps follow their pairs");
+            assert_eq!(d.duplicates_removed, dups);
+            assert!(dups > 0 && d.num_users == 300 && d.num_items == 120);
+        }
+    }
 }

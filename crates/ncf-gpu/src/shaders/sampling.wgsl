@@ -1,5 +1,5 @@
 // Negative sampling and the epoch shuffle (NCF §4.1), the GPU twin of ncf-core/src/sampling.rs.
-// Position t of the epoch holds sample perm(t); sample s is positive j = s / per, slot
+// Position t of the epoch holds sample perm(t) (positions base..base + count per dispatch); sample s is positive j = s / per, slot
 // k = s % per (0 = the positive, 1.. = its negatives).
 
 struct Epoch {
@@ -15,6 +15,12 @@ struct Epoch {
     // 2020); the draw is the rejection loop's first candidate, as on the CPU.
     uniform: u32,
     keys: vec4<u32>,
+    // The window of training positions drawn (issue 17: an epoch too large for one storage
+    // binding is drawn and trained window by window); the outputs are indexed within it.
+    base: u32,
+    count: u32,
+    _p0: u32,
+    _p1: u32,
 }
 
 const DOMAIN_NEGATIVE: u32 = 0x6e656731u;
@@ -123,21 +129,21 @@ fn sample_epoch(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let t = flat_index(wid, nwg, lid);
-    if t >= ep.n_samples {
+    let o = flat_index(wid, nwg, lid);
+    if o >= ep.count {
         return;
     }
-    let s = permute(t);
+    let s = permute(ep.base + o);
     let j = s / ep.per;
     let k = s % ep.per;
     let u = pos_users[j];
-    out_users[t] = u;
+    out_users[o] = u;
     if k == 0u {
-        out_items[t] = cols[j];
+        out_items[o] = cols[j];
         // Rating regression (ep.rated) samples the observed ratings, labelled with them.
-        out_labels[t] = select(1.0, pos_ratings[j], ep.rated == 1u);
+        out_labels[o] = select(1.0, pos_ratings[j], ep.rated == 1u);
     } else {
-        out_items[t] = negative_item(u, j, k);
-        out_labels[t] = 0.0;
+        out_items[o] = negative_item(u, j, k);
+        out_labels[o] = 0.0;
     }
 }

@@ -10,8 +10,8 @@ impl GpuTrainer {
     /// Writes a caller-chosen batch into the sample buffers (parity tests).
     pub(super) fn upload_batch(&self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<u32> {
         let n = users.len();
-        if n == 0 || n != items.len() || n != labels.len() || n > self.n_samples as usize {
-            return Err(NcfError::invalid("batch", format!("needs 1..={} equal-length arrays", self.n_samples)));
+        if n == 0 || n != items.len() || n != labels.len() || n > self.window as usize {
+            return Err(NcfError::invalid("batch", format!("needs 1..={} equal-length arrays", self.window)));
         }
         self.ctx.queue.write_buffer(&self.s_users, 0, bytemuck::cast_slice(users));
         self.ctx.queue.write_buffer(&self.s_items, 0, bytemuck::cast_slice(items));
@@ -72,9 +72,10 @@ impl GpuTrainer {
         Ok(loss)
     }
 
-    /// The samples of the last epoch, in training order, as the GPU drew them.
+    /// The samples of the last epoch's last window (the whole epoch unless it was drawn in
+    /// windows), in training order, as the GPU drew them.
     pub fn samples(&self) -> Result<Samples> {
-        let bytes = self.n_samples as u64 * 4;
+        let bytes = self.window as u64 * 4;
         let enc = self.ctx.encoder("ncf read samples");
         let out =
             self.ctx.read_back(enc, &[(&self.s_users, bytes), (&self.s_items, bytes), (&self.s_labels, bytes)])?;
@@ -85,10 +86,11 @@ impl GpuTrainer {
         })
     }
 
-    /// Draws the samples of the next epoch without training on them (sampler parity tests).
+    /// Draws the first window of an epoch's samples (all of them unless windowed) without
+    /// training on them (sampler parity tests).
     pub fn sample_only(&mut self, epoch: u32) -> Result<Samples> {
         let mut enc = self.ctx.encoder("ncf sample only");
-        self.encode_sampling(&mut enc, epoch);
+        self.encode_sampling(&mut enc, epoch, 0);
         self.ctx.queue.submit([enc.finish()]);
         self.samples()
     }

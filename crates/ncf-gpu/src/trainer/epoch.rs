@@ -59,9 +59,13 @@ impl Trainer for GpuTrainer {
         let b = self.cfg.batch_size;
         let mut enc = self.ctx.encoder("ncf epoch");
         enc.clear_buffer(&self.step_loss, 0, None);
-        self.encode_sampling(&mut enc, self.epoch);
+        self.encode_sampling(&mut enc, self.epoch, 0);
         let step0 = self.step;
         let mut first = 0u32;
+        // Steps per window of samples: a submit never crosses a window's end, and the next
+        // window is drawn at the head of the submit after it.
+        let per_window = if self.window >= self.n_samples { self.steps_per_epoch } else { self.window / b };
+        let mut submits = 0usize;
         // With progress attached, at most two submits are in flight: after each submit the
         // host waits for the one before (the GPU stays fed), reports it, and can stop there.
         let mut pending = VecDeque::new();
@@ -69,14 +73,18 @@ impl Trainer for GpuTrainer {
             p.begin(self.steps_per_epoch as u64);
         }
         while first < self.steps_per_epoch {
-            let last = (first + self.steps_per_submit).min(self.steps_per_epoch);
+            if first > 0 && first % per_window == 0 {
+                self.encode_sampling(&mut enc, self.epoch, first / per_window);
+            }
+            let window_end = (first / per_window + 1).saturating_mul(per_window);
+            let last = (first + self.steps_per_submit).min(self.steps_per_epoch).min(window_end);
             let steps: Vec<u64> = (first..last).map(|s| step0 + s as u64 + 1).collect();
             let records: Vec<Vec<StepRecord>> = (first..last)
                 .zip(&steps)
                 .map(|(s, &step)| {
-                    let start = s * b;
-                    let len = b.min(self.n_samples - start);
-                    self.step_records(start, len, s, step)
+                    // The batch's samples sit at its offset within the window.
+                    let len = b.min(self.n_samples - s * b);
+                    self.step_records((s % per_window) * b, len, s, step)
                 })
                 .collect();
             // Queue writes land before the next submit's commands and after earlier submits',
@@ -89,7 +97,8 @@ impl Trainer for GpuTrainer {
                 });
                 self.encode_steps(&mut pass, &records, &gemm, true);
             }
-            let slot = (first / self.steps_per_submit) as usize % 2;
+            let slot = submits % 2;
+            submits += 1;
             if let Some((_, staging)) = &self.progress {
                 enc.copy_buffer_to_buffer(
                     &self.step_loss,

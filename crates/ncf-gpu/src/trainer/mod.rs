@@ -74,6 +74,9 @@ pub struct GpuTrainer {
     /// Rating regression: the training ratings, for the per-epoch training RMSE.
     train_eval: Option<TestBuffers>,
     n_samples: u32,
+    /// Samples drawn at once: the whole epoch, or (when its samples would not fit a storage
+    /// binding or [`MAX_WINDOW`]) a multiple of the batch size; the sample buffers hold one.
+    window: u32,
     steps_per_epoch: u32,
     epoch: u32,
     step: u64,
@@ -101,7 +104,7 @@ impl GpuTrainer {
         params: Params,
         cfg: TrainConfig,
     ) -> Result<Self> {
-        Self::with_max_chunk(ctx, data, validation, params, cfg, None)
+        Self::with_limits(ctx, data, validation, params, cfg, None, None)
     }
 
     /// As [`GpuTrainer::new`], with at most `max_chunk` rows per forward/backward pass (tests
@@ -114,6 +117,21 @@ impl GpuTrainer {
         cfg: TrainConfig,
         max_chunk: Option<u32>,
     ) -> Result<Self> {
+        Self::with_limits(ctx, data, validation, params, cfg, max_chunk, None)
+    }
+
+    /// As [`GpuTrainer::with_max_chunk`], drawing at most `max_window` samples at once (tests
+    /// force windowed epochs with it; by default the window comes from the adapter's limits and
+    /// [`MAX_WINDOW`]).
+    pub fn with_limits(
+        ctx: Arc<GpuContext>,
+        data: Arc<Dataset>,
+        validation: Option<TestSet>,
+        params: Params,
+        cfg: TrainConfig,
+        max_chunk: Option<u32>,
+        max_window: Option<u32>,
+    ) -> Result<Self> {
         let layout = params.layout;
         let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
         let batch = cfg.batch_size.min(n_samples);
@@ -123,6 +141,7 @@ impl GpuTrainer {
         let steps_per_submit = (STEPS_PER_SUBMIT / per_step).max(1);
         let ring_slots = steps_per_submit * per_step;
         let steps_per_epoch = cfg.steps_per_epoch(n_samples);
+        let window = sample_window(&ctx, n_samples, cfg.batch_size, max_window);
         let n = layout.len() as u64;
         let none = wgpu::BufferUsages::empty();
         let pbuf = ctx.storage_init("ncf params", &params.data, none)?;
@@ -135,9 +154,9 @@ impl GpuTrainer {
         // Ratings of the positives for rating regression (one unused element otherwise).
         let pos_ratings =
             ctx.storage_init("ncf positive ratings", data.train_ratings.as_deref().unwrap_or(&[0.0]), none)?;
-        let s_users = ctx.storage_zeroed("ncf sample users", n_samples as u64 * 4)?;
-        let s_items = ctx.storage_zeroed("ncf sample items", n_samples as u64 * 4)?;
-        let s_labels = ctx.storage_zeroed("ncf sample labels", n_samples as u64 * 4)?;
+        let s_users = ctx.storage_zeroed("ncf sample users", window as u64 * 4)?;
+        let s_items = ctx.storage_zeroed("ncf sample items", window as u64 * 4)?;
+        let s_labels = ctx.storage_zeroed("ncf sample labels", window as u64 * 4)?;
         let step_loss = ctx.storage_zeroed("ncf step losses", steps_per_epoch as u64 * 4)?;
         let step_ring = ctx.uniform("ncf step ring", ctx.step_stride() * ring_slots as u64);
         let unowned = |n: u32, what: &str| ctx.storage_init(what, &vec![u32::MAX; n as usize], none);
@@ -259,6 +278,7 @@ impl GpuTrainer {
             validation,
             train_eval,
             n_samples,
+            window,
             steps_per_epoch,
             epoch: 0,
             step: 0,
@@ -268,6 +288,23 @@ impl GpuTrainer {
             steps_per_submit,
         })
     }
+}
+
+/// The most samples drawn at once by default (192 MiB of sample buffers): beyond it an epoch
+/// is drawn and trained window by window, so a Netflix-size epoch (502M samples, 6 GB of
+/// sample buffers whole) needs none larger (issue 17).
+pub const MAX_WINDOW: u32 = 1 << 24;
+
+/// Samples drawn at once: the whole epoch when it fits a storage binding and the cap, else
+/// the most whole batches that do (at least one).
+fn sample_window(ctx: &GpuContext, n_samples: u32, batch: u32, max_window: Option<u32>) -> u32 {
+    let binding = ctx.info.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let cap = (binding / 4).min(MAX_WINDOW.min(max_window.unwrap_or(u32::MAX)) as u64) as u32;
+    if n_samples <= cap {
+        return n_samples;
+    }
+    let batch = batch.clamp(1, n_samples);
+    (cap / batch).max(1) * batch
 }
 
 /// Rows one forward/backward pass takes: the whole batch unless the tower's activations of

@@ -144,8 +144,14 @@ impl GpuTrainer {
         dispatches
     }
 
-    pub(super) fn encode_sampling(&self, enc: &mut wgpu::CommandEncoder, epoch: u32) {
+    /// Records the sampling of window `w` of `epoch` (training positions `w·window ..`): the
+    /// whole epoch when it fits one window. The window's record is written to the queue, so
+    /// each window must be recorded in a submit of its own (the epoch loop ends a submit at
+    /// every window's end).
+    pub(super) fn encode_sampling(&self, enc: &mut wgpu::CommandEncoder, epoch: u32, w: u32) {
         let perm = Permutation::new(self.n_samples, self.cfg.seed, epoch);
+        let base = w * self.window;
+        let count = self.window.min(self.n_samples - base);
         let rec = EpochRecord {
             n_samples: self.n_samples,
             per: self.cfg.negatives + 1,
@@ -156,13 +162,16 @@ impl GpuTrainer {
             rated: u32::from(self.cfg.negatives == 0),
             uniform: u32::from(self.cfg.uniform_negatives),
             keys: perm.keys,
+            base,
+            count,
+            _pad: [0; 2],
         };
         self.ctx.queue.write_buffer(&self.epoch_uniform, 0, bytemuck::bytes_of(&rec));
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("ncf sample epoch"),
             timestamp_writes: None,
         });
-        let (x, y) = self.ctx.grid(self.n_samples);
+        let (x, y) = self.ctx.grid(count);
         pass.set_pipeline(&self.ctx.pipelines.sample_epoch);
         pass.set_bind_group(0, &self.sampling_bg, &[]);
         pass.dispatch_workgroups(x, y, 1);
