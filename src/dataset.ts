@@ -15,9 +15,6 @@ import { native, type Native } from './native.js'
 import { DEFAULTS, idStrings, numbers, oneOf, optionalBoolean, optionalCount, positiveInt, toIds } from './options.js'
 import type { Id } from './types.js'
 
-/** Milliseconds between {@link FileOptions.onProgress} calls by default. */
-const LOAD_PROGRESS_EVERY = 200
-
 /**
  * Implicit-feedback interactions, kept per user as sorted, de-duplicated rows, plus optional
  * test and validation cases (each a held-out positive with sampled negatives), and the
@@ -124,7 +121,7 @@ export class Dataset {
     if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
     const { onProgress } = options
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', `must be a function, got ${typeof onProgress}`)
-    const every = options.progressEvery ?? LOAD_PROGRESS_EVERY
+    const every = options.progressEvery ?? DEFAULTS.loadProgressEvery
     if (typeof every !== 'number' || !(every > 0 && every <= 2 ** 31 - 1)) {
       throw invalid('progressEvery', `must be a positive number of milliseconds, at most 2^31 − 1, got ${String(every)}`)
     }

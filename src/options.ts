@@ -19,6 +19,8 @@ export const DEFAULTS = {
   clip: true,
   // Fit: every other fit default is the core's (ncf_core::fit::options).
   progressEvery: 250,
+  // Dataset.fromFile's onProgress.
+  loadProgressEvery: 200,
   // Datasets, features, baselines, NeuMF-pre.
   splitMethod: 'leave-one-out',
   splitNegatives: 99,
