@@ -11,8 +11,9 @@
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
 //!           Issue 17, at scale: [--synthetic ml-20m|netflix [--interactions N] [--test-users N]
-//!           [--write-netflix FILE]] or [--read-netflix FILE]; [--full-rank] ranks every item for
-//!           the test users after training; peak memory is printed at each phase.
+//!           [--write-netflix FILE | --write-csv FILE]] or [--read-netflix FILE | --read-csv FILE];
+//!           [--full-rank] ranks every item for the test users after training; peak memory is
+//!           printed at each phase.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -116,14 +117,18 @@ fn run() -> ncf_core::Result<()> {
             opt("--test-users")?.map(|n| n as u32),
             num("--seed", "0")? as u32,
         )?;
-        if has("--write-netflix") {
-            let path = PathBuf::from(get("--write-netflix", "combined_data.txt"));
-            scale::write_netflix(&d, &path).map_err(|e| ncf_core::NcfError::Write { path, source: e })?;
-            return Ok(());
+        for (flag, csv) in [("--write-netflix", false), ("--write-csv", true)] {
+            if has(flag) {
+                let path = PathBuf::from(get(flag, "ratings.txt"));
+                let w = if csv { scale::write_csv(&d, &path) } else { scale::write_netflix(&d, &path) };
+                w.map_err(|e| ncf_core::NcfError::Write { path, source: e })?;
+                return Ok(());
+            }
         }
         d
-    } else if has("--read-netflix") {
-        let d = scale::read_netflix(&PathBuf::from(get("--read-netflix", "")))?;
+    } else if has("--read-netflix") || has("--read-csv") {
+        let csv = has("--read-csv");
+        let d = scale::read_file(&PathBuf::from(get(if csv { "--read-csv" } else { "--read-netflix" }, "")), csv)?;
         if !has("--epochs") {
             return Ok(());
         }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use ncf_core::data::Dataset;
 use ncf_core::data::scale::{ScaleConfig, synthetic_at_scale};
-use ncf_core::raw::{Format, ReadLimits, read_with, to_dataset};
+use ncf_core::raw::{Column, CsvSpec, Format, ReadLimits, read_with, to_dataset};
 
 /// `VmHWM` (peak resident set) and `VmRSS` of this process, in MiB (Linux; 0 elsewhere).
 pub fn memory_mib() -> (f64, f64) {
@@ -78,6 +78,12 @@ pub fn generate(
     Ok(d)
 }
 
+/// A seeded rating (1–5) and day (1999–2004) for a pair, the same in both formats.
+fn rating_and_day(u: u32, i: u32) -> (u32, u32) {
+    let h = ncf_core::rng::mix(u.wrapping_mul(0x9e37_79b9) ^ i);
+    (1 + h % 5, (h >> 8) % 2190)
+}
+
 /// Writes the training interactions as one Netflix Prize `combined_data` file (`MovieID:`
 /// then `CustomerID,Rating,Date` lines, ids from 1), with seeded ratings and dates.
 pub fn write_netflix(d: &Dataset, path: &Path) -> std::io::Result<()> {
@@ -87,33 +93,62 @@ pub fn write_netflix(d: &Dataset, path: &Path) -> std::io::Result<()> {
         by_item[i as usize].push(d.train_users[k]);
     }
     let mut w = BufWriter::with_capacity(1 << 22, std::fs::File::create(path)?);
-    let mut lines = 0u64;
     for (i, users) in by_item.iter().enumerate() {
         writeln!(w, "{}:", i + 1)?;
         for &u in users {
-            let h = ncf_core::rng::mix(u.wrapping_mul(0x9e37_79b9) ^ i as u32);
-            let (rating, day) = (1 + h % 5, (h >> 8) % 2190);
+            let (rating, day) = rating_and_day(u, i as u32);
             let (y, doy) = (1999 + day / 365, day % 365);
             writeln!(w, "{},{},{y}-{:02}-{:02}", u + 1, rating, 1 + doy / 31 % 12, 1 + doy % 28)?;
-            lines += 1;
         }
     }
     w.flush()?;
+    report_written(path, d, t0)
+}
+
+/// Writes the training interactions as a CSV with a header, `user,item,rating,timestamp`
+/// (string ids `u…` and `i…`, so the ids are interned as an application's would be).
+pub fn write_csv(d: &Dataset, path: &Path) -> std::io::Result<()> {
+    let t0 = Instant::now();
+    let mut w = BufWriter::with_capacity(1 << 22, std::fs::File::create(path)?);
+    writeln!(w, "user,item,rating,timestamp")?;
+    for (k, &i) in d.train.cols.iter().enumerate() {
+        let u = d.train_users[k];
+        let (rating, day) = rating_and_day(u, i);
+        writeln!(w, "u{u},i{i},{rating},{}", 915_148_800 + day as u64 * 86_400)?;
+    }
+    w.flush()?;
+    report_written(path, d, t0)
+}
+
+fn report_written(path: &Path, d: &Dataset, t0: Instant) -> std::io::Result<()> {
     let bytes = std::fs::metadata(path)?.len();
     println!(
-        "# wrote {} ({lines} ratings, {:.0} MiB) in {:.1} s",
+        "# wrote {} ({} ratings, {:.0} MiB) in {:.1} s",
         path.display(),
+        d.num_interactions(),
         bytes as f64 / (1 << 20) as f64,
         t0.elapsed().as_secs_f64()
     );
     Ok(())
 }
 
-/// `--read-netflix FILE`: reads a Netflix file as `Dataset.fromFile` does and reports the time,
-/// the dataset's arrays and the process's peak memory at each phase.
-pub fn read_netflix(path: &Path) -> ncf_core::Result<Dataset> {
+/// `--read-netflix FILE` or `--read-csv FILE`: reads a file as `Dataset.fromFile` does and
+/// reports the time, the dataset's arrays and the process's peak memory at each phase.
+pub fn read_file(path: &Path, csv: bool) -> ncf_core::Result<Dataset> {
+    let format = if csv {
+        Format::Csv(CsvSpec {
+            delimiter: b',',
+            has_header: true,
+            user: Column::Name("user".into()),
+            item: Column::Name("item".into()),
+            rating: Some(Column::Name("rating".into())),
+            timestamp: Some(Column::Name("timestamp".into())),
+        })
+    } else {
+        Format::Netflix
+    };
     let t0 = Instant::now();
-    let raw = read_with(path, &Format::Netflix, ReadLimits::default(), None)?;
+    let raw = read_with(path, &format, ReadLimits::default(), None)?;
     let read_s = t0.elapsed().as_secs_f64();
     print_memory(&format!("after reading {} ({} distinct pairs, {read_s:.1} s)", path.display(), raw.len()));
     let t1 = Instant::now();
