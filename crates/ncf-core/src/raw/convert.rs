@@ -131,30 +131,28 @@ pub fn from_id_arrays(
 /// threshold and folded duplicates (the latest timestamp kept); they are counted in
 /// `duplicates_removed`.
 ///
-/// The records (24 bytes each, sorted by the reader's first-seen ids) are written straight into
-/// the CSR rows of the sorted ids, from the back, and released as they go: the process holds
-/// about 24 bytes an interaction at any moment rather than the 44 that pairs, their source
-/// index and per-pair copies of ratings and timestamps took (issue 17: Netflix's 100M
-/// ratings).
+/// The records (24 bytes each) are renumbered to the sorted ids and sorted in place into CSR
+/// order, then written out from the back and released as they go, so the rows are touched in
+/// the order the records are freed: the process holds about 24 bytes an interaction at any
+/// moment rather than the 44 that pairs, their source index and per-pair copies of ratings and
+/// timestamps took (issue 17: Netflix's 100M ratings).
 pub fn to_dataset(raw: RawInteractions) -> Result<(Dataset, IdEncoder, IdEncoder)> {
+    use rayon::prelude::*;
     if raw.is_empty() {
         return Err(NcfError::Data("the training data is empty: no interactions".into()));
     }
     let RawInteractions { user_ids, item_ids, mut records, duplicates, has_ratings, has_timestamps, .. } = raw;
     let (users_enc, to_user) = IdEncoder::build_distinct(user_ids);
     let (items_enc, to_item) = IdEncoder::build_distinct(item_ids);
+    records.par_iter_mut().for_each(|r| (r.user, r.item) = (to_user[r.user as usize], to_item[r.item as usize]));
+    drop((to_user, to_item));
+    records.par_sort_unstable_by_key(|r| (r.user, r.item));
     let (nu, n) = (users_enc.len(), records.len());
-    // Rows by first-seen user (the records' order), then by sorted user (the dataset's).
-    let mut old_start = vec![0u32; nu + 1];
-    for r in &records {
-        old_start[r.user as usize + 1] += 1;
-    }
     let mut row_ptr = vec![0u32; nu + 1];
-    for (old, w) in old_start.windows(2).enumerate() {
-        row_ptr[to_user[old] as usize + 1] = w[1];
+    for r in &records {
+        row_ptr[r.user as usize + 1] += 1;
     }
     for k in 0..nu {
-        old_start[k + 1] += old_start[k];
         row_ptr[k + 1] += row_ptr[k];
     }
     // Zeroed allocations stay untouched (not resident) until written.
@@ -165,71 +163,23 @@ pub fn to_dataset(raw: RawInteractions) -> Result<(Dataset, IdEncoder, IdEncoder
     while !records.is_empty() {
         let from = records.len().saturating_sub(CHUNK);
         for (k, r) in records.iter().enumerate().skip(from) {
-            let at = (row_ptr[to_user[r.user as usize] as usize] + k as u32 - old_start[r.user as usize]) as usize;
-            cols[at] = to_item[r.item as usize];
+            cols[k] = r.item;
             if let Some(x) = ratings.as_mut() {
-                x[at] = r.rating;
+                x[k] = r.rating;
             }
             if let Some(t) = times.as_mut() {
-                t[at] = r.ts;
+                t[k] = r.ts;
             }
         }
         records.truncate(from);
         records.shrink_to_fit();
     }
-    drop((old_start, to_user, to_item));
-    sort_rows(&row_ptr, &mut cols, ratings.as_deref_mut(), times.as_deref_mut());
-    let mut data =
-        Dataset::from_csr(users_enc.len() as u32, items_enc.len() as u32, crate::data::Csr { row_ptr, cols }, None)?;
+    let csr = crate::data::Csr { row_ptr, cols };
+    let mut data = Dataset::from_csr(users_enc.len() as u32, items_enc.len() as u32, csr, None)?;
     data.train_ratings = ratings;
     data.train_timestamps = times;
     data.duplicates_removed = duplicates;
     Ok((data, users_enc, items_enc))
-}
-
-/// Sorts every row by item (the sorted ids' order), its ratings and timestamps alongside.
-fn sort_rows(row_ptr: &[u32], cols: &mut [u32], mut ratings: Option<&mut [f32]>, mut times: Option<&mut [i64]>) {
-    use rayon::prelude::*;
-    type Row<'a> = (&'a mut [u32], Option<&'a mut [f32]>, Option<&'a mut [i64]>);
-    let mut rows: Vec<Row<'_>> = Vec::with_capacity(row_ptr.len().saturating_sub(1));
-    let mut rest = cols;
-    for w in row_ptr.windows(2) {
-        let len = (w[1] - w[0]) as usize;
-        let (c, tail) = std::mem::take(&mut rest).split_at_mut(len);
-        rest = tail;
-        let r = ratings.take().map(|x| {
-            let (head, tail) = x.split_at_mut(len);
-            ratings = Some(tail);
-            head
-        });
-        let t = times.take().map(|x| {
-            let (head, tail) = x.split_at_mut(len);
-            times = Some(tail);
-            head
-        });
-        rows.push((c, r, t));
-    }
-    rows.into_par_iter().for_each_init(Vec::new, |order: &mut Vec<u32>, (c, r, t)| {
-        if c.windows(2).all(|w| w[0] < w[1]) {
-            return;
-        }
-        order.clear();
-        order.extend(0..c.len() as u32);
-        order.sort_unstable_by_key(|&k| c[k as usize]);
-        let permute = |xs: &mut [u32]| {
-            let v: Vec<u32> = order.iter().map(|&k| xs[k as usize]).collect();
-            xs.copy_from_slice(&v);
-        };
-        if let Some(r) = r {
-            let v: Vec<f32> = order.iter().map(|&k| r[k as usize]).collect();
-            r.copy_from_slice(&v);
-        }
-        if let Some(t) = t {
-            let v: Vec<i64> = order.iter().map(|&k| t[k as usize]).collect();
-            t.copy_from_slice(&v);
-        }
-        permute(c);
-    });
 }
 
 #[cfg(test)]
