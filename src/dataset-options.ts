@@ -93,7 +93,9 @@ export interface ScaleOptions {
    * `numItems` and `interactions` are required.
    */
   size?: 'ml-20m' | 'netflix'
+  /** Users (dense indices 0…numUsers−1); overrides the size's. */
   numUsers?: number
+  /** Items (dense indices 0…numItems−1); overrides the size's. */
   numItems?: number
   /** Interactions in all (training plus held-out), about: activity is scaled to it. */
   interactions?: number
