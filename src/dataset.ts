@@ -368,6 +368,9 @@ async function withProgress<T>(
   }
   let failed: { error: unknown } | undefined
   const tick = () => {
+    // The job marks the load done just before it resolves; that report is the final one, made
+    // once below, so a tick in between stays silent.
+    if (progress.phase === 'done') return
     try {
       report()
     } catch (error) {
