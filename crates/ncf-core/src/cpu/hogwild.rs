@@ -16,7 +16,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::metrics::evaluate_cpu;
-use super::sampling::{Samples, Windows};
+use super::sampling::Samples;
+use super::windows::Windows;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::{ModelKind, Params, bce_with_logits};

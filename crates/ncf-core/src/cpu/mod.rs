@@ -21,6 +21,7 @@ pub mod step;
 pub mod tower;
 pub mod tower_batch;
 pub mod trainer;
+pub mod windows;
 
 pub use als_trainer::AlsTrainer;
 pub use backend::CpuBackend;

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::cpu::sampling::{Samples, Windows, epoch_samples_from, samples_at};
+use crate::cpu::sampling::{Samples, epoch_samples_from};
+use crate::cpu::windows::{Windows, samples_at};
 use crate::cpu::{CpuTrainer, HogwildTrainer};
 use crate::data::Dataset;
 use crate::data::synthetic::{SyntheticConfig, synthetic};
