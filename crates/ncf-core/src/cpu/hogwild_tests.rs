@@ -72,8 +72,11 @@ fn one_thread_is_the_serial_batch_1_sgd() {
 
 #[test]
 fn many_threads_train_as_well_as_one() {
-    let d = Arc::new(data(600, 200, 2));
-    let start = Params::init_with_std(Layout::new(ModelKind::Mf, 600, 200, 8).unwrap(), 1, 0.1);
+    // 6,000 test users: four threads race, so their model is another draw of the same recipe.
+    // At 600 users HR@5 varied by ±0.03 between draws and a 0.05 bound failed one CI run in
+    // ten; at 6,000 it varies by under 0.01, so 0.03 fails only when hogwild learns less.
+    let d = Arc::new(data(6000, 200, 2));
+    let start = Params::init_with_std(Layout::new(ModelKind::Mf, 6000, 200, 8).unwrap(), 1, 0.1);
     // A brisker rate than Rendle's 0.002 (which runs 256 epochs), so that 6 epochs learn.
     let c = TrainConfig { lr: 0.3, l2: 0.0005, ..cfg() };
     let run = |threads: usize| {
@@ -94,7 +97,7 @@ fn many_threads_train_as_well_as_one() {
     let (h1, h4) = (one[5].metrics.unwrap().hr, four[5].metrics.unwrap().hr);
     // Random ranking gives HR@5 0.25 of 20 candidates; half the negatives share the positive's
     // group, so about 0.5 is what the planted structure allows.
-    assert!(h4 > 0.4 && (h1 - h4).abs() <= 0.05, "HR@5 one thread {h1}, four {h4}");
+    assert!(h4 > 0.4 && (h1 - h4).abs() <= 0.03, "HR@5 one thread {h1}, four {h4}");
 }
 
 #[test]
