@@ -9,7 +9,8 @@
 //!           [--fold-in-holdout N [--fold-epochs E] [--fold-lr L] [--fold-negatives K] [--fold-l2 L]]
 //!           neumf-pre: [--pre-epochs E] [--pre-lr 0.001] [--alpha 0.5] [--pre-dir DIR] [--gmf-from PATH]; GMF and MLP are trained
 //!           first with Adam (their best validation epoch kept when --validation is given), then
-//!           NeuMF-pre is fine-tuned with --optimizer (default sgd).
+//!           NeuMF-pre is fine-tuned with --optimizer (default sgd); [--carry-adam] starts Adam's
+//!           fine-tuning from the parts' moments at their selected epochs (kept in --pre-dir).
 //!           Issue 17, at scale: [--synthetic ml-20m|netflix [--interactions N] [--test-users N]
 //!           [--write-netflix FILE | --write-csv FILE]] or [--read-netflix FILE | --read-csv FILE];
 //!           [--full-rank] ranks every item for the test users after training; peak memory is
@@ -205,8 +206,13 @@ fn run() -> ncf_core::Result<()> {
     let build = |kind: ModelKind| build_for(kind, d.num_users);
     // --start-only: report where the main model starts (NeuMF-pre's α-mix as epoch 0) and stop.
     let start_only = has("--start-only");
-    let run = |label: &str, m: &Recommender, o: &FitOptions| train_and_report(&backend, label, m, &data, o, false);
-    let m = if pre {
+    // --carry-adam (issue 16, item 2): the GMF's and MLP's Adam moments at their selected
+    // epochs are kept beside them and carried into NeuMF-pre's fine-tuning.
+    let carry = has("--carry-adam");
+    let run = |label: &str, m: &Recommender, o: &FitOptions| {
+        train_and_report(&backend, label, m, &data, o, Extras { capture: carry, ..Extras::default() })
+    };
+    let (m, carried) = if pre {
         let pre_opts = FitOptions {
             epochs: Some(num("--pre-epochs", &epochs.to_string())? as u32),
             optimizer: Some(OptimizerKind::Adam),
@@ -227,43 +233,76 @@ fn run() -> ncf_core::Result<()> {
             pre_opts.negatives.unwrap_or(0),
             pre_opts.batch_size.unwrap_or(0),
         );
-        let pretrain = |kind: ModelKind, label: &str, o: &FitOptions| -> ncf_core::Result<Recommender> {
+        let pretrain = |kind: ModelKind, label: &str, o: &FitOptions| -> ncf_core::Result<(Recommender, Moments)> {
             let path = pre_dir.as_ref().map(|d| d.join(format!("{}-{key}.ncf", kind.name().to_lowercase())));
-            if let Some(p) = path.as_ref().filter(|p| p.exists()) {
+            let adam = path.as_ref().map(|p| p.with_extension("adam"));
+            if let Some(p) = path.as_ref().filter(|p| p.exists() && (!carry || adam.as_ref().is_some_and(|a| a.exists())))
+            {
                 println!("\n## {label}: loaded from {}", p.display());
-                return Recommender::load(p);
+                let m = Recommender::load(p)?;
+                let moments = match adam.as_ref().filter(|_| carry) {
+                    Some(a) => Some(ncf_core::checkpoint::load(a, Some(m.layout()))?.0.optimizer),
+                    None => None,
+                };
+                return Ok((m, moments));
             }
             let m = build(kind)?;
-            run(label, &m, o)?;
+            let moments = run(label, &m, o)?;
             if let Some(p) = &path {
                 std::fs::create_dir_all(p.parent().unwrap_or(p))
                     .map_err(|e| ncf_core::NcfError::Write { path: p.clone(), source: e })?;
                 m.save(p, Default::default(), false)?.run()?;
+                if let (Some(a), Some(st)) = (&adam, &moments) {
+                    let ck = ncf_core::control::Checkpoint {
+                        weights: m.weights()?.data,
+                        optimizer: st.clone(),
+                        lr: o.lr.unwrap_or(0.001),
+                        best: None,
+                        since_best: 0,
+                        plateau_best: f64::NEG_INFINITY,
+                        plateau_bad: 0,
+                    };
+                    ncf_core::checkpoint::save(a, m.layout(), &ck, "{}")?;
+                }
             }
-            Ok(m)
+            Ok((m, moments))
         };
         // --gmf-from: the GMF branch from a saved GMF, MF or ALS (e.g. Rendle's MF recipe).
-        let gmf = if has("--gmf-from") {
+        let (gmf, gmf_moments) = if has("--gmf-from") {
             let p = PathBuf::from(get("--gmf-from", ""));
             println!("\n## GMF branch: loaded from {}", p.display());
-            Recommender::load(&p)?
+            (Recommender::load(&p)?, None)
         } else {
             pretrain(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?
         };
-        let mlp = pretrain(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
-        Recommender::neumf_from_pretrained(&gmf, &mlp, num("--alpha", "0.5")? as f32)?
+        let (mlp, mlp_moments) = pretrain(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
+        let alpha = num("--alpha", "0.5")? as f32;
+        let neumf = Recommender::neumf_from_pretrained(&gmf, &mlp, alpha)?;
+        let carried = match (carry, gmf_moments, mlp_moments) {
+            (false, ..) => None,
+            (true, Some(g), Some(m)) if opts.optimizer == Some(OptimizerKind::Adam) => Some(
+                ncf_core::model::neumf_moments_from_pretrained(gmf.layout(), mlp.layout(), &g, &m, alpha)?,
+            ),
+            _ => {
+                return Err(ncf_core::NcfError::invalid(
+                    "--carry-adam",
+                    "needs --optimizer adam and a GMF and MLP pretrained here (not --gmf-from)",
+                ));
+            }
+        };
+        (neumf, carried)
     } else {
-        build(kind)?
+        (build(kind)?, None)
     };
     let fit_opts = if als { &als_opts } else { &opts };
     if has("--fold-in-holdout") {
         // Issue 17: every N-th user held out of training and folded in afterwards, against a
         // full retrain on the same epochs and options.
         let h = holdout::split(&d, num("--fold-in-holdout", "10")? as u32)?;
-        train_and_report(&backend, "full retrain", &m, &data, fit_opts, false)?;
+        train_and_report(&backend, "full retrain", &m, &data, fit_opts, Extras::default())?;
         let full = backend.evaluate(&m.weights()?, &h.test_full, 10)?;
         let part = build_for(kind, h.kept.data.num_users)?;
-        train_and_report(&backend, "trained without the held-out users", &part, &h.kept, fit_opts, false)?;
+        train_and_report(&backend, "trained without the held-out users", &part, &h.kept, fit_opts, Extras::default())?;
         let opt = |flag: &str| has(flag).then(|| num(flag, "0")).transpose();
         let req = FoldIn {
             epochs: opt("--fold-epochs")?.map(|v| v as u32),
@@ -286,7 +325,8 @@ fn run() -> ncf_core::Result<()> {
         );
         return Ok(());
     }
-    train_and_report(&backend, &model.to_uppercase(), &m, &data, fit_opts, start_only)?;
+    let extras = Extras { start_only, moments: carried, ..Extras::default() };
+    train_and_report(&backend, &model.to_uppercase(), &m, &data, fit_opts, extras)?;
     scale::print_memory("after training");
     if let Some(test) = d.test.as_ref().filter(|_| !start_only) {
         let w = m.weights()?;
@@ -324,16 +364,29 @@ fn run() -> ncf_core::Result<()> {
     Ok(())
 }
 
+/// Adam's moments of a pretrained part (`--carry-adam`).
+type Moments = Option<ncf_core::train::OptimizerState>;
+
+/// What a run does besides fitting: stop at the start (`--start-only`), keep the optimizer's
+/// state at the selected epoch (`capture`), or start from given moments.
+#[derive(Default)]
+struct Extras {
+    start_only: bool,
+    capture: bool,
+    moments: Moments,
+}
+
 /// Fits `m`, printing one table row per epoch and a summary; the model keeps the best
-/// validation epoch's weights when there is validation, else the last.
+/// validation epoch's weights when there is validation, else the last. With `capture`,
+/// returns the optimizer's state at the epoch whose weights the model keeps.
 fn train_and_report(
     backend: &Arc<dyn Backend>,
     label: &str,
     m: &Recommender,
     data: &Corpus,
     opts: &FitOptions,
-    start_only: bool,
-) -> ncf_core::Result<()> {
+    extras: Extras,
+) -> ncf_core::Result<Moments> {
     let t1 = Instant::now();
     // Where a pretrained model starts (NeuMF-pre: the α-mix of GMF and MLP), as epoch 0.
     let start = match (m.pretrained(), data.data.test.as_ref()) {
@@ -341,6 +394,11 @@ fn train_and_report(
         _ => None,
     };
     let mut fit = Fit::plan(m, data, opts)?.start(backend.clone())?;
+    if let Some(st) = extras.moments {
+        fit.set_optimizer_state(st)?;
+        println!("# fine-tuning starts from the parts' Adam moments (--carry-adam)");
+    }
+    let mut captured = None;
     println!("\n## {label}: {opts:?}; trainer setup {:.2} s", t1.elapsed().as_secs_f64());
     println!("| epoch | loss | HR@10 | NDCG@10 | valid HR@10 | valid NDCG@10 | seconds | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -350,13 +408,16 @@ fn train_and_report(
             .map_or(("—".into(), "—".into()), |v| (format!("{:.4}", v.hr), format!("{:.4}", v.ndcg)));
         println!("| 0 | — | {:.4} | {:.4} | {} | {} | — | — |", t.hr, t.ndcg, v.0, v.1);
     }
-    if start_only {
-        return Ok(());
+    if extras.start_only {
+        return Ok(None);
     }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;
     while !fit.done() {
         let r = fit.run_epoch()?;
+        if extras.capture && (r.best_epoch == Some(r.epoch) || r.best_epoch.is_none()) {
+            captured = Some(fit.optimizer_state()?);
+        }
         let (hr, ndcg) = (r.hr.unwrap_or(f64::NAN), r.ndcg.unwrap_or(f64::NAN));
         total += r.seconds;
         test_by_epoch.push((hr, ndcg));
@@ -384,7 +445,7 @@ fn train_and_report(
         let (h, n) = if e == 0 { start_test } else { test_by_epoch[e as usize - 1] };
         println!("# {label} validation-selected epoch {e}: test HR@10 {h:.4} NDCG@10 {n:.4}");
     }
-    Ok(())
+    Ok(captured)
 }
 
 fn rayon_threads() -> usize {

@@ -199,6 +199,17 @@ impl Session {
         })
     }
 
+    /// The optimizer's state after the last epoch.
+    pub fn optimizer_state(&self) -> Result<crate::train::OptimizerState> {
+        self.trainer.optimizer_state()
+    }
+
+    /// Replaces the optimizer's state, keeping the weights and the control's counters.
+    pub fn set_optimizer_state(&mut self, state: crate::train::OptimizerState) -> Result<()> {
+        let weights = self.trainer.params().data.clone();
+        self.trainer.restore(&weights, state)
+    }
+
     /// Continues from a checkpoint of a session with the same data, model and options.
     pub fn restore(&mut self, ck: Checkpoint) -> Result<()> {
         let len = self.trainer.params().data.len();

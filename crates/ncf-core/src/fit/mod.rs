@@ -177,6 +177,18 @@ impl Fit {
             .ok_or_else(|| NcfError::invalid("trainer", "this training session was closed"))
     }
 
+    /// The optimizer's state after the last epoch (Adam's moments and step count).
+    pub fn optimizer_state(&mut self) -> Result<crate::train::OptimizerState> {
+        self.session()?.optimizer_state()
+    }
+
+    /// Replaces the optimizer's state before the next epoch, keeping the weights: NeuMF-pre's
+    /// fine-tuning can start from its parts' Adam moments
+    /// ([`crate::model::neumf_moments_from_pretrained`]) instead of fresh ones.
+    pub fn set_optimizer_state(&mut self, state: crate::train::OptimizerState) -> Result<()> {
+        self.session()?.set_optimizer_state(state)
+    }
+
     /// Trains one epoch (evaluating it unless `evaluate: false`), hands its weights to the
     /// model, and writes a checkpoint when the schedule says so.
     pub fn run_epoch(&mut self) -> Result<EpochRecord> {

@@ -6,6 +6,7 @@ use super::kind::ModelKind;
 use super::layout::Layout;
 use super::params::Params;
 use crate::error::{NcfError, Result};
+use crate::train::OptimizerState;
 
 /// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
 /// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP` (and the user and
@@ -13,7 +14,44 @@ use crate::error::{NcfError, Result};
 /// forward pass is exactly `α·z_GMF + (1−α)·z_MLP`. An MF (or ALS) may stand in for the GMF:
 /// a dot product is a GMF with h = 1, so its branch starts as `α·(p·q + biases)`.
 pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<Params> {
-    let (g, m) = (gmf.layout, mlp.layout);
+    let layout = fused_layout(gmf.layout, mlp.layout, alpha)?;
+    Params::from_vec(layout, blend(gmf.layout, mlp.layout, &gmf.data, &mlp.data, alpha, Blend::Weights))
+}
+
+/// Adam's moments for fine-tuning NeuMF-pre, carried over from its parts' pretraining (issue 16,
+/// item 2's third candidate) in the layout [`neumf_from_pretrained`] builds. The NeuMF gradient
+/// of a GMF embedding or of the MLP's embeddings and tower is its part's gradient times α or
+/// 1 − α (the predict layer scales the branch), so `m` scales by that factor and `v` by its
+/// square; the predict layer's gradient keeps its scale, so `h` keeps its moments; the biases
+/// blend as the weights do. An MF has no moments (Hogwild SGD) and is refused. The step count
+/// is the larger of the two, so Adam's bias correction stays as far along as pretraining left it.
+pub fn neumf_moments_from_pretrained(
+    gmf: Layout,
+    mlp: Layout,
+    gmf_state: &OptimizerState,
+    mlp_state: &OptimizerState,
+    alpha: f32,
+) -> Result<OptimizerState> {
+    let layout = fused_layout(gmf, mlp, alpha)?;
+    if gmf.kind != ModelKind::Gmf {
+        return Err(NcfError::invalid("gmf", "Adam's moments carry over from a GMF only (an MF trains by plain SGD)"));
+    }
+    for (name, l, st) in [("gmf", gmf, gmf_state), ("mlp", mlp, mlp_state)] {
+        if st.m.len() != l.len() || st.v.len() != l.len() {
+            return Err(NcfError::invalid(
+                name,
+                format!("its moments hold {}/{} values; the model has {}", st.m.len(), st.v.len(), l.len()),
+            ));
+        }
+    }
+    let m = blend(gmf, mlp, &gmf_state.m, &mlp_state.m, alpha, Blend::Moment { power: 1 });
+    let v = blend(gmf, mlp, &gmf_state.v, &mlp_state.v, alpha, Blend::Moment { power: 2 });
+    debug_assert_eq!(m.len(), layout.len());
+    Ok(OptimizerState { m, v, step: gmf_state.step.max(mlp_state.step), epoch: 0 })
+}
+
+/// NeuMF-pre's layout from its parts', refusing parts that cannot fuse.
+fn fused_layout(g: Layout, m: Layout, alpha: f32) -> Result<Layout> {
     if !matches!(g.kind, ModelKind::Gmf | ModelKind::Mf) {
         return Err(NcfError::invalid("gmf", format!("must be a GMF or MF model, got {}", g.kind.name())));
     }
@@ -35,31 +73,56 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
     if g.features != FeatureDims::default() || m.features != FeatureDims::default() {
         return Err(NcfError::invalid("mlp", "NeuMF-pre fuses models without side features"));
     }
+    Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?.with_biases(g.biases || m.biases)
+}
+
+/// What [`blend`] assembles: the weights, or one of Adam's moments (`power` 1 for `m`, 2 for `v`).
+#[derive(Clone, Copy)]
+enum Blend {
+    Weights,
+    Moment { power: i32 },
+}
+
+/// Assembles a vector in NeuMF's layout from the parts' vectors `gd` and `md` (weights or
+/// moments, per `how`); the layouts are checked by [`fused_layout`].
+fn blend(g: Layout, m: Layout, gd: &[f32], md: &[f32], alpha: f32, how: Blend) -> Vec<f32> {
     let biases = g.biases || m.biases;
-    let layout = Layout::neural(ModelKind::NeuMf, g.num_users, g.num_items, g.factors, m.tower)?.with_biases(biases)?;
-    let mut data = Vec::with_capacity(layout.len());
-    data.extend_from_slice(&gmf.data[..g.head_offset()]);
-    data.extend_from_slice(&mlp.data[..m.head_offset()]);
+    // Embeddings and tower: weights as they are; moments scaled with their gradient.
+    let (branch_g, branch_m) = match how {
+        Blend::Weights => (1.0, 1.0),
+        Blend::Moment { power } => (alpha.powi(power), (1.0 - alpha).powi(power)),
+    };
+    let mut out = Vec::with_capacity(gd.len() + md.len());
+    out.extend(gd[..g.head_offset()].iter().map(|&x| branch_g * x));
+    out.extend(md[..m.head_offset()].iter().map(|&x| branch_m * x));
+    // The predict layer: h = [α·h_GMF ; (1−α)·h_MLP]; its moments are the parts' own.
+    let (head_g, head_m) = match how {
+        Blend::Weights => (alpha, 1.0 - alpha),
+        Blend::Moment { .. } => (1.0, 1.0),
+    };
     if g.kind == ModelKind::Mf {
-        data.extend(std::iter::repeat_n(alpha, g.factors as usize));
+        // A dot product is a GMF with h = 1 (and no moments for it).
+        let h = if matches!(how, Blend::Weights) { alpha } else { 0.0 };
+        out.extend(std::iter::repeat_n(h, g.factors as usize));
     } else {
-        data.extend(gmf.data[g.head_offset()..g.user_bias_offset()].iter().map(|&h| alpha * h));
+        out.extend(gd[g.head_offset()..g.user_bias_offset()].iter().map(|&h| head_g * h));
     }
-    data.extend(mlp.data[m.head_offset()..m.user_bias_offset()].iter().map(|&h| (1.0 - alpha) * h));
+    out.extend(md[m.head_offset()..m.user_bias_offset()].iter().map(|&h| head_m * h));
+    // b_u, b_i and b blend by α, a model without biases contributing 0.
+    let mix = |x: f32, y: f32| alpha * x + (1.0 - alpha) * y;
     if biases {
-        // b_u and b_i blend like b, a model without them contributing 0.
-        let bias = |p: &Params, o: usize| if p.layout.biases { p.data[o] } else { 0.0 };
+        let bias = |l: Layout, d: &[f32], o: usize| if l.biases { d[o] } else { 0.0 };
         for u in 0..g.num_users as usize {
-            data.push(
-                alpha * bias(gmf, g.user_bias_offset() + u) + (1.0 - alpha) * bias(mlp, m.user_bias_offset() + u),
-            );
+            out.push(mix(bias(g, gd, g.user_bias_offset() + u), bias(m, md, m.user_bias_offset() + u)));
         }
         for i in 0..g.num_items as usize {
-            data.push(
-                alpha * bias(gmf, g.item_bias_offset() + i) + (1.0 - alpha) * bias(mlp, m.item_bias_offset() + i),
-            );
+            out.push(mix(bias(g, gd, g.item_bias_offset() + i), bias(m, md, m.item_bias_offset() + i)));
         }
     }
-    data.push(alpha * gmf.data[g.b_offset()] + (1.0 - alpha) * mlp.data[m.b_offset()]);
-    Params::from_vec(layout, data)
+    out.push(mix(gd[g.b_offset()], md[m.b_offset()]));
+    out
 }
+
+#[cfg(test)]
+#[path = "pretrained_tests.rs"]
+mod tests;
