@@ -13,17 +13,44 @@ use ncf_core::{CpuTrainer, Dataset, ModelKind, Optimizer, Params, TrainConfig, T
 use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer};
 
 /// Runs two epochs on both and checks the losses, the weights and the last window's samples.
-fn check(what: &str, data: &Arc<Dataset>, gpu: &mut GpuTrainer, cpu: &mut CpuTrainer, c: TrainConfig, window: usize) {
+/// With `whole` (a GPU trainer drawing each epoch in one window), the windowed weights must equal
+/// its weights bit for bit, and the CPU is held to the loss only (within 1%): through a ReLU tower at Adam's
+/// lr 0.01, a unit crossing 0 one step apart on the two backends (rounding) moves weights
+/// downstream by up to several Adam steps, differently for every seed, and that would hide what
+/// this test is about. A wrong window offset changes most weights and the loss.
+fn check(
+    what: &str,
+    data: &Arc<Dataset>,
+    gpu: &mut GpuTrainer,
+    mut whole: Option<&mut GpuTrainer>,
+    cpu: &mut CpuTrainer,
+    c: TrainConfig,
+    window: usize,
+) {
     for epoch in 0..2 {
         let (g, k) = (gpu.run_epoch(None).unwrap(), cpu.run_epoch(None).unwrap());
         assert_eq!(g.samples, k.samples);
+        // Through a tower the two backends drift apart (above): 1% of the loss; else 1e-4.
+        let rtol = if whole.is_some() { 1e-2 } else { 1e-4 };
         assert!(
-            g.loss.is_finite() && (g.loss - k.loss).abs() <= 1e-4 * k.loss,
+            g.loss.is_finite() && (g.loss - k.loss).abs() <= rtol * k.loss,
             "{what} epoch {epoch}: loss gpu {} cpu {}",
             g.loss,
             k.loss
         );
-        assert_close(&format!("{what} epoch {epoch} weights"), &gpu.params().data, &cpu.params().data, 2e-3, 1e-4);
+        match whole.as_deref_mut() {
+            Some(w) => {
+                let r = w.run_epoch(None).unwrap();
+                assert_eq!(g.loss.to_bits(), r.loss.to_bits(), "{what} epoch {epoch}: loss windowed vs whole");
+                let (a, b) = (&gpu.params().data, &w.params().data);
+                let differ = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+                assert_eq!(differ, 0, "{what} epoch {epoch}: {differ} of {} weights differ from the whole epoch", a.len());
+            }
+            None => {
+                let w = format!("{what} epoch {epoch} weights");
+                assert_close(&w, &gpu.params().data, &cpu.params().data, 2e-3, 1e-4);
+            }
+        }
         // The sample buffers hold the last window: the epoch's tail.
         let all = epoch_samples(data, c.negatives, c.seed, epoch).unwrap();
         let n = all.len();
@@ -51,8 +78,10 @@ fn issue17_windowed_gpu_epochs_match_the_cpu() {
         let mut g =
             GpuTrainer::with_limits(ctx.clone(), data.clone(), None, params.clone(), c, None, Some(window as u32))
                 .unwrap();
+        let mut whole = (layout.tower.layers() > 0)
+            .then(|| GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap());
         let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
-        check(&format!("{kind:?} sparse {sparse}"), &data, &mut g, &mut cpu, c, window);
+        check(&format!("{kind:?} sparse {sparse}"), &data, &mut g, whole.as_mut(), &mut cpu, c, window);
     }
 }
 
@@ -69,5 +98,5 @@ fn issue17_a_small_binding_limit_draws_the_epoch_in_windows() {
     let params = Params::init(common::tower_layout(ModelKind::Gmf, &data, &[]), 2);
     let mut g = GpuTrainer::new(ctx, data.clone(), None, params.clone(), c).unwrap();
     let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
-    check("GMF at 64 KiB", &data, &mut g, &mut cpu, c, 16_384);
+    check("GMF at 64 KiB", &data, &mut g, None, &mut cpu, c, 16_384);
 }
