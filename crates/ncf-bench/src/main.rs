@@ -236,7 +236,8 @@ fn run() -> ncf_core::Result<()> {
         let pretrain = |kind: ModelKind, label: &str, o: &FitOptions| -> ncf_core::Result<(Recommender, Moments)> {
             let path = pre_dir.as_ref().map(|d| d.join(format!("{}-{key}.ncf", kind.name().to_lowercase())));
             let adam = path.as_ref().map(|p| p.with_extension("adam"));
-            if let Some(p) = path.as_ref().filter(|p| p.exists() && (!carry || adam.as_ref().is_some_and(|a| a.exists())))
+            if let Some(p) =
+                path.as_ref().filter(|p| p.exists() && (!carry || adam.as_ref().is_some_and(|a| a.exists())))
             {
                 println!("\n## {label}: loaded from {}", p.display());
                 let m = Recommender::load(p)?;
@@ -280,9 +281,9 @@ fn run() -> ncf_core::Result<()> {
         let neumf = Recommender::neumf_from_pretrained(&gmf, &mlp, alpha)?;
         let carried = match (carry, gmf_moments, mlp_moments) {
             (false, ..) => None,
-            (true, Some(g), Some(m)) if opts.optimizer == Some(OptimizerKind::Adam) => Some(
-                ncf_core::model::neumf_moments_from_pretrained(gmf.layout(), mlp.layout(), &g, &m, alpha)?,
-            ),
+            (true, Some(g), Some(m)) if opts.optimizer == Some(OptimizerKind::Adam) => {
+                Some(ncf_core::model::neumf_moments_from_pretrained(gmf.layout(), mlp.layout(), &g, &m, alpha)?)
+            }
             _ => {
                 return Err(ncf_core::NcfError::invalid(
                     "--carry-adam",

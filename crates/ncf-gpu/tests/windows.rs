@@ -44,7 +44,12 @@ fn check(
                 assert_eq!(g.loss.to_bits(), r.loss.to_bits(), "{what} epoch {epoch}: loss windowed vs whole");
                 let (a, b) = (&gpu.params().data, &w.params().data);
                 let differ = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
-                assert_eq!(differ, 0, "{what} epoch {epoch}: {differ} of {} weights differ from the whole epoch", a.len());
+                assert_eq!(
+                    differ,
+                    0,
+                    "{what} epoch {epoch}: {differ} of {} weights differ from the whole epoch",
+                    a.len()
+                );
             }
             None => {
                 let w = format!("{what} epoch {epoch} weights");

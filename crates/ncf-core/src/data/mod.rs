@@ -2,6 +2,7 @@
 //! validation cases (a positive plus sampled negatives), and the ways to make them: the NCF
 //! text files, seeded synthetic data, `Dataset.split` and the validation holdout.
 
+pub mod arrays;
 pub mod csr;
 pub mod dataset;
 pub mod fold;
