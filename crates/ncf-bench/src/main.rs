@@ -282,7 +282,7 @@ fn run() -> ncf_core::Result<()> {
         let carried = match (carry, gmf_moments, mlp_moments) {
             (false, ..) => None,
             (true, Some(g), Some(m)) if opts.optimizer == Some(OptimizerKind::Adam) => {
-                Some(ncf_core::model::neumf_moments_from_pretrained(gmf.layout(), mlp.layout(), &g, &m, alpha)?)
+                Some(ncf_core::train::OptimizerState::neumf_pre(gmf.layout(), mlp.layout(), &g, &m, alpha)?)
             }
             _ => {
                 return Err(ncf_core::NcfError::invalid(

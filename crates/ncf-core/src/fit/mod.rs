@@ -184,7 +184,7 @@ impl Fit {
 
     /// Replaces the optimizer's state before the next epoch, keeping the weights: NeuMF-pre's
     /// fine-tuning can start from its parts' Adam moments
-    /// ([`crate::model::neumf_moments_from_pretrained`]) instead of fresh ones.
+    /// ([`crate::train::OptimizerState::neumf_pre`]) instead of fresh ones.
     pub fn set_optimizer_state(&mut self, state: crate::train::OptimizerState) -> Result<()> {
         self.session()?.set_optimizer_state(state)
     }

@@ -32,4 +32,4 @@ pub use kind::{MAX_TOWER, ModelKind, Tower};
 pub use layout::Layout;
 pub use objective::{Objective, bce_with_logits, sigmoid};
 pub use params::Params;
-pub use pretrained::{neumf_from_pretrained, neumf_moments_from_pretrained};
+pub use pretrained::{neumf_from_pretrained, neumf_moment_from_pretrained};

@@ -6,7 +6,6 @@ use super::kind::ModelKind;
 use super::layout::Layout;
 use super::params::Params;
 use crate::error::{NcfError, Result};
-use crate::train::OptimizerState;
 
 /// NeuMF-pre (§3.4.1): the GMF and MLP embeddings and tower copied from trained models, and the
 /// predict layer `h = [α·h_GMF ; (1−α)·h_MLP]`, `b = α·b_GMF + (1−α)·b_MLP` (and the user and
@@ -18,36 +17,35 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
     Params::from_vec(layout, blend(gmf.layout, mlp.layout, &gmf.data, &mlp.data, alpha, Blend::Weights))
 }
 
-/// Adam's moments for fine-tuning NeuMF-pre, carried over from its parts' pretraining (issue 16,
-/// item 2's third candidate) in the layout [`neumf_from_pretrained`] builds. The NeuMF gradient
-/// of a GMF embedding or of the MLP's embeddings and tower is its part's gradient times α or
-/// 1 − α (the predict layer scales the branch), so `m` scales by that factor and `v` by its
-/// square; the predict layer's gradient keeps its scale, so `h` keeps its moments; the biases
-/// blend as the weights do. An MF has no moments (Hogwild SGD) and is refused. The step count
-/// is the larger of the two, so Adam's bias correction stays as far along as pretraining left it.
-pub fn neumf_moments_from_pretrained(
+/// One of Adam's moments for fine-tuning NeuMF-pre, carried over from its parts' pretraining
+/// (issue 16, item 2's third candidate), in the layout [`neumf_from_pretrained`] builds:
+/// `power` 1 for the first moment `m`, 2 for the second `v`. NeuMF's gradient of a GMF
+/// embedding, or of the MLP's embeddings and tower, is its part's gradient times α or 1 − α
+/// (the predict layer scales the branch), so `m` scales by that factor and `v` by its square;
+/// the predict layer's gradient keeps its scale, so `h` keeps its moments; the biases blend as
+/// the weights do. An MF has no moments (Hogwild SGD) and is refused.
+/// `train::OptimizerState::neumf_pre` assembles both moments and the step count.
+pub fn neumf_moment_from_pretrained(
     gmf: Layout,
     mlp: Layout,
-    gmf_state: &OptimizerState,
-    mlp_state: &OptimizerState,
+    gmf_moment: &[f32],
+    mlp_moment: &[f32],
     alpha: f32,
-) -> Result<OptimizerState> {
-    let layout = fused_layout(gmf, mlp, alpha)?;
+    power: i32,
+) -> Result<Vec<f32>> {
+    fused_layout(gmf, mlp, alpha)?;
     if gmf.kind != ModelKind::Gmf {
         return Err(NcfError::invalid("gmf", "Adam's moments carry over from a GMF only (an MF trains by plain SGD)"));
     }
-    for (name, l, st) in [("gmf", gmf, gmf_state), ("mlp", mlp, mlp_state)] {
-        if st.m.len() != l.len() || st.v.len() != l.len() {
+    for (name, l, moment) in [("gmf", gmf, gmf_moment), ("mlp", mlp, mlp_moment)] {
+        if moment.len() != l.len() {
             return Err(NcfError::invalid(
                 name,
-                format!("its moments hold {}/{} values; the model has {}", st.m.len(), st.v.len(), l.len()),
+                format!("its moments hold {} values; the model has {}", moment.len(), l.len()),
             ));
         }
     }
-    let m = blend(gmf, mlp, &gmf_state.m, &mlp_state.m, alpha, Blend::Moment { power: 1 });
-    let v = blend(gmf, mlp, &gmf_state.v, &mlp_state.v, alpha, Blend::Moment { power: 2 });
-    debug_assert_eq!(m.len(), layout.len());
-    Ok(OptimizerState { m, v, step: gmf_state.step.max(mlp_state.step), epoch: 0 })
+    Ok(blend(gmf, mlp, gmf_moment, mlp_moment, alpha, Blend::Moment { power }))
 }
 
 /// NeuMF-pre's layout from its parts', refusing parts that cannot fuse.

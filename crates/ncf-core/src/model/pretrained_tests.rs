@@ -77,41 +77,33 @@ fn moments_land_in_neumfs_layout_scaled_by_their_branch() {
     let tower = Tower::new(&[8, 6, 4]).unwrap();
     let gl = Layout::new(ModelKind::Gmf, 5, 7, 3).unwrap();
     let ml = Layout::neural(ModelKind::Mlp, 5, 7, 0, tower).unwrap();
-    let state = |l: Layout, base: f32, step: u64| OptimizerState {
-        m: (0..l.len()).map(|k| base + k as f32).collect(),
-        v: (0..l.len()).map(|k| 2.0 * (base + k as f32)).collect(),
-        step,
-        epoch: 9,
-    };
-    let (gs, ms) = (state(gl, 1.0, 40), state(ml, 1000.0, 70));
+    let moment = |l: Layout, base: f32| (0..l.len()).map(|k| base + k as f32).collect::<Vec<f32>>();
+    let (gs, ms) = (moment(gl, 1.0), moment(ml, 1000.0));
     let alpha = 0.25f32;
-    let carried = neumf_moments_from_pretrained(gl, ml, &gs, &ms, alpha).unwrap();
     let neumf = fused_layout(gl, ml, alpha).unwrap();
-    assert_eq!((carried.m.len(), carried.v.len()), (neumf.len(), neumf.len()));
-    // Fine-tuning counts its own epochs from 0 and keeps Adam's bias correction where it was.
-    assert_eq!((carried.step, carried.epoch), (70, 0));
     let (g_end, m_end) = (gl.head_offset(), gl.head_offset() + ml.head_offset());
-    for k in [0, g_end - 1] {
-        assert_eq!(carried.m[k], alpha * gs.m[k]);
-        assert_eq!(carried.v[k], alpha * alpha * gs.v[k]);
+    for power in [1, 2] {
+        let c = neumf_moment_from_pretrained(gl, ml, &gs, &ms, alpha, power).unwrap();
+        assert_eq!(c.len(), neumf.len());
+        // Embeddings and tower: scaled by their branch's factor (m) or its square (v).
+        for k in [0, g_end - 1] {
+            assert_eq!(c[k], alpha.powi(power) * gs[k]);
+        }
+        for k in [0, ml.head_offset() - 1] {
+            assert_eq!(c[g_end + k], 0.75f32.powi(power) * ms[k]);
+        }
+        // h: the GMF's then the MLP's, unscaled.
+        assert_eq!(c[m_end], gs[gl.head_offset()]);
+        assert_eq!(c[m_end + gl.h_len()], ms[ml.head_offset()]);
+        assert_eq!(c[m_end + gl.h_len() + ml.h_len() - 1], ms[ml.user_bias_offset() - 1]);
+        // b blends as the weights do.
+        assert_eq!(c[neumf.b_offset()], alpha * gs[gl.b_offset()] + 0.75 * ms[ml.b_offset()]);
     }
-    for k in [0, ml.head_offset() - 1] {
-        assert_eq!(carried.m[g_end + k], 0.75 * ms.m[k]);
-        assert_eq!(carried.v[g_end + k], 0.75 * 0.75 * ms.v[k]);
-    }
-    // h: the GMF's then the MLP's, unscaled.
-    assert_eq!(carried.m[m_end], gs.m[gl.head_offset()]);
-    assert_eq!(carried.m[m_end + gl.h_len()], ms.m[ml.head_offset()]);
-    assert_eq!(carried.v[m_end + gl.h_len() + ml.h_len() - 1], ms.v[ml.user_bias_offset() - 1]);
-    // b blends as the weights do.
-    let b = neumf.b_offset();
-    assert_eq!(carried.m[b], alpha * gs.m[gl.b_offset()] + 0.75 * ms.m[ml.b_offset()]);
     // What cannot carry is refused by name.
     let mf = Layout::new(ModelKind::Mf, 5, 7, 3).unwrap();
-    let err = neumf_moments_from_pretrained(mf, ml, &state(mf, 0.0, 1), &ms, alpha).unwrap_err();
+    let err = neumf_moment_from_pretrained(mf, ml, &moment(mf, 0.0), &ms, alpha, 1).unwrap_err();
     assert!(err.to_string().contains("an MF trains by plain SGD"), "{err}");
-    let short = OptimizerState { m: vec![0.0; 3], ..gs.clone() };
-    let err = neumf_moments_from_pretrained(gl, ml, &short, &ms, alpha).unwrap_err();
-    assert!(err.to_string().starts_with("gmf: its moments hold 3/"), "{err}");
-    assert!(neumf_moments_from_pretrained(gl, ml, &gs, &ms, 1.5).is_err());
+    let err = neumf_moment_from_pretrained(gl, ml, &gs[..3], &ms, alpha, 1).unwrap_err();
+    assert!(err.to_string().starts_with("gmf: its moments hold 3 values"), "{err}");
+    assert!(neumf_moment_from_pretrained(gl, ml, &gs, &ms, 1.5, 1).is_err());
 }

@@ -2,6 +2,7 @@
 //! [`Trainer`] interface with live [`Progress`], and the session checks every backend runs
 //! first. The CPU backend's trainer is `CpuTrainer` (`cpu/`), the GPU's lives in `ncf-gpu`.
 
+pub mod carry;
 pub mod checks;
 pub mod config;
 pub mod dropout;
