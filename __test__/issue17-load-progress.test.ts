@@ -14,15 +14,17 @@ const dir = mkdtempSync(join(tmpdir(), 'ncf-issue17-load-'))
 // Netflix format: MOVIES blocks of CUSTOMERS distinct ratings each.
 const MOVIES = 50
 const CUSTOMERS = 4000
-const netflix = join(dir, 'combined_data_1.txt')
-{
+/** Writes a Netflix-format file of `movies` blocks of `customers` distinct ratings each. */
+function writeNetflix(path: string, movies: number, customers: number): string {
   const parts: string[] = []
-  for (let m = 1; m <= MOVIES; m++) {
+  for (let m = 1; m <= movies; m++) {
     parts.push(`${m}:\n`)
-    for (let c = 0; c < CUSTOMERS; c++) parts.push(`${100000 + c},${1 + ((c + m) % 5)},2005-0${1 + (c % 9)}-1${c % 10}\n`)
+    for (let c = 0; c < customers; c++) parts.push(`${100000 + c},${1 + ((c + m) % 5)},2005-0${1 + (c % 9)}-1${c % 10}\n`)
   }
-  writeFileSync(netflix, parts.join(''))
+  writeFileSync(path, parts.join(''))
+  return path
 }
+const netflix = writeNetflix(join(dir, 'combined_data_1.txt'), MOVIES, CUSTOMERS)
 
 // CSV with a header, gzip-compressed; ratings 1…5 in turn.
 const ROWS = 100_000
@@ -115,4 +117,60 @@ test('issue17: onProgress and progressEvery are checked, ERR_INVALID_ARG naming 
   }
   // Without onProgress the load reports nothing and works as before.
   t.is((await Dataset.fromFile(netflix, { format: 'netflix', progressEvery: 1000 })).numInteractions, MOVIES * CUSTOMERS)
+})
+
+// A file long enough that a load is still reading when it is cancelled: 2M lines, 44 MB,
+// about a second to read here.
+const BIG_MOVIES = 400
+const BIG_CUSTOMERS = 5000
+const big = writeNetflix(join(dir, 'combined_data_big.txt'), BIG_MOVIES, BIG_CUSTOMERS)
+const bigLines = BIG_MOVIES * (BIG_CUSTOMERS + 1)
+
+test('issue17: an AbortSignal stops the load inside the file: ERR_ABORTED at file:line, the reason as cause', async (t) => {
+  const ac = new AbortController()
+  const reason = new Error('the user left')
+  let lastLines = 0
+  const err = await t.throwsAsync(
+    Dataset.fromFile(big, {
+      format: 'netflix',
+      signal: ac.signal,
+      progressEvery: 1,
+      onProgress: (p) => {
+        lastLines = p.lines
+        if (p.lines > 0) ac.abort(reason)
+      },
+    }),
+  )
+  t.is((err as { code?: string }).code, 'ERR_ABORTED')
+  t.is(err.cause, reason)
+  const m = /^(.+):(\d+): the load was cancelled here$/.exec(err.message)
+  t.truthy(m, err.message)
+  t.is(m![1], big)
+  const line = Number(m![2])
+  t.true(line >= lastLines && line < bigLines, `stopped at line ${line} of ${bigLines}`)
+  // The same file loads whole afterwards.
+  t.is((await Dataset.fromFile(big, { format: 'netflix', signal: new AbortController().signal })).numInteractions, BIG_MOVIES * BIG_CUSTOMERS)
+})
+
+test('issue17: an already aborted signal rejects before reading; a non-signal is ERR_INVALID_ARG', async (t) => {
+  const ac = new AbortController()
+  ac.abort('no')
+  await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: ac.signal }), 'ERR_ABORTED', /the load was aborted before it started$/)
+  const err = await t.throwsAsync(Dataset.fromFile(big, { format: 'netflix', signal: ac.signal }))
+  t.is(err.cause, 'no')
+  await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: {} as never }), 'ERR_INVALID_ARG', /^signal: must be an AbortSignal$/)
+})
+
+test('issue17: a throwing onProgress cancels the load and rejects with its error', async (t) => {
+  const boom = new Error('stop reading')
+  const err = await t.throwsAsync(
+    Dataset.fromFile(big, {
+      format: 'netflix',
+      progressEvery: 1,
+      onProgress: (p) => {
+        if (p.lines > 0) throw boom
+      },
+    }),
+  )
+  t.is(err, boom)
 })

@@ -164,11 +164,19 @@ export interface FileOptions {
    * is ready (phase `'done'`), with the bytes of the file read (compressed bytes for `.gz`, so
    * `fraction` is meaningful there too), its lines and its interactions. The reader publishes
    * them once per buffer it reads, at no measurable cost. A callback that throws stops the
-   * reports, and `fromFile` rejects with its error once the read has ended.
+   * load as `signal` does, and `fromFile` rejects with the callback's error.
    */
   onProgress?: (progress: LoadProgress) => void
   /** Milliseconds between `onProgress` calls. Default 200. */
   progressEvery?: number
+  /**
+   * Cancels the load: the file being read stops at its next read (within microseconds, not at
+   * its end), and `fromFile` rejects with an `NcfError` of code `ERR_ABORTED` naming the file
+   * and line reached, its `cause` the signal's reason. An already aborted signal rejects before
+   * anything is read. Once every file is read, building the dataset runs to its end (seconds at
+   * Netflix size) and then rejects.
+   */
+  signal?: AbortSignal
 }
 
 /**

@@ -9,7 +9,7 @@ import type {
   SplitOptions,
   SyntheticOptions,
 } from './dataset-options.js'
-import { call, callSync, invalid } from './errors.js'
+import { call, callSync, invalid, NcfError } from './errors.js'
 import { Features } from './features.js'
 import { native, type Native } from './native.js'
 import { DEFAULTS, idStrings, numbers, oneOf, optionalBoolean, optionalCount, positiveInt, toIds } from './options.js'
@@ -119,8 +119,9 @@ export class Dataset {
   static async fromFile(path: string, options: FileOptions): Promise<Dataset> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
     if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
-    const { onProgress } = options
+    const { onProgress, signal } = options
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', `must be a function, got ${typeof onProgress}`)
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'must be an AbortSignal')
     const every = options.progressEvery ?? DEFAULTS.loadProgressEvery
     if (typeof every !== 'number' || !(every > 0 && every <= 2 ** 31 - 1)) {
       throw invalid('progressEvery', `must be a positive number of milliseconds, at most 2^31 − 1, got ${String(every)}`)
@@ -142,10 +143,24 @@ export class Dataset {
       maxLineBytes: options.maxLineBytes,
     }
     if (options.test === undefined && options.seed !== undefined) throw invalid('seed', 'seeds the negatives of a test file (test: path)')
-    if (!onProgress) return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
+    if (!onProgress && !signal) return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
+    if (signal?.aborted) throw aborted(signal, `${path}: the load was aborted before it started`)
     const progress = new native.NativeReadProgress()
-    const loaded = await withProgress(progress, onProgress, every, () => call(() => native.NativeDataset.fromFile(path, opts, progress)))
-    return new Dataset(loaded)
+    const onAbort = () => progress.cancel()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const load = () => call(() => native.NativeDataset.fromFile(path, opts, progress))
+      const loaded = await (onProgress ? withProgress(progress, onProgress, every, load) : load())
+      // Aborted while the dataset was built (that step runs to its end): still an abort.
+      if (signal?.aborted) throw aborted(signal, `${path}: the load was aborted while the dataset was built`)
+      return new Dataset(loaded)
+    } catch (err) {
+      // The native error names the file and line where the read stopped; the cause is the signal's.
+      if (signal?.aborted && err instanceof NcfError && err.code === 'ERR_ABORTED') throw aborted(signal, err.message)
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   /**
@@ -341,10 +356,16 @@ export class Dataset {
   }
 }
 
+/** `fromFile`'s rejection when its signal aborted. */
+function aborted(signal: AbortSignal, message: string): NcfError {
+  return new NcfError('ERR_ABORTED', message, { cause: signal.reason })
+}
+
 /**
  * Runs `load`, calling `onProgress` with `progress` every `every` ms while it runs and once
- * after it resolves (phase `'done'`). A throwing `onProgress` stops the reports and its error
- * is rethrown once `load` has settled, rather than crashing the process from a timer.
+ * after it resolves (phase `'done'`). A throwing `onProgress` stops the reports, cancels the
+ * load, and its error is rethrown once `load` has settled (promptly: the reader stops at its
+ * next read), rather than crashing the process from a timer.
  */
 async function withProgress<T>(
   progress: Native.NativeReadProgress,
@@ -376,6 +397,7 @@ async function withProgress<T>(
     } catch (error) {
       failed = { error }
       clearInterval(timer)
+      progress.cancel()
     }
   }
   const timer = setInterval(tick, every)

@@ -65,6 +65,9 @@ pub enum NcfError {
     /// The caller cancelled training (an AbortSignal, Ctrl-C); the epoch in progress was undone.
     #[error("training was cancelled; the model keeps its last complete epoch")]
     Cancelled,
+    /// The caller cancelled a load (`Dataset.fromFile`'s AbortSignal) while `path` was read.
+    #[error("{}:{line}: the load was cancelled here", path.display())]
+    LoadCancelled { path: PathBuf, line: u64 },
 }
 
 impl NcfError {
@@ -82,7 +85,7 @@ impl NcfError {
             NcfError::Diverged(_) => "ERR_DIVERGED",
             NcfError::Disposed => "ERR_DISPOSED",
             NcfError::Busy => "ERR_BUSY",
-            NcfError::Cancelled => "ERR_ABORTED",
+            NcfError::Cancelled | NcfError::LoadCancelled { .. } => "ERR_ABORTED",
         }
     }
 

@@ -78,4 +78,11 @@ impl NativeReadProgress {
     pub fn phase(&self) -> LoadPhase {
         self.inner.snapshot().phase.into()
     }
+    /// Stops the load at its next read of the file: `fromFile` then fails with `ERR_ABORTED`,
+    /// naming the file and line reached. Building the dataset, once every file is read, runs to
+    /// its end.
+    #[napi]
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
 }

@@ -7,7 +7,7 @@
 //! bytes of a file only grow.
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, fence};
 
 use crate::input::InputCounters;
 
@@ -59,6 +59,8 @@ pub struct ReadProgress {
     lines: AtomicU64,
     interactions: AtomicU64,
     phase: AtomicU8,
+    /// Set by [`ReadProgress::cancel`]; never reset, so a cancelled load stays cancelled.
+    cancelled: AtomicBool,
 }
 
 impl Default for ReadProgress {
@@ -78,6 +80,7 @@ impl ReadProgress {
             lines: AtomicU64::new(0),
             interactions: AtomicU64::new(0),
             phase: AtomicU8::new(ReadPhase::Reading as u8),
+            cancelled: AtomicBool::new(false),
         }
     }
 
@@ -101,6 +104,16 @@ impl ReadProgress {
         self.set_phase(ReadPhase::Reading);
         also();
         self.seq.store(s.wrapping_add(2), Release);
+    }
+
+    /// Asks the load to stop: the file being read fails with `LoadCancelled` (naming it and the
+    /// line reached) at its next read of the file, and later files are never read.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Relaxed)
     }
 
     pub fn set_phase(&self, phase: ReadPhase) {
@@ -144,7 +157,7 @@ impl ReadProgress {
         self.restart(|| {
             self.opened.fetch_add(1, Relaxed);
         });
-        InputCounters { bytes: &self.bytes, total: &self.total, lines: &self.lines }
+        InputCounters { bytes: &self.bytes, total: &self.total, lines: &self.lines, cancel: &self.cancelled }
     }
 
     pub(crate) fn set_interactions(&self, n: u64) {
@@ -271,5 +284,46 @@ mod tests {
         progress.begin(1);
         let s = progress.snapshot();
         assert_eq!((s.file, s.files, s.bytes_read, s.lines, s.phase), (0, 1, 0, 0, ReadPhase::Reading));
+    }
+
+    /// A cancelled load stops at the file's next read, naming the file and the line reached;
+    /// the flag survives `begin` and the next file, so a cancelled load stays cancelled.
+    #[test]
+    fn a_cancelled_load_stops_within_the_file_and_names_where() {
+        let movies = 400;
+        let text = netflix(movies, 5000);
+        let total_lines = movies as u64 * 5001;
+        let p = file("cancel_mid.txt", &text);
+        let progress = Arc::new(ReadProgress::new());
+        let reader = {
+            let (p, progress) = (p.clone(), progress.clone());
+            std::thread::spawn(move || {
+                read_with_progress(&p, &Format::Netflix, ReadLimits::default(), None, Some(&progress))
+            })
+        };
+        // Cancel as soon as the first buffer is counted: 44 MB remain, about a second to read.
+        while progress.snapshot().lines == 0 {
+            std::hint::spin_loop();
+        }
+        progress.cancel();
+        let err = reader.join().unwrap().unwrap_err();
+        assert_eq!(err.code(), "ERR_ABORTED");
+        match &err {
+            crate::NcfError::LoadCancelled { path, line } => {
+                assert_eq!(path, &p);
+                assert!(*line > 0 && *line < total_lines, "stopped at line {line} of {total_lines}");
+            }
+            other => panic!("expected LoadCancelled, got {other}"),
+        }
+        assert!(err.to_string().starts_with(&format!("{}:", p.display())), "{err}");
+        assert!(progress.snapshot().bytes_read < text.len() as u64, "the file was not read to its end");
+        // A new file of the same load, or a new begin, does not undo it.
+        progress.begin(1);
+        let small = file("cancel_small.txt", &netflix(2, 3));
+        let err = read_with_progress(&small, &Format::Netflix, ReadLimits::default(), None, Some(&progress));
+        assert!(matches!(err, Err(crate::NcfError::LoadCancelled { line: 1, .. })), "{err:?}");
+        assert!(progress.is_cancelled());
+        // A read without progress cannot be cancelled and reads on.
+        assert!(read_with_progress(&small, &Format::Netflix, ReadLimits::default(), None, None).is_ok());
     }
 }
