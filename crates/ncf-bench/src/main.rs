@@ -28,7 +28,10 @@ use ncf_core::fit::{Fit, FitOptions, OptimizerKind, Validation};
 use ncf_core::recommender::{Corpus, FoldIn, ModelSpec, Recommender};
 
 mod holdout;
+mod pretrain;
 mod scale;
+
+use pretrain::Moments;
 
 fn main() {
     if let Err(e) = run() {
@@ -221,52 +224,14 @@ fn run() -> ncf_core::Result<()> {
             ..opts.clone()
         };
         // GMF has no tower, so no dropout; the MLP pretrains with the given dropout.
-        // With --pre-dir the pretrained models are kept there, keyed by every option that
-        // shapes them, so several fine-tuning recipes can start from the same GMF and MLP.
-        let pre_dir = has("--pre-dir").then(|| PathBuf::from(get("--pre-dir", ".")));
-        let key = format!(
-            "f{factors}-l{}-e{}-lr{}-v{}-s{seed}-n{}-b{}",
-            layers.as_ref().map_or("default".into(), |l| l.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("x")),
-            pre_opts.epochs.unwrap_or(0),
-            pre_opts.lr.unwrap_or(0.0),
-            validation.map_or("none".into(), |v| v.to_string()),
-            pre_opts.negatives.unwrap_or(0),
-            pre_opts.batch_size.unwrap_or(0),
-        );
-        let pretrain = |kind: ModelKind, label: &str, o: &FitOptions| -> ncf_core::Result<(Recommender, Moments)> {
-            let path = pre_dir.as_ref().map(|d| d.join(format!("{}-{key}.ncf", kind.name().to_lowercase())));
-            let adam = path.as_ref().map(|p| p.with_extension("adam"));
-            if let Some(p) =
-                path.as_ref().filter(|p| p.exists() && (!carry || adam.as_ref().is_some_and(|a| a.exists())))
-            {
-                println!("\n## {label}: loaded from {}", p.display());
-                let m = Recommender::load(p)?;
-                let moments = match adam.as_ref().filter(|_| carry) {
-                    Some(a) => Some(ncf_core::checkpoint::load(a, Some(m.layout()))?.0.optimizer),
-                    None => None,
-                };
-                return Ok((m, moments));
-            }
-            let m = build(kind)?;
-            let moments = run(label, &m, o)?;
-            if let Some(p) = &path {
-                std::fs::create_dir_all(p.parent().unwrap_or(p))
-                    .map_err(|e| ncf_core::NcfError::Write { path: p.clone(), source: e })?;
-                m.save(p, Default::default(), false)?.run()?;
-                if let (Some(a), Some(st)) = (&adam, &moments) {
-                    let ck = ncf_core::control::Checkpoint {
-                        weights: m.weights()?.data,
-                        optimizer: st.clone(),
-                        lr: o.lr.unwrap_or(0.001),
-                        best: None,
-                        since_best: 0,
-                        plateau_best: f64::NEG_INFINITY,
-                        plateau_bad: 0,
-                    };
-                    ncf_core::checkpoint::save(a, m.layout(), &ck, "{}")?;
-                }
-            }
-            Ok((m, moments))
+        let store = pretrain::Store {
+            dir: has("--pre-dir").then(|| PathBuf::from(get("--pre-dir", "."))),
+            key: pretrain::key(factors, layers.as_deref(), &pre_opts, validation),
+            carry,
+        };
+        let lr = pre_opts.lr.unwrap_or(0.001);
+        let part = |kind: ModelKind, label: &str, o: &FitOptions| {
+            store.part(kind, label, lr, || build(kind), |m| run(label, m, o))
         };
         // --gmf-from: the GMF branch from a saved GMF, MF or ALS (e.g. Rendle's MF recipe).
         let (gmf, gmf_moments) = if has("--gmf-from") {
@@ -274,23 +239,13 @@ fn run() -> ncf_core::Result<()> {
             println!("\n## GMF branch: loaded from {}", p.display());
             (Recommender::load(&p)?, None)
         } else {
-            pretrain(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?
+            part(ModelKind::Gmf, "GMF (pretraining)", &FitOptions { dropout: Some(0.0), ..pre_opts.clone() })?
         };
-        let (mlp, mlp_moments) = pretrain(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
+        let (mlp, mlp_moments) = part(ModelKind::Mlp, "MLP (pretraining)", &pre_opts)?;
         let alpha = num("--alpha", "0.5")? as f32;
         let neumf = Recommender::neumf_from_pretrained(&gmf, &mlp, alpha)?;
-        let carried = match (carry, gmf_moments, mlp_moments) {
-            (false, ..) => None,
-            (true, Some(g), Some(m)) if opts.optimizer == Some(OptimizerKind::Adam) => {
-                Some(ncf_core::train::OptimizerState::neumf_pre(gmf.layout(), mlp.layout(), &g, &m, alpha)?)
-            }
-            _ => {
-                return Err(ncf_core::NcfError::invalid(
-                    "--carry-adam",
-                    "needs --optimizer adam and a GMF and MLP pretrained here (not --gmf-from)",
-                ));
-            }
-        };
+        let adam = opts.optimizer == Some(OptimizerKind::Adam);
+        let carried = pretrain::carried(carry, adam, (&gmf, gmf_moments), (&mlp, mlp_moments), alpha)?;
         (neumf, carried)
     } else {
         (build(kind)?, None)
@@ -364,9 +319,6 @@ fn run() -> ncf_core::Result<()> {
     }
     Ok(())
 }
-
-/// Adam's moments of a pretrained part (`--carry-adam`).
-type Moments = Option<ncf_core::train::OptimizerState>;
 
 /// What a run does besides fitting: stop at the start (`--start-only`), keep the optimizer's
 /// state at the selected epoch (`capture`), or start from given moments.

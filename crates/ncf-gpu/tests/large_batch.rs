@@ -1,7 +1,7 @@
 //! Batches larger than one pass's rows run as micro-batches that add into the same gradients
 //! before one optimizer step (trainer/submit.rs), so the math is the big batch's.
 //!
-//! `micro_batches_match_cpu` forces 100-row chunks (`GpuTrainer::with_max_chunk`) so a batch of
+//! `micro_batches_match_cpu` forces 100-row chunks (`GpuTrainer::with_limits`) so a batch of
 //! 350 crosses four of them, on every training path (factorization, fused tower, per-layer
 //! tower), dense and sparse, with dropout and L2, against the CPU's one-batch step: tolerances
 //! as neural_parity.rs (one step RTOL 1e-4 + ATOL 1e-4; epochs RTOL 1e-3 + ATOL 1e-3 with 1% of
@@ -44,7 +44,7 @@ fn micro_batches_match_cpu() {
             let params = Params::init(l, rng.random());
             let what = format!("{:?} {:?} sparse={sparse}", l.kind, l.tower.sizes());
             let mut gpu =
-                GpuTrainer::with_max_chunk(shared(), data.clone(), None, params.clone(), c, Some(100)).unwrap();
+                GpuTrainer::with_limits(shared(), data.clone(), None, params.clone(), c, Some(100), None).unwrap();
             let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
             // One step of a caller's batch: 4 micro-batches, then the optimizer.
             let (u, i, y) = random_batch(&mut rng, 350, data.num_users, data.num_items);

@@ -73,7 +73,7 @@ impl Trainer for GpuTrainer {
             p.begin(self.steps_per_epoch as u64);
         }
         while first < self.steps_per_epoch {
-            if first > 0 && first % per_window == 0 {
+            if first > 0 && first.is_multiple_of(per_window) {
                 self.encode_sampling(&mut enc, self.epoch, first / per_window);
             }
             let window_end = (first / per_window + 1).saturating_mul(per_window);

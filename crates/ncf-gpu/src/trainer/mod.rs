@@ -108,21 +108,9 @@ impl GpuTrainer {
     }
 
     /// As [`GpuTrainer::new`], with at most `max_chunk` rows per forward/backward pass (tests
-    /// force micro-batches with it; by default the chunk comes from the adapter's limits).
-    pub fn with_max_chunk(
-        ctx: Arc<GpuContext>,
-        data: Arc<Dataset>,
-        validation: Option<TestSet>,
-        params: Params,
-        cfg: TrainConfig,
-        max_chunk: Option<u32>,
-    ) -> Result<Self> {
-        Self::with_limits(ctx, data, validation, params, cfg, max_chunk, None)
-    }
-
-    /// As [`GpuTrainer::with_max_chunk`], drawing at most `max_window` samples at once (tests
-    /// force windowed epochs with it; by default the window comes from the adapter's limits and
-    /// [`MAX_WINDOW`]).
+    /// force micro-batches with it; by default the chunk comes from the adapter's limits) and
+    /// at most `max_window` samples drawn at once (tests force windowed epochs with it; by
+    /// default the window comes from the adapter's limits and [`MAX_WINDOW`]).
     pub fn with_limits(
         ctx: Arc<GpuContext>,
         data: Arc<Dataset>,
