@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs'
 
 import { UsageError } from './cli/args.js'
-import { COMMANDS } from './cli/commands.js'
 import { help } from './cli/help.js'
 import { NcfError } from './src/errors.js'
 
@@ -21,8 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`ncf-native ${pkg.version}\n`)
     return 0
   }
-  const run = COMMANDS[command]
   try {
+    // The commands load the native addon: imported here, so `--help` and `--version` work
+    // without it and a machine without a loadable binary gets ERR_NO_BINARY as one line.
+    const { COMMANDS } = await import('./cli/commands.js')
+    const run = COMMANDS[command]
     if (!run) throw new UsageError(`unknown command '${command}' (try ncf-native --help)`)
     return await run(rest)
   } catch (e) {

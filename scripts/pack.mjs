@@ -5,15 +5,23 @@
 // platform packages do not exist on the registry until released, so listing them there would
 // break `npm ci`.
 //
-//   node scripts/pack.mjs [outDir]     (default dist/pack)  → prints the tarball paths as JSON
+//   node scripts/pack.mjs [outDir] [--platforms DIR,DIR | none]   → prints the tarballs as JSON
+//     outDir       default dist/pack
+//     --platforms  the platform packages to pack (each must hold its addon); by default every
+//                  one whose addon was built here; `none` packs the main package alone
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { PLATFORM_DIRS } from './targets.mjs'
 
 const root = join(import.meta.dirname, '..')
-const out = resolve(process.argv[2] ?? join(root, 'dist/pack'))
+const { values, positionals } = parseArgs({ options: { platforms: { type: 'string' } }, allowPositionals: true })
+const out = resolve(positionals[0] ?? join(root, 'dist/pack'))
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const platforms = ['linux-x64-gnu', 'linux-arm64-gnu', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
+const platforms = PLATFORM_DIRS
+const chosen = values.platforms === undefined ? null : values.platforms === 'none' ? [] : values.platforms.split(',')
+for (const p of chosen ?? []) if (!platforms.includes(p)) throw new Error(`pack: unknown platform ${p}; platforms: ${platforms.join(', ')}`)
 
 rmSync(out, { recursive: true, force: true })
 const stage = join(out, 'stage')
@@ -48,7 +56,8 @@ delete published.scripts
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`)
 
 const npmPack = (dir) => {
-  const json = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' })
+  // npm is npm.cmd on Windows, which Node runs only through a shell.
+  const json = execFileSync('npm', ['pack', '--json', '--pack-destination', JSON.stringify(out)], { cwd: dir, encoding: 'utf8', shell: true })
   const [info] = JSON.parse(json)
   return { name: info.name, file: join(out, info.filename), files: info.files.map((f) => f.path) }
 }
@@ -57,7 +66,9 @@ const tarballs = [npmPack(stage)]
 for (const p of platforms) {
   const dir = join(root, 'npm', p)
   const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-  if (existsSync(join(dir, meta.main))) tarballs.push(npmPack(dir))
+  const built = existsSync(join(dir, meta.main))
+  if (chosen && chosen.includes(p) && !built) throw new Error(`pack: npm/${p}/${meta.main} is missing; build it with node scripts/build-targets.mjs`)
+  if (built && (!chosen || chosen.includes(p))) tarballs.push(npmPack(dir))
 }
 rmSync(stage, { recursive: true, force: true })
 process.stdout.write(`${JSON.stringify(tarballs, null, 2)}\n`)

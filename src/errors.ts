@@ -15,7 +15,9 @@ import type { History } from './results.js'
  * - `ERR_GPU`: the GPU device failed;
  * - `ERR_DIVERGED`: training produced a non-finite loss;
  * - `ERR_DISPOSED`: the model was disposed;
- * - `ERR_BUSY`: the model is already training (one `fit` at a time per model).
+ * - `ERR_BUSY`: the model is already training (one `fit` at a time per model);
+ * - `ERR_NO_BINARY`: importing ncf-native found no native addon that loads on this machine (the
+ *   message names the platform, its package, e.g. `ncf-native-linux-arm64-gnu`, and what to do).
  */
 export class NcfError extends Error {
   /** Stable machine-readable code, e.g. `ERR_PARSE`. */

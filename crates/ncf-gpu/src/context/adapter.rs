@@ -94,6 +94,13 @@ pub(super) struct Opened {
     pub errors: ErrorSlot,
 }
 
+/// What to install, by the platform's own GPU APIs (wgpu's backends per OS in Cargo.toml).
+#[cfg(target_os = "windows")]
+const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install or update your GPU's driver (DirectX 12 or \
+Vulkan), or pass device: 'cpu' to train on the CPU backend";
+#[cfg(target_os = "macos")]
+const NO_ADAPTER_HELP: &str = "no GPU adapter found (Metal). Pass device: 'cpu' to train on the CPU backend";
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
 const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install a Vulkan driver for your GPU \
 (on Linux without a GPU: `sudo apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe \
 software adapter), or pass device: 'cpu' to train on the CPU backend";
@@ -109,13 +116,30 @@ fn rank_device_type(t: wgpu::DeviceType) -> u8 {
     }
 }
 
-/// Opens a device on the best adapter that has compute shaders.
+/// Opens a device on the best adapter that has compute shaders. An adapter that refuses a device
+/// (a broken driver, a translation layer without what it needs) gives way to the next one, so one
+/// bad adapter does not hide a working one; when all refuse, the error names each refusal.
 pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     adapters.retain(|a| a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS));
     adapters.sort_by_key(|a| rank_device_type(a.get_info().device_type));
-    let adapter = adapters.into_iter().next().ok_or_else(|| NcfError::NoAdapter(NO_ADAPTER_HELP.into()))?;
+    let mut refusals = Vec::new();
+    for adapter in adapters {
+        match open_on(&adapter, opts) {
+            Ok(opened) => return Ok(opened),
+            Err(why) => refusals.push(why),
+        }
+    }
+    Err(NcfError::NoAdapter(if refusals.is_empty() {
+        NO_ADAPTER_HELP.into()
+    } else {
+        format!("{}. {NO_ADAPTER_HELP}", refusals.join("; "))
+    }))
+}
+
+/// A device on `adapter`, or why the adapter refused one.
+fn open_on(adapter: &wgpu::Adapter, opts: GpuOptions) -> std::result::Result<Opened, String> {
     let ainfo = adapter.get_info();
     let float_atomics = !opts.force_cas_atomics && adapter.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC);
     let features = if float_atomics { wgpu::Features::SHADER_FLOAT32_ATOMIC } else { wgpu::Features::empty() };
@@ -134,9 +158,7 @@ pub(super) fn open(opts: GpuOptions) -> Result<Opened> {
         memory_hints: wgpu::MemoryHints::Performance,
         trace: wgpu::Trace::Off,
     }))
-    .map_err(|e| {
-        NcfError::NoAdapter(format!("the adapter '{}' refused a device: {e}. {NO_ADAPTER_HELP}", ainfo.name))
-    })?;
+    .map_err(|e| format!("the adapter '{}' ({:?}) refused a device: {e}", ainfo.name, ainfo.backend))?;
 
     // wgpu's default handler panics; record the error instead and fail the next sync point.
     let errors: ErrorSlot = Arc::new(Health::default());
