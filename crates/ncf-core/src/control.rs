@@ -19,15 +19,6 @@ pub enum Monitor {
 }
 
 impl Monitor {
-    pub fn parse(s: &str) -> Result<Monitor> {
-        match s {
-            "hr" => Ok(Monitor::Hr),
-            "ndcg" => Ok(Monitor::Ndcg),
-            "rmse" => Ok(Monitor::Rmse),
-            other => Err(NcfError::invalid("monitor", format!("must be 'hr', 'ndcg' or 'rmse', got '{other}'"))),
-        }
-    }
-
     /// The monitored value of validation metrics, oriented so that higher is better (RMSE is
     /// negated); `None` when the metrics do not carry it.
     pub fn value(self, rank: Option<&RankMetrics>, rating: Option<&RatingMetrics>) -> Option<f64> {

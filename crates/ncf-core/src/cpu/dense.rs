@@ -178,13 +178,9 @@ mod tests {
             let (dx, dw, db) = dense_backward(&x, &y, &r, rows, &w, inputs, outputs, relu, dropout);
             let eps = 1e-3f32;
             let check = |name: &str, analytic: &[f32], f: &dyn Fn(usize, f32) -> f64| {
-                for k in 0..analytic.len() {
+                for (k, &a) in analytic.iter().enumerate() {
                     let fd = (f(k, eps) - f(k, -eps)) / (2.0 * eps as f64);
-                    assert!(
-                        (fd - analytic[k] as f64).abs() <= 2e-3 + 1e-2 * fd.abs(),
-                        "relu={relu} {name}[{k}]: {} vs {fd}",
-                        analytic[k]
-                    );
+                    assert!((fd - a as f64).abs() <= 2e-3 + 1e-2 * fd.abs(), "relu={relu} {name}[{k}]: {a} vs {fd}");
                 }
             };
             check("dx", &dx, &|k, e| {
@@ -203,7 +199,7 @@ mod tests {
                 loss(&x, &w, &v)
             });
             if relu {
-                assert!(y.iter().any(|&v| v == 0.0), "the case must exercise the ReLU mask");
+                assert!(y.contains(&0.0), "the case must exercise the ReLU mask");
             }
         }
     }

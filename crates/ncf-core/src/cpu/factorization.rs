@@ -188,7 +188,7 @@ mod tests {
             p.accumulate_grad(&mut g, u, i, y, 1.0 / batch.len() as f32, L2, objective);
         }
         let eps = 1e-3f32;
-        for k in 0..layout.len() {
+        for (k, &gk) in g.iter().enumerate() {
             let mut plus = p.clone();
             plus.data[k] += eps;
             let mut minus = p.clone();
@@ -196,9 +196,8 @@ mod tests {
             let fd = (loss_of(&plus, &batch, objective) - loss_of(&minus, &batch, objective)) / (2.0 * eps as f64);
             let tol = 1e-3 + 1e-2 * fd.abs();
             assert!(
-                (fd - g[k] as f64).abs() <= tol,
-                "{kind:?} {objective:?} param {k}: analytic {} vs finite difference {fd}",
-                g[k]
+                (fd - gk as f64).abs() <= tol,
+                "{kind:?} {objective:?} param {k}: analytic {gk} vs finite difference {fd}"
             );
         }
         // Rows no sample touches get exactly zero.

@@ -54,7 +54,7 @@ fn assert_fd_gradient(
     let mut g = vec![0f32; p.data.len()];
     p.batch_grad(&mut g, users, items, labels, 1.0 / users.len() as f32, L2, drop, objective);
     let eps = 1e-3f32;
-    for k in 0..p.data.len() {
+    for (k, &gk) in g.iter().enumerate() {
         let (mut plus, mut minus) = (p.clone(), p.clone());
         plus.data[k] += eps;
         minus.data[k] -= eps;
@@ -62,7 +62,7 @@ fn assert_fd_gradient(
             - mean_loss(&minus, users, items, labels, drop, objective))
             / (2.0 * eps as f64);
         let tol = 2e-3 + 1e-2 * fd.abs();
-        assert!((fd - g[k] as f64).abs() <= tol, "{what} param {k}: analytic {} vs finite difference {fd}", g[k]);
+        assert!((fd - gk as f64).abs() <= tol, "{what} param {k}: analytic {gk} vs finite difference {fd}");
     }
     g
 }

@@ -15,5 +15,5 @@ pub use checks::{
 };
 pub use config::{AlsSpec, RowSolve, RowSteps, TrainConfig};
 pub use dropout::{Dropout, DropoutSpec, dropout_key};
-pub use optimizer::{Optimizer, StepScalars, parse_optimizer};
+pub use optimizer::{Optimizer, StepScalars};
 pub use session::{EpochReport, OptimizerState, Progress, Trainer};

@@ -90,37 +90,17 @@ impl StepScalars {
     }
 }
 
-/// Builds an optimizer from its name and options. Momentum belongs to SGD only: asking for
-/// it with Adam is an error rather than an ignored option.
-pub fn parse_optimizer(name: &str, momentum: Option<f32>, weight_decay: f32) -> Result<Optimizer> {
-    let opt = match (name, momentum) {
-        ("adam", None) => Optimizer::adam_with_decay(weight_decay),
-        ("adam", Some(_)) => {
-            return Err(NcfError::invalid(
-                "momentum",
-                "applies to optimizer 'sgd' only; Adam keeps its own moment estimates",
-            ));
-        }
-        ("sgd", m) => Optimizer::Sgd { momentum: m.unwrap_or(0.0), weight_decay },
-        (other, _) => return Err(NcfError::invalid("optimizer", format!("must be 'adam' or 'sgd', got '{other}'"))),
-    };
-    opt.validate()?;
-    Ok(opt)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn options_are_validated() {
-        assert!(parse_optimizer("adam", Some(0.9), 0.0).unwrap_err().to_string().contains("momentum"));
-        assert!(parse_optimizer("sgd", Some(1.0), 0.0).is_err());
-        assert!(parse_optimizer("sgd", None, -1.0).unwrap_err().to_string().contains("weightDecay"));
-        assert_eq!(
-            parse_optimizer("sgd", Some(0.9), 0.0).unwrap(),
-            Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 }
-        );
-        assert!(parse_optimizer("rmsprop", None, 0.0).is_err());
+    fn out_of_range_hyperparameters_are_refused_by_name() {
+        assert!(Optimizer::Sgd { momentum: 1.0, weight_decay: 0.0 }.validate().is_err());
+        let wd = Optimizer::Sgd { momentum: 0.0, weight_decay: -1.0 }.validate().unwrap_err();
+        assert!(wd.to_string().contains("weightDecay"), "{wd}");
+        assert!(Optimizer::Sgd { momentum: 0.9, weight_decay: 0.0 }.validate().is_ok());
+        assert!(Optimizer::adam_with_decay(0.0).validate().is_ok());
+        assert!(Optimizer::adam_with_decay(f32::NAN).validate().is_err());
     }
 }
