@@ -1,4 +1,4 @@
-// Issue 16: iALS (the ALS class, optimizer 'als') through the public API: it trains to a
+// iALS (the ALS class, optimizer 'als') through the public API: it trains to a
 // strong ranker in a few epochs, lowers its objective every epoch, refuses every option that
 // would have no effect, and saves and loads as an ALS.
 import test from 'ava'
@@ -12,7 +12,7 @@ import { randomHr, rejectsWith } from './helpers.ts'
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
 const dir = mkdtempSync(join(tmpdir(), 'ncf-als-'))
 
-test('issue16: ALS trains to a strong ranker, lowering its objective every epoch', async (t) => {
+test('ALS trains to a strong ranker, lowering its objective every epoch', async (t) => {
   const als = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, seed: 1 })
   t.is(als.kind, 'ALS')
   t.false(als.biases)
@@ -41,7 +41,7 @@ test('issue16: ALS trains to a strong ranker, lowering its objective every epoch
   gmf.dispose()
 })
 
-test('issue16: ALS refuses the options of gradient training, and alpha outside ALS', async (t) => {
+test('ALS refuses the options of gradient training, and alpha outside ALS', async (t) => {
   const als = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 8 })
   for (const [field, value] of [['lr', 0.01], ['batchSize', 64], ['negatives', 2], ['dropout', 0.1], ['weightDecay', 0.1], ['sparse', true]] as const) {
     await rejectsWith(t, als.fit(data, { epochs: 1, device: 'cpu', [field]: value }), 'ERR_INVALID_ARG', new RegExp(`^${field}: does not apply to optimizer 'als'`))
@@ -56,7 +56,7 @@ test('issue16: ALS refuses the options of gradient training, and alpha outside A
   mf.dispose()
 })
 
-test('issue16: an ALS saves and loads as an ALS, and its next fit is ALS again', async (t) => {
+test('an ALS saves and loads as an ALS, and its next fit is ALS again', async (t) => {
   const als = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
   await als.fit(data, { epochs: 2, device: 'cpu', cgSteps: 3 })
   const path = join(dir, 'als.ncf')
@@ -72,7 +72,7 @@ test('issue16: an ALS saves and loads as an ALS, and its next fit is ALS again',
   for (const m of [als, back, again]) m.dispose()
 })
 
-test('issue16: ALS trains the same on the GPU backend as on the CPU', async (t) => {
+test('ALS trains the same on the GPU backend as on the CPU', async (t) => {
   const run = async (device: 'cpu' | 'gpu') => {
     const m = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 12, seed: 4 })
     const h = await m.fit(data, { epochs: 2, device })

@@ -1,4 +1,4 @@
-// Issue 7: checkpoints and resumed fits. A fit interrupted after some epochs and resumed from
+// Checkpoints and resumed fits. A fit interrupted after some epochs and resumed from
 // its checkpoint ends where an uninterrupted fit with the same seed ends: the same history and
 // weights (bit for bit on the CPU; on the GPU up to float-atomics summation order).
 import test from 'ava'
@@ -68,7 +68,7 @@ test('resuming with other options or into another model is refused, naming what 
   const bigger = new GMF({ ...sizes, factors: 16, device: 'cpu' })
   await rejectsWith(t, bigger.fit(data, { epochs: 3, lr: 0.01, resumeFrom: path }), 'ERR_INVALID_ARG', /^resumeFrom: the checkpoint was written with other options \(factors: 8 there, 16 here\)$/)
   await rejectsWith(t, m.fit(data, { epochs: 3, lr: 0.01, resumeFrom: join(dir, 'none.ckpt') }), 'ERR_IO', /none\.ckpt/)
-  // Issue 15: another dataset of the same shape resumed and trained on it.
+  // Another dataset of the same shape resumed and trained on it.
   const twin = Dataset.synthetic({ numUsers: 300, numItems: 200, perUser: 12, seed: 10 })
   t.deepEqual([twin.numUsers, twin.numItems], [data.numUsers, data.numItems])
   await rejectsWith(t, m.fit(twin, { epochs: 3, lr: 0.01, resumeFrom: path }), 'ERR_INVALID_ARG', /^resumeFrom: the checkpoint was written with other options \(dataset: "[0-9a-f]{8}" there, "[0-9a-f]{8}" here\)$/)
@@ -82,7 +82,7 @@ test('resuming with other options or into another model is refused, naming what 
   bigger.dispose()
 })
 
-test('a checkpoint written when early stopping ended the run resumes to the same stopped run (review of issue 7)', async (t) => {
+test('a checkpoint written when early stopping ended the run resumes to the same stopped run', async (t) => {
   const path = join(dir, 'stopped.ckpt')
   const options: FitOptions = { epochs: 30, lr: 0.05, seed: 1, validation: 'leave-one-out', earlyStopping: { patience: 1 } }
   const m = new GMF({ ...sizes, device: 'cpu' })

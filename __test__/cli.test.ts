@@ -1,4 +1,4 @@
-// Issue 7: the `ncf-native` command line, run as a user runs it (node cli.js, built by
+// The `ncf-native` command line, run as a user runs it (node cli.js, built by
 // `npm run build`): help, exit codes, one-line errors, train → save → report → recommend /
 // similar / evaluate with the data's own ids, --json, plain output off a TTY, and Ctrl-C.
 import test from 'ava'
@@ -79,7 +79,7 @@ test('train → save → report, then recommend, similar and evaluate from the f
   const unknown = run('recommend', '--model', model, '--user', '99999')
   t.is(unknown.status, 1)
   t.regex(unknown.stderr, /^ncf-native: ERR_INVALID_ARG: user: id 99999 is not below numUsers = 1000$/m)
-  // Issue 15: '' and '0x1f' answered for users 0 and 31 (ids went through Number()).
+  // '' and '0x1f' once answered for users 0 and 31 (ids went through Number()).
   for (const bad of ['', '0x1f', '1e1', ' 7', '07', '7.0']) {
     const r = run('recommend', '--model', model, '--user', bad)
     t.is(r.status, 2, `--user '${bad}': ${r.stderr}`)

@@ -1,4 +1,4 @@
-// Issue 17: serving elsewhere. The ONNX export runs in ONNX Runtime (onnxruntime-node) and
+// Serving elsewhere. The ONNX export runs in ONNX Runtime (onnxruntime-node) and
 // scores every pair as predict does, for every model kind; the MIPS vectors go into a real
 // vector database (LanceDB, embedded) whose dot-product top-K is recommend's top-K.
 import test from 'ava'
@@ -35,7 +35,7 @@ const kinds: [string, () => NcfModel, Dataset][] = [
 ]
 
 for (const [name, make, d] of kinds) {
-  test(`issue17: ${name} exported to ONNX scores as predict does in onnxruntime-node`, async (t) => {
+  test(`${name} exported to ONNX scores as predict does in onnxruntime-node`, async (t) => {
     const m = make()
     await m.fit(d, { epochs: 4, evaluate: false, device: 'cpu', ...(name === 'ALS' ? {} : { lr: 0.01 }) })
     const path = join(dir, `${name.replace(/[^A-Za-z]/g, '')}.onnx`)
@@ -71,7 +71,7 @@ for (const [name, make, d] of kinds) {
   })
 }
 
-test('issue17: MF vectors in LanceDB give recommend’s top-10 by dot product; NeuMF is refused', async (t) => {
+test('MF vectors in LanceDB give recommend’s top-10 by dot product; NeuMF is refused', async (t) => {
   const mf = new MF({ ...shape, factors: 8 })
   await mf.fit(data, { epochs: 6, lr: 0.02, evaluate: false, device: 'cpu' })
   const e = mf.exportEmbeddings()

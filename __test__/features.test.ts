@@ -1,4 +1,4 @@
-// Issue 6: side-feature tables read from files (generic CSV with a column spec, MovieLens), with
+// Side-feature tables read from files (generic CSV with a column spec, MovieLens), with
 // the missing-value policy and errors naming file:line and the column.
 import test from 'ava'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'

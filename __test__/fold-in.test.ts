@@ -21,7 +21,7 @@ for (let u = 0; u < 160; u++) {
 const data = Dataset.fromArrays({ users, items })
 const group = (id: unknown) => Number(String(id).slice(1)) % 4
 
-test('issue16: a folded-in user is ranked by the taste of their items', async (t) => {
+test('a folded-in user is ranked by the taste of their items', async (t) => {
   const als = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2, device: 'cpu' })
   await als.fit(data, { epochs: 6, evaluate: false, device: 'cpu' })
   const liked = ['i2', 'i6', 'i10', 'i14', 'i18']
@@ -56,7 +56,7 @@ test('issue16: a folded-in user is ranked by the taste of their items', async (t
   als.dispose()
 })
 
-test('issue16: foldIn refuses bad requests by name, and a disposed model first', async (t) => {
+test('foldIn refuses bad requests by name, and a disposed model first', async (t) => {
   const als = new ALS({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, device: 'cpu' })
   await als.fit(data, { epochs: 1, evaluate: false, device: 'cpu' })
   await rejectsWith(t, als.foldIn({ users: { x: ['i1', 'nope'] } }), 'ERR_INVALID_ARG', /^foldIn\.users\['x'\]\[1\]: unknown id 'nope'/)
@@ -78,7 +78,7 @@ for (const [name, make] of [
   ['MLP', () => new MLP({ numUsers: data.numUsers, numItems: data.numItems, layers: [16, 8], seed: 2, device: 'cpu' })],
   ['NeuMF', () => new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, layers: [16, 8], seed: 2, device: 'cpu' })],
 ] as const) {
-  test(`issue17: ${name} folds a new user in by steps of its loss, and the rest stays`, async (t) => {
+  test(`${name} folds a new user in by steps of its loss, and the rest stays`, async (t) => {
     const m = make()
     await m.fit(data, { epochs: 40, lr: 0.01, evaluate: false, device: 'cpu' })
     const itemsBefore = m.embeddings().items

@@ -1,4 +1,4 @@
-// Issue 16: Rendle et al.'s MF recipe through the API: batch-1 SGD lock-free across the CPU's
+// Rendle et al.'s MF recipe through the API: batch-1 SGD lock-free across the CPU's
 // threads (hogwild), the initStd it starts from, and the refusals around them.
 import test from 'ava'
 
@@ -7,7 +7,7 @@ import { randomHr, rejectsWith } from './helpers.ts'
 
 const data = Dataset.synthetic({ numUsers: 400, numItems: 300, perUser: 20, seed: 3 })
 
-test('issue16: hogwild MF trains one sample at a time on every CPU thread', async (t) => {
+test('hogwild MF trains one sample at a time on every CPU thread', async (t) => {
   const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 16, initStd: 0.1, seed: 1 })
   const h = await mf.fit(data, { epochs: 6, hogwild: true, lr: 0.05, l2: 0.0025, negatives: 8, device: 'cpu' })
   t.is(h.backend, 'cpu')
@@ -17,7 +17,7 @@ test('issue16: hogwild MF trains one sample at a time on every CPU thread', asyn
   mf.dispose()
 })
 
-test('issue16: hogwild and initStd refuse what they cannot do', async (t) => {
+test('hogwild and initStd refuse what they cannot do', async (t) => {
   const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8 })
   await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, optimizer: 'adam', device: 'cpu' }), 'ERR_INVALID_ARG', /^hogwild: is plain SGD/)
   await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, batchSize: 32, device: 'cpu' }), 'ERR_INVALID_ARG', /^batchSize: hogwild steps one sample at a time/)
@@ -32,7 +32,7 @@ test('issue16: hogwild and initStd refuse what they cannot do', async (t) => {
   mlp.dispose()
 })
 
-test('issue16: uniformNegatives draws from every item, the same on both backends', async (t) => {
+test('uniformNegatives draws from every item, the same on both backends', async (t) => {
   // Half of each user's items are positives, so a uniform draw is a positive about half the time.
   const dense = Dataset.synthetic({ numUsers: 60, numItems: 40, perUser: 20, testNegatives: 10, seed: 5 })
   const fit = async (device: 'cpu' | 'gpu', uniformNegatives?: boolean) => {
@@ -56,7 +56,7 @@ test('issue16: uniformNegatives draws from every item, the same on both backends
   als.dispose()
 })
 
-test("issue16: hogwild's large-batch equivalent (sparse SGD at lr × batchSize) trains alike on both backends", async (t) => {
+test("hogwild's large-batch equivalent (sparse SGD at lr × batchSize) trains alike on both backends", async (t) => {
   // Rendle's per-sample step η = 0.002 at batch B is lr = η·B on the batch mean: each row a
   // batch touches moves by the sum of its samples' steps, as B Hogwild workers would move it.
   const run = async (device: 'cpu' | 'gpu') => {

@@ -37,7 +37,7 @@ for (const device of ['cpu', 'gpu'] as Device[]) {
     t.true(filtered.every((x) => allowed.includes(x.id) && !seen(1).has(x.id)))
     const withSeen = await m.recommend(1, { k: data.numItems, excludeSeen: false, device })
     t.is(withSeen.length, data.numItems)
-    // issue 17: a block-list, alone and after an allow-list.
+    // A block-list, alone and after an allow-list.
     const blocked = [withSeen[0].id, withSeen[2].id] as number[]
     const without = await m.recommend(1, { k: data.numItems, excludeSeen: false, excludeItems: blocked, device })
     t.deepEqual(without, withSeen.filter((x) => !blocked.includes(x.id as number)))
@@ -58,7 +58,7 @@ test('GPU and CPU agree on predict, recommend and evaluation-free scoring', asyn
   const [rg, rc] = [await m.recommend(7, { k: 10, device: 'gpu' }), await m.recommend(7, { k: 10, device: 'cpu' })]
   rg.forEach((x, k) => t.true(Math.abs(x.score - rc[k].score) <= 1e-4, `rank ${k}: ${x.score} vs ${rc[k].score}`))
   // A score is a logit: σ(score) is the predicted probability, and each recommendation's
-  // `predicted` is exactly predict's number (issue 17: one meaning, named).
+  // `predicted` is exactly predict's number (one meaning, named).
   const p = await m.predict([7], [rc[0].id], { device: 'cpu' })
   t.true(Math.abs(p[0] - 1 / (1 + Math.exp(-rc[0].score))) < 1e-6)
   const ps = await m.predict(rc.map(() => 7), rc.map((x) => x.id), { device: 'cpu' })

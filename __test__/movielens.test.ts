@@ -37,7 +37,7 @@ function itemPop(k: number): { hr: number; ndcg: number } {
 const maybe = hasMovieLens ? test : test.skip
 if (!hasMovieLens) console.log(`SKIPPED: MovieLens not found under ${dataDir} (set NCF_DATA_DIR)`)
 
-// Issue 2 asks for a short run (under 60 s, about 10-25 s here): its time is logged, not
+// A short run (under 60 s, about 10-25 s here): its time is logged, not
 // asserted, since a loaded CI machine would fail a wall-clock bound that says nothing about
 // correctness (speed lives in BENCHMARKS.md).
 maybe('GMF on ml-100k beats ItemPop in a short run', async (t) => {

@@ -1,4 +1,4 @@
-// Issue 7: live progress during an epoch and cancellation with an AbortSignal, on both backends.
+// Live progress during an epoch and cancellation with an AbortSignal, on both backends.
 import test from 'ava'
 
 import { Dataset, FitAbortedError, GMF, NcfError, type FitProgress } from '../index.ts'

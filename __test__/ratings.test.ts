@@ -1,4 +1,4 @@
-// Issue 6 (first part): rating regression on both backends, rating metrics, baselines, a
+// Rating regression on both backends, rating metrics, baselines, a
 // separate test file, and the rating scale kept in the model file.
 import test from 'ava'
 import { mkdtempSync, writeFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Issue 7: HTML training reports, rendered in a real browser (headless Chromium through
+// HTML training reports, rendered in a real browser (headless Chromium through
 // puppeteer-core): no console error, every chart has drawn marks, and a screenshot is kept as a
 // CI artifact (NCF_ARTIFACTS, default ./artifacts).
 import test from 'ava'

@@ -1,4 +1,4 @@
-// Issue 13: scripts/check-rules.mjs, the architecture rules CI runs (`npm run lint:rules`).
+// scripts/check-rules.mjs, the architecture rules CI runs (`npm run lint:rules`).
 // Each test writes a small repository of its own, clean but for one forbidden thing, and checks
 // that the script exits 1 naming that thing's file and line (so the CI step can fail).
 // No native binding is needed: the script only reads source text.

@@ -1,4 +1,4 @@
-// Issue 4: datasets from the caller's ids, the three splits with validation cases, multi-positive
+// Datasets from the caller's ids, the three splits with validation cases, multi-positive
 // full-ranking evaluation, models that take and return the caller's ids, seen items kept in the
 // model file, and similarity on the GPU.
 import test from 'ava'

@@ -52,7 +52,7 @@ async function cmdEvaluate(args: string[]): Promise<number> {
 /**
  * Ids on the command line are the exact strings the model saved. A model whose ids are numbers
  * (or that has none: dense indices) takes a number, written as the model writes it: `''`,
- * `0x1f`, `1e3` or ` 7` are not `0`, `31`, `1000` and `7` (issue 15: they went through Number()).
+ * `0x1f`, `1e3` or ` 7` are not `0`, `31`, `1000` and `7` (they went through Number()).
  */
 function asId(model: NcfModel, side: 'users' | 'items', raw: string, flag: string): string | number {
   const ids = side === 'users' ? model.userIds : model.itemIds

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The issue-3 table on ml-1m: every model at the given factors on the given backends, 20 epochs,
+# The accuracy and speed table on ml-1m: every model at the given factors on the given backends, 20 epochs,
 # batch 256, 4 negatives, Adam 1e-3, one leave-one-out validation case per user (99 negatives)
 # that chooses the epoch. Outputs land in bench-out/ (one file per run; existing files are
 # skipped, so an interrupted series resumes); scripts/bench-summary.py makes the table.

@@ -1,4 +1,4 @@
-// Issue 17: recommend latency from Node, one user at a time over every item (seen items
+// Recommend latency from Node, one user at a time over every item (seen items
 // excluded), p50/p99 over many calls, and one batched call for many users.
 //
 //   npx tsx scripts/bench-recommend.ts [--data ../shared/data/ml-1m/ncf] [--model gmf|mf|als|neumf]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The issue-3 summary table from ncf-bench outputs (scripts/bench-ml1m.sh writes them):
+"""The ML-1M summary table from ncf-bench outputs (scripts/bench-ml1m.sh writes them):
 per model and factors, test HR/NDCG@10 at the validation-selected epoch and at the best test
 epoch, epochs run, mean seconds per epoch on each backend, and the NCF paper's figure.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The architecture rules of issue 13, checked in CI (`npm run lint:rules`). Plain Node, no
+// The architecture rules, checked in CI (`npm run lint:rules`). Plain Node, no
 // dependencies: the rules are about which module names which, so a scanner that drops comments
 // and literals is enough; no Rust or TypeScript parser is needed.
 //

@@ -1,4 +1,4 @@
-// `Dataset.fromFile`'s watch over a load (issue 17): the progress timer that polls the native
+// `Dataset.fromFile`'s watch over a load: the progress timer that polls the native
 // read's counters, and cancellation by an AbortSignal or a throwing onProgress, both of which
 // stop the reader at its next read of the file.
 import type { LoadProgress } from './dataset-options.js'

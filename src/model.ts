@@ -283,7 +283,7 @@ export abstract class NcfModel {
    *   (BCE on each interaction and fresh negatives) over the folded rows alone (their GMF and
    *   MLP embeddings and bias), by Adam; known rows start where they are, new ones at zero.
    *   On MovieLens-1M, users held out of training and folded in this way reach at least 90% of
-   *   the HR@10 a full retrain gives them (BENCHMARKS.md, issue 17).
+   *   the HR@10 a full retrain gives them (BENCHMARKS.md).
    *
    * Rating models and models with side features are refused (describe new entities by their
    * features instead). The model must not be training. Fold-in runs on the CPU.
@@ -381,7 +381,7 @@ export abstract class NcfModel {
     return { dim: u.dim, users: u.data, items: i.data }
   }
 
-  /** Every method starts here, so a disposed model fails the same way whatever is called (issue 15). */
+  /** Every method starts here, so a disposed model fails the same way whatever is called. */
   /** @internal Throws `ERR_DISPOSED` once disposed (for subclasses' methods, before their arguments). */
   protected assertLive(): void {
     this.#live()

@@ -263,7 +263,7 @@ export function writeReport(runs: ReadonlyArray<ReportRun | History>, path: stri
   const html = renderReport(runs, options)
   const target = resolve(path)
   // A fixed-length name beside the target: `${target}.tmp` would not fit a name near the file
-  // system's 255-byte limit (issue 15).
+  // system's 255-byte limit.
   const tmp = join(dirname(target), `.ncf-report-${process.pid}-${Date.now()}.tmp`)
   try {
     mkdirSync(dirname(target), { recursive: true })

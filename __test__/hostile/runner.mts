@@ -1,6 +1,6 @@
 // Runs hostile cases in this child process, one after another, and prints one JSON line per
 // case: its name, the error code (or 'OK'), the message, and this process's peak RSS so far.
-// `__test__/issue15-corpus.test.ts` builds the cases, caps this process's time and memory,
+// `__test__/hostile-corpus.test.ts` builds the cases, caps this process's time and memory,
 // and checks each code.
 import { readFileSync } from 'node:fs'
 

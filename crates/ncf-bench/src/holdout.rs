@@ -1,4 +1,4 @@
-//! `--fold-in-holdout N`: issue 17's fold-in measurement. Every N-th user (u % N == N − 1) is
+//! `--fold-in-holdout N`: the fold-in measurement. Every N-th user (u % N == N − 1) is
 //! held out of training; a model trained on the others folds them in from their training
 //! interactions, and their test cases are scored against a full retrain on every user.
 

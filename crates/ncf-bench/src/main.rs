@@ -11,7 +11,7 @@
 //!           first with Adam (their best validation epoch kept when --validation is given), then
 //!           NeuMF-pre is fine-tuned with --optimizer (default sgd); [--carry-adam] starts Adam's
 //!           fine-tuning from the parts' moments at their selected epochs (kept in --pre-dir).
-//!           Issue 17, at scale: [--synthetic ml-20m|netflix [--interactions N] [--test-users N]
+//!           At scale: [--synthetic ml-20m|netflix [--interactions N] [--test-users N]
 //!           [--write-netflix FILE | --write-csv FILE]] or [--read-netflix FILE | --read-csv FILE];
 //!           [--full-rank] ranks every item for the test users after training; peak memory is
 //!           printed at each phase.
@@ -209,7 +209,7 @@ fn run() -> ncf_core::Result<()> {
     let build = |kind: ModelKind| build_for(kind, d.num_users);
     // --start-only: report where the main model starts (NeuMF-pre's α-mix as epoch 0) and stop.
     let start_only = has("--start-only");
-    // --carry-adam (issue 16, item 2): the GMF's and MLP's Adam moments at their selected
+    // --carry-adam: the GMF's and MLP's Adam moments at their selected
     // epochs are kept beside them and carried into NeuMF-pre's fine-tuning.
     let carry = has("--carry-adam");
     let run = |label: &str, m: &Recommender, o: &FitOptions| {
@@ -252,7 +252,7 @@ fn run() -> ncf_core::Result<()> {
     };
     let fit_opts = if als { &als_opts } else { &opts };
     if has("--fold-in-holdout") {
-        // Issue 17: every N-th user held out of training and folded in afterwards, against a
+        // Every N-th user held out of training and folded in afterwards, against a
         // full retrain on the same epochs and options.
         let h = holdout::split(&d, num("--fold-in-holdout", "10")? as u32)?;
         train_and_report(&backend, "full retrain", &m, &data, fit_opts, Extras::default())?;

@@ -1,7 +1,7 @@
 //! NeuMF-pre's parts for `ncf-bench`: the GMF and the MLP, pretrained or loaded from
 //! `--pre-dir`, where they are kept keyed by every option that shapes them so that several
 //! fine-tuning recipes start from the same two models; with `--carry-adam`, their Adam moments
-//! at the selected epochs beside them (issue 16, item 2).
+//! at the selected epochs beside them.
 
 use std::path::PathBuf;
 

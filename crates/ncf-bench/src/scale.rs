@@ -1,4 +1,4 @@
-//! Issue 17's measurements at scale: synthetic data at ML-20M and Netflix size, the process's
+//! The measurements at scale: synthetic data at ML-20M and Netflix size, the process's
 //! peak memory, a dataset written out in the Netflix Prize format and read back.
 
 use std::io::{BufWriter, Write};

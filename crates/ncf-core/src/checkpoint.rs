@@ -193,7 +193,7 @@ mod tests {
         let e = load(&path, Some(other)).unwrap_err();
         assert!(e.to_string().contains("the checkpoint is of a GMF"), "{e}");
         let mut bytes = std::fs::read(&path).unwrap();
-        // Issue 15: every flipped bit is ERR_FORMAT (it would resume another run silently).
+        // Every flipped bit is ERR_FORMAT (it would resume another run silently).
         let mut flipped = bytes.clone();
         for bit in (0..bytes.len() * 8).step_by(7) {
             flipped[bit / 8] ^= 1 << (bit % 8);

@@ -1,9 +1,9 @@
-//! Reading input files within bounds (issue 15): regular files only, so a device such as
+//! Reading input files within bounds: regular files only, so a device such as
 //! `/dev/zero` or a folder is `ERR_IO` before a byte is read; `.gz` decompressed on the fly;
 //! and limits on the decompressed bytes and on the length of a line, past which a read fails
 //! with `ERR_LIMIT` naming the file, the limit and the option that raises it. Every reader of
 //! interaction, feature and NCF files opens its input here. A read may also report how far it
-//! got ([`InputCounters`], issue 17).
+//! got ([`InputCounters`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use crate::error::{NcfError, Result};
 
-/// How much of an input file a read accepts (issue 15: a 4 MB gzip inflating to 4 GiB of NULs
+/// How much of an input file a read accepts (a 4 MB gzip inflating to 4 GiB of NULs
 /// grew the process past 3 GB). The defaults admit the real Netflix (≈2 GB in 4 files) and
 /// ML-20M (533 MB) files with room to spare.
 #[derive(Clone, Copy, Debug, PartialEq)]

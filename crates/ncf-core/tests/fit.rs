@@ -1,4 +1,4 @@
-//! The fit of issue 13, written once in the core: it trains exactly what the trainer and the
+//! The fit, written once in the core: it trains exactly what the trainer and the
 //! training control it wraps train, checks everything before any backend runs, and refuses a
 //! checkpoint of another fit naming the difference.
 
@@ -117,7 +117,7 @@ fn bad_options_are_refused_before_any_backend_runs() {
         (FitOptions { validation: Some(Validation::Dataset), ..FitOptions::default() }, "validation"),
         (FitOptions { epochs: Some(0), ..FitOptions::default() }, "epochs"),
         (FitOptions { lr: Some(-1.0), ..FitOptions::default() }, "lr"),
-        // Adam's β and ε: in range, and for Adam only (issue 14's large-batch recipe sets them).
+        // Adam's β and ε: in range, and for Adam only (the large-batch recipe sets them).
         (FitOptions { beta1: Some(1.0), ..FitOptions::default() }, "beta1"),
         (FitOptions { eps: Some(0.0), ..FitOptions::default() }, "eps"),
         (FitOptions { optimizer: Some(OptimizerKind::Sgd), beta2: Some(0.5), ..FitOptions::default() }, "beta1"),
@@ -164,13 +164,13 @@ fn a_model_trains_one_fit_at_a_time_and_a_rating_model_learns_its_scale() {
     assert!(r.scale_for("predict").is_err(), "a rating model is fitted before it predicts");
 }
 
-/// Issue 14: `sparse` and Adam's β/ε are part of the fit a checkpoint records. A sparse
+/// `sparse` and Adam's β/ε are part of the fit a checkpoint records. A sparse
 /// checkpoint does not resume as a dense fit (the key is stored only when set, so the check
 /// runs both ways), nor with other betas; the same options resume.
 #[test]
 fn issue_14_a_checkpoint_records_sparse_and_the_adam_betas() {
     let d = data();
-    let dir = std::env::temp_dir().join(format!("ncf-issue14-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("ncf-fit-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ck.ncf");
     let base = FitOptions {

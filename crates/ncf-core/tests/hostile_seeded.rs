@@ -1,4 +1,4 @@
-//! The short seeded run of the fuzz targets that CI makes (issue 15; the long runs use
+//! The short seeded run of the fuzz targets that CI makes (the long runs use
 //! `cargo fuzz`, see `fuzz/README.md`). Every seed of `fuzz/corpus/<target>` and 200 seeded
 //! mutations of each (bit flips, byte changes, insertions, deletions, truncations, repeats)
 //! go through the same parsers as the fuzz targets. Each must end in an error with a code or

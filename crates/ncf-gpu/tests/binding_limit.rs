@@ -1,4 +1,4 @@
-//! Issue 17: a GPU whose storage bindings are small. The context is opened on lavapipe with its
+//! A GPU whose storage bindings are small. The context is opened on lavapipe with its
 //! binding (and buffer) limit forced down to 64 KiB, as a small adapter's would be. What fits
 //! trains and evaluates as the CPU backend does (evaluation and the tower's passes are cut into
 //! chunks that fit); a table that does not fit is an `ERR_DATA` error naming the buffer, its
@@ -24,7 +24,7 @@ fn small() -> Arc<GpuContext> {
 }
 
 #[test]
-fn issue17_a_forced_small_binding_limit_is_read_and_what_fits_matches_cpu() {
+fn a_forced_small_binding_limit_is_read_and_what_fits_matches_cpu() {
     let ctx = small();
     assert_eq!(ctx.info.max_storage_buffer_binding_size, LIMIT, "the limit the device was opened with");
     let mut rng = rng();
@@ -55,7 +55,7 @@ fn issue17_a_forced_small_binding_limit_is_read_and_what_fits_matches_cpu() {
 }
 
 #[test]
-fn issue17_a_table_beyond_the_binding_limit_is_an_error_that_names_it() {
+fn a_table_beyond_the_binding_limit_is_an_error_that_names_it() {
     let ctx = small();
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 1000, 1000));

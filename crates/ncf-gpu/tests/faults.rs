@@ -1,4 +1,4 @@
-//! Issue 15: a GPU that fails. A lost device and an out-of-memory error are caused on purpose
+//! A GPU that fails. A lost device and an out-of-memory error are caused on purpose
 //! (`GpuContext::simulate_fault`: the device is destroyed, wgpu's own loss path; the error wgpu
 //! reports for a failed allocation). On `'gpu'` each is an `ERR_GPU` error naming the fault,
 //! never a panic or a hang; on `'auto'` the CPU backend answers instead, and a fit continues
@@ -34,7 +34,7 @@ fn gpu_error(e: &NcfError, says: &str) {
 }
 
 #[test]
-fn issue15_a_lost_device_is_an_error_on_gpu_for_every_later_call() {
+fn a_lost_device_is_an_error_on_gpu_for_every_later_call() {
     let ctx = own_context();
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 120, 90));
@@ -61,7 +61,7 @@ fn issue15_a_lost_device_is_an_error_on_gpu_for_every_later_call() {
 }
 
 #[test]
-fn issue15_out_of_memory_is_an_error_on_gpu_that_says_what_to_change() {
+fn out_of_memory_is_an_error_on_gpu_that_says_what_to_change() {
     let ctx = own_context();
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 100, 70));
@@ -78,7 +78,7 @@ fn issue15_out_of_memory_is_an_error_on_gpu_that_says_what_to_change() {
 }
 
 #[test]
-fn issue15_auto_trains_on_after_the_gpu_is_lost_as_a_cpu_session_would() {
+fn auto_trains_on_after_the_gpu_is_lost_as_a_cpu_session_would() {
     let ctx = own_context();
     let auto = AutoBackend::new(GpuBackend { ctx: ctx.clone() });
     let mut rng = rng();
@@ -113,7 +113,7 @@ fn issue15_auto_trains_on_after_the_gpu_is_lost_as_a_cpu_session_would() {
 }
 
 #[test]
-fn issue15_auto_answers_on_the_cpu_when_the_gpu_runs_out_of_memory() {
+fn auto_answers_on_the_cpu_when_the_gpu_runs_out_of_memory() {
     let ctx = own_context();
     let auto = AutoBackend::new(GpuBackend { ctx: ctx.clone() });
     let mut rng = rng();
@@ -133,7 +133,7 @@ fn issue15_auto_answers_on_the_cpu_when_the_gpu_runs_out_of_memory() {
 }
 
 #[test]
-fn issue15_a_fit_on_auto_reports_that_it_moved_to_the_cpu() {
+fn a_fit_on_auto_reports_that_it_moved_to_the_cpu() {
     let ctx = own_context();
     let d = Corpus::plain(
         synthetic(SyntheticConfig {
@@ -173,7 +173,7 @@ fn issue15_a_fit_on_auto_reports_that_it_moved_to_the_cpu() {
 }
 
 #[test]
-fn issue15_the_shared_context_is_opened_again_after_its_device_is_lost() {
+fn the_shared_context_is_opened_again_after_its_device_is_lost() {
     let first = GpuContext::shared().unwrap();
     first.simulate_fault(GpuFault::DeviceLost);
     let second = GpuContext::shared().unwrap();

@@ -44,7 +44,7 @@ fn sampler_matches_cpu() {
 }
 
 #[test]
-fn issue16_uniform_sampler_matches_cpu() {
+fn uniform_sampler_matches_cpu() {
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 61, 97));
     let s = rng.random::<u32>();

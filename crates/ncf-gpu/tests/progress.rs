@@ -1,4 +1,4 @@
-//! Live progress and cancellation (issue 7) on both backends: the steps, samples and running
+//! Live progress and cancellation on both backends: the steps, samples and running
 //! loss an epoch reports add up to its report, and a cancelled epoch leaves the weights (on the
 //! device too) where the last complete epoch left them.
 

@@ -1,4 +1,4 @@
-//! Issue 17: an epoch whose samples do not fit one storage binding (a Netflix-size epoch is
+//! An epoch whose samples do not fit one storage binding (a Netflix-size epoch is
 //! 502M samples, 6 GB of sample buffers) is drawn and trained window by window. Each window is
 //! drawn at the head of its own submit; the steps read their batch at its offset in the window.
 //! Trained that way the GPU still matches the CPU backend, which draws the epoch whole.
@@ -68,7 +68,7 @@ fn check(
 }
 
 #[test]
-fn issue17_windowed_gpu_epochs_match_the_cpu() {
+fn windowed_gpu_epochs_match_the_cpu() {
     let ctx = common::shared();
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 300, 200));
@@ -91,7 +91,7 @@ fn issue17_windowed_gpu_epochs_match_the_cpu() {
 }
 
 #[test]
-fn issue17_a_small_binding_limit_draws_the_epoch_in_windows() {
+fn a_small_binding_limit_draws_the_epoch_in_windows() {
     // 64 KiB bindings hold 16,384 samples; this epoch has over twice as many.
     let opts = GpuOptions { max_binding: Some(64 << 10), ..GpuOptions::default() };
     let ctx = Arc::new(GpuContext::new(opts).expect("a GPU adapter (lavapipe on CI)"));

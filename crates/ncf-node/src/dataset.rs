@@ -268,7 +268,7 @@ impl NativeDataset {
         Ok(NativeDataset::plain(synthetic(cfg).napi()?))
     }
 
-    /// Seeded synthetic data at ML-20M or Netflix size (issue 17), generated on the thread pool.
+    /// Seeded synthetic data at ML-20M or Netflix size, generated on the thread pool.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
     pub fn synthetic_at_scale(opts: ScaleOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
         let size = opts.size.map(|s| match s {

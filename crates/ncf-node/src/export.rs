@@ -1,4 +1,4 @@
-//! Exports for serving elsewhere (issue 17): the ONNX scoring graph and MIPS vectors. The
+//! Exports for serving elsewhere: the ONNX scoring graph and MIPS vectors. The
 //! graphs and vectors are ncf-core's (`export`); this converts and maps errors only.
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Live progress of `NativeDataset.fromFile` (issue 17): a handle on the core's
+//! Live progress of `NativeDataset.fromFile`: a handle on the core's
 //! `ReadProgress`, created by JavaScript, filled by the loading job on the thread pool and
 //! polled by `Dataset.fromFile`'s timer. Reads of atomics only.
 

@@ -1,4 +1,4 @@
-//! Gradient fold-in (issue 17): only the folded rows move, the first step is Adam's from the
+//! Gradient fold-in: only the folded rows move, the first step is Adam's from the
 //! fit's own gradient, and refolding a trained user's row from their interactions recovers
 //! their ranking.
 
@@ -34,7 +34,7 @@ fn neumf(users: u32, items: u32) -> Params {
 }
 
 #[test]
-fn issue17_fold_in_moves_only_the_folded_rows() {
+fn fold_in_moves_only_the_folded_rows() {
     for side in [Side::Users, Side::Items] {
         let mut p = neumf(9, 11);
         let before = p.clone();
@@ -58,7 +58,7 @@ fn issue17_fold_in_moves_only_the_folded_rows() {
 }
 
 #[test]
-fn issue17_fold_in_first_step_is_adams_from_the_fits_gradient() {
+fn fold_in_first_step_is_adams_from_the_fits_gradient() {
     // One row, one interaction, no negatives, one epoch: Adam's first step is
     // −lr · g / (|g| + ε) per parameter (m̂ = g, v̂ = g²), g the fit's gradient of the sample.
     let mut p = neumf(5, 6);
@@ -75,7 +75,7 @@ fn issue17_fold_in_first_step_is_adams_from_the_fits_gradient() {
 }
 
 #[test]
-fn issue17_refolding_a_trained_user_recovers_their_ranking() {
+fn refolding_a_trained_user_recovers_their_ranking() {
     // Planted clusters: train a GMF, erase ten users' rows, fold them in from their training
     // items, and compare their test hit rate with the trained model's.
     let cfg =

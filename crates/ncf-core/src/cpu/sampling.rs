@@ -256,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn issue16_uniform_negatives_cover_every_item_positives_included() {
+    fn uniform_negatives_cover_every_item_positives_included() {
         // A user with 30 of 40 items: the NCF sampler never returns those 30; the uniform one
         // returns each of the 40 about equally often (Rendle et al.'s draw).
         let row: Vec<u32> = (0..40).filter(|i| i % 4 != 1).collect();

@@ -263,7 +263,7 @@ fn pretrained_neumf_is_the_alpha_mix() {
         let want = 0.3 * zg[t] + 0.7 * zm[t];
         assert!((zn[t] - want).abs() <= 1e-5 + 1e-5 * want.abs(), "biased pair {t}: {} vs {want}", zn[t]);
     }
-    // An MF (a dot product with biases) stands in for the GMF: h = 1, its biases kept (issue 16).
+    // An MF (a dot product with biases) stands in for the GMF: h = 1, its biases kept.
     let mut mf = Params::init(Layout::new(ModelKind::Mf, 7, 9, 5).unwrap(), 4);
     for (k, x) in mf.data.iter_mut().enumerate() {
         *x = (k as f32 * 0.45).cos() * 0.6;

@@ -1,4 +1,4 @@
-//! An epoch's samples held whole or in windows of training positions (issue 17: a Netflix-size
+//! An epoch's samples held whole or in windows of training positions (a Netflix-size
 //! epoch, 502M samples, held whole would take 12 GB). A window is exactly its slice of the whole
 //! epoch of [`epoch_samples_from`], so training is the same either way.
 
@@ -49,7 +49,7 @@ pub fn samples_at(
 
 /// How an epoch's samples are held: all at once up to `whole_max` samples (the scatter of
 /// [`epoch_samples_from`], the fastest), else in windows of about `window` training positions
-/// (issue 17: a Netflix-size epoch, 502M samples, held whole would take 12 GB).
+/// (a Netflix-size epoch, 502M samples, held whole would take 12 GB).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Windows {
     pub whole_max: u32,

@@ -1,4 +1,4 @@
-//! Issue 17: an epoch drawn in windows of training positions is the epoch drawn whole, so a
+//! An epoch drawn in windows of training positions is the epoch drawn whole, so a
 //! Netflix-size epoch trains in bounded memory with the same samples, batches and weights.
 
 use std::sync::Arc;
@@ -31,7 +31,7 @@ fn concat(parts: &[Samples]) -> Samples {
 }
 
 #[test]
-fn issue17_windows_draw_exactly_the_whole_epochs_samples() {
+fn windows_draw_exactly_the_whole_epochs_samples() {
     let d = data();
     for (negatives, uniform) in [(4, false), (8, true), (1, false)] {
         for epoch in [0, 3] {
@@ -68,7 +68,7 @@ fn slice(s: &Samples, a: usize, b: usize) -> Samples {
 }
 
 #[test]
-fn issue17_windowed_epochs_train_bit_for_bit_as_whole_ones() {
+fn windowed_epochs_train_bit_for_bit_as_whole_ones() {
     let d = data();
     let (u, i) = (d.num_users, d.num_items);
     let layouts = [

@@ -85,7 +85,7 @@ pub fn check_dense(field: &str, count: &str, max_id: u32, rows: usize) -> Result
 impl Dataset {
     /// A CRC-32C of the interactions (sizes, training pairs and ratings, test and validation
     /// cases), as 8 hex digits: what a checkpoint stores so that it resumes only on the data
-    /// it was written on, not on another dataset of the same shape (issue 15).
+    /// it was written on, not on another dataset of the same shape.
     pub fn fingerprint(&self) -> String {
         let mut crc = crc32c::crc32c(&[self.num_users.to_le_bytes(), self.num_items.to_le_bytes()].concat());
         let mut add = |words: &[u32]| crc = crc32c::crc32c_append(crc, bytemuck::cast_slice(words));
@@ -129,7 +129,7 @@ impl Dataset {
 
     /// As [`Dataset::from_pairs`], also returning for each training positive (CSR order) the
     /// index of the input pair it came from, for per-pair values to follow. It is not kept in
-    /// the dataset: at Netflix size it would hold 400 MB for nothing (issue 17).
+    /// the dataset: at Netflix size it would hold 400 MB for nothing.
     fn from_pairs_kept(
         users: &[u32],
         items: &[u32],
@@ -155,7 +155,7 @@ impl Dataset {
             ti = t.candidates.iter().copied().max().unwrap_or(0);
         }
         // An explicit count must exceed every id in train and test; a derived one must be one
-        // the data can justify (issue 15: one index of 2³¹−1 allocated tables of 2³¹ rows).
+        // the data can justify (one index of 2³¹−1 allocated tables of 2³¹ rows).
         let rows = users.len() + test.as_ref().map_or(0, |t| t.candidates.len());
         let count = |field: &str, given: Option<u32>, max_id: u32| -> Result<u32> {
             match given {
@@ -317,7 +317,7 @@ impl Dataset {
     /// again (`excludeSeen`).
     pub fn known_interactions(&self) -> Csr {
         // The held-out positives, merged into each user's sorted row: memory for the result
-        // only (issue 17: going through pairs took 2 GB on the way at Netflix size).
+        // only (going through pairs took 2 GB on the way at Netflix size).
         let mut extra: Vec<(u32, u32)> = [&self.test, &self.validation]
             .into_iter()
             .flatten()

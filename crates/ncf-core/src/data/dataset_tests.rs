@@ -34,7 +34,7 @@ fn known_interactions_join_train_and_held_out_positives() {
 }
 
 #[test]
-fn issue17_known_interactions_merge_equals_the_pairs_reference() {
+fn known_interactions_merge_equals_the_pairs_reference() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
     let (users, items) = (200u32, 60u32);

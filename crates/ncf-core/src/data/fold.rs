@@ -1,6 +1,6 @@
 //! Interactions folded while they stream in: duplicate (user, item) pairs are removed each
 //! time the buffer doubles, so reading a file costs memory for its distinct pairs, however
-//! often a pair repeats (issue 15: a gzip of 268M copies of one row was held whole). The rule
+//! often a pair repeats (a gzip of 268M copies of one row was held whole). The rule
 //! is the one `Csr::from_pairs_indexed` applies to what is left: of a pair's occurrences the
 //! latest by timestamp wins, then the last in the input.
 

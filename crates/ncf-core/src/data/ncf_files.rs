@@ -142,7 +142,7 @@ pub fn read_rating_file(path: &Path, lines: Lines) -> Result<RatingFile> {
 }
 
 /// The ids of an NCF file are dense 0-based indices: the largest user and item id (with their
-/// lines) must be ones `rows` lines can justify ([`super::dataset::dense_limit`]). Issue 15: a
+/// lines) must be ones `rows` lines can justify ([`super::dataset::dense_limit`]). A
 /// 17-byte file with the id 2,000,000,000 took over 9 GB.
 fn check_dense_lines(path: &Path, widest: [(u32, usize); 2], rows: usize) -> Result<()> {
     let limit = super::dataset::dense_limit(rows);

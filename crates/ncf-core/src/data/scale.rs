@@ -1,4 +1,4 @@
-//! Seeded synthetic implicit feedback at the size of real catalogues (issue 17): ML-20M
+//! Seeded synthetic implicit feedback at the size of real catalogues: ML-20M
 //! (138,493 users × 26,744 items × 20.0M interactions) and the Netflix Prize (480,189 × 17,770
 //! × 100.5M), with their skew, built straight into CSR rows in parallel.
 //!

@@ -18,7 +18,7 @@ fn on_threads(n: usize, cfg: &ScaleConfig) -> Dataset {
 }
 
 #[test]
-fn issue17_scale_data_is_the_same_on_any_number_of_threads_and_differs_by_seed() {
+fn scale_data_is_the_same_on_any_number_of_threads_and_differs_by_seed() {
     let cfg = small();
     let (one, three) = (on_threads(1, &cfg), on_threads(3, &cfg));
     assert_eq!(one.train.row_ptr, three.train.row_ptr);
@@ -30,7 +30,7 @@ fn issue17_scale_data_is_the_same_on_any_number_of_threads_and_differs_by_seed()
 }
 
 #[test]
-fn issue17_scale_rows_test_cases_and_totals_are_well_formed() {
+fn scale_rows_test_cases_and_totals_are_well_formed() {
     let cfg = small();
     let d = synthetic_at_scale(&cfg).unwrap();
     assert_eq!((d.num_users, d.num_items), (cfg.num_users, cfg.num_items));
@@ -62,7 +62,7 @@ fn issue17_scale_rows_test_cases_and_totals_are_well_formed() {
 }
 
 #[test]
-fn issue17_scale_data_is_skewed_like_real_catalogues() {
+fn scale_data_is_skewed_like_real_catalogues() {
     let cfg = small();
     let d = synthetic_at_scale(&cfg).unwrap();
     // Popularity: Zipf over ranks, so the top tenth of items holds far more than a tenth.
@@ -81,7 +81,7 @@ fn issue17_scale_data_is_skewed_like_real_catalogues() {
 }
 
 #[test]
-fn issue17_scale_data_has_planted_clusters() {
+fn scale_data_has_planted_clusters() {
     let cfg = small();
     let d = synthetic_at_scale(&cfg).unwrap();
     let Plan { item_cluster, .. } = plan(&cfg);
@@ -112,7 +112,7 @@ fn issue17_scale_data_has_planted_clusters() {
 }
 
 #[test]
-fn issue17_scale_presets_and_refusals_name_the_field() {
+fn scale_presets_and_refusals_name_the_field() {
     let n = ScaleConfig::netflix();
     assert_eq!((n.num_users, n.num_items, n.interactions), (480_189, 17_770, 100_480_507));
     let m = ScaleConfig::preset("ml-20m").unwrap();
@@ -139,7 +139,7 @@ fn issue17_scale_presets_and_refusals_name_the_field() {
 }
 
 #[test]
-fn issue17_from_csr_refuses_rows_that_are_not_rows() {
+fn from_csr_refuses_rows_that_are_not_rows() {
     let ok = Csr { row_ptr: vec![0, 2, 3], cols: vec![1, 4, 0] };
     assert!(Dataset::from_csr(2, 5, ok.clone(), None).is_ok());
     assert!(Dataset::from_csr(2, 4, ok.clone(), None).is_err(), "item 4 of 4");

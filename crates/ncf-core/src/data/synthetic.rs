@@ -35,7 +35,7 @@ pub fn synthetic(cfg: SyntheticConfig) -> Result<Dataset> {
     if cfg.num_users == 0 || cfg.num_items < 2 {
         return Err(NcfError::invalid("numUsers/numItems", "need at least 1 user and 2 items"));
     }
-    // Sizes it could not hold are refused before any allocation (issue 15: numUsers 2e8 took
+    // Sizes it could not hold are refused before any allocation (numUsers 2e8 took
     // over 9 GB before failing).
     use super::dataset::MAX_ENTITIES;
     for (field, n) in [("numUsers", cfg.num_users), ("numItems", cfg.num_items)] {

@@ -1,4 +1,4 @@
-//! Exports for serving elsewhere (issue 17): the whole scoring graph as ONNX ([`onnx`]) and,
+//! Exports for serving elsewhere: the whole scoring graph as ONNX ([`onnx`]) and,
 //! for the factorisation models, user and item vectors for maximum-inner-product search
 //! ([`embeddings`]). Both read the CPU-side weights, as a save does.
 

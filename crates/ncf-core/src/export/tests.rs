@@ -1,4 +1,4 @@
-//! Exports (issue 17): the MIPS vectors' inner products are the logits for every
+//! Exports: the MIPS vectors' inner products are the logits for every
 //! factorisation layout, the ONNX graph carries every weight under the names its nodes use and
 //! decodes as ONNX, and what cannot be exported is refused by name. (onnxruntime runs the graph
 //! against `predict` in `__test__/export.test.ts`.)
@@ -17,7 +17,7 @@ fn biased(p: &mut Params) {
 }
 
 #[test]
-fn issue17_mips_vectors_reproduce_every_factorisation_logit() {
+fn mips_vectors_reproduce_every_factorisation_logit() {
     let layouts = [
         Layout::new(ModelKind::Mf, 13, 17, 5).unwrap(),
         Layout::new(ModelKind::Mf, 13, 17, 5).unwrap().with_biases(false).unwrap(),
@@ -52,7 +52,7 @@ fn issue17_mips_vectors_reproduce_every_factorisation_logit() {
 }
 
 #[test]
-fn issue17_onnx_graph_holds_every_weight_under_its_nodes_names() {
+fn onnx_graph_holds_every_weight_under_its_nodes_names() {
     let tower = Tower::for_factors(4, 3).unwrap();
     let l = Layout::neural(ModelKind::NeuMf, 9, 11, 4, tower).unwrap().with_biases(true).unwrap();
     let mut p = Params::init_with_std(l, 2, 0.2);

@@ -246,8 +246,8 @@ impl FitPlan {
     pub fn start(self, backend: Arc<dyn Backend>) -> Result<Fit> {
         let FitPlan { model, data, opts, resume_from, progress, lease } = self;
         let mut fingerprint = opts.fingerprint(&model);
-        // The data too: a checkpoint resumed on another dataset of the same shape trained on
-        // (issue 15). Checkpoints from before this key are refused with that reason.
+        // The data too: a checkpoint resumed on another dataset of the same shape trained on it
+        // silently. Checkpoints from before this key are refused with that reason.
         fingerprint.insert("dataset".into(), data.data.fingerprint().into());
         // A checkpoint of another fit is refused before any work.
         let resumed = match &resume_from {

@@ -17,8 +17,8 @@ pub fn neumf_from_pretrained(gmf: &Params, mlp: &Params, alpha: f32) -> Result<P
     Params::from_vec(layout, blend(gmf.layout, mlp.layout, &gmf.data, &mlp.data, alpha, Blend::Weights))
 }
 
-/// One of Adam's moments for fine-tuning NeuMF-pre, carried over from its parts' pretraining
-/// (issue 16, item 2's third candidate), in the layout [`neumf_from_pretrained`] builds:
+/// One of Adam's moments for fine-tuning NeuMF-pre, carried over from its parts' pretraining,
+/// in the layout [`neumf_from_pretrained`] builds:
 /// `power` 1 for the first moment `m`, 2 for the second `v`. NeuMF's gradient of a GMF
 /// embedding, or of the MLP's embeddings and tower, is its part's gradient times α or 1 − α
 /// (the predict layer scales the branch), so `m` scales by that factor and `v` by its square;

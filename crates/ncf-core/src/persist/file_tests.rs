@@ -1,4 +1,4 @@
-//! Issue 15's file classes: inputs that are not regular files, long target names, and the
+//! The file classes: inputs that are not regular files, long target names, and the
 //! temporary files of killed saves.
 
 use std::path::{Path, PathBuf};
@@ -13,11 +13,11 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Issue 15: a model path that is `/dev/zero`, a link to it, or a folder grew the process past
+/// A model path that is `/dev/zero`, a link to it, or a folder grew the process past
 /// 3 GB or said `ERR_PARSE`; now each is `ERR_IO` naming the path, before a byte is read.
 #[cfg(unix)]
 #[test]
-fn issue15_devices_links_to_devices_and_folders_are_refused_before_reading() {
+fn devices_links_to_devices_and_folders_are_refused_before_reading() {
     let dir = scratch("dev");
     let link = dir.join("model.ncf");
     std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
@@ -32,10 +32,10 @@ fn issue15_devices_links_to_devices_and_folders_are_refused_before_reading() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Issue 15: a valid 240-character file name failed to save (its temporary name was longer
+/// A valid 240-character file name failed to save (its temporary name was longer
 /// than the file system allows).
 #[test]
-fn issue15_a_240_character_name_saves() {
+fn a_240_character_name_saves() {
     let dir = scratch("long");
     let path = dir.join(format!("{}.ncf", "m".repeat(236)));
     assert_eq!(path.file_name().unwrap().len(), 240);
@@ -44,11 +44,11 @@ fn issue15_a_240_character_name_saves() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Issue 15: each save killed mid-write left its temporary file (354 MB after 10 kills). The
+/// Each save killed mid-write left its temporary file (354 MB after 10 kills). The
 /// next save to that path removes those of processes that are gone; other targets' temporary
 /// files and a live writer's are left alone.
 #[test]
-fn issue15_the_next_save_removes_what_killed_saves_left() {
+fn the_next_save_removes_what_killed_saves_left() {
     let dir = scratch("stale");
     let path = dir.join("model.ncf");
     let prefix = format!(".ncf-{:08x}-", crc32c::crc32c(b"model.ncf"));

@@ -1,4 +1,4 @@
-//! Issue 15's model-file classes: a checksum over every byte, strict metadata and tensors,
+//! The model-file classes: a checksum over every byte, strict metadata and tensors,
 //! ids held as tensors, a stated `info` limit, and the older formats still loading.
 
 use std::collections::HashMap;
@@ -52,11 +52,11 @@ fn error(bytes: &[u8]) -> crate::error::NcfError {
     from_bytes(Path::new("m.ncf"), bytes).map(|_| ()).unwrap_err()
 }
 
-/// Issue 15: one flipped bit in `user_ids`' key loaded a model with no id map, and 271 of
+/// One flipped bit in `user_ids`' key loaded a model with no id map, and 271 of
 /// 2,432 one-bit flips loaded as a different model. Now every one of them is `ERR_FORMAT`
 /// naming the path.
 #[test]
-fn issue15_every_bit_flip_is_a_format_error() {
+fn every_bit_flip_is_a_format_error() {
     let (p, bytes) = full_file();
     let loaded = from_bytes(Path::new("m.ncf"), &bytes).unwrap();
     assert_eq!(loaded.params, p);
@@ -73,10 +73,10 @@ fn issue15_every_bit_flip_is_a_format_error() {
     assert_eq!(flipped, bytes);
 }
 
-/// Issue 15: keys and tensors the format does not define are refused, even in a file whose
+/// Keys and tensors the format does not define are refused, even in a file whose
 /// checksum is right (written by something else, or edited and re-sealed).
 #[test]
-fn issue15_unknown_metadata_keys_fields_and_tensors_are_refused() {
+fn unknown_metadata_keys_fields_and_tensors_are_refused() {
     let (_, bytes) = full_file();
     let extra_key = rebuild(&bytes, |_, m| {
         m.insert("comment".into(), "hi".into());
@@ -113,7 +113,7 @@ fn issue15_unknown_metadata_keys_fields_and_tensors_are_refused() {
 
 /// Files of formats 1 and 2 (no checksum, ids in the JSON) still load, ids and all.
 #[test]
-fn issue15_older_formats_still_load() {
+fn older_formats_still_load() {
     let (p, bytes) = full_file();
     for version in [1u32, 2] {
         let old = rebuild(&bytes, |t, m| {
@@ -141,11 +141,11 @@ fn issue15_older_formats_still_load() {
     }
 }
 
-/// Issue 15: a large `info` or millions of ids said "model tensors: header too large" and
+/// A large `info` or millions of ids said "model tensors: header too large" and
 /// could not be saved. Ids now live in tensors (the header does not grow with them), and an
 /// oversized `info` is refused by name, with the limit.
 #[test]
-fn issue15_ids_do_not_grow_the_header_and_info_has_a_stated_limit() {
+fn ids_do_not_grow_the_header_and_info_has_a_stated_limit() {
     let l = crate::model::Layout::new(crate::model::ModelKind::Mf, 20_000, 3, 2).unwrap();
     let p = Params::init(l, 1);
     let ids: Vec<String> = (0..20_000).map(|k| format!("{k:0>100}")).collect();

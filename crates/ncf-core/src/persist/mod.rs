@@ -138,10 +138,10 @@ mod tests {
         }
     }
 
-    /// Review of issue 6: a tower-features model whose feature column has no value among the
+    /// A tower-features model whose feature column has no value among the
     /// known entities (no table rows, but a slot in the tower input) saves and loads.
     #[test]
-    fn issue6_features_without_table_rows_round_trip() {
+    fn features_without_table_rows_round_trip() {
         use crate::features::{FeatureKind, FeatureValue, RawFeatures};
         let ids = crate::raw::IdEncoder::from_ids((0..3).map(|k| k.to_string()).collect()).unwrap();
         let raw = RawFeatures {

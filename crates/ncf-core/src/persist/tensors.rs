@@ -165,19 +165,19 @@ pub fn to_bytes(params: &Params, extras: Extras) -> Result<Vec<u8>> {
     let features = params.features.as_deref();
     meta.user_features = features.and_then(|f| f.users.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
     meta.item_features = features.and_then(|f| f.items.as_ref()).map(|s| s.slots.iter().map(slot_meta).collect());
-    if let Some((u, i)) = &extras.ids {
-        if u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize {
-            return Err(NcfError::invalid(
-                "ids",
-                format!(
-                    "{} user and {} item ids for a model of {} × {}",
-                    u.len(),
-                    i.len(),
-                    params.layout.num_users,
-                    params.layout.num_items
-                ),
-            ));
-        }
+    if let Some((u, i)) = &extras.ids
+        && (u.len() != params.layout.num_users as usize || i.len() != params.layout.num_items as usize)
+    {
+        return Err(NcfError::invalid(
+            "ids",
+            format!(
+                "{} user and {} item ids for a model of {} × {}",
+                u.len(),
+                i.len(),
+                params.layout.num_users,
+                params.layout.num_items
+            ),
+        ));
     }
     let info_len = serde_json::to_vec(&meta.info).map_or(0, |j| j.len());
     if info_len > MAX_INFO_BYTES {

@@ -1,7 +1,7 @@
 //! Interactions gathered while a file streams. Ids are interned as they arrive, and duplicate
 //! (user, item) pairs are folded away as the buffer grows ([`crate::data::fold`]), so a file
 //! costs memory for its distinct pairs and ids only: a gzip of 268M copies of one row holds
-//! one record, where it used to hold two strings per line (issue 15).
+//! one record, where it used to hold two strings per line.
 //!
 //! The implicit threshold is applied here, before folding: of a pair's occurrences only those
 //! rated at least the threshold compete, so "rated 5 on Monday, 2 on Friday" with threshold 4
@@ -157,7 +157,7 @@ impl RawInteractions {
     pub fn given(&self) -> u64 {
         self.given
     }
-    /// The most records held at once while reading: the memory bound of issue 15 is that this
+    /// The most records held at once while reading: the reader's memory bound is that this
     /// stays within about twice the distinct pairs.
     pub fn peak_records(&self) -> usize {
         self.peak_records

@@ -135,7 +135,7 @@ pub fn from_id_arrays(
 /// order, then written out from the back and released as they go, so the rows are touched in
 /// the order the records are freed: the process holds about 24 bytes an interaction at any
 /// moment rather than the 44 that pairs, their source index and per-pair copies of ratings and
-/// timestamps took (issue 17: Netflix's 100M ratings).
+/// timestamps took (Netflix's 100M ratings).
 pub fn to_dataset(raw: RawInteractions) -> Result<(Dataset, IdEncoder, IdEncoder)> {
     use rayon::prelude::*;
     if raw.is_empty() {
@@ -208,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn issue17_to_dataset_equals_the_pairs_path_for_any_id_order() {
+    fn to_dataset_equals_the_pairs_path_for_any_id_order() {
         for (seed, numeric, ratings, times) in [(1, true, true, true), (2, false, true, false), (3, true, false, true)]
         {
             let r = raw(seed, numeric, ratings, times);

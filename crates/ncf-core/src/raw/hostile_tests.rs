@@ -1,4 +1,4 @@
-//! Issue 15's reading classes: runaway memory (gz bombs, devices, huge lines, huge ids and
+//! The reading classes: runaway memory (gz bombs, devices, huge lines, huge ids and
 //! sizes) and silent acceptance (unterminated quotes, impossible dates), each now an error
 //! naming the file, line, field or limit.
 
@@ -33,10 +33,10 @@ fn csv() -> Format {
     })
 }
 
-/// Issue 15: a small gzip inflating to NULs (no line end) was held whole; now the line limit
+/// A small gzip inflating to NULs (no line end) was held whole; now the line limit
 /// stops it after 1 MiB, naming the file, the limit and the option. The total limit holds too.
 #[test]
-fn issue15_gz_bombs_stop_at_the_line_and_byte_limits() {
+fn gz_bombs_stop_at_the_line_and_byte_limits() {
     // 64 MiB of NULs compress to ~64 KiB.
     let bomb = file("bomb.csv.gz", &gzip((0..64).map(|_| vec![0u8; 1 << 20])));
     assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 18);
@@ -56,11 +56,11 @@ fn issue15_gz_bombs_stop_at_the_line_and_byte_limits() {
     assert_eq!((r.given(), r.len(), r.duplicates()), (1000, 77, 923), "the defaults read it");
 }
 
-/// Issue 15: a gzip of 268M copies of one row was held whole (two strings a line) before
+/// A gzip of 268M copies of one row was held whole (two strings a line) before
 /// de-duplication. Duplicates fold while the file streams now, so the records held at once
 /// stay within about twice the distinct pairs however often they repeat.
 #[test]
-fn issue15_a_repeated_file_costs_memory_for_its_distinct_pairs_only() {
+fn a_repeated_file_costs_memory_for_its_distinct_pairs_only() {
     const COPIES: usize = 3_000_000;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     for k in 0..COPIES {
@@ -99,11 +99,11 @@ fn issue15_a_repeated_file_costs_memory_for_its_distinct_pairs_only() {
     assert_eq!((r.users, r.items, r.duplicates), (vec![0, 0, 2], vec![1, 1, 0], 0), "test cases stay as given");
 }
 
-/// Issue 15: `/dev/zero` read as data grew the process without bound, and a folder was
+/// `/dev/zero` read as data grew the process without bound, and a folder was
 /// `ERR_PARSE`; both are `ERR_IO` now, before a byte is read.
 #[cfg(unix)]
 #[test]
-fn issue15_devices_and_folders_are_io_errors() {
+fn devices_and_folders_are_io_errors() {
     let dir = std::env::temp_dir();
     // A FIFO with no writer: opening it would wait forever.
     let fifo = dir.join(format!("ncf-hostile-fifo-{}", std::process::id()));
@@ -122,9 +122,9 @@ fn issue15_devices_and_folders_are_io_errors() {
     std::fs::remove_file(&fifo).unwrap();
 }
 
-/// Issue 15: an unterminated CSV quote swallowed the rest of the file as one id.
+/// An unterminated CSV quote swallowed the rest of the file as one id.
 #[test]
-fn issue15_an_unterminated_quote_is_a_parse_error_at_its_line() {
+fn an_unterminated_quote_is_a_parse_error_at_its_line() {
     let p = file("quote.csv", b"u1,i1\nu2,\"i2\nu3,i3\nu4,i4\n");
     let e = read(&p, &csv()).unwrap_err();
     assert_eq!(e.code(), "ERR_PARSE");
@@ -135,9 +135,9 @@ fn issue15_an_unterminated_quote_is_a_parse_error_at_its_line() {
     assert_eq!((r.users()[0], r.items()[0]), ("u,1", "i \"1\""));
 }
 
-/// Issue 15: the Netflix date 2005-02-31 was accepted (as 2005-03-03).
+/// The Netflix date 2005-02-31 was accepted (as 2005-03-03).
 #[test]
-fn issue15_dates_must_be_calendar_days() {
+fn dates_must_be_calendar_days() {
     for bad in ["2005-02-31", "2005-02-29", "1900-02-29", "2005-04-31", "2005-00-10"] {
         let p = file("nf-date.txt", format!("1:\n5,3,{bad}\n").as_bytes());
         let e = read(&p, &Format::Netflix).unwrap_err();
@@ -150,10 +150,10 @@ fn issue15_dates_must_be_calendar_days() {
     }
 }
 
-/// Issue 15: a 17-byte NCF file with the id 2,000,000,000 took over 9 GB; `fromArrays` with an
+/// A 17-byte NCF file with the id 2,000,000,000 took over 9 GB; `fromArrays` with an
 /// index of 2³¹−1 and `synthetic` with 2e8 users likewise. Each is refused before allocating.
 #[test]
-fn issue15_huge_ids_and_sizes_are_refused_before_allocating() {
+fn huge_ids_and_sizes_are_refused_before_allocating() {
     let p = file("huge.train.rating", b"2000000000\t1\t5\n");
     assert_eq!(std::fs::metadata(&p).unwrap().len(), 15);
     let e = read_rating_file(&p, Lines::Distinct).map(|_| ()).unwrap_err();
@@ -174,9 +174,9 @@ fn issue15_huge_ids_and_sizes_are_refused_before_allocating() {
     assert!(e.to_string().starts_with("numUsers: 200000000 users × (perUser 30 + 1)"), "{e}");
 }
 
-/// Issue 15: empty arrays said "no interaction is rated at least 0".
+/// Empty arrays said "no interaction is rated at least 0".
 #[test]
-fn issue15_empty_arrays_say_so() {
+fn empty_arrays_say_so() {
     let e = crate::Dataset::from_signed_arrays(&[], &[], None, None, None, None).unwrap_err();
     assert_eq!(e.to_string(), "the training data is empty: no interactions");
 }

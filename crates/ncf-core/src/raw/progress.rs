@@ -1,4 +1,4 @@
-//! Live progress of reading interaction files (issue 17: the Netflix `combined_data_*.txt`
+//! Live progress of reading interaction files (the Netflix `combined_data_*.txt`
 //! files, ≈2 GB, and large CSVs). A [`ReadProgress`] is atomics only: the reader updates it with
 //! `Relaxed` stores once per buffer refill (bytes, lines) and once every
 //! [`PUBLISH_EVERY`] records (interactions), and any other thread may poll it at any time

@@ -113,10 +113,10 @@ impl<'a> Sink<'a> {
         if !self.threshold.is_some_and(|t| rating < t) {
             self.kept += 1;
         }
-        if self.out.given.is_multiple_of(PUBLISH_EVERY) {
-            if let Some(p) = self.progress {
-                p.set_interactions(self.kept);
-            }
+        if self.out.given.is_multiple_of(PUBLISH_EVERY)
+            && let Some(p) = self.progress
+        {
+            p.set_interactions(self.kept);
         }
         Ok(())
     }
@@ -159,7 +159,7 @@ fn parse_date(sink: &Sink, line: u64, v: &str) -> Result<i64> {
     }
     let n = |s: &str| s.parse::<i64>().map_err(|_| bad());
     let (y, m, d) = (n(parts[0])?, n(parts[1])?, n(parts[2])?);
-    // A real calendar day (issue 15: 2005-02-31 was accepted as 2005-03-03).
+    // A real calendar day (2005-02-31 was accepted as 2005-03-03).
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if !(1..=12).contains(&m) || d < 1 || d > days[m as usize - 1] {

@@ -60,7 +60,7 @@ fn residual(x: &[f32], other: &[f32], n: usize, obs: &[usize], reg: f64, alpha: 
 }
 
 #[test]
-fn issue16_fold_in_solves_new_and_known_rows_exactly() {
+fn fold_in_solves_new_and_known_rows_exactly() {
     let m = als(40, 30);
     let before = m.weights().unwrap();
     let r = fold(&m, req(&[("40", &["1", "5", "7", "5"]), ("3", &["2", "9"])], &[("30", &["40", "2", "11"])])).unwrap();
@@ -83,7 +83,7 @@ fn issue16_fold_in_solves_new_and_known_rows_exactly() {
 }
 
 #[test]
-fn issue16_fold_in_uses_the_fits_objective_and_an_override() {
+fn fold_in_uses_the_fits_objective_and_an_override() {
     let m = als(20, 15);
     m.set_als_spec(Some((0.05, 1.0)));
     let before = m.weights().unwrap();
@@ -99,7 +99,7 @@ fn issue16_fold_in_uses_the_fits_objective_and_an_override() {
 }
 
 #[test]
-fn issue16_fold_in_learns_ids_and_seen_items() {
+fn fold_in_learns_ids_and_seen_items() {
     let m = als(3, 4);
     let enc = |v: &[&str]| Some(Arc::new(IdEncoder::from_ids(v.iter().map(|s| s.to_string()).collect()).unwrap()));
     let seen = Csr::from_pairs(3, &[0, 1, 2], &[0, 1, 2], None).0;
@@ -120,7 +120,7 @@ fn issue16_fold_in_learns_ids_and_seen_items() {
 }
 
 #[test]
-fn issue16_fold_in_refuses_by_name() {
+fn fold_in_refuses_by_name() {
     let m = als(5, 5);
     let msg = |r: FoldIn| fold(&m, r).unwrap_err().to_string();
     assert_eq!(
@@ -172,7 +172,7 @@ fn issue16_fold_in_refuses_by_name() {
 }
 
 #[test]
-fn issue16_a_folded_in_model_saves_and_loads_with_its_objective() {
+fn a_folded_in_model_saves_and_loads_with_its_objective() {
     let m = als(6, 5);
     m.set_als_spec(Some((0.02, 0.5)));
     fold(&m, req(&[("6", &["1", "2"])], &[])).unwrap();

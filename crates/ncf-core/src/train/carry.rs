@@ -1,5 +1,5 @@
-//! Adam's state carried from NeuMF-pre's pretrained parts into its fine-tuning (issue 16,
-//! item 2's third candidate; measured in BENCHMARKS.md, where it changes nothing beyond noise).
+//! Adam's state carried from NeuMF-pre's pretrained parts into its fine-tuning (measured in
+//! BENCHMARKS.md, where it changes nothing beyond noise).
 
 use super::session::OptimizerState;
 use crate::error::Result;

@@ -15,7 +15,7 @@ struct Epoch {
     // 2020); the draw is the rejection loop's first candidate, as on the CPU.
     uniform: u32,
     keys: vec4<u32>,
-    // The window of training positions drawn (issue 17: an epoch too large for one storage
+    // The window of training positions drawn (an epoch too large for one storage
     // binding is drawn and trained window by window); the outputs are indexed within it.
     base: u32,
     count: u32,

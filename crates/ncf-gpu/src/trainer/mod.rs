@@ -280,7 +280,7 @@ impl GpuTrainer {
 
 /// The most samples drawn at once by default (192 MiB of sample buffers): beyond it an epoch
 /// is drawn and trained window by window, so a Netflix-size epoch (502M samples, 6 GB of
-/// sample buffers whole) needs none larger (issue 17).
+/// sample buffers whole) needs none larger.
 pub const MAX_WINDOW: u32 = 1 << 24;
 
 /// Samples drawn at once: the whole epoch when it fits a storage binding and the cap, else

@@ -1,4 +1,4 @@
-// Issue 14: row-sparse updates (`sparse: true`) and Adam's β/ε through the public API, on
+// Row-sparse updates (`sparse: true`) and Adam's β/ε through the public API, on
 // every model × backend. The kernels' own parity tests are in Rust (ncf-core cpu tests,
 // ncf-gpu tests/*_parity.rs); here the option must mean the same on both backends.
 import test, { type ExecutionContext } from 'ava'
@@ -33,7 +33,7 @@ function closeButKinks(t: ExecutionContext, a: Float32Array, b: Float32Array, ab
   t.true(stray <= share * b.length, `${stray} of ${b.length} weights differ`)
 }
 
-test('issue 14: sparse, beta1, beta2 and eps are checked before training', async (t) => {
+test('sparse, beta1, beta2 and eps are checked before training', async (t) => {
   const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4 })
   await rejectsWith(t, m.fit(data, { sparse: 'yes' as never }), 'ERR_INVALID_ARG', /^sparse: must be true or false, got yes$/)
   await rejectsWith(t, m.fit(data, { beta1: 1 }), 'ERR_INVALID_ARG', /^beta1: must be in \[0, 1\), got 1$/)
@@ -45,7 +45,7 @@ test('issue 14: sparse, beta1, beta2 and eps are checked before training', async
 for (const [name, Model] of MODELS) {
   const build = () => new Model({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
   for (const device of DEVICES) {
-    test(`issue 14: ${name} × ${device}: sparse Adam trains, and differs from dense Adam`, async (t) => {
+    test(`${name} × ${device}: sparse Adam trains, and differs from dense Adam`, async (t) => {
       const sparse = build()
       const h = await sparse.fit(data, { epochs: 3, lr: 0.01, batchSize: 128, sparse: true, device })
       t.is(h.backend, device)
@@ -60,7 +60,7 @@ for (const [name, Model] of MODELS) {
       dense.dispose()
     })
 
-    test(`issue 14: ${name} × ${device}: sparse SGD is dense SGD (rows without gradient do not move)`, async (t) => {
+    test(`${name} × ${device}: sparse SGD is dense SGD (rows without gradient do not move)`, async (t) => {
       // Without momentum or weight decay an untouched row's SGD update is exactly zero, so the
       // sparse path must give the dense weights (tolerance abs 1e-5 + rel 1e-4: summation order).
       const opts = { epochs: 2, lr: 0.05, batchSize: 100, optimizer: 'sgd', device, evaluate: false } as const
@@ -78,7 +78,7 @@ for (const [name, Model] of MODELS) {
     })
   }
 
-  test(`issue 14: ${name}: sparse training is the same on the CPU and the GPU`, async (t) => {
+  test(`${name}: sparse training is the same on the CPU and the GPU`, async (t) => {
     const run = async (device: Device) => {
       const m = build()
       // SGD with (lazy) momentum: Adam would amplify float-order noise in near-zero gradients
@@ -97,7 +97,7 @@ for (const [name, Model] of MODELS) {
   })
 }
 
-test('issue 14: the large-batch recipe (batch 2^16, lr 0.0045, β 0.25/0.5) trains on both backends', async (t) => {
+test('the large-batch recipe (batch 2^16, lr 0.0045, β 0.25/0.5) trains on both backends', async (t) => {
   for (const device of DEVICES) {
     const m = new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8, seed: 2 })
     const h = await m.fit(data, { epochs: 2, batchSize: 2 ** 16, lr: 0.0045, beta1: 0.25, beta2: 0.5, device })

@@ -1,4 +1,4 @@
-// Issue 15: hostile input, bounded. The JS-facing classes: reads that are not regular files or
+// Hostile input, bounded. The JS-facing classes: reads that are not regular files or
 // go past a limit, silent acceptance of non-booleans, disposed models answering, unclear errors.
 // The Rust suites cover the rest (every bit flip of a model file, gz bombs, dates, huge ids).
 import test from 'ava'
@@ -10,15 +10,15 @@ import { gzipSync } from 'node:zlib'
 import { Dataset, GMF, NcfModel } from '../index.ts'
 import { rejectsWith } from './helpers.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'ncf-issue15-'))
+const dir = mkdtempSync(join(tmpdir(), 'ncf-hostile-input-'))
 const data = Dataset.synthetic({ numUsers: 40, numItems: 30, perUser: 6, testNegatives: 9, seed: 3 })
 
-test('issue15: a folder or device given to fromFile is ERR_IO, before a byte is read', async (t) => {
+test('a folder or device given to fromFile is ERR_IO, before a byte is read', async (t) => {
   await rejectsWith(t, Dataset.fromFile(dir, { format: 'csv' }), 'ERR_IO', /^cannot read .*: it is a folder$/)
   await rejectsWith(t, Dataset.fromFile('/dev/zero', { format: 'movielens' }), 'ERR_IO', /^cannot read \/dev\/zero: it is not a regular file/)
 })
 
-test('issue15: reads stop at maxLineBytes and maxBytes with ERR_LIMIT naming the file and the option', async (t) => {
+test('reads stop at maxLineBytes and maxBytes with ERR_LIMIT naming the file and the option', async (t) => {
   const bomb = join(dir, 'bomb.csv.gz')
   writeFileSync(bomb, gzipSync(Buffer.alloc(16 << 20)))
   await rejectsWith(t, Dataset.fromFile(bomb, { format: 'csv', header: false }), 'ERR_LIMIT', /bomb\.csv\.gz: has a line longer than 1048576 bytes .*raise the limit with maxLineBytes$/)
@@ -30,13 +30,13 @@ test('issue15: reads stop at maxLineBytes and maxBytes with ERR_LIMIT naming the
   t.is(ok.numUsers, 9)
 })
 
-test('issue15: an unterminated CSV quote is ERR_PARSE at its line', async (t) => {
+test('an unterminated CSV quote is ERR_PARSE at its line', async (t) => {
   const p = join(dir, 'quote.csv')
   writeFileSync(p, 'user,item\nu1,i1\nu2,"i2\nu3,i3\n')
   await rejectsWith(t, Dataset.fromFile(p, { format: 'csv' }), 'ERR_PARSE', /quote\.csv:3: field 2 runs past the end of its line: a quote opened here is never closed$/)
 })
 
-test('issue15: boolean options take booleans only, naming the field', async (t) => {
+test('boolean options take booleans only, naming the field', async (t) => {
   const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, device: 'cpu' })
   await rejectsWith(t, m.recommend(0, { excludeSeen: 'no' as never }), 'ERR_INVALID_ARG', /^excludeSeen: must be true or false, got no$/)
   await rejectsWith(t, m.fit(data, { epochs: 1, evaluate: 'no' as never }), 'ERR_INVALID_ARG', /^evaluate: must be true or false, got no$/)
@@ -45,7 +45,7 @@ test('issue15: boolean options take booleans only, naming the field', async (t) 
   m.dispose()
 })
 
-test('issue15: every method of a disposed model is ERR_DISPOSED, whatever its arguments', async (t) => {
+test('every method of a disposed model is ERR_DISPOSED, whatever its arguments', async (t) => {
   const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, device: 'cpu' })
   m.dispose()
   const sync: Array<[string, () => unknown]> = [
@@ -72,13 +72,13 @@ test('issue15: every method of a disposed model is ERR_DISPOSED, whatever its ar
   for (const [, f] of async) await rejectsWith(t, f, 'ERR_DISPOSED', /^Model is disposed$/)
 })
 
-test('issue15: empty arrays, huge indices and huge synthetic sizes say what is wrong', async (t) => {
+test('empty arrays, huge indices and huge synthetic sizes say what is wrong', async (t) => {
   await rejectsWith(t, () => Dataset.fromArrays({ users: new Int32Array(0), items: new Int32Array(0) }), 'ERR_DATA', /^the training data is empty: no interactions$/)
   await rejectsWith(t, () => Dataset.fromArrays({ users: Int32Array.of(0, 2 ** 31 - 1), items: Int32Array.of(0, 1) }), 'ERR_INVALID_ARG', /^users: index 2147483647 is more than 2 interactions can use .*pass numUsers/)
   await rejectsWith(t, () => Dataset.synthetic({ numUsers: 2e8 }), 'ERR_INVALID_ARG', /^numUsers: 200000000 users × \(perUser 30 \+ 1\)/)
 })
 
-test('issue15: a 240-character file name saves and loads, and leaves no temporary file', async (t) => {
+test('a 240-character file name saves and loads, and leaves no temporary file', async (t) => {
   const m = new GMF({ numUsers: data.numUsers, numItems: data.numItems, factors: 4, device: 'cpu' })
   const own = mkdtempSync(join(dir, 'long-'))
   const path = join(own, `${'m'.repeat(236)}.ncf`)

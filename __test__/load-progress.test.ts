@@ -1,4 +1,4 @@
-// Issue 17: Dataset.fromFile reports live load progress (onProgress every progressEvery ms,
+// Dataset.fromFile reports live load progress (onProgress every progressEvery ms,
 // once more when done): bytes of the file (compressed for .gz), lines, interactions, phase.
 import test from 'ava'
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib'
 import { Dataset, type LoadProgress } from '../index.ts'
 import { rejectsWith } from './helpers.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'ncf-issue17-load-'))
+const dir = mkdtempSync(join(tmpdir(), 'ncf-load-progress-'))
 
 // Netflix format: MOVIES blocks of CUSTOMERS distinct ratings each.
 const MOVIES = 50
@@ -52,7 +52,7 @@ async function load(t: import('ava').ExecutionContext, path: string, options: Pa
   return { data, calls, last }
 }
 
-test('issue17: a Netflix file reports its bytes, lines and interactions while it loads', async (t) => {
+test('a Netflix file reports its bytes, lines and interactions while it loads', async (t) => {
   const { data, calls, last } = await load(t, netflix, { format: 'netflix' })
   const size = statSync(netflix).size
   t.is(last.bytesRead, size)
@@ -68,7 +68,7 @@ test('issue17: a Netflix file reports its bytes, lines and interactions while it
   }
 })
 
-test('issue17: a .gz CSV counts its compressed bytes; the threshold counts the kept interactions', async (t) => {
+test('a .gz CSV counts its compressed bytes; the threshold counts the kept interactions', async (t) => {
   const { data, last } = await load(t, csvGz, { format: 'csv', columns: { rating: 'stars' }, threshold: 3 })
   const size = statSync(csvGz).size
   t.true(size < 1_000_000, 'compressed, not the ≈1.5 MB of text')
@@ -78,7 +78,7 @@ test('issue17: a .gz CSV counts its compressed bytes; the threshold counts the k
   t.is(data.numInteractions, (ROWS * 3) / 5)
 })
 
-test('issue17: with a separate test file the counts are the second file of two', async (t) => {
+test('with a separate test file the counts are the second file of two', async (t) => {
   const held = join(dir, 'held.txt')
   writeFileSync(held, '1:\n100000,5,2005-09-06\n100001,4,2005-09-07\n')
   const { data, calls, last } = await load(t, netflix, { format: 'netflix', test: held })
@@ -88,7 +88,7 @@ test('issue17: with a separate test file the counts are the second file of two',
   t.is(data.numTestCases, 2)
 })
 
-test('issue17: a throwing onProgress rejects fromFile with its error, once, and the process goes on', async (t) => {
+test('a throwing onProgress rejects fromFile with its error, once, and the process goes on', async (t) => {
   const boom = new Error('boom from onProgress')
   let calls = 0
   const err = await t.throwsAsync(
@@ -110,7 +110,7 @@ test('issue17: a throwing onProgress rejects fromFile with its error, once, and 
   t.is(again.numInteractions, ROWS)
 })
 
-test('issue17: onProgress and progressEvery are checked, ERR_INVALID_ARG naming the field', async (t) => {
+test('onProgress and progressEvery are checked, ERR_INVALID_ARG naming the field', async (t) => {
   await rejectsWith(t, Dataset.fromFile(netflix, { format: 'netflix', onProgress: 'log' as never }), 'ERR_INVALID_ARG', /^onProgress: must be a function, got string$/)
   for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '5']) {
     await rejectsWith(t, Dataset.fromFile(netflix, { format: 'netflix', progressEvery: bad as never }), 'ERR_INVALID_ARG', /^progressEvery: must be a positive number of milliseconds/)
@@ -126,7 +126,7 @@ const BIG_CUSTOMERS = 5000
 const big = writeNetflix(join(dir, 'combined_data_big.txt'), BIG_MOVIES, BIG_CUSTOMERS)
 const bigLines = BIG_MOVIES * (BIG_CUSTOMERS + 1)
 
-test('issue17: an AbortSignal stops the load inside the file: ERR_ABORTED at file:line, the reason as cause', async (t) => {
+test('an AbortSignal stops the load inside the file: ERR_ABORTED at file:line, the reason as cause', async (t) => {
   const ac = new AbortController()
   const reason = new Error('the user left')
   let lastLines = 0
@@ -152,7 +152,7 @@ test('issue17: an AbortSignal stops the load inside the file: ERR_ABORTED at fil
   t.is((await Dataset.fromFile(big, { format: 'netflix', signal: new AbortController().signal })).numInteractions, BIG_MOVIES * BIG_CUSTOMERS)
 })
 
-test('issue17: an already aborted signal rejects before reading; a non-signal is ERR_INVALID_ARG', async (t) => {
+test('an already aborted signal rejects before reading; a non-signal is ERR_INVALID_ARG', async (t) => {
   const ac = new AbortController()
   ac.abort('no')
   await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: ac.signal }), 'ERR_ABORTED', /the load was aborted before it started$/)
@@ -161,7 +161,7 @@ test('issue17: an already aborted signal rejects before reading; a non-signal is
   await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: {} as never }), 'ERR_INVALID_ARG', /^signal: must be an AbortSignal$/)
 })
 
-test('issue17: a throwing onProgress cancels the load and rejects with its error', async (t) => {
+test('a throwing onProgress cancels the load and rejects with its error', async (t) => {
   const boom = new Error('stop reading')
   const err = await t.throwsAsync(
     Dataset.fromFile(big, {

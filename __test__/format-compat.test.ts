@@ -1,19 +1,19 @@
-// Issue 13 moved the recommender, its fit and the backend seam into ncf-core. Model files
-// saved before it must load after it with the same predictions: these fixtures were written
-// by the build of 7e562c3 (see fixtures/before-issue-13/README.md).
+// Model files saved by an older build load with the same predictions: these fixtures were
+// written by the build of 7e562c3, before the recommender, its fit and the backend seam moved
+// into ncf-core (see fixtures/saved-by-7e562c3/README.md).
 import test from 'ava'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Dataset, GMF, NcfModel, NeuMF } from '../index.ts'
 import { rejectsWith } from './helpers.ts'
 
-const dir = fileURLToPath(new URL('./fixtures/before-issue-13/', import.meta.url))
+const dir = fileURLToPath(new URL('./fixtures/saved-by-7e562c3/', import.meta.url))
 type Expected = { users: string[]; items: string[]; predictions: number[]; top: string[]; kind: string }
 const expected = JSON.parse(readFileSync(`${dir}expected.json`, 'utf8')) as Record<string, Expected>
 
 for (const [name, e] of Object.entries(expected)) {
   for (const device of ['cpu', 'gpu'] as const) {
-    test(`issue 13: a ${name} file saved before the change loads with the same predictions (${device})`, async (t) => {
+    test(`a ${name} file saved before the change loads with the same predictions (${device})`, async (t) => {
       const m = await NcfModel.load(`${dir}${name}.ncf`, { device })
       t.is(m.kind, e.kind)
       // The info the old build wrote (expected.json's `info` is the in-memory model's: none).
@@ -34,7 +34,7 @@ for (const [name, e] of Object.entries(expected)) {
   }
 }
 
-test('issue 13: fit options cross to the core typed, and a wrong type names its field', async (t) => {
+test('fit options cross to the core typed, and a wrong type names its field', async (t) => {
   const data = Dataset.fromArrays({ users: Int32Array.of(0, 1, 2), items: Int32Array.of(0, 1, 2), numItems: 10 })
   const m = new GMF({ numUsers: 3, numItems: 10, device: 'cpu' })
   // Booleans are booleans: 'no' is not false (it used to evaluate).

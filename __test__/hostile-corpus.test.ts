@@ -1,4 +1,4 @@
-// Issue 15: the project's own hostile corpus. Over 100 generated inputs (files and API
+// The project's own hostile corpus. Over 100 generated inputs (files and API
 // arguments) run in child processes under a time limit and a memory cap (the parent watches
 // the child's RSS and kills it past 1 GiB); each case must end with its expected error code.
 import test from 'ava'
@@ -51,7 +51,7 @@ test.before(async () => {
     }
   }
   const csv = { format: 'csv', header: false }
-  // Issue 15: a gzip of one row repeated was held whole before de-duplication. 20M copies
+  // A gzip of one row repeated was held whole before de-duplication. 20M copies
   // held as before take ~1.6 GB, past the 1 GiB cap; folded while streaming, one record.
   const repeated = file('repeated.csv.gz', gzipSync(Buffer.from('u0,i0\n'.repeat(20_000_000)), { level: 1 }))
   add('csv: a gzip of 20M copies of one row loads as one interaction', 'OK', 'fromFile', repeated, csv)
@@ -172,7 +172,7 @@ async function runBatch(batch: Case[], k: number): Promise<Array<{ name: string;
   return lines
 }
 
-test('issue15: every hostile input of the corpus ends in its error code, within time and memory caps', async (t) => {
+test('every hostile input of the corpus ends in its error code, within time and memory caps', async (t) => {
   t.true(cases.length >= 100, `${cases.length} cases`)
   const batches = [0, 1, 2, 3].map((k) => cases.filter((_, i) => i % 4 === k))
   const results = (await Promise.all(batches.map((b, k) => runBatch(b, k)))).flat()

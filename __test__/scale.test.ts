@@ -1,4 +1,4 @@
-// Issue 17: seeded synthetic data at ML-20M and Netflix size (Dataset.syntheticAtScale): the
+// Seeded synthetic data at ML-20M and Netflix size (Dataset.syntheticAtScale): the
 // named sizes, overrides, determinism, planted structure a model learns, and refusals.
 import test from 'ava'
 

@@ -1,4 +1,4 @@
-// Issue 15, in child processes: saves killed with SIGKILL mid-write never tear the target and
+// Saves killed with SIGKILL mid-write never tear the target and
 // leave nothing the next save does not clean up; and 1,000 fit/save/load/dispose cycles do not
 // grow the process (RSS within 5 % after warm-up).
 import test from 'ava'
@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { GMF, NcfModel } from '../index.ts'
 import { repoRoot } from './helpers.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'ncf-issue15-proc-'))
+const dir = mkdtempSync(join(tmpdir(), 'ncf-killed-saves-'))
 const index = join(repoRoot, 'index.ts')
 const script = (name: string, body: string): string => {
   const p = join(dir, name)
@@ -19,7 +19,7 @@ const script = (name: string, body: string): string => {
 }
 const node = (args: string[]) => [process.execPath, ['--import', 'tsx', ...args]] as const
 
-test('issue15: SIGKILL during save leaves the old or the new model, and the next save removes the leftovers', async (t) => {
+test('SIGKILL during save leaves the old or the new model, and the next save removes the leftovers', async (t) => {
   // Two models big enough (~13 MB) that a kill lands inside a write; the child saves them in turn.
   const sizes = { numUsers: 40_000, numItems: 2_000, factors: 80, device: 'cpu' as const }
   const target = join(dir, 'model.ncf')
@@ -51,7 +51,7 @@ test('issue15: SIGKILL during save leaves the old or the new model, and the next
   t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'the next save removed them')
 })
 
-test('issue15: 1,000 fit/save/load/dispose cycles keep RSS within 5 % after warm-up', (t) => {
+test('1,000 fit/save/load/dispose cycles keep RSS within 5 % after warm-up', (t) => {
   const path = join(dir, 'cycle.ncf')
   const child = script(
     'cycles.mts',
