@@ -161,6 +161,33 @@ test('an already aborted signal rejects before reading; a non-signal is ERR_INVA
   await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: {} as never }), 'ERR_INVALID_ARG', /^signal: must be an AbortSignal$/)
 })
 
+test('an async onProgress that rejects rejects fromFile with its error, once, and leaves no unhandled rejection', async (t) => {
+  const boom = new Error('an async onProgress rejected')
+  let calls = 0
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => unhandled.push(e)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const err = await t.throwsAsync(
+      Dataset.fromFile(netflix, {
+        format: 'netflix',
+        progressEvery: 5,
+        onProgress: async () => {
+          calls++
+          throw boom
+        },
+      }),
+    )
+    t.is(err, boom)
+    t.is(calls, 1, 'no call after the rejection')
+    await new Promise((r) => setTimeout(r, 30))
+    t.is(calls, 1)
+    t.deepEqual(unhandled, [])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+})
+
 test('a throwing onProgress cancels the load and rejects with its error', async (t) => {
   const boom = new Error('stop reading')
   const err = await t.throwsAsync(

@@ -89,3 +89,39 @@ test('an already-aborted signal trains nothing; bad progress options are errors'
   await rejectsWith(t, m.fit(data, { epochs: 1, signal: {} as never }), 'ERR_INVALID_ARG', /^signal: must be an AbortSignal/)
   m.dispose()
 })
+
+// A failing callback (a throw, or an async one's rejection) must neither crash the process from
+// a timer nor leave an unhandled rejection: it stops the fit, and fit rejects with its error.
+for (const kind of ['throws', 'rejects'] as const) {
+  test(`cpu: an onProgress that ${kind} stops the fit with its error and is not called again`, async (t) => {
+    const m = new GMF({ ...sizes, device: 'cpu' })
+    const boom = new Error(`onProgress ${kind}`)
+    let calls = 0
+    const onProgress =
+      kind === 'throws'
+        ? () => {
+            calls++
+            throw boom
+          }
+        : async () => {
+            calls++
+            throw boom
+          }
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const err = await t.throwsAsync(m.fit(data, { ...fitOptions, epochs: 3, progressEvery: 10, onProgress }))
+      t.is(err, boom)
+      t.is(calls, 1, 'no call after the failure')
+      await new Promise((r) => setTimeout(r, 30))
+      t.is(calls, 1, 'the timer is gone')
+      t.deepEqual(unhandled, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    const h = await m.fit(data, { ...fitOptions, epochs: 1 })
+    t.is(h.epochs.length, 1, 'the model trains again')
+    m.dispose()
+  })
+}

@@ -163,10 +163,11 @@ export interface FileOptions {
    * Called while the file loads, every `progressEvery` milliseconds and once when the dataset
    * is ready (phase `'done'`), with the bytes of the file read (compressed bytes for `.gz`, so
    * `fraction` is meaningful there too), its lines and its interactions. The reader publishes
-   * them once per buffer it reads, at no measurable cost. A callback that throws stops the
-   * load as `signal` does, and `fromFile` rejects with the callback's error.
+   * them once per buffer it reads, at no measurable cost. A callback that throws, or returns a
+   * promise that rejects, stops the load as `signal` does, and `fromFile` rejects with the
+   * callback's error.
    */
-  onProgress?: (progress: LoadProgress) => void
+  onProgress?: (progress: LoadProgress) => void | Promise<void>
   /** Milliseconds between `onProgress` calls. Default 200. */
   progressEvery?: number
   /**

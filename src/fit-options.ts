@@ -147,9 +147,10 @@ export interface FitOptions {
    * Called while an epoch runs, every `progressEvery` milliseconds and once when it ends, with
    * the batches done, samples per second, ETA and running loss. The trainer publishes them
    * after every batch (CPU) or submit of 512 steps (GPU, which then keeps at most two submits in
-   * flight); the cost is measured in BENCHMARKS.md.
+   * flight); the cost is measured in BENCHMARKS.md. A callback that throws, or returns a
+   * promise that rejects, stops training as `signal` does, and `fit` rejects with its error.
    */
-  onProgress?: (progress: FitProgress) => void
+  onProgress?: (progress: FitProgress) => void | Promise<void>
   /** Milliseconds between `onProgress` calls. Default 250. */
   progressEvery?: number
   /**

@@ -7,6 +7,7 @@ import type { FitOptions } from './fit-options.js'
 import type { Native } from './native.js'
 import { fitOptions, warnFallback } from './options.js'
 import type { EpochStats, History } from './results.js'
+import { watched } from './watch.js'
 import type { Device } from './types.js'
 
 /** Trains `handle` on `data`: the body of {@link NcfModel.fit} (see there). */
@@ -70,7 +71,7 @@ async function runEpoch(
     const elapsed = (performance.now() - started) / 1000
     const rate = elapsed > 0 ? p.samples / elapsed : 0
     const perStep = p.steps > 0 ? elapsed / p.steps : null
-    onProgress({
+    return onProgress({
       epoch: e + 1,
       epochs,
       steps: p.steps,
@@ -82,30 +83,14 @@ async function runEpoch(
       etaSeconds: perStep === null ? null : perStep * (p.totalSteps - p.steps),
     })
   }
-  // A throwing onProgress cancels training and is rethrown, rather than crashing the process.
-  let progressError: unknown
-  const tick = () => {
-    try {
-      report()
-    } catch (err) {
-      progressError ??= err
-      trainer.cancel()
-    }
-  }
-  const timer = onProgress ? setInterval(tick, every) : undefined
-  let r: Native.NativeEpoch
+  // A failing onProgress cancels training and rejects the fit with its error (watched).
   try {
-    r = await call(() => trainer.runEpoch())
+    return await watched(() => call(() => trainer.runEpoch()), onProgress && report, { every, cancel: () => trainer.cancel() })
   } catch (err) {
-    if (progressError !== undefined) throw progressError
+    // The signal cancelled the epoch: the fit ends with the epochs that completed.
     if (err instanceof NcfError && err.code === 'ERR_ABORTED') return undefined
     throw err
-  } finally {
-    clearInterval(timer)
   }
-  if (progressError !== undefined) throw progressError
-  report()
-  return r
 }
 
 /** The binding's flat epoch record as the public {@link EpochStats}. */

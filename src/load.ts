@@ -4,6 +4,7 @@
 import type { LoadProgress } from './dataset-options.js'
 import { call, NcfError } from './errors.js'
 import { native, type Native } from './native.js'
+import { watched } from './watch.js'
 
 /**
  * Runs `start` (a native load reporting into the progress handle it is given) with `onProgress`
@@ -12,15 +13,21 @@ import { native, type Native } from './native.js'
 export async function watchedLoad<T>(
   path: string,
   start: (progress: Native.NativeReadProgress) => T | Promise<T>,
-  { onProgress, every, signal }: { onProgress?: (p: LoadProgress) => void; every: number; signal?: AbortSignal },
+  { onProgress, every, signal }: { onProgress?: (p: LoadProgress) => unknown; every: number; signal?: AbortSignal },
 ): Promise<T> {
   if (signal?.aborted) throw aborted(signal, `${path}: the load was aborted before it started`)
   const progress = new native.NativeReadProgress()
   const onAbort = () => progress.cancel()
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const load = () => call(() => start(progress))
-    const loaded = await (onProgress ? withProgress(progress, onProgress, every, load) : load())
+    const report = onProgress && (() => onProgress(loadProgress(progress)))
+    // The job marks the load done just before it resolves; that report is the final one, made
+    // once after it, so a tick in between stays silent.
+    const loaded = await watched(() => call(() => start(progress)), report, {
+      every,
+      cancel: () => progress.cancel(),
+      quiet: () => progress.phase === 'done',
+    })
     // Aborted while the dataset was built (that step runs to its end): still an abort.
     if (signal?.aborted) throw aborted(signal, `${path}: the load was aborted while the dataset was built`)
     return loaded
@@ -38,55 +45,18 @@ function aborted(signal: AbortSignal, message: string): NcfError {
   return new NcfError('ERR_ABORTED', message, { cause: signal.reason })
 }
 
-/**
- * Runs `load`, calling `onProgress` with `progress` every `every` ms while it runs and once
- * after it resolves (phase `'done'`). A throwing `onProgress` stops the reports, cancels the
- * load, and its error is rethrown once `load` has settled (promptly: the reader stops at its
- * next read), rather than crashing the process from a timer.
- */
-async function withProgress<T>(
-  progress: Native.NativeReadProgress,
-  onProgress: (p: LoadProgress) => void,
-  every: number,
-  load: () => Promise<T>,
-): Promise<T> {
-  const report = () => {
-    const totalBytes = progress.totalBytes
-    const bytesRead = progress.bytesRead
-    onProgress({
-      file: progress.file + 1,
-      files: progress.files,
-      bytesRead,
-      totalBytes,
-      fraction: totalBytes > 0 ? bytesRead / totalBytes : null,
-      lines: progress.lines,
-      interactions: progress.interactions,
-      phase: progress.phase,
-    })
+/** The native read's counters as the public {@link LoadProgress}. */
+function loadProgress(progress: Native.NativeReadProgress): LoadProgress {
+  const totalBytes = progress.totalBytes
+  const bytesRead = progress.bytesRead
+  return {
+    file: progress.file + 1,
+    files: progress.files,
+    bytesRead,
+    totalBytes,
+    fraction: totalBytes > 0 ? bytesRead / totalBytes : null,
+    lines: progress.lines,
+    interactions: progress.interactions,
+    phase: progress.phase,
   }
-  let failed: { error: unknown } | undefined
-  const tick = () => {
-    // The job marks the load done just before it resolves; that report is the final one, made
-    // once below, so a tick in between stays silent.
-    if (progress.phase === 'done') return
-    try {
-      report()
-    } catch (error) {
-      failed = { error }
-      clearInterval(timer)
-      progress.cancel()
-    }
-  }
-  const timer = setInterval(tick, every)
-  let r: T
-  try {
-    r = await load()
-  } catch (err) {
-    throw failed ? failed.error : err
-  } finally {
-    clearInterval(timer)
-  }
-  if (failed) throw failed.error
-  report()
-  return r
 }

@@ -17,15 +17,16 @@ use crate::features::NativeFeatures;
 use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
 use ncf_core::recommender::{Corpus, IdSide};
 
+use crate::convert::opt_u32;
 use crate::dataset_options::{
-    ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column,
-    opt_u32, rated, read_limits, timestamps,
+    ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column, rated,
+    read_limits, timestamps,
 };
 use crate::errors::{IntoNapi, to_napi, to_u32};
 use crate::job::Job;
 use crate::progress::NativeReadProgress;
 
-/// Native dataset handle; wrapped by `Dataset` in index.ts.
+/// Native dataset handle; wrapped by `Dataset` in `src/dataset.ts`.
 #[napi]
 pub struct NativeDataset {
     pub(crate) inner: Arc<Dataset>,

@@ -6,7 +6,8 @@ use napi_derive::napi;
 use ncf_core::NcfError;
 use ncf_core::raw::{Column, ReadLimits};
 
-use crate::errors::{to_napi, to_u32};
+use crate::convert;
+use crate::errors::to_napi;
 use crate::modes::{FileFormat, SplitMethodName};
 
 #[napi(object)]
@@ -139,26 +140,14 @@ pub struct SplitOptions {
     pub seed: f64,
 }
 
+/// A column of `columns`, or `default` (an index) when it is not given.
 pub(crate) fn column(
     field: &str,
     c: Option<Either<String, f64>>,
     default: Option<usize>,
 ) -> napi::Result<Option<Column>> {
-    Ok(match c {
-        Some(Either::A(name)) => Some(Column::Name(name)),
-        Some(Either::B(i)) => {
-            if !(i.is_finite() && i >= 0.0 && i.fract() == 0.0) {
-                return Err(to_napi(NcfError::invalid(
-                    format!("columns.{field}"),
-                    format!("must be a column name or a 0-based index, got {i}"),
-                )));
-            }
-            Some(Column::Index(i as usize))
-        }
-        None => default.map(Column::Index),
-    })
-}
-
-pub(crate) fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
-    v.map(|x| to_u32(field, x)).transpose()
+    match c {
+        Some(c) => convert::column(&format!("columns.{field}"), c).map(Some),
+        None => Ok(default.map(Column::Index)),
+    }
 }

@@ -1,5 +1,5 @@
 //! NcfError → napi::Error. Bad input becomes `Status::InvalidArg`, everything else
-//! `GenericFailure`. The message is `CODE: message[: cause: cause…]`; index.ts lifts the code
+//! `GenericFailure`. The message is `CODE: message[: cause: cause…]`; `src/errors.ts` lifts the code
 //! into `error.code` and keeps this error as `cause`.
 
 use ncf_core::NcfError;

@@ -12,6 +12,7 @@ use ncf_core::features::{
 };
 use ncf_core::raw::Column;
 
+use crate::convert::column;
 use crate::errors::{IntoNapi, to_napi};
 use crate::job::Job;
 use crate::modes::FeatureFormat;
@@ -35,16 +36,6 @@ pub struct FeatureFileOptions {
 pub struct NativeFeatures {
     pub(crate) inner: Arc<RawFeatures>,
     index: Arc<HashMap<String, usize>>,
-}
-
-fn column(field: &str, c: Either<String, f64>) -> napi::Result<Column> {
-    match c {
-        Either::A(name) => Ok(Column::Name(name)),
-        Either::B(i) if i.is_finite() && i >= 0.0 && i.fract() == 0.0 => Ok(Column::Index(i as usize)),
-        Either::B(i) => {
-            Err(to_napi(NcfError::invalid(field, format!("must be a column name or a 0-based index, got {i}"))))
-        }
-    }
 }
 
 fn columns(field: &str, v: Option<Vec<Either<String, f64>>>) -> napi::Result<Vec<Column>> {

@@ -1,6 +1,6 @@
 //! `NativeModel`: the binding of `ncf_core::recommender::Recommender`. Each method converts
 //! its arguments, calls the core (checks on this thread, work in a `Job` on libuv's pool on the
-//! chosen backend) and maps errors; `index.ts` wraps it in the GMF/MF/MLP/NeuMF classes.
+//! chosen backend) and maps errors; `src/models.ts` wraps it in the GMF/MF/MLP/NeuMF classes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ fn side(s: Side) -> IdSide {
     }
 }
 
-/// Options of [`NativeModel::fold_in`] (index.ts checks and documents them).
+/// Options of [`NativeModel::fold_in`] (`src/fold-in.ts` documents them).
 #[napi(object)]
 pub struct NativeFoldInOptions {
     pub l2: Option<f64>,
@@ -42,7 +42,7 @@ pub struct NativeFoldInOptions {
     pub seed: Option<f64>,
 }
 
-/// A native model (GMF, MF, MLP or NeuMF); wrapped by the classes of the same names in index.ts.
+/// A native model (GMF, MF, MLP or NeuMF); wrapped by the classes of the same names in `src/models.ts`.
 #[napi]
 pub struct NativeModel {
     pub(crate) inner: Recommender,

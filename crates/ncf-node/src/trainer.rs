@@ -1,4 +1,4 @@
-//! `NativeTrainer`: the binding of one `ncf_core::fit::Fit`. `index.ts` drives its epochs
+//! `NativeTrainer`: the binding of one `ncf_core::fit::Fit`. `src/fit.ts` drives its epochs
 //! (timers, AbortSignal, callbacks); the fit itself (defaults, checks, control, checkpoints,
 //! resume) is the core's.
 
@@ -12,8 +12,9 @@ use ncf_core::NcfError;
 use ncf_core::fit::{CheckpointSchedule, EarlyStopping, Fit, FitOptions, Plateau};
 use ncf_core::train::Progress;
 
+use crate::convert::opt_u32;
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, to_napi, to_u32};
+use crate::errors::{IntoNapi, to_napi};
 use crate::job::Job;
 use crate::model::{NativeModel, backend};
 use crate::modes::{BackendName, Device, MonitorName, OptimizerName, ValidationMode};
@@ -64,10 +65,6 @@ pub struct NativeFitOptions {
     pub resume_from: Option<String>,
     /// Report live progress and accept `cancel()`.
     pub progress: Option<bool>,
-}
-
-fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
-    v.map(|x| to_u32(field, x)).transpose()
 }
 
 impl NativeFitOptions {
