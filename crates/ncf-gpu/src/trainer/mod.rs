@@ -12,6 +12,8 @@
 //! back each submit's losses for live progress, and `batch` runs caller-chosen batches for the
 //! parity tests. This file holds the trainer's buffers and bind groups, built once in `new`.
 
+// Caller-chosen batches and sample read-backs for the parity tests only.
+#[cfg(feature = "testing")]
 mod batch;
 mod epoch;
 mod staging;
@@ -50,12 +52,20 @@ pub struct GpuTrainer {
     layout: Layout,
     params_cpu: Params,
     params: wgpu::Buffer,
+    // Bound at construction; read back by the test hooks (batch.rs) only.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     grads: wgpu::Buffer,
     m: wgpu::Buffer,
     v: wgpu::Buffer,
     _csr: [wgpu::Buffer; 3],
+    // Bound at construction; read back by the test hooks (batch.rs) only.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     s_users: wgpu::Buffer,
+    // Bound at construction; read back by the test hooks (batch.rs) only.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     s_items: wgpu::Buffer,
+    // Bound at construction; read back by the test hooks (batch.rs) only.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     s_labels: wgpu::Buffer,
     step_loss: wgpu::Buffer,
     step_ring: wgpu::Buffer,
@@ -67,6 +77,8 @@ pub struct GpuTrainer {
     /// threads for the dense parameters, and each user's and item's owning batch slot.
     sparse_bg: wgpu::BindGroup,
     sparse_dense: u32,
+    // Bound at construction; read back by the test hooks (batch.rs) only.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     owners: [wgpu::Buffer; 2],
     _rows: wgpu::Buffer,
     test: Option<TestBuffers>,
