@@ -41,3 +41,41 @@ export async function rejectsWith(
 export function randomHr(k: number, negatives: number): number {
   return Math.min(1, k / (negatives + 1))
 }
+
+/**
+ * Checks what a failing progress callback does to `run(callback)`: the callback fails as `kind`
+ * says (throws, or returns a promise that rejects) on its first call; `run` must reject with
+ * that error, the callback must not be called again (its timer is gone), and no unhandled
+ * rejection may be left behind.
+ */
+export async function failingCallbackStops(
+  t: ExecutionContext,
+  kind: 'throws' | 'rejects',
+  run: (callback: () => unknown) => Promise<unknown>,
+): Promise<void> {
+  const boom = new Error(`onProgress ${kind}`)
+  let calls = 0
+  const callback =
+    kind === 'throws'
+      ? () => {
+          calls++
+          throw boom
+        }
+      : async () => {
+          calls++
+          throw boom
+        }
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => unhandled.push(e)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const err = await t.throwsAsync(run(callback))
+    t.is(err, boom)
+    t.is(calls, 1, 'no call after the failure')
+    await new Promise((r) => setTimeout(r, 30))
+    t.is(calls, 1, 'the timer is gone')
+    t.deepEqual(unhandled, [])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+}

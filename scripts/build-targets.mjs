@@ -38,12 +38,14 @@ const fail = (msg) => {
 }
 const works = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0
 const napi = join(root, 'node_modules/@napi-rs/cli/dist/cli.js')
+/** napi's build of the addon crate, as every target takes it. */
+const napiBuild = () => [napi, 'build', '--platform', '--release', '--manifest-path', 'crates/ncf-node/Cargo.toml', '--package-json-path', 'package.json', '--no-const-enum']
 const host = hostTarget()
 if (!host && values.target.length === 1 && values.target[0] === 'host') {
   // No prebuilt package serves this platform: napi builds for the host triple and names the
   // file after it (ncf-native.linux-x64-musl.node, say).
   if (!existsSync(napi)) fail('@napi-rs/cli is not installed; run npm ci first')
-  const args = [napi, 'build', '--platform', '--release', '--manifest-path', 'crates/ncf-node/Cargo.toml', '--package-json-path', 'package.json', '--no-const-enum', '--output-dir', root, '--js', 'binding.cjs', '--dts', 'binding.d.cts']
+  const args = [...napiBuild(), '--output-dir', root, '--js', 'binding.cjs', '--dts', 'binding.d.cts']
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' })
   if (r.status !== 0) process.exit(1)
   console.log(`build-targets: built for ${process.platform}-${process.arch}, which has no prebuilt package; point NAPI_RS_NATIVE_LIBRARY_PATH at the .node file at the repository root to use it from an application`)
@@ -85,7 +87,7 @@ const built = []
 for (const t of wanted) {
   if (!buildableHere(t)) fail(`${t.triple} cannot be built on ${process.platform}-${process.arch}; the release workflow builds it on its own runner`)
   const isHost = t === host
-  const args = [napi, 'build', '--platform', '--release', '--manifest-path', 'crates/ncf-node/Cargo.toml', '--package-json-path', 'package.json', '--no-const-enum']
+  const args = napiBuild()
   const env = { ...process.env }
   let floor = null
   if (t.build === 'zig') {
