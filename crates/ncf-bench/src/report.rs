@@ -57,8 +57,18 @@ pub(crate) fn train_and_report(
     }
     let mut test_by_epoch = Vec::new();
     let mut total = 0.0f64;
+    // On the GPU, each epoch's submits and host waits (they must not grow with a refactor).
+    let gpu = match backend.kind() {
+        ncf_core::backend::BackendKind::Gpu => Some(ncf_gpu::GpuContext::shared()?),
+        ncf_core::backend::BackendKind::Cpu => None,
+    };
+    let mut counted = Vec::new();
     while !fit.done() {
+        let before = gpu.as_ref().map(|c| c.counts());
         let r = fit.run_epoch()?;
+        if let (Some(c), Some(b)) = (&gpu, before) {
+            counted.push((r.epoch, c.counts() - b));
+        }
         if extras.capture && (r.best_epoch == Some(r.epoch) || r.best_epoch.is_none()) {
             captured = Some(fit.optimizer_state()?);
         }
@@ -74,6 +84,9 @@ pub(crate) fn train_and_report(
             r.seconds,
             r.samples / r.seconds
         );
+    }
+    for (e, c) in counted {
+        println!("# {label} epoch {e} on the GPU: {} submits, {} host waits", c.submits, c.waits);
     }
     let (best_test, bt) =
         test_by_epoch.iter().enumerate().fold((0, (0.0, 0.0)), |a, (e, &m)| if m.0 > a.1.0 { (e + 1, m) } else { a });

@@ -15,7 +15,7 @@ pub mod similarity;
 mod tower;
 pub mod trainer;
 
-pub use context::{GpuContext, GpuFault, GpuInfo, GpuOptions};
+pub use context::{GpuContext, GpuCounts, GpuFault, GpuInfo, GpuOptions};
 pub use device::{GpuBackend, gpu_info, select};
 pub use eval::{evaluate_gpu, evaluate_rating_gpu, predict_gpu};
 pub use fallback::{AutoBackend, FallbackTrainer};

@@ -189,7 +189,7 @@ impl GpuContext {
                 dst
             })
             .collect();
-        let index = self.queue.submit([encoder.finish()]);
+        let index = self.submit(encoder.finish());
         for s in &staging {
             s.slice(..).map_async(wgpu::MapMode::Read, |_| {});
         }
@@ -200,6 +200,7 @@ impl GpuContext {
     /// Blocks until submit `index` is done, then fails with any device error it raised (the
     /// mapping callbacks only run inside this poll).
     fn wait_for(&self, index: wgpu::SubmissionIndex) -> Result<()> {
+        self.counts.waits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let waited = self.device.poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: None });
         // A wait fails when its submit did (a lost device): the recorded cause comes first.
         self.check_errors()?;

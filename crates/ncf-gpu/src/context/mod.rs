@@ -32,6 +32,31 @@ pub struct GpuContext {
     pub(crate) limits: wgpu::Limits,
     pub(crate) pipelines: Pipelines,
     errors: adapter::ErrorSlot,
+    counts: Counters,
+}
+
+/// Submits and host waits on this context since it was made ([`GpuContext::counts`]): the
+/// benchmarks and tests use them to show that an epoch's submits and read-backs do not grow.
+#[derive(Debug, Default)]
+struct Counters {
+    submits: std::sync::atomic::AtomicU64,
+    waits: std::sync::atomic::AtomicU64,
+}
+
+/// A snapshot of [`GpuContext::counts`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuCounts {
+    /// Command buffers submitted to the queue.
+    pub submits: u64,
+    /// Times the host waited for the device to bring data back (read-backs and progress maps).
+    pub waits: u64,
+}
+
+impl std::ops::Sub for GpuCounts {
+    type Output = GpuCounts;
+    fn sub(self, o: GpuCounts) -> GpuCounts {
+        GpuCounts { submits: self.submits - o.submits, waits: self.waits - o.waits }
+    }
 }
 
 impl GpuContext {
@@ -59,9 +84,21 @@ impl GpuContext {
         let adapter::Opened { device, queue, info, limits, errors } = adapter::open(opts)?;
         let atomic_mode = if info.float32_atomics { AtomicMode::NativeF32 } else { AtomicMode::CasU32 };
         let pipelines = Pipelines::build(&device, info.workgroup_size, atomic_mode);
-        let ctx = GpuContext { device, queue, info, atomic_mode, limits, pipelines, errors };
+        let ctx = GpuContext { device, queue, info, atomic_mode, limits, pipelines, errors, counts: Counters::default() };
         ctx.check_errors()?;
         Ok(ctx)
+    }
+
+    /// Submits one command buffer, counted in [`GpuContext::counts`].
+    pub(crate) fn submit(&self, commands: wgpu::CommandBuffer) -> wgpu::SubmissionIndex {
+        self.counts.submits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.queue.submit([commands])
+    }
+
+    /// Submits and host waits so far on this context.
+    pub fn counts(&self) -> GpuCounts {
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        GpuCounts { submits: get(&self.counts.submits), waits: get(&self.counts.waits) }
     }
 
     /// Fails with the first uncaptured device error since the last check, and on every call

@@ -61,7 +61,7 @@ impl GpuTrainer {
         for (o, n) in self.owners.iter().zip([self.data.num_users, self.data.num_items]) {
             self.ctx.queue.write_buffer(o, 0, bytemuck::cast_slice(&vec![u32::MAX; n as usize]));
         }
-        self.ctx.queue.submit([clear.finish()]);
+        self.ctx.submit(clear.finish());
         Ok(out)
     }
 
@@ -91,7 +91,7 @@ impl GpuTrainer {
     pub fn sample_only(&mut self, epoch: u32) -> Result<Samples> {
         let mut enc = self.ctx.encoder("ncf sample only");
         self.encode_sampling(&mut enc, epoch, 0);
-        self.ctx.queue.submit([enc.finish()]);
+        self.ctx.submit(enc.finish());
         self.samples()
     }
 }

@@ -108,7 +108,7 @@ impl Trainer for GpuTrainer {
                     (last - first) as u64 * 4,
                 );
             }
-            let index = self.ctx.queue.submit([enc.finish()]);
+            let index = self.ctx.submit(enc.finish());
             enc = self.ctx.encoder("ncf epoch");
             if let Some((p, _)) = &self.progress {
                 pending.push_back(InFlight { index, slot, first, last });
