@@ -29,12 +29,11 @@ export class NcfError extends Error {
   }
 }
 
-const CODED = /^(ERR_[A-Z_]+): ([\s\S]*)$/
-
+/** The binding's errors carry their code as data (`err.code`, set by napi from the Rust
+ * error); an error without one (napi's own argument conversion: a string where a number goes)
+ * is bad input. */
 function lift(err: unknown): unknown {
   if (err instanceof NcfError || !(err instanceof Error)) return err
-  const m = CODED.exec(err.message)
-  if (m) return new NcfError(m[1], m[2], { cause: err })
   const code = (err as { code?: unknown }).code
   return new NcfError(typeof code === 'string' && code.startsWith('ERR_') ? code : 'ERR_INVALID_ARG', err.message, {
     cause: err,

@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use ncf_core::control::Checkpoint;
 use ncf_core::fit::FitOptions;
+use ncf_core::fit::OptimizerState;
+use ncf_core::fit::control::Checkpoint;
 use ncf_core::recommender::Recommender;
-use ncf_core::train::OptimizerState;
 use ncf_core::{ModelKind, NcfError, Result};
 
 /// Adam's moments of a pretrained part (`--carry-adam`).
@@ -54,7 +54,7 @@ impl Store {
             println!("\n## {label}: loaded from {}", p.display());
             let m = Recommender::load(p)?;
             let moments = match adam.as_ref().filter(|_| carry) {
-                Some(a) => Some(ncf_core::checkpoint::load(a, Some(m.layout()))?.0.optimizer),
+                Some(a) => Some(ncf_core::fit::checkpoint::load(a, Some(m.layout()))?.0.optimizer),
                 None => None,
             };
             return Ok((m, moments));
@@ -75,7 +75,7 @@ impl Store {
                     plateau_best: f64::NEG_INFINITY,
                     plateau_bad: 0,
                 };
-                ncf_core::checkpoint::save(a, m.layout(), &ck, "{}")?;
+                ncf_core::fit::checkpoint::save(a, m.layout(), &ck, "{}")?;
             }
         }
         Ok((m, moments))

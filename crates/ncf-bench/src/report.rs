@@ -62,10 +62,18 @@ pub(crate) fn train_and_report(
         ncf_core::backend::BackendKind::Gpu => Some(ncf_gpu::GpuContext::shared()?),
         ncf_core::backend::BackendKind::Cpu => None,
     };
-    let mut counted = Vec::new();
+    let (mut counted, mut exact) = (Vec::new(), Vec::new());
     while !fit.done() {
         let before = gpu.as_ref().map(|c| c.counts());
         let r = fit.run_epoch()?;
+        // Every digit, for comparing runs bit for bit (the table rounds).
+        exact.push(format!(
+            "# {label} epoch {} exact: loss {:?} test {:?} validation {:?}",
+            r.epoch,
+            r.loss,
+            (r.hr, r.ndcg),
+            r.validation.map(|v| (v.hr, v.ndcg))
+        ));
         if let (Some(c), Some(b)) = (&gpu, before) {
             counted.push((r.epoch, c.counts() - b));
         }
@@ -84,6 +92,9 @@ pub(crate) fn train_and_report(
             r.seconds,
             r.samples / r.seconds
         );
+    }
+    for line in exact {
+        println!("{line}");
     }
     for (e, c) in counted {
         println!("# {label} epoch {e} on the GPU: {} submits, {} host waits", c.submits, c.waits);

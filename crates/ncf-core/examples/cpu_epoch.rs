@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ncf_core::cpu::CpuTrainer;
+use ncf_core::cpu::CpuSteps;
 use ncf_core::cpu::optim::update_dense;
 use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::cpu::sparse::{TouchedRows, sparse_step};
 use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
+use ncf_core::fit::Trainer;
 use ncf_core::model::{Layout, ModelKind, Params};
-use ncf_core::train::{Optimizer, StepScalars, TrainConfig, Trainer};
+use ncf_core::train::{Optimizer, StepScalars, TrainConfig};
 
 fn main() -> ncf_core::error::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -47,10 +48,10 @@ fn main() -> ncf_core::error::Result<()> {
     let cfg = TrainConfig { batch_size: batch, optimizer, lr: 0.001, sparse, ..TrainConfig::default() };
     println!("# {kind:?} f{factors} {:?} batch {batch} sparse {sparse}: {} params", layout.tower, layout.len());
     if has("--phases") {
-        // On a rayon worker, as `CpuTrainer` runs its steps.
+        // On a rayon worker, as `CpuSteps` runs its steps.
         return rayon::scope(|_| phases(&data, params, cfg));
     }
-    let mut t = CpuTrainer::new(data.clone(), None, params, cfg)?;
+    let mut t = Trainer::new(CpuSteps::new(data.clone(), None, params, cfg)?);
     for _ in 0..epochs {
         let r = t.run_epoch(None)?;
         println!(
@@ -65,7 +66,7 @@ fn main() -> ncf_core::error::Result<()> {
 }
 
 /// One epoch with each phase timed apart: sampling, the batch gradients, the optimizer. It
-/// times the serial path (`batch_grad`, then the update), which `CpuTrainer` keeps for side
+/// times the serial path (`batch_grad`, then the update), which `CpuSteps` keeps for side
 /// features; models without them train through `cpu/step.rs`, whose phases overlap.
 fn phases(data: &ncf_core::data::Dataset, mut params: Params, cfg: TrainConfig) -> ncf_core::error::Result<()> {
     let t0 = Instant::now();

@@ -4,8 +4,6 @@
 
 pub mod backend;
 pub mod baseline;
-pub mod checkpoint;
-pub mod control;
 pub mod cpu;
 pub mod data;
 pub mod error;
@@ -22,9 +20,10 @@ pub mod recommender;
 pub mod rng;
 pub mod train;
 
-pub use cpu::CpuTrainer;
+pub use cpu::CpuSteps;
 pub use data::{Csr, Dataset, TestSet};
 pub use error::{NcfError, Result};
+pub use fit::{EpochReport, Trainer};
 pub use metrics::{RankMetrics, RatingMetrics, RatingScale};
 pub use model::{Layout, ModelKind, Params, Tower};
-pub use train::{EpochReport, Optimizer, StepScalars, TrainConfig, Trainer};
+pub use train::{Optimizer, StepScalars, TrainConfig};

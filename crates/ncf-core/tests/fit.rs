@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ncf_core::backend::{Backend, BackendKind};
-use ncf_core::control::{Control, Monitor, Session};
 use ncf_core::cpu::CpuBackend;
 use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
+use ncf_core::fit::Trainer;
+use ncf_core::fit::control::{Control, Monitor};
 use ncf_core::fit::{CheckpointSchedule, Fit, FitOptions, OptimizerKind, Validation};
 use ncf_core::infer::Side;
 use ncf_core::recommender::{Corpus, ModelSpec, Recommender, TaskKind};
-use ncf_core::train::{TrainConfig, Trainer};
-use ncf_core::{CpuTrainer, Dataset, ModelKind, NcfError, Params, RankMetrics, RatingMetrics, RatingScale, TestSet};
+use ncf_core::train::{Steps, TrainConfig};
+use ncf_core::{CpuSteps, Dataset, ModelKind, NcfError, Params, RankMetrics, RatingMetrics, RatingScale, TestSet};
 
 fn data() -> Corpus {
     let cfg = SyntheticConfig { num_users: 60, num_items: 50, per_user: 8, clusters: 3, test_negatives: 20, seed: 4 };
@@ -39,7 +40,7 @@ fn a_fit_trains_what_its_session_trains_bit_for_bit() {
     let start = m.weights().unwrap();
     let opts =
         FitOptions { epochs: Some(3), lr: Some(0.01), batch_size: Some(32), seed: Some(7), ..FitOptions::default() };
-    let mut fit = Fit::plan(&m, &d, &opts).unwrap().start(Arc::new(CpuBackend::default())).unwrap();
+    let mut fit = Fit::plan(&m, &d, &opts).unwrap().start(Arc::new(CpuBackend)).unwrap();
     let mut records = Vec::new();
     while !fit.done() {
         records.push(fit.run_epoch().unwrap());
@@ -47,9 +48,8 @@ fn a_fit_trains_what_its_session_trains_bit_for_bit() {
     fit.finish().unwrap();
     // The same epochs by hand: the paper's defaults (4 negatives, Adam) at these options.
     let cfg = TrainConfig { batch_size: 32, lr: 0.01, seed: 7, ..TrainConfig::default() };
-    let trainer = CpuTrainer::new(d.data.clone(), None, start, cfg).unwrap();
     let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: true };
-    let mut s = Session::new(Box::new(trainer), control, 0.01);
+    let mut s = Trainer::new(CpuSteps::new(d.data.clone(), None, start, cfg).unwrap()).with_control(control, 0.01);
     for r in &records {
         let o = s.run_epoch(Some(10)).unwrap();
         assert_eq!(o.report.loss, r.loss, "epoch {}", r.epoch);
@@ -68,31 +68,31 @@ impl Backend for Counting {
     fn kind(&self) -> BackendKind {
         BackendKind::Cpu
     }
-    fn trainer(
+    fn steps(
         &self,
         d: Arc<Dataset>,
         v: Option<TestSet>,
         p: Params,
         c: TrainConfig,
-    ) -> ncf_core::Result<Box<dyn Trainer>> {
+    ) -> ncf_core::Result<Box<dyn Steps>> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().trainer(d, v, p, c)
+        CpuBackend.steps(d, v, p, c)
     }
     fn logits(&self, p: &Params, u: &[u32], i: &[u32]) -> ncf_core::Result<Vec<f32>> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().logits(p, u, i)
+        CpuBackend.logits(p, u, i)
     }
     fn similarity(&self, p: &Params, s: Side, q: &[u32]) -> ncf_core::Result<Vec<f32>> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().similarity(p, s, q)
+        CpuBackend.similarity(p, s, q)
     }
     fn evaluate(&self, p: &Params, t: &TestSet, k: u32) -> ncf_core::Result<RankMetrics> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().evaluate(p, t, k)
+        CpuBackend.evaluate(p, t, k)
     }
     fn evaluate_rating(&self, p: &Params, t: &TestSet, s: RatingScale) -> ncf_core::Result<RatingMetrics> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().evaluate_rating(p, t, s)
+        CpuBackend.evaluate_rating(p, t, s)
     }
     fn solve_rows(
         &self,
@@ -103,7 +103,7 @@ impl Backend for Counting {
         how: ncf_core::train::RowSolve,
     ) -> ncf_core::Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        CpuBackend::default().solve_rows(p, s, rows, n, how)
+        CpuBackend.solve_rows(p, s, rows, n, how)
     }
 }
 
@@ -183,14 +183,14 @@ fn issue_14_a_checkpoint_records_sparse_and_the_adam_betas() {
         ..FitOptions::default()
     };
     let m = model(&d, ModelKind::Gmf);
-    let mut fit = Fit::plan(&m, &d, &base).unwrap().start(Arc::new(CpuBackend::default())).unwrap();
+    let mut fit = Fit::plan(&m, &d, &base).unwrap().start(Arc::new(CpuBackend)).unwrap();
     while !fit.done() {
         fit.run_epoch().unwrap();
     }
     fit.finish().unwrap();
     let resume = |o: FitOptions| {
         let o = FitOptions { epochs: Some(2), checkpoint: None, resume_from: Some(path.clone()), ..o };
-        Fit::plan(&model(&d, ModelKind::Gmf), &d, &o)?.start(Arc::new(CpuBackend::default())).map(|_| ())
+        Fit::plan(&model(&d, ModelKind::Gmf), &d, &o)?.start(Arc::new(CpuBackend)).map(|_| ())
     };
     let dense = resume(FitOptions { sparse: None, ..base.clone() }).unwrap_err().to_string();
     assert!(dense.contains("sparse: true there, undefined here"), "{dense}");

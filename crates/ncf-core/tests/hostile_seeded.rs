@@ -97,7 +97,7 @@ fn model_files_and_checkpoints() {
     let layout = Layout::new(ModelKind::Gmf, 5, 7, 3).unwrap();
     let m = run("checkpoint", |_, p| {
         for l in [None, Some(layout)] {
-            coded(ncf_core::checkpoint::load(p, l).map(|_| ()));
+            coded(ncf_core::fit::checkpoint::load(p, l).map(|_| ()));
         }
     });
     assert!(n + m >= 4 * (MUTATIONS + 1));

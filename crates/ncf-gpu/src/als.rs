@@ -3,19 +3,18 @@
 //! the user Gramian, every item row; the factors are read back once per epoch, where the
 //! objective is computed on the host as the CPU session does.
 
+use std::ops::Range;
 use std::sync::Arc;
-use std::time::Instant;
 
-use ncf_core::cpu::als::{AlsSpec, objective};
-use ncf_core::cpu::als_trainer::{check_als, transpose};
+use ncf_core::backend::BackendKind;
+use ncf_core::cpu::als::AlsSpec;
+use ncf_core::cpu::als_steps::{check_als, check_whole_sweep, sweep_objective, sweep_size, transpose};
 use ncf_core::data::Csr;
-use ncf_core::train::{
-    EpochReport, OptimizerState, Progress, TrainConfig, Trainer, check_finite_loss, check_restorable,
-};
-use ncf_core::{Dataset, NcfError, Params, Result, TestSet};
+use ncf_core::train::{EpochSize, Inputs, Progress, StepAt, Steps, TrainConfig, Trained};
+use ncf_core::{Dataset, NcfError, Params, RankMetrics, RatingMetrics, RatingScale, Result, TestSet};
 
 use crate::context::GpuContext;
-use crate::eval::evaluate_gpu;
+use crate::eval::{evaluate_gpu, evaluate_rating_gpu};
 
 /// Mirror of `struct Als` in als.wgsl.
 #[repr(C)]
@@ -40,23 +39,20 @@ struct Side {
     rows: u32,
 }
 
-/// An iALS session on the GPU.
-pub struct GpuAlsTrainer {
+/// iALS steps on the GPU.
+pub struct GpuAlsSteps {
     ctx: Arc<GpuContext>,
-    data: Arc<Dataset>,
-    validation: Option<TestSet>,
+    inputs: Inputs,
     spec: AlsSpec,
     params: Params,
     by_item: Csr,
     weights: wgpu::Buffer,
     users: Side,
     items: Side,
-    epoch: u32,
-    progress: Option<Arc<Progress>>,
     _buffers: Vec<wgpu::Buffer>,
 }
 
-impl GpuAlsTrainer {
+impl GpuAlsSteps {
     pub fn new(
         ctx: Arc<GpuContext>,
         data: Arc<Dataset>,
@@ -118,18 +114,15 @@ impl GpuAlsTrainer {
         let mut buffers: Vec<wgpu::Buffer> = ub.into_iter().chain(ib).collect();
         buffers.push(gram);
         ctx.check_errors()?;
-        Ok(GpuAlsTrainer {
+        Ok(GpuAlsSteps {
             ctx,
-            data,
-            validation,
+            inputs: Inputs { data, validation, cfg },
             spec,
             params,
             by_item,
             weights,
             users,
             items,
-            epoch: 0,
-            progress: None,
             _buffers: buffers,
         })
     }
@@ -155,93 +148,66 @@ impl GpuAlsTrainer {
     }
 }
 
-impl Trainer for GpuAlsTrainer {
-    fn set_progress(&mut self, progress: Arc<Progress>) {
-        self.progress = Some(progress);
+impl Steps for GpuAlsSteps {
+    fn backend(&self) -> BackendKind {
+        BackendKind::Gpu
     }
 
-    fn optimizer_state(&self) -> Result<OptimizerState> {
-        let n = self.params.data.len();
-        Ok(OptimizerState { m: vec![0.0; n], v: vec![0.0; n], step: 0, epoch: self.epoch })
+    fn inputs(&self) -> &Inputs {
+        &self.inputs
     }
 
-    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
-        check_restorable(self.params.data.len(), weights, &state)?;
-        self.params.data.copy_from_slice(weights);
-        self.upload(weights);
-        self.epoch = state.epoch;
-        self.ctx.check_errors()
+    fn epoch_size(&self) -> EpochSize {
+        sweep_size(&self.params, &self.inputs.data)
     }
 
-    fn backend(&self) -> &'static str {
-        "gpu"
+    fn prepare_epoch(&mut self, _at: StepAt) -> Result<()> {
+        Ok(())
     }
 
-    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
-        let start = Instant::now();
-        let l = self.params.layout;
-        let rows = l.num_users as u64 + l.num_items as u64;
-        if let Some(p) = &self.progress {
-            p.begin(rows);
-            if p.cancelled() {
-                return Err(NcfError::Cancelled);
-            }
+    /// The whole sweep in one submit, the factors read back once; its loss is the objective
+    /// after it, computed on the host as the CPU's is.
+    fn train_steps(
+        &mut self,
+        range: Range<u64>,
+        at: StepAt,
+        progress: Option<&Progress>,
+        _evaluate: Option<u32>,
+    ) -> Result<Trained> {
+        let size = self.epoch_size();
+        check_whole_sweep(&range, size)?;
+        if progress.is_some_and(|p| p.cancelled()) {
+            return Err(NcfError::Cancelled);
         }
         let mut enc = self.ctx.encoder("ncf als epoch");
         self.encode(&mut enc);
         let bytes = self.params.data.len() as u64 * 4;
         let out = self.ctx.read_back(enc, &[(&self.weights, bytes)])?;
         let next: Vec<f32> = bytemuck::cast_slice(&out[0]).to_vec();
-        let f = l.factors as usize;
-        let (w, h) = next.split_at(l.item_offset());
-        let loss = objective(
-            &w[..l.num_users as usize * f],
-            &h[..l.num_items as usize * f],
-            &self.data.train,
-            &self.by_item,
-            f,
-            self.spec,
-        );
-        let finite = check_finite_loss(loss, self.epoch + 1).and_then(|()| {
-            if next.iter().all(|x| x.is_finite()) {
-                Ok(())
-            } else {
-                Err(NcfError::Diverged(format!("epoch {}: a factor is not finite", self.epoch + 1)))
-            }
-        });
-        if let Err(e) = finite {
-            // The device keeps the last complete epoch, as the host does.
-            self.upload(&self.params.data.clone());
-            return Err(e);
-        }
+        let train = &self.inputs.data.train;
+        let loss = sweep_objective(&next, &self.params, train, &self.by_item, self.spec, at.epoch)?;
         self.params.data = next;
-        self.epoch += 1;
-        if let Some(p) = &self.progress {
-            p.steps.store(rows, std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = progress {
+            p.steps.store(size.steps, std::sync::atomic::Ordering::Relaxed);
         }
-        let mut report = EpochReport {
-            epoch: self.epoch,
-            loss,
-            samples: self.data.train.nnz() as u64,
-            metrics: None,
-            validation: None,
-            rating: None,
-            validation_rating: None,
-            train_rating: None,
-            seconds: 0.0,
-        };
-        if let Some(k) = eval_k {
-            let eval = |set: &Option<TestSet>| set.as_ref().map(|s| evaluate_gpu(&self.ctx, &self.params, s, k));
-            report.metrics = eval(&self.data.test).transpose()?;
-            report.validation = eval(&self.validation).transpose()?;
-        }
-        report.seconds = start.elapsed().as_secs_f64();
-        Ok(report)
+        Ok(Trained { loss_sum: loss, loss_count: 1, evaluated: None })
     }
-
-    fn set_lr(&mut self, _lr: f32) {}
 
     fn params(&self) -> &Params {
         &self.params
+    }
+
+    fn write_params(&mut self, weights: &[f32]) -> Result<()> {
+        self.params.data.copy_from_slice(weights);
+        self.upload(weights);
+        self.ctx.check_errors()
+    }
+
+    fn evaluate(&self, set: &TestSet, k: u32) -> Result<RankMetrics> {
+        evaluate_gpu(&self.ctx, &self.params, set, k)
+    }
+
+    fn evaluate_rating(&self, set: &TestSet, scale: RatingScale) -> Result<RatingMetrics> {
+        evaluate_rating_gpu(&self.ctx, &self.params, set, scale)
     }
 }

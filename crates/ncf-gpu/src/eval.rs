@@ -237,11 +237,6 @@ impl TestBuffers {
         RatingMetrics::from_errors(bytemuck::cast_slice(sq), bytemuck::cast_slice(abs), truth)
     }
 
-    /// Ranking needs negatives; rating errors do not.
-    pub fn is_rankable(&self) -> bool {
-        self.rating.is_some() || self.per_case >= 2
-    }
-
     pub fn is_rating(&self) -> bool {
         self.rating.is_some()
     }

@@ -12,8 +12,8 @@ use common::{assert_close, cfg, random_dataset, random_params, rng};
 use ncf_core::backend::Backend;
 use ncf_core::cpu::CpuBackend;
 use ncf_core::data::TestSet;
-use ncf_core::{CpuTrainer, Layout, ModelKind, Optimizer, Params, Trainer};
-use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer, evaluate_gpu, predict_gpu};
+use ncf_core::{CpuSteps, Layout, ModelKind, Optimizer, Params, Trainer};
+use ncf_gpu::{GpuContext, GpuOptions, GpuSteps, evaluate_gpu, predict_gpu};
 use rand::Rng;
 
 const LIMIT: u64 = 64 << 10;
@@ -34,8 +34,8 @@ fn a_forced_small_binding_limit_is_read_and_what_fits_matches_cpu() {
         assert!((layout.len() * 4) < LIMIT as usize);
         let params = Params::init(layout, 4);
         let c = cfg(Optimizer::adam(), 64, 9);
-        let mut g = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+        let mut g = Trainer::new(GpuSteps::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap());
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
         let (rg, rc) = (g.run_epoch(None).unwrap(), cpu.run_epoch(None).unwrap());
         assert!((rg.loss - rc.loss).abs() <= 1e-4 * rc.loss.abs(), "{kind:?} loss gpu {} cpu {}", rg.loss, rc.loss);
         assert_close(&format!("{kind:?} weights"), &g.params().data, &cpu.params().data, 2e-3, 1e-4);
@@ -49,7 +49,7 @@ fn a_forced_small_binding_limit_is_read_and_what_fits_matches_cpu() {
         test.candidates.extend((0..100).map(|_| rng.random_range(0..90u32)));
     }
     let gm = evaluate_gpu(&ctx, &params, &test, 10).unwrap();
-    let cm = CpuBackend::default().evaluate(&params, &test, 10).unwrap();
+    let cm = CpuBackend.evaluate(&params, &test, 10).unwrap();
     assert_eq!(gm.cases, 600);
     assert!((gm.hr - cm.hr).abs() < 1e-9 && (gm.ndcg - cm.ndcg).abs() < 1e-6, "gpu {gm:?} cpu {cm:?}");
 }
@@ -62,7 +62,7 @@ fn a_table_beyond_the_binding_limit_is_an_error_that_names_it() {
     // 2000 rows × 16 factors × 4 bytes = 128 KB of embeddings, twice the limit.
     let layout = Layout::new(ModelKind::Gmf, 1000, 1000, 16).unwrap();
     let params = Params::init(layout, 1);
-    let e = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), cfg(Optimizer::adam(), 64, 1))
+    let e = GpuSteps::new(ctx.clone(), data.clone(), None, params.clone(), cfg(Optimizer::adam(), 64, 1))
         .err()
         .expect("the model does not fit a 64 KiB binding");
     assert_eq!(e.code(), "ERR_DATA", "{e}");

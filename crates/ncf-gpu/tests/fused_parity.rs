@@ -16,10 +16,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::CpuTrainer;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::CpuSteps;
+use ncf_core::fit::Trainer;
+use ncf_core::train::TrainConfig;
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
-use ncf_gpu::{GpuTrainer, predict_gpu};
+use ncf_gpu::{GpuSteps, predict_gpu};
 use rand::Rng;
 
 const NEURAL: [ModelKind; 2] = [ModelKind::Mlp, ModelKind::NeuMf];
@@ -62,8 +63,8 @@ fn fused_gradients_match_cpu() {
             let l = layout(kind, &data, sizes);
             let (params, batch) = clear_of_kinks(&mut rng, l, &data, n, c.dropout_at(1));
             let what = format!("{kind:?} {sizes:?} n={n} dropout={dropout}");
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
             let cg = assert_gradients_match(&what, &mut gpu, &cpu, &batch, RTOL, GRAD_ATOL);
             let tower = &cg[l.weight_offset(1)..l.head_offset()];
             assert!(tower.iter().filter(|x| **x != 0.0).count() > 300, "{what}: the tower must get gradients");
@@ -82,8 +83,8 @@ fn fused_optimizer_steps_match_cpu() {
             let c = TrainConfig { l2: 0.02, dropout: 0.2, ..cfg(opt, n as u32, rng.random()) };
             let l = layout(kind, &data, &[70, 33, 9]);
             let (params, _) = clear_of_kinks(&mut rng, l, &data, 1, None);
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params.clone(), c).unwrap());
             for step in 1..=3u64 {
                 let (u, i, y) = loop {
                     let b = random_batch(&mut rng, n, data.num_users, data.num_items);
@@ -118,8 +119,8 @@ fn fused_epoch_matches_cpu() {
     ] {
         let params = Params::init(layout(kind, &data, &[70, 33, 9]), rng.random());
         let c = TrainConfig { l2: 0.01, dropout: 0.1, lr, ..cfg(opt, 1061, rng.random()) };
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+        let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
         let what = format!("{kind:?} {opt:?}");
         for (epoch, (g, k)) in assert_epochs_match(&what, &data, c.seed, &mut gpu, &mut cpu, 2, Some(10), (1e-3, atol))
             .into_iter()
@@ -155,7 +156,7 @@ fn dispatches_per_step_are_few() {
                 Layout::new(kind, data.num_users, data.num_items, factors).unwrap()
             };
             let c = TrainConfig { sparse, ..cfg(Optimizer::adam(), 64, rng.random()) };
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, Params::init(l, 1), c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, Params::init(l, 1), c).unwrap());
             assert_eq!(gpu.dispatches_per_step(), 0);
             let (u, i, y) = random_batch(&mut rng, 64, data.num_users, data.num_items);
             assert!(gpu.train_batch(&u, &i, &y).unwrap().is_finite());

@@ -64,7 +64,7 @@ fn backend_similar_excludes_the_query_and_checks_input() {
     let l = Layout::new(ModelKind::Gmf, 10, 40, 4).unwrap();
     let p = random_params(&mut rng(), l);
     let gpu = ranking::similar(&GpuBackend { ctx }, &p, Side::Items, &[3, 7], 39).unwrap();
-    let cpu = ranking::similar(&CpuBackend::default(), &p, Side::Items, &[3, 7], 39).unwrap();
+    let cpu = ranking::similar(&CpuBackend, &p, Side::Items, &[3, 7], 39).unwrap();
     for (r, q) in [3u32, 7].into_iter().enumerate() {
         assert_eq!(gpu[r].items.len(), 39, "k covers every other item");
         assert!(!gpu[r].items.contains(&q), "the query is not its own neighbour");
@@ -74,6 +74,6 @@ fn backend_similar_excludes_the_query_and_checks_input() {
         b.sort();
         assert_eq!(a, b);
     }
-    let e = ranking::similar(&CpuBackend::default(), &p, Side::Users, &[10], 3).unwrap_err();
+    let e = ranking::similar(&CpuBackend, &p, Side::Users, &[10], 3).unwrap_err();
     assert!(e.to_string().contains("user: 10 is not below the model's 10 users"), "{e}");
 }

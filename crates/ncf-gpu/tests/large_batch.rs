@@ -1,7 +1,7 @@
 //! Batches larger than one pass's rows run as micro-batches that add into the same gradients
 //! before one optimizer step (trainer/submit.rs), so the math is the big batch's.
 //!
-//! `micro_batches_match_cpu` forces 100-row chunks (`GpuTrainer::with_limits`) so a batch of
+//! `micro_batches_match_cpu` forces 100-row chunks (`GpuSteps::with_limits`) so a batch of
 //! 350 crosses four of them, on every training path (factorization, fused tower, per-layer
 //! tower), dense and sparse, with dropout and L2, against the CPU's one-batch step: tolerances
 //! as neural_parity.rs (one step RTOL 1e-4 + ATOL 1e-4; epochs RTOL 1e-3 + ATOL 1e-3 with 1% of
@@ -13,10 +13,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::CpuTrainer;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::CpuSteps;
+use ncf_core::fit::Trainer;
+use ncf_core::train::TrainConfig;
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
-use ncf_gpu::GpuTrainer;
+use ncf_gpu::GpuSteps;
 use rand::Rng;
 
 fn layouts(data: &Dataset) -> Vec<Layout> {
@@ -43,9 +44,10 @@ fn micro_batches_match_cpu() {
             let c = TrainConfig { l2: 0.01, dropout, lr, sparse, ..cfg(opt, 350, rng.random()) };
             let params = Params::init(l, rng.random());
             let what = format!("{:?} {:?} sparse={sparse}", l.kind, l.tower.sizes());
-            let mut gpu =
-                GpuTrainer::with_limits(shared(), data.clone(), None, params.clone(), c, Some(100), None).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            let mut gpu = Trainer::new(
+                GpuSteps::with_limits(shared(), data.clone(), None, params.clone(), c, Some(100), None).unwrap(),
+            );
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
             // One step of a caller's batch: 4 micro-batches, then the optimizer.
             let (u, i, y) = random_batch(&mut rng, 350, data.num_users, data.num_items);
             let (gl, cl) = (gpu.train_batch(&u, &i, &y).unwrap(), cpu.train_batch(&u, &i, &y));
@@ -80,7 +82,7 @@ fn batch_of_2_pow_20_trains() {
     let samples = ncf_core::train::samples_per_epoch(&data, 4).unwrap();
     assert!(samples >= 1 << 20, "{samples} samples");
     let l = Layout::neural(ModelKind::Mlp, users, items, 0, Tower::for_factors(8, 3).unwrap()).unwrap();
-    let mut gpu = GpuTrainer::new(shared(), data, None, Params::init(l, rng.random()), c).unwrap();
+    let mut gpu = Trainer::new(GpuSteps::new(shared(), data, None, Params::init(l, rng.random()), c).unwrap());
     let before = gpu.params().data.clone();
     let r = gpu.run_epoch(None).unwrap();
     assert!(r.loss.is_finite() && r.loss > 0.0, "loss {}", r.loss);

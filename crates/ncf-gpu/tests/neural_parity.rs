@@ -15,11 +15,12 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::CpuTrainer;
+use ncf_core::CpuSteps;
 use ncf_core::cpu::sampling::epoch_samples;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::fit::Trainer;
+use ncf_core::train::TrainConfig;
 use ncf_core::{Dataset, Layout, ModelKind, Optimizer, Params, Tower};
-use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
+use ncf_gpu::{GpuSteps, evaluate_gpu, predict_gpu};
 use rand::Rng;
 
 const NEURAL: [ModelKind; 2] = [ModelKind::Mlp, ModelKind::NeuMf];
@@ -66,8 +67,8 @@ fn neural_gradients_match_cpu() {
                 let l = layout(kind, &data);
                 let (params, batch) = clear_of_kinks(&mut rng, l, &data, n, c.dropout_at(1));
                 let what = format!("{name} {kind:?} n={n} dropout={dropout}");
-                let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
-                let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+                let mut gpu = Trainer::new(GpuSteps::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap());
+                let cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
                 let cg = assert_gradients_match(&what, &mut gpu, &cpu, &batch, RTOL, NEURAL_ATOL);
                 let tower = &cg[l.weight_offset(1)..l.head_offset()];
                 assert!(tower.iter().filter(|x| **x != 0.0).count() > 300, "{what}: the tower must get gradients");
@@ -85,8 +86,8 @@ fn neural_optimizer_steps_match_cpu() {
             let c = TrainConfig { l2: 0.02, dropout: 0.2, ..cfg(opt, 300, rng.random()) };
             let l = layout(kind, &data);
             let (params, _) = clear_of_kinks(&mut rng, l, &data, 1, None);
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params.clone(), c).unwrap());
             for step in 1..=3u64 {
                 let (u, i, y) = loop {
                     let b = random_batch(&mut rng, 300, data.num_users, data.num_items);
@@ -129,9 +130,10 @@ fn neural_epoch_matches_cpu() {
     for (kind, (opt, lr, atol)) in [(ModelKind::Mlp, adam), (ModelKind::NeuMf, adam), (ModelKind::NeuMf, sgd)] {
         let params = Params::init(layout(kind, &data), rng.random());
         let c = TrainConfig { l2: 0.01, dropout: 0.1, lr, ..cfg(opt, 64, rng.random()) };
-        let mut gpu =
-            GpuTrainer::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), Some(split.validation.clone()), params, c).unwrap();
+        let mut gpu = Trainer::new(
+            GpuSteps::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap(),
+        );
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), Some(split.validation.clone()), params, c).unwrap());
         for epoch in 1..=2 {
             let g = gpu.run_epoch(Some(10)).unwrap();
             assert_eq!(gpu.samples().unwrap(), epoch_samples(&data, 4, c.seed, epoch - 1).unwrap());
@@ -196,11 +198,11 @@ fn neural_epoch_spanning_several_submits_matches_cpu() {
         lr: 0.005,
         ..cfg(Optimizer::Sgd { momentum: 0.5, weight_decay: 1e-4 }, 1, rng.random())
     };
-    assert!(c.steps_per_epoch(samples) > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT);
+    assert!(c.steps_per_epoch(samples) > 2 * ncf_gpu::steps::STEPS_PER_SUBMIT);
     let params = Params::init(layout(ModelKind::NeuMf, &data), rng.random());
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-    let mut stepwise = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-    let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+    let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+    let mut stepwise = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+    let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
     let (g, k) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());
     let s = gpu.samples().unwrap();
     assert_eq!(s, epoch_samples(&data, 4, c.seed, 0).unwrap(), "the GPU drew the CPU's samples");
@@ -335,16 +337,16 @@ fn features_match_cpu() {
                 (margin >= 1e-5).then_some((p, b))
             })
             .expect("a draw clear of the ReLU kinks");
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-        let cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+        let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+        let cpu = Trainer::new(CpuSteps::new(data.clone(), None, params.clone(), c).unwrap());
         let g = assert_gradients_match(&format!("{kind:?} featured"), &mut gpu, &cpu, &batch, RTOL, NEURAL_ATOL);
         let tables = &g[l.user_feature_offset()..l.embeddings_end()];
         assert!(tables.iter().filter(|x| **x != 0.0).count() > 20, "{kind:?}: the feature tables get gradients");
         // An epoch with identical samples.
         let c = TrainConfig { lr: 0.005, ..cfg(Optimizer::adam(), 64, rng.random()) };
         let start = Params::init(l, rng.random()).with_features(f.clone()).unwrap();
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, start.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), None, start, c).unwrap();
+        let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, start.clone(), c).unwrap());
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, start, c).unwrap());
         let (ge, ke) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());
         assert!((ge.loss - ke.loss).abs() <= 1e-4 * ke.loss, "{kind:?} featured loss {} vs {}", ge.loss, ke.loss);
         assert_close(&format!("{kind:?} featured epoch"), &gpu.params().data, &cpu.params().data, 1e-3, 1e-3);

@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use common::*;
 use ncf_core::cpu::sampling::epoch_samples;
-use ncf_core::cpu::{CpuTrainer, evaluate_cpu};
+use ncf_core::cpu::{CpuSteps, evaluate_cpu};
+use ncf_core::fit::Trainer;
 use ncf_core::train::Dropout;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::train::TrainConfig;
 use ncf_core::{Layout, ModelKind, Optimizer, Params, TestSet};
-use ncf_gpu::{GpuTrainer, evaluate_gpu, predict_gpu};
+use ncf_gpu::{GpuSteps, evaluate_gpu, predict_gpu};
 use rand::Rng;
 
 const KINDS: [ModelKind; 2] = [ModelKind::Gmf, ModelKind::Mf];
@@ -28,8 +29,9 @@ fn sampler_matches_cpu() {
     let data = Arc::new(random_dataset(&mut rng, 61, 97));
     let s = rng.random::<u32>();
     let layout = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 4).unwrap();
-    let mut gpu =
-        GpuTrainer::new(shared(), data.clone(), None, Params::init(layout, 0), cfg(Optimizer::adam(), 256, s)).unwrap();
+    let mut gpu = Trainer::new(
+        GpuSteps::new(shared(), data.clone(), None, Params::init(layout, 0), cfg(Optimizer::adam(), 256, s)).unwrap(),
+    );
     for epoch in [0u32, 1, 7] {
         let g = gpu.sample_only(epoch).unwrap();
         let c = epoch_samples(&data, 4, s, epoch).unwrap();
@@ -50,7 +52,7 @@ fn uniform_sampler_matches_cpu() {
     let s = rng.random::<u32>();
     let layout = Layout::new(ModelKind::Mf, data.num_users, data.num_items, 4).unwrap();
     let c = TrainConfig { uniform_negatives: true, negatives: 8, ..cfg(Optimizer::sgd(), 256, s) };
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, Params::init(layout, 0), c).unwrap();
+    let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, Params::init(layout, 0), c).unwrap());
     let mut positives_drawn = 0;
     for epoch in [0u32, 3] {
         let g = gpu.sample_only(epoch).unwrap();
@@ -92,8 +94,8 @@ fn gradients_match_cpu() {
             // The per-occurrence L2 term is exercised on every other case.
             let l2 = if n == 300 { 0.05 } else { 0.0 };
             let c = TrainConfig { l2, ..cfg(Optimizer::adam(), 256, 1) };
-            let mut gpu = GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap();
-            let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap());
+            let cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
             // The gradient buffer is cleared after use: a second call gives the same result.
             let cg = assert_gradients_match(&format!("{name} n={n}"), &mut gpu, &cpu, &batch, RTOL, ATOL);
             assert!(cg.iter().filter(|x| **x != 0.0).count() > 50, "the batch must touch many parameters");
@@ -115,8 +117,8 @@ fn optimizer_steps_match_cpu() {
         ] {
             let params = random_params(&mut rng, layout);
             let c = TrainConfig { l2: 0.02, ..cfg(opt, 300, 1) };
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params.clone(), c).unwrap());
             // Three steps, so Adam's moments and bias corrections are exercised past step 1.
             for step in 0..3 {
                 let (u, i, y) = random_batch(&mut rng, 300, data.num_users, data.num_items);
@@ -150,9 +152,10 @@ fn epoch_matches_cpu() {
         let layout = Layout::new(kind, data.num_users, data.num_items, 8).unwrap();
         let params = Params::init(layout, rng.random());
         let c = TrainConfig { l2: 0.01, ..cfg(Optimizer::adam(), 64, rng.random()) };
-        let mut gpu =
-            GpuTrainer::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), Some(split.validation.clone()), params, c).unwrap();
+        let mut gpu = Trainer::new(
+            GpuSteps::new(shared(), data.clone(), Some(split.validation.clone()), params.clone(), c).unwrap(),
+        );
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), Some(split.validation.clone()), params, c).unwrap());
         for epoch in 1..=2 {
             let g = gpu.run_epoch(Some(10)).unwrap();
             let s = gpu.samples().unwrap();
@@ -244,9 +247,9 @@ fn epoch_spanning_several_submits_matches_cpu() {
         ..TrainConfig::default()
     };
     let steps = c.steps_per_epoch(ncf_core::train::samples_per_epoch(&data, 4).unwrap());
-    assert!(steps > 2 * ncf_gpu::trainer::STEPS_PER_SUBMIT, "{steps} steps");
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-    let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+    assert!(steps > 2 * ncf_gpu::steps::STEPS_PER_SUBMIT, "{steps} steps");
+    let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+    let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
     let g = gpu.run_epoch(None).unwrap();
     let k = cpu.run_epoch(None).unwrap();
     assert!((g.loss - k.loss).abs() <= 1e-4 * k.loss, "loss gpu {} cpu {}", g.loss, k.loss);

@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 
 use common::{cfg, random_dataset, rng, shared};
 use ncf_core::train::Progress;
-use ncf_core::{CpuTrainer, Layout, ModelKind, NcfError, Optimizer, Params, Trainer};
-use ncf_gpu::GpuTrainer;
+use ncf_core::{CpuSteps, Layout, ModelKind, NcfError, Optimizer, Params, Trainer};
+use ncf_gpu::GpuSteps;
 use rand::Rng;
 
 #[test]
@@ -21,12 +21,12 @@ fn progress_adds_up_and_cancel_undoes_the_epoch() {
     let c = cfg(Optimizer::adam(), 8, rng.random());
     let layout = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 8).unwrap();
     let params = Params::init(layout, 1);
-    let trainers: Vec<Box<dyn Trainer>> = vec![
-        Box::new(GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap()),
-        Box::new(CpuTrainer::new(data.clone(), None, params.clone(), c).unwrap()),
+    let trainers: Vec<Trainer> = vec![
+        Trainer::from_box(Box::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap())),
+        Trainer::from_box(Box::new(CpuSteps::new(data.clone(), None, params.clone(), c).unwrap())),
     ];
     for mut t in trainers {
-        let backend = t.backend();
+        let backend = t.backend().name();
         let p = Arc::new(Progress::default());
         t.set_progress(p.clone());
         let r = t.run_epoch(None).unwrap();
@@ -65,7 +65,7 @@ fn cancelled_gpu_epoch_restores_device_weights() {
     let data = Arc::new(random_dataset(&mut rng, 600, 300));
     let c = cfg(Optimizer::adam(), 8, rng.random());
     let layout = Layout::new(ModelKind::Mf, data.num_users, data.num_items, 8).unwrap();
-    let mut t = GpuTrainer::new(shared(), data.clone(), None, Params::init(layout, 2), c).unwrap();
+    let mut t = Trainer::new(GpuSteps::new(shared(), data.clone(), None, Params::init(layout, 2), c).unwrap());
     let p = Arc::new(Progress::default());
     t.set_progress(p.clone());
     t.run_epoch(None).unwrap();
@@ -74,7 +74,7 @@ fn cancelled_gpu_epoch_restores_device_weights() {
     assert!(matches!(t.run_epoch(None), Err(NcfError::Cancelled)));
     let batch = common::random_batch(&mut rng, 300, data.num_users, data.num_items);
     let (on_device, _) = t.gradients(&batch.0, &batch.1, &batch.2).unwrap();
-    let fresh = GpuTrainer::new(shared(), data.clone(), None, kept, c);
+    let fresh = GpuSteps::new(shared(), data.clone(), None, kept, c);
     let (want, _) = fresh.unwrap().gradients(&batch.0, &batch.1, &batch.2).unwrap();
     common::assert_close("gradients after a cancelled epoch", &on_device, &want, 1e-5, 1e-7);
 }
@@ -84,7 +84,7 @@ fn cancelled_gpu_epoch_restores_device_weights() {
 /// summation order on the GPU (Adam, dropout-free GMF; NeuMF with dropout on the CPU).
 #[test]
 fn resumed_runs_match_uninterrupted_ones() {
-    use ncf_core::control::{Control, Monitor, Session};
+    use ncf_core::fit::control::{Control, Monitor};
     let mut rng = rng();
     let data = Arc::new(random_dataset(&mut rng, 200, 150));
     let dir = std::env::temp_dir().join(format!("ncf-resume-{}", std::process::id()));
@@ -96,16 +96,16 @@ fn resumed_runs_match_uninterrupted_ones() {
     for (backend, layout, dropout) in [("cpu", neumf, 0.2f32), ("cpu", gmf, 0.0), ("gpu", gmf, 0.0)] {
         let c = ncf_core::TrainConfig { dropout, ..cfg(Optimizer::adam(), 64, rng.random()) };
         let start = Params::init(layout, 5);
-        let trainer = |p: Params| -> Box<dyn Trainer> {
+        let trainer = |p: Params| -> Trainer {
             if backend == "gpu" {
-                Box::new(GpuTrainer::new(shared(), data.clone(), None, p, c).unwrap())
+                Trainer::from_box(Box::new(GpuSteps::new(shared(), data.clone(), None, p, c).unwrap()))
             } else {
-                Box::new(CpuTrainer::new(data.clone(), None, p, c).unwrap())
+                Trainer::from_box(Box::new(CpuSteps::new(data.clone(), None, p, c).unwrap()))
             }
         };
         let control = Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: false };
-        let mut whole = Session::new(trainer(start.clone()), control, c.lr as f64);
-        let mut first = Session::new(trainer(start.clone()), control, c.lr as f64);
+        let mut whole = trainer(start.clone()).with_control(control, c.lr as f64);
+        let mut first = trainer(start.clone()).with_control(control, c.lr as f64);
         let mut losses = Vec::new();
         for _ in 0..4 {
             losses.push(whole.run_epoch(None).unwrap().report.loss);
@@ -114,12 +114,12 @@ fn resumed_runs_match_uninterrupted_ones() {
             first.run_epoch(None).unwrap();
         }
         let path = dir.join(format!("{backend}-{:?}.ckpt", layout.kind));
-        ncf_core::checkpoint::save(&path, layout, &first.checkpoint().unwrap(), "{}").unwrap();
+        ncf_core::fit::checkpoint::save(&path, layout, &first.checkpoint().unwrap(), "{}").unwrap();
         drop(first);
-        let (ck, meta) = ncf_core::checkpoint::load(&path, Some(layout)).unwrap();
+        let (ck, meta) = ncf_core::fit::checkpoint::load(&path, Some(layout)).unwrap();
         assert_eq!((meta.epoch, meta.step), (2, 2 * c.steps_per_epoch(data.num_interactions() as u32 * 5) as u64));
-        let mut resumed = Session::new(trainer(start.clone()), control, c.lr as f64);
-        resumed.restore(ck).unwrap();
+        let mut resumed = trainer(start.clone()).with_control(control, c.lr as f64);
+        resumed.resume(ck).unwrap();
         let mut tail = Vec::new();
         for _ in 0..2 {
             let o = resumed.run_epoch(None).unwrap();

@@ -13,8 +13,8 @@ use ncf_core::cpu::evaluate_rating_cpu;
 use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::data::split::{SplitMethod, split};
 use ncf_core::train::rating_scale;
-use ncf_core::{CpuTrainer, Dataset, Layout, ModelKind, Optimizer, Params, Tower, TrainConfig, Trainer};
-use ncf_gpu::{GpuTrainer, evaluate_rating_gpu};
+use ncf_core::{CpuSteps, Dataset, Layout, ModelKind, Optimizer, Params, Tower, TrainConfig, Trainer};
+use ncf_gpu::{GpuSteps, evaluate_rating_gpu};
 use rand::Rng;
 
 /// Users with 5–30 ratings (integers 1–5), split at random 70/20/10 with 5 negatives per case.
@@ -65,7 +65,7 @@ fn rated_samples_match_cpu() {
     let data = Arc::new(rated(&mut rng, 60, 150));
     let c = rating_cfg(&data, Optimizer::adam(), 64, rng.random());
     let params = Params::init(layout((ModelKind::Gmf, false), &data), 1);
-    let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params, c).unwrap();
+    let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params, c).unwrap());
     gpu.run_epoch(None).unwrap();
     let s = gpu.samples().unwrap();
     assert_eq!(s, epoch_samples(&data, 0, c.seed, 0).unwrap());
@@ -93,8 +93,8 @@ fn squared_error_gradients_match_cpu() {
         let users: Vec<u32> = (0..n).map(|_| rng.random_range(0..data.num_users)).collect();
         let items: Vec<u32> = (0..n).map(|_| rng.random_range(0..data.num_items)).collect();
         let ratings: Vec<f32> = (0..n).map(|_| rng.random_range(1..=5) as f32).collect();
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-        let cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+        let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+        let cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
         let g =
             assert_gradients_match(&format!("{kind:?} rating"), &mut gpu, &cpu, &(users, items, ratings), 1e-3, 1e-5);
         assert!(g.iter().filter(|x| x.abs() > 1e-6).count() > 50, "{kind:?}: gradients reach the weights");
@@ -109,8 +109,8 @@ fn rating_epochs_and_metrics_match_cpu() {
     for kind in KINDS {
         let params = Params::init(layout(kind, &data), rng.random());
         let c = TrainConfig { l2: 0.001, lr: 0.01, ..rating_cfg(&data, Optimizer::adam(), 32, rng.random()) };
-        let mut gpu = GpuTrainer::new(shared(), data.clone(), valid.clone(), params.clone(), c).unwrap();
-        let mut cpu = CpuTrainer::new(data.clone(), valid.clone(), params, c).unwrap();
+        let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), valid.clone(), params.clone(), c).unwrap());
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), valid.clone(), params, c).unwrap());
         let (mut first_rmse, mut last_rmse) = (None, f64::NAN);
         for epoch in 1..=3 {
             let (g, k) = (gpu.run_epoch(Some(10)).unwrap(), cpu.run_epoch(Some(10)).unwrap());

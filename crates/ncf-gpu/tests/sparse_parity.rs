@@ -12,10 +12,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ncf_core::CpuTrainer;
-use ncf_core::train::{TrainConfig, Trainer};
+use ncf_core::CpuSteps;
+use ncf_core::fit::Trainer;
+use ncf_core::train::TrainConfig;
 use ncf_core::{Layout, ModelKind, Optimizer, Params};
-use ncf_gpu::GpuTrainer;
+use ncf_gpu::GpuSteps;
 use rand::Rng;
 
 const KINDS: [ModelKind; 4] = [ModelKind::Gmf, ModelKind::Mf, ModelKind::Mlp, ModelKind::NeuMf];
@@ -36,8 +37,8 @@ fn sparse_epochs_match_cpu() {
         for (opt, lr) in optimizers() {
             let params = Params::init(tower_layout(kind, &data, sizes), rng.random());
             let c = TrainConfig { l2: 0.01, lr, sparse: true, ..cfg(opt, 64, rng.random()) };
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
             let what = format!("sparse {kind:?} {sizes:?} {opt:?}");
             assert_epochs_match(&what, &data, c.seed, &mut gpu, &mut cpu, 2, Some(10), (1e-3, 1e-3));
         }
@@ -55,8 +56,8 @@ fn sparse_step_leaves_untouched_rows() {
             let l = tower_layout(kind, &data, &[20, 17, 9]);
             let params = Params::init(l, rng.random());
             let c = TrainConfig { l2: 0.02, lr, sparse: true, ..cfg(opt, 400, rng.random()) };
-            let mut gpu = GpuTrainer::new(shared(), data.clone(), None, params.clone(), c).unwrap();
-            let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            let mut gpu = Trainer::new(GpuSteps::new(shared(), data.clone(), None, params.clone(), c).unwrap());
+            let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
             // Step 1 touches every user and item, so every row has moments.
             let all_u: Vec<u32> = (0..400).map(|k| k % data.num_users).collect();
             let all_i: Vec<u32> = (0..400).map(|k| k % data.num_items).collect();

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::{assert_close, cfg, random_dataset, rng};
 use ncf_core::cpu::sampling::{Samples, epoch_samples};
-use ncf_core::{CpuTrainer, Dataset, ModelKind, Optimizer, Params, TrainConfig, Trainer};
-use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer};
+use ncf_core::{CpuSteps, Dataset, ModelKind, Optimizer, Params, TrainConfig, Trainer};
+use ncf_gpu::{GpuContext, GpuOptions, GpuSteps};
 
 /// Runs two epochs on both and checks the losses, the weights and the last window's samples.
 /// With `whole` (a GPU trainer drawing each epoch in one window), the windowed weights must equal
@@ -21,9 +21,9 @@ use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer};
 fn check(
     what: &str,
     data: &Arc<Dataset>,
-    gpu: &mut GpuTrainer,
-    mut whole: Option<&mut GpuTrainer>,
-    cpu: &mut CpuTrainer,
+    gpu: &mut Trainer<GpuSteps>,
+    mut whole: Option<&mut Trainer<GpuSteps>>,
+    cpu: &mut Trainer<CpuSteps>,
     c: TrainConfig,
     window: usize,
 ) {
@@ -80,12 +80,13 @@ fn windowed_gpu_epochs_match_the_cpu() {
         let layout = common::tower_layout(kind, &data, &[16, 8]);
         let params = Params::init(layout, 4);
         let c = TrainConfig { sparse, ..cfg(Optimizer::adam(), 64, 9) };
-        let mut g =
-            GpuTrainer::with_limits(ctx.clone(), data.clone(), None, params.clone(), c, None, Some(window as u32))
-                .unwrap();
+        let mut g = Trainer::new(
+            GpuSteps::with_limits(ctx.clone(), data.clone(), None, params.clone(), c, None, Some(window as u32))
+                .unwrap(),
+        );
         let mut whole = (layout.tower.layers() > 0)
-            .then(|| GpuTrainer::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap());
-        let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+            .then(|| Trainer::new(GpuSteps::new(ctx.clone(), data.clone(), None, params.clone(), c).unwrap()));
+        let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
         check(&format!("{kind:?} sparse {sparse}"), &data, &mut g, whole.as_mut(), &mut cpu, c, window);
     }
 }
@@ -101,7 +102,7 @@ fn a_small_binding_limit_draws_the_epoch_in_windows() {
     let n = data.num_interactions() * 5;
     assert!(n > 2 * 16_384, "{n} samples");
     let params = Params::init(common::tower_layout(ModelKind::Gmf, &data, &[]), 2);
-    let mut g = GpuTrainer::new(ctx, data.clone(), None, params.clone(), c).unwrap();
-    let mut cpu = CpuTrainer::new(data.clone(), None, params, c).unwrap();
+    let mut g = Trainer::new(GpuSteps::new(ctx, data.clone(), None, params.clone(), c).unwrap());
+    let mut cpu = Trainer::new(CpuSteps::new(data.clone(), None, params, c).unwrap());
     check("GMF at 64 KiB", &data, &mut g, None, &mut cpu, c, 16_384);
 }

@@ -10,7 +10,7 @@ use ncf_core::raw::IdEncoder;
 use ncf_core::recommender::Ids;
 
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, to_napi, to_u32};
 use crate::job::Job;
 use crate::modes::BackendName;
 use crate::results::NativeRatingMetrics;
@@ -41,7 +41,7 @@ struct Fitted {
 #[napi]
 impl NativeBaseline {
     #[napi(constructor)]
-    pub fn new(kind: BaselineName, reg_user: f64, reg_item: f64, iterations: f64, clip: bool) -> napi::Result<Self> {
+    pub fn new(kind: BaselineName, reg_user: f64, reg_item: f64, iterations: f64, clip: bool) -> Result<Self> {
         let kind = match kind {
             BaselineName::Mean => BaselineKind::GlobalMean,
             BaselineName::Bias => BaselineKind::Bias {
@@ -64,7 +64,7 @@ impl NativeBaseline {
         })
     }
 
-    fn fitted(&self) -> napi::Result<Fitted> {
+    fn fitted(&self) -> Result<Fitted> {
         self.fitted
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -73,14 +73,14 @@ impl NativeBaseline {
     }
 
     #[napi]
-    pub fn predict(&self, users: Uint32Array, items: Uint32Array) -> napi::Result<Float32Array> {
+    pub fn predict(&self, users: Uint32Array, items: Uint32Array) -> Result<Float32Array> {
         let b = self.fitted()?.baseline;
         b.check_pairs(&users, &items).napi()?;
         Ok(b.predict(&users, &items).into())
     }
 
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
-    pub fn evaluate(&self, data: &NativeDataset) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
+    pub fn evaluate(&self, data: &NativeDataset) -> Result<AsyncTask<Job<NativeRatingMetrics>>> {
         let f = self.fitted()?;
         let fitted = Ids { users: f.users.clone(), items: f.items.clone() };
         f.baseline.check_data(&fitted, &data.corpus()).napi()?;

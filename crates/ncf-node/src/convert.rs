@@ -5,15 +5,15 @@ use napi::bindgen_prelude::Either;
 use ncf_core::NcfError;
 use ncf_core::raw::Column;
 
-use crate::errors::{to_napi, to_u32};
+use crate::errors::{Result, to_napi, to_u32};
 
 /// An optional JS number that must be a non-negative integer within u32.
-pub(crate) fn opt_u32(field: &str, v: Option<f64>) -> napi::Result<Option<u32>> {
+pub(crate) fn opt_u32(field: &str, v: Option<f64>) -> Result<Option<u32>> {
     v.map(|x| to_u32(field, x)).transpose()
 }
 
 /// A CSV column, by its header name or its 0-based index.
-pub(crate) fn column(field: &str, c: Either<String, f64>) -> napi::Result<Column> {
+pub(crate) fn column(field: &str, c: Either<String, f64>) -> Result<Column> {
     match c {
         Either::A(name) => Ok(Column::Name(name)),
         Either::B(i) if i.is_finite() && i >= 0.0 && i.fract() == 0.0 => Ok(Column::Index(i as usize)),

@@ -22,7 +22,7 @@ use crate::dataset_options::{
     ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column, rated,
     read_limits, timestamps,
 };
-use crate::errors::{IntoNapi, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, to_napi, to_u32};
 use crate::job::Job;
 use crate::progress::NativeReadProgress;
 
@@ -63,7 +63,7 @@ impl NativeDataset {
 #[napi]
 impl NativeDataset {
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn from_ncf_files(opts: NcfFilesOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+    pub fn from_ncf_files(opts: NcfFilesOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
         let nu = opt_u32("numUsers", opts.num_users)?;
         let ni = opt_u32("numItems", opts.num_items)?;
         let paths = NcfPaths {
@@ -81,7 +81,7 @@ impl NativeDataset {
         path: String,
         opts: FileOptions,
         progress: Option<&NativeReadProgress>,
-    ) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+    ) -> Result<AsyncTask<Job<NativeDataset>>> {
         let limits = read_limits(&opts)?;
         let format = match opts.format {
             FileFormat::Movielens => Format::MovieLens,
@@ -142,9 +142,9 @@ impl NativeDataset {
     /// sampled unseen items each: leave-one-out (latest; ties to the larger item id; without
     /// timestamps a seeded choice), a random ratio, or a time-ordered ratio.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn split(&self, opts: SplitOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+    pub fn split(&self, opts: SplitOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
         let (n, seed) = (to_u32("negatives", opts.negatives)?, to_u32("seed", opts.seed)?);
-        let ratio = |what: &str| -> napi::Result<(f64, f64)> {
+        let ratio = |what: &str| -> Result<(f64, f64)> {
             if opts.validation.is_some() {
                 return Err(to_napi(NcfError::invalid(
                     "validation",
@@ -203,12 +203,12 @@ impl NativeDataset {
     }
     /// Indices of ids; `field` names them in errors (`users[]` names positions).
     #[napi]
-    pub fn encode(&self, side: Side, ids: Vec<String>, field: String) -> napi::Result<Uint32Array> {
+    pub fn encode(&self, side: Side, ids: Vec<String>, field: String) -> Result<Uint32Array> {
         let (s, n) = self.side(side);
         Ok(self.corpus().ids().encode(s, n, &field, &ids).napi()?.into())
     }
     #[napi]
-    pub fn decode(&self, side: Side, indices: Uint32Array) -> napi::Result<Vec<String>> {
+    pub fn decode(&self, side: Side, indices: Uint32Array) -> Result<Vec<String>> {
         let (s, n) = self.side(side);
         let field = if s == IdSide::Users { "users" } else { "items" };
         self.corpus().ids().decode(s, n, field, &indices).napi()
@@ -222,9 +222,8 @@ impl NativeDataset {
         num_users: Option<f64>,
         num_items: Option<f64>,
         extra: ArrayExtras,
-    ) -> napi::Result<NativeDataset> {
-        let check =
-            |field: &str, v: Option<f64>| -> napi::Result<Option<i64>> { Ok(opt_u32(field, v)?.map(|x| x as i64)) };
+    ) -> Result<NativeDataset> {
+        let check = |field: &str, v: Option<f64>| -> Result<Option<i64>> { Ok(opt_u32(field, v)?.map(|x| x as i64)) };
         let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
         let rated = rated(&extra)?;
         let d = Dataset::from_signed_arrays(
@@ -242,7 +241,7 @@ impl NativeDataset {
     /// The caller's own ids (strings; numbers arrive as their decimal text), encoded in
     /// sorted id order as `fromFile` does.
     #[napi]
-    pub fn from_id_arrays(users: Vec<String>, items: Vec<String>, extra: ArrayExtras) -> napi::Result<NativeDataset> {
+    pub fn from_id_arrays(users: Vec<String>, items: Vec<String>, extra: ArrayExtras) -> Result<NativeDataset> {
         let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
         let rated = rated(&extra)?;
         let threshold = rated.as_ref().and_then(|r| r.1);
@@ -257,7 +256,7 @@ impl NativeDataset {
     }
 
     #[napi]
-    pub fn synthetic(opts: SyntheticOptions) -> napi::Result<NativeDataset> {
+    pub fn synthetic(opts: SyntheticOptions) -> Result<NativeDataset> {
         let cfg = SyntheticConfig {
             num_users: to_u32("numUsers", opts.num_users)?,
             num_items: to_u32("numItems", opts.num_items)?,
@@ -271,7 +270,7 @@ impl NativeDataset {
 
     /// Seeded synthetic data at ML-20M or Netflix size, generated on the thread pool.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn synthetic_at_scale(opts: ScaleOptions) -> napi::Result<AsyncTask<Job<NativeDataset>>> {
+    pub fn synthetic_at_scale(opts: ScaleOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
         let size = opts.size.map(|s| match s {
             ScaleSize::Ml20m => "ml-20m",
             ScaleSize::Netflix => "netflix",
@@ -292,7 +291,7 @@ impl NativeDataset {
             interactions,
         )
         .napi()?;
-        let set = |field: &str, v: Option<f64>, into: &mut u32| -> napi::Result<()> {
+        let set = |field: &str, v: Option<f64>, into: &mut u32| -> Result<()> {
             if let Some(v) = v {
                 *into = to_u32(field, v)?;
             }
@@ -333,20 +332,20 @@ impl NativeDataset {
         users: Option<&NativeFeatures>,
         items: Option<&NativeFeatures>,
         dim: f64,
-    ) -> napi::Result<NativeDataset> {
+    ) -> Result<NativeDataset> {
         let dim = to_u32("dim", dim)?;
         if users.is_none() && items.is_none() {
             return Err(to_napi(NcfError::invalid("features", "give users and/or items")));
         }
         let identity = |n: u32| IdEncoder::from_ids((0..n).map(|k| k.to_string()).collect());
-        let enc = |e: &Option<Arc<IdEncoder>>, n: u32| -> napi::Result<Arc<IdEncoder>> {
+        let enc = |e: &Option<Arc<IdEncoder>>, n: u32| -> Result<Arc<IdEncoder>> {
             match e {
                 Some(e) => Ok(e.clone()),
                 None => identity(n).map(Arc::new).napi(),
             }
         };
         let build = |f: Option<&NativeFeatures>, e: &Option<Arc<IdEncoder>>, n: u32, side: &str| {
-            f.map(|f| -> napi::Result<ncf_core::features::FeatureSet> {
+            f.map(|f| -> Result<ncf_core::features::FeatureSet> {
                 let ids = enc(e, n)?;
                 ncf_core::features::FeatureSet::build(&f.inner, &ids, dim)
                     .map_err(|err| to_napi(NcfError::invalid(format!("features.{side}"), err.to_string())))

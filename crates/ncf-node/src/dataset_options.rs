@@ -7,7 +7,7 @@ use ncf_core::NcfError;
 use ncf_core::raw::{Column, ReadLimits};
 
 use crate::convert;
-use crate::errors::to_napi;
+use crate::errors::{Result, to_napi};
 use crate::modes::{FileFormat, SplitMethodName};
 
 #[napi(object)]
@@ -78,9 +78,9 @@ pub struct FileOptions {
 }
 
 /// The read limits of `FileOptions`, defaults where unset.
-pub(crate) fn read_limits(opts: &FileOptions) -> napi::Result<ReadLimits> {
+pub(crate) fn read_limits(opts: &FileOptions) -> Result<ReadLimits> {
     let d = ReadLimits::default();
-    let get = |field: &str, v: Option<f64>, default: u64| -> napi::Result<u64> {
+    let get = |field: &str, v: Option<f64>, default: u64| -> Result<u64> {
         match v {
             None => Ok(default),
             Some(x) if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => Ok(x as u64),
@@ -103,7 +103,7 @@ pub struct ArrayExtras {
     pub threshold: Option<f64>,
 }
 
-pub(crate) fn timestamps(t: &[f64]) -> napi::Result<Vec<i64>> {
+pub(crate) fn timestamps(t: &[f64]) -> Result<Vec<i64>> {
     t.iter()
         .enumerate()
         .map(|(k, &x)| {
@@ -117,7 +117,7 @@ pub(crate) fn timestamps(t: &[f64]) -> napi::Result<Vec<i64>> {
 }
 
 /// The ratings (kept for `task: 'rating'`) and the threshold of an implicit conversion.
-pub(crate) fn rated(extra: &ArrayExtras) -> napi::Result<Option<(Vec<f32>, Option<f32>)>> {
+pub(crate) fn rated(extra: &ArrayExtras) -> Result<Option<(Vec<f32>, Option<f32>)>> {
     match (&extra.ratings, extra.threshold) {
         (None, None) => Ok(None),
         (Some(r), None) => Ok(Some((r.to_vec(), None))),
@@ -141,11 +141,7 @@ pub struct SplitOptions {
 }
 
 /// A column of `columns`, or `default` (an index) when it is not given.
-pub(crate) fn column(
-    field: &str,
-    c: Option<Either<String, f64>>,
-    default: Option<usize>,
-) -> napi::Result<Option<Column>> {
+pub(crate) fn column(field: &str, c: Option<Either<String, f64>>, default: Option<usize>) -> Result<Option<Column>> {
     match c {
         Some(c) => convert::column(&format!("columns.{field}"), c).map(Some),
         None => Ok(default.map(Column::Index)),

@@ -1,12 +1,25 @@
-//! NcfError → napi::Error. Bad input becomes `Status::InvalidArg`, everything else
-//! `GenericFailure`. The message is `CODE: message[: cause: cause…]`; `src/errors.ts` lifts the code
-//! into `error.code` and keeps this error as `cause`.
+//! NcfError → napi::Error. The error's stable code crosses as data: it is the napi error's
+//! status, which napi sets as the thrown JS error's `code` (`ERR_PARSE`, …); the message is
+//! `message[: cause: cause…]`. `src/errors.ts` wraps it in an `NcfError` with that code.
 
 use ncf_core::NcfError;
 
-pub fn to_napi(e: NcfError) -> napi::Error {
-    let status = if e.is_bad_input() { napi::Status::InvalidArg } else { napi::Status::GenericFailure };
-    let mut msg = format!("{}: {e}", e.code());
+/// An error code as napi carries it: the status of a `napi::Error<Code>`, thrown as the JS
+/// error's `code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code(pub &'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// What every binding function returns: its errors carry their code.
+pub type Result<T> = napi::Result<T, Code>;
+
+pub fn to_napi(e: NcfError) -> napi::Error<Code> {
+    let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
         let text = s.to_string();
@@ -15,24 +28,22 @@ pub fn to_napi(e: NcfError) -> napi::Error {
         }
         src = s.source();
     }
-    napi::Error::new(status, msg)
+    napi::Error::new(Code(e.code()), msg)
 }
-
-pub type NapiResult<T> = napi::Result<T>;
 
 pub trait IntoNapi<T> {
-    fn napi(self) -> NapiResult<T>;
+    fn napi(self) -> Result<T>;
 }
 
-impl<T> IntoNapi<T> for Result<T, NcfError> {
-    fn napi(self) -> NapiResult<T> {
+impl<T> IntoNapi<T> for std::result::Result<T, NcfError> {
+    fn napi(self) -> Result<T> {
         self.map_err(to_napi)
     }
 }
 
 /// A JS number that must be a non-negative integer within u32 (napi's own u32 conversion
 /// wraps −1 to 4294967295, which would be silently wrong).
-pub fn to_u32(field: &str, v: f64) -> NapiResult<u32> {
+pub fn to_u32(field: &str, v: f64) -> Result<u32> {
     if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
         Ok(v as u32)
     } else {

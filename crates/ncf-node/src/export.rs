@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::IntoNapi;
+use crate::errors::{IntoNapi, Result};
 use crate::job::Job;
 use crate::model::NativeModel;
 
@@ -22,7 +22,7 @@ pub struct NativeMips {
 impl NativeModel {
     /// Writes the ONNX scoring graph to `path` atomically; resolves to its size in bytes.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn export_onnx(&self, path: String) -> napi::Result<AsyncTask<Job<f64>>> {
+    pub fn export_onnx(&self, path: String) -> Result<AsyncTask<Job<f64>>> {
         self.inner.weights().napi()?;
         let model = self.inner.clone();
         Ok(Job::spawn(move || Ok(model.export_onnx(&PathBuf::from(path)).napi()? as f64)))
@@ -30,7 +30,7 @@ impl NativeModel {
 
     /// The MIPS vectors of a factorisation model (refused for MLP and NeuMF).
     #[napi]
-    pub fn export_embeddings(&self) -> napi::Result<NativeMips> {
+    pub fn export_embeddings(&self) -> Result<NativeMips> {
         let (dim, users, items) = self.inner.mips_embeddings().napi()?;
         Ok(NativeMips { dim: dim as u32, users: users.into(), items: items.into() })
     }

@@ -13,7 +13,7 @@ use ncf_core::features::{
 use ncf_core::raw::Column;
 
 use crate::convert::column;
-use crate::errors::{IntoNapi, to_napi};
+use crate::errors::{IntoNapi, Result, to_napi};
 use crate::job::Job;
 use crate::modes::FeatureFormat;
 
@@ -38,14 +38,14 @@ pub struct NativeFeatures {
     index: Arc<HashMap<String, usize>>,
 }
 
-fn columns(field: &str, v: Option<Vec<Either<String, f64>>>) -> napi::Result<Vec<Column>> {
+fn columns(field: &str, v: Option<Vec<Either<String, f64>>>) -> Result<Vec<Column>> {
     v.unwrap_or_default().into_iter().enumerate().map(|(k, c)| column(&format!("{field}[{k}]"), c)).collect()
 }
 
 #[napi]
 impl NativeFeatures {
     #[napi(ts_return_type = "Promise<NativeFeatures>")]
-    pub fn from_file(path: String, opts: FeatureFileOptions) -> napi::Result<AsyncTask<Job<NativeFeatures>>> {
+    pub fn from_file(path: String, opts: FeatureFileOptions) -> Result<AsyncTask<Job<NativeFeatures>>> {
         let csv_only = [
             ("delimiter", opts.delimiter.is_some()),
             ("header", opts.header.is_some()),

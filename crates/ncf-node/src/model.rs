@@ -11,7 +11,7 @@ use ncf_core::backend::Backend;
 use ncf_core::recommender::{FoldIn, IdSide, ModelSpec, RecommendRequest, Recommender};
 
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, to_u32};
+use crate::errors::{IntoNapi, Result, to_u32};
 use crate::job::Job;
 use crate::modes::{Device, FeaturesIn, IdKind, Kind, Side, TaskKind};
 use crate::results::{
@@ -20,7 +20,7 @@ use crate::results::{
 
 /// The backend `device` resolves to (the adapter is chosen by ncf-gpu; creating the GPU
 /// context may take a while, so this runs inside jobs).
-pub(crate) fn backend(device: Device) -> napi::Result<Arc<dyn Backend>> {
+pub(crate) fn backend(device: Device) -> Result<Arc<dyn Backend>> {
     ncf_gpu::select(device.into()).napi()
 }
 
@@ -65,7 +65,7 @@ impl NativeModel {
         biases: Option<bool>,
         features_in: Option<FeaturesIn>,
         init_std: Option<f64>,
-    ) -> napi::Result<Self> {
+    ) -> Result<Self> {
         let layers = layers
             .map(|l| l.iter().enumerate().map(|(k, &w)| to_u32(&format!("layers[{k}]"), w)).collect())
             .transpose()?;
@@ -124,11 +124,11 @@ impl NativeModel {
     /// Indices of ids; `field` names the argument in errors: `users[]` gives `users[3]`, `user`
     /// names a single id.
     #[napi]
-    pub fn encode(&self, side_: Side, ids: Vec<String>, field: String) -> napi::Result<Uint32Array> {
+    pub fn encode(&self, side_: Side, ids: Vec<String>, field: String) -> Result<Uint32Array> {
         Ok(self.inner.encode(side(side_), &field, &ids).napi()?.into())
     }
     #[napi]
-    pub fn decode(&self, side_: Side, indices: Uint32Array) -> napi::Result<Vec<String>> {
+    pub fn decode(&self, side_: Side, indices: Uint32Array) -> Result<Vec<String>> {
         let s = side(side_);
         let field = if s == IdSide::Users { "users" } else { "items" };
         self.inner.decode(s, field, &indices).napi()
@@ -142,7 +142,7 @@ impl NativeModel {
         items: Uint32Array,
         device: Device,
         describe: Option<serde_json::Value>,
-    ) -> napi::Result<AsyncTask<Job<Float32Array>>> {
+    ) -> Result<AsyncTask<Job<Float32Array>>> {
         let job = self.inner.predict(users.to_vec(), items.to_vec(), describe.as_ref()).napi()?;
         Ok(Job::spawn(move || Ok(job.run(&*backend(device)?).napi()?.into())))
     }
@@ -161,7 +161,7 @@ impl NativeModel {
         data: Option<&NativeDataset>,
         device: Device,
         describe: Option<serde_json::Value>,
-    ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+    ) -> Result<AsyncTask<Job<NativeRanked>>> {
         let corpus = data.map(NativeDataset::corpus);
         let job = self
             .inner
@@ -189,7 +189,7 @@ impl NativeModel {
         ids: Uint32Array,
         k: f64,
         device: Device,
-    ) -> napi::Result<AsyncTask<Job<NativeRanked>>> {
+    ) -> Result<AsyncTask<Job<NativeRanked>>> {
         let job = self.inner.similar(side_.into(), ids.to_vec(), to_u32("k", k)?).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -199,7 +199,7 @@ impl NativeModel {
 
     /// Every user's or item's embedding, row-major (NeuMF: `[GMF ; MLP]`).
     #[napi]
-    pub fn embeddings(&self, side_: Side) -> napi::Result<NativeEmbeddings> {
+    pub fn embeddings(&self, side_: Side) -> Result<NativeEmbeddings> {
         let (dim, data) = self.inner.embeddings(side_.into()).napi()?;
         Ok(NativeEmbeddings { dim: dim as u32, data: data.into() })
     }
@@ -211,7 +211,7 @@ impl NativeModel {
         k: f64,
         device: Device,
         full: bool,
-    ) -> napi::Result<AsyncTask<Job<NativeMetrics>>> {
+    ) -> Result<AsyncTask<Job<NativeMetrics>>> {
         let job = self.inner.evaluate(&data.corpus(), to_u32("k", k)?, full).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -221,11 +221,7 @@ impl NativeModel {
 
     /// RMSE / MAE / R² of a rating model on the dataset's held-out ratings.
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
-    pub fn evaluate_rating(
-        &self,
-        data: &NativeDataset,
-        device: Device,
-    ) -> napi::Result<AsyncTask<Job<NativeRatingMetrics>>> {
+    pub fn evaluate_rating(&self, data: &NativeDataset, device: Device) -> Result<AsyncTask<Job<NativeRatingMetrics>>> {
         let job = self.inner.evaluate_rating(&data.corpus()).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -245,7 +241,7 @@ impl NativeModel {
         item_ids: Vec<String>,
         item_users: Vec<Vec<String>>,
         options: NativeFoldInOptions,
-    ) -> napi::Result<AsyncTask<Job<NativeFoldIn>>> {
+    ) -> Result<AsyncTask<Job<NativeFoldIn>>> {
         self.inner.weights().napi()?;
         for (side, a, b) in [("users", user_ids.len(), user_items.len()), ("items", item_ids.len(), item_users.len())] {
             if a != b {
@@ -284,7 +280,7 @@ impl NativeModel {
         path: String,
         info: serde_json::Map<String, serde_json::Value>,
         seen: bool,
-    ) -> napi::Result<AsyncTask<Job<()>>> {
+    ) -> Result<AsyncTask<Job<()>>> {
         let job = self.inner.save(&PathBuf::from(path), info, seen).napi()?;
         Ok(Job::spawn(move || job.run().napi()))
     }
@@ -309,7 +305,7 @@ impl NativeModel {
 
     /// NeuMF-pre (He et al. §3.4.1) from a trained GMF and MLP.
     #[napi(factory)]
-    pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> napi::Result<Self> {
+    pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> Result<Self> {
         Ok(NativeModel { inner: Recommender::neumf_from_pretrained(&gmf.inner, &mlp.inner, alpha as f32).napi()? })
     }
 
@@ -356,7 +352,7 @@ impl NativeModel {
     }
     /// A copy of the flat weights.
     #[napi]
-    pub fn weights(&self) -> napi::Result<Float32Array> {
+    pub fn weights(&self) -> Result<Float32Array> {
         Ok(Float32Array::new(self.inner.weights().napi()?.data))
     }
 }

@@ -4,7 +4,7 @@
 use napi_derive::napi;
 use ncf_core::ModelKind;
 use ncf_core::backend::{BackendKind, DevicePref};
-use ncf_core::control::Monitor;
+use ncf_core::fit::control::Monitor;
 use ncf_core::fit::{OptimizerKind, Validation};
 use ncf_core::infer::Side as CoreSide;
 use ncf_core::model::FeatureInputs;

@@ -14,7 +14,7 @@ use ncf_core::train::Progress;
 
 use crate::convert::opt_u32;
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, to_napi};
+use crate::errors::{IntoNapi, Result, to_napi};
 use crate::job::Job;
 use crate::model::{NativeModel, backend};
 use crate::modes::{BackendName, Device, MonitorName, OptimizerName, ValidationMode};
@@ -68,8 +68,8 @@ pub struct NativeFitOptions {
 }
 
 impl NativeFitOptions {
-    fn into_core(self) -> napi::Result<(FitOptions, Device)> {
-        let plateau = (self.plateau == Some(true)).then(|| -> napi::Result<Plateau> {
+    fn into_core(self) -> Result<(FitOptions, Device)> {
+        let plateau = (self.plateau == Some(true)).then(|| -> Result<Plateau> {
             Ok(Plateau {
                 factor: self.plateau_factor,
                 patience: opt_u32("reduceLrOnPlateau.patience", self.plateau_patience)?,
@@ -127,7 +127,7 @@ impl NativeModel {
         &self,
         data: &NativeDataset,
         opts: NativeFitOptions,
-    ) -> napi::Result<AsyncTask<Job<NativeTrainer>>> {
+    ) -> Result<AsyncTask<Job<NativeTrainer>>> {
         let (opts, device) = opts.into_core()?;
         let plan = Fit::plan(&self.inner, &data.corpus(), &opts).napi()?;
         Ok(Job::spawn(move || {
@@ -157,7 +157,7 @@ pub struct NativeTrainer {
     progress: Option<Arc<Progress>>,
 }
 
-fn closed() -> napi::Error {
+fn closed() -> napi::Error<crate::errors::Code> {
     to_napi(NcfError::invalid("trainer", "this training session was closed"))
 }
 
@@ -185,7 +185,7 @@ impl NativeTrainer {
     /// Whether every epoch is trained (or early stopping ended the fit); `epoch` is the
     /// number complete, resumed ones included.
     #[napi]
-    pub fn state(&self) -> napi::Result<NativeFitState> {
+    pub fn state(&self) -> Result<NativeFitState> {
         let guard = self.fit.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
         let f = guard.as_ref().ok_or_else(closed)?;
         Ok(NativeFitState {
@@ -244,7 +244,7 @@ impl NativeTrainer {
     /// `restoreBest`) or the last epoch's, and the session's buffers are freed now. Returns the
     /// best epoch, if any.
     #[napi]
-    pub fn finish(&self) -> napi::Result<Option<u32>> {
+    pub fn finish(&self) -> Result<Option<u32>> {
         let mut guard = self.fit.try_lock().map_err(|_| to_napi(NcfError::Busy))?;
         match guard.take() {
             Some(mut f) => f.finish().napi(),

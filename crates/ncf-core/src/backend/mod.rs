@@ -1,9 +1,12 @@
 //! The backend seam (after candle's `BackendDevice` and implicit's one recommender interface):
 //! every compute backend implements [`Backend`], and everything above it (the recommender, the
-//! fit, recommend and full ranking in [`ranking`]) is written once over `&dyn Backend`. The CPU
-//! backend's implementation is [`crate::cpu::CpuBackend`]; `ncf-gpu` implements it on wgpu and
-//! chooses the adapter. This module names no backend's internals.
+//! fit's one epoch loop over a backend's [`Steps`], recommend and full ranking in [`ranking`])
+//! is written once over `&dyn Backend`. The CPU backend's implementation is
+//! [`crate::cpu::CpuBackend`]; `ncf-gpu` implements it on wgpu and chooses the adapter, and
+//! [`auto::AutoBackend`] is `device: 'auto'`'s policy over the two. This module names no
+//! backend's internals.
 
+pub mod auto;
 pub mod ranking;
 
 use std::sync::Arc;
@@ -13,7 +16,8 @@ use crate::error::Result;
 use crate::infer::Side;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use crate::model::Params;
-use crate::train::{TrainConfig, Trainer};
+pub use crate::train::BackendKind;
+use crate::train::{Steps, TrainConfig};
 
 /// The caller's device choice: `'gpu'` demands an adapter, `'cpu'` never touches one, `'auto'`
 /// takes a hardware GPU when there is one.
@@ -24,38 +28,28 @@ pub enum DevicePref {
     Cpu,
 }
 
-/// Which backend a call ran on (reported to the caller as `backend: 'gpu' | 'cpu'`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    Cpu,
-    Gpu,
-}
-
-impl BackendKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendKind::Cpu => "cpu",
-            BackendKind::Gpu => "gpu",
-        }
-    }
-}
-
 /// One compute backend. Implementations check nothing the core checks before calling them:
 /// pairs, k and test-set shapes are validated once, in [`ranking`] and the fit.
 pub trait Backend: Send + Sync {
     fn kind(&self) -> BackendKind;
-    /// Why `'auto'` fell back to this backend, if it did.
+    /// Why `'auto'` answers on the CPU backend, once it does.
     fn fallback(&self) -> Option<&str> {
         None
     }
-    /// A training session over `data` (validation cases chosen by the fit).
-    fn trainer(
+    /// The step-level operations of a training session over `data` with `cfg.algorithm`
+    /// (validation cases chosen by the fit), for the epoch loop to drive.
+    fn steps(
         &self,
         data: Arc<Dataset>,
         validation: Option<TestSet>,
         params: Params,
         cfg: TrainConfig,
-    ) -> Result<Box<dyn Trainer>>;
+    ) -> Result<Box<dyn Steps>>;
+    /// Where a training session continues when this backend fails one of its epochs
+    /// (`device: 'auto'`: the CPU backend after a GPU failure); `None` passes the error on.
+    fn fail_over(&self) -> Option<Arc<dyn Backend>> {
+        None
+    }
     /// Logits z of the pairs `(users[t], items[t])`; callers pass at most
     /// [`ranking::SCORE_CHUNK`] pairs at once.
     fn logits(&self, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>>;

@@ -7,10 +7,11 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::cpu::als::{AlsSpec, cholesky_solve, gramian, objective, solve_side};
-use crate::cpu::als_trainer::{AlsTrainer, transpose};
+use crate::cpu::als_steps::{AlsSteps, transpose};
 use crate::data::{Csr, Dataset};
+use crate::fit::Trainer;
 use crate::model::{Layout, ModelKind, Params};
-use crate::train::{TrainConfig, Trainer};
+use crate::train::{Algorithm, TrainConfig};
 
 fn random_data(rng: &mut Xoshiro256PlusPlus, users: u32, items: u32) -> Dataset {
     let (mut us, mut is) = (Vec::new(), Vec::new());
@@ -113,8 +114,8 @@ fn every_sweep_lowers_the_objective_and_the_session_undoes_a_cancel() {
     let (nu, ni, f) = (300u32, 150u32, 8u32);
     let data = Arc::new(random_data(&mut rng, nu, ni));
     let layout = Layout::new(ModelKind::Mf, nu, ni, f).unwrap().with_biases(false).unwrap();
-    let cfg = TrainConfig { als: Some(SPEC), ..TrainConfig::default() };
-    let mut t = AlsTrainer::new(data.clone(), None, Params::init_with_std(layout, 1, 0.1), cfg).unwrap();
+    let cfg = TrainConfig { algorithm: Algorithm::Als(SPEC), ..TrainConfig::default() };
+    let mut t = Trainer::new(AlsSteps::new(data.clone(), None, Params::init_with_std(layout, 1, 0.1), cfg).unwrap());
     let mut last = f64::INFINITY;
     for e in 1..=4 {
         let r = t.run_epoch(None).unwrap();
@@ -134,13 +135,13 @@ fn every_sweep_lowers_the_objective_and_the_session_undoes_a_cancel() {
 fn als_refuses_models_it_cannot_train() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     let data = Arc::new(random_data(&mut rng, 20, 10));
-    let cfg = TrainConfig { als: Some(SPEC), ..TrainConfig::default() };
+    let cfg = TrainConfig { algorithm: Algorithm::Als(SPEC), ..TrainConfig::default() };
     for layout in [Layout::new(ModelKind::Mf, 20, 10, 4).unwrap(), Layout::new(ModelKind::Gmf, 20, 10, 4).unwrap()] {
-        let e = AlsTrainer::new(data.clone(), None, Params::init(layout, 1), cfg).err().unwrap();
+        let e = AlsSteps::new(data.clone(), None, Params::init(layout, 1), cfg).err().unwrap();
         assert!(e.to_string().contains("without biases"), "{e}");
     }
     let plain = Layout::new(ModelKind::Mf, 20, 10, 4).unwrap().with_biases(false).unwrap();
-    let bad = TrainConfig { als: Some(AlsSpec { reg: 0.0, ..SPEC }), ..TrainConfig::default() };
-    let e = AlsTrainer::new(data, None, Params::init(plain, 1), bad).err().unwrap();
+    let bad = TrainConfig { algorithm: Algorithm::Als(AlsSpec { reg: 0.0, ..SPEC }), ..TrainConfig::default() };
+    let e = AlsSteps::new(data, None, Params::init(plain, 1), bad).err().unwrap();
     assert!(e.to_string().starts_with("l2: ALS needs a positive regularization"), "{e}");
 }

@@ -3,22 +3,22 @@
 
 use std::sync::Arc;
 
+use super::als_steps::AlsSteps;
+use super::hogwild::HogwildSteps;
 use super::metrics::{evaluate_cpu, evaluate_rating_cpu};
+use super::minibatch::CpuSteps;
 use super::similarity::similarity_scores;
-use super::trainer::CpuTrainer;
 use crate::backend::{Backend, BackendKind};
 use crate::data::{Dataset, TestSet};
 use crate::error::Result;
 use crate::infer::Side;
 use crate::metrics::{RankMetrics, RatingMetrics, RatingScale};
 use crate::model::Params;
-use crate::train::{RowSolve, TrainConfig, Trainer};
+use crate::train::{Algorithm, RowSolve, Steps, TrainConfig};
 
-/// The CPU backend; `fallback` holds the reason when `'auto'` found no GPU worth using.
-#[derive(Clone, Debug, Default)]
-pub struct CpuBackend {
-    pub fallback: Option<String>,
-}
+/// The CPU backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuBackend;
 
 impl Backend for CpuBackend {
     fn solve_rows(
@@ -38,23 +38,18 @@ impl Backend for CpuBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::Cpu
     }
-    fn fallback(&self) -> Option<&str> {
-        self.fallback.as_deref()
-    }
-    fn trainer(
+    fn steps(
         &self,
         data: Arc<Dataset>,
         validation: Option<TestSet>,
         params: Params,
         cfg: TrainConfig,
-    ) -> Result<Box<dyn Trainer>> {
-        if cfg.hogwild {
-            return Ok(Box::new(super::hogwild::HogwildTrainer::new(data, validation, params, cfg)?));
-        }
-        if cfg.als.is_some() {
-            return Ok(Box::new(super::als_trainer::AlsTrainer::new(data, validation, params, cfg)?));
-        }
-        Ok(Box::new(CpuTrainer::new(data, validation, params, cfg)?))
+    ) -> Result<Box<dyn Steps>> {
+        Ok(match cfg.algorithm {
+            Algorithm::MiniBatch => Box::new(CpuSteps::new(data, validation, params, cfg)?),
+            Algorithm::Hogwild => Box::new(HogwildSteps::new(data, validation, params, cfg)?),
+            Algorithm::Als(_) => Box::new(AlsSteps::new(data, validation, params, cfg)?),
+        })
     }
     fn logits(&self, params: &Params, users: &[u32], items: &[u32]) -> Result<Vec<f32>> {
         Ok(params.logits(users, items))

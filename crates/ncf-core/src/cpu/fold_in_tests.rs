@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use super::fit_rows;
-use crate::cpu::CpuTrainer;
+use crate::cpu::CpuSteps;
 use crate::data::synthetic::{SyntheticConfig, synthetic};
+use crate::fit::Trainer;
 use crate::infer::{Side, embedding_parts};
 use crate::model::{Layout, ModelKind, Objective, Params, Tower};
-use crate::train::{RowSteps, TrainConfig, Trainer};
+use crate::train::{RowSteps, TrainConfig};
 
 /// Offsets of a row's trainable parameters, as the fold-in computes them, written out.
 fn owned(l: Layout, side: Side, row: u32) -> Vec<usize> {
@@ -83,7 +84,7 @@ fn refolding_a_trained_user_recovers_their_ranking() {
     let data = Arc::new(synthetic(cfg).unwrap());
     let l = Layout::new(ModelKind::Gmf, data.num_users, data.num_items, 8).unwrap();
     let cfg = TrainConfig { lr: 0.01, seed: 1, ..TrainConfig::default() };
-    let mut t = CpuTrainer::new(data.clone(), None, Params::init(l, 2), cfg).unwrap();
+    let mut t = Trainer::new(CpuSteps::new(data.clone(), None, Params::init(l, 2), cfg).unwrap());
     for _ in 0..12 {
         t.run_epoch(None).unwrap();
     }

@@ -6,35 +6,29 @@
 //! measurable when a step touches few of many rows. The weights are read and written as
 //! relaxed atomics, which compile to plain loads and stores, so the races are defined behaviour.
 //!
-//! On one thread it is the serial batch-1 SGD of [`super::CpuTrainer`]: the same samples in the
+//! On one thread it is the serial batch-1 SGD of [`super::CpuSteps`]: the same samples in the
 //! same order and the same update, up to the order of the sums in z (the tests assert it).
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::metrics::evaluate_cpu;
 use super::sampling::Samples;
 use super::windows::Windows;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::model::{ModelKind, Params, bce_with_logits};
-use crate::train::{
-    EpochReport, Optimizer, OptimizerState, Progress, TrainConfig, Trainer, check_finite_loss, check_restorable,
-    check_session,
-};
+use crate::train::{EpochSize, Inputs, Optimizer, Progress, StepAt, Steps, TrainConfig, Trained, check_session};
 
-/// A Hogwild! session on the CPU.
-pub struct HogwildTrainer {
-    data: Arc<Dataset>,
-    validation: Option<TestSet>,
-    cfg: TrainConfig,
+/// Hogwild! steps on the CPU.
+pub struct HogwildSteps {
+    inputs: Inputs,
     params: Params,
+    /// The prepared epoch's index.
     epoch: u32,
-    step: u64,
-    progress: Option<Arc<Progress>>,
+    n_samples: u32,
     /// Threads an epoch is shared among (rayon's pool by default).
     threads: usize,
     /// Whether an epoch's samples are drawn whole or in windows (large data).
@@ -72,19 +66,16 @@ pub fn check_hogwild(params: &Params, cfg: &TrainConfig) -> Result<()> {
     Ok(())
 }
 
-impl HogwildTrainer {
+impl HogwildSteps {
     pub fn new(data: Arc<Dataset>, validation: Option<TestSet>, params: Params, cfg: TrainConfig) -> Result<Self> {
-        check_session(&data, validation.as_ref(), &params, &cfg)?;
+        let n_samples = check_session(&data, validation.as_ref(), &params, &cfg)?;
         check_hogwild(&params, &cfg)?;
         let threads = rayon::current_num_threads().max(1);
-        Ok(HogwildTrainer {
-            data,
-            validation,
-            cfg,
+        Ok(HogwildSteps {
+            inputs: Inputs { data, validation, cfg },
             params,
             epoch: 0,
-            step: 0,
-            progress: None,
+            n_samples,
             threads,
             windows: Windows::default(),
         })
@@ -159,7 +150,7 @@ fn step(c: &[AtomicU32], l: crate::model::Layout, u: u32, i: u32, y: f32, lr: f3
     loss
 }
 
-impl HogwildTrainer {
+impl HogwildSteps {
     /// Draws epochs in windows past `windows.whole_max` samples (tests shrink it).
     pub fn set_windows(&mut self, windows: Windows) {
         self.windows = windows;
@@ -167,11 +158,10 @@ impl HogwildTrainer {
 
     /// Batch-1 SGD over `s`, its samples shared among the threads in contiguous parts, lock-free;
     /// the summed loss, or `None` when the progress asked to cancel.
-    fn train_window(&mut self, s: &Samples) -> Option<f64> {
+    fn train_window(&mut self, s: &Samples, lr: f32, progress: Option<&Progress>) -> Option<f64> {
         const REPORT: usize = 4096;
         let n = s.len();
-        let (l, lr, l2) = (self.params.layout, self.cfg.lr, self.cfg.l2);
-        let progress = self.progress.clone();
+        let (l, l2) = (self.params.layout, self.inputs.cfg.l2);
         let share = n.div_ceil(self.threads).max(1);
         let c = cells(&mut self.params.data);
         let run = |t: usize| -> Option<f64> {
@@ -180,7 +170,7 @@ impl HogwildTrainer {
             for k in lo..hi {
                 loss += step(c, l, s.users[k], s.items[k], s.labels[k], lr, l2) as f64;
                 if (k - lo + 1) % REPORT == 0
-                    && let Some(p) = &progress
+                    && let Some(p) = progress
                 {
                     if p.cancelled() {
                         return None;
@@ -197,85 +187,45 @@ impl HogwildTrainer {
     }
 }
 
-impl Trainer for HogwildTrainer {
-    fn set_progress(&mut self, progress: Arc<Progress>) {
-        self.progress = Some(progress);
+impl Steps for HogwildSteps {
+    super::host_steps!();
+
+    /// A step is a sample.
+    fn epoch_size(&self) -> EpochSize {
+        let n = self.n_samples as u64;
+        EpochSize { steps: n, optimizer_steps: n, samples: n }
     }
 
-    fn optimizer_state(&self) -> Result<OptimizerState> {
-        let n = self.params.data.len();
-        Ok(OptimizerState { m: vec![0.0; n], v: vec![0.0; n], step: self.step, epoch: self.epoch })
-    }
-
-    fn restore(&mut self, weights: &[f32], state: OptimizerState) -> Result<()> {
-        check_restorable(self.params.data.len(), weights, &state)?;
-        self.params.data.copy_from_slice(weights);
-        self.step = state.step;
-        self.epoch = state.epoch;
+    fn prepare_epoch(&mut self, at: StepAt) -> Result<()> {
+        self.epoch = at.epoch;
         Ok(())
     }
 
-    fn backend(&self) -> &'static str {
-        "cpu"
-    }
-
-    fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<EpochReport> {
-        let start = Instant::now();
-        let n = crate::train::samples_per_epoch(&self.data, self.cfg.negatives)? as usize;
-        if let Some(p) = &self.progress {
-            p.begin(n as u64);
-        }
-        let before = self.params.data.clone();
-        let (data, c, w) = (self.data.clone(), self.cfg, self.windows);
+    fn train_steps(
+        &mut self,
+        range: Range<u64>,
+        at: StepAt,
+        progress: Option<&Progress>,
+        _evaluate: Option<u32>,
+    ) -> Result<Trained> {
+        let n = self.n_samples as u64;
+        let (lo, hi) = (range.start.min(n), range.end.min(n));
+        let c = self.inputs.cfg;
+        let data = self.inputs.data.clone();
+        let mut total = 0f64;
+        let mut pos = lo;
         // Batch 1: windows split anywhere; each is shared among the threads.
-        let mut total = Some(0f64);
-        let drawn = w.for_each(&data, c.negatives, c.uniform_negatives, c.seed, self.epoch, 1, |s| {
-            total = total.zip(self.train_window(s)).map(|(a, b)| a + b);
-            if total.is_none() { Err(NcfError::Cancelled) } else { Ok(()) }
-        });
-        let loss = match (drawn, total) {
-            (Ok(_), Some(t)) => t / n.max(1) as f64,
-            (Err(e), _) => {
-                self.params.data = before;
-                return Err(e);
+        while pos < hi {
+            let span = self.windows.span(self.n_samples, 1, pos as u32);
+            let end = hi.min(span.end as u64);
+            let mut s = self.windows.draw(&data, c.negatives, c.uniform_negatives, c.seed, self.epoch, span.clone())?;
+            if (pos, end) != (span.start as u64, span.end as u64) {
+                s = s.slice((pos - span.start as u64) as usize..(end - span.start as u64) as usize);
             }
-            (Ok(_), None) => {
-                self.params.data = before;
-                return Err(NcfError::Cancelled);
-            }
-        };
-        if let Err(e) = check_finite_loss(loss, self.epoch + 1) {
-            self.params.data = before;
-            return Err(e);
+            total += self.train_window(&s, at.lr, progress).ok_or(NcfError::Cancelled)?;
+            pos = end;
         }
-        self.epoch += 1;
-        self.step += n as u64;
-        let mut report = EpochReport {
-            epoch: self.epoch,
-            loss,
-            samples: n as u64,
-            metrics: None,
-            validation: None,
-            rating: None,
-            validation_rating: None,
-            train_rating: None,
-            seconds: 0.0,
-        };
-        if let Some(k) = eval_k {
-            let eval = |set: &Option<TestSet>| set.as_ref().map(|t| evaluate_cpu(&self.params, t, k));
-            report.metrics = eval(&self.data.test).transpose()?;
-            report.validation = eval(&self.validation).transpose()?;
-        }
-        report.seconds = start.elapsed().as_secs_f64();
-        Ok(report)
-    }
-
-    fn set_lr(&mut self, lr: f32) {
-        self.cfg.lr = lr;
-    }
-
-    fn params(&self) -> &Params {
-        &self.params
+        Ok(Trained { loss_sum: total, loss_count: hi - lo, evaluated: None })
     }
 }
 

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::cpu::{CpuTrainer, HogwildTrainer};
+use crate::cpu::{CpuSteps, HogwildSteps};
 use crate::data::{Dataset, TestSet};
+use crate::fit::Trainer;
 use crate::model::{Layout, ModelKind, Params};
-use crate::train::{Optimizer, TrainConfig, Trainer};
+use crate::train::{Optimizer, TrainConfig};
 
 fn data(users: u32, items: u32, seed: u64) -> Dataset {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -42,7 +43,7 @@ fn cfg() -> TrainConfig {
         lr: 0.05,
         l2: 0.01,
         seed: 3,
-        hogwild: true,
+        algorithm: crate::train::Algorithm::Hogwild,
         ..TrainConfig::default()
     }
 }
@@ -52,8 +53,16 @@ fn one_thread_is_the_serial_batch_1_sgd() {
     let d = Arc::new(data(60, 40, 1));
     for kind in [ModelKind::Mf, ModelKind::Gmf] {
         let start = Params::init_with_std(Layout::new(kind, 60, 40, 6).unwrap(), 2, 0.1);
-        let mut h = HogwildTrainer::new(d.clone(), None, start.clone(), cfg()).unwrap().with_threads(1);
-        let mut s = CpuTrainer::new(d.clone(), None, start, TrainConfig { hogwild: false, ..cfg() }).unwrap();
+        let mut h = Trainer::new(HogwildSteps::new(d.clone(), None, start.clone(), cfg()).unwrap().with_threads(1));
+        let mut s = Trainer::new(
+            CpuSteps::new(
+                d.clone(),
+                None,
+                start,
+                TrainConfig { algorithm: crate::train::Algorithm::MiniBatch, ..cfg() },
+            )
+            .unwrap(),
+        );
         for e in 1..=2 {
             let (a, b) = (h.run_epoch(None).unwrap(), s.run_epoch(None).unwrap());
             assert_eq!(a.samples, b.samples);
@@ -80,7 +89,7 @@ fn many_threads_train_as_well_as_one() {
     // A brisker rate than Rendle's 0.002 (which runs 256 epochs), so that 6 epochs learn.
     let c = TrainConfig { lr: 0.3, l2: 0.0005, ..cfg() };
     let run = |threads: usize| {
-        let mut t = HogwildTrainer::new(d.clone(), None, start.clone(), c).unwrap().with_threads(threads);
+        let mut t = Trainer::new(HogwildSteps::new(d.clone(), None, start.clone(), c).unwrap().with_threads(threads));
         (0..6).map(|_| t.run_epoch(Some(5)).unwrap()).collect::<Vec<_>>()
     };
     let (one, four) = (run(1), run(4));
@@ -104,18 +113,19 @@ fn many_threads_train_as_well_as_one() {
 fn hogwild_refuses_what_it_does_not_train_and_undoes_a_cancel() {
     let d = Arc::new(data(30, 20, 3));
     let mf = Params::init(Layout::new(ModelKind::Mf, 30, 20, 4).unwrap(), 1);
-    let err = |c: TrainConfig| HogwildTrainer::new(d.clone(), None, mf.clone(), c).err().unwrap().to_string();
+    let err = |c: TrainConfig| HogwildSteps::new(d.clone(), None, mf.clone(), c).err().unwrap().to_string();
     assert!(err(TrainConfig { optimizer: Optimizer::adam(), ..cfg() }).starts_with("hogwild: is plain SGD"));
     assert!(err(TrainConfig { batch_size: 8, ..cfg() }).starts_with("batchSize: hogwild steps one sample at a time"));
-    let mut t = HogwildTrainer::new(d.clone(), None, mf.clone(), cfg()).unwrap();
+    let mut t = Trainer::new(HogwildSteps::new(d.clone(), None, mf.clone(), cfg()).unwrap());
     let p = Arc::new(crate::train::Progress::default());
     t.set_progress(p.clone());
     p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
     // A cancel is seen every 4,096 samples: this epoch has fewer, so it completes.
     let big = Arc::new(data(2000, 100, 4));
-    let mut t2 =
-        HogwildTrainer::new(big, None, Params::init(Layout::new(ModelKind::Mf, 2000, 100, 4).unwrap(), 1), cfg())
-            .unwrap();
+    let mut t2 = Trainer::new(
+        HogwildSteps::new(big, None, Params::init(Layout::new(ModelKind::Mf, 2000, 100, 4).unwrap(), 1), cfg())
+            .unwrap(),
+    );
     t2.set_progress(p.clone());
     let before = t2.params().clone();
     assert!(matches!(t2.run_epoch(None).unwrap_err(), crate::NcfError::Cancelled));

@@ -73,6 +73,14 @@ impl Samples {
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
+    /// A copy of the samples at positions `range`.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Samples {
+        Samples {
+            users: self.users[range.clone()].to_vec(),
+            items: self.items[range.clone()].to_vec(),
+            labels: self.labels[range].to_vec(),
+        }
+    }
 }
 
 /// The inverse of [`Permutation::apply`]: the training position `t` of sample `s`. Each Feistel

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::cpu::CpuTrainer;
+use crate::cpu::CpuSteps;
 use crate::cpu::sampling::epoch_samples;
 use crate::data::Dataset;
 use crate::data::synthetic::{SyntheticConfig, synthetic};
+use crate::fit::Trainer;
 use crate::model::{ModelKind, Params, Tower};
-use crate::train::{TrainConfig, Trainer};
+use crate::train::TrainConfig;
 
 fn data() -> Arc<Dataset> {
     let cfg = SyntheticConfig { num_users: 40, num_items: 30, per_user: 6, clusters: 3, test_negatives: 10, seed: 1 };
@@ -36,13 +37,13 @@ fn wide(d: &Dataset) -> Layout {
     Layout::neural(ModelKind::NeuMf, d.num_users, d.num_items, 3, Tower::new(&[256, 128, 8]).unwrap()).unwrap()
 }
 
-fn trainer(d: &Arc<Dataset>, kind: ModelKind, sparse: bool, optimizer: Optimizer, lr: f32) -> CpuTrainer {
+fn trainer(d: &Arc<Dataset>, kind: ModelKind, sparse: bool, optimizer: Optimizer, lr: f32) -> Trainer<CpuSteps> {
     trainer_of(d, layout(kind, d), sparse, optimizer, lr)
 }
 
-fn trainer_of(d: &Arc<Dataset>, l: Layout, sparse: bool, optimizer: Optimizer, lr: f32) -> CpuTrainer {
+fn trainer_of(d: &Arc<Dataset>, l: Layout, sparse: bool, optimizer: Optimizer, lr: f32) -> Trainer<CpuSteps> {
     let cfg = TrainConfig { batch_size: 16, optimizer, lr, sparse, seed: 3, ..TrainConfig::default() };
-    CpuTrainer::new(d.clone(), None, Params::init(l, 2), cfg).unwrap()
+    Trainer::new(CpuSteps::new(d.clone(), None, Params::init(l, 2), cfg).unwrap())
 }
 
 /// The first `n` batches of 16 of epoch 0's samples.

@@ -64,7 +64,7 @@ fn batches(l: &Layout, n: usize, objective: Objective, rng: &mut Xoshiro256PlusP
         .collect()
 }
 
-/// The serial path, as `CpuTrainer` stepped before `step.rs`.
+/// The serial path, as `CpuSteps` stepped before `step.rs`.
 fn serial(l: Layout, bs: &[Batch], cfg: &Cfg) -> Run {
     let mut r = Run::new(l);
     let mut touched = TouchedRows::new(l.num_users, l.num_items);

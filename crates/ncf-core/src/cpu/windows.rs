@@ -2,6 +2,8 @@
 //! epoch, 502M samples, held whole would take 12 GB). A window is exactly its slice of the whole
 //! epoch of [`epoch_samples_from`], so training is the same either way.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::sampling::{Samples, draw, epoch_samples_from, ratings_of};
@@ -64,9 +66,40 @@ impl Default for Windows {
 }
 
 impl Windows {
-    /// Hands the epoch's samples to `train` in training order: whole, or window by window.
-    /// Each window is a multiple of `batch` samples, so the batches are the epoch's own and
-    /// training is the same either way. Returns the epoch's sample count.
+    /// The window that holds training position `pos` of an epoch of `n` samples: the whole
+    /// epoch up to `whole_max` samples, else a multiple of `batch` positions (the last one
+    /// ragged), so the batches are the epoch's own and training is the same either way.
+    pub fn span(&self, n: u32, batch: u32, pos: u32) -> Range<u32> {
+        if n <= self.whole_max {
+            return 0..n;
+        }
+        let batch = batch.max(1);
+        let window = (self.window / batch).max(1).saturating_mul(batch);
+        let start = pos / window * window;
+        start..start.saturating_add(window).min(n)
+    }
+
+    /// The samples of window `span` of an epoch: the scatter of [`epoch_samples_from`] for a
+    /// whole epoch, else [`samples_at`].
+    pub fn draw(
+        &self,
+        data: &Dataset,
+        negatives: u32,
+        uniform: bool,
+        seed: u32,
+        epoch: u32,
+        span: Range<u32>,
+    ) -> Result<Samples> {
+        let n = samples_per_epoch(data, negatives)?;
+        if span == (0..n) && n <= self.whole_max {
+            epoch_samples_from(data, negatives, uniform, seed, epoch)
+        } else {
+            samples_at(data, negatives, uniform, seed, epoch, span)
+        }
+    }
+
+    /// Hands the epoch's samples to `train` in training order, window by window ([`Windows::span`]).
+    /// Returns the epoch's sample count.
     #[allow(clippy::too_many_arguments)]
     pub fn for_each(
         &self,
@@ -79,17 +112,11 @@ impl Windows {
         mut train: impl FnMut(&Samples) -> Result<()>,
     ) -> Result<u64> {
         let n = samples_per_epoch(data, negatives)?;
-        if n <= self.whole_max {
-            train(&epoch_samples_from(data, negatives, uniform, seed, epoch)?)?;
-            return Ok(n as u64);
-        }
-        let batch = batch.max(1);
-        let window = (self.window / batch).max(1).saturating_mul(batch);
         let mut start = 0u32;
         while start < n {
-            let end = start.saturating_add(window).min(n);
-            train(&samples_at(data, negatives, uniform, seed, epoch, start..end)?)?;
-            start = end;
+            let span = self.span(n, batch, start);
+            start = span.end;
+            train(&self.draw(data, negatives, uniform, seed, epoch, span)?)?;
         }
         Ok(n as u64)
     }

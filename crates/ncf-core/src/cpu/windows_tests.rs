@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use crate::cpu::sampling::{Samples, epoch_samples_from};
 use crate::cpu::windows::{Windows, samples_at};
-use crate::cpu::{CpuTrainer, HogwildTrainer};
+use crate::cpu::{CpuSteps, HogwildSteps};
 use crate::data::Dataset;
 use crate::data::synthetic::{SyntheticConfig, synthetic};
+use crate::fit::Trainer;
 use crate::model::{Layout, ModelKind, Params, Tower};
-use crate::train::{Optimizer, TrainConfig, Trainer};
+use crate::train::{Optimizer, TrainConfig};
 
 fn data() -> Arc<Dataset> {
     let cfg =
@@ -86,7 +87,7 @@ fn windowed_epochs_train_bit_for_bit_as_whole_ones() {
                 ..TrainConfig::default()
             };
             let run = |w: Windows| {
-                let mut t = CpuTrainer::new(d.clone(), None, Params::init(l, 1), cfg).unwrap();
+                let mut t = Trainer::new(CpuSteps::new(d.clone(), None, Params::init(l, 1), cfg).unwrap());
                 t.set_windows(w);
                 let losses: Vec<f64> = (0..2).map(|_| t.run_epoch(None).unwrap().loss).collect();
                 (losses, t.params().data.clone())
@@ -104,12 +105,12 @@ fn windowed_epochs_train_bit_for_bit_as_whole_ones() {
         optimizer: Optimizer::sgd(),
         lr: 0.05,
         seed: 3,
-        hogwild: true,
+        algorithm: crate::train::Algorithm::Hogwild,
         ..TrainConfig::default()
     };
     let run = |w: Windows| {
         let start = Params::init_with_std(Layout::new(ModelKind::Mf, u, i, 6).unwrap(), 2, 0.1);
-        let mut t = HogwildTrainer::new(d.clone(), None, start, hog).unwrap().with_threads(1);
+        let mut t = Trainer::new(HogwildSteps::new(d.clone(), None, start, hog).unwrap().with_threads(1));
         t.set_windows(w);
         let r = t.run_epoch(None).unwrap();
         (r.loss, r.samples, t.params().data.clone())

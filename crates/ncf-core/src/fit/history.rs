@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::Outcome;
+use super::control::Outcome;
 use crate::metrics::RatingMetrics;
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

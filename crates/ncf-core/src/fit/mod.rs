@@ -1,16 +1,20 @@
 //! A fit, written once for every caller (the Node binding, `ncf-bench`): typed options and
 //! their defaults, every check before any backend runs, the validation holdout, the first
-//! evaluation (the starting weights compete as epoch 0), the backend's trainer under the
-//! training control (best epoch, plateau, early stopping), checkpoints on a schedule and
-//! resuming from one.
+//! evaluation (the starting weights compete as epoch 0), the one epoch loop ([`Trainer`]) over
+//! the backend's steps under the training control (best epoch, plateau, early stopping),
+//! checkpoints on a schedule and resuming from one.
 //!
 //! [`Fit::plan`] checks on the caller's thread; [`FitPlan::start`] does the heavy part (the
 //! holdout, the trainer's buffers) on a backend; then [`Fit::run_epoch`] until
 //! [`Fit::done`], and [`Fit::finish`] hands the chosen weights to the model.
 
 mod als_options;
+mod carry;
+pub mod checkpoint;
+pub mod control;
 pub mod history;
 pub mod options;
+pub mod trainer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,16 +22,17 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::backend::{Backend, BackendKind, ranking};
-use crate::checkpoint;
-use crate::control::{Monitor, Session};
 use crate::data::validation::leave_one_out;
 use crate::error::{NcfError, Result};
 use crate::recommender::ids::with_user_ids;
 use crate::recommender::{Corpus, Recommender, Task, TrainingLease};
 use crate::train::{Progress, check_rankable, rating_scale};
+use control::Monitor;
 
+pub use control::{Checkpoint, Control, EpochReport, OptimizerState, Outcome, PlateauConfig};
 pub use history::EpochRecord;
 pub use options::{CheckpointSchedule, EarlyStopping, FitOptions, OptimizerKind, Plateau, Resolved, Validation};
+pub use trainer::Trainer;
 
 /// A fit whose options and inputs are checked, ready to start on a backend.
 pub struct FitPlan {
@@ -42,7 +47,7 @@ pub struct FitPlan {
 /// A running fit.
 pub struct Fit {
     model: Recommender,
-    session: Option<(Session, TrainingLease)>,
+    session: Option<(Trainer, TrainingLease)>,
     opts: Resolved,
     fingerprint: Map<String, Value>,
     history: Vec<EpochRecord>,
@@ -170,7 +175,7 @@ impl Fit {
         self.progress.clone()
     }
 
-    fn session(&mut self) -> Result<&mut Session> {
+    fn session(&mut self) -> Result<&mut Trainer> {
         self.session
             .as_mut()
             .map(|s| &mut s.0)
@@ -178,14 +183,14 @@ impl Fit {
     }
 
     /// The optimizer's state after the last epoch (Adam's moments and step count).
-    pub fn optimizer_state(&mut self) -> Result<crate::train::OptimizerState> {
+    pub fn optimizer_state(&mut self) -> Result<OptimizerState> {
         self.session()?.optimizer_state()
     }
 
     /// Replaces the optimizer's state before the next epoch, keeping the weights: NeuMF-pre's
     /// fine-tuning can start from its parts' Adam moments
-    /// ([`crate::train::OptimizerState::neumf_pre`]) instead of fresh ones.
-    pub fn set_optimizer_state(&mut self, state: crate::train::OptimizerState) -> Result<()> {
+    /// ([`OptimizerState::neumf_pre`]) instead of fresh ones.
+    pub fn set_optimizer_state(&mut self, state: OptimizerState) -> Result<()> {
         self.session()?.set_optimizer_state(state)
     }
 
@@ -284,15 +289,16 @@ impl FitPlan {
                 None => initial = Some(ranking::evaluate(&*backend, &params, v, opts.k)?),
             }
         }
-        let trainer = backend.trainer(train, valid, params, cfg).map_err(|e| with_user_ids(e, du.as_deref()))?;
-        let mut session =
-            Session::new(trainer, opts.control(), opts.lr).with_initial(initial.as_ref(), initial_rating.as_ref());
+        let mut session = Trainer::start(&backend, train, valid, params, cfg)
+            .map_err(|e| with_user_ids(e, du.as_deref()))?
+            .with_control(opts.control(), opts.lr)
+            .with_initial(initial.as_ref(), initial_rating.as_ref());
         if let Some(p) = &progress {
             session.set_progress(p.clone());
         }
         let (mut history, mut epoch, mut stopped_early) = (Vec::new(), 0, false);
         if let Some(r) = resumed {
-            session.restore(r.checkpoint)?;
+            session.resume(r.checkpoint)?;
             model.set_weights(session.params())?;
             history = r.history;
             epoch = r.epoch;
@@ -302,7 +308,7 @@ impl FitPlan {
         // The session exists: the fit's scale, seen items and ids become the model's now (a
         // fit that failed to start leaves the model as it was).
         model.adopt(cfg.rating, known, data.ids());
-        if let Some(a) = cfg.als {
+        if let Some(a) = cfg.algorithm.als() {
             model.set_als_spec(Some((a.reg, a.alpha)));
         }
         Ok(Fit {
@@ -322,7 +328,7 @@ impl FitPlan {
 }
 
 struct Resumed {
-    checkpoint: crate::control::Checkpoint,
+    checkpoint: Checkpoint,
     history: Vec<EpochRecord>,
     epoch: u32,
     stopped: bool,

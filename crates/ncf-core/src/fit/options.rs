@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use crate::control::{Control, Monitor, PlateauConfig};
+use super::control::{Control, Monitor, PlateauConfig};
 use crate::error::{NcfError, Result};
 use crate::recommender::{Corpus, Recommender, TaskKind};
-use crate::train::Optimizer;
-use crate::train::TrainConfig;
+use crate::train::{Algorithm, AlsSpec, Optimizer, TrainConfig};
 
 /// Where a fit finds the cases that choose epochs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,12 +269,14 @@ impl Resolved {
             dropout: self.dropout as f32,
             rating: None,
             sparse: self.sparse,
-            als: self.als.map(|(alpha, cg_steps)| crate::train::AlsSpec {
-                reg: self.l2 as f32,
-                alpha: alpha as f32,
-                cg_steps,
-            }),
-            hogwild: self.hogwild,
+            // ALS refuses hogwild (als_options), so at most one applies.
+            algorithm: match (self.als, self.hogwild) {
+                (Some((alpha, cg_steps)), _) => {
+                    Algorithm::Als(AlsSpec { reg: self.l2 as f32, alpha: alpha as f32, cg_steps })
+                }
+                (None, true) => Algorithm::Hogwild,
+                (None, false) => Algorithm::MiniBatch,
+            },
             uniform_negatives: self.uniform_negatives,
         })
     }

@@ -30,7 +30,7 @@ fn als(users: u32, items: u32) -> Recommender {
 
 /// Checks and runs a fold-in on the CPU backend.
 fn fold(m: &Recommender, r: FoldIn) -> Result<FoldInReport> {
-    m.fold_in(r)?.run(&CpuBackend::default())
+    m.fold_in(r)?.run(&CpuBackend)
 }
 
 fn req(users: &[(&str, &[&str])], items: &[(&str, &[&str])]) -> FoldIn {

@@ -1,9 +1,8 @@
 //! The checks every backend's session shares, run once with one wording: the data against the
-//! model, the test and validation cases, `k`, a checkpoint's sizes, a diverged loss; and the
+//! model, the test and validation cases, `k`, a diverged loss; and the
 //! rating scale and cases a rating model is fitted and measured on.
 
 use super::config::TrainConfig;
-use super::session::OptimizerState;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::metrics::RatingScale;
@@ -64,22 +63,6 @@ pub fn samples_per_epoch(data: &Dataset, negatives: u32) -> Result<u32> {
             data.num_interactions()
         ))
     })
-}
-
-/// Refuses weights or moments of another size than the model's.
-pub fn check_restorable(len: usize, weights: &[f32], state: &OptimizerState) -> Result<()> {
-    if weights.len() != len || state.m.len() != len || state.v.len() != len {
-        return Err(NcfError::invalid(
-            "resumeFrom",
-            format!(
-                "the checkpoint holds {} weights and {}/{} moments; this model has {len}",
-                weights.len(),
-                state.m.len(),
-                state.v.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Fails on a non-finite loss so that a diverged run never reports numbers.

@@ -27,15 +27,36 @@ pub struct TrainConfig {
     /// the dense parameters (tower, predict layer, biases `b`, feature tables) as before.
     /// `false` is PyTorch's dense semantics: every parameter steps every batch.
     pub sparse: bool,
-    /// Train by implicit alternating least squares instead of gradient steps
-    /// (`optimizer: 'als'`): batch size, negatives, the optimizer and lr do not apply.
-    pub als: Option<AlsSpec>,
-    /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!, `cpu/hogwild.rs`).
-    pub hogwild: bool,
+    /// How the epochs are trained, chosen once from the options.
+    pub algorithm: Algorithm,
     /// Negatives drawn uniformly from every item, the user's positives included (Rendle et
     /// al. 2020, `mf_simple.py`); `false` draws only items the user has not interacted with
     /// (NCF §4.1).
     pub uniform_negatives: bool,
+}
+
+/// The training algorithms: each backend has its steps for the ones it runs, and the one
+/// epoch loop (`crate::fit::Trainer`) drives them all.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Algorithm {
+    /// Mini-batch gradient steps with the configured optimizer (He et al. 2017, §4.1).
+    #[default]
+    MiniBatch,
+    /// Batch-1 SGD lock-free across the CPU's threads (Hogwild!: Niu et al., NIPS 2011).
+    Hogwild,
+    /// Implicit alternating least squares (`optimizer: 'als'`): batch size, negatives, the
+    /// optimizer and lr do not apply.
+    Als(AlsSpec),
+}
+
+impl Algorithm {
+    /// The iALS hyperparameters, when the algorithm is ALS.
+    pub fn als(self) -> Option<AlsSpec> {
+        match self {
+            Algorithm::Als(spec) => Some(spec),
+            _ => None,
+        }
+    }
 }
 
 /// The hyperparameters of iALS (`crate::cpu::als`): Rendle et al. (2022)'s objective with
@@ -88,8 +109,7 @@ impl Default for TrainConfig {
             dropout: 0.0,
             rating: None,
             sparse: false,
-            als: None,
-            hogwild: false,
+            algorithm: Algorithm::MiniBatch,
             uniform_negatives: false,
         }
     }

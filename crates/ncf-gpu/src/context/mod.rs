@@ -84,7 +84,8 @@ impl GpuContext {
         let adapter::Opened { device, queue, info, limits, errors } = adapter::open(opts)?;
         let atomic_mode = if info.float32_atomics { AtomicMode::NativeF32 } else { AtomicMode::CasU32 };
         let pipelines = Pipelines::build(&device, info.workgroup_size, atomic_mode);
-        let ctx = GpuContext { device, queue, info, atomic_mode, limits, pipelines, errors, counts: Counters::default() };
+        let ctx =
+            GpuContext { device, queue, info, atomic_mode, limits, pipelines, errors, counts: Counters::default() };
         ctx.check_errors()?;
         Ok(ctx)
     }

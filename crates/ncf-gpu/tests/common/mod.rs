@@ -6,9 +6,10 @@ use std::sync::Arc;
 use ncf_core::cpu::dense::dense_forward;
 use ncf_core::cpu::sampling::epoch_samples;
 use ncf_core::cpu::tower::forward;
-use ncf_core::train::{DropoutSpec, EpochReport, TrainConfig, Trainer};
-use ncf_core::{CpuTrainer, Dataset, Layout, ModelKind, Optimizer, Params, TestSet, Tower};
-use ncf_gpu::{GpuContext, GpuOptions, GpuTrainer};
+use ncf_core::fit::{EpochReport, Trainer};
+use ncf_core::train::{DropoutSpec, TrainConfig};
+use ncf_core::{CpuSteps, Dataset, Layout, ModelKind, Optimizer, Params, TestSet, Tower};
+use ncf_gpu::{GpuContext, GpuOptions, GpuSteps};
 use rand::{Rng, SeedableRng};
 pub use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -30,8 +31,8 @@ pub fn rng() -> Xoshiro256PlusPlus {
 #[allow(clippy::too_many_arguments)]
 pub fn assert_gradients_match(
     what: &str,
-    gpu: &mut ncf_gpu::GpuTrainer,
-    cpu: &ncf_core::CpuTrainer,
+    gpu: &mut ncf_gpu::GpuSteps,
+    cpu: &ncf_core::CpuSteps,
     b: &(Vec<u32>, Vec<u32>, Vec<f32>),
     rtol: f64,
     atol: f64,
@@ -208,8 +209,8 @@ pub fn assert_epochs_match(
     what: &str,
     data: &Dataset,
     seed: u32,
-    gpu: &mut GpuTrainer,
-    cpu: &mut CpuTrainer,
+    gpu: &mut Trainer<GpuSteps>,
+    cpu: &mut Trainer<CpuSteps>,
     epochs: u32,
     eval_k: Option<u32>,
     (rtol, atol): (f64, f64),
@@ -228,7 +229,7 @@ pub fn assert_epochs_match(
             );
             let (gw, cw) = (&gpu.params().data, &cpu.params().data);
             assert_close_but_kinks(&format!("{what} weights"), gw, cw, rtol, atol, 0.01, 1e-2);
-            (g, k)
+            (g.report, k.report)
         })
         .collect()
 }

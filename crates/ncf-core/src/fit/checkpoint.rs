@@ -10,12 +10,12 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::control::Checkpoint;
+use super::control::Checkpoint;
+use super::control::OptimizerState;
 use crate::error::{NcfError, Result};
 use crate::model::Layout;
 use crate::persist::checksum::{self, CRC_KEY};
 use crate::persist::{read_regular, write_atomic};
-use crate::train::OptimizerState;
 
 const META_KEY: &str = "ncf_checkpoint";
 const FORMAT: &str = "ncf-native checkpoint";

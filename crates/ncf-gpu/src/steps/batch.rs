@@ -4,9 +4,9 @@
 use ncf_core::cpu::sampling::Samples;
 use ncf_core::{NcfError, Result};
 
-use super::GpuTrainer;
+use super::GpuSteps;
 
-impl GpuTrainer {
+impl GpuSteps {
     /// Writes a caller-chosen batch into the sample buffers (parity tests).
     pub(super) fn upload_batch(&self, users: &[u32], items: &[u32], labels: &[f32]) -> Result<u32> {
         let n = users.len();
@@ -58,7 +58,7 @@ impl GpuTrainer {
         let mut clear = self.ctx.encoder("ncf clear grads");
         clear.clear_buffer(&self.grads, 0, None);
         // A sparse backward claimed rows that no optimizer step released.
-        for (o, n) in self.owners.iter().zip([self.data.num_users, self.data.num_items]) {
+        for (o, n) in self.owners.iter().zip([self.inputs.data.num_users, self.inputs.data.num_items]) {
             self.ctx.queue.write_buffer(o, 0, bytemuck::cast_slice(&vec![u32::MAX; n as usize]));
         }
         self.ctx.submit(clear.finish());

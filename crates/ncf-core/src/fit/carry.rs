@@ -1,7 +1,7 @@
 //! Adam's state carried from NeuMF-pre's pretrained parts into its fine-tuning (measured in
 //! BENCHMARKS.md, where it changes nothing beyond noise).
 
-use super::session::OptimizerState;
+use super::control::OptimizerState;
 use crate::error::Result;
 use crate::model::{Layout, neumf_moment_from_pretrained};
 

@@ -9,14 +9,14 @@
 use ncf_core::rng::Permutation;
 use ncf_core::train::{Optimizer, StepScalars};
 
-use super::{GpuTrainer, ModelPasses};
+use super::{GpuSteps, ModelPasses};
 use crate::dense::GemmRecord;
 use crate::records::{EpochRecord, StepRecord};
 
-impl GpuTrainer {
+impl GpuSteps {
     pub(super) fn record(&self, start: u32, len: u32, slot: u32, step: u64) -> StepRecord {
-        let s = StepScalars::new(self.cfg.optimizer, self.cfg.lr, step);
-        StepRecord::new(self.layout, start, len, slot, &self.cfg, s).with_dropout(&self.cfg, step)
+        let s = StepScalars::new(self.inputs.cfg.optimizer, self.inputs.cfg.lr, step);
+        StepRecord::new(self.layout, start, len, slot, &self.inputs.cfg, s).with_dropout(&self.inputs.cfg, step)
     }
 
     /// The ring records of one step over samples `start..start + len`: the step's own record
@@ -54,7 +54,7 @@ impl GpuTrainer {
                             // The optimizer's record: no tower pass reads its gemm slots.
                             gemm.extend(std::iter::repeat_n(GemmRecord::default(), per));
                         } else {
-                            gemm.extend(tower.records(r.batch_len, self.cfg.dropout_at(step), r.row_base));
+                            gemm.extend(tower.records(r.batch_len, self.inputs.cfg.dropout_at(step), r.row_base));
                         }
                     }
                 }
@@ -118,9 +118,9 @@ impl GpuTrainer {
     /// returns its dispatches.
     fn encode_optimizer(&self, pass: &mut wgpu::ComputePass<'_>, offset: u32, len: u32) -> u32 {
         let p = &self.ctx.pipelines;
-        if !self.cfg.sparse {
+        if !self.inputs.cfg.sparse {
             let (x, y) = self.ctx.grid(self.layout.len() as u32);
-            pass.set_pipeline(match self.cfg.optimizer {
+            pass.set_pipeline(match self.inputs.cfg.optimizer {
                 Optimizer::Adam { .. } => &p.adam,
                 Optimizer::Sgd { .. } => &p.sgd,
             });
@@ -149,18 +149,18 @@ impl GpuTrainer {
     /// each window must be recorded in a submit of its own (the epoch loop ends a submit at
     /// every window's end).
     pub(super) fn encode_sampling(&self, enc: &mut wgpu::CommandEncoder, epoch: u32, w: u32) {
-        let perm = Permutation::new(self.n_samples, self.cfg.seed, epoch);
+        let perm = Permutation::new(self.n_samples, self.inputs.cfg.seed, epoch);
         let base = w * self.window;
         let count = self.window.min(self.n_samples - base);
         let rec = EpochRecord {
             n_samples: self.n_samples,
-            per: self.cfg.negatives + 1,
-            num_items: self.data.num_items,
-            seed: self.cfg.seed,
+            per: self.inputs.cfg.negatives + 1,
+            num_items: self.inputs.data.num_items,
+            seed: self.inputs.cfg.seed,
             epoch,
             half_bits: perm.half_bits,
-            rated: u32::from(self.cfg.negatives == 0),
-            uniform: u32::from(self.cfg.uniform_negatives),
+            rated: u32::from(self.inputs.cfg.negatives == 0),
+            uniform: u32::from(self.inputs.cfg.uniform_negatives),
             keys: perm.keys,
             base,
             count,

@@ -1,4 +1,4 @@
-//! The GPU training loop. Per epoch: one sampling dispatch, then for every batch the model's
+//! The GPU's mini-batch steps. Per epoch: one sampling dispatch, then for every batch the model's
 //! forward/backward (one dispatch for GMF/MF, two for the fused tower of MLP/NeuMF, 4L + 3 for
 //! towers too wide to fuse) and one optimizer dispatch (dense, or row-sparse with
 //! `TrainConfig.sparse`), up to [`STEPS_PER_SUBMIT`] steps per
@@ -7,21 +7,23 @@
 //! come back in one read-back at the end of the epoch.
 
 //!
-//! The loop is split by domain: `submit` records steps and sampling into passes, `epoch` is the
-//! `Trainer` implementation (the epoch loop, cancellation, optimizer state), `staging` brings
+//! The steps are split by domain: `submit` records steps and sampling into passes, `range` is
+//! the `Steps` implementation (a range of steps in submits of [`STEPS_PER_SUBMIT`], the epoch's
+//! one read-back with the evaluation folded in, weights and optimizer state), `staging` brings
 //! back each submit's losses for live progress, and `batch` runs caller-chosen batches for the
-//! parity tests. This file holds the trainer's buffers and bind groups, built once in `new`.
+//! parity tests. This file holds the buffers and bind groups, built once in `new`; the epoch
+//! loop above them is `ncf_core::fit::Trainer`.
 
 // Caller-chosen batches and sample read-backs for the parity tests only.
 #[cfg(feature = "testing")]
 mod batch;
-mod epoch;
+mod range;
 mod staging;
 mod submit;
 
 use std::sync::Arc;
 
-use ncf_core::train::{Progress, TrainConfig, check_session};
+use ncf_core::train::{Inputs, TrainConfig, check_session};
 use ncf_core::{Dataset, Layout, Params, Result, TestSet};
 
 use crate::context::GpuContext;
@@ -45,10 +47,9 @@ enum ModelPasses {
     Fused(Box<FusedTower>),
 }
 
-pub struct GpuTrainer {
+pub struct GpuSteps {
     ctx: Arc<GpuContext>,
-    data: Arc<Dataset>,
-    cfg: TrainConfig,
+    inputs: Inputs,
     layout: Layout,
     params_cpu: Params,
     params: wgpu::Buffer,
@@ -90,10 +91,17 @@ pub struct GpuTrainer {
     /// binding or [`MAX_WINDOW`]) a multiple of the batch size; the sample buffers hold one.
     window: u32,
     steps_per_epoch: u32,
+    /// The prepared epoch's index; optimizer steps taken (set by each range, advanced by the
+    /// test hooks' single batches).
     epoch: u32,
     step: u64,
-    /// Live progress, with two staging buffers that bring back the losses of each submit.
-    progress: Option<(Arc<Progress>, [wgpu::Buffer; 2])>,
+    /// The prepared epoch's first commands (clearing its losses, drawing its first window),
+    /// submitted with its first steps; and the window the sample buffers hold or will.
+    head: Option<wgpu::CommandEncoder>,
+    drawn: Option<u32>,
+    /// Two staging buffers that bring back each submit's losses for live progress (made
+    /// when a range first reports progress).
+    staging: Option<[wgpu::Buffer; 2]>,
     /// Dispatches the last recorded step took (forward, backward and optimizer).
     dispatches: std::cell::Cell<u32>,
     /// Rows of one forward/backward pass: larger batches run as micro-batches (submit.rs).
@@ -102,7 +110,7 @@ pub struct GpuTrainer {
     steps_per_submit: u32,
 }
 
-impl GpuTrainer {
+impl GpuSteps {
     /// Compute dispatches one optimizer step records (forward, backward and optimizer), as
     /// counted while the last step was recorded; 0 before any step.
     pub fn dispatches_per_step(&self) -> u32 {
@@ -119,7 +127,7 @@ impl GpuTrainer {
         Self::with_limits(ctx, data, validation, params, cfg, None, None)
     }
 
-    /// As [`GpuTrainer::new`], with at most `max_chunk` rows per forward/backward pass (tests
+    /// As [`GpuSteps::new`], with at most `max_chunk` rows per forward/backward pass (tests
     /// force micro-batches with it; by default the chunk comes from the adapter's limits) and
     /// at most `max_window` samples drawn at once (tests force windowed epochs with it; by
     /// default the window comes from the adapter's limits and [`MAX_WINDOW`]).
@@ -244,16 +252,16 @@ impl GpuTrainer {
             set.map(|t| TestBuffers::new(&ctx, t, &pbuf, layout, features.as_deref(), cfg.rating)).transpose()
         };
         let test = resident(data.test.as_ref())?;
-        let validation = resident(validation.as_ref())?;
+        let validation_set = validation;
+        let validation = resident(validation_set.as_ref())?;
         let train_eval = match cfg.rating {
             Some(_) => resident(data.train_cases().as_ref())?,
             None => None,
         };
         ctx.check_errors()?;
-        Ok(GpuTrainer {
+        Ok(GpuSteps {
             ctx,
-            data,
-            cfg,
+            inputs: Inputs { data, validation: validation_set, cfg },
             layout,
             params_cpu: params,
             params: pbuf,
@@ -282,7 +290,9 @@ impl GpuTrainer {
             steps_per_epoch,
             epoch: 0,
             step: 0,
-            progress: None,
+            head: None,
+            drawn: None,
+            staging: None,
             dispatches: std::cell::Cell::new(0),
             chunk,
             steps_per_submit,
