@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The architecture rules, checked in CI (`npm run lint:rules`). Plain Node, no
-// dependencies: the rules are about which module names which, so a scanner that drops comments
-// and literals is enough; no Rust or TypeScript parser is needed.
+// The architecture rules, checked in CI (`npm run lint:rules`): only what Cargo and Rust's
+// visibility do not enforce. The rules are about which module names which: TypeScript's own
+// parser reads the TypeScript imports, and for Rust a scanner that drops comments and
+// literals is enough.
 //
 //   core-imports  ncf-core depends on neither wgpu nor napi (nor the crates built on it);
 //                 without the dependency Cargo refuses any path into them
@@ -11,6 +12,8 @@
 //                 test code (`*_tests.rs`, `mod tests`) is compiled only into the tests and
 //                 makes no edge
 //   ts-cycle      no cycle among the package's TypeScript modules
+//   readme-names  a folder README (crates/**, src/) names only files and items that exist:
+//                 each `code span`'s file paths, `a::b` paths and CamelCase names
 //
 // Usage: node scripts/check-rules.mjs [--root DIR]   (DIR defaults to the repository root)
 // Prints `file:line: rule: message` per violation and exits 1, or `rules: ok (N checks)`.
@@ -18,6 +21,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import ts from 'typescript'
 
 // The ncf_gpu items the binding may name: choosing the adapter and describing it. Everything
 // else in ncf-gpu is backend internals, reached only through the core's backend seam.
@@ -51,72 +55,39 @@ function walk(dir, re, skip = new Set(['target'])) {
     })
 }
 
-/** `src` with comments and the insides of literals turned to spaces, newlines kept so lines
- * still match: a `"{"`, a `// use wgpu` or an import quoted in a help text neither counts nor
- * unbalances what follows. Rust's literals by default (nested block comments, raw strings, char
- * literals unlike lifetimes), TypeScript's with `ts` (templates with `${}`, regex literals). */
-function blankCode(src, ts = false) {
+/** Rust `src` with comments and the insides of literals turned to spaces, newlines kept so
+ * lines still match: a `"{"`, a `// use wgpu` or a path quoted in a help text neither counts nor
+ * unbalances what follows (nested block comments, raw strings, char literals unlike lifetimes). */
+function blankCode(src) {
   const out = src.split('')
   const blank = (a, b) => { for (let k = a; k < b; k++) if (out[k] !== '\n') out[k] = ' ' }
   const find = (s, from) => (src.indexOf(s, from) < 0 ? src.length : src.indexOf(s, from))
   const raw = /b?r(#*)"/y
-  const template = (i) => { // from inside a template to after its end, or after a `${`
-    for (; i < src.length; i++) {
-      if (src[i] === '\\') i++
-      else if (src[i] === '`') return [i + 1, false]
-      else if (src[i] === '$' && src[i + 1] === '{') return [i + 2, true]
-    }
-    return [src.length, false]
-  }
-  const resumes = [] // brace depths at which a `${ }` goes back into its template
-  let depth = 0, prev = '' // TypeScript: `{` depth, and the last code character (is `/` a regex?)
   for (let i = 0, m, end; i < src.length; i = end) {
     const c = src[i], d = src[i + 1]
     if (c === '/' && d === '/') { end = find('\n', i); blank(i, end); continue }
     if (c === '/' && d === '*') {
       end = i + 2
-      for (let n = 1; end < src.length && n > 0; end++) { // Rust's block comments nest
-        if (src.startsWith('*/', end)) { n--; end++ } else if (!ts && src.startsWith('/*', end)) { n++; end++ }
+      for (let n = 1; end < src.length && n > 0; end++) { // block comments nest
+        if (src.startsWith('*/', end)) { n--; end++ } else if (src.startsWith('/*', end)) { n++; end++ }
       }
       blank(i, end)
       continue
     }
     raw.lastIndex = i
-    if (!ts && (c === 'r' || c === 'b') && !/\w/.test(src[i - 1] ?? '') && (m = raw.exec(src))) { // r#"…"#
+    if ((c === 'r' || c === 'b') && !/\w/.test(src[i - 1] ?? '') && (m = raw.exec(src))) { // r#"…"#
       end = find(`"${m[1]}`, i + m[0].length)
       blank(i + m[0].length, end)
       end += 1 + m[1].length
       continue
     }
-    if (c === '"' || (ts && c === "'")) { // TypeScript's strings end at a newline
-      for (end = i + 1; end < src.length && src[end] !== c && !(ts && src[end] === '\n'); end++) {
-        if (src[end] === '\\') end++
-      }
+    if (c === '"') {
+      for (end = i + 1; end < src.length && src[end] !== c; end++) if (src[end] === '\\') end++
       end++
-    } else if (!ts && c === "'" && d === '\\') end = find("'", i + 3) + 1 // '\n', '\'', '\u{..}'
-    else if (!ts && c === "'" && src[i + 2] === "'") end = i + 3 // 'x', where 'a is a lifetime
-    else if (ts && (c === '`' || (c === '}' && resumes.at(-1) === depth - 1))) {
-      if (c === '}') { resumes.pop(); depth-- }
-      const [j, open] = template(i + 1)
-      if (open) { resumes.push(depth); depth++ }
-      end = j
-    } else if (ts && c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev))) { // a regex
-      let cls = false // inside [...], where '/' does not end it
-      for (end = i + 1; end < src.length && src[end] !== '\n' && (cls || src[end] !== '/'); end++) {
-        if (src[end] === '\\') end++
-        else if (src[end] === '[') cls = true
-        else if (src[end] === ']') cls = false
-      }
-      end++
-    } else {
-      if (c === '{') depth++
-      else if (c === '}') depth--
-      if (!/\s/.test(c)) prev = c
-      end = i + 1
-      continue
-    }
-    blank(i + 1, end - 1) // keep the delimiters: an import's quotes show where its specifier is
-    prev = 'a'
+    } else if (c === "'" && d === '\\') end = find("'", i + 3) + 1 // '\n', '\'', '\u{..}'
+    else if (c === "'" && src[i + 2] === "'") end = i + 3 // 'x', where 'a is a lifetime
+    else { end = i + 1; continue }
+    blank(i + 1, end - 1)
   }
   return out.join('')
 }
@@ -303,26 +274,25 @@ function checkRustCycles(crateDir) {
 }
 
 // ------------------------------------------------------------------------------ TypeScript
-// `import … from`, `import type … from`, `export … from`, side-effect `import '…'`, dynamic
-// `import('…')` and `require('…')`, each up to the quote that opens its specifier.
-const TS_IMPORTS = [
-  /(?:^|[;}])[ \t]*(?:import|export)\b(?:[^;'"`]*?\bfrom)?\s*['"]/gm,
-  /\bimport\s*\(\s*['"`]/g,
-  /\brequire\s*\(\s*['"]/g,
-]
-
-/** The relative imports of a TypeScript file, each with the .ts file it means and its line. */
+/** The relative imports of a TypeScript file (static, `export … from`, side-effect, dynamic
+ * `import()` and `require()`), read from TypeScript's own syntax tree, each with the .ts file
+ * it means and its line. */
 function tsImports(file) {
-  const src = readFileSync(file, 'utf8')
-  const text = blankCode(src, true)
-  return TS_IMPORTS.flatMap((re) => [...text.matchAll(re)])
-    .map((m) => {
-      const quote = m.index + m[0].length - 1 // its text is blanked in `text`: read it from `src`
-      const spec = src.slice(quote + 1, src.indexOf(src[quote], quote + 1))
-      return { spec, target: resolveTs(file, spec), line: src.slice(0, quote).split('\n').length }
-    })
-    .filter(({ spec }) => /^\.\.?(\/|$)/.test(spec))
-    .sort((a, b) => a.line - b.line)
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
+  const found = []
+  const visit = (node) => {
+    const call = ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword
+      || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
+    const spec = ts.isImportDeclaration(node) || ts.isExportDeclaration(node) ? node.moduleSpecifier
+      : call ? node.arguments[0] : undefined
+    if (spec && ts.isStringLiteralLike(spec) && /^\.\.?(\/|$)/.test(spec.text)) {
+      const line = source.getLineAndCharacterOfPosition(spec.getStart()).line + 1
+      found.push({ spec: spec.text, target: resolveTs(file, spec.text), line })
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found.sort((a, b) => a.line - b.line)
 }
 
 /** The .ts file a relative specifier means under nodenext (`./x.js` is `./x.ts`). */
@@ -389,6 +359,32 @@ function reportCycles(edges, rule, where) {
   }
 }
 
+// ------------------------------------------------------------------------------- READMEs
+/** Every code span of a folder README names what exists: a file path (`steps/range.rs`) is
+ * the end of some file's path, and each segment of an `a::b` path and each CamelCase name is
+ * an identifier of the Rust or TypeScript sources. */
+function checkReadmes() {
+  const files = walk(root, /\.(rs|wgsl|ts|mjs|cjs|toml|sh)$/, new Set(['target', 'node_modules', 'docs', 'dist']))
+  const paths = files.map((f) => `/${rel(f)}`)
+  const names = new Set(files.filter((f) => /\.(rs|ts)$/.test(f)).flatMap((f) => readFileSync(f, 'utf8').match(/\w+/g) ?? []))
+  const readmes = [...walk(join(root, 'crates'), /^README\.md$/), ...walk(join(root, 'src'), /^README\.md$/)]
+  for (const file of readmes) {
+    checks++
+    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+      for (const [, span] of text.matchAll(/`([^`]+)`/g)) {
+        for (const word of span.split(/[^\w:./-]+/).map((w) => w.replace(/^(\.\.?\/)+/, ''))) {
+          const missing = /^[a-zA-Z][\w./-]*\.(rs|wgsl|ts|mjs)$/.test(word)
+            ? !paths.some((p) => p.endsWith(`/${word}`))
+            : word.includes('::') || /^[A-Z][a-z0-9]+[A-Z]\w*$/.test(word)
+              ? word.split(/::|\//).some((s) => /^\w+$/.test(s) && !names.has(s))
+              : false
+          if (missing) report(file, i + 1, 'readme-names', `names \`${word}\`, which no source defines any more`)
+        }
+      }
+    })
+  }
+}
+
 // ------------------------------------------------------------------------------------ main
 try {
   const { values } = parseArgs({ options: { root: { type: 'string' } } })
@@ -404,6 +400,7 @@ for (const name of existsSync(crates) ? readdirSync(crates).sort() : []) {
   if (existsSync(join(crates, name, 'src'))) checkRustCycles(join(crates, name))
 }
 checkTypeScript()
+checkReadmes()
 violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule))
 for (const v of violations) console.log(`${v.file}:${v.line}: ${v.rule}: ${v.message}`)
 if (violations.length) {

@@ -1,4 +1,4 @@
-//! The fused training step of the MLP tower (`shaders/tower.wgsl`): two dispatches per step
+//! The fused training step of the MLP tower (`shaders/fused.wgsl`): two dispatches per step
 //! instead of the per-layer path's `4L + 2` (tower.rs). `tower_train` runs gather, every layer,
 //! the head, the loss and the backward through the layers with one thread per sample, storing
 //! each layer's activations and `∂z`; `tower_weight_grads` sums `∂W_l` and `∂b_l` of all layers
@@ -22,7 +22,7 @@ pub const FUSED_MAX_WIDTH: u32 = 256;
 /// Most dense layers the `Layers` record describes (ncf-core `MAX_TOWER` widths = 7 layers).
 const MAX_LAYERS: usize = 8;
 
-/// Mirror of `struct Layers` in tower.wgsl.
+/// Mirror of `struct Layers` in fused.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct LayersRecord {

@@ -31,7 +31,7 @@ pub(crate) struct StepRecord {
     /// 0 without per-user and per-item biases.
     pub user_bias_offset: u32,
     /// Inverted-dropout rate of this step (0: none) and the seed and step its per-layer keys
-    /// are mixed from (ncf-core `dropout_key`), for the fused tower (tower.wgsl).
+    /// are mixed from (ncf-core `dropout_key`), for the fused tower (fused.wgsl).
     pub dropout_p: f32,
     pub dropout_seed: u32,
     pub step_lo: u32,
@@ -158,7 +158,7 @@ pub(crate) struct EpochRecord {
     pub _pad: [u32; 2],
 }
 
-/// Mirror of `struct Net` in neural.wgsl (32 bytes): the tower's fixed geometry.
+/// Mirror of `struct Net` in tower.wgsl (32 bytes): the tower's fixed geometry.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct NetRecord {
@@ -190,7 +190,7 @@ impl NetRecord {
 /// Words per side in the header of [`feature_words`].
 pub(crate) const BAG_HEADER: usize = 5;
 
-/// The side-feature bags as one `u32` buffer for `neural.wgsl` and `scoring.wgsl` (weights as
+/// The side-feature bags as one `u32` buffer for `tower.wgsl` and `scoring.wgsl` (weights as
 /// f32 bits): per side (users, items) a header `[slots, slot table, row pointers, entries, GMF
 /// tables]`, then each side's slot table (`dim`, absolute table offset, first a_0 column), its
 /// CSR row pointers (entity × slot), its `(row, weight)` entries and, when the features enter

@@ -7,15 +7,15 @@ pub const FACTORIZATION: &str = include_str!("shaders/factorization.wgsl");
 pub const OPTIM: &str = include_str!("shaders/optim.wgsl");
 pub const METRICS: &str = include_str!("shaders/metrics.wgsl");
 pub const DENSE: &str = include_str!("shaders/dense.wgsl");
-pub const NEURAL: &str = include_str!("shaders/neural.wgsl");
+pub const TOWER: &str = include_str!("shaders/tower.wgsl");
 pub const SIMILARITY: &str = include_str!("shaders/similarity.wgsl");
 pub const SCORING: &str = include_str!("shaders/scoring.wgsl");
-pub const TOWER: &str = include_str!("shaders/tower.wgsl");
+pub const FUSED: &str = include_str!("shaders/fused.wgsl");
 pub const ALS: &str = include_str!("shaders/als.wgsl");
 
-/// The fused tower (tower.wgsl) after the neural family whose bindings and helpers it uses.
+/// The fused tower (fused.wgsl) after the neural family whose bindings and helpers it uses.
 pub fn fused_tower() -> String {
-    scoring(&format!("{NEURAL}\n{TOWER}"))
+    scoring(&format!("{TOWER}\n{FUSED}"))
 }
 
 /// A pair-scoring family (factorization or neural) with the bias terms and GMF-branch features
@@ -98,7 +98,7 @@ pub fn compose(family: &str, wg: u32, model: u32, atomics: Option<(AtomicMode, &
     s
 }
 
-/// Workgroup size of the fused tower (tower.wgsl), whose threads each carry a whole sample:
+/// Workgroup size of the fused tower (fused.wgsl), whose threads each carry a whole sample:
 /// small, so that a batch of a few hundred samples spreads over many workgroups (lavapipe runs
 /// each workgroup on one CPU thread; a GPU spreads them over its compute units), and never
 /// above the device's size `wg`.

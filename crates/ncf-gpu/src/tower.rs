@@ -1,6 +1,6 @@
 //! The MLP tower of MLP and NeuMF on the GPU: activation buffers for a fixed number of rows,
 //! the `gemm` products of every layer (dense.wgsl) and the `gather` / `head_*` / `scatter`
-//! kernels around them (neural.wgsl), with their bind groups built once.
+//! kernels around them (tower.wgsl), with their bind groups built once.
 //!
 //! A buffer may not be bound both read-only and read-write in one dispatch, so every layer has
 //! its own activation buffer `a_l` and gradient buffer `∂a_l`; each product reads one and

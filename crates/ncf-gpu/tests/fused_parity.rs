@@ -1,4 +1,4 @@
-//! The fused tower step (tower.wgsl: `tower_train` + `tower_weight_grads`) and the per-layer path
+//! The fused tower step (fused.wgsl: `tower_train` + `tower_weight_grads`) and the per-layer path
 //! it replaces for narrow towers, against the CPU backend on fresh random inputs, and the
 //! dispatches one optimizer step records.
 //!

@@ -1,4 +1,4 @@
-//! MLP and NeuMF on the GPU (neural.wgsl + the tower's gemm passes) against the CPU backend on
+//! MLP and NeuMF on the GPU (tower.wgsl + the tower's gemm passes) against the CPU backend on
 //! fresh random inputs. The tower `[20, 17, 9]` crosses the 16-wide gemm tiles, batches of 300
 //! and 777 cross workgroups, and scoring 9,000 pairs crosses the tower's 8,192-row chunks.
 //!

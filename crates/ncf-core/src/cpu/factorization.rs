@@ -2,9 +2,9 @@
 //! gradients (He et al. eq. 9–10; Rendle et al. 2020 for MF). [`Params::logit`],
 //! [`Params::logits`] and [`Params::batch_grad`] also dispatch MLP and NeuMF to [`super::tower`].
 
+use super::fused::TowerWorkspace;
 use super::scoring::{bias_grads, bias_terms, gmf_branch_grad, gmf_rows, gmf_term};
 use super::tower;
-use super::tower_batch::TowerWorkspace;
 use crate::model::{ModelKind, Objective, Params};
 use crate::train::DropoutSpec;
 

@@ -5,12 +5,12 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::fused::TowerWorkspace;
 use super::optim::update_dense;
 use super::row_grads::covers;
 use super::sampling::Samples;
 use super::sparse::{TouchedRows, sparse_step};
 use super::step::{StepBatch, StepWorkspace};
-use super::tower_batch::TowerWorkspace;
 use super::windows::Windows;
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};

@@ -39,6 +39,7 @@ pub mod backend;
 pub mod dense;
 pub mod factorization;
 pub mod fold_in;
+pub mod fused;
 pub mod hogwild;
 pub mod metrics;
 pub mod minibatch;
@@ -51,7 +52,6 @@ pub mod similarity;
 pub mod sparse;
 pub mod step;
 pub mod tower;
-pub mod tower_batch;
 pub mod windows;
 
 pub use als_steps::AlsSteps;

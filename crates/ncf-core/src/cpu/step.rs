@@ -9,10 +9,10 @@
 
 use rayon::prelude::*;
 
+use super::fused::{PIECE_ROWS, WAVE};
 use super::row_grads::{RowGrads, factor_rows, tower_rows};
 use super::shards::{PieceOut, Shard, ShardState, scatter, shard_states, split, step};
 use super::tower::{Backprop, Forward, backward_dense, forward_into};
-use super::tower_batch::{PIECE_ROWS, WAVE};
 use crate::model::{Layout, Objective, Params};
 use crate::train::{DropoutSpec, Optimizer, StepScalars};
 

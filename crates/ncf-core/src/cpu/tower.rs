@@ -1,5 +1,5 @@
 //! The MLP tower and the NeuMF fusion on the CPU (He et al., WWW'17, §3.3–3.4), batched as
-//! matrix products: the CPU backend's training math and the oracle of the GPU's `neural.wgsl`.
+//! matrix products: the CPU backend's training math and the oracle of the GPU's `tower.wgsl`.
 //!
 //! Forward for a batch of `(u, i)`:
 //! - `a_0 = [P_mlp[u] ; Q_mlp[i]]` (eq. 10, concatenation);

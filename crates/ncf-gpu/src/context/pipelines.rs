@@ -31,7 +31,7 @@ pub(crate) struct Pipelines {
     pub head_forward: wgpu::ComputePipeline,
     pub head_backward: wgpu::ComputePipeline,
     pub scatter: wgpu::ComputePipeline,
-    /// The fused tower's training step (tower.wgsl): per-sample chain and weight-gradient sums.
+    /// The fused tower's training step (fused.wgsl): per-sample chain and weight-gradient sums.
     pub tower_layout: wgpu::BindGroupLayout,
     pub tower_train: wgpu::ComputePipeline,
     pub tower_weight_grads: wgpu::ComputePipeline,
@@ -148,7 +148,7 @@ impl Pipelines {
             &[(0, dynu), (1, u), (2, ro), (3, rw), (4, ro), (5, ro), (6, ro), (7, rw), (8, ro), (9, rw), (10, ro)],
         );
         let neural_src =
-            shaders::compose(&shaders::scoring(shaders::NEURAL), wg, 0, Some((mode, &["grads", "step_loss"])));
+            shaders::compose(&shaders::scoring(shaders::TOWER), wg, 0, Some((mode, &["grads", "step_loss"])));
         let neural = |entry: &str| pipeline(device, &format!("ncf neural {entry}"), &neural_src, entry, &neural_layout);
         let tower_layout = layout(
             device,

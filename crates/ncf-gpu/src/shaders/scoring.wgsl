@@ -1,4 +1,4 @@
-// What the families that score pairs (factorization.wgsl, neural.wgsl) share: the GMF term
+// What the families that score pairs (factorization.wgsl, tower.wgsl) share: the GMF term
 // with its gradients (written once, so GMF, MF and NeuMF's GMF branch cannot drift apart), the
 // per-user and per-item bias terms (Koren et al. 2009, eq. 4) and the GMF-branch side features.
 // Those families declare `st`, `params`, `bags` and the `grads` atomics read here; shaders.rs

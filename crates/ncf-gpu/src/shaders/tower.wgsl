@@ -1,154 +1,165 @@
-// The fused training step of the MLP tower (MLP and NeuMF, He et al. §3.3–3.4), composed after
-// neural.wgsl (whose bindings, `bag_range` and `row_norm` it reuses) and scoring.wgsl.
+// The parts of MLP and NeuMF (He et al. §3.3–3.4) around the dense tower, whose layers run on
+// `gemm` (dense.wgsl). Per batch of B samples:
+//   gather         a_0[t] = [P_mlp[u_t] ; Q_mlp[i_t] ; f_u ; f_i]   (eq. 10; side features as in
+//                  the anime NCF: each slot's vector is Σ w · T[row] over the entity's bag)
+//   (gemm ×L)      a_l = drop(ReLU(a_{l−1} W_lᵀ + b_l))
+//   head_backward  z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b (eq. 11–12), the loss, d = (σ(z) − y)/B,
+//                  the GMF-branch and predict-layer gradients, and ∂a_L = d·h_m
+//   (gemm ×3L)     the tower's backward products
+//   scatter        ∂a_0 into the two MLP embedding rows of each sample, and w · ∂a_0 into every
+//                  feature-table row of its bags
+// `head_forward` replaces `head_backward` when only scores are wanted.
 //
-// Everything up to each layer's ∂z is per sample, so one thread per sample runs the whole
-// chain in `tower_train`: gather a_0 = [P_mlp[u] ; Q_mlp[i] ; f_u ; f_i] (eq. 10), the layers
-// a_l = drop(ReLU(W_l a_{l−1} + b_l)), the head z = h_gᵀ(p_u ⊙ q_i) + h_mᵀ a_L + b (eq. 11–12),
-// the loss and d = ∂ℓ/∂z / B, and the backward through the layers, storing every a_l and
-// ∂z_l = ∂a_l ⊙ [a_l > 0] (· 1/(1−p) with dropout) in its own row of `acts` / `dz`, then adding
-// ∂a_0 to the sample's embedding rows and bag rows (atomics, as in factorization.wgsl).
-// Only the shared weights need a sum over the batch: `tower_weight_grads` gives each tower
-// parameter one thread that sums ∂W_l[o, k] = Σ_t ∂z_l[t, o] a_{l−1}[t, k] and
-// ∂b_l[o] = Σ_t ∂z_l[t, o] over the batch, for every layer in one dispatch, in a fixed order
-// (no atomics: each thread owns its parameter). Two dispatches replace gather, L forward
-// products, the head, 3L backward products and the scatter (tower.rs, 4L + 2).
+// Parameters follow ncf-core's layout: [P | Q | P_mlp | Q_mlp | tower | h (F + L) | b], MLP with
+// F = 0. Gradients of rows shared by several samples (embeddings, h, b) accumulate with atomic
+// adds, as in factorization.wgsl; each sample owns its rows of the activation buffers.
 
-struct Layers {
-    // Dense layers L.
-    count: u32,
-    // First tower parameter (W_1) and the tower's parameter count (W_l then b_l per layer).
-    first: u32,
-    len: u32,
-    _pad: u32,
-    // Layer l = 1..L at index l − 1: (inputs, outputs, W_l offset, b_l offset).
-    dims: array<vec4<u32>, 8>,
-    // Block l = 0..L at index l: x = first element of a_l (and of ∂z_l) in `acts` / `dz`,
-    // rows of the block `width(l)` wide, one per sample of the pass.
-    blocks: array<vec4<u32>, 9>,
+struct Net {
+    // MLP embedding size E.
+    emb: u32,
+    // Width of the last tower layer.
+    last: u32,
+    mlp_user_offset: u32,
+    mlp_item_offset: u32,
+    // Width of a_0: 2E plus the side-feature inputs.
+    input: u32,
+    // First a_0 column of the item features (2E + F_u).
+    item_features: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
-@group(0) @binding(11) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(12) var<uniform> layers: Layers;
-// Row-sparse steps: the first batch slot using each user / item row claims it (optim.wgsl).
-@group(0) @binding(13) var<storage, read_write> owner_users: array<atomic<u32>>;
-@group(0) @binding(14) var<storage, read_write> owner_items: array<atomic<u32>>;
-// `tower_score` only: the logits, indexed by pair.
-@group(0) @binding(15) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(0) var<uniform> st: Step;
+@group(0) @binding(1) var<uniform> net: Net;
+@group(0) @binding(2) var<storage, read> params: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grads: array<AtomicCell>;
+@group(0) @binding(4) var<storage, read> s_users: array<u32>;
+@group(0) @binding(5) var<storage, read> s_items: array<u32>;
+@group(0) @binding(6) var<storage, read> s_labels: array<f32>;
+@group(0) @binding(7) var<storage, read_write> step_loss: array<AtomicCell>;
+// head: a_L; scatter: ∂a_0.
+@group(0) @binding(8) var<storage, read> x_in: array<f32>;
+// gather: a_0; head_backward: ∂a_L; head_forward: scores (indexed by pair, not batch row).
+@group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
+// Side-feature bags (records.rs `feature_words`): per side a header [slots, slot table, row
+// pointers, entries, GMF tables]; slots are (dim, table offset, first a_0 column); entries
+// (row, weight bits). scoring.wgsl reads the GMF-branch part.
+@group(0) @binding(10) var<storage, read> bags: array<u32>;
 
-const DOMAIN_DROPOUT_ID: u32 = 0x64726f70u;
-const DOMAIN_DROPOUT_KEY: u32 = 0x646b6579u;
-
-// ncf-core dropout.rs: the key of layer l mixes the seed, the 64-bit step and l; unit (row,
-// col) is kept when unit(hash(key, row, col)) ≥ p. Rows are the sample's place in its batch.
-fn kept(l: u32, row: u32, col: u32) -> bool {
-    let key = hash5(st.dropout_seed, DOMAIN_DROPOUT_KEY, st.step_lo, st.step_hi, l);
-    return unit_f32(hash5(key, DOMAIN_DROPOUT_ID, 0u, row, col)) >= st.dropout_p;
+// The bag entries of a_0 column c (c >= 2E) of sample s: the slot's table, its width, the
+// column within the slot and the entries range [a, b). `found` is false for no slot.
+struct BagRange {
+    found: bool,
+    entries: u32,
+    table: u32,
+    dim: u32,
+    k: u32,
+    a: u32,
+    b: u32,
 }
 
-// ReLU's and inverted dropout's backward: ∂a → ∂z through a unit whose output is `a`
-// (a dropped or inactive unit has output 0).
-fn unit_grad(da: f32, a: f32) -> f32 {
-    if a <= 0.0 {
-        return 0.0;
+fn bag_range(s: u32, c: u32) -> BagRange {
+    var side = 0u;
+    var entity = s_users[s];
+    if c >= net.item_features {
+        side = 1u;
+        entity = s_items[s];
     }
-    if st.dropout_p > 0.0 {
-        return da * (1.0 / (1.0 - st.dropout_p));
+    let h = side * BAG_HEADER;
+    let n = bags[h];
+    let slots = bags[h + 1u];
+    let ptr = bags[h + 2u];
+    var r = BagRange(false, bags[h + 3u], 0u, 0u, 0u, 0u, 0u);
+    for (var j = 0u; j < n; j++) {
+        let dim = bags[slots + 3u * j];
+        let x0 = bags[slots + 3u * j + 2u];
+        if c >= x0 && c < x0 + dim {
+            r.found = true;
+            r.table = bags[slots + 3u * j + 1u];
+            r.dim = dim;
+            r.k = c - x0;
+            r.a = bags[ptr + entity * n + j];
+            r.b = bags[ptr + entity * n + j + 1u];
+        }
     }
-    return da;
+    return r;
 }
 
-// Column c of a_0 for sample s: its MLP embedding element, or its bag sum Σ w · T[row].
-fn input_value(s: u32, c: u32) -> f32 {
+
+// Parameter index of element g of a_0's first 2E columns (row width net.input): column c < E
+// is the user's MLP row, the rest the item's.
+fn embedding_index(g: u32) -> u32 {
+    let s = st.batch_start + g / net.input;
+    let c = g % net.input;
     if c < net.emb {
-        return params[net.mlp_user_offset + s_users[s] * net.emb + c];
+        return net.mlp_user_offset + s_users[s] * net.emb + c;
     }
+    return net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
+}
+
+// One thread per element of a_0 (B × input).
+@compute @workgroup_size(WG)
+fn gather(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let g = flat_index(wid, nwg, lid);
+    if g >= st.batch_len * net.input {
+        return;
+    }
+    let c = g % net.input;
     if c < 2u * net.emb {
-        return params[net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb)];
+        x_out[g] = params[embedding_index(g)];
+        return;
     }
-    let r = bag_range(s, c);
+    let r = bag_range(st.batch_start + g / net.input, c);
     var acc = 0.0;
     for (var j = r.a; j < r.b; j++) {
         let row = bags[r.entries + 2u * j];
         acc += bitcast<f32>(bags[r.entries + 2u * j + 1u]) * params[r.table + row * r.dim + r.k];
     }
-    return acc;
+    x_out[g] = acc;
 }
 
-// Adds g = ∂ℓ/∂a_0[c] of sample s to the parameters column c was gathered from (plus the
-// per-occurrence L2 term 2λ/B · p on the two embedding rows).
-fn scatter_input(s: u32, c: u32, g: f32) {
-    if c < 2u * net.emb {
-        var o = net.mlp_user_offset + s_users[s] * net.emb + c;
-        if c >= net.emb {
-            o = net.mlp_item_offset + s_items[s] * net.emb + (c - net.emb);
-        }
-        add_grads(o, g + 2.0 * st.l2 * st.inv_batch * params[o]);
-        return;
-    }
-    let r = bag_range(s, c);
-    for (var j = r.a; j < r.b; j++) {
-        let row = bags[r.entries + 2u * j];
-        add_grads(r.table + row * r.dim + r.k, bitcast<f32>(bags[r.entries + 2u * j + 1u]) * g);
-    }
-}
-
-// Gather and every layer of row t (sample s), into its rows of `acts`.
-fn forward_rows(t: u32, s: u32) {
-        let a0 = layers.blocks[0].x + t * net.input;
-        for (var c = 0u; c < net.input; c++) {
-            x_out[a0 + c] = input_value(s, c);
-        }
-        for (var l = 1u; l <= layers.count; l++) {
-            let d = layers.dims[l - 1u];
-            let ai = layers.blocks[l - 1u].x + t * d.x;
-            let ao = layers.blocks[l].x + t * d.y;
-            for (var o = 0u; o < d.y; o++) {
-                var acc = params[d.w + o];
-                let w = d.z + o * d.x;
-                for (var k = 0u; k < d.x; k++) {
-                    acc += params[w + k] * x_out[ai + k];
-                }
-                acc = max(acc, 0.0);
-                if st.dropout_p > 0.0 {
-                    if kept(l, st.row_base + t, o) {
-                        acc = acc * (1.0 / (1.0 - st.dropout_p));
-                    } else {
-                        acc = 0.0;
-                    }
-                }
-                x_out[ao + o] = acc;
-            }
-        }
-}
-
-// The head's logit of row t: the GMF branch (F = 0 for MLP), h_mᵀ a_L and the bias terms.
-fn head_z(t: u32, u: u32, i: u32) -> f32 {
-    let aL = layers.blocks[layers.count].x + t * net.last;
-    let hm = st.head_offset + st.factors;
+fn head_logit(t: u32, u: u32, i: u32) -> f32 {
+    // The GMF branch (empty for MLP, F = 0), then the tower's h_mᵀ a_L, into one sum.
     var z = gmf_term(u, i, true);
+    let hm = st.head_offset + st.factors;
     for (var k = 0u; k < net.last; k++) {
-        z += params[hm + k] * x_out[aL + k];
+        z += params[hm + k] * x_in[t * net.last + k];
     }
     return z + bias_terms(u, i);
 }
 
-// Logits of the pairs batch_start .. batch_start + batch_len (evaluation and predict).
+// Scores of the pairs batch_start .. batch_start + batch_len into x_out[pair].
 @compute @workgroup_size(WG)
-fn tower_score(
+fn head_forward(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let t = flat_index(wid, nwg, lid);
-    if t < st.batch_len {
-        let s = st.batch_start + t;
-        forward_rows(t, s);
-        scores[s] = head_z(t, s_users[s], s_items[s]);
+    if t >= st.batch_len {
+        return;
     }
+    let s = st.batch_start + t;
+    x_out[s] = head_logit(t, s_users[s], s_items[s]);
 }
 
+fn row_norm(offset: u32, n: u32) -> f32 {
+    var acc = 0.0;
+    for (var k = 0u; k < n; k++) {
+        let x = params[offset + k];
+        acc += x * x;
+    }
+    return acc;
+}
+
+// One thread per sample. The batch's summed loss (BCE + per-occurrence L2 of the four
+// embedding rows) is reduced in workgroup memory into step_loss[step_slot].
 @compute @workgroup_size(WG)
-fn tower_train(
+fn head_backward(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -159,84 +170,45 @@ fn tower_train(
         let s = st.batch_start + t;
         let u = s_users[s];
         let i = s_items[s];
-        forward_rows(t, s);
-        // The head: the GMF branch (F = 0 for MLP), h_mᵀ a_L and the bias terms.
-        let aL = layers.blocks[layers.count].x + t * net.last;
-        let hm = st.head_offset + st.factors;
-        let z = head_z(t, u, i);
-        let obj = objective_eval(z, s_labels[s], st.objective, st.target_offset);
+        let y = s_labels[s];
+        let z = head_logit(t, u, i);
+        let obj = objective_eval(z, y, st.objective, st.target_offset);
         let d = obj.y * st.inv_batch;
+        // The GMF branch's gradients and the L2 norm of its two rows (scoring.wgsl).
         var norm = add_gmf_term_grads(u, i, d, true);
+        let hm = st.head_offset + st.factors;
         for (var k = 0u; k < net.last; k++) {
-            add_grads(hm + k, d * x_out[aL + k]);
-            dz[aL + k] = unit_grad(d * params[hm + k], x_out[aL + k]);
+            add_grads(hm + k, d * x_in[t * net.last + k]);
+            x_out[t * net.last + k] = d * params[hm + k];
         }
         norm += add_bias_grads(u, i, d);
-        if st.sparse != 0u {
-            atomicMin(&owner_users[u], st.row_base + t);
-            atomicMin(&owner_items[i], st.row_base + t);
-        }
         norm += row_norm(net.mlp_user_offset + u * net.emb, net.emb) + row_norm(net.mlp_item_offset + i * net.emb, net.emb);
         loss = obj.x + st.l2 * norm;
-        // ∂a_{l−1} = W_lᵀ ∂z_l, from the last layer down; ∂a_0 goes to the gathered rows.
-        for (var l = layers.count; l >= 1u; l--) {
-            let dl = layers.dims[l - 1u];
-            let zo = layers.blocks[l].x + t * dl.y;
-            let ai = layers.blocks[l - 1u].x + t * dl.x;
-            for (var k = 0u; k < dl.x; k++) {
-                var g = 0.0;
-                for (var o = 0u; o < dl.y; o++) {
-                    g += dz[zo + o] * params[dl.z + o * dl.x + k];
-                }
-                if l > 1u {
-                    dz[ai + k] = unit_grad(g, x_out[ai + k]);
-                } else {
-                    scatter_input(s, k, g);
-                }
-            }
-        }
     }
     add_workgroup_loss(lid, loss);
 }
 
-// One thread per tower parameter: its batch sum, added to the gradient it owns.
+// One thread per element of ∂a_0 (B × input): the gradient plus the L2 term lands in its
+// embedding row; samples sharing a row add atomically.
 @compute @workgroup_size(WG)
-fn tower_weight_grads(
+fn scatter(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let k = flat_index(wid, nwg, lid);
-    if k >= layers.len {
+    let g = flat_index(wid, nwg, lid);
+    if g >= st.batch_len * net.input {
         return;
     }
-    var l = 1u;
-    var local = k;
-    var d = layers.dims[0];
-    loop {
-        d = layers.dims[l - 1u];
-        let size = d.x * d.y + d.y;
-        if local < size || l == layers.count {
-            break;
-        }
-        local -= size;
-        l++;
+    let c = g % net.input;
+    if c < 2u * net.emb {
+        let o = embedding_index(g);
+        add_grads(o, x_in[g] + 2.0 * st.l2 * st.inv_batch * params[o]);
+        return;
     }
-    let zb = layers.blocks[l].x;
-    let ab = layers.blocks[l - 1u].x;
-    var acc = 0.0;
-    if local < d.x * d.y {
-        let o = local / d.x;
-        let c = local % d.x;
-        for (var t = 0u; t < st.batch_len; t++) {
-            acc += dz[zb + t * d.y + o] * x_out[ab + t * d.x + c];
-        }
-    } else {
-        let o = local - d.x * d.y;
-        for (var t = 0u; t < st.batch_len; t++) {
-            acc += dz[zb + t * d.y + o];
-        }
+    let r = bag_range(st.batch_start + g / net.input, c);
+    for (var j = r.a; j < r.b; j++) {
+        let row = bags[r.entries + 2u * j];
+        add_grads(r.table + row * r.dim + r.k, bitcast<f32>(bags[r.entries + 2u * j + 1u]) * x_in[g]);
     }
-    let p = layers.first + k;
-    store_grads(p, load_grads(p) + acc);
 }

@@ -1,4 +1,5 @@
-//! The tower's training pass over a whole batch on every core: the batch is cut into pieces of
+//! The tower's training pass over a whole batch on every core (the twin of the GPU's fused tower
+//! step, `fused.wgsl`): the batch is cut into pieces of
 //! [`PIECE_ROWS`] rows whose forward pass and dense backward ([`backward_dense`]: the GEMMs)
 //! run in parallel, each into its own activation and tower-gradient buffers; the pieces'
 //! tower gradients are then added into the batch's in piece order and their row gradients
