@@ -309,7 +309,7 @@ impl FitPlan {
         // fit that failed to start leaves the model as it was).
         model.adopt(cfg.rating, known, data.ids());
         if let Some(a) = cfg.algorithm.als() {
-            model.set_als_spec(Some((a.reg, a.alpha)));
+            model.set_als_spec(a);
         }
         Ok(Fit {
             model,

@@ -11,6 +11,7 @@ use crate::metrics::RatingScale;
 use crate::model::Params;
 use crate::persist::{self, Extras, Loaded};
 use crate::raw::IdEncoder;
+use crate::train::AlsSpec;
 
 /// `info` key marking NeuMF-pre, so a loaded model keeps fine-tuning with SGD by default.
 const PRETRAINED: &str = "pretrained";
@@ -39,11 +40,9 @@ impl Recommender {
         if self.pretrained {
             info.insert(PRETRAINED.into(), serde_json::Value::Bool(true));
         }
-        if self.als {
+        if let Some(spec) = self.als_spec() {
             info.insert(TRAINER.into(), serde_json::Value::String("als".into()));
-            if let Some((reg, alpha)) = self.als_spec() {
-                info.insert(ALS_SPEC.into(), serde_json::json!({ "reg": reg, "alpha": alpha }));
-            }
+            info.insert(ALS_SPEC.into(), serde_json::json!({ "reg": spec.reg, "alpha": spec.alpha }));
         }
         let params = self.weights()?;
         let ids = match self.ids() {
@@ -60,15 +59,18 @@ impl Recommender {
         let Loaded { params, meta, seen } = persist::load(path)?;
         let pretrained = meta.info.get(PRETRAINED) == Some(&serde_json::Value::Bool(true));
         let mut m = Recommender::from_params(params, pretrained);
-        m.als = meta.info.get(TRAINER).and_then(|v| v.as_str()) == Some("als")
+        let als = meta.info.get(TRAINER).and_then(|v| v.as_str()) == Some("als")
             && m.layout().kind == crate::model::ModelKind::Mf
             && !m.layout().biases;
-        if m.als {
-            let als = meta.info.get(ALS_SPEC);
-            let num = |k: &str| als.and_then(|a| a.get(k)).and_then(|v| v.as_f64()).map(|v| v as f32);
-            if let (Some(reg), Some(alpha)) = (num("reg"), num("alpha")) {
-                m.set_als_spec(Some((reg, alpha)));
-            }
+        if als {
+            // Files from before the objective was stored solve fold-in rows with the defaults.
+            let stored = meta.info.get(ALS_SPEC);
+            let num = |k: &str| stored.and_then(|a| a.get(k)).and_then(|v| v.as_f64()).map(|v| v as f32);
+            let spec = match (num("reg"), num("alpha")) {
+                (Some(reg), Some(alpha)) => AlsSpec { reg, alpha, ..AlsSpec::default() },
+                _ => AlsSpec::default(),
+            };
+            m.als = Some(Arc::new(Mutex::new(spec)));
         }
         if let Some(r) = meta.rating {
             let scale = RatingScale::from(r);

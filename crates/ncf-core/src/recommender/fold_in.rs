@@ -96,7 +96,7 @@ impl Recommender {
     /// one kind of solve, and one given to the other is refused by name.
     fn row_solve(&self, req: &FoldIn) -> Result<RowSolve> {
         let l = self.layout();
-        if self.als {
+        if let Some(fit) = self.als_spec() {
             for (name, given) in [
                 ("epochs", req.epochs.is_some()),
                 ("lr", req.lr.is_some()),
@@ -107,7 +107,7 @@ impl Recommender {
                     return Err(NcfError::invalid(name, "applies to gradient fold-in; an ALS row is solved exactly"));
                 }
             }
-            let (fit_reg, fit_alpha) = self.als_spec().unwrap_or((0.007, 0.3));
+            let (fit_reg, fit_alpha) = (fit.reg, fit.alpha);
             let reg = req.l2.unwrap_or(fit_reg as f64);
             if !(reg.is_finite() && reg > 0.0) {
                 return Err(NcfError::invalid("l2", format!("must be a positive number, got {reg}")));

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::model::ModelKind;
 use crate::raw::IdEncoder;
 use crate::recommender::{Ids, ModelSpec, Recommender};
+use crate::train::AlsSpec;
 
 const F: usize = 6;
 
@@ -85,7 +86,7 @@ fn fold_in_solves_new_and_known_rows_exactly() {
 #[test]
 fn fold_in_uses_the_fits_objective_and_an_override() {
     let m = als(20, 15);
-    m.set_als_spec(Some((0.05, 1.0)));
+    m.set_als_spec(AlsSpec { reg: 0.05, alpha: 1.0, cg_steps: 3 });
     let before = m.weights().unwrap();
     let q = before.data[before.layout.item_offset()..][..15 * F].to_vec();
     fold(&m, req(&[("20", &["0", "3"])], &[])).unwrap();
@@ -174,7 +175,7 @@ fn fold_in_refuses_by_name() {
 #[test]
 fn a_folded_in_model_saves_and_loads_with_its_objective() {
     let m = als(6, 5);
-    m.set_als_spec(Some((0.02, 0.5)));
+    m.set_als_spec(AlsSpec { reg: 0.02, alpha: 0.5, cg_steps: 3 });
     fold(&m, req(&[("6", &["1", "2"])], &[])).unwrap();
     let dir = std::env::temp_dir().join(format!("ncf-fold-in-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -183,7 +184,7 @@ fn a_folded_in_model_saves_and_loads_with_its_objective() {
     let back = Recommender::load(&path).unwrap();
     std::fs::remove_dir_all(&dir).ok();
     assert!(back.is_als());
-    assert_eq!(back.als_spec(), Some((0.02, 0.5)));
+    assert_eq!(back.als_spec(), Some(AlsSpec { reg: 0.02, alpha: 0.5, cg_steps: 3 }));
     assert_eq!(back.layout().num_users, 7);
     assert_eq!(back.weights().unwrap().data, m.weights().unwrap().data);
 }

@@ -21,6 +21,7 @@ use crate::data::Csr;
 use crate::error::{NcfError, Result};
 use crate::metrics::RatingScale;
 use crate::model::{FeatureInputs, Layout, ModelKind, Params};
+use crate::train::AlsSpec;
 
 pub use fold_in::{FoldIn, FoldInReport};
 pub use ids::{Corpus, IdKind, IdSide, Ids};
@@ -94,10 +95,9 @@ pub struct Recommender {
     task: Arc<Mutex<Task>>,
     /// NeuMF-pre (He et al. §3.4.1): fine-tuned with SGD by default.
     pretrained: bool,
-    /// An iALS model: fitted with `optimizer: 'als'` by default.
-    als: bool,
-    /// The iALS objective's (reg, α) of the last fit or the file, which fold-in solves with.
-    als_spec: Arc<Mutex<Option<(f32, f32)>>>,
+    /// An iALS model (fitted with `optimizer: 'als'` by default): the objective of its last fit
+    /// or its file, which fold-in solves with (the defaults before any); `None` for the others.
+    als: Option<Arc<Mutex<AlsSpec>>>,
 }
 
 impl Recommender {
@@ -143,7 +143,7 @@ impl Recommender {
             TaskKind::Rating => Task::Rating { clip: spec.clip.unwrap_or(true), scale: None },
         };
         let mut m = Recommender::from_params(params, false);
-        m.als = spec.als;
+        m.als = spec.als.then(|| Arc::new(Mutex::new(AlsSpec::default())));
         *lock(&m.task) = task;
         Ok(m)
     }
@@ -158,8 +158,7 @@ impl Recommender {
             ids: Arc::new(Mutex::new(Ids::default())),
             task: Arc::new(Mutex::new(Task::Implicit)),
             pretrained,
-            als: false,
-            als_spec: Arc::new(Mutex::new(None)),
+            als: None,
         }
     }
 
@@ -195,14 +194,17 @@ impl Recommender {
     }
     /// An iALS model (the `ALS` class).
     pub fn is_als(&self) -> bool {
-        self.als
+        self.als.is_some()
     }
-    /// The iALS (reg, α) the model was last fitted with (or loaded with).
-    pub fn als_spec(&self) -> Option<(f32, f32)> {
-        *lock(&self.als_spec)
+    /// An iALS model's objective: of its last fit, or of its file, or the defaults before any.
+    pub fn als_spec(&self) -> Option<AlsSpec> {
+        self.als.as_ref().map(|a| *lock(a))
     }
-    pub(crate) fn set_als_spec(&self, spec: Option<(f32, f32)>) {
-        *lock(&self.als_spec) = spec;
+    /// Records the objective an iALS model was fitted with (other models have none).
+    pub(crate) fn set_als_spec(&self, spec: AlsSpec) {
+        if let Some(a) = &self.als {
+            *lock(a) = spec;
+        }
     }
     pub fn task(&self) -> Task {
         *lock(&self.task)

@@ -70,6 +70,15 @@ pub struct AlsSpec {
     pub cg_steps: u32,
 }
 
+impl Default for AlsSpec {
+    /// Rendle et al. (2022)'s ML-1M setting (reg 0.007, α 0.3) with implicit's 3 CG steps: what a
+    /// fit's ALS options default to, and what an ALS model not yet fitted (or loaded from a file
+    /// that does not say) solves fold-in rows with.
+    fn default() -> Self {
+        AlsSpec { reg: 0.007, alpha: 0.3, cg_steps: 3 }
+    }
+}
+
 /// How fold-in solves a side's rows with everything else fixed (`recommender/fold_in.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RowSolve {
