@@ -162,8 +162,9 @@ export function fitOptions(options: FitOptions, device: Device): { native: Nativ
     throw invalid('progressEvery', `must be at least 10 (milliseconds) and at most 2^31 − 1, got ${String(every)}`)
   }
   const ck = options.checkpoint
-  if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string' || ck.path.length === 0)) {
-    throw invalid('checkpoint', 'must be { path, every? } with a non-empty path')
+  // Its type only: the core refuses an empty path (fit/options.rs).
+  if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string')) {
+    throw invalid('checkpoint', 'must be { path, every? } with a path string')
   }
   const resumeFrom = options.resumeFrom
   if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom.length === 0)) {

@@ -22,7 +22,7 @@ use crate::dataset_options::{
     ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column, rated,
     read_limits, timestamps,
 };
-use crate::errors::{IntoNapi, Result, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, non_negative_integer, to_napi, to_u32};
 use crate::job::Job;
 use crate::progress::NativeReadProgress;
 
@@ -277,10 +277,7 @@ impl NativeDataset {
         });
         let interactions = match opts.interactions {
             Some(v) if !(v.is_finite() && v.fract() == 0.0 && v >= 0.0) => {
-                return Err(to_napi(NcfError::invalid(
-                    "interactions",
-                    format!("must be a non-negative integer, got {v}"),
-                )));
+                return Err(to_napi(ncf_core::NcfError::invalid("interactions", non_negative_integer(v))));
             }
             v => v.map(|v| v as u64),
         };

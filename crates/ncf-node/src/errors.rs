@@ -47,6 +47,11 @@ pub fn to_u32(field: &str, v: f64) -> Result<u32> {
     if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
         Ok(v as u32)
     } else {
-        Err(to_napi(NcfError::invalid(field, format!("must be a non-negative integer, got {v}"))))
+        Err(to_napi(NcfError::invalid(field, non_negative_integer(v))))
     }
+}
+
+/// The one wording of a count that is not a non-negative integer.
+pub fn non_negative_integer(v: f64) -> String {
+    format!("must be a non-negative integer, got {v}")
 }

@@ -158,7 +158,7 @@ pub struct NativeTrainer {
 }
 
 fn closed() -> napi::Error<crate::errors::Code> {
-    to_napi(NcfError::invalid("trainer", "this training session was closed"))
+    to_napi(ncf_core::fit::closed())
 }
 
 #[napi]

@@ -176,10 +176,7 @@ impl Fit {
     }
 
     fn session(&mut self) -> Result<&mut Trainer> {
-        self.session
-            .as_mut()
-            .map(|s| &mut s.0)
-            .ok_or_else(|| NcfError::invalid("trainer", "this training session was closed"))
+        self.session.as_mut().map(|s| &mut s.0).ok_or_else(closed)
     }
 
     /// The optimizer's state after the last epoch (Adam's moments and step count).
@@ -325,6 +322,11 @@ impl FitPlan {
             initial,
         })
     }
+}
+
+/// The error of a call to a fit whose session was closed.
+pub fn closed() -> NcfError {
+    NcfError::invalid("trainer", "this training session was closed")
 }
 
 struct Resumed {
