@@ -1,9 +1,9 @@
 // Argument checks shared by the API's classes, and the one place where the TypeScript side
-// resolves defaults (`DEFAULTS`). A fit's defaults are the core's: `fitOptions` checks only the
-// types of its options and passes unset ones through.
+// resolves defaults (`DEFAULTS`). A fit's options are the core's: `fitOptions` checks only the
+// TypeScript layer's own (device, callbacks, signal, progress period) and passes the others
+// through as JSON, where the core checks their names, types, ranges and defaults.
 import { invalid } from './errors.js'
-import type { FitOptions, PlateauOptions } from './fit-options.js'
-import type { Native } from './native.js'
+import type { FitOptions } from './fit-options.js'
 import type { Device } from './types.js'
 
 /**
@@ -140,72 +140,30 @@ export function optionalBoolean(field: string, v: unknown): boolean | undefined 
 }
 
 /**
- * `fit`'s options as the binding takes them. Only their types are checked here; their
- * meaning and their defaults are the core's (`ncf_core::fit`), so an unset option crosses as
- * `undefined`. The progress period is the one fit default that lives here, with the timers.
+ * `fit`'s options as the binding takes them: the options of the TypeScript layer (the device,
+ * the callbacks, the AbortSignal, the progress period) checked here, and every other option
+ * passed on as one JSON object, whose names, types, ranges and defaults only the core checks
+ * (`ncf_core::fit`), refusing a key that names no option. JSON has no NaN or ±Infinity: such a
+ * number crosses as its name, and the core reads it back as the number.
  */
-export function fitOptions(options: FitOptions, device: Device): { native: Native.NativeFitOptions; progressEvery: number } {
+export function fitOptions(options: FitOptions, device: Device): { json: string; device: Device; progressEvery: number } {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
-  const plateau: PlateauOptions | undefined = options.reduceLrOnPlateau
-  if (plateau !== undefined && (typeof plateau !== 'object' || plateau === null)) {
-    throw invalid('reduceLrOnPlateau', 'must be an object { factor?, patience?, minLr? }')
-  }
-  const early = options.earlyStopping
-  if (early !== undefined && (typeof early !== 'object' || early === null)) {
-    throw invalid('earlyStopping', 'must be an object { patience }')
-  }
-  const { onProgress, signal } = options
+  const { onProgress, onEpoch, signal, progressEvery, device: chosen, ...core } = options
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', 'must be a function')
+  if (onEpoch !== undefined && typeof onEpoch !== 'function') throw invalid('onEpoch', 'must be a function')
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'must be an AbortSignal')
-  const every = options.progressEvery ?? DEFAULTS.progressEvery
+  const every = progressEvery ?? DEFAULTS.progressEvery
   if (typeof every !== 'number' || !(every >= 10 && every <= 2 ** 31 - 1)) {
     throw invalid('progressEvery', `must be at least 10 (milliseconds) and at most 2^31 − 1, got ${String(every)}`)
   }
-  const ck = options.checkpoint
-  // Its type only: the core refuses an empty path (fit/options.rs).
-  if (ck !== undefined && (typeof ck !== 'object' || ck === null || typeof ck.path !== 'string')) {
-    throw invalid('checkpoint', 'must be { path, every? } with a path string')
-  }
-  const resumeFrom = options.resumeFrom
-  if (resumeFrom !== undefined && (typeof resumeFrom !== 'string' || resumeFrom.length === 0)) {
-    throw invalid('resumeFrom', 'must be a checkpoint path')
-  }
-  const count = (field: string, v: unknown) => (v === undefined ? undefined : positiveInt(field, v))
-  const native: Native.NativeFitOptions = {
-    epochs: count('epochs', options.epochs),
-    batchSize: optionalNumber('batchSize', options.batchSize),
-    negatives: optionalNumber('negatives', options.negatives),
-    optimizer: oneOf('optimizer', options.optimizer, ['adam', 'sgd', 'als'] as const),
-    momentum: optionalNumber('momentum', options.momentum),
-    weightDecay: optionalNumber('weightDecay', options.weightDecay),
-    beta1: optionalNumber('beta1', options.beta1),
-    beta2: optionalNumber('beta2', options.beta2),
-    eps: optionalNumber('eps', options.eps),
-    sparse: optionalBoolean('sparse', options.sparse),
-    l2: optionalNumber('l2', options.l2),
-    alpha: optionalNumber('alpha', options.alpha),
-    cgSteps: optionalNumber('cgSteps', options.cgSteps),
-    hogwild: optionalBoolean('hogwild', options.hogwild),
-    uniformNegatives: optionalBoolean('uniformNegatives', options.uniformNegatives),
-    dropout: optionalNumber('dropout', options.dropout),
-    lr: optionalNumber('lr', options.lr),
-    seed: optionalNumber('seed', options.seed),
-    device: checkDevice(options.device ?? device),
-    validation: oneOf('validation', options.validation, ['dataset', 'leave-one-out', 'none'] as const),
-    validationNegatives: optionalNumber('validationNegatives', options.validationNegatives),
-    monitor: oneOf('monitor', options.monitor, ['hr', 'ndcg', 'rmse'] as const),
-    plateau: plateau !== undefined,
-    plateauFactor: optionalNumber('reduceLrOnPlateau.factor', plateau?.factor),
-    plateauPatience: optionalNumber('reduceLrOnPlateau.patience', plateau?.patience),
-    plateauMinLr: optionalNumber('reduceLrOnPlateau.minLr', plateau?.minLr),
-    earlyStoppingPatience: early ? positiveInt('earlyStopping.patience', early.patience) : undefined,
-    restoreBest: optionalBoolean('restoreBest', options.restoreBest),
-    k: count('k', options.k),
-    evaluate: optionalBoolean('evaluate', options.evaluate),
-    checkpointPath: ck?.path,
-    checkpointEvery: ck ? count('checkpoint.every', ck.every) : undefined,
-    resumeFrom,
-    progress: onProgress !== undefined || signal !== undefined,
-  }
-  return { native, progressEvery: every }
+  const progress = onProgress !== undefined || signal !== undefined
+  // What JSON would drop or cannot hold crosses as text the core refuses by name (a function
+  // where a number goes), or reads back (NaN, ±Infinity).
+  const json = JSON.stringify({ ...core, progress }, (_key, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
+    if (typeof v === 'bigint') return Number(v)
+    if (typeof v === 'function' || typeof v === 'symbol') return `[${typeof v}]`
+    return v
+  })
+  return { json, device: checkDevice(chosen ?? device), progressEvery: every }
 }

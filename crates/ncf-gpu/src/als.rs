@@ -161,10 +161,6 @@ impl Steps for GpuAlsSteps {
         sweep_size(&self.params, &self.inputs.data)
     }
 
-    fn prepare_epoch(&mut self, _at: StepAt) -> Result<()> {
-        Ok(())
-    }
-
     /// The whole sweep in one submit, the factors read back once; its loss is the objective
     /// after it, computed on the host as the CPU's is.
     fn train_steps(

@@ -4,8 +4,6 @@
 use napi_derive::napi;
 use ncf_core::ModelKind;
 use ncf_core::backend::{BackendKind, DevicePref};
-use ncf_core::fit::control::Monitor;
-use ncf_core::fit::{OptimizerKind, Validation};
 use ncf_core::infer::Side as CoreSide;
 use ncf_core::model::FeatureInputs;
 use ncf_core::recommender::{IdKind as CoreIdKind, TaskKind as CoreTask};
@@ -138,59 +136,6 @@ impl From<CoreIdKind> for IdKind {
             CoreIdKind::Index => IdKind::Index,
             CoreIdKind::Number => IdKind::Number,
             CoreIdKind::String => IdKind::String,
-        }
-    }
-}
-
-#[napi(string_enum = "lowercase")]
-pub enum OptimizerName {
-    Adam,
-    Sgd,
-    Als,
-}
-
-impl From<OptimizerName> for OptimizerKind {
-    fn from(o: OptimizerName) -> Self {
-        match o {
-            OptimizerName::Adam => OptimizerKind::Adam,
-            OptimizerName::Sgd => OptimizerKind::Sgd,
-            OptimizerName::Als => OptimizerKind::Als,
-        }
-    }
-}
-
-/// Where `fit` finds the cases that choose epochs.
-#[napi(string_enum = "kebab-case")]
-pub enum ValidationMode {
-    None,
-    LeaveOneOut,
-    Dataset,
-}
-
-impl From<ValidationMode> for Validation {
-    fn from(v: ValidationMode) -> Self {
-        match v {
-            ValidationMode::None => Validation::None,
-            ValidationMode::LeaveOneOut => Validation::LeaveOneOut,
-            ValidationMode::Dataset => Validation::Dataset,
-        }
-    }
-}
-
-/// The validation metric that selects epochs.
-#[napi(string_enum = "lowercase")]
-pub enum MonitorName {
-    Hr,
-    Ndcg,
-    Rmse,
-}
-
-impl From<MonitorName> for Monitor {
-    fn from(m: MonitorName) -> Self {
-        match m {
-            MonitorName::Hr => Monitor::Hr,
-            MonitorName::Ndcg => Monitor::Ndcg,
-            MonitorName::Rmse => Monitor::Rmse,
         }
     }
 }

@@ -117,10 +117,6 @@ impl Steps for AlsSteps {
         sweep_size(&self.params, &self.inputs.data)
     }
 
-    fn prepare_epoch(&mut self, _at: StepAt) -> Result<()> {
-        Ok(())
-    }
-
     /// The whole sweep; its loss is the objective after it.
     fn train_steps(
         &mut self,

@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod control;
 pub mod history;
 pub mod options;
+mod parse;
 pub mod trainer;
 
 use std::path::PathBuf;

@@ -98,8 +98,11 @@ pub trait Steps: Send {
     /// The data and hyperparameters the session was made with.
     fn inputs(&self) -> &Inputs;
     fn epoch_size(&self) -> EpochSize;
-    /// Readies epoch `at.epoch`: draws its samples, or the first window of them.
-    fn prepare_epoch(&mut self, at: StepAt) -> Result<()>;
+    /// Readies epoch `at.epoch`: draws its samples, or the first window of them; by default
+    /// nothing, for an algorithm that draws none (ALS).
+    fn prepare_epoch(&mut self, _at: StepAt) -> Result<()> {
+        Ok(())
+    }
     /// Trains steps `range` of the prepared epoch, reporting to `progress` after each batch
     /// (CPU) or submit (GPU) and stopping with `Cancelled` when it asks. After an error the
     /// weights are undefined until the loop writes them back. With `evaluate` (passed with the
