@@ -12,9 +12,9 @@ import type { Device } from './types.js'
 
 /** Trains `handle` on `data`: the body of {@link NcfModel.fit} (see there). */
 export async function fit(handle: Native.NativeModel, device: Device, data: Native.NativeDataset, options: FitOptions): Promise<History> {
-  const { json, device: chosen, progressEvery } = fitOptions(options, device)
+  const { json, device: chosen, progress, progressEvery } = fitOptions(options, device)
   const { onProgress, signal } = options
-  const trainer = await call(() => handle.createTrainer(data, json, chosen))
+  const trainer = await call(() => handle.createTrainer(data, json, chosen, progress))
   if (trainer.fallbackReason) warnFallback(trainer.fallbackReason)
   const epochs = trainer.epochs
   const history: EpochStats[] = trainer.takeResumed().map(epochStats)

@@ -146,7 +146,10 @@ export function optionalBoolean(field: string, v: unknown): boolean | undefined 
  * (`ncf_core::fit`), refusing a key that names no option. JSON has no NaN or ±Infinity: such a
  * number crosses as its name, and the core reads it back as the number.
  */
-export function fitOptions(options: FitOptions, device: Device): { json: string; device: Device; progressEvery: number } {
+export function fitOptions(
+  options: FitOptions,
+  device: Device,
+): { json: string; device: Device; progress: boolean; progressEvery: number } {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
   const { onProgress, onEpoch, signal, progressEvery, device: chosen, ...core } = options
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', 'must be a function')
@@ -159,11 +162,11 @@ export function fitOptions(options: FitOptions, device: Device): { json: string;
   const progress = onProgress !== undefined || signal !== undefined
   // What JSON would drop or cannot hold crosses as text the core refuses by name (a function
   // where a number goes), or reads back (NaN, ±Infinity).
-  const json = JSON.stringify({ ...core, progress }, (_key, v: unknown) => {
+  const json = JSON.stringify(core, (_key, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
     if (typeof v === 'bigint') return Number(v)
     if (typeof v === 'function' || typeof v === 'symbol') return `[${typeof v}]`
     return v
   })
-  return { json, device: checkDevice(chosen ?? device), progressEvery: every }
+  return { json, device: checkDevice(chosen ?? device), progress, progressEvery: every }
 }

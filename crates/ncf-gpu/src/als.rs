@@ -181,7 +181,7 @@ impl Steps for GpuAlsSteps {
         let out = self.ctx.read_back(enc, &[(&self.weights, bytes)])?;
         let next: Vec<f32> = bytemuck::cast_slice(&out[0]).to_vec();
         let train = &self.inputs.data.train;
-        let loss = sweep_objective(&next, &self.params, train, &self.by_item, self.spec, at.epoch)?;
+        let loss = sweep_objective(&next, self.params.layout, train, &self.by_item, self.spec, at.epoch)?;
         self.params.data = next;
         if let Some(p) = progress {
             p.steps.store(size.steps, std::sync::atomic::Ordering::Relaxed);

@@ -20,7 +20,8 @@ use crate::results::{NativeEpoch, NativeProgress};
 
 #[napi]
 impl NativeModel {
-    /// Starts a fit on `device` with the caller's options as a JSON object: checks here, then the holdout, the first evaluation and the trainer in a
+    /// Starts a fit on `device` with the caller's options as a JSON object (`progress`: report live
+    /// progress and accept `cancel()`): checks here, then the holdout, the first evaluation and the trainer in a
     /// job (resolving the device may create the GPU context).
     #[napi(ts_return_type = "Promise<NativeTrainer>")]
     pub fn create_trainer(
@@ -28,9 +29,10 @@ impl NativeModel {
         data: &NativeDataset,
         options_json: String,
         device: Device,
+        progress: bool,
     ) -> Result<AsyncTask<Job<NativeTrainer>>> {
         // Every option's name, type, range and default is the core's (ncf_core::fit).
-        let opts = FitOptions::from_json(&options_json).napi()?;
+        let opts = FitOptions { progress, ..FitOptions::from_json(&options_json).napi()? };
         let plan = Fit::plan(&self.inner, &data.corpus(), &opts).napi()?;
         Ok(Job::spawn(move || {
             let fit = plan.start(backend(device)?).napi()?;

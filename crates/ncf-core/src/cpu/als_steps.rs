@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use super::als::{AlsSpec, gramian, objective, solve_side};
 use crate::data::{Csr, Dataset, TestSet};
 use crate::error::{NcfError, Result};
-use crate::model::{ModelKind, Params};
+use crate::model::{Layout, ModelKind, Params};
 use crate::train::{EpochSize, Inputs, Progress, StepAt, Steps, TrainConfig, Trained, check_finite_loss};
 
 /// iALS steps on the CPU.
@@ -93,13 +93,12 @@ impl AlsSteps {
 /// sweep that made them stayed finite; CPU and GPU sweeps both end here.
 pub fn sweep_objective(
     weights: &[f32],
-    params: &Params,
+    l: Layout,
     train: &Csr,
     by_item: &Csr,
     spec: AlsSpec,
     epoch: u32,
 ) -> Result<f64> {
-    let l = params.layout;
     let f = l.factors as usize;
     let (w, h) = weights.split_at(l.item_offset());
     let loss = objective(&w[..l.num_users as usize * f], &h[..l.num_items as usize * f], train, by_item, f, spec);
@@ -129,14 +128,8 @@ impl Steps for AlsSteps {
         if !self.sweep(progress) {
             return Err(NcfError::Cancelled);
         }
-        let loss = sweep_objective(
-            &self.params.data,
-            &self.params,
-            &self.inputs.data.train,
-            &self.by_item,
-            self.spec,
-            at.epoch,
-        )?;
+        let p = &self.params;
+        let loss = sweep_objective(&p.data, p.layout, &self.inputs.data.train, &self.by_item, self.spec, at.epoch)?;
         Ok(Trained { loss_sum: loss, loss_count: 1, evaluated: None })
     }
 }

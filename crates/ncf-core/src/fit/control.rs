@@ -5,6 +5,7 @@
 
 use crate::error::{NcfError, Result};
 use crate::metrics::{RankMetrics, RatingMetrics};
+use crate::model::Params;
 
 /// What one epoch produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -138,4 +139,102 @@ pub struct Checkpoint {
     pub since_best: u32,
     pub plateau_best: f64,
     pub plateau_bad: u32,
+}
+
+/// The control's state between epochs, which a [`Checkpoint`] keeps: the learning rate as the
+/// caller gave it and the plateau lowers it (f64, so the caller's value round-trips), the best
+/// validation value with its epoch and weights, and the early-stopping and plateau counters.
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    control: Control,
+    pub lr: f64,
+    best: Option<(f64, u32, Params)>,
+    since_best: u32,
+    plateau_best: f64,
+    plateau_bad: u32,
+}
+
+impl Tracker {
+    pub fn new(control: Control, lr: f64) -> Self {
+        Tracker { control, lr, best: None, since_best: 0, plateau_best: f64::NEG_INFINITY, plateau_bad: 0 }
+    }
+
+    /// The starting weights compete as "epoch 0", given their validation metrics: a
+    /// pretrained model (NeuMF-pre) or a second `fit` is kept as it was when no epoch beats it.
+    pub fn start_from(&mut self, validation: Option<&RankMetrics>, rating: Option<&RatingMetrics>, params: &Params) {
+        if let Some(value) = self.control.monitor.value(validation, rating) {
+            self.best = Some((value, 0, params.clone()));
+            self.plateau_best = value;
+        }
+    }
+
+    /// Takes an epoch's validation metrics: keeps its weights when they are the best so far,
+    /// lowers the rate after a plateau; returns whether early stopping ends the fit.
+    pub fn observe(&mut self, report: &EpochReport, params: &Params) -> bool {
+        let Some(value) = self.control.monitor.value(report.validation.as_ref(), report.validation_rating.as_ref())
+        else {
+            return false;
+        };
+        if self.best.as_ref().is_none_or(|b| value > b.0) {
+            self.best = Some((value, report.epoch, params.clone()));
+            self.since_best = 0;
+        } else {
+            self.since_best += 1;
+        }
+        if let Some(p) = self.control.plateau {
+            // PyTorch's relative threshold (1e-4), for values of either sign.
+            if value > self.plateau_best + 1e-4 * self.plateau_best.abs() || self.plateau_best == f64::NEG_INFINITY {
+                self.plateau_best = value;
+                self.plateau_bad = 0;
+            } else {
+                self.plateau_bad += 1;
+            }
+            if self.plateau_bad > p.patience {
+                self.lr = (self.lr * p.factor as f64).max(p.min_lr as f64);
+                self.plateau_bad = 0;
+            }
+        }
+        self.control.early_stopping.is_some_and(|patience| self.since_best >= patience)
+    }
+
+    pub fn best_epoch(&self) -> Option<u32> {
+        self.best.as_ref().map(|b| b.1)
+    }
+
+    /// Weights to keep: the best validation epoch's when restoring, else `last`.
+    pub fn final_params<'a>(&'a self, last: &'a Params) -> &'a Params {
+        match (&self.best, self.control.restore_best) {
+            (Some((_, _, p)), true) => p,
+            _ => last,
+        }
+    }
+
+    /// A checkpoint of a session at `weights` with `optimizer`, under this control.
+    pub fn checkpoint(&self, weights: Vec<f32>, optimizer: OptimizerState) -> Checkpoint {
+        Checkpoint {
+            weights,
+            optimizer,
+            lr: self.lr,
+            best: self.best.as_ref().map(|(v, e, p)| (*v, *e, p.data.clone())),
+            since_best: self.since_best,
+            plateau_best: self.plateau_best,
+            plateau_bad: self.plateau_bad,
+        }
+    }
+
+    /// Takes a checkpoint's control state for a model of `params`' layout; returns the
+    /// weights and optimizer state the session continues from.
+    pub fn resume(&mut self, ck: Checkpoint, params: &Params) -> Result<(Vec<f32>, OptimizerState)> {
+        if let Some((_, _, b)) = &ck.best
+            && b.len() != params.data.len()
+        {
+            return Err(NcfError::invalid("resumeFrom", "the checkpoint's best weights do not fit this model"));
+        }
+        self.lr = ck.lr;
+        self.best = ck.best.map(|(v, e, data)| (v, e, Params { data, ..params.clone() }));
+        self.since_best = ck.since_best;
+        self.plateau_best = ck.plateau_best;
+        self.plateau_bad = ck.plateau_bad;
+        Ok((ck.weights, ck.optimizer))
+    }
 }

@@ -212,7 +212,8 @@ impl FitOptions {
                 }
             },
             resume_from: o.path("resumeFrom", "must be a checkpoint path")?,
-            progress: o.bool("progress")?.unwrap_or(false),
+            // Whether to report progress is the caller's (a callback or a signal), not an option.
+            progress: false,
         };
         o.done()?;
         Ok(opts)
@@ -236,7 +237,7 @@ mod tests {
                 "lr": "Infinity", "seed": 7, "validation": "leave-one-out", "validationNegatives": 50,
                 "monitor": "ndcg", "reduceLrOnPlateau": {"factor": 0.5, "patience": 2, "minLr": 0},
                 "earlyStopping": {"patience": 3}, "restoreBest": false, "k": 20, "evaluate": true,
-                "checkpoint": {"path": "a.ckpt", "every": 2}, "resumeFrom": "b.ckpt", "progress": true}"#,
+                "checkpoint": {"path": "a.ckpt", "every": 2}, "resumeFrom": "b.ckpt"}"#,
         )
         .unwrap();
         assert_eq!(
@@ -252,10 +253,10 @@ mod tests {
         assert_eq!(o.early_stopping, Some(EarlyStopping { patience: 3 }));
         assert_eq!(o.checkpoint, Some(CheckpointSchedule { path: "a.ckpt".into(), every: Some(2) }));
         assert_eq!(o.resume_from, Some(PathBuf::from("b.ckpt")));
-        assert!(o.progress && o.sparse == Some(true) && o.hogwild == Some(false) && o.restore_best == Some(false));
+        assert!(o.sparse == Some(true) && o.hogwild == Some(false) && o.restore_best == Some(false));
         // Absent and null are both unset.
         let d = FitOptions::from_json(r#"{"epochs": null}"#).unwrap();
-        assert_eq!((d.epochs, d.progress), (None, false));
+        assert_eq!(d.epochs, None);
     }
 
     #[test]
@@ -283,6 +284,7 @@ mod tests {
                 .starts_with("earlyStopping.delta: is not an option here (the options: patience)")
         );
         assert_eq!(err("[]"), "options: must be an object");
+        assert!(err(r#"{"progress": true}"#).starts_with("progress: is not an option here"));
         assert!(err("{").starts_with("options: are not JSON"));
     }
 }

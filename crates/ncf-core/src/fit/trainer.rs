@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::control::{Checkpoint, Control, EpochReport, Monitor, OptimizerState, Outcome};
+use super::control::{Checkpoint, Control, EpochReport, Monitor, OptimizerState, Outcome, Tracker};
 use crate::backend::{Backend, BackendKind};
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
@@ -45,20 +45,14 @@ pub struct Trainer<S: ?Sized + Steps + Replaceable = dyn Steps> {
     /// Epochs complete (the next epoch's index) and optimizer steps taken.
     epoch: u32,
     step: u64,
-    /// The learning rate as the caller gave it and schedules lower it, and as the steps take it.
-    lr: f64,
-    step_lr: f32,
     progress: Option<Arc<Progress>>,
     /// Where a failed GPU epoch continues (`device: 'auto'`), until it has.
     fail_over: Option<Arc<dyn Backend>>,
     /// Why the session left the backend it started on.
     fallback: Option<String>,
-    control: Control,
-    /// The best validation value so far, its epoch and weights.
-    best: Option<(f64, u32, Params)>,
-    since_best: u32,
-    plateau_best: f64,
-    plateau_bad: u32,
+    /// Training control: the learning rate (the steps take it as f32), the best epoch, plateau
+    /// and early stopping.
+    tracker: Tracker,
 }
 
 impl Trainer {
@@ -97,24 +91,20 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
             steps,
             epoch: 0,
             step: 0,
-            lr: lr as f64,
-            step_lr: lr,
             progress: None,
             fail_over: None,
             fallback: None,
-            control: Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: false },
-            best: None,
-            since_best: 0,
-            plateau_best: f64::NEG_INFINITY,
-            plateau_bad: 0,
+            tracker: Tracker::new(
+                Control { monitor: Monitor::Hr, plateau: None, early_stopping: None, restore_best: false },
+                lr as f64,
+            ),
         }
     }
 
     /// Training control on the validation metric, starting from learning rate `lr` (the
     /// caller's value, kept in f64 so it round-trips).
     pub fn with_control(mut self, control: Control, lr: f64) -> Self {
-        self.control = control;
-        self.lr = lr;
+        self.tracker = Tracker::new(control, lr);
         self
     }
 
@@ -122,10 +112,7 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
     /// metrics: a pretrained model (NeuMF-pre) or a second `fit` is kept as it was when no
     /// epoch beats it, rather than replaced by a worse epoch.
     pub fn with_initial(mut self, validation: Option<&RankMetrics>, rating: Option<&RatingMetrics>) -> Self {
-        if let Some(value) = self.control.monitor.value(validation, rating) {
-            self.best = Some((value, 0, self.steps.params().clone()));
-            self.plateau_best = value;
-        }
+        self.tracker.start_from(validation, rating, self.steps.params());
         self
     }
 
@@ -136,7 +123,7 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
 
     /// Learning rate of the following steps.
     pub fn set_lr(&mut self, lr: f32) {
-        self.step_lr = lr;
+        self.tracker.lr = lr as f64;
     }
 
     pub fn backend(&self) -> BackendKind {
@@ -156,7 +143,7 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
 
     /// Trains the next epoch, evaluates it when `eval_k` is set, and applies the control.
     pub fn run_epoch(&mut self, eval_k: Option<u32>) -> Result<Outcome> {
-        let lr = self.lr;
+        let lr = self.tracker.lr;
         let report = match self.train_epoch(eval_k) {
             Err(e) if e.is_gpu_failure() && self.fail_over.is_some() => {
                 self.move_to_cpu(e)?;
@@ -164,34 +151,8 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
             }
             done => done?,
         };
-        let mut stop = false;
-        if let Some(value) = self.control.monitor.value(report.validation.as_ref(), report.validation_rating.as_ref()) {
-            if self.best.as_ref().is_none_or(|b| value > b.0) {
-                self.best = Some((value, report.epoch, self.steps.params().clone()));
-                self.since_best = 0;
-            } else {
-                self.since_best += 1;
-            }
-            if let Some(p) = self.control.plateau {
-                // PyTorch's relative threshold (1e-4), for values of either sign.
-                if value > self.plateau_best + 1e-4 * self.plateau_best.abs() || self.plateau_best == f64::NEG_INFINITY
-                {
-                    self.plateau_best = value;
-                    self.plateau_bad = 0;
-                } else {
-                    self.plateau_bad += 1;
-                }
-                if self.plateau_bad > p.patience {
-                    self.lr = (self.lr * p.factor as f64).max(p.min_lr as f64);
-                    self.step_lr = self.lr as f32;
-                    self.plateau_bad = 0;
-                }
-            }
-            if let Some(patience) = self.control.early_stopping {
-                stop = self.since_best >= patience;
-            }
-        }
-        Ok(Outcome { report, lr, next_lr: self.lr, best_epoch: self.best.as_ref().map(|b| b.1), stop })
+        let stop = self.tracker.observe(&report, self.steps.params());
+        Ok(Outcome { report, lr, next_lr: self.tracker.lr, best_epoch: self.tracker.best_epoch(), stop })
     }
 
     /// One epoch: the steps' whole range, then the loss check and evaluation; on any failure
@@ -208,7 +169,7 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
             }
         }
         let size = self.steps.epoch_size();
-        let at = StepAt { epoch: self.epoch, step: self.step, lr: self.step_lr };
+        let at = StepAt { epoch: self.epoch, step: self.step, lr: self.tracker.lr as f32 };
         let before = self.steps.params().data.clone();
         let progress = self.progress.clone();
         if let Some(p) = &progress {
@@ -329,46 +290,22 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
     /// Everything needed to continue this session later to the same result: the last
     /// epoch's weights, the optimizer state, the learning rate and the control's counters.
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        Ok(Checkpoint {
-            weights: self.steps.params().data.clone(),
-            optimizer: self.optimizer_state()?,
-            lr: self.lr,
-            best: self.best.as_ref().map(|(v, e, p)| (*v, *e, p.data.clone())),
-            since_best: self.since_best,
-            plateau_best: self.plateau_best,
-            plateau_bad: self.plateau_bad,
-        })
+        Ok(self.tracker.checkpoint(self.steps.params().data.clone(), self.optimizer_state()?))
     }
 
     /// Continues from a checkpoint of a session with the same data, model and options.
     pub fn resume(&mut self, ck: Checkpoint) -> Result<()> {
-        let len = self.steps.params().data.len();
-        if let Some((_, _, b)) = &ck.best
-            && b.len() != len
-        {
-            return Err(NcfError::invalid("resumeFrom", "the checkpoint's best weights do not fit this model"));
-        }
-        self.restore(&ck.weights, ck.optimizer)?;
-        self.step_lr = ck.lr as f32;
-        self.lr = ck.lr;
-        let params = self.steps.params().clone();
-        self.best = ck.best.map(|(v, e, data)| (v, e, Params { data, ..params.clone() }));
-        self.since_best = ck.since_best;
-        self.plateau_best = ck.plateau_best;
-        self.plateau_bad = ck.plateau_bad;
-        Ok(())
+        let (weights, optimizer) = self.tracker.resume(ck, self.steps.params())?;
+        self.restore(&weights, optimizer)
     }
 
     /// Weights to keep: the best validation epoch's when restoring, else the last epoch's.
     pub fn final_params(&self) -> &Params {
-        match (&self.best, self.control.restore_best) {
-            (Some((_, _, p)), true) => p,
-            _ => self.steps.params(),
-        }
+        self.tracker.final_params(self.steps.params())
     }
 
     pub fn best_epoch(&self) -> Option<u32> {
-        self.best.as_ref().map(|b| b.1)
+        self.tracker.best_epoch()
     }
 }
 
