@@ -1,3 +1,9 @@
+// The package's entry: it re-exports the public names of src/ and holds no code. Each src/
+// module's header says what lives there; tsc writes its .js and .d.ts next to it (ignored by
+// git, shipped by package.json `files`). A module imports Node built-ins and its siblings only,
+// never this file and never in a cycle (scripts/check-rules.mjs); only src/native.ts loads the
+// binding, and code that loads models (NcfModel.load) imports src/models.ts, as this file and
+// cli/train.ts do, so that every kind is registered.
 /**
  * ncf-native: Neural Collaborative Filtering (He et al., WWW'17) for Node.js, trained and
  * evaluated on the GPU through wgpu compute shaders, with a deterministic CPU backend.

@@ -1,45 +1,32 @@
 #!/usr/bin/env node
-// The architecture rules, checked in CI (`npm run lint:rules`): only what Cargo and Rust's
-// visibility do not enforce. The rules are about which module names which: TypeScript's own
-// parser reads the TypeScript imports, and for Rust a scanner that drops comments and
-// literals is enough.
-//
-//   core-imports  ncf-core depends on neither wgpu nor napi (nor the crates built on it);
-//                 without the dependency Cargo refuses any path into them
+// The architecture rules CI checks (`npm run lint:rules`): only what Cargo and Rust's visibility
+// do not enforce, all about which module names which. (Stale names in the module docs are
+// rustdoc's to find: `cargo doc` with `-D warnings` in CI.)
+//   core-imports  ncf-core depends on no GPU, napi or upper-layer crate (Cargo then refuses paths into them)
 //   node-imports  ncf-node uses the core's seam and adapter selection, no backend internals
 //   ts-index      no TypeScript module imports the top-level index.ts (it only re-exports)
 //   rust-cycle    no cycle among a crate's top-level modules, nor among a folder's children;
-//                 test code (`*_tests.rs`, `mod tests`) is compiled only into the tests and
-//                 makes no edge
+//                 test code (`*_tests.rs`, `mod tests`) is compiled only into tests: no edge
 //   ts-cycle      no cycle among the package's TypeScript modules
-//   readme-names  a folder README (crates/**, src/) names only files and items that exist:
-//                 each `code span`'s file paths, `a::b` paths and CamelCase names
-//
-// Usage: node scripts/check-rules.mjs [--root DIR]   (DIR defaults to the repository root)
-// Prints `file:line: rule: message` per violation and exits 1, or `rules: ok (N checks)`.
+// Usage: node scripts/check-rules.mjs [--root DIR] (the repository's by default). Prints
+// `file:line: rule: message` per violation and exits 1, or prints `rules: ok (N checks)`.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import ts from 'typescript'
 
-// The ncf_gpu items the binding may name: choosing the adapter and describing it. Everything
-// else in ncf-gpu is backend internals, reached only through the core's backend seam.
+// The ncf_gpu items the binding may name (choosing and describing the adapter); the rest of
+// ncf-gpu is backend internals, reached only through the core's backend seam.
 const NODE_GPU_ALLOWED = ['select', 'gpu_info', 'GpuInfo', 'GpuLimits']
-// Backend types the binding must not name under any path (a re-export is no way around), and
-// the core's modules that hold the CPU backend's internals (`ncf_core::cpu::…`).
+// Backend types the binding must not name under any path (a re-export is no way around); nor
+// any path into the core's CPU backend, `ncf_core::cpu::…`.
 const NODE_FORBIDDEN_NAMES = ['CpuSteps', 'HogwildSteps', 'AlsSteps', 'GpuSteps', 'GpuAlsSteps', 'GpuContext']
-const NODE_FORBIDDEN_CORE = ['cpu', 'backend::cpu']
-// The core is the bottom layer: no GPU, no Node, and nothing of the layers above it.
 const CORE_FORBIDDEN_DEPS = ['wgpu', 'naga', 'napi', 'napi-derive', 'napi-build', 'ncf-gpu', 'ncf-node']
-// Folders whose .ts files are no package sources (tests, examples, docs, installed packages)
-// and build outputs, which hold none.
-const TS_SKIP_DIRS = new Set(['__test__', 'examples', 'node_modules', 'docs', 'target', 'dist'])
-const DEP_TABLES = new Set(['dependencies', 'dev-dependencies', 'build-dependencies', 'dev_dependencies',
-  'build_dependencies'])
+const TS_SKIP_DIRS = new Set(['__test__', 'examples', 'node_modules', 'docs', 'target', 'dist']) // no package sources
+const DEP_TABLE = /^(dev|build)?[-_]?dependencies$/
 
-let root
-let checks = 0
+let root, checks = 0
 const violations = []
 const rel = (p) => relative(root, p).split(sep).join('/')
 const report = (file, line, rule, message) => violations.push({ file: rel(file), line, rule, message })
@@ -47,85 +34,46 @@ const report = (file, line, rule, message) => violations.push({ file: rel(file),
 /** Files under `dir` whose names match `re`, in a stable order, skipping dot folders and `skip`. */
 function walk(dir, re, skip = new Set(['target'])) {
   if (!existsSync(dir)) return []
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => {
-      if (e.isDirectory()) return e.name.startsWith('.') || skip.has(e.name) ? [] : walk(join(dir, e.name), re, skip)
-      return re.test(e.name) ? [join(dir, e.name)] : []
-    })
+  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((e) =>
+    e.isDirectory() ? (e.name.startsWith('.') || skip.has(e.name) ? [] : walk(join(dir, e.name), re, skip))
+      : re.test(e.name) ? [join(dir, e.name)] : [])
 }
 
-/** Rust `src` with comments and the insides of literals turned to spaces, newlines kept so
- * lines still match: a `"{"`, a `// use wgpu` or a path quoted in a help text neither counts nor
- * unbalances what follows (nested block comments, raw strings, char literals unlike lifetimes). */
-function blankCode(src) {
-  const out = src.split('')
-  const blank = (a, b) => { for (let k = a; k < b; k++) if (out[k] !== '\n') out[k] = ' ' }
-  const find = (s, from) => (src.indexOf(s, from) < 0 ? src.length : src.indexOf(s, from))
-  const raw = /b?r(#*)"/y
-  for (let i = 0, m, end; i < src.length; i = end) {
-    const c = src[i], d = src[i + 1]
-    if (c === '/' && d === '/') { end = find('\n', i); blank(i, end); continue }
-    if (c === '/' && d === '*') {
-      end = i + 2
-      for (let n = 1; end < src.length && n > 0; end++) { // block comments nest
-        if (src.startsWith('*/', end)) { n--; end++ } else if (src.startsWith('/*', end)) { n++; end++ }
-      }
-      blank(i, end)
-      continue
-    }
-    raw.lastIndex = i
-    if ((c === 'r' || c === 'b') && !/\w/.test(src[i - 1] ?? '') && (m = raw.exec(src))) { // r#"…"#
-      end = find(`"${m[1]}`, i + m[0].length)
-      blank(i + m[0].length, end)
-      end += 1 + m[1].length
-      continue
-    }
-    if (c === '"') {
-      for (end = i + 1; end < src.length && src[end] !== c; end++) if (src[end] === '\\') end++
-      end++
-    } else if (c === "'" && d === '\\') end = find("'", i + 3) + 1 // '\n', '\'', '\u{..}'
-    else if (c === "'" && src[i + 2] === "'") end = i + 3 // 'x', where 'a is a lifetime
-    else { end = i + 1; continue }
-    blank(i + 1, end - 1)
-  }
-  return out.join('')
-}
-
-// ---------------------------------------------------------------------------------- Cargo.toml
 /** Dependencies named in a Cargo.toml, in any table (plain, dev, build, target-specific), with
  * the package they rename (`gpu = { package = "wgpu" }` is still wgpu). */
 function cargoDeps(text) {
-  const deps = []
-  const dotted = (s) => (s.match(/"[^"]*"|'[^']*'|[^.]+/g) ?? []).map((x) => x.trim().replace(/^["']|["']$/g, ''))
+  const [deps, unquote] = [[], (s) => s.trim().replace(/^["']|["']$/g, '')]
+  const dotted = (s) => (s.match(/"[^"]*"|'[^']*'|[^.]+/g) ?? []).map(unquote)
   let table = []
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/(^|\s)#.*$/, '')
     const header = /^\s*\[\[?\s*(.+?)\s*\]\]?\s*$/.exec(line)
     const kv = /^\s*("[^"]+"|'[^']+'|[\w.-]+)\s*=\s*(.*)$/.exec(line)
+    const add = (name) => deps.push({ name: name.replaceAll('_', '-'), line: i + 1 })
     if (header) {
       table = dotted(header[1])
-      if (DEP_TABLES.has(table.at(-2))) deps.push({ name: table.at(-1), line: i + 1 }) // [dependencies.wgpu]
-    } else if (kv && DEP_TABLES.has(table.at(-1))) {
-      deps.push({ name: dotted(kv[1])[0], line: i + 1 })
+      if (DEP_TABLE.test(table.at(-2))) add(table.at(-1)) // [dependencies.wgpu]
+    } else if (kv && DEP_TABLE.test(table.at(-1))) {
+      add(dotted(kv[1])[0])
       const pkg = /package\s*=\s*["']([^"']+)["']/.exec(kv[2])
-      if (pkg) deps.push({ name: pkg[1], line: i + 1 })
-    } else if (kv && DEP_TABLES.has(table.at(-2)) && dotted(kv[1])[0] === 'package') {
-      deps.push({ name: kv[2].trim().replace(/^["']|["']$/g, ''), line: i + 1 })
-    }
+      if (pkg) add(pkg[1])
+    } else if (kv && DEP_TABLE.test(table.at(-2)) && dotted(kv[1])[0] === 'package') add(unquote(kv[2]))
   })
-  return deps.map((d) => ({ ...d, name: d.name.replaceAll('_', '-') }))
+  return deps
 }
 
 function checkCargo(file, forbidden, rule, why) {
   if (!existsSync(file)) return report(file, 1, rule, 'missing (is --root the repository?)')
   checks++
-  for (const d of cargoDeps(readFileSync(file, 'utf8'))) {
-    if (forbidden.includes(d.name)) report(file, d.line, rule, `depends on ${d.name}: ${why}`)
+  for (const d of cargoDeps(readFileSync(file, 'utf8')).filter((d) => forbidden.includes(d.name))) {
+    report(file, d.line, rule, `depends on ${d.name}: ${why}`)
   }
 }
 
-// ------------------------------------------------------------------------------------ Rust
+// One Rust token: comments (block comments are not nested here) and string, raw-string and
+// char literals are matched whole and then dropped, so `"use wgpu::X"`, `'{'` or `// crate::a`
+// neither count nor unbalance the braces after them; `'a` (a lifetime) is no char literal.
+const RUST_TOKEN = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|b?r(#*)"[\s\S]*?"\1|b?"(?:\\[\s\S]|[^"\\])*"|b?'(?:\\(?:u\{\w*\}|x\w\w|.)|[^'\\\n])'|r#[A-Za-z_]\w*|[A-Za-z_]\w*|::|\S/g
 const isIdent = (tk) => tk !== undefined && /^[A-Za-z_]\w*$/.test(tk.t)
 
 /** One `use` tree from toks[i] under `prefix`, every leaf pushed to `out`:
@@ -133,12 +81,11 @@ const isIdent = (tk) => tk !== undefined && /^[A-Za-z_]\w*$/.test(tk.t)
 function useTree(toks, i, prefix, out) {
   const segs = [...prefix]
   if (toks[i]?.t === '::') i++
-  while (i < toks.length) {
+  for (; i < toks.length; ) {
     const tk = toks[i]
     if (tk.t === '{') {
       for (i++; i < toks.length && toks[i].t !== '}'; ) {
-        const next = useTree(toks, i, segs, out)
-        i = next > i ? next : i + 1
+        i = Math.max(useTree(toks, i, segs, out), i + 1) // a token no tree takes is skipped
         if (toks[i]?.t === ',') i++
       }
       return i + 1
@@ -157,20 +104,17 @@ function useTree(toks, i, prefix, out) {
 /** Tokens of a Rust file and every path it names (`use` trees expanded, and expression paths
  * such as `crate::neural::forward(..)`), each with its line and the inline modules around it:
  * in `mod tests { use super::* }`, `super` is the file's own module, not its parent. */
-const rustFiles = new Map()
 function rustFile(file) {
-  if (rustFiles.has(file)) return rustFiles.get(file)
-  const text = blankCode(readFileSync(file, 'utf8'))
+  const text = readFileSync(file, 'utf8')
   let line = 1, last = 0
-  const toks = [...text.matchAll(/r#[A-Za-z_]\w*|[A-Za-z_]\w*|::|\S/g)].map((m) => {
+  const toks = [...text.matchAll(RUST_TOKEN)].map((m) => {
     for (; last < m.index; last++) if (text[last] === '\n') line++
-    return { t: m[0].replace(/^r#/, ''), line }
-  })
+    return { t: m[0].replace(/^r#(?=\w)/, ''), line }
+  }).filter(({ t }) => !/^(\/\/|\/\*|b?r#*"|b?["'])/.test(t))
   const paths = []
   const inline = [] // { name, depth } of the open `mod x { .. }` blocks
   for (let i = 0, depth = 0; i < toks.length; i++) {
-    const tk = toks[i]
-    const scope = inline.map((m) => m.name)
+    const [tk, scope] = [toks[i], inline.map((m) => m.name)]
     if (tk.t === '{') depth++
     else if (tk.t === '}' && --depth === inline.at(-1)?.depth) inline.pop()
     else if (tk.t === 'mod' && isIdent(toks[i + 1]) && toks[i + 2]?.t === '{') inline.push({ name: toks[++i].t, depth })
@@ -184,46 +128,40 @@ function rustFile(file) {
       paths.push({ segs, line: tk.line, scope })
     }
   }
-  rustFiles.set(file, { toks, paths })
-  return rustFiles.get(file)
-}
-
-function checkCore(dir) {
-  checkCargo(join(dir, 'Cargo.toml'), CORE_FORBIDDEN_DEPS, 'core-imports', 'the core has no GPU and no napi code')
+  return { toks, paths }
 }
 
 function checkNode(dir) {
-  const rule = 'node-imports'
-  const seam = "a backend internal; use the core's seam"
-  const gpu = `only ncf_gpu::{${NODE_GPU_ALLOWED.join(', ')}} (adapter selection) may be used`
-  checkCargo(join(dir, 'Cargo.toml'), ['wgpu', 'naga'], rule, 'the binding reaches the GPU through ncf-gpu only')
+  const [rule, seam, viaGpu] = ['node-imports', "a backend internal; use the core's seam",
+    'the binding reaches the GPU through ncf-gpu only']
+  checkCargo(join(dir, 'Cargo.toml'), ['wgpu', 'naga'], rule, viaGpu)
   for (const file of walk(join(dir, 'src'), /\.rs$/)) {
     checks++
     const { toks, paths } = rustFile(file)
     const named = new Set() // `name:line` already reported through its path
     for (const { segs, line } of paths) {
       const path = segs.join('::')
-      const why = segs[0] === 'wgpu' ? 'the binding reaches the GPU through ncf-gpu only'
-        : segs[0] === 'ncf_gpu' && !NODE_GPU_ALLOWED.includes(segs[1]) ? gpu
-        : NODE_FORBIDDEN_CORE.some((m) => `${path}::`.startsWith(`ncf_core::${m}::`)) ? seam : null
+      const why = segs[0] === 'wgpu' ? viaGpu
+        : segs[0] === 'ncf_gpu' && !NODE_GPU_ALLOWED.includes(segs[1])
+          ? `only ncf_gpu::{${NODE_GPU_ALLOWED.join(', ')}} (adapter selection) may be used`
+        : `${path}::`.startsWith('ncf_core::cpu::') ? seam : null
       if (!why) continue
       report(file, line, rule, `names ${path}: ${why}`)
       segs.forEach((s) => named.add(`${s}:${line}`))
     }
     for (const { t, line } of toks) {
-      if (!NODE_FORBIDDEN_NAMES.includes(t) || named.has(`${t}:${line}`)) continue
-      named.add(`${t}:${line}`)
-      report(file, line, rule, `names ${t}: ${seam}`)
+      if (NODE_FORBIDDEN_NAMES.includes(t) && !named.has(`${t}:${line}`)) {
+        report(file, line, rule, `names ${t}: ${seam}`)
+        named.add(`${t}:${line}`)
+      }
     }
   }
 }
 
 /** Module path of a file under src/: lib.rs → [], a/mod.rs → [a], a/b.rs → [a, b]. */
 function modulePath(srcDir, file) {
-  const parts = relative(srcDir, file).split(sep)
-  const last = parts.pop().replace(/\.rs$/, '')
-  if (last !== 'mod' && !(parts.length === 0 && (last === 'lib' || last === 'main'))) parts.push(last)
-  return parts
+  const parts = relative(srcDir, file).replace(/\.rs$/, '').split(sep)
+  return parts.at(-1) === 'mod' || (parts.length === 1 && /^(lib|main)$/.test(parts[0])) ? parts.slice(0, -1) : parts
 }
 
 /** `crate::`, `self::` and `super::` paths made absolute (segments from the crate root); other
@@ -242,21 +180,17 @@ function absolute(segs, here) {
  * re-exports) is no edge: re-exporting is what the folder is for. */
 function checkRustCycles(crateDir) {
   const srcDir = join(crateDir, 'src')
-  const mods = walk(srcDir, /\.rs$/)
-    .filter((f) => !relative(srcDir, f).startsWith(`bin${sep}`)) // each bin is a crate of its own
-    .filter((f) => !/(^|_)tests\.rs$/.test(f.split(sep).at(-1))) // test code is no module's dependency
+  const mods = walk(srcDir, /\.rs$/) // each bin is a crate of its own; test files make no edge
+    .filter((f) => !relative(srcDir, f).startsWith(`bin${sep}`) && !/(^|_)tests\.rs$/.test(f.split(sep).at(-1)))
     .map((file) => ({ file, mod: modulePath(srcDir, file), paths: rustFile(file).paths }))
   const folders = new Map() // 'a::b' → { prefix, children, edges }
-  for (const { mod } of mods) {
-    for (let k = 0; k < mod.length; k++) {
-      const key = mod.slice(0, k).join('::')
-      if (!folders.has(key)) folders.set(key, { prefix: mod.slice(0, k), children: new Set(), edges: new Map() })
-      folders.get(key).children.add(mod[k])
-    }
+  for (const { mod } of mods) for (let k = 0; k < mod.length; k++) {
+    const key = mod.slice(0, k).join('::')
+    if (!folders.has(key)) folders.set(key, { prefix: mod.slice(0, k), children: new Set(), edges: new Map() })
+    folders.get(key).children.add(mod[k])
   }
   for (const { file, mod, paths } of mods) {
-    for (const p of paths) {
-      if (p.scope.includes('tests')) continue
+    for (const p of paths.filter((p) => !p.scope.includes('tests'))) {
       const abs = absolute(p.segs, [...mod, ...p.scope])
       for (let k = 0; abs && k < mod.length; k++) {
         const folder = folders.get(mod.slice(0, k).join('::'))
@@ -268,26 +202,25 @@ function checkRustCycles(crateDir) {
   const crate = relative(join(crateDir, '..'), crateDir)
   for (const { prefix, edges } of folders.values()) {
     checks++
-    const where = prefix.length ? `folder ${prefix.join('/')}` : 'top-level modules'
-    reportCycles(edges, 'rust-cycle', `${crate}, ${where}`)
+    reportCycles(edges, 'rust-cycle', `${crate}, ${prefix.length ? `folder ${prefix.join('/')}` : 'top-level modules'}`)
   }
 }
 
-// ------------------------------------------------------------------------------ TypeScript
-/** The relative imports of a TypeScript file (static, `export … from`, side-effect, dynamic
- * `import()` and `require()`), read from TypeScript's own syntax tree, each with the .ts file
- * it means and its line. */
+/** The relative imports of a TypeScript file (static, `export … from`, side-effect, `import()`
+ * and `require()`) from TypeScript's own syntax tree, each with the .ts file it means (under
+ * nodenext `./x.js` is `./x.ts`) and its line. */
 function tsImports(file) {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
-  const found = []
+  const [source, found] = [ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true), []]
   const visit = (node) => {
     const call = ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword
       || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
     const spec = ts.isImportDeclaration(node) || ts.isExportDeclaration(node) ? node.moduleSpecifier
       : call ? node.arguments[0] : undefined
     if (spec && ts.isStringLiteralLike(spec) && /^\.\.?(\/|$)/.test(spec.text)) {
-      const line = source.getLineAndCharacterOfPosition(spec.getStart()).line + 1
-      found.push({ spec: spec.text, target: resolveTs(file, spec.text), line })
+      const p = resolve(dirname(file), spec.text)
+      const target = /\.[cm]?js$/.test(p) ? p.replace(/js$/, 'ts') : /\.[cm]?ts$/.test(p) ? p
+        : [`${p}.ts`, join(p, 'index.ts')].find((c) => existsSync(c)) ?? `${p}.ts`
+      found.push({ spec: spec.text, target, line: source.getLineAndCharacterOfPosition(spec.getStart()).line + 1 })
     }
     ts.forEachChild(node, visit)
   }
@@ -295,33 +228,21 @@ function tsImports(file) {
   return found.sort((a, b) => a.line - b.line)
 }
 
-/** The .ts file a relative specifier means under nodenext (`./x.js` is `./x.ts`). */
-function resolveTs(from, spec) {
-  const p = resolve(dirname(from), spec)
-  if (/\.[cm]?js$/.test(p)) return p.replace(/js$/, 'ts')
-  if (/\.[cm]?ts$/.test(p)) return p
-  return [`${p}.ts`, join(p, 'index.ts')].find((c) => existsSync(c)) ?? `${p}.ts`
-}
-
 function checkTypeScript() {
   const index = join(root, 'index.ts')
   if (!existsSync(index)) return report(index, 1, 'ts-index', 'missing (is --root the repository?)')
-  const files = walk(root, /^(?!.*\.d\.[cm]?ts$).*\.[cm]?ts$/, TS_SKIP_DIRS)
-  const edges = new Map()
+  const [files, edges] = [walk(root, /^(?!.*\.d\.[cm]?ts$).*\.[cm]?ts$/, TS_SKIP_DIRS), new Map()]
+  const why = 'index.ts only re-exports; import the module that defines it'
+  checks += files.length + 1 // each file's imports, and the cycles among them
   for (const file of files) {
-    checks++
     for (const { spec, target, line } of tsImports(file)) {
-      if (target === index && file !== index) {
-        report(file, line, 'ts-index', `imports '${spec}': index.ts only re-exports; import the module that defines it`)
-      }
+      if (target === index && file !== index) report(file, line, 'ts-index', `imports '${spec}': ${why}`)
       if (files.includes(target)) addEdge(edges, rel(file), rel(target), file, line)
     }
   }
-  checks++
   reportCycles(edges, 'ts-cycle', 'TypeScript modules')
 }
 
-// ---------------------------------------------------------------------------------- cycles
 /** Keeps the first place (in walk order) that makes each edge, to show it in the report. */
 function addEdge(edges, a, b, file, line) {
   if (!edges.has(a)) edges.set(a, new Map())
@@ -331,15 +252,13 @@ function addEdge(edges, a, b, file, line) {
 /** From each node, the shortest way back to it (breadth first), each cycle reported once: every
  * module on a cycle is named, without listing the exponentially many cycles of a dense knot. */
 function reportCycles(edges, rule, where) {
-  const next = (v) => [...(edges.get(v)?.keys() ?? [])].sort()
   const seen = new Set()
   for (const start of [...edges.keys()].sort()) {
-    const parent = new Map()
-    const queue = [start]
+    const [parent, queue] = [new Map(), [start]]
     let last = null
     while (queue.length && last === null) {
       const v = queue.shift()
-      for (const w of next(v)) {
+      for (const w of [...(edges.get(v)?.keys() ?? [])].sort()) {
         if (w === start) { last = v; break }
         if (!parent.has(w)) { parent.set(w, v); queue.push(w) }
       }
@@ -351,41 +270,13 @@ function reportCycles(edges, rule, where) {
     const ring = [...cycle.slice(min), ...cycle.slice(0, min)]
     if (seen.has(ring.join('\n'))) continue
     seen.add(ring.join('\n'))
-    const steps = ring.map((a, k) => ({ a, b: ring[(k + 1) % ring.length] }))
-    const proof = steps.map(({ a, b }) => `${a} → ${b} at ${edges.get(a).get(b).file}:${edges.get(a).get(b).line}`)
-    const { file, line } = edges.get(ring[0]).get(ring[1 % ring.length])
+    const at = (k) => edges.get(ring[k]).get(ring[(k + 1) % ring.length])
+    const proof = ring.map((a, k) => `${a} → ${ring[(k + 1) % ring.length]} at ${at(k).file}:${at(k).line}`)
     const message = `import cycle in ${where}: ${[...ring, ring[0]].join(' → ')} (${proof.join('; ')})`
-    violations.push({ file, line, rule, message })
+    violations.push({ ...at(0), rule, message })
   }
 }
 
-// ------------------------------------------------------------------------------- READMEs
-/** Every code span of a folder README names what exists: a file path (`steps/range.rs`) is
- * the end of some file's path, and each segment of an `a::b` path and each CamelCase name is
- * an identifier of the Rust or TypeScript sources. */
-function checkReadmes() {
-  const files = walk(root, /\.(rs|wgsl|ts|mjs|cjs|toml|sh)$/, new Set(['target', 'node_modules', 'docs', 'dist']))
-  const paths = files.map((f) => `/${rel(f)}`)
-  const names = new Set(files.filter((f) => /\.(rs|ts)$/.test(f)).flatMap((f) => readFileSync(f, 'utf8').match(/\w+/g) ?? []))
-  const readmes = [...walk(join(root, 'crates'), /^README\.md$/), ...walk(join(root, 'src'), /^README\.md$/)]
-  for (const file of readmes) {
-    checks++
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      for (const [, span] of text.matchAll(/`([^`]+)`/g)) {
-        for (const word of span.split(/[^\w:./-]+/).map((w) => w.replace(/^(\.\.?\/)+/, ''))) {
-          const missing = /^[a-zA-Z][\w./-]*\.(rs|wgsl|ts|mjs)$/.test(word)
-            ? !paths.some((p) => p.endsWith(`/${word}`))
-            : word.includes('::') || /^[A-Z][a-z0-9]+[A-Z]\w*$/.test(word)
-              ? word.split(/::|\//).some((s) => /^\w+$/.test(s) && !names.has(s))
-              : false
-          if (missing) report(file, i + 1, 'readme-names', `names \`${word}\`, which no source defines any more`)
-        }
-      }
-    })
-  }
-}
-
-// ------------------------------------------------------------------------------------ main
 try {
   const { values } = parseArgs({ options: { root: { type: 'string' } } })
   root = resolve(values.root ?? join(dirname(fileURLToPath(import.meta.url)), '..'))
@@ -393,18 +284,16 @@ try {
   console.error(`${e.message}\nusage: node scripts/check-rules.mjs [--root DIR]`)
   process.exit(2)
 }
-checkCore(join(root, 'crates/ncf-core'))
+const core = 'the core has no GPU and no napi code'
+checkCargo(join(root, 'crates/ncf-core/Cargo.toml'), CORE_FORBIDDEN_DEPS, 'core-imports', core)
 checkNode(join(root, 'crates/ncf-node'))
 const crates = join(root, 'crates')
 for (const name of existsSync(crates) ? readdirSync(crates).sort() : []) {
   if (existsSync(join(crates, name, 'src'))) checkRustCycles(join(crates, name))
 }
 checkTypeScript()
-checkReadmes()
 violations.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule))
 for (const v of violations) console.log(`${v.file}:${v.line}: ${v.rule}: ${v.message}`)
-if (violations.length) {
-  console.error(`rules: ${violations.length} violation(s) (${checks} checks)`)
-  process.exit(1)
-}
-console.log(`rules: ok (${checks} checks)`)
+if (violations.length) console.error(`rules: ${violations.length} violation(s) (${checks} checks)`)
+else console.log(`rules: ok (${checks} checks)`)
+process.exitCode = violations.length ? 1 : 0

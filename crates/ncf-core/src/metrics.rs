@@ -1,5 +1,5 @@
 //! Leave-one-out ranking metrics of the NCF protocol (He et al. §4.1): the held-out positive is
-//! ranked among its sampled negatives; HR@K = [rank < K], NDCG@K = 1/log2(rank + 2) when hit.
+//! ranked among its sampled negatives; HR@K = \[rank < K\], NDCG@K = 1/log2(rank + 2) when hit.
 
 /// Rank (0-based) of `scores[0]` among `scores[1..]`: the number of negatives scoring at least
 /// as high, so ties count against the positive. A NaN positive ranks last, and a NaN negative

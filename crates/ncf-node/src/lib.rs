@@ -1,6 +1,25 @@
 //! ncf-node: the napi-rs binding of ncf-native. It converts types and maps errors only; the
 //! math lives in ncf-core and ncf-gpu, the defaults in the core, the docs in
 //! the TypeScript API (`src/`).
+//!
+//! # Modules
+//! Each `#[napi]` method converts JS values to the core's types, calls `ncf-core` (checks on the
+//! caller's thread, work as an `AsyncTask` on libuv's pool) and maps `NcfError` to
+//! `napi::Error<Code>`: the code crosses as data, the message is `message: cause…`. No math, no id
+//! encoding, no training control lives here.
+//! - [`modes`]: every mode as a `#[napi(string_enum)]` with its conversion to the core's enum.
+//! - [`model`]: [`NativeModel`] over `ncf_core::recommender::Recommender`.
+//! - [`trainer`]: [`NativeTrainer`] over `ncf_core::fit::Fit`; `createTrainer` takes the fit's
+//!   options as the JSON object the core reads (`FitOptions::from_json`).
+//! - [`results`]: the objects results cross as (metrics, ranked lists as typed arrays, epochs).
+//! - [`dataset`], [`dataset_options`], [`features`], [`baseline`]: datasets, feature tables and
+//!   rating baselines. [`progress`]: a load's live progress. [`export`]: ONNX and embeddings.
+//! - [`info`]: `gpuInfo()`. [`errors`], [`job`]: error mapping; the one generic `AsyncTask`.
+//!   [`convert`]: typed-array conversions.
+//!
+//! It may import `ncf-core` (its domain, the `Fit`, the `Recommender` and the backend seam, never
+//! `ncf_core::cpu` or other backend internals) and from `ncf-gpu` only the adapter selection
+//! `select` and `gpu_info` (`scripts/check-rules.mjs` checks this).
 
 // `#[napi]` registers an export with Node only outside `cfg(test)`, so a test build (clippy's
 // --all-targets) sees free functions like `gpu_info` as never used.

@@ -5,6 +5,21 @@
 //! [`crate::cpu::CpuBackend`]; `ncf-gpu` implements it on wgpu and chooses the adapter, and
 //! [`auto::AutoBackend`] is `device: 'auto'`'s policy over the two. This module names no
 //! backend's internals.
+//!
+//! # Files
+//! - `mod.rs`: the [`Backend`] trait (its training [`Steps`] for an
+//!   [`Algorithm`](crate::train::Algorithm), pair logits, cosine similarity, sampled and rating
+//!   evaluation, fold-in's row solves, its kind, fallback reason and fail-over) and [`DevicePref`].
+//! - [`ranking`]: written once over `&dyn Backend`: the checks in one order and one wording, pair
+//!   scoring in chunks of [`ranking::SCORE_CHUNK`] pairs, top-K recommendation, full ranking,
+//!   similar rows, evaluation.
+//! - [`auto`]: `device: 'auto'`: [`auto::AutoBackend`], a GPU backend with
+//!   [`CpuBackend`](crate::cpu::CpuBackend) behind it, which answers a call the GPU fails on the
+//!   CPU and gives a training session its CPU fail-over.
+//!
+//! May import [`crate::cpu::CpuBackend`] (the fallback), [`crate::data`], [`crate::infer`],
+//! [`crate::metrics`], [`crate::model`], [`crate::train`] and [`crate::error`], never any backend's
+//! internals. Implementations: [`crate::cpu::CpuBackend`] here, `ncf_gpu::GpuBackend` in ncf-gpu.
 
 pub mod auto;
 pub mod ranking;

@@ -63,7 +63,7 @@ pub fn gmf_term(start: f32, h: Option<&[f32]>, p: &[f32], q: &[f32]) -> f32 {
 /// Adds one sample's gradient of the GMF term `hᵀ(p̃ ⊙ q̃)` (MF: `p̃ · q̃`, h = 1), with
 /// `d = ∂ℓ/∂z` and the L2 term `r·p`, `r·q` on the embedding rows, into `grads`; returns
 /// `‖p_u‖² + ‖q_i‖²`. Shared by GMF, MF and NeuMF's GMF branch: ∂/∂p̃ = d·h⊙q̃, ∂/∂q̃ = d·h⊙p̃,
-/// ∂/∂h = d·p̃⊙q̃. With GMF-branch features p̃ = p_u + Σ w·G[row], so each bag row gets w·∂/∂p̃.
+/// ∂/∂h = d·p̃⊙q̃. With GMF-branch features p̃ = p_u + Σ w·G\[row\], so each bag row gets w·∂/∂p̃.
 /// `(pt, qt)` are the pair's [`gmf_rows`].
 pub fn gmf_branch_grad(
     p: &Params,

@@ -7,6 +7,30 @@
 //! [`Fit::plan`] checks on the caller's thread; [`FitPlan::start`] does the heavy part (the
 //! holdout, the trainer's buffers) on a backend; then [`Fit::run_epoch`] until
 //! [`Fit::done`], and [`Fit::finish`] hands the chosen weights to the model.
+//!
+//! # Files
+//! - [`parse`]: the options as the caller wrote them, a JSON object: every name and type checked
+//!   once, unknown keys refused.
+//! - [`options`]: the typed options and the only copy of their ranges and defaults, the checkpoint
+//!   fingerprint. [`als_options`]: what `optimizer: 'als'` takes and refuses.
+//! - [`trainer`]: [`Trainer`], the one epoch loop over a backend's [`Steps`](crate::train::Steps),
+//!   with rollback, the divergence check, progress, evaluation, the
+//!   [`EpochReport`], best epoch, plateau, early stopping, optimizer state
+//!   and the CPU fail-over (its tests in `trainer_tests.rs`).
+//! - [`control`]: [`control::EpochReport`], [`control::Outcome`], [`control::OptimizerState`],
+//!   [`control::Control`], [`control::Monitor`], [`control::PlateauConfig`], and
+//!   [`control::Tracker`], the control's state between epochs that a checkpoint keeps.
+//! - [`checkpoint`]: the checkpoint file. [`carry`]: NeuMF-pre's optimizer state from its parts.
+//!   [`history`]: an epoch's record, in the JSON shape a checkpoint stores.
+//! - `mod.rs`: [`Fit::plan`] checks everything on the caller's thread; [`FitPlan::start`] holds
+//!   out validation cases, evaluates the starting weights and starts the [`Trainer`];
+//!   [`Fit::run_epoch`] trains, hands the weights to the model and writes checkpoints on schedule;
+//!   [`Fit::finish`].
+//!
+//! May import `backend`, `data`, `recommender`, `train` and `error`, never `cpu` (the backend comes
+//! in as `Arc<dyn Backend>`). Inside: `mod` → `trainer`, `control`, `checkpoint`, `options`,
+//! `history`; `parse` → `options`, `control`; `trainer` → `control`; `checkpoint`, `history` →
+//! `control`.
 
 mod als_options;
 mod carry;

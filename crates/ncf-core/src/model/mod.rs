@@ -19,6 +19,19 @@
 //!
 //! This folder holds the model's data only; the math that reads it is a backend's
 //! (`cpu/` on the CPU, `ncf-gpu`'s kernels on the GPU).
+//!
+//! # Files
+//! - [`kind`]: [`ModelKind`] (GMF, MF, MLP, NeuMF) and the [`Tower`] widths.
+//! - [`features`]: [`FeatureInputs`] (tower, GMF branch, both), [`FeatureDims`], [`ModelFeatures`].
+//! - [`layout`]: the flat parameter [`Layout`], where every block lives in the one vector both
+//!   backends share.
+//! - [`params`]: [`Params`]: initialisation, checked construction, features attached, cold-start rows.
+//! - [`objective`]: [`Objective`] (BCE or squared rating error), [`sigmoid`], [`bce_with_logits`].
+//! - [`pretrained`]: NeuMF-pre from a GMF and an MLP ([`neumf_from_pretrained`], a params
+//!   transform), and their Adam moments carried into its layout ([`neumf_moment_from_pretrained`]).
+//!
+//! May import [`crate::error`] and [`crate::features`], never [`crate::cpu`]. Inside: `kind` ←
+//! `features` ← `layout` ← `params` ← `pretrained`.
 
 pub mod features;
 pub mod kind;

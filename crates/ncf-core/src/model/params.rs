@@ -82,7 +82,7 @@ impl Params {
     }
 
     /// Cold start: this model with `users` and `items` new entities appended, described only by
-    /// their side features (`bags`, one per new entity, as [`FeatureSet::describe`] makes them).
+    /// their side features (`bags`, one per new entity, as [`FeatureSet::describe`](crate::features::FeatureSet::describe) makes them).
     /// Their id embeddings are zero, so their scores come from the features (and, for NeuMF, a
     /// GMF branch that contributes 0). New indices start at `num_users` / `num_items`.
     pub fn with_cold(

@@ -7,6 +7,23 @@
 //! Writes are atomic: the bytes go to a temporary file in the target's folder, are synced, and
 //! the temporary file is renamed over the target, so a crash leaves either the old file or the
 //! new one, never a torn one.
+//!
+//! # Files
+//! The model file is format [`FORMAT_VERSION`] 3; files of versions 1 and 2 still load.
+//! - [`meta`]: [`ModelMeta`], the JSON description under the `ncf_native` key (layout, rating
+//!   scale, feature slots; ids in files before format 3), parsed strictly (unknown keys are refused).
+//! - [`tensors`]: tensor names like the PyTorch NCF `state_dict`, seen items, feature bags and ids
+//!   as tensors, the stated `info` limit, [`to_bytes`]/[`from_bytes`] (strict: unknown metadata
+//!   keys and tensors are refused).
+//! - [`checksum`]: the CRC-32C over every byte of the file, under `ncf_native_crc32c`, checked
+//!   before anything in the file is believed.
+//! - [`file`](mod@file): atomic writes (fixed-length temporary names, stale temporaries of killed saves
+//!   removed, the folder synced after the rename), reads of regular files only, [`save`], [`load`].
+//! - `*_tests.rs`: every bit flip, unknown keys and tensors, older formats, devices and folders,
+//!   long names, killed saves.
+//!
+//! May import `crate::{data, error, features, metrics, model}` (its tests also `cpu`, for featured
+//! models). Inside: `file` → `tensors` → `meta`, `checksum`.
 
 pub(crate) mod checksum;
 pub mod file;

@@ -112,7 +112,7 @@ impl Collector {
 }
 
 /// Interactions with the file's own ids: one per distinct (user, item) pair, sorted by the
-/// pair in first-seen id order. Built by [`super::read`] or [`super::from_id_arrays`].
+/// pair in first-seen id order. Built by [`super::read()`] or [`super::from_id_arrays`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawInteractions {
     pub(crate) user_ids: Vec<String>,

@@ -11,6 +11,24 @@
 //! (bytes of the file, lines, interactions). An [`IdEncoder`] maps the
 //! ids to dense indices in sorted id order (numeric when every id is an integer), so the mapping
 //! does not depend on file order and "the larger item id" means the same before and after.
+//!
+//! # Files
+//! - [`ids`]: [`IdEncoder`] (dense indices in sorted id order), [`check_same_ids`].
+//! - [`read`](mod@read): CSV/TSV, MovieLens, Netflix and `.gz` readers into [`RawInteractions`], line by
+//!   line, the threshold applied as they read.
+//! - [`collect`]: [`RawInteractions`] and the collector behind every reader: ids interned as they
+//!   arrive, duplicate pairs folded each time the buffer doubles (the latest timestamp, then the
+//!   last given, wins), so memory follows the distinct pairs, not the lines.
+//! - [`convert`]: raw interactions to a [`Dataset`](crate::data::Dataset): id arrays, a separate
+//!   test file as held-out cases; the records renumbered and sorted in place into CSR order, then
+//!   written out and released as they go (about 24 bytes an interaction at the peak).
+//! - [`progress`]: [`ReadProgress`]: atomics another thread polls while a load runs (file *k* of
+//!   *n*, bytes of the file read below the gzip decoder against its size, lines, kept interactions,
+//!   phase); [`read_with_progress`] fills it once per buffer and every 4096 records, and stops at
+//!   the file's next read once `cancel` is set (`LoadCancelled`, file:line).
+//!
+//! May import `crate::{data, error, input}`. Inside: `convert` → `ids`, `collect`; `read` →
+//! `collect`, `progress`.
 
 pub mod collect;
 pub mod convert;

@@ -6,6 +6,21 @@
 //!
 //! Its state is shared (`Arc` + locks) because work runs off the caller's thread: a job takes
 //! a snapshot of the weights, and a fit session writes each epoch's weights back.
+//!
+//! # Files
+//! - `mod.rs`: the [`Recommender`]'s state, building, NeuMF-pre, the task and its rating scale,
+//!   the one-fit-at-a-time lease.
+//! - [`ids`]: the caller's ids, [`Corpus`].
+//! - [`serve`]: predict, recommend, similar, evaluate: checked on the caller's thread, run later on
+//!   any backend.
+//! - [`cold`]: users and items described by their features.
+//! - [`fold_in`]: ALS fold-in: new or changed users and items solved exactly against the fixed
+//!   factors through the backend's
+//!   [`solve_rows`](crate::backend::Backend::solve_rows); the model grows.
+//! - [`export`]: ONNX and embedding exports. [`file`](mod@file): save and load.
+//!
+//! May import [`crate::backend`] (the seam and `ranking`), `data`, `features`, `metrics`, `model`,
+//! `persist`, `raw`, `train` and `error`, never `cpu`.
 
 pub mod cold;
 mod export;
