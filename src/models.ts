@@ -6,64 +6,24 @@ import type { ALSOptions, GMFOptions, MFOptions, MLPOptions, NeuMFOptions, Pretr
 import { NcfModel } from './model.js'
 import { nativeOf, registerKind, WRAP, type Wrapped } from './registry.js'
 import { native, type Native } from './native.js'
-import { DEFAULTS, positiveInt } from './options.js'
+import { coreJson, DEFAULTS } from './options.js'
 
-/** The native model a constructor wraps, or a new one built from checked options. */
+/**
+ * The native model a constructor wraps, or a new one: the options are the core's to check
+ * (`ncf_core::recommender::ModelSpec::from_json`: names, types, ranges, defaults, unknown keys),
+ * but for the two that live here: `device` (the model's default, checked by NcfModel) and
+ * `features`, a Dataset handle rather than a value.
+ */
 function createNative(kind: 'gmf' | 'mf' | 'mlp' | 'neumf' | 'als', options: MLPOptions | Wrapped): Native.NativeModel {
   if (options && typeof options === 'object' && WRAP in options) return options[WRAP]
-  if (!options || typeof options !== 'object') throw invalid('options', 'expected { numUsers, numItems, factors? }')
-  const nu = positiveInt('numUsers', options.numUsers)
-  const ni = positiveInt('numItems', options.numItems)
-  const f = options.factors === undefined ? undefined : positiveInt('factors', options.factors)
-  let layers: number[] | undefined
-  if (options.layers !== undefined) {
-    if (!Array.isArray(options.layers)) throw invalid('layers', 'must be an array of positive integers')
-    layers = options.layers.map((w, k) => positiveInt(`layers[${k}]`, w))
+  if (!options || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid('options', 'expected { numUsers, numItems, factors? }')
   }
-  const seed = options.seed ?? DEFAULTS.seed
-  if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-  const task = options.task ?? DEFAULTS.task
-  if (task !== 'implicit' && task !== 'rating') throw invalid('task', `must be 'implicit' or 'rating', got ${String(task)}`)
-  if (options.clip !== undefined && (typeof options.clip !== 'boolean' || task !== 'rating')) {
-    throw invalid('clip', task === 'rating' ? 'must be a boolean' : "applies to task: 'rating'")
-  }
-  if (options.features !== undefined && !(options.features instanceof Dataset)) {
+  const { device: _device, features, ...core } = options
+  if (features !== undefined && !(features instanceof Dataset)) {
     throw invalid('features', 'must be the Dataset whose side features the model takes (see Dataset.withFeatures)')
   }
-  const featuresIn = options.featuresIn
-  if (featuresIn !== undefined) {
-    if (featuresIn !== 'mlp' && featuresIn !== 'gmf' && featuresIn !== 'both') {
-      throw invalid('featuresIn', `must be 'mlp', 'gmf' or 'both', got ${String(featuresIn)}`)
-    }
-    if (options.features === undefined) throw invalid('featuresIn', 'applies to a model built with features')
-  }
-  if (options.biases !== undefined && typeof options.biases !== 'boolean') {
-    throw invalid('biases', `must be a boolean, got ${String(options.biases)}`)
-  }
-  return callSync(
-    () =>
-      new native.NativeModel(
-        kind,
-        nu,
-        ni,
-        f,
-        layers,
-        seed,
-        task,
-        options.clip ?? DEFAULTS.clip,
-        options.features?.native,
-        options.biases,
-        featuresIn,
-        initStd(options.initStd),
-      ),
-  )
-}
-
-/** `initStd`, checked: a positive number up to 10 (the core states the same bound). */
-function initStd(v: unknown): number | undefined {
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 10) throw invalid('initStd', `must be a number in (0, 10], got ${String(v)}`)
-  return v
+  return callSync(() => new native.NativeModel(kind, coreJson(core), features?.native))
 }
 
 /**
@@ -123,13 +83,6 @@ export class MF extends NcfModel {
  */
 export class ALS extends NcfModel {
   constructor(options: ALSOptions) {
-    if (options && typeof options === 'object' && !(WRAP in options)) {
-      for (const f of ['biases', 'features', 'featuresIn', 'task', 'clip'] as const) {
-        if ((options as Record<string, unknown>)[f] !== undefined) {
-          throw invalid(f, 'does not apply to ALS, a dot product without biases or side features for implicit feedback')
-        }
-      }
-    }
     super(createNative('als', options as MLPOptions), options)
   }
 }

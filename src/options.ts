@@ -13,9 +13,8 @@ import type { Device } from './types.js'
 export const DEFAULTS = {
   device: 'auto',
   k: 10,
-  // Model construction.
+  // Datasets' seeds and rating baselines' clipping (a model constructor's defaults are the core's).
   seed: 0,
-  task: 'implicit',
   clip: true,
   // Fit: every other fit default is the core's (ncf_core::fit::options).
   progressEvery: 250,
@@ -160,13 +159,19 @@ export function fitOptions(
     throw invalid('progressEvery', `must be at least 10 (milliseconds) and at most 2^31 − 1, got ${String(every)}`)
   }
   const progress = onProgress !== undefined || signal !== undefined
-  // What JSON would drop or cannot hold crosses as text the core refuses by name (a function
-  // where a number goes), or reads back (NaN, ±Infinity).
-  const json = JSON.stringify(core, (_key, v: unknown) => {
+  return { json: coreJson(core), device: checkDevice(chosen ?? device), progress, progressEvery: every }
+}
+
+/**
+ * Options the core reads (a fit's, a constructor's), as the one JSON object it checks. What
+ * JSON would drop or cannot hold crosses as text the core refuses by name (a function where a
+ * number goes), or reads back (NaN, ±Infinity); an undefined option is not given.
+ */
+export function coreJson(options: object): string {
+  return JSON.stringify(options, (_key, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
     if (typeof v === 'bigint') return Number(v)
     if (typeof v === 'function' || typeof v === 'symbol') return `[${typeof v}]`
     return v
   })
-  return { json, device: checkDevice(chosen ?? device), progress, progressEvery: every }
 }

@@ -45,6 +45,9 @@
 //! - [`baseline`]: rating baselines (the global mean; Koren's user and item biases by ALS).
 //!   Imports `data`, `metrics`, `train`, `error`.
 //! - [`export`]: ONNX and embedding exports.
+//! - [`options`]: options as the caller wrote them (a JSON object per call), read once by
+//!   [`options::Fields`]: names and types checked, unknown keys refused, the names listed.
+//!   Imports `error`.
 //!
 //! `cargo test -p ncf-core` covers finite-difference gradients (GMF, MF, dense layers, and every
 //! parameter of MLP and NeuMF with and without dropout), NeuMF-pre's α-mix, sampler uniformity
@@ -63,6 +66,7 @@ pub mod infer;
 pub mod input;
 pub mod metrics;
 pub mod model;
+pub mod options;
 pub mod persist;
 pub mod raw;
 pub mod recommender;

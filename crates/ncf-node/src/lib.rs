@@ -8,7 +8,8 @@
 //! `napi::Error<Code>`: the code crosses as data, the message is `message: cause…`. No math, no id
 //! encoding, no training control lives here.
 //! - [`modes`]: every mode as a `#[napi(string_enum)]` with its conversion to the core's enum.
-//! - [`model`]: [`NativeModel`] over `ncf_core::recommender::Recommender`.
+//! - [`model`]: [`NativeModel`] over `ncf_core::recommender::Recommender`; its constructor
+//!   takes the options as the JSON object the core reads (`ModelSpec::from_json`).
 //! - [`trainer`]: [`NativeTrainer`] over `ncf_core::fit::Fit`; `createTrainer` takes the fit's
 //!   options as the JSON object the core reads (`FitOptions::from_json`).
 //! - [`results`]: the objects results cross as (metrics, ranked lists as typed arrays, epochs).
@@ -16,6 +17,8 @@
 //!   rating baselines. [`progress`]: a load's live progress. [`export`]: ONNX and embeddings.
 //! - [`info`]: `gpuInfo()`. [`errors`], [`job`]: error mapping; the one generic `AsyncTask`.
 //!   [`convert`]: typed-array conversions.
+//! - [`schema`]: the option names the core reads per options object, for the test that holds
+//!   the TypeScript types to them.
 //!
 //! It may import `ncf-core` (its domain, the `Fit`, the `Recommender` and the backend seam, never
 //! `ncf_core::cpu` or other backend internals) and from `ncf-gpu` only the adapter selection
@@ -38,6 +41,7 @@ mod model;
 mod modes;
 mod progress;
 mod results;
+mod schema;
 mod trainer;
 
 pub use baseline::NativeBaseline;

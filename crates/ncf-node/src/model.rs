@@ -50,41 +50,11 @@ pub struct NativeModel {
 
 #[napi]
 impl NativeModel {
-    #[allow(clippy::too_many_arguments)]
+    /// A new model of `kind` from its constructor's options (a JSON object the core reads:
+    /// `ModelSpec::from_json`), with the dataset whose side features it takes.
     #[napi(constructor)]
-    pub fn new(
-        kind: Kind,
-        num_users: f64,
-        num_items: f64,
-        factors: Option<f64>,
-        layers: Option<Vec<f64>>,
-        seed: f64,
-        task: Option<TaskKind>,
-        clip: Option<bool>,
-        features: Option<&NativeDataset>,
-        biases: Option<bool>,
-        features_in: Option<FeaturesIn>,
-        init_std: Option<f64>,
-    ) -> Result<Self> {
-        let layers = layers
-            .map(|l| l.iter().enumerate().map(|(k, &w)| to_u32(&format!("layers[{k}]"), w)).collect())
-            .transpose()?;
-        let als = matches!(kind, Kind::Als);
-        let spec = ModelSpec {
-            als,
-            init_std: init_std.map(|x| x as f32),
-            kind: Some(kind.into()),
-            num_users: to_u32("numUsers", num_users)?,
-            num_items: to_u32("numItems", num_items)?,
-            factors: factors.map(|f| to_u32("factors", f)).transpose()?,
-            layers,
-            seed: to_u32("seed", seed)?,
-            task: task.map(Into::into),
-            clip,
-            features: features.map(NativeDataset::corpus),
-            biases,
-            features_in: features_in.map(Into::into),
-        };
+    pub fn new(kind: Kind, options: String, features: Option<&NativeDataset>) -> Result<Self> {
+        let spec = ModelSpec::from_json(kind.into(), &options, features.map(NativeDataset::corpus)).napi()?;
         Ok(NativeModel { inner: Recommender::build(spec).napi()? })
     }
 

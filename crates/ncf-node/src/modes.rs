@@ -2,11 +2,10 @@
 //! unions), each with its conversion into the core's typed enum.
 
 use napi_derive::napi;
-use ncf_core::ModelKind;
 use ncf_core::backend::{BackendKind, DevicePref};
 use ncf_core::infer::Side as CoreSide;
 use ncf_core::model::FeatureInputs;
-use ncf_core::recommender::{IdKind as CoreIdKind, TaskKind as CoreTask};
+use ncf_core::recommender::{IdKind as CoreIdKind, ModelClass, TaskKind as CoreTask};
 
 #[napi(string_enum = "lowercase")]
 pub enum Device {
@@ -53,13 +52,14 @@ pub enum Kind {
     Als,
 }
 
-impl From<Kind> for ModelKind {
+impl From<Kind> for ModelClass {
     fn from(k: Kind) -> Self {
         match k {
-            Kind::Gmf => ModelKind::Gmf,
-            Kind::Mf | Kind::Als => ModelKind::Mf,
-            Kind::Mlp => ModelKind::Mlp,
-            Kind::Neumf => ModelKind::NeuMf,
+            Kind::Gmf => ModelClass::Gmf,
+            Kind::Mf => ModelClass::Mf,
+            Kind::Mlp => ModelClass::Mlp,
+            Kind::Neumf => ModelClass::NeuMf,
+            Kind::Als => ModelClass::Als,
         }
     }
 }

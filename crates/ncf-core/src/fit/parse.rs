@@ -1,148 +1,34 @@
-//! A fit's options as the caller wrote them, a JSON object (the Node binding passes the
-//! object the TypeScript layer was given, less the options that live there: `device`,
-//! `onEpoch`, `onProgress`, `progressEvery`, `signal`). Every option's name and type is
-//! checked here, once, with the wording the API documents, and a key that names no option is
-//! refused; ranges and defaults are [`FitOptions::resolve`]'s.
-//!
-//! JSON has no NaN or ±Infinity: the TypeScript layer sends such a number as the string
-//! `"NaN"`, `"Infinity"` or `"-Infinity"`, read here as the number it was.
+//! A fit's options as the caller wrote them, a JSON object (the TypeScript layer keeps
+//! `device`, `onEpoch`, `onProgress`, `progressEvery` and `signal`), read by
+//! [`crate::options::Fields`]: every option's name and type checked once, unknown keys refused.
+//! Ranges and defaults are [`FitOptions::resolve`]'s.
 
 use std::path::PathBuf;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::control::Monitor;
 use super::options::{CheckpointSchedule, EarlyStopping, FitOptions, OptimizerKind, Plateau, Validation};
 use crate::error::{NcfError, Result};
-
-/// The options of an object, taken one at a time; what is left at the end names no option.
-struct Fields {
-    /// The object's path (`""` at the top, `"checkpoint."` inside it).
-    at: &'static str,
-    map: Map<String, Value>,
-    /// Every option name taken, for the refusal of the others.
-    known: Vec<&'static str>,
-}
-
-/// How a JS value reads in a message (`String(v)` in JavaScript).
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-        v => v.to_string(),
-    }
-}
-
-/// A number, or one JSON cannot hold sent as its name.
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) if s == "NaN" => Some(f64::NAN),
-        Value::String(s) if s == "Infinity" => Some(f64::INFINITY),
-        Value::String(s) if s == "-Infinity" => Some(f64::NEG_INFINITY),
-        _ => None,
-    }
-}
-
-impl Fields {
-    fn of(at: &'static str, v: Value, shape: &str) -> Result<Fields> {
-        match v {
-            Value::Object(map) => Ok(Fields { at, map, known: Vec::new() }),
-            _ => {
-                let field = if at.is_empty() { "options" } else { at.trim_end_matches('.') };
-                Err(NcfError::invalid(field, format!("must be {shape}")))
-            }
-        }
-    }
-
-    fn field(&self, name: &str) -> String {
-        format!("{}{name}", self.at)
-    }
-
-    /// The value of `name`, when given (`null` is not given: JSON's stand-in for `undefined`).
-    fn take(&mut self, name: &'static str) -> Option<Value> {
-        self.known.push(name);
-        self.map.remove(name).filter(|v| !v.is_null())
-    }
-
-    fn number(&mut self, name: &'static str) -> Result<Option<f64>> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(v) => match number(&v).filter(|n| !n.is_nan()) {
-                Some(n) => Ok(Some(n)),
-                None => Err(NcfError::invalid(self.field(name), format!("must be a number, got {}", shown(&v)))),
-            },
-        }
-    }
-
-    /// A count the caller may set to 0 (`negatives`, `seed`, …).
-    fn count(&mut self, name: &'static str) -> Result<Option<u32>> {
-        match self.number(name)? {
-            None => Ok(None),
-            Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u32)),
-            Some(n) => Err(NcfError::invalid(self.field(name), format!("must be a non-negative integer, got {n}"))),
-        }
-    }
-
-    /// A count of at least 1 (`epochs`, `k`, …).
-    fn positive(&mut self, name: &'static str) -> Result<Option<u32>> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(v) => match number(&v) {
-                Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u32)),
-                _ => Err(NcfError::invalid(self.field(name), format!("must be a positive integer, got {}", shown(&v)))),
-            },
-        }
-    }
-
-    fn bool(&mut self, name: &'static str) -> Result<Option<bool>> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(b)),
-            Some(v) => Err(NcfError::invalid(self.field(name), format!("must be true or false, got {}", shown(&v)))),
-        }
-    }
-
-    /// One of `names`, as its value.
-    fn choice<T: Copy>(&mut self, name: &'static str, names: &[(&str, T)]) -> Result<Option<T>> {
-        let Some(v) = self.take(name) else { return Ok(None) };
-        if let Some((_, t)) = names.iter().find(|(n, _)| v.as_str() == Some(n)) {
-            return Ok(Some(*t));
-        }
-        let list: Vec<String> = names.iter().map(|(n, _)| format!("'{n}'")).collect();
-        let text = match list.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-            _ => list.concat(),
-        };
-        Err(NcfError::invalid(self.field(name), format!("must be {text}, got '{}'", shown(&v))))
-    }
-
-    /// A non-empty path (`message` says what it must be otherwise).
-    fn path(&mut self, name: &'static str, message: &str) -> Result<Option<PathBuf>> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(PathBuf::from(s))),
-            Some(_) => Err(NcfError::invalid(self.field(name), message)),
-        }
-    }
-
-    /// Refuses what no option names.
-    fn done(self) -> Result<()> {
-        let Some(key) = self.map.keys().next() else { return Ok(()) };
-        Err(NcfError::invalid(
-            self.field(key),
-            format!("is not an option here (the options: {})", self.known.join(", ")),
-        ))
-    }
-}
+use crate::options::Fields;
 
 impl FitOptions {
     /// A fit's options from the caller's JSON object, each checked for its name and type.
     pub fn from_json(json: &str) -> Result<FitOptions> {
-        let value: Value =
-            serde_json::from_str(json).map_err(|e| NcfError::invalid("options", format!("are not JSON: {e}")))?;
-        let mut o = Fields::of("", value, "an object")?;
+        let mut o = Fields::parse(json)?;
+        let opts = FitOptions::read(&mut o)?;
+        o.done()?;
+        Ok(opts)
+    }
+
+    /// The names of a fit's options, as [`FitOptions::from_json`] reads them.
+    pub fn option_names() -> Vec<&'static str> {
+        let mut o = Fields::listing();
+        FitOptions::read(&mut o).expect("no options read as the defaults");
+        o.names()
+    }
+
+    fn read(o: &mut Fields) -> Result<FitOptions> {
         let optimizers = [("adam", OptimizerKind::Adam), ("sgd", OptimizerKind::Sgd), ("als", OptimizerKind::Als)];
         let validations =
             [("dataset", Validation::Dataset), ("leave-one-out", Validation::LeaveOneOut), ("none", Validation::None)];
@@ -169,10 +55,9 @@ impl FitOptions {
             validation: o.choice("validation", &validations)?,
             validation_negatives: o.count("validationNegatives")?,
             monitor: o.choice("monitor", &monitors)?,
-            reduce_lr_on_plateau: match o.take("reduceLrOnPlateau") {
+            reduce_lr_on_plateau: match o.object("reduceLrOnPlateau", "an object { factor?, patience?, minLr? }")? {
                 None => None,
-                Some(v) => {
-                    let mut p = Fields::of("reduceLrOnPlateau.", v, "an object { factor?, patience?, minLr? }")?;
+                Some(mut p) => {
                     let plateau = Plateau {
                         factor: p.number("factor")?,
                         patience: p.count("patience")?,
@@ -182,13 +67,10 @@ impl FitOptions {
                     Some(plateau)
                 }
             },
-            early_stopping: match o.take("earlyStopping") {
+            early_stopping: match o.object("earlyStopping", "an object { patience }")? {
                 None => None,
-                Some(v) => {
-                    let mut e = Fields::of("earlyStopping.", v, "an object { patience }")?;
-                    let patience = e.positive("patience")?.ok_or_else(|| {
-                        NcfError::invalid("earlyStopping.patience", "must be a positive integer, got undefined")
-                    })?;
+                Some(mut e) => {
+                    let patience = e.required_positive("patience")?;
                     e.done()?;
                     Some(EarlyStopping { patience })
                 }
@@ -196,11 +78,10 @@ impl FitOptions {
             restore_best: o.bool("restoreBest")?,
             k: o.positive("k")?,
             evaluate: o.bool("evaluate")?,
-            checkpoint: match o.take("checkpoint") {
+            checkpoint: match o.object("checkpoint", "{ path, every? } with a path string")? {
                 None => None,
-                Some(v) => {
+                Some(mut c) => {
                     let shape = "must be { path, every? } with a path string";
-                    let mut c = Fields::of("checkpoint.", v, &shape[8..])?;
                     // An empty path is refused by `resolve`, in its own words.
                     let path = match c.take("path") {
                         Some(Value::String(s)) => PathBuf::from(s),
@@ -215,7 +96,6 @@ impl FitOptions {
             // Whether to report progress is the caller's (a callback or a signal), not an option.
             progress: false,
         };
-        o.done()?;
         Ok(opts)
     }
 }

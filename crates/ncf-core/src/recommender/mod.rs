@@ -28,6 +28,7 @@ mod file;
 mod fold_in;
 pub mod ids;
 mod serve;
+mod spec;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +42,7 @@ use crate::train::AlsSpec;
 pub use fold_in::{FoldIn, FoldInReport};
 pub use ids::{Corpus, IdKind, IdSide, Ids};
 pub use serve::{Evaluate, EvaluateRating, Predict, Recommend, RecommendRequest, Similar};
+pub use spec::ModelClass;
 
 /// What a model learns: implicit feedback (BCE with sampled negatives) or ratings (MSE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +139,10 @@ impl Recommender {
         let als_std = 0.1 / (layout.factors.max(1) as f32).sqrt();
         let init_std = spec.init_std.unwrap_or(if spec.als { als_std } else { 0.01 });
         if !(init_std.is_finite() && init_std > 0.0 && init_std <= 10.0) {
-            return Err(NcfError::invalid("initStd", format!("must be in (0, 10], got {init_std}")));
+            return Err(spec::init_std_error(init_std));
+        }
+        if spec.clip.is_some() && spec.task != Some(TaskKind::Rating) {
+            return Err(NcfError::invalid("clip", "applies to task: 'rating'"));
         }
         let params = match spec.features.as_ref().map(|c| c.features.clone()) {
             Some(Some(f)) => {

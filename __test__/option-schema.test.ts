@@ -1,0 +1,45 @@
+// The core owns every option's name, type, range and default (ncf_core::options and the
+// readers over it); the TypeScript types describe the same objects for the compiler and the
+// docs. This holds the two to one list: each options type declares exactly the names the core
+// reads, plus the ones the TypeScript layer keeps (callbacks, a signal, a device, a dataset).
+import test from 'ava'
+import { join, resolve } from 'node:path'
+import ts from 'typescript'
+
+import { native } from '../src/native.js'
+
+const root = resolve(import.meta.dirname, '..')
+
+const program = ts.createProgram(
+  ['src/fit-options.ts', 'src/model-options.ts'].map((f) => join(root, f)),
+  { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true },
+)
+const checker = program.getTypeChecker()
+
+/** The property names of the type `name` that `file` exports (inherited and mapped ones too). */
+function declared(file: string, name: string): string[] {
+  const source = program.getSourceFile(join(root, file))
+  if (!source) throw new Error(`${file} is not in the program`)
+  const module = checker.getSymbolAtLocation(source)
+  const symbol = module && checker.getExportsOfModule(module).find((s) => s.name === name)
+  if (!symbol) throw new Error(`${file} exports no ${name}`)
+  return checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((p) => p.name).sort()
+}
+
+const cases = [
+  { of: 'fit', file: 'src/fit-options.ts', type: 'FitOptions', own: ['device', 'onEpoch', 'onProgress', 'progressEvery', 'signal'] },
+  { of: 'GMF', file: 'src/model-options.ts', type: 'GMFOptions', own: ['device', 'features'] },
+  { of: 'MF', file: 'src/model-options.ts', type: 'MFOptions', own: ['device', 'features'] },
+  { of: 'MLP', file: 'src/model-options.ts', type: 'MLPOptions', own: ['device', 'features'] },
+  { of: 'NeuMF', file: 'src/model-options.ts', type: 'NeuMFOptions', own: ['device', 'features'] },
+  { of: 'ALS', file: 'src/model-options.ts', type: 'ALSOptions', own: ['device'] },
+] as const
+
+for (const { of, file, type, own } of cases) {
+  test(`${type} declares the options the core reads for ${of}, and the TypeScript layer's own`, (t) => {
+    const core = native.optionNames(of)
+    t.true(core.length >= 5, `the core lists ${of}'s options: ${core.join(', ')}`)
+    t.false(core.some((n) => (own as readonly string[]).includes(n)), `the TypeScript layer's options are not the core's: ${core.join(', ')}`)
+    t.deepEqual(declared(file, type), [...core, ...own].sort())
+  })
+}
