@@ -12,7 +12,7 @@ import { call, callSync, invalid } from './errors.js'
 import { Features } from './features.js'
 import { watchedLoad } from './load.js'
 import { native, type Native } from './native.js'
-import { DEFAULTS, idStrings, numbers, oneOf, optionalBoolean, optionalCount, positiveInt, toIds } from './options.js'
+import { coreJson, DEFAULTS, idStrings, numbers, objectOf, positiveInt, toIds } from './options.js'
 import type { Id } from './types.js'
 
 /**
@@ -41,18 +41,8 @@ export class Dataset {
    * ```
    */
   static async fromNcfFiles(files: NcfFiles): Promise<Dataset> {
-    if (!files || typeof files.train !== 'string') throw invalid('train', 'a path to the *.train.rating file is required')
-    for (const f of ['testRating', 'testNegative'] as const) {
-      if (files[f] !== undefined && typeof files[f] !== 'string') throw invalid(f, 'must be a path string')
-    }
-    const opts = {
-      train: files.train,
-      testRating: files.testRating,
-      testNegative: files.testNegative,
-      numUsers: optionalCount('numUsers', files.numUsers),
-      numItems: optionalCount('numItems', files.numItems),
-    }
-    return new Dataset(await call(() => native.NativeDataset.fromNcfFiles(opts)))
+    const json = coreJson(objectOf('files', files, '{ train, testRating?, testNegative? }'))
+    return new Dataset(await call(() => native.NativeDataset.fromNcfFiles(json)))
   }
 
   /**
@@ -70,29 +60,18 @@ export class Dataset {
    * ```
    */
   static fromArrays(arrays: InteractionArrays): Dataset {
-    if (!arrays || typeof arrays !== 'object') throw invalid('arrays', 'expected { users, items }')
-    const extra = {
-      timestamps: arrays.timestamps === undefined ? undefined : numbers('timestamps', arrays.timestamps, Float64Array),
-      ratings: arrays.ratings === undefined ? undefined : numbers('ratings', arrays.ratings, Float32Array),
-      threshold: arrays.threshold,
-    }
-    if (extra.threshold !== undefined && (typeof extra.threshold !== 'number' || !Number.isFinite(extra.threshold))) {
-      throw invalid('threshold', `must be a finite number, got ${String(extra.threshold)}`)
-    }
-    const { users, items } = arrays
+    const { users, items, timestamps, ratings, ...rest } = objectOf('arrays', arrays, '{ users, items }')
+    const ts = timestamps === undefined ? undefined : numbers('timestamps', timestamps, Float64Array)
+    const rs = ratings === undefined ? undefined : numbers('ratings', ratings, Float32Array)
+    const json = coreJson(rest)
     if (users instanceof Int32Array || items instanceof Int32Array) {
       if (!(users instanceof Int32Array)) throw invalid('users', 'must be an Int32Array like items (or both plain id arrays)')
       if (!(items instanceof Int32Array)) throw invalid('items', 'must be an Int32Array like users (or both plain id arrays)')
-      const nu = optionalCount('numUsers', arrays.numUsers)
-      const ni = optionalCount('numItems', arrays.numItems)
-      return new Dataset(callSync(() => native.NativeDataset.fromArrays(users, items, nu, ni, extra)))
-    }
-    for (const f of ['numUsers', 'numItems'] as const) {
-      if (arrays[f] !== undefined) throw invalid(f, 'applies to typed arrays of indices; with ids the counts come from the ids')
+      return new Dataset(callSync(() => native.NativeDataset.fromArrays(users, items, ts, rs, json)))
     }
     const u = idStrings('users', users)
     const i = idStrings('items', items)
-    return new Dataset(callSync(() => native.NativeDataset.fromIdArrays(u, i, extra)))
+    return new Dataset(callSync(() => native.NativeDataset.fromIdArrays(u, i, ts, rs, json)))
   }
 
   /**
@@ -118,31 +97,15 @@ export class Dataset {
    */
   static async fromFile(path: string, options: FileOptions): Promise<Dataset> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
-    if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens' | 'netflix', … }")
-    const { onProgress, signal } = options
+    const shape = "{ format: 'csv' | 'movielens' | 'netflix', … }"
+    const { onProgress, signal, progressEvery, ...core } = objectOf('options', options, shape)
     if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress', `must be a function, got ${typeof onProgress}`)
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'must be an AbortSignal')
-    const every = options.progressEvery ?? DEFAULTS.loadProgressEvery
+    const every = progressEvery ?? DEFAULTS.loadProgressEvery
     if (typeof every !== 'number' || !(every > 0 && every <= 2 ** 31 - 1)) {
       throw invalid('progressEvery', `must be a positive number of milliseconds, at most 2^31 − 1, got ${String(every)}`)
     }
-    const c = options.columns ?? {}
-    const opts = {
-      format: oneOf('format', options.format ?? '', ['csv', 'movielens', 'netflix'] as const)!,
-      delimiter: options.delimiter,
-      header: optionalBoolean('header', options.header),
-      user: c.user,
-      item: c.item,
-      rating: c.rating,
-      timestamp: c.timestamp,
-      threshold: options.threshold,
-      test: options.test,
-      testNegatives: options.testNegatives,
-      seed: options.seed,
-      maxBytes: options.maxBytes,
-      maxLineBytes: options.maxLineBytes,
-    }
-    if (options.test === undefined && options.seed !== undefined) throw invalid('seed', 'seeds the negatives of a test file (test: path)')
+    const opts = coreJson(core)
     if (!onProgress && !signal) return new Dataset(await call(() => native.NativeDataset.fromFile(path, opts)))
     return new Dataset(await watchedLoad(path, (progress) => native.NativeDataset.fromFile(path, opts, progress), { onProgress, every, signal }))
   }
@@ -162,28 +125,8 @@ export class Dataset {
    * ```
    */
   async split(options: SplitOptions = {}): Promise<Dataset> {
-    if (!options || typeof options !== 'object') throw invalid('options', 'expected { method?, testRatio?, … }')
-    const method = oneOf('method', options.method ?? DEFAULTS.splitMethod, ['leave-one-out', 'random', 'time'] as const)!
-    // Rated data may be split for rating metrics alone (negatives: 0).
-    const n = options.negatives === 0 && this.hasRatings ? 0 : positiveInt('negatives', options.negatives ?? DEFAULTS.splitNegatives)
-    const seed = options.seed ?? DEFAULTS.seed
-    if (!Number.isInteger(seed) || seed < 0) throw invalid('seed', `must be a non-negative integer, got ${seed}`)
-    for (const f of ['testRatio', 'validationRatio'] as const) {
-      const v = options[f]
-      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw invalid(f, `must be a number in [0, 1), got ${String(v)}`)
-    }
-    if (options.validation !== undefined && typeof options.validation !== 'boolean') {
-      throw invalid('validation', `must be a boolean, got ${String(options.validation)}`)
-    }
-    const o = {
-      method,
-      testRatio: options.testRatio,
-      validationRatio: options.validationRatio,
-      validation: optionalBoolean('validation', options.validation),
-      negatives: n,
-      seed,
-    }
-    return new Dataset(await call(() => this.native.split(o)))
+    const json = coreJson(objectOf('options', options, '{ method?, testRatio?, … }'))
+    return new Dataset(await call(() => this.native.split(json)))
   }
 
   /**
@@ -224,15 +167,8 @@ export class Dataset {
    * Useful for demos and tests; it ships with the package.
    */
   static synthetic(options: SyntheticOptions = {}): Dataset {
-    const o = {
-      numUsers: options.numUsers ?? DEFAULTS.synthetic.numUsers,
-      numItems: options.numItems ?? DEFAULTS.synthetic.numItems,
-      perUser: options.perUser ?? DEFAULTS.synthetic.perUser,
-      clusters: options.clusters ?? DEFAULTS.synthetic.clusters,
-      testNegatives: options.testNegatives ?? DEFAULTS.synthetic.testNegatives,
-      seed: options.seed ?? DEFAULTS.seed,
-    }
-    return new Dataset(callSync(() => native.NativeDataset.synthetic(o)))
+    const json = coreJson(objectOf('options', options, '{ numUsers?, numItems?, … }'))
+    return new Dataset(callSync(() => native.NativeDataset.synthetic(json)))
   }
 
   /**
@@ -254,21 +190,8 @@ export class Dataset {
    * ```
    */
   static async syntheticAtScale(options: ScaleOptions): Promise<Dataset> {
-    if (!options || typeof options !== 'object') throw invalid('options', "expected { size: 'ml-20m' | 'netflix', … }")
-    const size = options.size === undefined ? undefined : oneOf('size', options.size, ['ml-20m', 'netflix'] as const)
-    const o = {
-      size,
-      numUsers: options.numUsers,
-      numItems: options.numItems,
-      interactions: options.interactions,
-      minPerUser: options.minPerUser,
-      clusters: options.clusters,
-      inCluster: options.inCluster,
-      testUsers: options.testUsers,
-      testNegatives: options.testNegatives,
-      seed: options.seed,
-    }
-    return new Dataset(await call(() => native.NativeDataset.syntheticAtScale(o)))
+    const json = coreJson(objectOf('options', options, "{ size: 'ml-20m' | 'netflix', … }"))
+    return new Dataset(await call(() => native.NativeDataset.syntheticAtScale(json)))
   }
 
   /** Number of users (dense indices 0…numUsers−1). */

@@ -20,10 +20,7 @@ export const DEFAULTS = {
   progressEvery: 250,
   // Dataset.fromFile's onProgress.
   loadProgressEvery: 200,
-  // Datasets, features, baselines, NeuMF-pre.
-  splitMethod: 'leave-one-out',
-  splitNegatives: 99,
-  synthetic: { numUsers: 1000, numItems: 800, perUser: 30, clusters: 8, testNegatives: 99 },
+  // Features, baselines, NeuMF-pre (datasets' defaults are the core's).
   featureDim: 8,
   protocol: 'sampled',
   excludeSeen: true,
@@ -31,6 +28,15 @@ export const DEFAULTS = {
   alpha: 0.5,
   baseline: { kind: 'bias', regUser: 15, regItem: 10, iterations: 10 },
 } as const
+
+/**
+ * `v` when it is an options object (not null, an array or another value), else
+ * `ERR_INVALID_ARG` naming `field` and the expected `shape`.
+ */
+export function objectOf<T>(field: string, v: T, shape: string): T & object {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(field, `expected ${shape}`)
+  return v
+}
 
 /** A positive integer, or `ERR_INVALID_ARG` naming the field. */
 export function positiveInt(field: string, v: unknown): number {

@@ -167,12 +167,62 @@ impl Fields {
         }
     }
 
+    /// A finite number (`threshold`, …).
+    pub fn finite(&mut self, name: &'static str) -> Result<Option<f64>> {
+        match self.number(name)? {
+            Some(n) if !n.is_finite() => {
+                Err(NcfError::invalid(self.field(name), format!("must be a finite number, got {n}")))
+            }
+            n => Ok(n),
+        }
+    }
+
+    /// A count of at least 1 up to 2⁵³ (byte limits).
+    pub fn positive_u64(&mut self, name: &'static str, unit: &str) -> Result<Option<u64>> {
+        match self.number(name)? {
+            None => Ok(None),
+            Some(n) if n.fract() == 0.0 && (1.0..=SAFE_INTEGER).contains(&n) => Ok(Some(n as u64)),
+            Some(n) => Err(NcfError::invalid(self.field(name), format!("must be a positive integer{unit}, got {n}"))),
+        }
+    }
+
+    /// A count from 0 up to 2⁵³ (`interactions`).
+    pub fn count_u64(&mut self, name: &'static str) -> Result<Option<u64>> {
+        match self.number(name)? {
+            None => Ok(None),
+            Some(n) if n.fract() == 0.0 && (0.0..=SAFE_INTEGER).contains(&n) => Ok(Some(n as u64)),
+            Some(n) => Err(NcfError::invalid(self.field(name), format!("must be a non-negative integer, got {n}"))),
+        }
+    }
+
+    /// A string that must be given (`message` says what it must be otherwise).
+    pub fn required_string(&mut self, name: &'static str, message: &str) -> Result<String> {
+        match self.take(name) {
+            Some(Value::String(s)) => Ok(s),
+            None if self.listing => Ok(String::new()),
+            _ => Err(NcfError::invalid(self.field(name), message)),
+        }
+    }
+
+    /// Whether `name` is given, without taking it.
+    pub fn has(&self, name: &str) -> bool {
+        self.map.get(name).is_some_and(|v| !v.is_null())
+    }
+
     pub fn string(&mut self, name: &'static str) -> Result<Option<String>> {
         match self.take(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(v) => Err(NcfError::invalid(self.field(name), format!("must be a string, got {}", shown(&v)))),
         }
+    }
+
+    /// One of `names`, as its value, that must be given.
+    pub fn required_choice<T: Copy>(&mut self, name: &'static str, names: &[(&str, T)]) -> Result<T> {
+        if !self.has(name) && !self.listing {
+            self.map.insert(name.to_string(), Value::String(String::new()));
+        }
+        Ok(self.choice(name, names)?.unwrap_or(names[0].1))
     }
 
     /// One of `names`, as its value.

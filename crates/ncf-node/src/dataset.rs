@@ -1,28 +1,23 @@
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::Dataset;
-use ncf_core::data::ncf_files::{NcfPaths, load_ncf};
-use ncf_core::data::scale::{ScaleConfig, synthetic_at_scale};
-use ncf_core::data::synthetic::{SyntheticConfig, synthetic};
+use ncf_core::data::ncf_files::load_ncf;
+use ncf_core::data::options::{ArraysSpec, NcfFilesSpec, SplitSpec, scale_from_json, synthetic_from_json};
+use ncf_core::data::scale::synthetic_at_scale;
+use ncf_core::data::synthetic::synthetic;
+use ncf_core::raw::options::FileSpec;
 
 use ncf_core::NcfError;
-use ncf_core::data::split::SplitMethod;
 use ncf_core::model::ModelFeatures;
-use ncf_core::raw::{CsvSpec, Format, IdEncoder, ReadPhase, from_id_arrays, read_with_progress, to_dataset};
+use ncf_core::raw::{IdEncoder, ReadPhase, from_id_arrays, read_with_progress, to_dataset};
 
 use crate::features::NativeFeatures;
-use crate::modes::{FileFormat, IdKind, Side, SplitMethodName};
+use crate::modes::{IdKind, Side};
 use ncf_core::recommender::{Corpus, IdSide};
 
-use crate::convert::opt_u32;
-use crate::dataset_options::{
-    ArrayExtras, FileOptions, NcfFilesOptions, ScaleOptions, ScaleSize, SplitOptions, SyntheticOptions, column, rated,
-    read_limits, timestamps,
-};
-use crate::errors::{IntoNapi, Result, non_negative_integer, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, to_napi, to_u32};
 use crate::job::Job;
 use crate::progress::NativeReadProgress;
 
@@ -62,16 +57,11 @@ impl NativeDataset {
 
 #[napi]
 impl NativeDataset {
+    /// Reads an NCF split; `options` is `Dataset.fromNcfFiles`' object as JSON (the core reads it).
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn from_ncf_files(opts: NcfFilesOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
-        let nu = opt_u32("numUsers", opts.num_users)?;
-        let ni = opt_u32("numItems", opts.num_items)?;
-        let paths = NcfPaths {
-            train: PathBuf::from(opts.train),
-            test_rating: opts.test_rating.map(PathBuf::from),
-            test_negative: opts.test_negative.map(PathBuf::from),
-        };
-        Ok(Job::spawn(move || Ok(NativeDataset::plain(load_ncf(&paths, nu, ni).napi()?))))
+    pub fn from_ncf_files(options: String) -> Result<AsyncTask<Job<NativeDataset>>> {
+        let spec = NcfFilesSpec::from_json(&options).napi()?;
+        Ok(Job::spawn(move || Ok(NativeDataset::plain(load_ncf(&spec.paths, spec.num_users, spec.num_items).napi()?))))
     }
 
     /// Reads an interaction file in the caller's own ids (CSV/TSV, MovieLens, Netflix; `.gz`),
@@ -79,36 +69,11 @@ impl NativeDataset {
     #[napi(ts_return_type = "Promise<NativeDataset>")]
     pub fn from_file(
         path: String,
-        opts: FileOptions,
+        options: String,
         progress: Option<&NativeReadProgress>,
     ) -> Result<AsyncTask<Job<NativeDataset>>> {
-        let limits = read_limits(&opts)?;
-        let format = match opts.format {
-            FileFormat::Movielens => Format::MovieLens,
-            FileFormat::Netflix => Format::Netflix,
-            FileFormat::Csv => {
-                let delimiter = match opts.delimiter.as_deref().unwrap_or(",").as_bytes() {
-                    [d] => *d,
-                    b"\\t" => b'\t',
-                    _ => return Err(to_napi(NcfError::invalid("delimiter", "must be one ASCII character"))),
-                };
-                Format::Csv(CsvSpec {
-                    delimiter,
-                    has_header: opts.header.unwrap_or(true),
-                    user: column("user", opts.user, Some(0))?.expect("defaulted"),
-                    item: column("item", opts.item, Some(1))?.expect("defaulted"),
-                    rating: column("rating", opts.rating, None)?,
-                    timestamp: column("timestamp", opts.timestamp, None)?,
-                })
-            }
-        };
-        let threshold = opts.threshold.map(|t| t as f32);
-        let negatives = opt_u32("testNegatives", opts.test_negatives)?.unwrap_or(0);
-        let seed = opt_u32("seed", opts.seed)?.unwrap_or(0);
-        if opts.test.is_none() && opts.test_negatives.is_some() {
-            return Err(to_napi(NcfError::invalid("testNegatives", "applies with a test file (test: path)")));
-        }
-        let test = opts.test;
+        let FileSpec { format, limits, threshold, test, test_negatives: negatives, seed } =
+            FileSpec::from_json(&options).napi()?;
         let progress = progress.map(|p| p.inner.clone());
         if let Some(p) = &progress {
             p.begin(if test.is_some() { 2 } else { 1 });
@@ -117,7 +82,7 @@ impl NativeDataset {
             let p = progress.as_deref();
             let read = |f: &str| read_with_progress(std::path::Path::new(f), &format, limits, threshold, p).napi();
             let raw = read(&path)?;
-            let held = test.as_deref().map(read).transpose()?;
+            let held = test.as_deref().and_then(|t| t.to_str()).map(read).transpose()?;
             let phase = |phase| {
                 if let Some(p) = p {
                     p.set_phase(phase);
@@ -142,38 +107,9 @@ impl NativeDataset {
     /// sampled unseen items each: leave-one-out (latest; ties to the larger item id; without
     /// timestamps a seeded choice), a random ratio, or a time-ordered ratio.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn split(&self, opts: SplitOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
-        let (n, seed) = (to_u32("negatives", opts.negatives)?, to_u32("seed", opts.seed)?);
-        let ratio = |what: &str| -> Result<(f64, f64)> {
-            if opts.validation.is_some() {
-                return Err(to_napi(NcfError::invalid(
-                    "validation",
-                    format!("applies to leave-one-out; the '{what}' split takes validationRatio"),
-                )));
-            }
-            Ok((opts.test_ratio.unwrap_or(0.2), opts.validation_ratio.unwrap_or(0.0)))
-        };
-        let method = match opts.method {
-            SplitMethodName::LeaveOneOut => {
-                for (field, v) in [("testRatio", opts.test_ratio), ("validationRatio", opts.validation_ratio)] {
-                    if v.is_some() {
-                        return Err(to_napi(NcfError::invalid(
-                            field,
-                            "applies to the 'random' and 'time' splits; leave-one-out holds out one interaction per user",
-                        )));
-                    }
-                }
-                SplitMethod::LeaveOneOut { validation: opts.validation.unwrap_or(false) }
-            }
-            SplitMethodName::Random => {
-                let (test, validation) = ratio("random")?;
-                SplitMethod::Random { test, validation }
-            }
-            SplitMethodName::Time => {
-                let (test, validation) = ratio("time")?;
-                SplitMethod::Time { test, validation }
-            }
-        };
+    pub fn split(&self, options: String) -> Result<AsyncTask<Job<NativeDataset>>> {
+        let SplitSpec { method, negatives: n, seed } =
+            SplitSpec::from_json(&options, self.inner.train_ratings.is_some()).napi()?;
         let (data, users, items) = (self.inner.clone(), self.users.clone(), self.items.clone());
         let features = self.features.clone();
         Ok(Job::spawn(move || {
@@ -214,25 +150,25 @@ impl NativeDataset {
         self.corpus().ids().decode(s, n, field, &indices).napi()
     }
 
-    /// Dense indices from typed arrays; optional timestamps and a rating threshold.
+    /// Dense indices from typed arrays, optional timestamps and ratings, and `options` (the
+    /// threshold and sizes of `Dataset.fromArrays`, as JSON the core reads).
     #[napi]
     pub fn from_arrays(
         users: Int32Array,
         items: Int32Array,
-        num_users: Option<f64>,
-        num_items: Option<f64>,
-        extra: ArrayExtras,
+        timestamps: Option<Float64Array>,
+        ratings: Option<Float32Array>,
+        options: String,
     ) -> Result<NativeDataset> {
-        let check = |field: &str, v: Option<f64>| -> Result<Option<i64>> { Ok(opt_u32(field, v)?.map(|x| x as i64)) };
-        let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
-        let rated = rated(&extra)?;
+        let spec = ArraysSpec::from_json(&options, true).napi()?;
+        let ts = timestamps.as_deref().map(ArraysSpec::timestamps).transpose().napi()?;
         let d = Dataset::from_signed_arrays(
             &users,
             &items,
             ts.as_deref(),
-            rated.as_ref().map(|(r, t)| (r.as_slice(), *t)),
-            check("numUsers", num_users)?,
-            check("numItems", num_items)?,
+            spec.rated(ratings.as_deref()).napi()?,
+            spec.num_users.map(i64::from),
+            spec.num_items.map(i64::from),
         )
         .napi()?;
         Ok(NativeDataset::plain(d))
@@ -241,11 +177,17 @@ impl NativeDataset {
     /// The caller's own ids (strings; numbers arrive as their decimal text), encoded in
     /// sorted id order as `fromFile` does.
     #[napi]
-    pub fn from_id_arrays(users: Vec<String>, items: Vec<String>, extra: ArrayExtras) -> Result<NativeDataset> {
-        let ts = extra.timestamps.as_deref().map(timestamps).transpose()?;
-        let rated = rated(&extra)?;
-        let threshold = rated.as_ref().and_then(|r| r.1);
-        let raw = from_id_arrays(users, items, rated.map(|r| r.0), ts, threshold).napi()?;
+    pub fn from_id_arrays(
+        users: Vec<String>,
+        items: Vec<String>,
+        timestamps: Option<Float64Array>,
+        ratings: Option<Float32Array>,
+        options: String,
+    ) -> Result<NativeDataset> {
+        let spec = ArraysSpec::from_json(&options, false).napi()?;
+        let ts = timestamps.as_deref().map(ArraysSpec::timestamps).transpose().napi()?;
+        let rated = spec.rated(ratings.as_deref()).napi()?;
+        let raw = from_id_arrays(users, items, rated.map(|(r, _)| r.to_vec()), ts, spec.threshold).napi()?;
         let (d, users, items) = to_dataset(raw).napi()?;
         Ok(NativeDataset {
             inner: Arc::new(d),
@@ -255,53 +197,16 @@ impl NativeDataset {
         })
     }
 
+    /// Seeded synthetic data; `options` is `Dataset.synthetic`'s object as JSON.
     #[napi]
-    pub fn synthetic(opts: SyntheticOptions) -> Result<NativeDataset> {
-        let cfg = SyntheticConfig {
-            num_users: to_u32("numUsers", opts.num_users)?,
-            num_items: to_u32("numItems", opts.num_items)?,
-            per_user: to_u32("perUser", opts.per_user)?,
-            clusters: to_u32("clusters", opts.clusters)?,
-            test_negatives: to_u32("testNegatives", opts.test_negatives)?,
-            seed: to_u32("seed", opts.seed)?,
-        };
-        Ok(NativeDataset::plain(synthetic(cfg).napi()?))
+    pub fn synthetic(options: String) -> Result<NativeDataset> {
+        Ok(NativeDataset::plain(synthetic(synthetic_from_json(&options).napi()?).napi()?))
     }
 
     /// Seeded synthetic data at ML-20M or Netflix size, generated on the thread pool.
     #[napi(ts_return_type = "Promise<NativeDataset>")]
-    pub fn synthetic_at_scale(opts: ScaleOptions) -> Result<AsyncTask<Job<NativeDataset>>> {
-        let size = opts.size.map(|s| match s {
-            ScaleSize::Ml20m => "ml-20m",
-            ScaleSize::Netflix => "netflix",
-        });
-        let interactions = match opts.interactions {
-            Some(v) if !(v.is_finite() && v.fract() == 0.0 && v >= 0.0) => {
-                return Err(to_napi(ncf_core::NcfError::invalid("interactions", non_negative_integer(v))));
-            }
-            v => v.map(|v| v as u64),
-        };
-        let mut cfg = ScaleConfig::resolve(
-            size,
-            opt_u32("numUsers", opts.num_users)?,
-            opt_u32("numItems", opts.num_items)?,
-            interactions,
-        )
-        .napi()?;
-        let set = |field: &str, v: Option<f64>, into: &mut u32| -> Result<()> {
-            if let Some(v) = v {
-                *into = to_u32(field, v)?;
-            }
-            Ok(())
-        };
-        set("minPerUser", opts.min_per_user, &mut cfg.min_per_user)?;
-        set("clusters", opts.clusters, &mut cfg.clusters)?;
-        set("testUsers", opts.test_users, &mut cfg.test_users)?;
-        set("testNegatives", opts.test_negatives, &mut cfg.test_negatives)?;
-        set("seed", opts.seed, &mut cfg.seed)?;
-        if let Some(v) = opts.in_cluster {
-            cfg.in_cluster = v as f32;
-        }
+    pub fn synthetic_at_scale(options: String) -> Result<AsyncTask<Job<NativeDataset>>> {
+        let cfg = scale_from_json(&options).napi()?;
         Ok(Job::spawn(move || Ok(NativeDataset::plain(synthetic_at_scale(&cfg).napi()?))))
     }
 

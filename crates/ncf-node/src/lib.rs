@@ -31,7 +31,6 @@
 mod baseline;
 mod convert;
 mod dataset;
-mod dataset_options;
 mod errors;
 mod export;
 mod features;

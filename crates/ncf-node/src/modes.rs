@@ -140,22 +140,6 @@ impl From<CoreIdKind> for IdKind {
     }
 }
 
-/// Interaction file formats `Dataset.fromFile` reads.
-#[napi(string_enum = "lowercase")]
-pub enum FileFormat {
-    Csv,
-    Movielens,
-    Netflix,
-}
-
-/// How `Dataset.split` holds out each user's test interactions.
-#[napi(string_enum = "kebab-case")]
-pub enum SplitMethodName {
-    LeaveOneOut,
-    Random,
-    Time,
-}
-
 /// Feature table formats `Features.fromFile` reads.
 #[napi(string_enum = "kebab-case")]
 #[derive(Clone, Copy, PartialEq, Eq)]

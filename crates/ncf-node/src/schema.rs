@@ -2,7 +2,9 @@
 //! TypeScript types to them (`__test__/option-schema.test.ts`).
 
 use napi_derive::napi;
+use ncf_core::data::options::{self as data, ArraysSpec, NcfFilesSpec, SplitSpec};
 use ncf_core::fit::options::FitOptions;
+use ncf_core::raw::options::FileSpec;
 use ncf_core::recommender::{ModelClass, ModelSpec};
 
 use crate::modes::Kind;
@@ -23,6 +25,18 @@ pub enum OptionsOf {
     Neumf,
     #[napi(value = "ALS")]
     Als,
+    #[napi(value = "Dataset.fromNcfFiles")]
+    NcfFiles,
+    #[napi(value = "Dataset.fromArrays")]
+    Arrays,
+    #[napi(value = "Dataset.fromFile")]
+    File,
+    #[napi(value = "Dataset.split")]
+    Split,
+    #[napi(value = "Dataset.synthetic")]
+    Synthetic,
+    #[napi(value = "Dataset.syntheticAtScale")]
+    Scale,
 }
 
 /// The names the core reads in `of`, in its reading order.
@@ -36,6 +50,12 @@ pub fn option_names(of: OptionsOf) -> Vec<String> {
         OptionsOf::Mlp => model(Kind::Mlp),
         OptionsOf::Neumf => model(Kind::Neumf),
         OptionsOf::Als => model(Kind::Als),
+        OptionsOf::NcfFiles => NcfFilesSpec::option_names(),
+        OptionsOf::Arrays => ArraysSpec::option_names(),
+        OptionsOf::File => FileSpec::option_names(),
+        OptionsOf::Split => SplitSpec::option_names(),
+        OptionsOf::Synthetic => data::synthetic_option_names(),
+        OptionsOf::Scale => data::scale_option_names(),
     };
     names.into_iter().map(String::from).collect()
 }

@@ -31,6 +31,7 @@ pub mod dataset;
 pub mod fold;
 pub mod holdout;
 pub mod ncf_files;
+pub mod options;
 pub mod scale;
 pub mod split;
 pub mod synthetic;

@@ -33,6 +33,7 @@
 pub mod collect;
 pub mod convert;
 pub mod ids;
+pub mod options;
 pub mod progress;
 pub mod read;
 
