@@ -22,7 +22,7 @@ test('npm/linux-x64-gnu holds the addon and it loads', (t) => {
   const addon = require(join(dir, pkg.main))
   t.is(typeof addon.NativeModel, 'function')
   t.is(typeof addon.gpuInfo, 'function')
-  const m = new addon.NativeModel('gmf', 3, 4, 2, undefined, 0)
+  const m = new addon.NativeModel('gmf', JSON.stringify({ numUsers: 3, numItems: 4, factors: 2 }))
   t.is(m.weights().length, (3 + 4) * 2 + 2 + 1)
 })
 

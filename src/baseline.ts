@@ -2,7 +2,7 @@
 import { Dataset } from './dataset.js'
 import { call, callSync, invalid } from './errors.js'
 import { native, type Native } from './native.js'
-import { DEFAULTS, positiveInt, toIds } from './options.js'
+import { coreJson, objectOf, toIds } from './options.js'
 import type { RatingMetrics } from './results.js'
 import type { Id } from './types.js'
 
@@ -42,24 +42,11 @@ export class Baseline {
   #fittedOn?: Dataset
 
   constructor(options: BaselineOptions = {}) {
-    const kind = options.kind ?? DEFAULTS.baseline.kind
-    if (kind !== 'mean' && kind !== 'bias') throw invalid('kind', `must be 'mean' or 'bias', got ${String(kind)}`)
-    for (const f of ['regUser', 'regItem', 'iterations'] as const) {
-      if (options[f] !== undefined && kind === 'mean') throw invalid(f, "applies to kind: 'bias'")
-    }
-    const reg = (f: 'regUser' | 'regItem', d: number) => {
-      const v = options[f] ?? d
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(f, `must be a number >= 0, got ${String(v)}`)
-      return v
-    }
-    const iterations = positiveInt('iterations', options.iterations ?? DEFAULTS.baseline.iterations)
-    const clip = options.clip ?? DEFAULTS.clip
-    if (typeof clip !== 'boolean') throw invalid('clip', 'must be a boolean')
-    this.kind = kind
-    this.#native = callSync(() => new native.NativeBaseline(kind, reg('regUser', DEFAULTS.baseline.regUser), reg('regItem', DEFAULTS.baseline.regItem), iterations, clip))
+    const json = coreJson(objectOf('options', options, "{ kind?: 'mean' | 'bias', … }"))
+    this.#native = callSync(() => new native.NativeBaseline(json))
+    this.kind = options.kind ?? 'bias'
   }
 
-  /** Fits μ (and the biases) to the dataset's training ratings. */
   async fit(data: Dataset): Promise<void> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     await call(() => this.#native.fit(data.native))

@@ -1,4 +1,5 @@
 // The options of the Dataset constructors and of Dataset.split.
+import type { Features } from './features.js'
 import type { Id } from './types.js'
 
 /** Paths of a split in the NCF text format (the original NCF code's `Data/` folder). */
@@ -207,4 +208,14 @@ export interface LoadProgress {
    * call, once the dataset is ready).
    */
   phase: 'reading' | 'building' | 'done'
+}
+
+/** The side-feature tables of {@link Dataset.withFeatures}, and their embedding width. */
+export interface FeatureTables {
+  /** A table keyed by this dataset's user ids. */
+  users?: Features
+  /** A table keyed by this dataset's item ids. */
+  items?: Features
+  /** Each slot's embedding width. Default 8. */
+  dim?: number
 }

@@ -1,6 +1,7 @@
 // Datasets: interactions per user, held-out test and validation cases, the caller's ids, and
 // side features attached to them.
 import type {
+  FeatureTables,
   FileOptions,
   InteractionArrays,
   NcfFiles,
@@ -12,7 +13,7 @@ import { call, callSync, invalid } from './errors.js'
 import { Features } from './features.js'
 import { watchedLoad } from './load.js'
 import { native, type Native } from './native.js'
-import { coreJson, DEFAULTS, idStrings, numbers, objectOf, positiveInt, toIds } from './options.js'
+import { coreJson, DEFAULTS, idStrings, numbers, objectOf, toIds } from './options.js'
 import type { Id } from './types.js'
 
 /**
@@ -230,13 +231,13 @@ export class Dataset {
    * const model = new NeuMF({ numUsers: data.numUsers, numItems: data.numItems, task: 'rating', features: data })
    * ```
    */
-  withFeatures(features: { users?: Features; items?: Features; dim?: number }): Dataset {
-    if (!features || typeof features !== 'object') throw invalid('features', 'expected { users?, items?, dim? }')
-    for (const side of ['users', 'items'] as const) {
-      if (features[side] !== undefined && !(features[side] instanceof Features)) throw invalid(`features.${side}`, 'must be a Features table')
+  withFeatures(features: FeatureTables): Dataset {
+    const { users, items, ...core } = objectOf('features', features, '{ users?, items?, dim? }')
+    for (const [side, table] of [['users', users], ['items', items]] as const) {
+      if (table !== undefined && !(table instanceof Features)) throw invalid(`features.${side}`, 'must be a Features table')
     }
-    const dim = positiveInt('dim', features.dim ?? DEFAULTS.featureDim)
-    return new Dataset(callSync(() => this.native.withFeatures(features.users?.native, features.items?.native, dim)))
+    const json = coreJson(core)
+    return new Dataset(callSync(() => this.native.withFeatures(users?.native, items?.native, json)))
   }
 
   /** Side-feature inputs per user and per item (`[0, 0]` without features). */

@@ -2,7 +2,7 @@
 import { call, invalid } from './errors.js'
 import { native, type Native } from './native.js'
 import type { Id } from './types.js'
-import { oneOf, optionalBoolean } from './options.js'
+import { coreJson, objectOf } from './options.js'
 
 /** How {@link Features.fromFile} reads a feature table. */
 export interface FeatureFileOptions {
@@ -63,23 +63,8 @@ export class Features {
   /** Reads a feature table (see {@link FeatureFileOptions}); `.gz` files are decompressed. */
   static async fromFile(path: string, options: FeatureFileOptions): Promise<Features> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
-    if (!options || typeof options !== 'object') throw invalid('options', "expected { format: 'csv' | 'movielens-items' | 'movielens-users', … }")
-    const multi = options.multi
-    if (multi !== undefined && !Array.isArray(multi)) throw invalid('multi', 'must be an array of { column, separator }')
-    multi?.forEach((m, k) => {
-      if (!m || typeof m !== 'object' || typeof m.separator !== 'string') throw invalid(`multi[${k}]`, 'must be { column, separator }')
-    })
-    const opts = {
-      format: oneOf('format', options.format ?? '', ['csv', 'movielens-items', 'movielens-users'] as const)!,
-      delimiter: options.delimiter,
-      header: optionalBoolean('header', options.header),
-      id: options.id,
-      multi: multi?.map((m) => m.column),
-      multiSeparators: multi?.map((m) => m.separator),
-      categorical: options.categorical,
-      numeric: options.numeric,
-    }
-    return new Features(await call(() => native.NativeFeatures.fromFile(path, opts)))
+    const json = coreJson(objectOf('options', options, "{ format: 'csv' | 'movielens-items' | 'movielens-users', … }"))
+    return new Features(await call(() => native.NativeFeatures.fromFile(path, json)))
   }
 
   /** The columns in declaration order, with their kinds. */

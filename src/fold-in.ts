@@ -3,7 +3,7 @@
 // (recommender/fold_in.rs: ALS exactly, the others by steps of the fit's loss).
 import { call, invalid } from './errors.js'
 import type { Native } from './native.js'
-import { idStrings, optionalNumber } from './options.js'
+import { coreJson, idStrings, objectOf } from './options.js'
 import type { Id } from './types.js'
 
 /** New or changed rows: each id with the ids it interacted with. */
@@ -61,16 +61,11 @@ function side(name: 'users' | 'items', v: unknown): [string[], string[][]] {
 export async function foldIn(handle: Native.NativeModel, rows: FoldInRows, options: FoldInOptions): Promise<FoldInResult> {
   if (rows === null || typeof rows !== 'object') throw invalid('foldIn', 'expected { users?, items? }')
   for (const k of Object.keys(rows)) {
-    if (k !== 'users' && k !== 'items') throw invalid(`foldIn.${k}`, 'is not an option: expected users and/or items')
+    if (k !== 'users' && k !== 'items') throw invalid('foldIn', `unknown key '${k}' (expected users and/or items)`)
   }
   const [userIds, userItems] = side('users', rows.users)
   const [itemIds, itemUsers] = side('items', rows.items)
-  if (options === null || typeof options !== 'object') throw invalid('options', 'must be an object')
-  const known = ['l2', 'alpha', 'epochs', 'lr', 'negatives', 'seed'] as const
-  for (const k of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(k)) throw invalid(k, `is not a foldIn option: expected ${known.join(', ')}`)
-  }
-  const o = Object.fromEntries(known.map((k) => [k, optionalNumber(k, options[k])]))
-  const r = await call(() => handle.foldIn(userIds, userItems, itemIds, itemUsers, o))
+  const json = coreJson(objectOf('options', options, '{ l2?, alpha?, epochs?, lr?, negatives?, seed? }'))
+  const r = await call(() => handle.foldIn(userIds, userItems, itemIds, itemUsers, json))
   return { addedUsers: r.addedUsers, updatedUsers: r.updatedUsers, addedItems: r.addedItems, updatedItems: r.updatedItems }
 }

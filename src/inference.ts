@@ -5,8 +5,8 @@ import { Dataset } from './dataset.js'
 import { call, invalid } from './errors.js'
 import type { PredictOptions, RecommendOptions, Scored, SimilarOptions } from './model-options.js'
 import type { Native } from './native.js'
-import { checkDevice, DEFAULTS, optionalBoolean, positiveInt, warnFallback } from './options.js'
-import type { EvaluateOptions, Metrics, RatingMetricName, RatingMetrics } from './results.js'
+import { checkDevice, coreJson, objectOf, warnFallback } from './options.js'
+import type { EvaluateOptions, Metrics, RatingMetrics } from './results.js'
 import type { Device, Id } from './types.js'
 
 /** A native model with its ids and default device: what every call here starts from. */
@@ -50,46 +50,42 @@ const noCold = (): Cold => ({ users: [], items: [] })
 
 /** {@link NcfModel.predict}. */
 export async function predict(m: Served, users: ArrayLike<Id>, items: ArrayLike<Id>, options: PredictOptions): Promise<Float32Array> {
-  const device = checkDevice(options.device ?? m.device)
-  const describe = options.describe
+  const { device: chosen, describe, ...core } = objectOf('options', options, '{ device?, describe? }')
+  const device = checkDevice(chosen ?? m.device)
+  const json = coreJson(core)
   if (describe === undefined) {
     const [u, i] = [m.ids.encode('users', 'users[]', users), m.ids.encode('items', 'items[]', items)]
-    return call(() => m.handle.predict(u, i, device, undefined))
+    return call(() => m.handle.predict(u, i, device, undefined, json))
   }
   const cold = noCold()
   const encodeWith = (side: 'users' | 'items', ids: ArrayLike<Id>, field: string) => m.ids.encodeDescribed(side, ids, describe, cold, field)
   const [u, i] = [encodeWith('users', users, 'users[]'), encodeWith('items', items, 'items[]')]
-  return call(() => m.handle.predict(u, i, device, cold))
+  return call(() => m.handle.predict(u, i, device, cold, json))
 }
 
 /** {@link NcfModel.recommend}. */
 export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: RecommendOptions): Promise<Scored[] | Scored[][]> {
+  const { device: chosen, describe, data, filterItems, excludeItems, ...core } = objectOf('options', options, '{ k?, … }')
   const single = isOne(users)
   const list = single ? [users] : users
   let ids: Uint32Array
   let coldJson: Cold | undefined
-  if (options.describe !== undefined) {
-    if (options.describe && typeof options.describe === 'object' && 'items' in options.describe) {
+  if (describe !== undefined) {
+    if (describe && typeof describe === 'object' && 'items' in describe) {
       throw invalid('describe.items', "recommend ranks the model's own items; describe new users only (score new items with predict)")
     }
     const cold = noCold()
-    ids = m.ids.encodeDescribed('users', list, options.describe, cold, single ? 'user' : 'users[]')
+    ids = m.ids.encodeDescribed('users', list, describe, cold, single ? 'user' : 'users[]')
     coldJson = cold
   } else {
     ids = single ? m.ids.encode('users', 'user', [users]) : m.ids.encode('users', 'users[]', users)
   }
-  const k = positiveInt('k', options.k ?? DEFAULTS.k)
-  const excludeSeen = optionalBoolean('excludeSeen', options.excludeSeen) ?? DEFAULTS.excludeSeen
-  if (options.data !== undefined && !(options.data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
-  if (options.data !== undefined && options.excludeSeen === false) {
-    throw invalid('data', 'gives the seen items to exclude; it has no use with excludeSeen: false')
-  }
-  const filter = options.filterItems === undefined ? undefined : m.ids.encode('items', 'filterItems[]', options.filterItems)
-  const exclude = options.excludeItems === undefined ? undefined : m.ids.encode('items', 'excludeItems[]', options.excludeItems)
-  const device = checkDevice(options.device ?? m.device)
-  const r = await call(() =>
-    m.handle.recommend(ids, k, excludeSeen, filter, exclude, options.data?.native, device, coldJson),
-  )
+  if (data !== undefined && !(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
+  const filter = filterItems === undefined ? undefined : m.ids.encode('items', 'filterItems[]', filterItems)
+  const exclude = excludeItems === undefined ? undefined : m.ids.encode('items', 'excludeItems[]', excludeItems)
+  const device = checkDevice(chosen ?? m.device)
+  const json = coreJson(core)
+  const r = await call(() => m.handle.recommend(ids, json, filter, exclude, data?.native, device, coldJson))
   if (r.fallbackReason) warnFallback(r.fallbackReason)
   // A rating model's score is already its predicted rating; an implicit one's is the logit.
   const toPrediction = m.handle.taskKind === 'rating' ? (s: number) => s : sigmoid
@@ -101,10 +97,11 @@ export async function recommend(m: Served, users: Id | ArrayLike<Id>, options: R
 export async function similar(m: Served, side: 'users' | 'items', q: Id | ArrayLike<Id>, options: SimilarOptions): Promise<Scored[] | Scored[][]> {
   const single = isOne(q)
   const one = side === 'users' ? 'user' : 'item'
+  const { device: chosen, ...core } = objectOf('options', options, '{ k?, device? }')
   const ids = single ? m.ids.encode(side, one, [q]) : m.ids.encode(side, `${side}[]`, q)
-  const k = positiveInt('k', options.k ?? DEFAULTS.k)
-  const device = checkDevice(options.device ?? m.device)
-  const r = await call(() => m.handle.similar(side, ids, k, device))
+  const device = checkDevice(chosen ?? m.device)
+  const json = coreJson(core)
+  const r = await call(() => m.handle.similar(side, ids, json, device))
   if (r.fallbackReason) warnFallback(r.fallbackReason)
   const lists = unflatten(r, (ix) => m.ids.decode(side, ix))
   return single ? lists[0] : lists
@@ -112,35 +109,22 @@ export async function similar(m: Served, side: 'users' | 'items', q: Id | ArrayL
 
 /** {@link NcfModel.evaluate}: ranking metrics, or rating metrics when `metrics` names them. */
 export async function evaluate(m: Served, data: Dataset, options: EvaluateOptions): Promise<Metrics | RatingMetrics> {
-  if (options.metrics !== undefined) return evaluateRatings(m, data, options)
+  const { device: chosen, ...core } = objectOf('options', options, '{ k?, protocol?, metrics?, device? }')
   if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
-  const k = positiveInt('k', options.k ?? DEFAULTS.k)
-  const device = checkDevice(options.device ?? m.device)
-  const protocol = options.protocol ?? DEFAULTS.protocol
-  if (protocol !== 'sampled' && protocol !== 'full') {
-    throw invalid('protocol', `must be 'sampled' or 'full', got ${String(protocol)}`)
+  const device = checkDevice(chosen ?? m.device)
+  const json = coreJson(core)
+  // The core reads and checks the options; which metrics they ask for picks the call.
+  if (core.metrics != null) {
+    const r = await call(() => m.handle.evaluateRating(data.native, json, device))
+    if (r.fallbackReason) warnFallback(r.fallbackReason)
+    const out: RatingMetrics = { count: r.count, backend: r.backend as 'gpu' | 'cpu' }
+    for (const n of core.metrics) out[n] = r[n]
+    return out
   }
-  const r = await call(() => m.handle.evaluate(data.native, k, device, protocol === 'full'))
+  const r = await call(() => m.handle.evaluate(data.native, json, device))
   if (r.fallbackReason) warnFallback(r.fallbackReason)
+  const protocol = core.protocol ?? 'sampled'
   const out: Metrics = { k: r.k, hr: r.hr, ndcg: r.ndcg, cases: r.cases, protocol, backend: r.backend as 'gpu' | 'cpu' }
   if (r.recall != null) out.recall = r.recall
-  return out
-}
-
-async function evaluateRatings(m: Served, data: Dataset, options: EvaluateOptions): Promise<RatingMetrics> {
-  if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
-  const names: readonly RatingMetricName[] = options.metrics ?? []
-  if (!Array.isArray(names) || names.length === 0) throw invalid('metrics', "must list 'rmse', 'mae' and/or 'r2'")
-  names.forEach((n, k) => {
-    if (n !== 'rmse' && n !== 'mae' && n !== 'r2') throw invalid(`metrics[${k}]`, `must be 'rmse', 'mae' or 'r2', got ${String(n)}`)
-  })
-  for (const f of ['k', 'protocol'] as const) {
-    if (options[f] !== undefined) throw invalid(f, 'applies to ranking metrics, not to rating metrics')
-  }
-  const device = checkDevice(options.device ?? m.device)
-  const r = await call(() => m.handle.evaluateRating(data.native, device))
-  if (r.fallbackReason) warnFallback(r.fallbackReason)
-  const out: RatingMetrics = { count: r.count, backend: r.backend as 'gpu' | 'cpu' }
-  for (const n of names as readonly RatingMetricName[]) out[n] = r[n]
   return out
 }

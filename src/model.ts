@@ -12,7 +12,7 @@ import type { FitOptions } from './fit-options.js'
 import { evaluate, predict, recommend, similar, type Served } from './inference.js'
 import type { LoadOptions, PredictOptions, RecommendOptions, SaveOptions, Scored, SimilarOptions } from './model-options.js'
 import { native, type Native } from './native.js'
-import { checkDevice, DEFAULTS, toIds } from './options.js'
+import { checkDevice, coreJson, DEFAULTS, objectOf, toIds } from './options.js'
 import { makerOf, setNative, WRAP, type Wrapped } from './registry.js'
 import type { EvaluateOptions, History, Metrics, RatingMetricName, RatingMetrics } from './results.js'
 import type { Device, Id, ModelKind } from './types.js'
@@ -65,17 +65,16 @@ export abstract class NcfModel {
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     this.#live()
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
-    const seen = options.seen ?? DEFAULTS.seen
-    if (typeof seen !== 'boolean') throw invalid('seen', `must be a boolean, got ${String(seen)}`)
+    const { info: given, ...core } = objectOf('options', options, '{ info?, seen? }')
     // A plain JSON object crosses as an object; the round trip refuses what JSON cannot hold
     // (cycles, BigInt) with the field named, and drops what it would drop (undefined, functions).
     let info: Record<string, unknown>
     try {
-      info = JSON.parse(JSON.stringify({ ...(options.info ?? {}) })) as Record<string, unknown>
+      info = JSON.parse(JSON.stringify({ ...(given ?? {}) })) as Record<string, unknown>
     } catch (e) {
       throw invalid('info', `must be JSON-serialisable: ${(e as Error).message}`)
     }
-    await call(() => this.#native.save(path, info, seen))
+    await call(() => this.#native.save(path, info, coreJson(core)))
   }
 
   /**
@@ -91,8 +90,9 @@ export abstract class NcfModel {
     options: LoadOptions = {},
   ): Promise<T> {
     if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
-    const device = checkDevice(options.device ?? DEFAULTS.device)
-    const handle = await call(() => native.NativeModel.load(path))
+    const { device: chosen, ...core } = objectOf('options', options, '{ device? }')
+    const device = checkDevice(chosen ?? DEFAULTS.device)
+    const handle = await call(() => native.NativeModel.load(path, coreJson(core)))
     const wrapped: Wrapped = { [WRAP]: handle, device }
     const info = (handle.info ?? {}) as Record<string, unknown>
     const make = makerOf(handle.kind)

@@ -6,7 +6,7 @@ import type { ALSOptions, GMFOptions, MFOptions, MLPOptions, NeuMFOptions, Pretr
 import { NcfModel } from './model.js'
 import { nativeOf, registerKind, WRAP, type Wrapped } from './registry.js'
 import { native, type Native } from './native.js'
-import { coreJson, DEFAULTS } from './options.js'
+import { coreJson, objectOf } from './options.js'
 
 /**
  * The native model a constructor wraps, or a new one: the options are the core's to check
@@ -156,14 +156,11 @@ export class NeuMF extends NcfModel {
   static fromPretrained(gmf: GMF | MF | ALS, mlp: MLP, options: PretrainedOptions = {}): NeuMF {
     if (!(gmf instanceof GMF || gmf instanceof MF || gmf instanceof ALS)) throw invalid('gmf', 'must be a GMF, MF or ALS model')
     if (!(mlp instanceof MLP)) throw invalid('mlp', 'must be an MLP model')
-    const alpha = options.alpha ?? DEFAULTS.alpha
-    if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
-      throw invalid('alpha', `must be in [0, 1], got ${String(alpha)}`)
-    }
+    const json = coreJson(objectOf('options', options, '{ alpha? }'))
     const [g, m] = [nativeOf(gmf), nativeOf(mlp)]
     if (!g) throw invalid('gmf', 'must be a model built by ncf-native')
     if (!m) throw invalid('mlp', 'must be a model built by ncf-native')
-    const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, alpha))
+    const handle = callSync(() => native.NativeModel.neumfFromPretrained(g, m, json))
     return new NeuMF({ [WRAP]: handle } as unknown as NeuMFOptions)
   }
 }

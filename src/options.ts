@@ -1,7 +1,9 @@
-// Argument checks shared by the API's classes, and the one place where the TypeScript side
-// resolves defaults (`DEFAULTS`). A fit's options are the core's: `fitOptions` checks only the
-// TypeScript layer's own (device, callbacks, signal, progress period) and passes the others
-// through as JSON, where the core checks their names, types, ranges and defaults.
+// Argument checks shared by the API's classes, and the few defaults the TypeScript side fills
+// (`DEFAULTS`). Every options object's options are the core's (ncf_core::options): each call
+// checks only the TypeScript layer's own keys (a device, callbacks, a signal, a progress period,
+// dataset and table handles, ids it encodes) and passes the rest through as one JSON object
+// (`coreJson`), where the core checks their names, types, ranges and defaults and refuses a
+// key that names no option.
 import { invalid } from './errors.js'
 import type { FitOptions } from './fit-options.js'
 import type { Device } from './types.js'
@@ -12,21 +14,10 @@ import type { Device } from './types.js'
  */
 export const DEFAULTS = {
   device: 'auto',
-  k: 10,
-  // Datasets' seeds and rating baselines' clipping (a model constructor's defaults are the core's).
-  seed: 0,
-  clip: true,
-  // Fit: every other fit default is the core's (ncf_core::fit::options).
+  // The progress periods of a fit's and a load's callbacks. Every option the core reads has
+  // its default there (ncf_core::options and the readers over it).
   progressEvery: 250,
-  // Dataset.fromFile's onProgress.
   loadProgressEvery: 200,
-  // Features, baselines, NeuMF-pre (datasets' defaults are the core's).
-  featureDim: 8,
-  protocol: 'sampled',
-  excludeSeen: true,
-  seen: true,
-  alpha: 0.5,
-  baseline: { kind: 'bias', regUser: 15, regItem: 10, iterations: 10 },
 } as const
 
 /**
@@ -38,13 +29,6 @@ export function objectOf<T>(field: string, v: T, shape: string): T & object {
   return v
 }
 
-/** A positive integer, or `ERR_INVALID_ARG` naming the field. */
-export function positiveInt(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw invalid(field, `must be a positive integer, got ${String(v)}`)
-  }
-  return v
-}
 
 /** Ids (dense indices) from a typed array or an array of numbers, naming the first bad entry. */
 export function toIds(field: string, v: unknown): Uint32Array {
@@ -99,10 +83,6 @@ export function numbers<T extends Float32Array | Float64Array>(
   return out
 }
 
-/** An optional positive integer (a count the binding defaults when absent). */
-export function optionalCount(field: string, v: unknown): number | undefined {
-  return v === undefined ? undefined : positiveInt(field, v)
-}
 
 /** One of the {@link Device} names. */
 export function checkDevice(device: unknown): Device {
@@ -121,28 +101,8 @@ export function warnFallback(reason: string): void {
   console.warn(`ncf-native: no usable GPU (${first}); falling back to the CPU backend. Pass device: 'cpu' to silence this.`)
 }
 
-/** Checks that `v` is one of `names`, naming the field; the binding takes modes as string enums. */
-export function oneOf<T extends string>(field: string, v: unknown, names: readonly T[]): T | undefined {
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || !(names as readonly string[]).includes(v)) {
-    const list = names.map((n) => `'${n}'`)
-    const text = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list.at(-1)}` : list[0]
-    throw invalid(field, `must be ${text}, got '${String(v)}'`)
-  }
-  return v as T
-}
 
-/** An optional number (its range is the core's to check), naming the field. */
-export function optionalNumber(field: string, v: unknown): number | undefined {
-  if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) throw invalid(field, `must be a number, got ${String(v)}`)
-  return v as number | undefined
-}
 
-/** An optional boolean, naming the field: `'no'` is not `false`. */
-export function optionalBoolean(field: string, v: unknown): boolean | undefined {
-  if (v !== undefined && typeof v !== 'boolean') throw invalid(field, `must be true or false, got ${String(v)}`)
-  return v as boolean | undefined
-}
 
 /**
  * `fit`'s options as the binding takes them: the options of the TypeScript layer (the device,

@@ -10,6 +10,7 @@
 use crate::data::Dataset;
 use crate::error::{NcfError, Result};
 use crate::metrics::{RatingMetrics, RatingScale};
+use crate::options::{Fields, from_json, names};
 use crate::recommender::{Corpus, Ids};
 use crate::train::{rating_cases, rating_scale};
 
@@ -22,6 +23,38 @@ pub enum BaselineKind {
         reg_item: f32,
         iterations: u32,
     },
+}
+
+/// A baseline's options (`new Baseline({...})`) as the caller wrote them, read by [`Fields`]:
+/// the kind (`'mean'` or `'bias'`, Koren's user and item biases), its regularisation and sweeps,
+/// and whether predictions are clipped to the training range. Returns the kind and `clip`.
+pub fn baseline_from_json(json: &str) -> Result<(BaselineKind, bool)> {
+    from_json("Baseline", json, read_baseline)
+}
+
+pub fn baseline_option_names() -> Vec<&'static str> {
+    names(read_baseline)
+}
+
+fn read_baseline(o: &mut Fields) -> Result<(BaselineKind, bool)> {
+    let bias = o.choice("kind", &[("mean", false), ("bias", true)])?.unwrap_or(true);
+    if !bias {
+        for name in ["regUser", "regItem", "iterations"] {
+            o.refuse(name, "applies to kind: 'bias'")?;
+        }
+    }
+    let mut reg = |name: &'static str, default: f32| -> Result<f32> {
+        match o.number(name)? {
+            None => Ok(default),
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v as f32),
+            Some(v) => Err(NcfError::invalid(name, format!("must be a number >= 0, got {v}"))),
+        }
+    };
+    let (reg_user, reg_item) = (reg("regUser", 15.0)?, reg("regItem", 10.0)?);
+    let iterations = o.positive("iterations")?.unwrap_or(10);
+    let clip = o.bool("clip")?.unwrap_or(true);
+    let kind = if bias { BaselineKind::Bias { reg_user, reg_item, iterations } } else { BaselineKind::GlobalMean };
+    Ok((kind, clip))
 }
 
 /// A fitted baseline.

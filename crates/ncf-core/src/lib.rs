@@ -10,13 +10,13 @@
 //! - [`metrics`]: rank, HR@K, NDCG@K; RMSE, MAE, R² and the rating scale r̂ = clip(z + μ). Imports
 //!   `error`.
 //! - [`data`]: [`Csr`], [`Dataset`], [`TestSet`]; the NCF text files, synthetic data,
-//!   `Dataset.split`, the validation holdout. Imports `error`, `input`, `rng`.
+//!   `Dataset.split`, the validation holdout. Imports `error`, `input`, `options`, `rng`.
 //! - [`input`]: opening input files within bounds: regular files only, `.gz`,
 //!   [`input::ReadLimits`] and `ERR_LIMIT`. Imports `error`.
 //! - [`raw`]: interaction files with the caller's ids (CSV/TSV, MovieLens, Netflix, `.gz`),
-//!   [`raw::IdEncoder`], conversion to a [`Dataset`]. Imports `data`, `input`, `error`.
+//!   [`raw::IdEncoder`], conversion to a [`Dataset`]. Imports `data`, `input`, `options`, `error`.
 //! - [`features`]: side-feature tables read from files, and their encoding for a model
-//!   ([`features::FeatureSet`]). Imports `raw`, `input`, `error`.
+//!   ([`features::FeatureSet`]). Imports `raw`, `input`, `options`, `error`.
 //! - [`model`]: the model's data: [`ModelKind`], [`Tower`], the flat [`Layout`], [`Params`],
 //!   [`model::ModelFeatures`], the [`model::Objective`], NeuMF-pre as a params transform; no math
 //!   that reads the weights. Imports `features`, `error`.
@@ -37,13 +37,13 @@
 //!   [`backend::ranking`] (written once over `&dyn Backend`) and [`backend::auto`] (`device:
 //!   'auto'`). Imports [`cpu::CpuBackend`], `data`, `infer`, `metrics`, `model`, `train`, `error`.
 //! - [`recommender`]: the [`recommender::Recommender`] (what a user calls the model) and
-//!   [`recommender::Corpus`]. Imports `backend`, `data`, `features`, `metrics`, `model`,
+//!   [`recommender::Corpus`]. Imports `backend`, `data`, `features`, `metrics`, `model`, `options`,
 //!   `persist`, `raw`, `train`, `error`.
 //! - [`fit`]: the [`fit::Fit`], written once for the binding and `ncf-bench`, and its one epoch
 //!   loop ([`Trainer`]) over a backend's steps; checkpoints. Imports `backend`, `data`,
-//!   `recommender`, `train`, `error`.
+//!   `options`, `recommender`, `train`, `error`.
 //! - [`baseline`]: rating baselines (the global mean; Koren's user and item biases by ALS).
-//!   Imports `data`, `metrics`, `train`, `error`.
+//!   Imports `data`, `metrics`, `options`, `train`, `error`.
 //! - [`export`]: ONNX and embedding exports.
 //! - [`options`]: options as the caller wrote them (a JSON object per call), read once by
 //!   [`options::Fields`]: names and types checked, unknown keys refused, the names listed.

@@ -16,7 +16,9 @@ use crate::error::{NcfError, Result};
 
 /// The options of an object, taken one at a time; what is left at the end names no option.
 pub struct Fields {
-    /// The object's path (`""` at the top, `"checkpoint."` inside it).
+    /// The object's name in a refusal of a key it does not have (`fit`, `fit.checkpoint`).
+    what: String,
+    /// The prefix of its options' names in a refusal (`""` at the top, `"checkpoint."` inside).
     at: String,
     map: Map<String, Value>,
     /// Every option name taken, for the refusal of the others and for [`Fields::listing`].
@@ -46,44 +48,54 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
+/// Reads the options `json` of `what` (the call's name) with `read`, refusing what it leaves.
+pub fn from_json<T>(what: &str, json: &str, read: impl FnOnce(&mut Fields) -> Result<T>) -> Result<T> {
+    let mut o = Fields::parse(what, json)?;
+    let t = read(&mut o)?;
+    o.done()?;
+    Ok(t)
+}
+
+/// The option names `read` takes, read over no options: the schema of one options object.
+pub fn names<T>(read: impl FnOnce(&mut Fields) -> Result<T>) -> Vec<&'static str> {
+    let mut o = Fields::listing();
+    read(&mut o).expect("no options read as the defaults");
+    o.names()
+}
+
 /// The largest integer a JavaScript number holds exactly (2⁵³).
 pub const SAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 impl Fields {
-    /// The options of one call, from its JSON text (`null` or no text: no options).
-    pub fn parse(json: &str) -> Result<Fields> {
+    /// The options of one call to `what` (`fit`, `GMF`, `Dataset.fromFile`), from its JSON
+    /// text (`null`: no options).
+    pub fn parse(what: &str, json: &str) -> Result<Fields> {
         let value: Value =
             serde_json::from_str(json).map_err(|e| NcfError::invalid("options", format!("are not JSON: {e}")))?;
         match value {
-            Value::Null => Ok(Fields::of_map(String::new(), Map::new())),
-            v => Fields::of(String::new(), v, "an object"),
+            Value::Null => Ok(Fields::of_map(what.into(), String::new(), Map::new())),
+            Value::Object(map) => Ok(Fields::of_map(what.into(), String::new(), map)),
+            _ => Err(NcfError::invalid("options", "must be an object")),
         }
     }
 
     /// No options, for listing the names an options reader takes.
     pub fn listing() -> Fields {
-        Fields { listing: true, ..Fields::of_map(String::new(), Map::new()) }
+        Fields { listing: true, ..Fields::of_map(String::new(), String::new(), Map::new()) }
     }
 
-    fn of_map(at: String, map: Map<String, Value>) -> Fields {
-        Fields { at, map, known: Vec::new(), listing: false }
+    fn of_map(what: String, at: String, map: Map<String, Value>) -> Fields {
+        Fields { what, at, map, known: Vec::new(), listing: false }
     }
 
-    /// The options of `v`, an object at path `at` (`shape` says what it must be otherwise).
-    pub fn of(at: String, v: Value, shape: &str) -> Result<Fields> {
-        match v {
-            Value::Object(map) => Ok(Fields::of_map(at, map)),
-            _ => {
-                let field = if at.is_empty() { "options".to_string() } else { at.trim_end_matches('.').to_string() };
-                Err(NcfError::invalid(field, format!("must be {shape}")))
-            }
-        }
-    }
-
-    /// The options nested under `name`, when given.
+    /// The options nested under `name`, when given (`shape` says what they must be otherwise).
     pub fn object(&mut self, name: &'static str, shape: &str) -> Result<Option<Fields>> {
-        let at = format!("{}{name}.", self.at);
-        self.take(name).map(|v| Fields::of(at, v, shape)).transpose()
+        let field = self.field(name);
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Fields::of_map(field.clone(), format!("{field}."), map))),
+            Some(_) => Err(NcfError::invalid(field, format!("must be {shape}"))),
+        }
     }
 
     /// The caller's name of option `name` (with its object's path).
@@ -257,17 +269,81 @@ impl Fields {
         }
     }
 
-    /// Refuses what no option names.
+    /// Refuses what no option names: "fit: unknown option 'epoch' (did you mean 'epochs'?)",
+    /// or with the options listed when none is near.
     pub fn done(self) -> Result<()> {
         let Some(key) = self.map.keys().next() else { return Ok(()) };
-        Err(NcfError::invalid(
-            self.field(key),
-            format!("is not an option here (the options: {})", self.known.join(", ")),
-        ))
+        let hint = match nearest(key, &self.known) {
+            Some(near) => format!("did you mean '{near}'?"),
+            None if self.known.is_empty() => "it takes none".to_string(),
+            None => format!("the options: {}", self.known.join(", ")),
+        };
+        Err(NcfError::invalid(&self.what, format!("unknown option '{key}' ({hint})")))
     }
 
     /// The option names taken so far, in the order they were read.
     pub fn names(&self) -> Vec<&'static str> {
         self.known.clone()
+    }
+}
+
+/// The option nearest to a mistyped `key`: the same name in another case, or one at most a
+/// third of its letters away (Levenshtein distance), so `epoch` finds `epochs` and `batchsize`
+/// finds `batchSize`, but `lr` does not find `k`.
+fn nearest<'a>(key: &str, names: &[&'a str]) -> Option<&'a str> {
+    let key_lower = key.to_lowercase();
+    let budget = (key.chars().count() / 3).max(1);
+    names
+        .iter()
+        .map(|n| (distance(&key_lower, &n.to_lowercase()), *n))
+        .filter(|&(d, n)| d <= budget && d < n.chars().count())
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein's edit distance between two strings, by characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_key_is_refused_naming_the_nearest_option() {
+        let names = ["epochs", "batchSize", "lr", "k", "negatives"];
+        assert_eq!(nearest("epoch", &names), Some("epochs"));
+        assert_eq!(nearest("batchsize", &names), Some("batchSize"));
+        assert_eq!(nearest("negative", &names), Some("negatives"));
+        assert_eq!(nearest("learningRate", &names), None);
+        assert_eq!(nearest("x", &names), None, "one letter is no near miss of another");
+        assert_eq!((distance("", "abc"), distance("kitten", "sitting"), distance("ab", "ab")), (3, 3, 0));
+        let err = |json: &str| {
+            let mut o = Fields::parse("fit", json).unwrap();
+            o.positive("epochs").unwrap();
+            o.count("batchSize").unwrap();
+            o.done().unwrap_err().to_string()
+        };
+        assert_eq!(err(r#"{"epoch": 3}"#), "fit: unknown option 'epoch' (did you mean 'epochs'?)");
+        assert_eq!(err(r#"{"zzz": 3}"#), "fit: unknown option 'zzz' (the options: epochs, batchSize)");
+        let mut o = Fields::parse("fit", r#"{"epochs": 3, "batchSize": null}"#).unwrap();
+        assert_eq!(
+            (o.positive("epochs").unwrap(), o.count("batchSize").unwrap()),
+            (Some(3), None),
+            "null is not given"
+        );
+        assert!(o.done().is_ok());
     }
 }

@@ -5,22 +5,15 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ncf_core::NcfError;
-use ncf_core::baseline::{Baseline, BaselineKind};
+use ncf_core::baseline::{Baseline, BaselineKind, baseline_from_json};
 use ncf_core::raw::IdEncoder;
 use ncf_core::recommender::Ids;
 
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, Result, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, to_napi};
 use crate::job::Job;
 use crate::modes::BackendName;
 use crate::results::NativeRatingMetrics;
-
-/// The global mean, or Koren's user + item biases.
-#[napi(string_enum = "lowercase")]
-pub enum BaselineName {
-    Mean,
-    Bias,
-}
 
 /// A rating baseline; fitted by `fit`, then `predict` and `evaluate` (CPU sums).
 #[napi]
@@ -40,16 +33,10 @@ struct Fitted {
 
 #[napi]
 impl NativeBaseline {
+    /// A baseline from `new Baseline`'s options, as JSON the core reads.
     #[napi(constructor)]
-    pub fn new(kind: BaselineName, reg_user: f64, reg_item: f64, iterations: f64, clip: bool) -> Result<Self> {
-        let kind = match kind {
-            BaselineName::Mean => BaselineKind::GlobalMean,
-            BaselineName::Bias => BaselineKind::Bias {
-                reg_user: reg_user as f32,
-                reg_item: reg_item as f32,
-                iterations: to_u32("iterations", iterations)?,
-            },
-        };
+    pub fn new(options: String) -> Result<Self> {
+        let (kind, clip) = baseline_from_json(&options).napi()?;
         Ok(NativeBaseline { kind, clip, fitted: Arc::new(Mutex::new(None)) })
     }
 

@@ -17,9 +17,10 @@ use crate::features::NativeFeatures;
 use crate::modes::{IdKind, Side};
 use ncf_core::recommender::{Corpus, IdSide};
 
-use crate::errors::{IntoNapi, Result, to_napi, to_u32};
+use crate::errors::{IntoNapi, Result, to_napi};
 use crate::job::Job;
 use crate::progress::NativeReadProgress;
+use ncf_core::features::options::feature_dim_from_json;
 
 /// Native dataset handle; wrapped by `Dataset` in `src/dataset.ts`.
 #[napi]
@@ -233,9 +234,9 @@ impl NativeDataset {
         &self,
         users: Option<&NativeFeatures>,
         items: Option<&NativeFeatures>,
-        dim: f64,
+        options: String,
     ) -> Result<NativeDataset> {
-        let dim = to_u32("dim", dim)?;
+        let dim = feature_dim_from_json(&options).napi()?;
         if users.is_none() && items.is_none() {
             return Err(to_napi(NcfError::invalid("features", "give users and/or items")));
         }

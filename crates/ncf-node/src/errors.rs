@@ -40,18 +40,3 @@ impl<T> IntoNapi<T> for std::result::Result<T, NcfError> {
         self.map_err(to_napi)
     }
 }
-
-/// A JS number that must be a non-negative integer within u32 (napi's own u32 conversion
-/// wraps −1 to 4294967295, which would be silently wrong).
-pub fn to_u32(field: &str, v: f64) -> Result<u32> {
-    if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
-        Ok(v as u32)
-    } else {
-        Err(to_napi(NcfError::invalid(field, non_negative_integer(v))))
-    }
-}
-
-/// The one wording of a count that is not a non-negative integer.
-pub fn non_negative_integer(v: f64) -> String {
-    format!("must be a non-negative integer, got {v}")
-}

@@ -6,31 +6,11 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use ncf_core::NcfError;
-use ncf_core::features::{
-    FeatureKind, FeatureSpec, FeatureValue, RawFeatures, read_feature_csv, read_movielens_items, read_movielens_users,
-};
-use ncf_core::raw::Column;
+use ncf_core::features::options::FeatureFile;
+use ncf_core::features::{FeatureKind, FeatureValue, RawFeatures};
 
-use crate::convert::column;
-use crate::errors::{IntoNapi, Result, to_napi};
+use crate::errors::{IntoNapi, Result};
 use crate::job::Job;
-use crate::modes::FeatureFormat;
-
-/// How to read a feature file (`Features.fromFile`).
-#[napi(object)]
-pub struct FeatureFileOptions {
-    /// 'csv' | 'movielens-items' | 'movielens-users'
-    pub format: FeatureFormat,
-    pub delimiter: Option<String>,
-    pub header: Option<bool>,
-    pub id: Option<Either<String, f64>>,
-    /// Multi-valued columns and their in-field separators (parallel arrays).
-    pub multi: Option<Vec<Either<String, f64>>>,
-    pub multi_separators: Option<Vec<String>>,
-    pub categorical: Option<Vec<Either<String, f64>>>,
-    pub numeric: Option<Vec<Either<String, f64>>>,
-}
 
 #[napi]
 pub struct NativeFeatures {
@@ -38,76 +18,14 @@ pub struct NativeFeatures {
     index: Arc<HashMap<String, usize>>,
 }
 
-fn columns(field: &str, v: Option<Vec<Either<String, f64>>>) -> Result<Vec<Column>> {
-    v.unwrap_or_default().into_iter().enumerate().map(|(k, c)| column(&format!("{field}[{k}]"), c)).collect()
-}
-
 #[napi]
 impl NativeFeatures {
+    /// Reads a feature table; `options` is `Features.fromFile`'s object as JSON (the core reads it).
     #[napi(ts_return_type = "Promise<NativeFeatures>")]
-    pub fn from_file(path: String, opts: FeatureFileOptions) -> Result<AsyncTask<Job<NativeFeatures>>> {
-        let csv_only = [
-            ("delimiter", opts.delimiter.is_some()),
-            ("header", opts.header.is_some()),
-            ("id", opts.id.is_some()),
-            ("multi", opts.multi.is_some()),
-            ("categorical", opts.categorical.is_some()),
-            ("numeric", opts.numeric.is_some()),
-        ];
-        let spec = match opts.format {
-            FeatureFormat::Csv => {
-                let delimiter = match opts.delimiter.as_deref().unwrap_or(",").as_bytes() {
-                    [d] => *d,
-                    b"\\t" => b'\t',
-                    _ => return Err(to_napi(NcfError::invalid("delimiter", "must be one ASCII character"))),
-                };
-                let multi = columns("multi", opts.multi)?;
-                let seps = opts.multi_separators.unwrap_or_default();
-                if seps.len() != multi.len() {
-                    return Err(to_napi(NcfError::invalid("multi", "every multi-valued column needs its separator")));
-                }
-                let mut pairs = Vec::with_capacity(multi.len());
-                for (k, (c, s)) in multi.into_iter().zip(seps).enumerate() {
-                    let mut chars = s.chars();
-                    match (chars.next(), chars.next()) {
-                        (Some(ch), None) => pairs.push((c, ch)),
-                        _ => {
-                            return Err(to_napi(NcfError::invalid(
-                                format!("multi[{k}].separator"),
-                                format!("must be one character, got '{s}'"),
-                            )));
-                        }
-                    }
-                }
-                Some(FeatureSpec {
-                    delimiter,
-                    has_header: opts.header.unwrap_or(true),
-                    id: column("id", opts.id.unwrap_or(Either::B(0.0)))?,
-                    multi: pairs,
-                    categorical: columns("categorical", opts.categorical)?,
-                    numeric: columns("numeric", opts.numeric)?,
-                })
-            }
-            FeatureFormat::MovielensItems | FeatureFormat::MovielensUsers => {
-                if let Some((name, _)) = csv_only.iter().find(|c| c.1) {
-                    return Err(to_napi(NcfError::invalid(
-                        *name,
-                        format!("applies to format 'csv'; '{}' has a fixed layout", opts.format.name()),
-                    )));
-                }
-                None
-            }
-        };
-        let format = opts.format;
+    pub fn from_file(path: String, options: String) -> Result<AsyncTask<Job<NativeFeatures>>> {
+        let file = FeatureFile::from_json(&options).napi()?;
         Ok(Job::spawn(move || {
-            let p = std::path::Path::new(&path);
-            let raw = match (format, &spec) {
-                (FeatureFormat::MovielensItems, _) => read_movielens_items(p),
-                (FeatureFormat::MovielensUsers, _) => read_movielens_users(p),
-                (_, Some(s)) => read_feature_csv(p, s),
-                _ => unreachable!("the format was checked"),
-            }
-            .napi()?;
+            let raw = file.read_file(std::path::Path::new(&path)).napi()?;
             let index = raw.ids.iter().enumerate().map(|(k, id)| (id.clone(), k)).collect();
             Ok(NativeFeatures { inner: Arc::new(raw), index: Arc::new(index) })
         }))

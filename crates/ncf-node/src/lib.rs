@@ -13,10 +13,9 @@
 //! - [`trainer`]: [`NativeTrainer`] over `ncf_core::fit::Fit`; `createTrainer` takes the fit's
 //!   options as the JSON object the core reads (`FitOptions::from_json`).
 //! - [`results`]: the objects results cross as (metrics, ranked lists as typed arrays, epochs).
-//! - [`dataset`], [`dataset_options`], [`features`], [`baseline`]: datasets, feature tables and
+//! - [`dataset`], [`features`], [`baseline`]: datasets, feature tables and
 //!   rating baselines. [`progress`]: a load's live progress. [`export`]: ONNX and embeddings.
 //! - [`info`]: `gpuInfo()`. [`errors`], [`job`]: error mapping; the one generic `AsyncTask`.
-//!   [`convert`]: typed-array conversions.
 //! - [`schema`]: the option names the core reads per options object, for the test that holds
 //!   the TypeScript types to them.
 //!
@@ -29,7 +28,6 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod baseline;
-mod convert;
 mod dataset;
 mod errors;
 mod export;

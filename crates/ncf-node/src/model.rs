@@ -7,11 +7,16 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use ncf_core::NcfError;
 use ncf_core::backend::Backend;
+use ncf_core::recommender::options::{
+    EvaluateOptions, RecommendOptions, none_from_json, pretrained_alpha_from_json, save_seen_from_json,
+    similar_k_from_json,
+};
 use ncf_core::recommender::{FoldIn, IdSide, ModelSpec, RecommendRequest, Recommender};
 
 use crate::dataset::NativeDataset;
-use crate::errors::{IntoNapi, Result, to_u32};
+use crate::errors::{IntoNapi, Result};
 use crate::job::Job;
 use crate::modes::{Device, FeaturesIn, IdKind, Kind, Side, TaskKind};
 use crate::results::{
@@ -29,17 +34,6 @@ fn side(s: Side) -> IdSide {
         Side::Users => IdSide::Users,
         Side::Items => IdSide::Items,
     }
-}
-
-/// Options of [`NativeModel::fold_in`] (`src/fold-in.ts` documents them).
-#[napi(object)]
-pub struct NativeFoldInOptions {
-    pub l2: Option<f64>,
-    pub alpha: Option<f64>,
-    pub epochs: Option<f64>,
-    pub lr: Option<f64>,
-    pub negatives: Option<f64>,
-    pub seed: Option<f64>,
 }
 
 /// A native model (GMF, MF, MLP or NeuMF); wrapped by the classes of the same names in `src/models.ts`.
@@ -112,7 +106,9 @@ impl NativeModel {
         items: Uint32Array,
         device: Device,
         describe: Option<serde_json::Value>,
+        options: String,
     ) -> Result<AsyncTask<Job<Float32Array>>> {
+        none_from_json("predict", &options).napi()?;
         let job = self.inner.predict(users.to_vec(), items.to_vec(), describe.as_ref()).napi()?;
         Ok(Job::spawn(move || Ok(job.run(&*backend(device)?).napi()?.into())))
     }
@@ -124,20 +120,20 @@ impl NativeModel {
     pub fn recommend(
         &self,
         users: Uint32Array,
-        k: f64,
-        exclude_seen: bool,
+        options: String,
         filter_items: Option<Uint32Array>,
         exclude_items: Option<Uint32Array>,
         data: Option<&NativeDataset>,
         device: Device,
         describe: Option<serde_json::Value>,
     ) -> Result<AsyncTask<Job<NativeRanked>>> {
+        let RecommendOptions { k, exclude_seen } = RecommendOptions::from_json(&options, data.is_some()).napi()?;
         let corpus = data.map(NativeDataset::corpus);
         let job = self
             .inner
             .recommend(RecommendRequest {
                 users: users.to_vec(),
-                k: to_u32("k", k)?,
+                k,
                 exclude_seen,
                 filter_items: filter_items.as_deref(),
                 exclude_items: exclude_items.as_deref(),
@@ -157,10 +153,11 @@ impl NativeModel {
         &self,
         side_: Side,
         ids: Uint32Array,
-        k: f64,
+        options: String,
         device: Device,
     ) -> Result<AsyncTask<Job<NativeRanked>>> {
-        let job = self.inner.similar(side_.into(), ids.to_vec(), to_u32("k", k)?).napi()?;
+        let k = similar_k_from_json(&options).napi()?;
+        let job = self.inner.similar(side_.into(), ids.to_vec(), k).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
             Ok(NativeRanked::of(job.run(&*b).napi()?, &*b))
@@ -178,11 +175,13 @@ impl NativeModel {
     pub fn evaluate(
         &self,
         data: &NativeDataset,
-        k: f64,
+        options: String,
         device: Device,
-        full: bool,
     ) -> Result<AsyncTask<Job<NativeMetrics>>> {
-        let job = self.inner.evaluate(&data.corpus(), to_u32("k", k)?, full).napi()?;
+        let EvaluateOptions::Ranking { k, full } = EvaluateOptions::from_json(&options).napi()? else {
+            return Err(NcfError::invalid("metrics", "rating metrics are evaluateRating's")).napi();
+        };
+        let job = self.inner.evaluate(&data.corpus(), k, full).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
             Ok(NativeMetrics::of(job.run(&*b).napi()?, &*b))
@@ -191,7 +190,15 @@ impl NativeModel {
 
     /// RMSE / MAE / R² of a rating model on the dataset's held-out ratings.
     #[napi(ts_return_type = "Promise<NativeRatingMetrics>")]
-    pub fn evaluate_rating(&self, data: &NativeDataset, device: Device) -> Result<AsyncTask<Job<NativeRatingMetrics>>> {
+    pub fn evaluate_rating(
+        &self,
+        data: &NativeDataset,
+        options: String,
+        device: Device,
+    ) -> Result<AsyncTask<Job<NativeRatingMetrics>>> {
+        if !matches!(EvaluateOptions::from_json(&options).napi()?, EvaluateOptions::Rating { .. }) {
+            return Err(NcfError::invalid("metrics", "must list 'rmse', 'mae' and/or 'r2'")).napi();
+        }
         let job = self.inner.evaluate_rating(&data.corpus()).napi()?;
         Ok(Job::spawn(move || {
             let b = backend(device)?;
@@ -210,7 +217,7 @@ impl NativeModel {
         user_items: Vec<Vec<String>>,
         item_ids: Vec<String>,
         item_users: Vec<Vec<String>>,
-        options: NativeFoldInOptions,
+        options: String,
     ) -> Result<AsyncTask<Job<NativeFoldIn>>> {
         self.inner.weights().napi()?;
         for (side, a, b) in [("users", user_ids.len(), user_items.len()), ("items", item_ids.len(), item_users.len())] {
@@ -225,13 +232,10 @@ impl NativeModel {
         let req = FoldIn {
             users: user_ids.into_iter().zip(user_items).collect(),
             items: item_ids.into_iter().zip(item_users).collect(),
-            l2: options.l2,
-            alpha: options.alpha,
-            epochs: options.epochs.map(|v| to_u32("epochs", v)).transpose()?,
-            lr: options.lr,
-            negatives: options.negatives.map(|v| to_u32("negatives", v)).transpose()?,
-            seed: options.seed.map(|v| to_u32("seed", v)).transpose()?,
-        };
+            ..FoldIn::default()
+        }
+        .with_options_json(&options)
+        .napi()?;
         let job = self.inner.fold_in(req).napi()?;
         // A few f × f solves, or a few epochs of a few rows' samples: the host's work on
         // every device.
@@ -249,16 +253,18 @@ impl NativeModel {
         &self,
         path: String,
         info: serde_json::Map<String, serde_json::Value>,
-        seen: bool,
+        options: String,
     ) -> Result<AsyncTask<Job<()>>> {
+        let seen = save_seen_from_json(&options).napi()?;
         let job = self.inner.save(&PathBuf::from(path), info, seen).napi()?;
         Ok(Job::spawn(move || job.run().napi()))
     }
 
     /// Reads a model file written by `save`.
     #[napi(ts_return_type = "Promise<NativeModel>")]
-    pub fn load(path: String) -> AsyncTask<Job<NativeModel>> {
-        Job::spawn(move || Ok(NativeModel { inner: Recommender::load(&PathBuf::from(path)).napi()? }))
+    pub fn load(path: String, options: String) -> Result<AsyncTask<Job<NativeModel>>> {
+        none_from_json("load", &options).napi()?;
+        Ok(Job::spawn(move || Ok(NativeModel { inner: Recommender::load(&PathBuf::from(path)).napi()? })))
     }
 
     /// The `info` object of the loaded file (none for a model built in memory).
@@ -275,8 +281,9 @@ impl NativeModel {
 
     /// NeuMF-pre (He et al. §3.4.1) from a trained GMF and MLP.
     #[napi(factory)]
-    pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, alpha: f64) -> Result<Self> {
-        Ok(NativeModel { inner: Recommender::neumf_from_pretrained(&gmf.inner, &mlp.inner, alpha as f32).napi()? })
+    pub fn neumf_from_pretrained(gmf: &NativeModel, mlp: &NativeModel, options: String) -> Result<Self> {
+        let alpha = pretrained_alpha_from_json(&options).napi()?;
+        Ok(NativeModel { inner: Recommender::neumf_from_pretrained(&gmf.inner, &mlp.inner, alpha).napi()? })
     }
 
     #[napi(getter)]

@@ -139,22 +139,3 @@ impl From<CoreIdKind> for IdKind {
         }
     }
 }
-
-/// Feature table formats `Features.fromFile` reads.
-#[napi(string_enum = "kebab-case")]
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum FeatureFormat {
-    Csv,
-    MovielensItems,
-    MovielensUsers,
-}
-
-impl FeatureFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            FeatureFormat::Csv => "csv",
-            FeatureFormat::MovielensItems => "movielens-items",
-            FeatureFormat::MovielensUsers => "movielens-users",
-        }
-    }
-}

@@ -21,7 +21,10 @@
 //! - [`scale`]: seeded synthetic data at ML-20M and Netflix size: heavy-tailed activity, Zipf
 //!   popularity, taste clusters, one draw an interaction, built straight into CSR rows in parallel.
 //!
-//! May import [`crate::error`] and [`crate::rng`]. Inside: `dataset` → `csr`; `arrays` →
+//! - [`options`]: the options of the dataset constructors and of `Dataset.split`, read from the
+//!   caller's JSON by [`crate::options::Fields`].
+//!
+//! May import [`crate::error`], [`crate::rng`] and [`crate::options`]. Inside: `dataset` → `csr`; `arrays` →
 //! `dataset`; `holdout` → `csr`, `dataset`; `split` and `validation` → `holdout`; `ncf_files` →
 //! `fold`; `scale` → `csr`, `dataset`, `synthetic`.
 

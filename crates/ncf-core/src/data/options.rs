@@ -9,22 +9,7 @@ use super::scale::ScaleConfig;
 use super::split::SplitMethod;
 use super::synthetic::SyntheticConfig;
 use crate::error::{NcfError, Result};
-use crate::options::Fields;
-
-/// Reads `json` with `read`, refusing what it leaves.
-pub(crate) fn from_json<T>(json: &str, read: impl FnOnce(&mut Fields) -> Result<T>) -> Result<T> {
-    let mut o = Fields::parse(json)?;
-    let t = read(&mut o)?;
-    o.done()?;
-    Ok(t)
-}
-
-/// The names `read` takes, read over no options.
-pub(crate) fn names<T>(read: impl FnOnce(&mut Fields) -> Result<T>) -> Vec<&'static str> {
-    let mut o = Fields::listing();
-    read(&mut o).expect("no options read as the defaults");
-    o.names()
-}
+use crate::options::{Fields, from_json, names};
 
 /// `Dataset.fromNcfFiles`: the split's files and the sizes the caller may fix.
 #[derive(Clone, Debug)]
@@ -36,7 +21,7 @@ pub struct NcfFilesSpec {
 
 impl NcfFilesSpec {
     pub fn from_json(json: &str) -> Result<NcfFilesSpec> {
-        from_json(json, NcfFilesSpec::read)
+        from_json("Dataset.fromNcfFiles", json, NcfFilesSpec::read)
     }
 
     pub fn option_names() -> Vec<&'static str> {
@@ -59,7 +44,7 @@ impl NcfFilesSpec {
 
 /// `Dataset.synthetic`'s options over [`SyntheticConfig::default`].
 pub fn synthetic_from_json(json: &str) -> Result<SyntheticConfig> {
-    from_json(json, read_synthetic)
+    from_json("Dataset.synthetic", json, read_synthetic)
 }
 
 pub fn synthetic_option_names() -> Vec<&'static str> {
@@ -80,7 +65,7 @@ fn read_synthetic(o: &mut Fields) -> Result<SyntheticConfig> {
 
 /// `Dataset.syntheticAtScale`: a size by name, and any field overriding it.
 pub fn scale_from_json(json: &str) -> Result<ScaleConfig> {
-    from_json(json, read_scale)
+    from_json("Dataset.syntheticAtScale", json, read_scale)
 }
 
 pub fn scale_option_names() -> Vec<&'static str> {
@@ -122,7 +107,7 @@ pub struct ArraysSpec {
 impl ArraysSpec {
     /// `dense`: the arrays are dense indices (typed arrays), not the caller's ids.
     pub fn from_json(json: &str, dense: bool) -> Result<ArraysSpec> {
-        from_json(json, |o| ArraysSpec::read(o, dense))
+        from_json("Dataset.fromArrays", json, |o| ArraysSpec::read(o, dense))
     }
 
     pub fn option_names() -> Vec<&'static str> {
@@ -178,7 +163,7 @@ impl SplitSpec {
     /// `rated`: the dataset has ratings, so a split may hold out cases for rating metrics
     /// alone (`negatives: 0`).
     pub fn from_json(json: &str, rated: bool) -> Result<SplitSpec> {
-        from_json(json, |o| SplitSpec::read(o, rated))
+        from_json("split", json, |o| SplitSpec::read(o, rated))
     }
 
     pub fn option_names() -> Vec<&'static str> {

@@ -9,9 +9,13 @@
 //! - [`describe`]: cold start: the bags of users and items described by their feature values
 //!   ([`FeatureSet::describe`], [`FeatureSet::describe_json`]), and the set with them appended.
 //!
-//! May import `crate::{error, raw}`. Inside: `set` → `read`; `describe` → `set`, `read`.
+//! - [`options`]: `Features.fromFile`'s options ([`options::FeatureFile`]) and
+//!   `withFeatures`' width, from the caller's JSON.
+//!
+//! May import `crate::{error, options, raw}`. Inside: `set` → `read`; `describe` → `set`, `read`.
 
 mod describe;
+pub mod options;
 pub mod read;
 pub mod set;
 

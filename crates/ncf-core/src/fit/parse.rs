@@ -10,22 +10,17 @@ use serde_json::Value;
 use super::control::Monitor;
 use super::options::{CheckpointSchedule, EarlyStopping, FitOptions, OptimizerKind, Plateau, Validation};
 use crate::error::{NcfError, Result};
-use crate::options::Fields;
+use crate::options::{Fields, from_json, names};
 
 impl FitOptions {
     /// A fit's options from the caller's JSON object, each checked for its name and type.
     pub fn from_json(json: &str) -> Result<FitOptions> {
-        let mut o = Fields::parse(json)?;
-        let opts = FitOptions::read(&mut o)?;
-        o.done()?;
-        Ok(opts)
+        from_json("fit", json, FitOptions::read)
     }
 
     /// The names of a fit's options, as [`FitOptions::from_json`] reads them.
     pub fn option_names() -> Vec<&'static str> {
-        let mut o = Fields::listing();
-        FitOptions::read(&mut o).expect("no options read as the defaults");
-        o.names()
+        names(FitOptions::read)
     }
 
     fn read(o: &mut Fields) -> Result<FitOptions> {
@@ -158,13 +153,16 @@ mod tests {
         );
         assert_eq!(err(r#"{"checkpoint": {"path": 3}}"#), "checkpoint: must be { path, every? } with a path string");
         assert_eq!(err(r#"{"resumeFrom": ""}"#), "resumeFrom: must be a checkpoint path");
-        assert!(err(r#"{"epoch": 3}"#).starts_with("epoch: is not an option here (the options: epochs, batchSize,"));
+        assert_eq!(err(r#"{"epoch": 3}"#), "fit: unknown option 'epoch' (did you mean 'epochs'?)");
+        assert!(
+            err(r#"{"velocity": 3}"#).starts_with("fit: unknown option 'velocity' (the options: epochs, batchSize,")
+        );
         assert!(
             err(r#"{"earlyStopping": {"patience": 2, "delta": 1}}"#)
-                .starts_with("earlyStopping.delta: is not an option here (the options: patience)")
+                .starts_with("earlyStopping: unknown option 'delta' (the options: patience)")
         );
         assert_eq!(err("[]"), "options: must be an object");
-        assert!(err(r#"{"progress": true}"#).starts_with("progress: is not an option here"));
+        assert!(err(r#"{"progress": true}"#).starts_with("fit: unknown option 'progress'"));
         assert!(err("{").starts_with("options: are not JSON"));
     }
 }

@@ -27,7 +27,9 @@
 //!   phase); [`read_with_progress`] fills it once per buffer and every 4096 records, and stops at
 //!   the file's next read once `cancel` is set (`LoadCancelled`, file:line).
 //!
-//! May import `crate::{data, error, input}`. Inside: `convert` → `ids`, `collect`; `read` →
+//! - [`options`]: `Dataset.fromFile`'s options ([`options::FileSpec`]) from the caller's JSON.
+//!
+//! May import `crate::{data, error, input, options}`. Inside: `convert` → `ids`, `collect`; `read` →
 //! `collect`, `progress`.
 
 pub mod collect;

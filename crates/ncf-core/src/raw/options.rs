@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::read::{Column, CsvSpec, Format};
-use crate::data::options::{from_json, names};
 use crate::error::{NcfError, Result};
 use crate::input::ReadLimits;
-use crate::options::{Fields, shown};
+use crate::options::{Fields, from_json, names, shown};
 
 /// How to read an interaction file, and what to hold out from a separate test file.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,24 +26,34 @@ pub struct FileSpec {
     pub seed: u32,
 }
 
-/// A CSV column, by its header name or its 0-based index.
-fn column(o: &mut Fields, name: &'static str) -> Result<Option<Column>> {
-    match o.take(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(Column::Name(s))),
-        Some(v) => match v.as_f64() {
-            Some(i) if i >= 0.0 && i.fract() == 0.0 && i <= u32::MAX as f64 => Ok(Some(Column::Index(i as usize))),
-            _ => Err(NcfError::invalid(
-                o.field(name),
-                format!("must be a column name or a 0-based index, got {}", shown(&v)),
-            )),
+/// A CSV column, by its header name or its 0-based index; `field` names it in a refusal.
+pub(crate) fn column_value(field: &str, v: &Value) -> Result<Column> {
+    match v {
+        Value::String(s) => Ok(Column::Name(s.clone())),
+        v => match v.as_f64() {
+            Some(i) if i >= 0.0 && i.fract() == 0.0 && i <= u32::MAX as f64 => Ok(Column::Index(i as usize)),
+            _ => Err(NcfError::invalid(field, format!("must be a column name or a 0-based index, got {}", shown(v)))),
         },
     }
 }
 
+/// The `delimiter` option of a CSV reader: one ASCII character, or `\t` spelled out.
+pub(crate) fn delimiter(o: &mut Fields) -> Result<u8> {
+    match o.string("delimiter")?.as_deref().unwrap_or(",").as_bytes() {
+        [d] if d.is_ascii() => Ok(*d),
+        b"\\t" => Ok(b'\t'),
+        _ => Err(NcfError::invalid(o.field("delimiter"), "must be one ASCII character")),
+    }
+}
+
+fn column(o: &mut Fields, name: &'static str) -> Result<Option<Column>> {
+    let field = o.field(name);
+    o.take(name).map(|v| column_value(&field, &v)).transpose()
+}
+
 impl FileSpec {
     pub fn from_json(json: &str) -> Result<FileSpec> {
-        from_json(json, FileSpec::read)
+        from_json("Dataset.fromFile", json, FileSpec::read)
     }
 
     pub fn option_names() -> Vec<&'static str> {
@@ -65,11 +74,7 @@ impl FileSpec {
                 o.refuse(option, "applies to format: 'csv'")?;
             }
         }
-        let delimiter = match o.string("delimiter")?.as_deref().unwrap_or(",").as_bytes() {
-            [d] if d.is_ascii() => *d,
-            b"\\t" => b'\t',
-            _ => return Err(NcfError::invalid("delimiter", "must be one ASCII character")),
-        };
+        let delimiter = delimiter(o)?;
         let has_header = o.bool("header")?.unwrap_or(true);
         let mut columns = o.object("columns", "an object { user?, item?, rating?, timestamp? }")?;
         let mut col = |name: &'static str| match columns.as_mut() {

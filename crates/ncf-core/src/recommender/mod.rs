@@ -17,16 +17,20 @@
 //! - [`fold_in`]: ALS fold-in: new or changed users and items solved exactly against the fixed
 //!   factors through the backend's
 //!   [`solve_rows`](crate::backend::Backend::solve_rows); the model grows.
+//! - [`spec`]: a constructor's options ([`ModelSpec::from_json`], [`ModelClass`]).
+//!   [`options`]: the options of recommend, similar, evaluate, predict, foldIn, save, load and
+//!   NeuMF-pre, read from the caller's JSON.
 //! - [`export`]: ONNX and embedding exports. [`file`](mod@file): save and load.
 //!
 //! May import [`crate::backend`] (the seam and `ranking`), `data`, `features`, `metrics`, `model`,
-//! `persist`, `raw`, `train` and `error`, never `cpu`.
+//! `options`, `persist`, `raw`, `train` and `error`, never `cpu`.
 
 pub mod cold;
 mod export;
 mod file;
 mod fold_in;
 pub mod ids;
+pub mod options;
 mod serve;
 mod spec;
 

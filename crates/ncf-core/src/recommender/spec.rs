@@ -5,7 +5,7 @@
 use super::{Corpus, ModelSpec, TaskKind};
 use crate::error::{NcfError, Result};
 use crate::model::{FeatureInputs, ModelKind};
-use crate::options::Fields;
+use crate::options::{Fields, names};
 
 /// The model a constructor builds: one of the four NCF models, or ALS (an MF without biases
 /// or side features, fitted with `optimizer: 'als'` by default).
@@ -49,7 +49,7 @@ impl ModelSpec {
     /// A constructor's options from the caller's JSON object; `features` is the dataset
     /// whose side features the model takes (the one option that is no JSON value).
     pub fn from_json(class: ModelClass, json: &str, features: Option<Corpus>) -> Result<ModelSpec> {
-        let mut o = Fields::parse(json)?;
+        let mut o = Fields::parse(class.name(), json)?;
         if class == ModelClass::Als {
             for name in ["biases", "task", "clip", "featuresIn", "layers"] {
                 o.refuse(name, NOT_ALS)?;
@@ -69,9 +69,7 @@ impl ModelSpec {
     /// The option names of `class`'s constructor, as [`ModelSpec::from_json`] reads them
     /// (`features` is read beside them).
     pub fn option_names(class: ModelClass) -> Vec<&'static str> {
-        let mut o = Fields::listing();
-        ModelSpec::read(class, &mut o, None).expect("no options read as the defaults");
-        o.names()
+        names(|o| ModelSpec::read(class, o, None))
     }
 
     fn read(class: ModelClass, o: &mut Fields, features: Option<Corpus>) -> Result<ModelSpec> {
@@ -167,9 +165,10 @@ mod tests {
         assert!(
             err(Als, r#"{"numUsers": 2, "numItems": 4, "biases": false}"#).starts_with("biases: does not apply to ALS")
         );
-        assert!(err(Gmf, r#"{"numUsers": 2, "numItems": 4, "factor": 8}"#).starts_with(
-            "factor: is not an option here (the options: numUsers, numItems, factors, seed, initStd, task,"
-        ));
+        assert!(
+            err(Gmf, r#"{"numUsers": 2, "numItems": 4, "factor": 8}"#)
+                .starts_with("GMF: unknown option 'factor' (did you mean 'factors'?)")
+        );
         assert_eq!(err(Gmf, "[1]"), "options: must be an object");
     }
 
