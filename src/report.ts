@@ -1,9 +1,10 @@
 // Training reports: one self-contained HTML file with SVG charts drawn here (no network, no
 // script, no dependency), so a report opens anywhere and can be archived with the model.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 
-import { NcfError } from './errors.js'
+import { callSync, NcfError } from './errors.js'
+import { native } from './native.js'
 import type { EpochStats, History } from './results.js'
 
 const invalid = (field: string, message: string) => new NcfError('ERR_INVALID_ARG', `${field}: ${message}`)
@@ -262,19 +263,12 @@ export function writeReport(runs: ReadonlyArray<ReportRun | History>, path: stri
   if (typeof path !== 'string' || path.length === 0) throw invalid('path', 'must be a non-empty string')
   const html = renderReport(runs, options)
   const target = resolve(path)
-  // A fixed-length name beside the target: `${target}.tmp` would not fit a name near the file
-  // system's 255-byte limit.
-  const tmp = join(dirname(target), `.ncf-report-${process.pid}-${Date.now()}.tmp`)
   try {
     mkdirSync(dirname(target), { recursive: true })
-    writeFileSync(tmp, html)
-    renameSync(tmp, target)
   } catch (e) {
-    try {
-      rmSync(tmp, { force: true })
-    } catch {
-      // The folder itself could not be made: there is no temporary file to remove.
-    }
     throw new NcfError('ERR_IO', `${path}: cannot write the report: ${(e as Error).message}`, { cause: e })
   }
+  // Written as the model files are: atomically, replacing only a regular file (a link is
+  // written through to its target), never a folder, device, FIFO or socket.
+  callSync(() => native.writeFileAtomic(target, new TextEncoder().encode(html)))
 }

@@ -35,3 +35,11 @@ impl NativeModel {
         Ok(NativeMips { dim: dim as u32, users: users.into(), items: items.into() })
     }
 }
+
+/// Writes `bytes` to `path` as every file of ncf-native is written (atomically, replacing only
+/// a regular file, a link written through: `ncf_core::persist::write_atomic`); for the
+/// TypeScript layer's own files (training reports).
+#[napi]
+pub fn write_file_atomic(path: String, bytes: Uint8Array) -> Result<()> {
+    ncf_core::persist::write_atomic(&PathBuf::from(path), &bytes).napi()
+}

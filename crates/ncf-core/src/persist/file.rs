@@ -47,10 +47,58 @@ fn remove_stale(dir: &Path, prefix: &str) {
     }
 }
 
+/// What a write may replace: nothing (a new file) or a regular file. A symbolic link is
+/// written through: its final target is replaced, as a regular file, and the link stays. Any
+/// other target (a folder, a device such as `/dev/null`, a FIFO, a socket, a link to one, or a
+/// link to nothing) is refused before anything is written, so a write never replaces what is
+/// not a regular file.
+fn write_target(path: &Path) -> std::io::Result<PathBuf> {
+    let kind = |m: &std::fs::Metadata| {
+        let t = m.file_type();
+        if t.is_dir() {
+            return "a folder";
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_char_device() || t.is_block_device() {
+                return "a device";
+            }
+            if t.is_fifo() {
+                return "a FIFO";
+            }
+            if t.is_socket() {
+                return "a socket";
+            }
+        }
+        "something that is not a regular file"
+    };
+    let refuse = |what: &str| {
+        std::io::Error::other(format!("it is {what}; ncf-native writes only regular files and replaces nothing else"))
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(path.to_path_buf()),
+        Err(e) => Err(e),
+        Ok(m) if m.file_type().is_file() => Ok(path.to_path_buf()),
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::canonicalize(path).map_err(|_| refuse("a link to nothing"))?;
+            match std::fs::metadata(&target) {
+                Ok(m) if m.is_file() => Ok(target),
+                Ok(m) => Err(refuse(&format!("a link to {}", kind(&m)))),
+                Err(e) => Err(e),
+            }
+        }
+        Ok(m) => Err(refuse(kind(&m))),
+    }
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename, fsync
-/// of the folder), first removing what killed saves to `path` left behind.
+/// of the folder), first removing what killed saves to `path` left behind. A link is written
+/// through to its target; any target but a regular file is refused ([`write_target`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let werr = |source| NcfError::Write { path: path.to_path_buf(), source };
+    let target = write_target(path).map_err(werr)?;
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -72,3 +72,55 @@ fn the_next_save_removes_what_killed_saves_left() {
     assert_eq!(left, want);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A save, an export or a checkpoint replaced whatever was at its path: as root, a device
+/// node such as /dev/null became a regular file. Now only a regular file (or nothing) is
+/// replaced; a link is written through to its target and stays a link; anything else is
+/// `ERR_IO` naming the path and what is there, and is left as it was.
+#[cfg(unix)]
+#[test]
+fn writes_replace_only_regular_files_and_write_through_links() {
+    use std::os::unix::fs::{FileTypeExt, symlink};
+    let dir = scratch("targets");
+    let fifo = dir.join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let socket = dir.join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let to_folder = dir.join("to-folder");
+    symlink(&folder, &to_folder).unwrap();
+    let dangling = dir.join("dangling");
+    symlink(dir.join("nothing"), &dangling).unwrap();
+    for (path, says) in [
+        (&fifo, "it is a FIFO"),
+        (&socket, "it is a socket"),
+        (&folder, "it is a folder"),
+        (&to_folder, "it is a link to a folder"),
+        (&dangling, "it is a link to nothing"),
+    ] {
+        let e = write_atomic(path, b"bytes").unwrap_err();
+        assert_eq!(e.code(), "ERR_IO", "{e}");
+        assert!(e.to_string().starts_with(&format!("cannot write {}: {says}", path.display())), "{e}");
+    }
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO is left as it was");
+    assert!(std::fs::symlink_metadata(&socket).unwrap().file_type().is_socket());
+    assert!(folder.is_dir() && std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+
+    // A link to a regular file: the target gets the bytes, the link stays a link.
+    let real = dir.join("real.ncf");
+    std::fs::write(&real, b"old").unwrap();
+    let link = dir.join("current.ncf");
+    symlink(&real, &link).unwrap();
+    write_atomic(&link, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    // A new file and a regular file are written as before.
+    write_atomic(&dir.join("fresh.ncf"), b"a").unwrap();
+    write_atomic(&real, b"b").unwrap();
+    assert_eq!(
+        (std::fs::read(dir.join("fresh.ncf")).unwrap(), std::fs::read(&real).unwrap()),
+        (b"a".to_vec(), b"b".to_vec())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
