@@ -40,7 +40,7 @@ export type {
   SplitOptions,
   SyntheticOptions,
 } from './src/dataset-options.js'
-export { FitAbortedError, NcfError } from './src/errors.js'
+export { ERROR_CODES, FitAbortedError, NcfError, type NcfErrorCode } from './src/errors.js'
 export { Features, type FeatureFileOptions, type FeatureValue } from './src/features.js'
 export type { FitOptions, FitProgress, PlateauOptions } from './src/fit-options.js'
 export { gpuInfo, type GpuInfo, type GpuLimits } from './src/gpu.js'

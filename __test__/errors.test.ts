@@ -1,8 +1,9 @@
 // Bad input gets a clear NcfError with a code and a message naming file:line, field or index.
 import test from 'ava'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Dataset, GMF, MLP, NeuMF } from '../index.ts'
-import { rejectsWith, tempFiles } from './helpers.ts'
+import { Dataset, ERROR_CODES, GMF, MLP, NeuMF } from '../index.ts'
+import { rejectsWith, repoRoot, tempFiles } from './helpers.ts'
 
 const goodTrain = '0\t1\t5\t100\n0\t2\t3\t101\n1\t0\t4\t102\n2\t3\t1\t103\n'
 const goodNeg = '(0,3)\t0\t4\n(1,1)\t2\t4\n'
@@ -180,4 +181,12 @@ test('a disposed model fails with "Model is disposed"', async (t) => {
   await rejectsWith(t, m.fit(data, { device: 'cpu' }), 'ERR_DISPOSED', /^Model is disposed$/)
   await rejectsWith(t, m.evaluate(data, { device: 'cpu' }), 'ERR_DISPOSED', /^Model is disposed$/)
   await rejectsWith(t, () => m.weights(), 'ERR_DISPOSED', /^Model is disposed$/)
+})
+
+test('ERROR_CODES lists every code the core and the TypeScript layer raise, and nothing else', (t) => {
+  const core = readFileSync(join(repoRoot, 'crates/ncf-core/src/error.rs'), 'utf8')
+  const ts = ['src/errors.ts', 'src/binary.ts', 'src/watch.ts', 'src/load.ts', 'src/model.ts'].map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n')
+  const raised = new Set([...core.matchAll(/"(ERR_[A-Z_]+)"/g), ...ts.matchAll(/NcfError\('(ERR_[A-Z_]+)'/g)].map((m) => m[1]))
+  raised.add('ERR_ABORTED') // FitAbortedError's, through super()
+  t.deepEqual([...raised].sort(), [...ERROR_CODES].sort())
 })

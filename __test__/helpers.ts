@@ -45,8 +45,8 @@ export function randomHr(k: number, negatives: number): number {
 /**
  * Checks what a failing progress callback does to `run(callback)`: the callback fails as `kind`
  * says (throws, or returns a promise that rejects) on its first call; `run` must reject with
- * that error, the callback must not be called again (its timer is gone), and no unhandled
- * rejection may be left behind.
+ * ERR_CALLBACK naming it, with that error as `cause`, the callback must not be called again (its
+ * timer is gone), and no unhandled rejection may be left behind.
  */
 export async function failingCallbackStops(
   t: ExecutionContext,
@@ -70,7 +70,10 @@ export async function failingCallbackStops(
   process.on('unhandledRejection', onUnhandled)
   try {
     const err = await t.throwsAsync(run(callback))
-    t.is(err, boom)
+    t.true(err instanceof NcfError, String(err))
+    t.is((err as NcfError).code, 'ERR_CALLBACK')
+    t.is(err?.message, `onProgress failed: onProgress ${kind}`)
+    t.is(err?.cause, boom)
     t.is(calls, 1, 'no call after the failure')
     await new Promise((r) => setTimeout(r, 30))
     t.is(calls, 1, 'the timer is gone')

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
-import { Dataset, type LoadProgress } from '../index.ts'
+import { Dataset, NcfError, type LoadProgress } from '../index.ts'
 import { failingCallbackStops, rejectsWith } from './helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ncf-load-progress-'))
@@ -89,7 +89,7 @@ test('with a separate test file the counts are the second file of two', async (t
 })
 
 // A failing callback (a throw, or an async one's rejection) neither crashes the process from a
-// timer nor leaves an unhandled rejection: fromFile rejects with its error.
+// timer nor leaves an unhandled rejection: fromFile rejects with ERR_CALLBACK, its error as cause.
 for (const kind of ['throws', 'rejects'] as const) {
   test(`an onProgress that ${kind} rejects fromFile with its error, once, and the process goes on`, async (t) => {
     await failingCallbackStops(t, kind, (onProgress) => Dataset.fromFile(netflix, { format: 'netflix', progressEvery: 5, onProgress }))
@@ -150,7 +150,7 @@ test('an already aborted signal rejects before reading; a non-signal is ERR_INVA
   await rejectsWith(t, Dataset.fromFile(big, { format: 'netflix', signal: {} as never }), 'ERR_INVALID_ARG', /^signal: must be an AbortSignal$/)
 })
 
-test('a throwing onProgress cancels the load and rejects with its error', async (t) => {
+test('a throwing onProgress cancels the load and rejects with ERR_CALLBACK, its error as cause', async (t) => {
   const boom = new Error('stop reading')
   const err = await t.throwsAsync(
     Dataset.fromFile(big, {
@@ -161,5 +161,7 @@ test('a throwing onProgress cancels the load and rejects with its error', async 
       },
     }),
   )
-  t.is(err, boom)
+  t.is((err as NcfError).code, 'ERR_CALLBACK')
+  t.is(err?.message, 'onProgress failed: stop reading')
+  t.is(err?.cause, boom)
 })

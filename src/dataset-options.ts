@@ -165,8 +165,8 @@ export interface FileOptions {
    * is ready (phase `'done'`), with the bytes of the file read (compressed bytes for `.gz`, so
    * `fraction` is meaningful there too), its lines and its interactions. The reader publishes
    * them once per buffer it reads, at no measurable cost. A callback that throws, or returns a
-   * promise that rejects, stops the load as `signal` does, and `fromFile` rejects with the
-   * callback's error.
+   * promise that rejects, stops the load as `signal` does, and `fromFile` rejects with
+   * `ERR_CALLBACK`, the callback's error as `cause`.
    */
   onProgress?: (progress: LoadProgress) => void | Promise<void>
   /** Milliseconds between `onProgress` calls. Default 200. */

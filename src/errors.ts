@@ -16,18 +16,42 @@ import type { History } from './results.js'
  * - `ERR_DIVERGED`: training produced a non-finite loss;
  * - `ERR_DISPOSED`: the model was disposed;
  * - `ERR_BUSY`: the model is already training (one `fit` at a time per model);
+ * - `ERR_ABORTED`: an `AbortSignal` stopped a fit or a load (the signal's reason is `cause`);
+ * - `ERR_CALLBACK`: a callback of yours (`onProgress`, `onEpoch`) threw or returned a promise
+ *   that rejected; the operation stopped, and what it threw is `cause`;
  * - `ERR_NO_BINARY`: importing ncf-native found no native addon that loads on this machine (the
  *   message names the platform, its package, e.g. `ncf-native-linux-arm64-gnu`, and what to do).
  */
 export class NcfError extends Error {
   /** Stable machine-readable code, e.g. `ERR_PARSE`. */
-  readonly code: string
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: NcfErrorCode
+  constructor(code: NcfErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'NcfError'
     this.code = code
   }
 }
+
+/** Every {@link NcfError.code}, as a value (the codes are listed in {@link NcfError}'s docs). */
+export const ERROR_CODES = [
+  'ERR_INVALID_ARG',
+  'ERR_PARSE',
+  'ERR_IO',
+  'ERR_LIMIT',
+  'ERR_FORMAT',
+  'ERR_DATA',
+  'ERR_NO_GPU',
+  'ERR_GPU',
+  'ERR_DIVERGED',
+  'ERR_DISPOSED',
+  'ERR_BUSY',
+  'ERR_ABORTED',
+  'ERR_CALLBACK',
+  'ERR_NO_BINARY',
+] as const
+
+/** Every {@link NcfError.code}: a switch over it is exhaustive. */
+export type NcfErrorCode = (typeof ERROR_CODES)[number]
 
 /** The binding's errors carry their code as data (`err.code`, set by napi from the Rust
  * error); an error without one (napi's own argument conversion: a string where a number goes)
@@ -35,7 +59,7 @@ export class NcfError extends Error {
 function lift(err: unknown): unknown {
   if (err instanceof NcfError || !(err instanceof Error)) return err
   const code = (err as { code?: unknown }).code
-  return new NcfError(typeof code === 'string' && code.startsWith('ERR_') ? code : 'ERR_INVALID_ARG', err.message, {
+  return new NcfError(typeof code === 'string' && code.startsWith('ERR_') ? (code as NcfErrorCode) : 'ERR_INVALID_ARG', err.message, {
     cause: err,
   })
 }

@@ -141,14 +141,19 @@ export interface FitOptions {
    * validation (it has no effect without it).
    */
   restoreBest?: boolean
-  /** Called after every epoch; return `false` to stop training. */
+  /**
+   * Called after every epoch; return `false` (or a promise of it) to stop training. A callback
+   * that throws, or returns a promise that rejects, stops training after that epoch (the model
+   * keeps the weights chosen so far) and `fit` rejects with `ERR_CALLBACK`, the error as `cause`.
+   */
   onEpoch?: (stats: EpochStats) => void | boolean | Promise<void | boolean>
   /**
    * Called while an epoch runs, every `progressEvery` milliseconds and once when it ends, with
    * the batches done, samples per second, ETA and running loss. The trainer publishes them
    * after every batch (CPU) or submit of 512 steps (GPU, which then keeps at most two submits in
    * flight); the cost is measured in BENCHMARKS.md. A callback that throws, or returns a
-   * promise that rejects, stops training as `signal` does, and `fit` rejects with its error.
+   * promise that rejects, stops training as `signal` does, and `fit` rejects with
+   * `ERR_CALLBACK`, the callback's error as `cause`.
    */
   onProgress?: (progress: FitProgress) => void | Promise<void>
   /** Milliseconds between `onProgress` calls. Default 250. */

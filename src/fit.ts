@@ -7,7 +7,7 @@ import type { FitOptions } from './fit-options.js'
 import type { Native } from './native.js'
 import { fitOptions, warnFallback } from './options.js'
 import type { EpochStats, History } from './results.js'
-import { watched } from './watch.js'
+import { callbackFailed, watched } from './watch.js'
 import type { Device } from './types.js'
 
 /** Trains `handle` on `data`: the body of {@link NcfModel.fit} (see there). */
@@ -40,7 +40,16 @@ export async function fit(handle: Native.NativeModel, device: Device, data: Nati
       state = trainer.state()
       // 'auto' moved the fit off a GPU that failed mid-run.
       if (state.fallbackReason && state.fallbackReason !== before) warnFallback(state.fallbackReason)
-      if (options.onEpoch && (await options.onEpoch(stats)) === false) break
+      if (options.onEpoch) {
+        let go: unknown
+        try {
+          go = await options.onEpoch(stats)
+        } catch (error) {
+          // The epochs so far are kept (finish below), as when the fit is stopped.
+          throw callbackFailed('onEpoch', error)
+        }
+        if (go === false) break
+      }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort)
@@ -85,7 +94,7 @@ async function runEpoch(
   }
   // A failing onProgress cancels training and rejects the fit with its error (watched).
   try {
-    return await watched(() => call(() => trainer.runEpoch()), onProgress && report, { every, cancel: () => trainer.cancel() })
+    return await watched(() => call(() => trainer.runEpoch()), onProgress && report, { name: 'onProgress', every, cancel: () => trainer.cancel() })
   } catch (err) {
     // The signal cancelled the epoch: the fit ends with the epochs that completed.
     if (err instanceof NcfError && err.code === 'ERR_ABORTED') return undefined

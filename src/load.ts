@@ -24,6 +24,7 @@ export async function watchedLoad<T>(
     // The job marks the load done just before it resolves; that report is the final one, made
     // once after it, so a tick in between stays silent.
     const loaded = await watched(() => call(() => start(progress)), report, {
+      name: 'onProgress',
       every,
       cancel: () => progress.cancel(),
       quiet: () => progress.phase === 'done',
