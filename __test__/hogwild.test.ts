@@ -21,7 +21,7 @@ test('hogwild and initStd refuse what they cannot do', async (t) => {
   const mf = new MF({ numUsers: data.numUsers, numItems: data.numItems, factors: 8 })
   await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, optimizer: 'adam', device: 'cpu' }), 'ERR_INVALID_ARG', /^hogwild: is plain SGD/)
   await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, batchSize: 32, device: 'cpu' }), 'ERR_INVALID_ARG', /^batchSize: hogwild steps one sample at a time/)
-  await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, device: 'gpu' }), 'ERR_DATA', /hogwild is batch-1 SGD across CPU threads/)
+  await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: true, device: 'gpu' }), 'ERR_INVALID_ARG', /^hogwild: is batch-1 SGD across CPU threads/)
   await rejectsWith(t, mf.fit(data, { epochs: 1, hogwild: 'yes' as never, device: 'cpu' }), 'ERR_INVALID_ARG', /^hogwild: /)
   const mlp = new MLP({ numUsers: data.numUsers, numItems: data.numItems, factors: 8 })
   await rejectsWith(t, mlp.fit(data, { epochs: 1, hogwild: true, device: 'cpu' }), 'ERR_INVALID_ARG', /^hogwild: trains GMF and MF/)

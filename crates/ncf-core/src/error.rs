@@ -53,6 +53,10 @@ pub enum NcfError {
     /// the CPU backend.
     #[error("{0}")]
     GpuLimit(String),
+    /// An option the GPU backend does not do (`hogwild`): `ERR_INVALID_ARG` naming it under
+    /// `device: 'gpu'`, and under `'auto'` the reason the fit runs on the CPU backend.
+    #[error("{field}: {message}")]
+    GpuUnsupported { field: String, message: String },
     /// Training produced a non-finite loss or weight.
     #[error("training diverged: {0}")]
     Diverged(String),
@@ -77,7 +81,7 @@ impl NcfError {
             NcfError::Io { .. } | NcfError::Write { .. } => "ERR_IO",
             NcfError::Format { .. } => "ERR_FORMAT",
             NcfError::Parse { .. } => "ERR_PARSE",
-            NcfError::InvalidArg { .. } => "ERR_INVALID_ARG",
+            NcfError::InvalidArg { .. } | NcfError::GpuUnsupported { .. } => "ERR_INVALID_ARG",
             NcfError::Limit { .. } => "ERR_LIMIT",
             NcfError::Data(_) | NcfError::UserData { .. } | NcfError::GpuLimit(_) => "ERR_DATA",
             NcfError::NoAdapter(_) => "ERR_NO_GPU",
@@ -96,6 +100,7 @@ impl NcfError {
             NcfError::Parse { .. }
                 | NcfError::Format { .. }
                 | NcfError::InvalidArg { .. }
+                | NcfError::GpuUnsupported { .. }
                 | NcfError::Limit { .. }
                 | NcfError::Data(_)
                 | NcfError::UserData { .. }
@@ -106,7 +111,7 @@ impl NcfError {
     /// True when the GPU, not the input, failed the call: a device error, out of memory, a lost
     /// device, or a limit of the adapter. `device: 'auto'` answers these on the CPU backend.
     pub fn is_gpu_failure(&self) -> bool {
-        matches!(self, NcfError::Gpu(_) | NcfError::GpuLimit(_))
+        matches!(self, NcfError::Gpu(_) | NcfError::GpuLimit(_) | NcfError::GpuUnsupported { .. })
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

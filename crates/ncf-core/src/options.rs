@@ -63,6 +63,11 @@ pub fn names<T>(read: impl FnOnce(&mut Fields) -> Result<T>) -> Vec<&'static str
     o.names()
 }
 
+/// A count past the 32-bit range every count of the API has.
+fn too_large(field: String, n: f64) -> NcfError {
+    NcfError::invalid(field, format!("must be at most {} (2^32 − 1), got {n}", u32::MAX))
+}
+
 /// The largest integer a JavaScript number holds exactly (2⁵³).
 pub const SAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 
@@ -129,6 +134,7 @@ impl Fields {
         match self.number(name)? {
             None => Ok(None),
             Some(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n) => Ok(Some(n as u32)),
+            Some(n) if n.fract() == 0.0 && n > 0.0 => Err(too_large(self.field(name), n)),
             Some(n) => Err(NcfError::invalid(self.field(name), format!("must be a non-negative integer, got {n}"))),
         }
     }
@@ -144,6 +150,7 @@ impl Fields {
     fn positive_value(&self, name: &str, v: &Value) -> Result<u32> {
         match number(v) {
             Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) => Ok(n as u32),
+            Some(n) if n.fract() == 0.0 && n > 0.0 => Err(too_large(self.field(name), n)),
             _ => Err(NcfError::invalid(self.field(name), format!("must be a positive integer, got {}", shown(v)))),
         }
     }

@@ -188,3 +188,25 @@ fn serving_options_read_by_name_with_their_defaults() {
     );
     assert_eq!(message(pretrained_alpha_from_json(r#"{"alpha": 2}"#)), "alpha: must be in [0, 1], got 2");
 }
+
+#[test]
+fn counts_past_32_bits_name_the_limit_and_defaults_fit_the_sizes_given() {
+    assert_eq!(
+        message(ncf_core::fit::FitOptions::from_json(r#"{"epochs": 1e12}"#)),
+        "epochs: must be at most 4294967295 (2^32 − 1), got 1000000000000"
+    );
+    assert_eq!(
+        message(ncf_core::fit::FitOptions::from_json(r#"{"seed": 5e9}"#)),
+        "seed: must be at most 4294967295 (2^32 − 1), got 5000000000"
+    );
+    assert_eq!(
+        message(ncf_core::fit::FitOptions::from_json(r#"{"seed": -1}"#)),
+        "seed: must be a non-negative integer, got -1"
+    );
+    // A small generated dataset: the preset's 6,040 test users shrink to the users there are.
+    let small = scale_from_json(r#"{"numUsers": 3000, "numItems": 500, "interactions": 60000}"#).unwrap();
+    assert_eq!(small.test_users, 3000);
+    let asked = scale_from_json(r#"{"numUsers": 3000, "numItems": 500, "interactions": 60000, "testUsers": 4000}"#);
+    let refused = message(ncf_core::data::scale::synthetic_at_scale(&asked.unwrap()));
+    assert!(refused.starts_with("testUsers: more than the 3000 users"), "{refused}");
+}

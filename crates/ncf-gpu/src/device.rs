@@ -49,11 +49,13 @@ impl Backend for GpuBackend {
             Algorithm::Als(_) => Box::new(GpuAlsSteps::new(self.ctx.clone(), data, validation, params, cfg)?),
             // The GPU's equivalent is a large batch; 'auto' answers on the CPU, 'gpu' is told.
             Algorithm::Hogwild => {
-                return Err(ncf_core::NcfError::GpuLimit(
-                    "hogwild is batch-1 SGD across CPU threads: pass device: 'cpu', or on the GPU its large-batch \
-                     equivalent without hogwild: optimizer 'sgd', sparse: true, lr = the per-sample lr × batchSize"
+                return Err(ncf_core::NcfError::GpuUnsupported {
+                    field: "hogwild".into(),
+                    message: "is batch-1 SGD across CPU threads: pass device: 'cpu', or on the GPU its large-batch \
+                              equivalent without hogwild: optimizer 'sgd', sparse: true, lr = the per-sample lr × \
+                              batchSize"
                         .into(),
-                ));
+                });
             }
         })
     }

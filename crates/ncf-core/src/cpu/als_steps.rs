@@ -102,7 +102,7 @@ pub fn sweep_objective(
     let f = l.factors as usize;
     let (w, h) = weights.split_at(l.item_offset());
     let loss = objective(&w[..l.num_users as usize * f], &h[..l.num_items as usize * f], train, by_item, f, spec);
-    check_finite_loss(loss, epoch + 1)?;
+    check_finite_loss(loss, epoch + 1, &crate::train::Algorithm::Als(spec))?;
     if !weights.iter().all(|x| x.is_finite()) {
         return Err(NcfError::Diverged(format!("epoch {}: a factor is not finite", epoch + 1)));
     }

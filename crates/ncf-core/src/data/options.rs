@@ -86,6 +86,8 @@ fn read_scale(o: &mut Fields) -> Result<ScaleConfig> {
     };
     set("minPerUser", &mut cfg.min_per_user)?;
     set("clusters", &mut cfg.clusters)?;
+    // Without testUsers, as many as the preset's that there are users.
+    cfg.test_users = cfg.test_users.min(cfg.num_users);
     set("testUsers", &mut cfg.test_users)?;
     set("testNegatives", &mut cfg.test_negatives)?;
     set("seed", &mut cfg.seed)?;

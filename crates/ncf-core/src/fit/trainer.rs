@@ -179,7 +179,7 @@ impl<S: ?Sized + Steps + Replaceable> Trainer<S> {
             self.steps.prepare_epoch(at)?;
             let trained = self.steps.train_steps(0..size.steps, at, progress.as_deref(), eval_k)?;
             let loss = trained.loss_sum / trained.loss_count.max(1) as f64;
-            check_finite_loss(loss, self.epoch + 1)?;
+            check_finite_loss(loss, self.epoch + 1, &self.steps.inputs().cfg.algorithm)?;
             let evaluated = match (eval_k, trained.evaluated) {
                 (None, _) => Evaluated::default(),
                 (Some(_), Some(e)) => e,

@@ -2,7 +2,7 @@
 //! model, the test and validation cases, `k`, a diverged loss; and the
 //! rating scale and cases a rating model is fitted and measured on.
 
-use super::config::TrainConfig;
+use super::config::{Algorithm, TrainConfig};
 use crate::data::{Dataset, TestSet};
 use crate::error::{NcfError, Result};
 use crate::metrics::RatingScale;
@@ -65,15 +65,19 @@ pub fn samples_per_epoch(data: &Dataset, negatives: u32) -> Result<u32> {
     })
 }
 
-/// Fails on a non-finite loss so that a diverged run never reports numbers.
-pub fn check_finite_loss(loss: f64, epoch: u32) -> Result<()> {
+/// Fails on a non-finite loss so that a diverged run never reports numbers; the message names
+/// what the caller can change for `algorithm` (ALS has no learning rate: its `l2`).
+pub fn check_finite_loss(loss: f64, epoch: u32, algorithm: &Algorithm) -> Result<()> {
     if loss.is_finite() {
-        Ok(())
-    } else {
-        Err(NcfError::Diverged(format!(
-            "the mean loss of epoch {epoch} is {loss}; lower lr or check the data (weights were left at the previous epoch)"
-        )))
+        return Ok(());
     }
+    let (what, remedy) = match algorithm {
+        Algorithm::Als(_) => ("ALS objective", "raise l2"),
+        Algorithm::MiniBatch | Algorithm::Hogwild => ("mean loss", "lower lr"),
+    };
+    Err(NcfError::Diverged(format!(
+        "the {what} of epoch {epoch} is {loss}; {remedy} or check the data (weights were left at the previous epoch)"
+    )))
 }
 
 /// Sampled ranking needs negatives to rank the held-out item against.
@@ -142,4 +146,20 @@ pub fn rating_cases(test: &TestSet) -> Result<(Vec<u32>, Vec<u32>, &[f32])> {
         NcfError::Data("the held-out cases have no ratings: rating metrics need data read with its ratings".into())
     })?;
     Ok((test.users.clone(), (0..test.len()).map(|c| test.positive(c)).collect(), ratings))
+}
+
+#[cfg(test)]
+mod divergence_tests {
+    use super::*;
+    use crate::train::AlsSpec;
+
+    #[test]
+    fn a_diverged_epoch_names_what_the_algorithm_lets_the_caller_change() {
+        let says = |a: Algorithm| check_finite_loss(f64::NAN, 3, &a).unwrap_err().to_string();
+        assert!(says(Algorithm::MiniBatch).contains("the mean loss of epoch 3 is NaN; lower lr"));
+        assert!(says(Algorithm::Hogwild).contains("lower lr"));
+        let als = says(Algorithm::Als(AlsSpec::default()));
+        assert!(als.contains("the ALS objective of epoch 3 is NaN; raise l2") && !als.contains("lr"), "{als}");
+        assert!(check_finite_loss(0.5, 1, &Algorithm::MiniBatch).is_ok());
+    }
 }
