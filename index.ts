@@ -27,11 +27,10 @@
  *
  * @packageDocumentation
  */
-// The package's public API, and nothing else: every module lives under src/ (see
-// src/README.md), and no module imports this file.
 export { Baseline, type BaselineOptions } from './src/baseline.js'
 export { Dataset } from './src/dataset.js'
 export type {
+  FeatureTables,
   FileOptions,
   InteractionArrays,
   LoadProgress,

@@ -47,6 +47,7 @@ export class Baseline {
     this.kind = options.kind ?? 'bias'
   }
 
+  /** Fits μ (and the biases) to the dataset's training ratings. */
   async fit(data: Dataset): Promise<void> {
     if (!(data instanceof Dataset)) throw invalid('data', 'must be a Dataset')
     await call(() => this.#native.fit(data.native))
