@@ -9,9 +9,11 @@
 #     run(command: "bash scripts/device-bench.sh remote", carry: [".gl", ".devbench"], timeout_s: 540)
 #   scripts/device-bench.sh remote    # there: unpacks the loaders, then runs the table
 #
-# The remote half writes $OUT/device.md (the table) and $OUT/raw.jsonl, and keeps inside ~8
-# minutes: ours on the GPU (dense and sparse) and on its CPU cores, PyTorch on its CPU cores
-# (the peer has no CUDA path), the same configurations as scripts/bench-peers.sh.
+# The remote half checks correctness first: the ncf-gpu parity test binaries, built here and
+# carried in .devbench/parity/, run on the device's adapter (every kernel against the CPU
+# backend, at the device's lane count), into $OUT/parity.log. Then the speed table, inside ~8
+# minutes in all: ours on the GPU (dense and sparse) and on its CPU cores, PyTorch on its CPU
+# cores, and PyTorch on CUDA when the device's python has it (torch_ncf.py --device cuda).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -30,6 +32,15 @@ prepare)
     (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
   fi
   cp target/release/ncf-bench .devbench/
+  # The parity test binaries of ncf-gpu (each kernel against the CPU backend), as cargo built them.
+  rm -rf .devbench/parity && mkdir -p .devbench/parity
+  cargo test --release -p ncf-gpu --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        print(m["executable"])' | while read -r exe; do cp "$exe" .devbench/parity/; done
+  ls .devbench/parity
   cp scripts/bench-peers.sh scripts/peer-table.py .devbench/
   # MovieLens travels only in this ignored staging folder, for the run, never in the repo.
   cp "${DATA:-$ROOT/../shared/data/ml-1m/ncf}"/ml-1m.{train.rating,test.rating,test.negative} .devbench/data/
@@ -46,7 +57,14 @@ remote)
   OUT=${OUT:-/tmp/out}
   mkdir -p "$OUT"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$OUT/gpu.txt" 2>&1 || true
-  chmod +x .devbench/ncf-bench
+  chmod +x .devbench/ncf-bench .devbench/parity/*
+  # Correctness first: every parity binary on the device's adapter, each under its own limit.
+  : >"$OUT/parity.log"
+  for t in .devbench/parity/*; do
+    echo "== $(basename "$t")" >>"$OUT/parity.log"
+    timeout 120 "$t" --test-threads 1 >>"$OUT/parity.log" 2>&1 || echo "FAILED $(basename "$t")" >>"$OUT/parity.log"
+  done
+  grep -E '^test result|^FAILED' "$OUT/parity.log" || true
   # The GPU rows first (what the device is for), then the CPU rows and the peer if time allows.
   export BENCH=$ROOT/.devbench/ncf-bench DATA=$ROOT/.devbench/data PREFIX=ml-1m PEER=$ROOT/.devbench/torch_ncf.py
   export TORCH_PY=${TORCH_PY:-python3}
@@ -55,7 +73,13 @@ remote)
     >"$top/gpu.md" 2>"$top/gpu.log" || true
   OUT=$top/cpu OURS="cpu-sparse" PEERS="16:adam 16:adam-fused" CONFIGS="gmf:8 neumf:8 neumf:32" BATCHES=256 \
     timeout 180 bash .devbench/bench-peers.sh >"$top/cpu.md" 2>"$top/cpu.log" || true
-  cat "$top/gpu.txt" "$top/gpu.md" "$top/cpu.md"
+  if "$TORCH_PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    for m in GMF NeuMF-end; do
+      timeout 120 "$TORCH_PY" "$PEER" --data "$DATA" --prefix ml-1m --model "$m" --factors 8 --device cuda \
+        --throughput 256,1024 >>"$top/cuda-peer.md" 2>&1 || true
+    done
+  fi
+  cat "$top/gpu.txt" "$top/gpu.md" "$top/cpu.md" "$top/cuda-peer.md" 2>/dev/null || true
   ;;
 *)
   echo "usage: scripts/device-bench.sh prepare | remote" >&2

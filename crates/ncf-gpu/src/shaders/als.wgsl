@@ -94,6 +94,9 @@ fn apply_p(lid: u32, start: u32, end: u32, lambda: f32) {
         }
         workgroupBarrier();
     }
+    // Every read of p above is done before a caller writes p: with no observed column (a user
+    // or an item without training interactions) the loop runs no barrier of its own.
+    workgroupBarrier();
 }
 
 @compute @workgroup_size(WG)
