@@ -43,17 +43,18 @@ export function randomHr(k: number, negatives: number): number {
 }
 
 /**
- * Checks what a failing progress callback does to `run(callback)`: the callback fails as `kind`
- * says (throws, or returns a promise that rejects) on its first call; `run` must reject with
- * ERR_CALLBACK naming it, with that error as `cause`, the callback must not be called again (its
- * timer is gone), and no unhandled rejection may be left behind.
+ * Checks what a failing callback (`name`: `onProgress`, `onEpoch`) does to `run(callback)`: the
+ * callback fails as `kind` says (throws, or returns a promise that rejects) on its first call;
+ * `run` must reject with ERR_CALLBACK naming it, with that error as `cause`, the callback must
+ * not be called again (no timer left, no later epoch), and no unhandled rejection may be left.
  */
 export async function failingCallbackStops(
   t: ExecutionContext,
   kind: 'throws' | 'rejects',
   run: (callback: () => unknown) => Promise<unknown>,
+  name = 'onProgress',
 ): Promise<void> {
-  const boom = new Error(`onProgress ${kind}`)
+  const boom = new Error(`${name} ${kind}`)
   let calls = 0
   const callback =
     kind === 'throws'
@@ -72,7 +73,7 @@ export async function failingCallbackStops(
     const err = await t.throwsAsync(run(callback))
     t.true(err instanceof NcfError, String(err))
     t.is((err as NcfError).code, 'ERR_CALLBACK')
-    t.is(err?.message, `onProgress failed: onProgress ${kind}`)
+    t.is(err?.message, `${name} failed: ${name} ${kind}`)
     t.is(err?.cause, boom)
     t.is(calls, 1, 'no call after the failure')
     await new Promise((r) => setTimeout(r, 30))
